@@ -1,0 +1,584 @@
+//! Ed25519 keys: generation, import/export and fingerprints.
+//!
+//! A [`KeyPair`] is an agent's or a root's signing identity; a [`PublicKey`] is what others trust.
+//! Keys round-trip through raw hex (the 32-byte seed or key), PEM (PKCS#8 private, SPKI public),
+//! JWK (RFC 8037 `OKP`/`Ed25519`) and `did:key`. The [`fingerprint`](PublicKey::fingerprint) is a
+//! short stable id (`ed25519:` + 16 hex digits of SHA-256 of the key). Secret material lives in
+//! `ed25519-dalek`'s `SigningKey`, which is zeroized on drop; exports of secrets are returned in
+//! [`Zeroizing`] buffers, and `Debug` never prints a secret. Signature checks use
+//! `verify_strict` (no malleable or small-order-key signatures).
+//!
+//! ```
+//! use marque::{KeyPair, PublicKey};
+//! let kp = KeyPair::from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")?;
+//! let pk = kp.public_key();
+//! assert_eq!(pk.to_hex(), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+//! assert_eq!(PublicKey::from_did(&pk.to_did())?, pk);
+//! let sig = kp.sign(b"hello");
+//! pk.verify(b"hello", &sig)?;
+//! assert!(format!("{kp:?}").contains("redacted"));
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Length of an Ed25519 public key, seed and signature half.
+pub const KEY_LENGTH: usize = 32;
+/// Length of an Ed25519 signature.
+pub const SIGNATURE_LENGTH: usize = 64;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+/// multicodec prefix of an Ed25519 public key (0xed, varint-encoded).
+const MULTICODEC_ED25519: [u8; 2] = [0xed, 0x01];
+
+/// An Ed25519 signature (64 bytes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature(pub [u8; SIGNATURE_LENGTH]);
+
+impl Signature {
+    /// Parses a 64-byte signature.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        let arr: [u8; SIGNATURE_LENGTH] = bytes.try_into().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidSignature,
+                format!("an Ed25519 signature is 64 bytes, got {}", bytes.len()),
+            )
+        })?;
+        Ok(Signature(arr))
+    }
+    /// The raw bytes.
+    pub fn to_bytes(&self) -> [u8; SIGNATURE_LENGTH] {
+        self.0
+    }
+    /// base64url without padding.
+    pub fn to_base64(&self) -> String {
+        B64.encode(self.0)
+    }
+    /// Parses base64url (no padding).
+    pub fn from_base64(s: &str) -> Result<Self> {
+        let raw = B64
+            .decode(s)
+            .map_err(|_| Error::new(ErrorKind::InvalidSignature, "signature is not base64url"))?;
+        Signature::from_slice(&raw)
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({})", hex_encode(&self.0))
+    }
+}
+
+/// An Ed25519 public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey {
+    key: VerifyingKey,
+}
+
+impl PublicKey {
+    /// Parses 32 raw bytes. Rejects encodings that are not a valid curve point and
+    /// small-order (weak) keys, which no honest signer produces.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let arr: [u8; KEY_LENGTH] = bytes.try_into().map_err(|_| {
+            Error::invalid_key(format!("an Ed25519 public key is 32 bytes, got {}", bytes.len()))
+        })?;
+        let key = VerifyingKey::from_bytes(&arr)
+            .map_err(|_| Error::invalid_key("not a valid Ed25519 public key (bad point encoding)"))?;
+        if key.is_weak() {
+            return Err(Error::invalid_key("refusing a small-order (weak) Ed25519 public key"));
+        }
+        Ok(PublicKey { key })
+    }
+
+    /// The 32 raw bytes.
+    pub fn to_bytes(&self) -> [u8; KEY_LENGTH] {
+        self.key.to_bytes()
+    }
+
+    /// The raw bytes as a borrowed array.
+    pub fn as_bytes(&self) -> &[u8; KEY_LENGTH] {
+        self.key.as_bytes()
+    }
+
+    /// Parses 64 lowercase or uppercase hex digits (an optional `ed25519/` prefix is accepted).
+    pub fn from_hex(s: &str) -> Result<Self> {
+        let s = s.trim();
+        let s = s.strip_prefix("ed25519/").unwrap_or(s);
+        let raw = hex_decode(s).ok_or_else(|| Error::invalid_key("public key is not hex"))?;
+        PublicKey::from_bytes(&raw)
+    }
+
+    /// Lowercase hex of the 32 bytes.
+    pub fn to_hex(&self) -> String {
+        hex_encode(self.key.as_bytes())
+    }
+
+    /// Parses an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let key = VerifyingKey::from_public_key_pem(pem.trim())
+            .map_err(|_| Error::invalid_key("not an Ed25519 SPKI PEM public key"))?;
+        PublicKey::from_bytes(key.as_bytes())
+    }
+
+    /// SPKI PEM.
+    pub fn to_pem(&self) -> String {
+        // Encoding a valid key into PEM cannot fail; keep a fallback that never panics.
+        self.key
+            .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .unwrap_or_default()
+    }
+
+    /// RFC 8037 JWK (`{"kty":"OKP","crv":"Ed25519","x":…}`), with `kid` set to the fingerprint.
+    pub fn to_jwk(&self) -> Jwk {
+        Jwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x: B64.encode(self.key.as_bytes()),
+            kid: Some(self.fingerprint()),
+            d: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// The JWK as a JSON string.
+    pub fn to_jwk_json(&self) -> String {
+        serde_json::to_string(&self.to_jwk()).unwrap_or_default()
+    }
+
+    /// Parses an RFC 8037 OKP/Ed25519 JWK. A JWK that carries a private part (`d`) is refused:
+    /// a public-key slot must never receive a secret.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
+        if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+            return Err(Error::invalid_key("JWK must have kty \"OKP\" and crv \"Ed25519\""));
+        }
+        if jwk.d.is_some() {
+            return Err(Error::invalid_key("refusing a private JWK where a public key is expected"));
+        }
+        let raw = B64
+            .decode(jwk.x.as_bytes())
+            .map_err(|_| Error::invalid_key("JWK \"x\" is not base64url without padding"))?;
+        PublicKey::from_bytes(&raw)
+    }
+
+    /// Parses a JWK given as JSON text.
+    pub fn from_jwk_json(json: &str) -> Result<Self> {
+        let jwk: Jwk =
+            serde_json::from_str(json).map_err(|_| Error::invalid_key("JWK is not valid JSON"))?;
+        PublicKey::from_jwk(&jwk)
+    }
+
+    /// `did:key:z6Mk…` (multibase base58btc of the multicodec-prefixed key).
+    pub fn to_did(&self) -> String {
+        let mut buf = Vec::with_capacity(34);
+        buf.extend_from_slice(&MULTICODEC_ED25519);
+        buf.extend_from_slice(self.key.as_bytes());
+        format!("did:key:z{}", bs58::encode(buf).into_string())
+    }
+
+    /// Parses a `did:key` Ed25519 identifier.
+    pub fn from_did(did: &str) -> Result<Self> {
+        let rest = did
+            .strip_prefix("did:key:z")
+            .ok_or_else(|| Error::invalid_key("a did:key must start with \"did:key:z\""))?;
+        let rest = rest.split('#').next().unwrap_or(rest);
+        if rest.len() > 64 {
+            return Err(Error::invalid_key("did:key is too long for an Ed25519 key"));
+        }
+        let raw = bs58::decode(rest)
+            .into_vec()
+            .map_err(|_| Error::invalid_key("did:key is not base58btc"))?;
+        if raw.len() != 34 || raw[..2] != MULTICODEC_ED25519 {
+            return Err(Error::invalid_key("did:key does not hold an Ed25519 public key"));
+        }
+        PublicKey::from_bytes(&raw[2..])
+    }
+
+    /// Parses any of the supported text forms: hex, `ed25519/hex`, PEM, JWK JSON or `did:key`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let t = text.trim();
+        if t.starts_with("-----BEGIN") {
+            PublicKey::from_pem(t)
+        } else if t.starts_with('{') {
+            PublicKey::from_jwk_json(t)
+        } else if t.starts_with("did:key:") {
+            PublicKey::from_did(t)
+        } else {
+            PublicKey::from_hex(t)
+        }
+    }
+
+    /// Short stable identifier: `ed25519:` + the first 16 hex digits of SHA-256 of the key.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.key.as_bytes());
+        format!("ed25519:{}", hex_encode(&digest[..8]))
+    }
+
+    /// Verifies `signature` over `message` with strict rules (`verify_strict`: canonical `s`,
+    /// no small-order `R` or key).
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<()> {
+        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        self.key
+            .verify_strict(message, &sig)
+            .map_err(|_| Error::new(ErrorKind::InvalidSignature, "Ed25519 signature does not verify"))
+    }
+
+    /// The underlying `ed25519-dalek` key.
+    pub fn as_dalek(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    #[cfg(feature = "biscuit")]
+    pub(crate) fn to_biscuit(self) -> Result<biscuit_auth::PublicKey> {
+        biscuit_auth::PublicKey::from_bytes(self.key.as_bytes(), biscuit_auth::Algorithm::Ed25519)
+            .map_err(|_| Error::internal("biscuit-auth refused a valid Ed25519 public key"))
+    }
+
+    #[cfg(feature = "biscuit")]
+    pub(crate) fn from_biscuit(key: &biscuit_auth::PublicKey) -> Result<Self> {
+        if key.algorithm() != biscuit_auth::format::schema::public_key::Algorithm::Ed25519 {
+            return Err(Error::invalid_token("marque tokens use Ed25519 keys only"));
+        }
+        PublicKey::from_bytes(&key.to_bytes())
+            .map_err(|_| Error::invalid_token("the token carries an invalid Ed25519 key"))
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// An RFC 8037 JSON Web Key for Ed25519. Unknown members are kept in `extra`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// Always `"OKP"`.
+    pub kty: String,
+    /// Always `"Ed25519"`.
+    pub crv: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+    /// Key id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// The private seed (only in private JWKs), base64url without padding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d: Option<String>,
+    /// Other members (`use`, `alg`, …).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kty", &self.kty)
+            .field("crv", &self.crv)
+            .field("x", &self.x)
+            .field("kid", &self.kid)
+            .field("d", &self.d.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Drop for Jwk {
+    fn drop(&mut self) {
+        if let Some(d) = self.d.as_mut() {
+            zeroize::Zeroize::zeroize(d);
+        }
+    }
+}
+
+/// An Ed25519 key pair. The secret is zeroized on drop and never printed.
+#[derive(Clone)]
+pub struct KeyPair {
+    signing: SigningKey,
+}
+
+impl KeyPair {
+    /// Generates a fresh key pair from the operating system's (or the JS host's) CSPRNG.
+    #[cfg(feature = "std")]
+    pub fn generate() -> Result<Self> {
+        let seed = Zeroizing::new(crate::random_bytes::<KEY_LENGTH>()?);
+        Ok(KeyPair::from_seed(&seed))
+    }
+
+    /// Builds a key pair from a 32-byte seed (the RFC 8032 private key).
+    pub fn from_seed(seed: &[u8; KEY_LENGTH]) -> Self {
+        KeyPair { signing: SigningKey::from_bytes(seed) }
+    }
+
+    /// Builds a key pair from a 32-byte seed given as a slice.
+    pub fn from_bytes(seed: &[u8]) -> Result<Self> {
+        let seed: Zeroizing<[u8; KEY_LENGTH]> = Zeroizing::new(seed.try_into().map_err(|_| {
+            Error::invalid_key(format!("an Ed25519 seed is 32 bytes, got {}", seed.len()))
+        })?);
+        Ok(KeyPair::from_seed(&seed))
+    }
+
+    /// Parses the 32-byte seed as 64 hex digits.
+    pub fn from_hex(s: &str) -> Result<Self> {
+        let raw = Zeroizing::new(
+            hex_decode(s.trim()).ok_or_else(|| Error::invalid_key("private key is not hex"))?,
+        );
+        KeyPair::from_bytes(&raw)
+    }
+
+    /// The 32-byte seed as hex, in a buffer zeroized on drop.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        let seed = Zeroizing::new(self.signing.to_bytes());
+        Zeroizing::new(hex_encode(&seed[..]))
+    }
+
+    /// The 32-byte seed, in a buffer zeroized on drop.
+    pub fn to_seed(&self) -> Zeroizing<[u8; KEY_LENGTH]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// Parses a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let signing = SigningKey::from_pkcs8_pem(pem.trim())
+            .map_err(|_| Error::invalid_key("not an Ed25519 PKCS#8 PEM private key"))?;
+        Ok(KeyPair { signing })
+    }
+
+    /// PKCS#8 PEM, in a buffer zeroized on drop.
+    pub fn to_pem(&self) -> Result<Zeroizing<String>> {
+        let pem = self
+            .signing
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .map_err(|_| Error::internal("could not encode the private key as PEM"))?;
+        Ok(Zeroizing::new(pem.as_str().to_string()))
+    }
+
+    /// Parses a private RFC 8037 JWK (with `d`). The `x` member, when present, must match.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
+        if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+            return Err(Error::invalid_key("JWK must have kty \"OKP\" and crv \"Ed25519\""));
+        }
+        let d = jwk.d.as_ref().ok_or_else(|| Error::invalid_key("JWK has no private part \"d\""))?;
+        let raw = Zeroizing::new(
+            B64.decode(d.as_bytes())
+                .map_err(|_| Error::invalid_key("JWK \"d\" is not base64url without padding"))?,
+        );
+        let kp = KeyPair::from_bytes(&raw)?;
+        if B64.encode(kp.public_key().as_bytes()) != jwk.x {
+            return Err(Error::invalid_key("JWK \"x\" does not match its private part"));
+        }
+        Ok(kp)
+    }
+
+    /// The private JWK (with `d`); treat it as a secret.
+    pub fn to_jwk(&self) -> Jwk {
+        let mut jwk = self.public_key().to_jwk();
+        let seed = Zeroizing::new(self.signing.to_bytes());
+        jwk.d = Some(B64.encode(&seed[..]));
+        jwk
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey { key: self.signing.verifying_key() }
+    }
+
+    /// Signs `message` (deterministic Ed25519, RFC 8032).
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        Signature(self.signing.sign(message).to_bytes())
+    }
+
+    #[cfg(feature = "biscuit")]
+    pub(crate) fn to_biscuit_private(&self) -> Result<biscuit_auth::PrivateKey> {
+        let seed = Zeroizing::new(self.signing.to_bytes());
+        biscuit_auth::PrivateKey::from_bytes(&seed[..], biscuit_auth::Algorithm::Ed25519)
+            .map_err(|_| Error::internal("biscuit-auth refused a valid Ed25519 seed"))
+    }
+
+    #[cfg(feature = "biscuit")]
+    pub(crate) fn to_biscuit(&self) -> Result<biscuit_auth::KeyPair> {
+        Ok(biscuit_auth::KeyPair::from(&self.to_biscuit_private()?))
+    }
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyPair {{ public: {}, secret: <redacted> }}", self.public_key().fingerprint())
+    }
+}
+
+impl PartialEq for KeyPair {
+    fn eq(&self, other: &Self) -> bool {
+        // Comparing public halves is enough (one seed per public key) and is constant-time safe.
+        self.public_key() == other.public_key()
+    }
+}
+impl Eq for KeyPair {}
+
+/// Verifies many signatures at once with Ed25519 batch verification; on failure, returns the
+/// index of the first bad signature (found with strict single verification).
+///
+/// Batch verification is only used as a fast path: any item it would accept that strict
+/// verification rejects (weak keys are already refused at parse time, non-canonical `s` is
+/// rejected by both) is re-checked, so the result always equals strict verification.
+pub fn verify_many(items: &[(&PublicKey, &[u8], &Signature)]) -> core::result::Result<(), usize> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<&[u8]> = items.iter().map(|(_, m, _)| *m).collect();
+    let sigs: Vec<ed25519_dalek::Signature> =
+        items.iter().map(|(_, _, s)| ed25519_dalek::Signature::from_bytes(&s.0)).collect();
+    let keys: Vec<VerifyingKey> = items.iter().map(|(k, _, _)| k.key).collect();
+    let strict_ok = |i: usize| items[i].0.verify(items[i].1, items[i].2).is_ok();
+    // Strictness that batch verification does not enforce: small-order R.
+    let has_small_order_r = items.iter().any(|(_, _, s)| r_is_small_order(&s.0));
+    if !has_small_order_r && ed25519_dalek::verify_batch(&messages, &sigs, &keys).is_ok() {
+        return Ok(());
+    }
+    match (0..items.len()).find(|&i| !strict_ok(i)) {
+        Some(i) => Err(i),
+        None => Ok(()),
+    }
+}
+
+fn r_is_small_order(sig: &[u8; SIGNATURE_LENGTH]) -> bool {
+    let mut r = [0u8; 32];
+    r.copy_from_slice(&sig[..32]);
+    match curve25519_point(&r) {
+        Some(small) => small,
+        None => true,
+    }
+}
+
+fn curve25519_point(bytes: &[u8; 32]) -> Option<bool> {
+    // VerifyingKey::from_bytes decompresses a point; is_weak() tells small order.
+    VerifyingKey::from_bytes(bytes).ok().map(|p| p.is_weak())
+}
+
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
+pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    let val = |c: u8| -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    };
+    b.chunks(2).map(|p| Some(val(p[0])? << 4 | val(p[1])?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 8032 test 1.
+    const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    const PUB: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    const SIG: &str = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+
+    #[test]
+    fn rfc8032_vector() {
+        let kp = KeyPair::from_hex(SEED).unwrap();
+        assert_eq!(kp.public_key().to_hex(), PUB);
+        let sig = kp.sign(b"");
+        assert_eq!(hex_encode(&sig.0), SIG);
+        kp.public_key().verify(b"", &sig).unwrap();
+        assert_eq!(kp.public_key().verify(b"x", &sig).unwrap_err().code(), "invalid_signature");
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        let kp = KeyPair::from_hex(SEED).unwrap();
+        let pk = kp.public_key();
+        assert_eq!(KeyPair::from_pem(&kp.to_pem().unwrap()).unwrap(), kp);
+        assert_eq!(&*kp.to_hex(), SEED);
+        assert_eq!(PublicKey::from_pem(&pk.to_pem()).unwrap(), pk);
+        assert_eq!(PublicKey::from_jwk(&pk.to_jwk()).unwrap(), pk);
+        assert_eq!(PublicKey::from_jwk_json(&pk.to_jwk_json()).unwrap(), pk);
+        assert_eq!(KeyPair::from_jwk(&kp.to_jwk()).unwrap(), kp);
+        assert!(pk.to_did().starts_with("did:key:z6Mk"));
+        assert_eq!(PublicKey::from_did(&pk.to_did()).unwrap(), pk);
+        for text in [pk.to_hex(), pk.to_pem(), pk.to_jwk_json(), pk.to_did(), format!("ed25519/{PUB}")]
+        {
+            assert_eq!(PublicKey::parse(&text).unwrap(), pk);
+        }
+        assert_eq!(pk.fingerprint().len(), "ed25519:".len() + 16);
+    }
+
+    #[test]
+    fn private_jwk_refused_as_public() {
+        let kp = KeyPair::from_hex(SEED).unwrap();
+        assert_eq!(PublicKey::from_jwk(&kp.to_jwk()).unwrap_err().code(), "invalid_key");
+        let mut jwk = kp.to_jwk();
+        jwk.x = KeyPair::from_seed(&[7; 32]).public_key().to_jwk().x.clone();
+        assert_eq!(KeyPair::from_jwk(&jwk).unwrap_err().code(), "invalid_key");
+    }
+
+    #[test]
+    fn bad_inputs_are_typed_errors() {
+        for bad in ["", "zz", "abcd", &"00".repeat(33), "did:key:zzzz", "{", "-----BEGIN PUBLIC KEY-----"] {
+            assert_eq!(PublicKey::parse(bad).unwrap_err().code(), "invalid_key", "{bad}");
+        }
+        assert_eq!(KeyPair::from_hex("12").unwrap_err().code(), "invalid_key");
+        assert_eq!(KeyPair::from_pem("nope").unwrap_err().code(), "invalid_key");
+        // The identity point is a small-order key.
+        let mut ident = [0u8; 32];
+        ident[0] = 1;
+        assert_eq!(PublicKey::from_bytes(&ident).unwrap_err().code(), "invalid_key");
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let kp = KeyPair::from_hex(SEED).unwrap();
+        let dbg = format!("{kp:?} {:?}", kp.to_jwk());
+        assert!(!dbg.contains(SEED));
+        assert!(!dbg.contains(&kp.to_jwk().d.clone().unwrap()));
+        assert!(dbg.contains("redacted"));
+    }
+
+    #[test]
+    fn batch_matches_strict() {
+        let kps: Vec<KeyPair> = (0..5u8).map(|i| KeyPair::from_seed(&[i + 1; 32])).collect();
+        let msgs: Vec<Vec<u8>> = (0..5u8).map(|i| alloc::vec![i; 10]).collect();
+        let sigs: Vec<Signature> = kps.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+        let pks: Vec<PublicKey> = kps.iter().map(|k| k.public_key()).collect();
+        let items: Vec<(&PublicKey, &[u8], &Signature)> =
+            (0..5).map(|i| (&pks[i], msgs[i].as_slice(), &sigs[i])).collect();
+        assert_eq!(verify_many(&items), Ok(()));
+        let mut bad = sigs.clone();
+        bad[3].0[5] ^= 1;
+        let items: Vec<(&PublicKey, &[u8], &Signature)> =
+            (0..5).map(|i| (&pks[i], msgs[i].as_slice(), &bad[i])).collect();
+        assert_eq!(verify_many(&items), Err(3));
+    }
+}
