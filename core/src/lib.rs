@@ -12,9 +12,27 @@ extern crate alloc;
 pub mod error;
 pub mod identity;
 pub mod keys;
+pub mod policy;
+pub mod proof;
+pub mod revocation;
+
+#[cfg(feature = "biscuit")]
+pub mod delegate;
+#[cfg(feature = "biscuit")]
+pub mod token;
+#[cfg(feature = "biscuit")]
+pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
 pub use keys::{Jwk, KeyPair, PublicKey, Signature};
+pub use policy::{Limits, Policy, Request, Right};
+pub use revocation::RevocationSet;
+#[cfg(feature = "biscuit")]
+pub use delegate::DelegateParams;
+#[cfg(feature = "biscuit")]
+pub use token::{Hop, MintParams, Token};
+#[cfg(feature = "biscuit")]
+pub use verify::{Decision, Verifier};
 
 /// Fills an array from the platform CSPRNG (the OS, or `crypto.getRandomValues` on wasm).
 #[cfg(feature = "std")]

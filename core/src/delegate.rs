@@ -1,0 +1,306 @@
+//! Delegation: an agent hands a narrower token to a child agent, offline.
+//!
+//! [`Token::delegate`] appends one block that names the child (id, path, public key) and adds only
+//! checks — tools, operations, resource prefix, expiry, depth — so authority can only narrow
+//! (Biscuit evaluates every check of every block). The block is a Biscuit third-party block signed
+//! by the *delegating agent's* key, so every hop is attributable: a verifier proves that hop *k*
+//! was signed by the key that hop *k − 1* named. Delegating with a key that is not the holder's is
+//! `wrong_holder_key`; asking for a tool, operation or prefix the holder does not have is refused
+//! at once (`attenuation_widens`) with a message naming what was asked and what is held; going
+//! past the maximum depth is `depth_exceeded`; a sealed token is `sealed`.
+//!
+//! ```
+//! use marque::{KeyPair, Token, token::MintParams, delegate::DelegateParams, policy::Right};
+//! let root = KeyPair::from_seed(&[1; 32]);
+//! let orch = KeyPair::from_seed(&[2; 32]);
+//! let child = KeyPair::from_seed(&[3; 32]);
+//! let token = Token::mint(&root, &MintParams::new("agent:orch", orch.public_key(), "user:alice")
+//!     .right(Right::new("read_file", "*", "*")).now(1_700_000_000))?;
+//! let child_token = token.delegate(&orch, &DelegateParams::new("agent:agent_a", child.public_key())
+//!     .resource_prefix("src/").now(1_700_000_000))?;
+//! assert_eq!(child_token.path(), "/root/agent_a");
+//! // Asking for a tool the parent does not hold is refused at once.
+//! let err = token.delegate(&orch, &DelegateParams::new("agent:b", child.public_key())
+//!     .tools(["deploy"]).now(1_700_000_000)).unwrap_err();
+//! assert_eq!(err.code(), "attenuation_widens");
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use biscuit_auth::builder::Term;
+use biscuit_auth::BlockBuilder;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::identity::child_path;
+use crate::keys::{KeyPair, PublicKey};
+use crate::policy::{validate_list, ANY};
+use crate::token::{param_map, resolve_now, HopInfo, Token, PROFILE_VERSION};
+
+/// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
+#[derive(Clone, Debug)]
+pub struct DelegateParams {
+    /// The child agent's id.
+    pub to: String,
+    /// The child agent's public key.
+    pub to_key: PublicKey,
+    /// Only these tools.
+    pub tools: Option<Vec<String>>,
+    /// Only these operations.
+    pub operations: Option<Vec<String>>,
+    /// Only resources with this prefix.
+    pub resource_prefix: Option<String>,
+    /// Lifetime from `now` (clamped to the parent's expiry).
+    pub ttl_seconds: Option<u64>,
+    /// Further limit on delegation depth (absolute number of hops in the token).
+    pub max_depth: Option<u32>,
+    /// Current time (default: the clock, where one exists).
+    pub now: Option<u64>,
+}
+
+impl DelegateParams {
+    /// Delegate to `to` (whose key is `to_key`), no narrowing yet.
+    pub fn new(to: impl Into<String>, to_key: PublicKey) -> Self {
+        DelegateParams {
+            to: to.into(),
+            to_key,
+            tools: None,
+            operations: None,
+            resource_prefix: None,
+            ttl_seconds: None,
+            max_depth: None,
+            now: None,
+        }
+    }
+    /// Restricts to these tools.
+    pub fn tools<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tools: I) -> Self {
+        self.tools = Some(tools.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Restricts to these operations.
+    pub fn operations<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ops: I) -> Self {
+        self.operations = Some(ops.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Restricts to resources starting with `prefix`.
+    pub fn resource_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.resource_prefix = Some(prefix.into());
+        self
+    }
+    /// Sets the lifetime.
+    pub fn ttl_seconds(mut self, ttl: u64) -> Self {
+        self.ttl_seconds = Some(ttl);
+        self
+    }
+    /// Limits the total depth.
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.max_depth = Some(depth);
+        self
+    }
+    /// Sets the current time.
+    pub fn now(mut self, now: u64) -> Self {
+        self.now = Some(now);
+        self
+    }
+}
+
+/// One axis (tools or operations) of what the holder has: `None` = anything.
+fn held_names(authority: Option<Vec<&str>>, hop_lists: Vec<&Vec<String>>) -> Option<Vec<String>> {
+    let mut held: Option<Vec<String>> = authority.map(|v| v.into_iter().map(String::from).collect());
+    for list in hop_lists {
+        held = Some(match held {
+            None => list.clone(),
+            Some(h) => h.into_iter().filter(|x| list.contains(x)).collect(),
+        });
+    }
+    held.map(|mut v| {
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
+fn describe(held: &Option<Vec<String>>) -> String {
+    match held {
+        None => "any".into(),
+        Some(v) if v.is_empty() => "nothing".into(),
+        Some(v) => format!("[{}]", v.join(", ")),
+    }
+}
+
+fn check_axis(what: &str, asked: &[String], held: &Option<Vec<String>>, holder: &str) -> Result<()> {
+    let widening: Vec<&String> = asked
+        .iter()
+        .filter(|a| match held {
+            None => false,
+            Some(h) => a.as_str() == ANY || !h.contains(a),
+        })
+        .collect();
+    if widening.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::AttenuationWidens,
+        format!(
+            "asked for {what} [{}] but {holder} holds {what} {}",
+            widening.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            describe(held)
+        ),
+    ))
+}
+
+impl Token {
+    /// Delegates this token to a child agent. `parent` must be the key of the agent holding the
+    /// token; the result is held by `params.to` at `<parent path>/<child name>`.
+    pub fn delegate(&self, parent: &KeyPair, params: &DelegateParams) -> Result<Token> {
+        let claims = self.claims();
+        let holder = claims.holder();
+        if parent.public_key() != holder.key {
+            return Err(Error::new(
+                ErrorKind::WrongHolderKey,
+                format!(
+                    "the token is held by {} ({}); the key given is {}",
+                    holder.agent,
+                    holder.key.fingerprint(),
+                    parent.public_key().fingerprint()
+                ),
+            ));
+        }
+        if self.is_sealed() {
+            return Err(Error::new(ErrorKind::Sealed, "the token is sealed and cannot be delegated further"));
+        }
+        let path = child_path(&holder.path, &params.to)?;
+        let depth = claims.depth() + 1;
+        let max_depth = claims.max_depth();
+        if depth > max_depth {
+            return Err(Error::new(
+                ErrorKind::DepthExceeded,
+                format!("the token allows {max_depth} delegation hop(s); this would be hop {depth}"),
+            ));
+        }
+        if let Some(d) = params.max_depth {
+            if d > max_depth {
+                return Err(Error::new(
+                    ErrorKind::AttenuationWidens,
+                    format!("asked for max_depth {d} but {} holds max_depth {max_depth}", holder.agent),
+                ));
+            }
+            if d < depth {
+                return Err(Error::invalid_argument(format!("max_depth {d} is below this hop's depth {depth}")));
+            }
+        }
+
+        // What the holder has, axis by axis.
+        let rights = &claims.authority.rights;
+        let auth_axis = |f: fn(&crate::policy::Right) -> &str| -> Option<Vec<&str>> {
+            if rights.iter().any(|r| f(r) == ANY) {
+                None
+            } else {
+                Some(rights.iter().map(f).collect())
+            }
+        };
+        let held_tools =
+            held_names(auth_axis(|r| &r.tool), claims.hops.iter().filter_map(|h| h.tools.as_ref()).collect());
+        let held_ops =
+            held_names(auth_axis(|r| &r.operation), claims.hops.iter().filter_map(|h| h.operations.as_ref()).collect());
+        if let Some(t) = &params.tools {
+            validate_list("tools", t)?;
+            check_axis("tools", t, &held_tools, &holder.agent)?;
+        }
+        if let Some(o) = &params.operations {
+            validate_list("operations", o)?;
+            check_axis("operations", o, &held_ops, &holder.agent)?;
+        }
+        if let Some(p) = &params.resource_prefix {
+            crate::identity::validate_name("resource_prefix", p)?;
+            let hop_prefixes: Vec<&String> = claims.hops.iter().filter_map(|h| h.resource_prefix.as_ref()).collect();
+            let by_rights = rights.iter().any(|r| r.resource == ANY || (p != ANY && p.starts_with(r.resource.as_str())));
+            let by_hops = hop_prefixes.iter().all(|q| p != ANY && p.starts_with(q.as_str()));
+            if !(by_rights && by_hops) {
+                let mut held: Vec<String> = if rights.iter().any(|r| r.resource == ANY) {
+                    vec![]
+                } else {
+                    rights.iter().map(|r| r.resource.clone()).collect()
+                };
+                held.extend(hop_prefixes.iter().map(|q| format!("{q} (from a delegation)")));
+                return Err(Error::new(
+                    ErrorKind::AttenuationWidens,
+                    format!(
+                        "asked for resource prefix {p:?} but {} holds only {}",
+                        holder.agent,
+                        if held.is_empty() { "any".to_string() } else { held.join(", ") }
+                    ),
+                ));
+            }
+        }
+
+        let now = resolve_now(params.now)?;
+        let parent_exp = claims.expires_at();
+        let exp = match params.ttl_seconds {
+            Some(0) => return Err(Error::invalid_argument("ttl_seconds must be positive")),
+            Some(ttl) => now.saturating_add(ttl).min(parent_exp),
+            None => parent_exp,
+        };
+        let normalize = |v: &Option<Vec<String>>| {
+            v.as_ref().map(|l| {
+                let mut l = l.clone();
+                l.sort();
+                l.dedup();
+                l
+            })
+        };
+        let info = HopInfo {
+            marque: PROFILE_VERSION,
+            depth,
+            agent: params.to.clone(),
+            path: path.clone(),
+            key: params.to_key.to_hex(),
+            tools: normalize(&params.tools),
+            operations: normalize(&params.operations),
+            resource_prefix: params.resource_prefix.clone(),
+            iat: now,
+            exp,
+            max_depth: params.max_depth,
+        };
+        let block = hop_block(&info, &params.to_key)?;
+        let request = self.inner().third_party_request()?;
+        let signed = request.create_block(&parent.to_biscuit_private()?, block)?;
+        let next = KeyPair::generate()?.to_biscuit()?;
+        let appended = self.inner().append_third_party_with_keypair(&signed.serialize()?, next)?;
+        Token::from_bytes(&appended.to_vec()?)
+    }
+}
+
+fn set_term(items: &[String]) -> Term {
+    Term::Set(items.iter().map(|s| Term::Str(s.clone())).collect())
+}
+
+/// The Datalog of a delegation block (see `docs/PROFILE.md`).
+fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
+    let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
+    let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
+    let mut p = vec![
+        ("depth", Term::Integer(i64::from(info.depth))),
+        ("agent", Term::Str(info.agent.clone())),
+        ("path", Term::Str(info.path.clone())),
+        ("key", Term::Bytes(key.to_bytes().to_vec())),
+        ("exp", Term::Date(info.exp)),
+    ];
+    if let Some(t) = &info.tools {
+        code.push_str("check if tool($tool), {tools}.contains($tool);\n");
+        p.push(("tools", set_term(t)));
+    }
+    if let Some(o) = &info.operations {
+        code.push_str("check if operation($op), {operations}.contains($op);\n");
+        p.push(("operations", set_term(o)));
+    }
+    if let Some(r) = &info.resource_prefix {
+        code.push_str("check if resource($res), $res.starts_with({prefix});\n");
+        p.push(("prefix", Term::Str(r.clone())));
+    }
+    if let Some(d) = info.max_depth {
+        code.push_str("check if depth($depth), $depth <= {max_depth};\n");
+        p.push(("max_depth", Term::Integer(i64::from(d))));
+    }
+    Ok(BlockBuilder::new().context(context).code_with_params(code, param_map(p), HashMap::new())?)
+}

@@ -1,0 +1,237 @@
+//! Rights, requests, policies and limits: what a token grants and what a verifier asks.
+//!
+//! A [`Right`] is `{tool, operation, resource}` where `"*"` means any and `resource` is a prefix
+//! (`"src/"` covers `"src/main.rs"`). A [`Request`] is what an agent attempts now. The verifier's
+//! default policy, [`RIGHTS_POLICY`], allows a request when one right of the token's authority
+//! block covers it and every check of every delegation block passes; user policies (Datalog
+//! `allow if …` / `deny if …` lines, each with an id) run before it. [`Limits`] bound everything an
+//! attacker controls: token size, block count, Datalog facts, iterations and time, proof freshness
+//! and the replay cache. The facts a verifier adds are fixed by the profile (see
+//! `docs/PROFILE.md`): `time`, `tool`, `operation`, `resource`, `depth`, `actor`, `actor_path`
+//! and, for extra context, `attribute(key, value)`.
+//!
+//! ```
+//! use marque::policy::{Right, Request};
+//! let r = Right::parse("read_file:read:src/")?;
+//! assert!(r.covers(&Request::new("read_file", "read", "src/main.rs")));
+//! assert!(!r.covers(&Request::new("read_file", "read", "secrets/key")));
+//! assert_eq!(Right::parse("deploy")?, Right::new("deploy", "*", "*"));
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::identity::validate_name;
+
+/// The wildcard for tools, operations and resources.
+pub const ANY: &str = "*";
+
+/// The id of marque's default policy (rights in the authority block).
+pub const RIGHTS_POLICY_ID: &str = "marque:rights";
+
+/// The Datalog of marque's default policy.
+pub const RIGHTS_POLICY: &str = "allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == \"*\" || $rt == $tool), ($ro == \"*\" || $ro == $op), ($rr == \"*\" || $res.starts_with($rr))";
+
+/// One right granted by a token: a tool, an operation and a resource prefix (`"*"` = any).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Right {
+    /// Tool name, or `"*"`.
+    pub tool: String,
+    /// Operation, or `"*"`.
+    #[serde(default = "any")]
+    pub operation: String,
+    /// Resource prefix, or `"*"`.
+    #[serde(default = "any")]
+    pub resource: String,
+}
+
+fn any() -> String {
+    ANY.to_string()
+}
+
+impl Right {
+    /// A right on `tool` for `operation` over resources starting with `resource`.
+    pub fn new(tool: impl Into<String>, operation: impl Into<String>, resource: impl Into<String>) -> Self {
+        Right { tool: tool.into(), operation: operation.into(), resource: resource.into() }
+    }
+
+    /// Parses `TOOL[:OPERATION[:RESOURCE]]` (the CLI form); missing parts are `"*"`. The resource
+    /// may itself contain `:`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut parts = text.splitn(3, ':');
+        let tool = parts.next().unwrap_or_default();
+        let op = parts.next().unwrap_or(ANY);
+        let res = parts.next().unwrap_or(ANY);
+        let right = Right::new(tool, if op.is_empty() { ANY } else { op }, if res.is_empty() { ANY } else { res });
+        right.validate()?;
+        Ok(right)
+    }
+
+    /// Checks that every part is a valid name.
+    pub fn validate(&self) -> Result<()> {
+        validate_name("right tool", &self.tool)?;
+        validate_name("right operation", &self.operation)?;
+        validate_name("right resource", &self.resource)
+    }
+
+    /// Whether this right covers `request` (the same rule as [`RIGHTS_POLICY`]).
+    pub fn covers(&self, request: &Request) -> bool {
+        (self.tool == ANY || self.tool == request.tool)
+            && (self.operation == ANY || self.operation == request.operation)
+            && (self.resource == ANY || request.resource.starts_with(self.resource.as_str()))
+    }
+}
+
+impl core::fmt::Display for Right {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}:{}:{}", self.tool, self.operation, self.resource)
+    }
+}
+
+/// What an agent attempts now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The tool called.
+    pub tool: String,
+    /// The operation (`"read"`, `"write"`, …); `"*"` when the caller has no finer notion.
+    pub operation: String,
+    /// The resource acted on (a path, URL, repo, …).
+    pub resource: String,
+    /// Extra context, offered to policies as `attribute(key, value)` facts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Request {
+    /// A request for `tool`/`operation` on `resource`.
+    pub fn new(tool: impl Into<String>, operation: impl Into<String>, resource: impl Into<String>) -> Self {
+        Request {
+            tool: tool.into(),
+            operation: operation.into(),
+            resource: resource.into(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an `attribute(key, value)` fact.
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.attributes.insert(key.into(), value.into());
+        self
+    }
+
+    pub(crate) fn validate(&self, limits: &Limits) -> Result<()> {
+        for (what, v) in [("tool", &self.tool), ("operation", &self.operation)] {
+            validate_name(what, v)?;
+        }
+        if self.resource.len() > limits.max_resource_bytes {
+            return Err(Error::new(
+                crate::ErrorKind::LimitsExceeded,
+                format!("resource is {} bytes; the limit is {}", self.resource.len(), limits.max_resource_bytes),
+            ));
+        }
+        if self.attributes.len() > 64 {
+            return Err(Error::new(crate::ErrorKind::LimitsExceeded, "at most 64 request attributes"));
+        }
+        Ok(())
+    }
+}
+
+/// A user policy: an id and Datalog source (one or more `allow if` / `deny if` policies, and
+/// optionally `check if` lines), evaluated before the default rights policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Stable id reported in decisions and audit events (e.g. `"prod-deny-deploy"`).
+    pub id: String,
+    /// Datalog source.
+    pub source: String,
+}
+
+impl Policy {
+    /// A policy with `id` and Datalog `source`.
+    pub fn new(id: impl Into<String>, source: impl Into<String>) -> Self {
+        Policy { id: id.into(), source: source.into() }
+    }
+}
+
+/// Everything a verifier bounds. Every field has a safe default; hitting a limit is a typed
+/// `limits_exceeded` error (or `invalid_proof`/`replayed_proof` for proof windows).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Largest accepted token, in bytes (after base64 decoding).
+    pub max_token_bytes: usize,
+    /// Largest accepted number of blocks (authority + delegations).
+    pub max_blocks: usize,
+    /// Datalog: most facts the world may hold.
+    pub max_facts: u64,
+    /// Datalog: most rule-application iterations.
+    pub max_iterations: u64,
+    /// Datalog: longest run, in microseconds.
+    pub max_time_micros: u64,
+    /// Proofs: how old (in seconds) a proof may be.
+    pub proof_window_seconds: u64,
+    /// Proofs: how far in the future (clock skew, seconds) a proof's time may be.
+    pub proof_future_skew_seconds: u64,
+    /// Proofs: how many recent proofs the replay cache remembers; when full of unexpired
+    /// proofs, new proofs are refused (fail closed) rather than forgetting old ones.
+    pub replay_cache_capacity: usize,
+    /// Longest accepted request resource, in bytes.
+    pub max_resource_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_token_bytes: 16 * 1024,
+            max_blocks: 16,
+            max_facts: 1000,
+            max_iterations: 100,
+            max_time_micros: 20_000,
+            proof_window_seconds: 60,
+            proof_future_skew_seconds: 5,
+            replay_cache_capacity: 100_000,
+            max_resource_bytes: 4096,
+        }
+    }
+}
+
+/// Checks the narrowing lists given to a delegation (tools, operations).
+pub(crate) fn validate_list(what: &str, items: &[String]) -> Result<()> {
+    if items.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "an empty {what} list would grant nothing; pass None for no narrowing"
+        )));
+    }
+    for i in items {
+        validate_name(what, i)?;
+    }
+    Ok(())
+}
+
+/// Parses and checks a list of rights.
+pub fn parse_rights(texts: &[&str]) -> Result<Vec<Right>> {
+    texts.iter().map(|t| Right::parse(t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn right_parsing_and_cover() {
+        assert_eq!(Right::parse("a:b:c:d").unwrap(), Right::new("a", "b", "c:d"));
+        assert_eq!(Right::parse("a::src/").unwrap(), Right::new("a", "*", "src/"));
+        assert!(Right::parse("").is_err());
+        let any = Right::new("*", "*", "*");
+        assert!(any.covers(&Request::new("x", "y", "z")));
+        let r = Right::new("read_file", "read", "src/");
+        assert!(!r.covers(&Request::new("read_file", "write", "src/a")));
+        assert!(!r.covers(&Request::new("write_file", "read", "src/a")));
+    }
+}

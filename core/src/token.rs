@@ -1,0 +1,699 @@
+//! Tokens: minting a Biscuit v3 identity token for an agent, and reading one.
+//!
+//! [`Token::mint`] builds the authority block, signed by the root key: who the agent is (id and
+//! public key), on whose behalf (principal), for which task and workspace, which rights, when it
+//! was issued and when it expires, and how deep it may be delegated. The exact Datalog and the
+//! block descriptor are marque's wire contract, written down in `docs/PROFILE.md`. A parsed
+//! [`Token`] is *not trusted*: it tells you what the token claims (its chain of hops, revocation
+//! ids, readable Datalog) so an agent can delegate or present it; only a
+//! [`Verifier`](crate::verify::Verifier) decides whether to believe it.
+//!
+//! ```
+//! use marque::{KeyPair, Token, token::MintParams, policy::Right};
+//! let root = KeyPair::from_seed(&[1; 32]);
+//! let agent = KeyPair::from_seed(&[2; 32]);
+//! let token = Token::mint(
+//!     &root,
+//!     &MintParams::new("agent:orchestrator", agent.public_key(), "user:alice")
+//!         .task("fix-issue-42")
+//!         .right(Right::new("read_file", "read", "src/"))
+//!         .ttl_seconds(3600)
+//!         .now(1_700_000_000),
+//! )?;
+//! assert_eq!(token.agent(), "agent:orchestrator");
+//! assert_eq!(token.path(), "/root");
+//! assert_eq!(token.revocation_ids().len(), 1);
+//! let again = Token::from_base64(&token.to_base64())?;
+//! assert_eq!(again, token);
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use biscuit_auth::builder::Term;
+use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
+use prost::Message as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::identity::{validate_agent_id, validate_name, ROOT_PATH};
+use crate::keys::{hex_encode, KeyPair, PublicKey};
+use crate::policy::Right;
+
+/// Version of the token profile written into every block.
+pub const PROFILE_VERSION: u32 = 1;
+/// Default maximum delegation depth.
+pub const DEFAULT_MAX_DEPTH: u32 = 4;
+/// Largest delegation depth a token may allow.
+pub const MAX_DEPTH_CAP: u32 = 64;
+/// Largest number of rights in one token.
+pub const MAX_RIGHTS: usize = 256;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The authority block's descriptor (its Biscuit `context`), mirrored by its Datalog facts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthorityInfo {
+    pub marque: u32,
+    pub agent: String,
+    pub key: String,
+    pub principal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    pub rights: Vec<Right>,
+    pub iat: u64,
+    pub exp: u64,
+    pub max_depth: u32,
+}
+
+/// A delegation block's descriptor (its Biscuit `context`), mirrored by its Datalog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HopInfo {
+    pub marque: u32,
+    pub depth: u32,
+    pub agent: String,
+    pub path: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_prefix: Option<String>,
+    pub iat: u64,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<u32>,
+}
+
+/// One agent of a token's delegation chain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Hop {
+    /// Agent id, e.g. `agent:reviewer`.
+    pub agent: String,
+    /// Path in the spawn tree, e.g. `/root/agent_a`.
+    pub path: String,
+    /// The agent's public key.
+    pub key: PublicKey,
+}
+
+impl Hop {
+    /// The key's short fingerprint.
+    pub fn fingerprint(&self) -> String {
+        self.key.fingerprint()
+    }
+}
+
+/// What a token claims, read from its block descriptors and checked for structure:
+/// every delegation block must be signed (as a Biscuit third-party block) by the key that the
+/// previous block named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Claims {
+    pub authority: AuthorityInfo,
+    pub hops: Vec<HopInfo>,
+    pub chain: Vec<Hop>,
+    pub revocation_ids: Vec<String>,
+}
+
+impl Claims {
+    /// Reads descriptors and checks the hop-signer chain. `external_keys[i]` is the key that
+    /// signed block `i` as a third party (None for the authority block).
+    pub(crate) fn from_parts(
+        contexts: Vec<Option<String>>,
+        external_keys: Vec<Option<biscuit_auth::PublicKey>>,
+        revocation_ids: Vec<Vec<u8>>,
+    ) -> Result<Claims> {
+        let mut ctx = contexts.into_iter();
+        let authority_json =
+            ctx.next().flatten().ok_or_else(|| Error::invalid_token("not a marque token: no authority descriptor"))?;
+        let authority: AuthorityInfo = serde_json::from_str(&authority_json)
+            .map_err(|_| Error::invalid_token("not a marque token: malformed authority descriptor"))?;
+        if authority.marque != PROFILE_VERSION {
+            return Err(Error::invalid_token(format!("unsupported marque profile version {}", authority.marque)));
+        }
+        let root_key = PublicKey::from_hex(&authority.key)
+            .map_err(|_| Error::invalid_token("authority descriptor has an invalid agent key"))?;
+        if external_keys.first().map(Option::is_some).unwrap_or(false) {
+            return Err(Error::invalid_token("the authority block must be signed by the root key only"));
+        }
+        let mut chain = vec![Hop { agent: authority.agent.clone(), path: ROOT_PATH.into(), key: root_key }];
+        let mut hops = Vec::new();
+        for (i, c) in ctx.enumerate() {
+            let depth = i + 1;
+            let json = c.ok_or_else(|| {
+                Error::invalid_token(format!("block {depth} is not a marque delegation (no descriptor)"))
+            })?;
+            let hop: HopInfo = serde_json::from_str(&json)
+                .map_err(|_| Error::invalid_token(format!("block {depth} has a malformed delegation descriptor")))?;
+            if hop.marque != PROFILE_VERSION || hop.depth as usize != depth {
+                return Err(Error::invalid_token(format!("block {depth} has an inconsistent descriptor")));
+            }
+            let key = PublicKey::from_hex(&hop.key)
+                .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid key")))?;
+            let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
+            let signer = match external_keys.get(depth) {
+                Some(Some(k)) => PublicKey::from_biscuit(k)?,
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidSignature,
+                        format!("block {depth} is not signed by the delegating agent (no third-party signature)"),
+                    ))
+                }
+            };
+            if signer != previous {
+                return Err(Error::new(
+                    ErrorKind::InvalidSignature,
+                    format!(
+                        "block {depth} is signed by {} but the previous hop named {}",
+                        signer.fingerprint(),
+                        previous.fingerprint()
+                    ),
+                ));
+            }
+            let expected_path = crate::identity::child_path(&chain[chain.len() - 1].path, &hop.agent)
+                .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid agent id")))?;
+            if expected_path != hop.path {
+                return Err(Error::invalid_token(format!("block {depth} has a path that does not extend its parent's")));
+            }
+            chain.push(Hop { agent: hop.agent.clone(), path: hop.path.clone(), key });
+            hops.push(hop);
+        }
+        Ok(Claims {
+            authority,
+            hops,
+            chain,
+            revocation_ids: revocation_ids.iter().map(|r| hex_encode(r)).collect(),
+        })
+    }
+
+    pub(crate) fn holder(&self) -> &Hop {
+        // `chain` always holds at least the authority agent.
+        &self.chain[self.chain.len() - 1]
+    }
+
+    pub(crate) fn depth(&self) -> u32 {
+        self.hops.len() as u32
+    }
+
+    /// The effective expiry: the earliest of every block's.
+    pub(crate) fn expires_at(&self) -> u64 {
+        self.hops.iter().map(|h| h.exp).fold(self.authority.exp, u64::min)
+    }
+
+    /// The effective maximum depth: the smallest of every block's.
+    pub(crate) fn max_depth(&self) -> u32 {
+        self.hops.iter().filter_map(|h| h.max_depth).fold(self.authority.max_depth, u32::min)
+    }
+}
+
+/// What [`Token::mint`] needs. `agent`, `agent_key` and `principal` are required; build with
+/// [`MintParams::new`] and chain the optional setters.
+#[derive(Clone, Debug)]
+pub struct MintParams {
+    /// The agent the token is for (it sits at `/root`).
+    pub agent: String,
+    /// That agent's public key (it signs proofs and the first delegation).
+    pub agent_key: PublicKey,
+    /// On whose behalf, e.g. `user:alice`.
+    pub principal: String,
+    /// Optional task id.
+    pub task: Option<String>,
+    /// Optional workspace.
+    pub workspace: Option<String>,
+    /// Rights granted.
+    pub rights: Vec<Right>,
+    /// Lifetime in seconds, counted from `now`.
+    pub ttl_seconds: u64,
+    /// Maximum number of delegation hops.
+    pub max_depth: u32,
+    /// Issue time, seconds since the epoch (default: the current time where a clock exists).
+    pub now: Option<u64>,
+    /// Root key id written into the token so verifiers with several roots pick the right one
+    /// (default: [`derived_key_id`](crate::verify::derived_key_id) of the root key).
+    pub root_key_id: Option<u32>,
+}
+
+impl MintParams {
+    /// Required fields; defaults: no task/workspace, no rights, 1 hour, depth 4.
+    pub fn new(agent: impl Into<String>, agent_key: PublicKey, principal: impl Into<String>) -> Self {
+        MintParams {
+            agent: agent.into(),
+            agent_key,
+            principal: principal.into(),
+            task: None,
+            workspace: None,
+            rights: Vec::new(),
+            ttl_seconds: 3600,
+            max_depth: DEFAULT_MAX_DEPTH,
+            now: None,
+            root_key_id: None,
+        }
+    }
+    /// Sets the task.
+    pub fn task(mut self, task: impl Into<String>) -> Self {
+        self.task = Some(task.into());
+        self
+    }
+    /// Sets the workspace.
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = Some(workspace.into());
+        self
+    }
+    /// Adds a right.
+    pub fn right(mut self, right: Right) -> Self {
+        self.rights.push(right);
+        self
+    }
+    /// Sets the lifetime.
+    pub fn ttl_seconds(mut self, ttl: u64) -> Self {
+        self.ttl_seconds = ttl;
+        self
+    }
+    /// Sets the maximum delegation depth.
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.max_depth = depth;
+        self
+    }
+    /// Sets the issue time.
+    pub fn now(mut self, now: u64) -> Self {
+        self.now = Some(now);
+        self
+    }
+    /// Sets the root key id.
+    pub fn root_key_id(mut self, id: u32) -> Self {
+        self.root_key_id = Some(id);
+        self
+    }
+}
+
+/// Resolves an optional `now` to seconds since the epoch.
+pub(crate) fn resolve_now(now: Option<u64>) -> Result<u64> {
+    match now {
+        Some(n) => Ok(n),
+        #[cfg(not(target_arch = "wasm32"))]
+        None => Ok(crate::unix_now()),
+        #[cfg(target_arch = "wasm32")]
+        None => Err(Error::invalid_argument("no clock on this platform: pass `now`")),
+    }
+}
+
+pub(crate) fn param_map(pairs: Vec<(&str, Term)>) -> HashMap<String, Term> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A marque token: a Biscuit v3 token following the marque profile. Parsed, not trusted.
+#[derive(Clone)]
+pub struct Token {
+    bytes: Vec<u8>,
+    inner: UnverifiedBiscuit,
+    claims: Claims,
+    sealed: bool,
+    root_key_id: Option<u32>,
+}
+
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+impl Eq for Token {}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("agent", &self.agent())
+            .field("path", &self.path())
+            .field("principal", &self.principal())
+            .field("depth", &self.depth())
+            .field("sealed", &self.sealed)
+            .finish()
+    }
+}
+
+impl Token {
+    /// Mints a token for `params.agent`, signed by `root`.
+    pub fn mint(root: &KeyPair, params: &MintParams) -> Result<Token> {
+        validate_agent_id(&params.agent)?;
+        validate_name("principal", &params.principal)?;
+        if let Some(t) = &params.task {
+            validate_name("task", t)?;
+        }
+        if let Some(w) = &params.workspace {
+            validate_name("workspace", w)?;
+        }
+        if params.rights.len() > MAX_RIGHTS {
+            return Err(Error::invalid_argument(format!("at most {MAX_RIGHTS} rights per token")));
+        }
+        for r in &params.rights {
+            r.validate()?;
+        }
+        if params.max_depth > MAX_DEPTH_CAP {
+            return Err(Error::invalid_argument(format!("max_depth is at most {MAX_DEPTH_CAP}")));
+        }
+        if params.ttl_seconds == 0 {
+            return Err(Error::invalid_argument("ttl_seconds must be positive"));
+        }
+        let now = resolve_now(params.now)?;
+        let exp = now
+            .checked_add(params.ttl_seconds)
+            .filter(|e| *e <= i64::MAX as u64)
+            .ok_or_else(|| Error::invalid_argument("ttl_seconds is too large"))?;
+        let info = AuthorityInfo {
+            marque: PROFILE_VERSION,
+            agent: params.agent.clone(),
+            key: params.agent_key.to_hex(),
+            principal: params.principal.clone(),
+            task: params.task.clone(),
+            workspace: params.workspace.clone(),
+            rights: params.rights.clone(),
+            iat: now,
+            exp,
+            max_depth: params.max_depth,
+        };
+        let context = serde_json::to_string(&info).map_err(|_| Error::internal("descriptor encoding"))?;
+        let mut builder = BiscuitBuilder::new().context(context);
+        builder = builder.root_key_id(
+            params.root_key_id.unwrap_or_else(|| crate::verify::derived_key_id(&root.public_key())),
+        );
+        let mut code = String::from(
+            "marque_profile({v});\nagent({agent});\nagent_key({key});\nprincipal({principal});\n\
+             issued_at({iat});\nexpires_at({exp});\nmax_depth({max_depth});\n\
+             check if time($time), $time <= {exp};\ncheck if depth($depth), $depth <= {max_depth};\n",
+        );
+        let mut p = params_vec(&info, &params.agent_key);
+        if let Some(t) = &info.task {
+            code.push_str("task({task});\n");
+            p.push(("task", Term::Str(t.clone())));
+        }
+        if let Some(w) = &info.workspace {
+            code.push_str("workspace({workspace});\n");
+            p.push(("workspace", Term::Str(w.clone())));
+        }
+        builder = builder.code_with_params(code, param_map(p), HashMap::new())?;
+        for r in &info.rights {
+            builder = builder.fact(biscuit_auth::builder::fact(
+                "right",
+                &[
+                    Term::Str(r.tool.clone()),
+                    Term::Str(r.operation.clone()),
+                    Term::Str(r.resource.clone()),
+                ],
+            ))?;
+        }
+        let biscuit = builder.build(&root.to_biscuit()?)?;
+        let bytes = biscuit.to_vec()?;
+        Token::from_bytes(&bytes)
+    }
+
+    /// Parses a token from its raw bytes (does not verify the root signature).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Token> {
+        Token::from_bytes_limited(bytes, &crate::policy::Limits::default())
+    }
+
+    /// Parses with explicit size and block-count limits.
+    pub fn from_bytes_limited(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Token> {
+        if bytes.len() > limits.max_token_bytes {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
+            ));
+        }
+        let raw = biscuit_auth::format::schema::Biscuit::decode(bytes)
+            .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
+        if raw.blocks.len() + 1 > limits.max_blocks {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token has {} blocks; the limit is {}", raw.blocks.len() + 1, limits.max_blocks),
+            ));
+        }
+        let inner = UnverifiedBiscuit::from(bytes)?;
+        let mut contexts = Vec::with_capacity(raw.blocks.len() + 1);
+        for signed in std::iter::once(&raw.authority).chain(raw.blocks.iter()) {
+            let block = biscuit_auth::format::schema::Block::decode(&signed.block[..])
+                .map_err(|_| Error::invalid_token("a token block does not decode"))?;
+            contexts.push(block.context);
+        }
+        let sealed = matches!(
+            raw.proof.content,
+            Some(biscuit_auth::format::schema::proof::Content::FinalSignature(_))
+        );
+        let claims = Claims::from_parts(contexts, inner.external_public_keys(), inner.revocation_identifiers())?;
+        Ok(Token { bytes: bytes.to_vec(), inner, claims, sealed, root_key_id: raw.root_key_id })
+    }
+
+    /// Parses base64url (padded or not; standard `+/` alphabet refused).
+    pub fn from_base64(text: &str) -> Result<Token> {
+        Token::from_bytes(&decode_base64(text, &crate::policy::Limits::default())?)
+    }
+
+    /// The raw bytes.
+    pub fn to_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// base64url with padding (Biscuit's customary text form).
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE.encode(&self.bytes)
+    }
+
+    /// The agent currently holding the token (the last hop).
+    pub fn agent(&self) -> &str {
+        &self.claims.holder().agent
+    }
+    /// The holder's path, e.g. `/root/agent_a`.
+    pub fn path(&self) -> &str {
+        &self.claims.holder().path
+    }
+    /// The holder's public key (it signs proofs and the next delegation).
+    pub fn holder_key(&self) -> &PublicKey {
+        &self.claims.holder().key
+    }
+    /// On whose behalf.
+    pub fn principal(&self) -> &str {
+        &self.claims.authority.principal
+    }
+    /// The task, if any.
+    pub fn task(&self) -> Option<&str> {
+        self.claims.authority.task.as_deref()
+    }
+    /// The workspace, if any.
+    pub fn workspace(&self) -> Option<&str> {
+        self.claims.authority.workspace.as_deref()
+    }
+    /// Rights of the authority block (delegations narrow them further).
+    pub fn rights(&self) -> &[Right] {
+        &self.claims.authority.rights
+    }
+    /// Issue time of the authority block.
+    pub fn issued_at(&self) -> u64 {
+        self.claims.authority.iat
+    }
+    /// The effective expiry (earliest of all blocks).
+    pub fn expires_at(&self) -> u64 {
+        self.claims.expires_at()
+    }
+    /// The number of delegation hops so far.
+    pub fn depth(&self) -> u32 {
+        self.claims.depth()
+    }
+    /// The effective maximum depth (smallest of all blocks).
+    pub fn max_depth(&self) -> u32 {
+        self.claims.max_depth()
+    }
+    /// The delegation chain, root first.
+    pub fn chain(&self) -> &[Hop] {
+        &self.claims.chain
+    }
+    /// Revocation ids (hex), one per block, authority first.
+    pub fn revocation_ids(&self) -> &[String] {
+        &self.claims.revocation_ids
+    }
+    /// Whether the token is sealed (no further delegation possible).
+    pub fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+    /// The root key id written at mint time, if any.
+    pub fn root_key_id(&self) -> Option<u32> {
+        self.root_key_id
+    }
+
+    /// Readable Datalog of every block.
+    pub fn to_datalog(&self) -> String {
+        let mut out = String::new();
+        for i in 0..self.inner.block_count() {
+            let who = if i == 0 {
+                "authority (signed by the root key)".to_string()
+            } else {
+                format!(
+                    "delegation {i}: {} → {} (signed by {})",
+                    self.claims.chain[i - 1].agent,
+                    self.claims.chain[i].agent,
+                    self.claims.chain[i - 1].key.fingerprint()
+                )
+            };
+            let src = self.inner.print_block_source(i).unwrap_or_default();
+            out.push_str(&format!("// block {i}: {who}\n{src}\n"));
+        }
+        out
+    }
+
+    /// A summary of what the token claims as JSON (for `marque inspect`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "agent": self.agent(),
+            "path": self.path(),
+            "principal": self.principal(),
+            "task": self.task(),
+            "workspace": self.workspace(),
+            "rights": self.rights(),
+            "issued_at": self.issued_at(),
+            "expires_at": self.expires_at(),
+            "depth": self.depth(),
+            "max_depth": self.max_depth(),
+            "sealed": self.sealed,
+            "root_key_id": self.root_key_id,
+            "chain": self.chain().iter().map(|h| serde_json::json!({
+                "agent": h.agent, "path": h.path, "key": h.key.to_hex(), "fingerprint": h.fingerprint(),
+            })).collect::<Vec<_>>(),
+            "hops": self.claims.hops.iter().map(|h| serde_json::json!({
+                "agent": h.agent, "tools": h.tools, "operations": h.operations,
+                "resource_prefix": h.resource_prefix, "expires_at": h.exp, "max_depth": h.max_depth,
+            })).collect::<Vec<_>>(),
+            "revocation_ids": self.revocation_ids(),
+        })
+    }
+
+    /// Seals the token: nobody can delegate it further.
+    pub fn seal(&self) -> Result<Token> {
+        let sealed = self.inner.seal()?;
+        Token::from_bytes(&sealed.to_vec()?)
+    }
+
+    pub(crate) fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    pub(crate) fn inner(&self) -> &UnverifiedBiscuit {
+        &self.inner
+    }
+}
+
+fn params_vec(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<(&'static str, Term)> {
+    vec![
+        ("v", Term::Integer(i64::from(PROFILE_VERSION))),
+        ("agent", Term::Str(info.agent.clone())),
+        ("key", Term::Bytes(agent_key.to_bytes().to_vec())),
+        ("principal", Term::Str(info.principal.clone())),
+        ("iat", Term::Date(info.iat)),
+        ("exp", Term::Date(info.exp)),
+        ("max_depth", Term::Integer(i64::from(info.max_depth))),
+    ]
+}
+
+/// Decodes a token's text form: base64url, with or without padding, surrounding whitespace
+/// ignored. Refuses the standard alphabet (`+`, `/`) and anything else.
+pub(crate) fn decode_base64(text: &str, limits: &crate::policy::Limits) -> Result<Vec<u8>> {
+    let t = text.trim();
+    // base64 expands 3 bytes into 4 characters.
+    if t.len() > limits.max_token_bytes / 3 * 4 + 8 {
+        return Err(Error::new(
+            ErrorKind::LimitsExceeded,
+            format!("token text is {} bytes; the limit is about {}", t.len(), limits.max_token_bytes / 3 * 4),
+        ));
+    }
+    let unpadded = t.trim_end_matches('=');
+    if t.len() - unpadded.len() > 2 {
+        return Err(Error::invalid_token("token is not valid base64url (bad padding)"));
+    }
+    B64.decode(unpadded).map_err(|_| Error::invalid_token("token is not valid base64url"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mint() -> Token {
+        let root = KeyPair::from_seed(&[1; 32]);
+        let agent = KeyPair::from_seed(&[2; 32]);
+        Token::mint(
+            &root,
+            &MintParams::new("agent:orch", agent.public_key(), "user:alice")
+                .task("t1")
+                .workspace("w1")
+                .right(Right::new("read_file", "read", "src/"))
+                .now(1_000)
+                .ttl_seconds(60),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mint_reads_back() {
+        let t = mint();
+        assert_eq!(t.agent(), "agent:orch");
+        assert_eq!(t.principal(), "user:alice");
+        assert_eq!(t.task(), Some("t1"));
+        assert_eq!(t.workspace(), Some("w1"));
+        assert_eq!(t.expires_at(), 1_060);
+        assert_eq!(t.depth(), 0);
+        assert_eq!(t.max_depth(), DEFAULT_MAX_DEPTH);
+        assert!(!t.is_sealed());
+        let dl = t.to_datalog();
+        assert!(dl.contains("agent(\"agent:orch\")"), "{dl}");
+        assert!(dl.contains("right(\"read_file\", \"read\", \"src/\")"), "{dl}");
+        assert_eq!(Token::from_base64(&t.to_base64()).unwrap(), t);
+        assert_eq!(Token::from_base64(t.to_base64().trim_end_matches('=')).unwrap(), t);
+    }
+
+    #[test]
+    fn mint_rejects_bad_params() {
+        let root = KeyPair::from_seed(&[1; 32]);
+        let k = KeyPair::from_seed(&[2; 32]).public_key();
+        let bad = [
+            MintParams::new("agent:", k, "user:a").now(1),
+            MintParams::new("agent:a", k, "").now(1),
+            MintParams::new("agent:a", k, "user:a").ttl_seconds(0).now(1),
+            MintParams::new("agent:a", k, "user:a").task("x\"y").now(1),
+            MintParams::new("agent:a", k, "user:a").max_depth(1000).now(1),
+            MintParams::new("agent:a", k, "user:a").ttl_seconds(u64::MAX).now(1),
+        ];
+        for p in bad {
+            assert_eq!(Token::mint(&root, &p).unwrap_err().code(), "invalid_argument", "{p:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_invalid_token() {
+        for text in ["", "!!!", "AAAA", "aGVsbG8", "a+b/"] {
+            assert_eq!(Token::from_base64(text).unwrap_err().code(), "invalid_token", "{text}");
+        }
+    }
+}
+
+impl Token {
+    /// Signs a proof of possession for using this token on `request` at `now` (default: the
+    /// clock). `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
+    pub fn sign_proof(&self, agent: &KeyPair, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
+        if agent.public_key() != *self.holder_key() {
+            return Err(Error::new(
+                ErrorKind::WrongHolderKey,
+                format!(
+                    "the token is held by {} ({}); proofs must be signed with that agent's key, not {}",
+                    self.agent(),
+                    self.holder_key().fingerprint(),
+                    agent.public_key().fingerprint()
+                ),
+            ));
+        }
+        let req = crate::proof::ProofRequest {
+            tool: &request.tool,
+            operation: &request.operation,
+            resource: &request.resource,
+        };
+        crate::proof::sign_proof(agent, &self.bytes, &req, resolve_now(now)?)
+    }
+}

@@ -1,0 +1,555 @@
+//! Verifying and authorizing: is this token genuine, and may its holder do this now?
+//!
+//! A [`Verifier`] holds the trusted root keys (several, by key id, for rotation), user policies,
+//! [`Limits`], a revocation set and a replay cache. [`Verifier::authorize`] checks, in order: size
+//! and block limits; every signature (root, blocks, and that each delegation block was signed by
+//! the key the previous hop named); revocation (before any Datalog runs); the proof of possession
+//! when one is given or required; then the Datalog — the verifier always adds the current time
+//! itself, plus only the request facts of the profile. A bad signature, unknown root key,
+//! malformed token or hit limit is an [`Error`]; a refusal is a [`Decision`] with
+//! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,
+//! `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable `reasons`.
+//!
+//! ```
+//! use marque::{KeyPair, Token, Verifier, token::MintParams, delegate::DelegateParams};
+//! use marque::policy::{Request, Right};
+//! let (root, orch, child) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+//! let now = 1_700_000_000;
+//! let token = Token::mint(&root, &MintParams::new("agent:orch", orch.public_key(), "user:alice")
+//!     .right(Right::new("read_file", "read", "*")).now(now))?
+//!     .delegate(&orch, &DelegateParams::new("agent:a", child.public_key()).resource_prefix("src/").now(now))?;
+//! let verifier = Verifier::new([root.public_key()]);
+//! let ok = verifier.authorize(token.to_bytes(), &Request::new("read_file", "read", "src/lib.rs"), None, Some(now))?;
+//! assert!(ok.allowed);
+//! assert_eq!(ok.chain, ["agent:orch", "agent:a"]);
+//! let no = verifier.authorize(token.to_bytes(), &Request::new("read_file", "read", ".env"), None, Some(now))?;
+//! assert!(!no.allowed);
+//! assert_eq!(no.code.as_deref(), Some("not_authorized"));
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use std::sync::{Mutex, RwLock};
+
+use biscuit_auth::builder::{fact, Term};
+use biscuit_auth::error::{FailedCheck, Logic, MatchedPolicy};
+use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::PublicKey;
+use crate::policy::{Limits, Policy, Request, RIGHTS_POLICY, RIGHTS_POLICY_ID};
+use crate::proof::{verify_proof, ProofRequest, ReplayCache};
+use crate::revocation::RevocationSet;
+use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
+
+/// The root key id marque derives from a root public key: the first four bytes of its SHA-256,
+/// big-endian. Minting writes it into the token unless another id is given.
+pub fn derived_key_id(key: &PublicKey) -> u32 {
+    let d = Sha256::digest(key.as_bytes());
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// The outcome of an authorization: allowed or denied, and everything an audit needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// Whether the request is allowed.
+    pub allowed: bool,
+    /// When denied: a stable code (`not_authorized`, `expired`, `revoked`, `depth_exceeded`,
+    /// `invalid_proof`, `replayed_proof`).
+    pub code: Option<String>,
+    /// The acting agent (the last hop).
+    pub agent: String,
+    /// Its path in the spawn tree.
+    pub path: String,
+    /// The acting agent's key fingerprint.
+    pub agent_key_fingerprint: String,
+    /// On whose behalf.
+    pub principal: String,
+    /// The task, if any.
+    pub task: Option<String>,
+    /// The workspace, if any.
+    pub workspace: Option<String>,
+    /// Agent ids of the delegation chain, root first.
+    pub chain: Vec<String>,
+    /// The id of the policy that matched (allow or deny), if one did.
+    pub policy: Option<String>,
+    /// Readable reasons when denied (failed checks, revocation, proof problem).
+    pub reasons: Vec<String>,
+    /// Revocation ids of every block, authority first.
+    pub revocation_ids: Vec<String>,
+    /// The request that was decided.
+    pub request: Request,
+    /// The time used for the decision.
+    pub time: u64,
+    /// The token's effective expiry.
+    pub expires_at: u64,
+    /// Whether a proof of possession was verified for this decision.
+    pub proof_verified: bool,
+}
+
+impl Decision {
+    /// JSON form (stable field names).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The token id for audit: the revocation id of the last block.
+    pub fn token_id(&self) -> Option<&str> {
+        self.revocation_ids.last().map(String::as_str)
+    }
+
+    /// `Ok(self)` when allowed, else an [`Error`] whose kind is the denial code.
+    pub fn into_result(self) -> Result<Decision> {
+        if self.allowed {
+            return Ok(self);
+        }
+        let kind = self
+            .code
+            .as_deref()
+            .and_then(ErrorKind::from_code)
+            .unwrap_or(ErrorKind::NotAuthorized);
+        Err(Error::new(kind, format!("denied: {}", self.reasons.join("; "))))
+    }
+}
+
+struct RootKey {
+    id: Option<u32>,
+    key: PublicKey,
+    biscuit: biscuit_auth::PublicKey,
+}
+
+/// Checks tokens against trusted roots, policies, limits, revocations and proofs.
+/// Thread-safe: share it (`Arc<Verifier>`) between threads.
+pub struct Verifier {
+    roots: Vec<RootKey>,
+    template: AuthorizerBuilder,
+    policy_ids: Vec<String>,
+    policies: Vec<Policy>,
+    limits: Limits,
+    require_proof: bool,
+    revocations: RwLock<RevocationSet>,
+    replay: Mutex<ReplayCache>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("roots", &self.roots.iter().map(|r| r.key.fingerprint()).collect::<Vec<_>>())
+            .field("policies", &self.policy_ids)
+            .field("limits", &self.limits)
+            .field("require_proof", &self.require_proof)
+            .finish()
+    }
+}
+
+fn base_template() -> Result<AuthorizerBuilder> {
+    Ok(AuthorizerBuilder::new().policy(RIGHTS_POLICY)?)
+}
+
+impl Verifier {
+    /// A verifier trusting these root keys (each under its derived key id).
+    pub fn new(root_keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        let mut v = Verifier::empty();
+        for k in root_keys {
+            v.add_root_key(None, k);
+        }
+        v
+    }
+
+    /// A verifier trusting root keys by explicit key id.
+    pub fn with_key_ids(keys: impl IntoIterator<Item = (u32, PublicKey)>) -> Self {
+        let mut v = Verifier::empty();
+        for (id, k) in keys {
+            v.add_root_key(Some(id), k);
+        }
+        v
+    }
+
+    fn empty() -> Self {
+        let limits = Limits::default();
+        Verifier {
+            roots: Vec::new(),
+            // The default policy always parses; an empty builder is the (unreachable) fallback.
+            template: base_template().unwrap_or_default(),
+            policy_ids: vec![RIGHTS_POLICY_ID.into()],
+            policies: Vec::new(),
+            replay: Mutex::new(ReplayCache::new(limits.replay_cache_capacity)),
+            limits,
+            require_proof: false,
+            revocations: RwLock::new(RevocationSet::new()),
+        }
+    }
+
+    /// Trusts another root key (`id` = None: its derived id).
+    pub fn add_root_key(&mut self, id: Option<u32>, key: PublicKey) {
+        if let Ok(biscuit) = key.to_biscuit() {
+            self.roots.push(RootKey { id: Some(id.unwrap_or_else(|| derived_key_id(&key))), key, biscuit });
+        }
+    }
+
+    /// The trusted root keys with their ids.
+    pub fn root_keys(&self) -> Vec<(u32, PublicKey)> {
+        self.roots.iter().map(|r| (r.id.unwrap_or_default(), r.key)).collect()
+    }
+
+    /// Replaces the limits (the replay cache is reset to the new capacity).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.replay = Mutex::new(ReplayCache::new(limits.replay_cache_capacity));
+        self.limits = limits;
+    }
+
+    /// Builder form of [`set_limits`](Self::set_limits).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.set_limits(limits);
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// When true, every authorization needs a valid proof of possession.
+    pub fn set_require_proof(&mut self, require: bool) {
+        self.require_proof = require;
+    }
+
+    /// Builder form of [`set_require_proof`](Self::set_require_proof).
+    pub fn with_require_proof(mut self, require: bool) -> Self {
+        self.require_proof = require;
+        self
+    }
+
+    /// Adds a user policy (Datalog `allow if` / `deny if` / `check if` only — facts and rules
+    /// are refused so a policy can never inject rights). User policies run before the default
+    /// rights policy, in the order added.
+    pub fn add_policy(&mut self, policy: Policy) -> Result<()> {
+        crate::identity::validate_name("policy id", &policy.id)?;
+        let probe = AuthorizerBuilder::new().code(&policy.source)?.build_unauthenticated()?;
+        let (facts, rules, _checks, policies) = probe.dump();
+        if !facts.is_empty() || !rules.is_empty() {
+            return Err(Error::invalid_argument(format!(
+                "policy {:?} declares facts or rules; only allow/deny policies and checks are accepted",
+                policy.id
+            )));
+        }
+        self.policies.push(policy);
+        // Rebuild the template: user policies in order, the default rights policy last.
+        let mut template = AuthorizerBuilder::new();
+        let mut ids = Vec::new();
+        for p in &self.policies {
+            let probe = AuthorizerBuilder::new().code(&p.source)?.build_unauthenticated()?;
+            ids.extend(std::iter::repeat_n(p.id.clone(), probe.dump().3.len()));
+            template = template.code(&p.source)?;
+        }
+        let _ = policies;
+        self.template = template.policy(RIGHTS_POLICY)?;
+        ids.push(RIGHTS_POLICY_ID.into());
+        self.policy_ids = ids;
+        Ok(())
+    }
+
+    /// The user policies, in evaluation order.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// Revokes a block revocation id (and everything delegated below that block).
+    pub fn revoke(&self, revocation_id: &str) {
+        self.with_revocations(|s| {
+            s.revoke(revocation_id);
+        })
+    }
+    /// Revokes every token naming `agent_id` in its chain.
+    pub fn revoke_agent(&self, agent_id: &str) {
+        self.with_revocations(|s| {
+            s.revoke_agent(agent_id);
+        })
+    }
+    /// Revokes every token issued for `principal`.
+    pub fn revoke_principal(&self, principal: &str) {
+        self.with_revocations(|s| {
+            s.revoke_principal(principal);
+        })
+    }
+    /// Revokes every token for `task`.
+    pub fn revoke_task(&self, task: &str) {
+        self.with_revocations(|s| {
+            s.revoke_task(task);
+        })
+    }
+    /// A copy of the revocation set.
+    pub fn revocations(&self) -> RevocationSet {
+        match self.revocations.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+    /// Adds every entry of `set` to the verifier's revocations.
+    pub fn merge_revocations(&self, set: &RevocationSet) {
+        self.with_revocations(|s| s.merge(set))
+    }
+
+    fn with_revocations(&self, f: impl FnOnce(&mut RevocationSet)) {
+        match self.revocations.write() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// Authorizes a token given as base64url text.
+    pub fn authorize_base64(&self, token: &str, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.authorize(&bytes, request, proof, now)
+    }
+
+    /// Authorizes a parsed [`Token`].
+    pub fn authorize_token(&self, token: &Token, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
+        self.authorize(token.to_bytes(), request, proof, now)
+    }
+
+    /// Like [`authorize`](Self::authorize) but a denial is an `Err` whose kind is the denial code.
+    pub fn authorize_or_raise(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
+        self.authorize(token, request, proof, now)?.into_result()
+    }
+
+    /// Verifies `token` (raw bytes) and decides `request` at `now` (default: the clock).
+    pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
+        let now = resolve_now(now)?;
+        request.validate(&self.limits)?;
+        let (biscuit, claims) = self.verify_token(token)?;
+        let mut decision = self.blank_decision(&claims, request, now);
+
+        // Revocation first: a revoked token never reaches Datalog.
+        let revoked = {
+            let set = match self.revocations.read() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            set.check(
+                claims.revocation_ids.iter().map(String::as_str),
+                claims.chain.iter().map(|h| h.agent.as_str()),
+                &claims.authority.principal,
+                claims.authority.task.as_deref(),
+            )
+        };
+        if let Some(r) = revoked {
+            return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
+        }
+
+        // Proof of possession, by the acting agent's key.
+        match proof {
+            Some(p) => {
+                let holder = claims.holder();
+                let req = ProofRequest { tool: &request.tool, operation: &request.operation, resource: &request.resource };
+                let checked = verify_proof(
+                    p,
+                    &holder.key,
+                    token,
+                    &req,
+                    now,
+                    self.limits.proof_window_seconds,
+                    self.limits.proof_future_skew_seconds,
+                )
+                .and_then(|c| {
+                    let expires = c.iat.saturating_add(self.limits.proof_window_seconds);
+                    let mut cache = match self.replay.lock() {
+                        Ok(g) => g,
+                        Err(p) => p.into_inner(),
+                    };
+                    cache.check_and_insert(&holder.key, &c.nonce, expires, now)
+                });
+                match checked {
+                    Ok(()) => decision.proof_verified = true,
+                    Err(e) if e.kind() == ErrorKind::LimitsExceeded => return Err(e),
+                    Err(e) => return Ok(deny(decision, e.kind(), e.message().to_string())),
+                }
+            }
+            None if self.require_proof => {
+                return Ok(deny(decision, ErrorKind::InvalidProof, "a proof of possession is required".into()));
+            }
+            None => {}
+        }
+
+        // Datalog: the verifier adds the time and the request facts itself.
+        let holder = claims.holder();
+        let mut builder = self
+            .template
+            .clone()
+            .fact(fact("time", &[Term::Date(now)]))?
+            .fact(fact("tool", &[Term::Str(request.tool.clone())]))?
+            .fact(fact("operation", &[Term::Str(request.operation.clone())]))?
+            .fact(fact("resource", &[Term::Str(request.resource.clone())]))?
+            .fact(fact("depth", &[Term::Integer(i64::from(claims.depth()))]))?
+            .fact(fact("actor", &[Term::Str(holder.agent.clone())]))?
+            .fact(fact("actor_path", &[Term::Str(holder.path.clone())]))?;
+        for (k, v) in &request.attributes {
+            builder = builder.fact(fact("attribute", &[Term::Str(k.clone()), Term::Str(v.clone())]))?;
+        }
+        let mut authorizer = builder
+            .set_limits(AuthorizerLimits {
+                max_facts: self.limits.max_facts,
+                max_iterations: self.limits.max_iterations,
+                max_time: std::time::Duration::from_micros(self.limits.max_time_micros),
+            })
+            .build(&biscuit)?;
+        match authorizer.authorize() {
+            Ok(index) => {
+                decision.allowed = true;
+                decision.policy = self.policy_ids.get(index).cloned();
+                Ok(decision)
+            }
+            Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
+                let (policy, checks) = match logic {
+                    Logic::Unauthorized { policy, checks } => (Some(policy), checks),
+                    Logic::NoMatchingPolicy { checks } => (None, checks),
+                    other => return Err(Error::invalid_token(format!("token logic error: {other}"))),
+                };
+                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, &claims)).collect();
+                match policy {
+                    Some(MatchedPolicy::Deny(i)) => {
+                        let id = self.policy_ids.get(i).cloned().unwrap_or_default();
+                        reasons.insert(0, format!("denied by policy {id}"));
+                        decision.policy = Some(id);
+                    }
+                    Some(MatchedPolicy::Allow(i)) => decision.policy = self.policy_ids.get(i).cloned(),
+                    None => reasons.push(format!(
+                        "no policy allows {}:{} on {:?} (no right of the token covers it)",
+                        request.tool, request.operation, request.resource
+                    )),
+                }
+                let kind = if now > claims.expires_at() {
+                    ErrorKind::Expired
+                } else if claims.depth() > claims.max_depth() {
+                    ErrorKind::DepthExceeded
+                } else {
+                    ErrorKind::NotAuthorized
+                };
+                decision.reasons = reasons;
+                decision.code = Some(kind.code().into());
+                Ok(decision)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Verifies signatures and structure only, returning what the token claims.
+    pub fn verify(&self, token: &[u8]) -> Result<Token> {
+        self.verify_token(token)?;
+        Token::from_bytes_limited(token, &self.limits)
+    }
+
+    fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
+        if token.len() > self.limits.max_token_bytes {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token is {} bytes; the limit is {}", token.len(), self.limits.max_token_bytes),
+            ));
+        }
+        if self.roots.is_empty() {
+            return Err(Error::new(ErrorKind::UnknownRootKey, "the verifier trusts no root key"));
+        }
+        let biscuit = self.parse_with_roots(token)?;
+        if biscuit.block_count() > self.limits.max_blocks {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token has {} blocks; the limit is {}", biscuit.block_count(), self.limits.max_blocks),
+            ));
+        }
+        let claims = Claims::from_parts(biscuit.context(), biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+        Ok((biscuit, claims))
+    }
+
+    fn parse_with_roots(&self, token: &[u8]) -> Result<Biscuit> {
+        use biscuit_auth::error::{Format, Token as T};
+        let kid = peek_root_key_id(token)?;
+        if let Some(root) = kid.and_then(|id| self.roots.iter().find(|r| r.id == Some(id))) {
+            return Biscuit::from(token, root.biscuit).map_err(Error::from);
+        }
+        // Unknown or absent key id: try every trusted root.
+        let mut last = None;
+        for root in &self.roots {
+            match Biscuit::from(token, root.biscuit) {
+                Ok(b) => return Ok(b),
+                Err(T::Format(Format::Signature(_))) => last = Some(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let _ = last;
+        if kid.is_none() && self.roots.len() == 1 {
+            Err(Error::new(
+                ErrorKind::InvalidSignature,
+                "the token does not verify with the trusted root key (tampered, or minted by another root)",
+            ))
+        } else {
+            Err(Error::new(ErrorKind::UnknownRootKey, "the token was not issued by a trusted root key"))
+        }
+    }
+
+    fn blank_decision(&self, claims: &Claims, request: &Request, now: u64) -> Decision {
+        let holder: &Hop = claims.holder();
+        Decision {
+            allowed: false,
+            code: None,
+            agent: holder.agent.clone(),
+            path: holder.path.clone(),
+            agent_key_fingerprint: holder.key.fingerprint(),
+            principal: claims.authority.principal.clone(),
+            task: claims.authority.task.clone(),
+            workspace: claims.authority.workspace.clone(),
+            chain: claims.chain.iter().map(|h| h.agent.clone()).collect(),
+            policy: None,
+            reasons: Vec::new(),
+            revocation_ids: claims.revocation_ids.clone(),
+            request: request.clone(),
+            time: now,
+            expires_at: claims.expires_at(),
+            proof_verified: false,
+        }
+    }
+
+    fn describe_check(&self, check: &FailedCheck, claims: &Claims) -> String {
+        match check {
+            FailedCheck::Block(b) => {
+                let i = b.block_id as usize;
+                if i == 0 {
+                    format!("authority block: {}", b.rule)
+                } else {
+                    let by = claims.chain.get(i - 1).map(|h| h.agent.as_str()).unwrap_or("?");
+                    let to = claims.chain.get(i).map(|h| h.agent.as_str()).unwrap_or("?");
+                    format!("delegation {i} ({by} → {to}): {}", b.rule)
+                }
+            }
+            FailedCheck::Authorizer(a) => format!("verifier policy: {}", a.rule),
+        }
+    }
+}
+
+fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
+    decision.allowed = false;
+    decision.code = Some(kind.code().into());
+    decision.reasons = vec![reason];
+    decision
+}
+
+/// Reads the root key id from the protobuf without verifying anything.
+fn peek_root_key_id(token: &[u8]) -> Result<Option<u32>> {
+    use prost::Message as _;
+    let raw = biscuit_auth::format::schema::Biscuit::decode(token)
+        .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
+    Ok(raw.root_key_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_and_token_are_thread_safe() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Verifier>();
+        assert_send_sync::<Token>();
+        assert_send_sync::<Decision>();
+    }
+}
