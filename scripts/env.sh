@@ -22,7 +22,7 @@ _marque_path_prepend() {
         *) PATH="$1:$PATH" ;;
     esac
 }
-_marque_path_prepend "${CARGO_HOME:-$HOME/.cargo}/bin"
+_marque_path_prepend "${CARGO_HOME:-${HOME:-/root}/.cargo}/bin"
 _marque_path_prepend "$REPO/.venv/bin"
 export PATH
 unset -f _marque_path_prepend
@@ -33,9 +33,17 @@ MARQUE_WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-reference-types --enabl
 MARQUE_WASM_OPT="$REPO/.tools/node_modules/.bin/wasm-opt"
 
 # Run Debian's cargo/rustc (rustc-web) with nightly features unlocked (RUSTC_BOOTSTRAP=1).
-# RUSTC is pinned too, in case the caller runs under a rustup-proxied cargo that exported it.
+# RUSTC/RUSTDOC are pinned too, in case the caller runs under a rustup-proxied cargo that exported
+# them. Debian ships no clippy for this toolchain: `cargo clippy` would fall through to rustup's
+# clippy (1.95), whose std sources do not exist, so it is refused here; use `check`.
+_marque_no_clippy() {
+    if [ "$1" = clippy ]; then
+        echo "clippy is not available for the Debian cross toolchain; use 'check' (run clippy natively)" >&2
+        return 2
+    fi
+}
 _marque_debian_cargo() {
-    env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 "$@"
+    env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 "$@"
 }
 
 # wasm_cargo build --release -p marque
@@ -43,6 +51,7 @@ _marque_debian_cargo() {
 wasm_cargo() {
     if [ $# -eq 0 ]; then echo "usage: wasm_cargo SUBCOMMAND [ARGS...]" >&2; return 2; fi
     local sub="$1"; shift
+    _marque_no_clippy "$sub" || return
     _marque_debian_cargo \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER:-wasm-bindgen-test-runner}" \
@@ -59,6 +68,7 @@ baremetal_cargo() {
         ""|-*) ;;
         *) sub="$1"; shift ;;
     esac
+    _marque_no_clippy "$sub" || return
     _marque_debian_cargo \
         cargo "$sub" --no-default-features --target thumbv7em-none-eabihf -Z build-std=core,alloc \
         --target-dir "$REPO/target/baremetal" "$@"

@@ -42,14 +42,18 @@ MISSING=0
 LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/marque-install.XXXXXX")"
 trap 'rm -rf "$LOG_DIR"' EXIT
 
-say() { printf '%-16s %s\n' "$1" "$2"; }
+say() { printf '%-18s %s\n' "$1" "$2"; }
+# begin STEP MSG ... finish: one line per installing step, ending with its duration.
+begin() { printf '%-18s %s ... ' "$1" "$2"; STEP_START=$SECONDS; }
+finish() { printf 'done (%ss)\n' "$((SECONDS - STEP_START))"; }
 
 # run LOGNAME CMD...: run quietly; on failure show the log's tail and stop.
 run() {
     local name="$1"; shift
     local log="$LOG_DIR/$name.log"
     if ! "$@" </dev/null >"$log" 2>&1; then
-        echo "FAILED: $* (last lines of output follow)" >&2
+        echo "FAILED" >&2
+        echo "command: $*  (last 40 lines of its output follow)" >&2
         tail -n 40 "$log" >&2
         exit 1
     fi
@@ -80,9 +84,10 @@ step_apt() {
     done
     if [ ${#missing[@]} -eq 0 ]; then say apt "ok (${APT_PACKAGES[*]})"; return; fi
     todo apt "${missing[*]}" || return 0
-    say apt "installing ${missing[*]}"
+    begin apt "apt-get update + install ${missing[*]}"
     run apt-update as_root apt-get -o DPkg::Lock::Timeout=300 update -q
     run apt-install as_root apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+    finish
 }
 
 # ---- 2. wasm-bindgen-cli -----------------------------------------------------------------------
@@ -102,11 +107,12 @@ step_wasm_bindgen() {
     if command -v wasm-bindgen >/dev/null; then have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"; fi
     if [ "$have" = "$want" ]; then say wasm-bindgen "ok ($want)"; return; fi
     todo wasm-bindgen "wasm-bindgen-cli $want (have: ${have:-none})" || return 0
-    say wasm-bindgen "cargo install wasm-bindgen-cli $want (have: ${have:-none}; ~2-3 min)"
+    begin wasm-bindgen "cargo install wasm-bindgen-cli $want (have: ${have:-none}; ~2-3 min)"
     # No --locked: the crate's own lock file pins a webpki-roots release the registry here lacks.
     run wasm-bindgen cargo install wasm-bindgen-cli --version "=$want"
     have="$(wasm-bindgen --version | awk '{print $2}')"
     [ "$have" = "$want" ] || { echo "wasm-bindgen is $have after install, wanted $want (PATH?)" >&2; exit 1; }
+    finish
 }
 
 # ---- 3. Python venv ----------------------------------------------------------------------------
@@ -121,13 +127,15 @@ step_venv() {
     fi
     todo venv ".venv with scripts/requirements-dev.txt" || return 0
     if ! { [ -x .venv/bin/python ] && .venv/bin/python -c '' 2>/dev/null; }; then
-        say venv "creating .venv ($("$py" --version 2>&1))"
+        begin venv "create .venv ($("$py" --version 2>&1)) + pip install -r scripts/requirements-dev.txt"
         rm -rf .venv
         run venv-create "$py" -m venv .venv
+    else
+        begin venv "pip install -r scripts/requirements-dev.txt"
     fi
-    say venv "pip install -r scripts/requirements-dev.txt"
     run pip .venv/bin/python -m pip install -q -r "$req"
     echo "$want" > "$stamp"
+    finish
 }
 
 # ---- 4. npm binaryen (wasm-opt) into .tools ----------------------------------------------------
@@ -138,10 +146,11 @@ step_binaryen() {
         say binaryen "ok (npm binaryen $have: .tools/node_modules/.bin/wasm-opt)"; return
     fi
     todo binaryen "npm binaryen@$BINARYEN_NPM_VERSION in .tools (have: ${have:-none})" || return 0
-    say binaryen "npm install binaryen@$BINARYEN_NPM_VERSION into .tools"
+    begin binaryen "npm install binaryen@$BINARYEN_NPM_VERSION into .tools"
     mkdir -p .tools
     run binaryen npm install --prefix "$REPO/.tools" --save-exact "binaryen@$BINARYEN_NPM_VERSION"
     [ -x "$MARQUE_WASM_OPT" ] || { echo "no $MARQUE_WASM_OPT after install" >&2; exit 1; }
+    finish
 }
 
 # ---- 5. npm deps of the JS packages (those that exist) ----------------------------------------
@@ -158,12 +167,13 @@ step_npm_dirs() {
         fi
         todo "npm $d" "node_modules" || continue
         if [ -f "$d/package-lock.json" ]; then
-            say "npm $d" "npm ci"
-            run "npm-${d//\//-}" npm ci --prefix "$REPO/$d"
+            begin "npm $d" "npm ci"
+            run "npm-${d//\//-}" env -C "$REPO/$d" npm ci
         else
-            say "npm $d" "npm install (no package-lock.json; this creates one)"
-            run "npm-${d//\//-}" npm install --prefix "$REPO/$d"
+            begin "npm $d" "npm install (no package-lock.json: creates one)"
+            run "npm-${d//\//-}" env -C "$REPO/$d" npm install
         fi
+        finish
     done
 }
 
