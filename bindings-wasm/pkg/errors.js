@@ -1,0 +1,41 @@
+// The JavaScript half of marque's one error conversion (the Rust half is src/errors.rs):
+// every error thrown by this package is a `MarqueError`, a real `Error` with a stable `code`.
+// Rust constructs this class itself (the entry point registers it with the module at load
+// time), so errors keep their stack and `instanceof` holds without wrapping the API.
+
+/** Every stable error code of the core, in its order (a test checks it equals `errorCodes()`). */
+export const ERROR_CODES = Object.freeze([
+  'invalid_token',
+  'invalid_signature',
+  'unknown_root_key',
+  'expired',
+  'revoked',
+  'not_authorized',
+  'invalid_proof',
+  'replayed_proof',
+  'depth_exceeded',
+  'attenuation_widens',
+  'limits_exceeded',
+  'invalid_key',
+  'invalid_jwt',
+  'audit_chain_broken',
+  'wrong_holder_key',
+  'sealed',
+  'invalid_argument',
+  'revocation_list_stale',
+  'internal',
+])
+const known = new Set(ERROR_CODES)
+
+export class MarqueError extends Error {
+  /**
+   * @param {string} code a stable code from `ERROR_CODES` (anything else becomes `internal`)
+   * @param {string} message what went wrong
+   * @param {ErrorOptions} [options]
+   */
+  constructor(code, message, options) {
+    super(message, options)
+    this.code = known.has(code) ? code : 'internal'
+  }
+}
+Object.defineProperty(MarqueError.prototype, 'name', { value: 'MarqueError', writable: true, configurable: true })

@@ -1,0 +1,51 @@
+// @marque/wasm — ES module entry for browsers, Deno, Workers-like runtimes (and bundlers).
+// Instantiate once before use:
+//   import init, { Verifier } from '@marque/wasm'
+//   await init()                       // fetches marque_wasm_bg.wasm next to this file
+//   await init(bytesOrResponseOrUrl)   // or from bytes / a Response / a URL / a WebAssembly.Module
+//   initSync(bytesOrModule)            // or synchronously from bytes / a WebAssembly.Module
+// In Node, `import '@marque/wasm'` resolves to node.js, which does this synchronously.
+import * as glue from './marque_wasm.js'
+import { MarqueError, ERROR_CODES } from './errors.js'
+
+export { MarqueError, ERROR_CODES }
+export const { KeyPair, PublicKey, Token, Verifier, errorCodes, version } = glue
+/** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
+export const mint = glue.mint
+/** Absent from the verifier-only build. */
+export const signProof = glue.signProof
+
+let pending = null
+
+function ready() {
+  glue.__registerErrorClass(MarqueError)
+  // Compile the authorization path now (see src/warmup.rs): the first real `authorize` then
+  // stays well inside the Datalog time limit.
+  glue.__warmUp()
+}
+
+/**
+ * Instantiates the module (once; later calls return the same promise). `input`: nothing (fetch
+ * `marque_wasm_bg.wasm` next to this file), a URL or path string, a `Response`, bytes, or a
+ * `WebAssembly.Module`.
+ */
+export default function init(input) {
+  if (pending === null) {
+    pending = glue
+      .default(input === undefined ? undefined : { module_or_path: input })
+      .then(() => ready())
+      .catch((e) => {
+        pending = null
+        throw e
+      })
+  }
+  return pending
+}
+export { init }
+
+/** Instantiates the module synchronously from its bytes or a `WebAssembly.Module`. */
+export function initSync(input) {
+  glue.initSync({ module: input })
+  ready()
+  pending = Promise.resolve()
+}

@@ -1,0 +1,26 @@
+'use strict'
+// @marque/wasm — Node CommonJS entry: wasm-bindgen's nodejs glue instantiates the module
+// synchronously at `require` time (it reads marque_wasm_bg.wasm next to this file).
+const glue = require('./marque_wasm_node.cjs')
+const { MarqueError, ERROR_CODES } = require('./errors.cjs')
+
+glue.__registerErrorClass(MarqueError)
+// Compile the authorization path now (see src/warmup.rs).
+glue.__warmUp()
+
+module.exports = {
+  KeyPair: glue.KeyPair,
+  PublicKey: glue.PublicKey,
+  Token: glue.Token,
+  Verifier: glue.Verifier,
+  mint: glue.mint,
+  signProof: glue.signProof,
+  errorCodes: glue.errorCodes,
+  version: glue.version,
+  MarqueError,
+  ERROR_CODES,
+  /** Already instantiated: resolves at once (kept for code shared with the ES module entry). */
+  init: () => Promise.resolve(),
+  initSync: () => {},
+}
+module.exports.default = module.exports.init

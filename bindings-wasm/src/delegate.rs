@@ -1,0 +1,34 @@
+//! `token.delegate(parent, options)` (the core's `delegate` module): hand a narrower token to a
+//! child agent, offline. Omitted axes mean "no further narrowing"; asking for more than the
+//! holder has is `attenuation_widens`.
+
+use marque::DelegateParams;
+use wasm_bindgen::prelude::*;
+
+use crate::convert::Options;
+use crate::errors::{JsError, JsResult};
+use crate::keys::{key_pair, public_key};
+use crate::token::Token;
+
+#[wasm_bindgen]
+impl Token {
+    /// Delegates this token to a child agent. `parent` must be the key pair of the agent holding
+    /// the token (`wrong_holder_key` otherwise).
+    pub fn delegate(&self, parent: JsValue, options: JsValue) -> JsResult<Token> {
+        let parent = key_pair(&parent, "parent")?;
+        let mut o = Options::new(&options, "delegate options")?;
+        let to = o.string("to")?;
+        let to_key = public_key(&o.required("toKey")?, "delegate options.toKey")?;
+        let mut params = DelegateParams::new(to, to_key);
+        params.tools = o.opt_strings("tools")?;
+        params.operations = o.opt_strings("operations")?;
+        params.resource_prefix = o.opt_string("resourcePrefix")?;
+        params.ttl_seconds = o.opt_uint("ttlSeconds")?;
+        if let Some(d) = o.opt_uint("maxDepth")? {
+            params.max_depth = Some(u32::try_from(d).map_err(|_| JsError::argument("delegate options.maxDepth is too large"))?);
+        }
+        params.now = Some(o.now()?);
+        o.finish()?;
+        Ok(Token::wrap(self.inner.delegate(&parent, &params)?))
+    }
+}

@@ -1,0 +1,25 @@
+//! `signProof` (the core's `proof` module): the acting agent signs one use of its token
+//! (token hash, tool, operation, resource, time, nonce); a verifier accepts it once, while fresh.
+
+use marque::policy::Request;
+use wasm_bindgen::prelude::*;
+
+use crate::convert::Options;
+use crate::errors::JsResult;
+use crate::keys::key_pair;
+use crate::token::TokenArg;
+
+/// Signs a proof of possession for using `token` on one request. `agent` must be the key pair of
+/// the agent holding the token (`wrong_holder_key` otherwise).
+#[wasm_bindgen(js_name = signProof)]
+pub fn sign_proof(agent: JsValue, token: JsValue, options: JsValue) -> JsResult<String> {
+    let agent = key_pair(&agent, "agent")?;
+    let token = TokenArg::from_js(&token, "token")?.parse()?;
+    let mut o = Options::new(&options, "proof options")?;
+    let tool = o.string("tool")?;
+    let resource = o.string("resource")?;
+    let operation = o.opt_string("operation")?.unwrap_or_else(|| "*".into());
+    let now = o.now()?;
+    o.finish()?;
+    Ok(token.sign_proof(&agent, &Request::new(tool, operation, resource), Some(now))?)
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Build the npm package @marque/wasm in bindings-wasm/pkg/ (idempotent; incremental after the
+# first build). Needs the toolchain of scripts/install.sh.
+#
+#   scripts/build-wasm.sh                 full package -> bindings-wasm/pkg/
+#   scripts/build-wasm.sh --verify-only   verifier-only module (no keygen/mint/delegate/signProof)
+#                                         -> bindings-wasm/pkg-verify/ (measured, not published)
+#   scripts/build-wasm.sh --sizes         only print the sizes of what is built
+#
+# Steps: cargo (Debian rustc + build-std, profile `wasm-release`, always `-p marque-wasm`) ->
+# wasm-bindgen twice on the same .wasm (`--target web`: the ES module glue for browsers, Deno,
+# Workers and Node's ESM entry; `--target nodejs`: the CommonJS glue for `require`) -> wasm-opt.
+# Both glues load the one optimised `marque_wasm_bg.wasm` (the build checks that wasm-bindgen
+# emitted the same module for both). The hand-written entry points (index.js, node.js,
+# node.cjs, workerd.js, errors*.js, edge.js, *.d.ts, package.json) are committed; everything
+# this script writes into pkg/ is generated and git-ignored.
+set -euo pipefail
+
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO"
+
+MODE=full
+case "${1:-}" in
+    "") ;;
+    --verify-only) MODE=verify ;;
+    --sizes) MODE=sizes ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+esac
+
+PROFILE=wasm-release
+OUT_WASM="$REPO/target/wasm/wasm32-unknown-unknown/$PROFILE/marque_wasm.wasm"
+PKG="$REPO/bindings-wasm/pkg"
+
+sizes() { # sizes DIR: raw and gzipped size of the .wasm and of every file the package ships
+    local dir="$1" wasm="$1/marque_wasm_bg.wasm" total=0 gz=0 f
+    [ -f "$wasm" ] || { echo "no $wasm (build first)" >&2; return 1; }
+    for f in $(cd "$dir" && find . -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.wasm' -o -name '*.d.ts' \) | sort); do
+        total=$((total + $(stat -c %s "$dir/$f")))
+        gz=$((gz + $(gzip -9 -c "$dir/$f" | wc -c)))
+    done
+    printf '%-22s wasm %8d B raw, %7d B gzip (%d KiB) | package files %8d B raw, %7d B gzip (%d KiB)\n' \
+        "$(basename "$dir")" "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" \
+        "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))" "$total" "$gz" "$((gz / 1024))"
+}
+
+if [ "$MODE" = sizes ]; then
+    sizes "$PKG"
+    [ -d "$REPO/bindings-wasm/pkg-verify" ] && sizes "$REPO/bindings-wasm/pkg-verify"
+    exit 0
+fi
+
+FEATURES=()
+if [ "$MODE" = verify ]; then
+    FEATURES=(--no-default-features)
+    PKG="$REPO/bindings-wasm/pkg-verify"
+    mkdir -p "$PKG"
+    # The verifier-only package reuses the committed entry points.
+    for f in index.js node.js node.cjs errors.js errors.cjs edge.js package.json; do
+        cp "$REPO/bindings-wasm/pkg/$f" "$PKG/$f"
+    done
+fi
+
+echo "== cargo ($PROFILE, ${FEATURES[*]:-default features})"
+wasm_cargo build --profile "$PROFILE" -p marque-wasm "${FEATURES[@]}"
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/marque-wasm.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+
+echo "== wasm-bindgen $(wasm-bindgen --version | awk '{print $2}') (web + nodejs)"
+wasm-bindgen --target web --out-dir "$TMP/web" "$OUT_WASM"
+wasm-bindgen --target nodejs --out-dir "$TMP/node" "$OUT_WASM"
+if ! cmp -s "$TMP/web/marque_wasm_bg.wasm" "$TMP/node/marque_wasm_bg.wasm"; then
+    echo "wasm-bindgen emitted different modules for --target web and --target nodejs;" \
+         "the package can no longer share one .wasm" >&2
+    exit 1
+fi
+
+echo "== wasm-opt"
+wasm_opt "$TMP/web/marque_wasm_bg.wasm" "$TMP/opt.wasm" --strip-debug --strip-producers
+
+echo "== assemble $PKG"
+rm -rf "$PKG/snippets"
+cp "$TMP/opt.wasm" "$PKG/marque_wasm_bg.wasm"
+cp "$TMP/web/marque_wasm.js" "$PKG/marque_wasm.js"
+cp "$TMP/web/marque_wasm.d.ts" "$PKG/marque_wasm.d.ts"
+if [ -d "$TMP/web/snippets" ]; then cp -r "$TMP/web/snippets" "$PKG/snippets"; fi
+# The CommonJS glue requires the inline-JS snippets of dependencies (biscuit-auth's
+# `performance.now()` clock), which wasm-bindgen writes as ES modules: give it CommonJS twins.
+node "$REPO/bindings-wasm/scripts/cjs-glue.mjs" "$TMP/node/marque_wasm.js" "$PKG/marque_wasm_node.cjs" "$PKG"
+
+sizes "$PKG"
