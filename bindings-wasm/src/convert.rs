@@ -13,6 +13,52 @@ use wasm_bindgen::JsCast;
 
 use crate::errors::{JsError, JsResult};
 
+// JavaScript operations that run user code (Proxy traps, getters) and so may throw: imported with
+// `catch`, so a throwing argument becomes an `invalid_argument` error instead of an exception
+// unwinding through Rust frames.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_js(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys_js(value: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// `Date.prototype.getTime.call(d)` (not an own `getTime` the caller may have set), caught.
+fn date_get_time(d: &js_sys::Date) -> Option<f64> {
+    let get_time = Reflect::get(&js_sys::Date::new_0(), &JsValue::from_str("getTime")).ok()?;
+    let get_time: js_sys::Function = get_time.dyn_into().ok()?;
+    Reflect::apply(&get_time, d, &Array::new()).ok()?.as_f64()
+}
+
+/// `new Uint8Array(value)`: a fresh copy, whatever getters or Proxy traps `value` has.
+fn uint8_array_copy(value: &JsValue) -> Option<Uint8Array> {
+    let ctor = Uint8Array::new_with_length(0).constructor();
+    Reflect::construct(&ctor, &Array::of1(value)).ok()?.dyn_into::<Uint8Array>().ok()
+}
+
+/// `Array.isArray(value)`; a revoked Proxy (which throws) is not an array.
+pub fn is_array(v: &JsValue) -> bool {
+    is_array_js(v).unwrap_or(false)
+}
+
+/// The own enumerable string keys and values of an object (bounded), read without letting a
+/// throwing getter or Proxy trap escape.
+pub fn entries(v: &JsValue, what: &str) -> JsResult<Vec<(String, JsValue)>> {
+    let keys = object_keys_js(v).map_err(|_| JsError::argument(format!("{what}: listing its keys threw")))?;
+    if keys.length() > MAX_LIST_ITEMS {
+        return Err(JsError::argument(format!("{what} has more than {MAX_LIST_ITEMS} entries")));
+    }
+    let mut out = Vec::with_capacity(keys.length() as usize);
+    for i in 0..keys.length() {
+        let k = keys.get(i).as_string().unwrap_or_default();
+        let value = Reflect::get(v, &JsValue::from_str(&k))
+            .map_err(|_| JsError::argument(format!("{what}: reading `{}` threw", truncate(&k, 64))))?;
+        out.push((k, value));
+    }
+    Ok(out)
+}
+
 /// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 /// Most items accepted in one list argument (tools, operations, rights, keys, …).
@@ -29,7 +75,7 @@ pub struct Options {
 impl Options {
     /// `value` must be a non-null object (not an array).
     pub fn new(value: &JsValue, what: &'static str) -> JsResult<Options> {
-        if !value.is_object() || Array::is_array(value) || value.is_function() {
+        if !value.is_object() || is_array(value) || value.is_function() {
             return Err(JsError::argument(format!("{what} must be an options object")));
         }
         Ok(Options { what, obj: value.clone().unchecked_into(), known: Vec::new() })
@@ -100,9 +146,10 @@ impl Options {
 
     /// Refuses keys that were never read (typos, options of another function).
     pub fn finish(self) -> JsResult<()> {
-        let keys = Object::keys(&self.obj);
-        for k in keys.iter() {
-            let k = k.as_string().unwrap_or_default();
+        let keys = object_keys_js(&self.obj)
+            .map_err(|_| JsError::argument(format!("{}: listing its keys threw", self.what)))?;
+        for i in 0..keys.length() {
+            let k = keys.get(i).as_string().unwrap_or_default();
             if !self.known.iter().any(|known| *known == k) {
                 return Err(JsError::argument(format!(
                     "{}: unknown option `{}` (expected one of: {})",
@@ -123,20 +170,21 @@ pub fn string(v: &JsValue, what: &str) -> JsResult<String> {
 
 /// An array of strings.
 pub fn strings(v: &JsValue, what: &str) -> JsResult<Vec<String>> {
-    let arr = array(v, what)?;
-    arr.iter().enumerate().map(|(i, item)| string(&item, &format!("{what}[{i}]"))).collect()
+    let items = array(v, what)?;
+    items.iter().enumerate().map(|(i, item)| string(item, &format!("{what}[{i}]"))).collect()
 }
 
-/// An array (bounded length).
-pub fn array(v: &JsValue, what: &str) -> JsResult<Array> {
-    if !Array::is_array(v) {
+/// The items of an array (bounded length), read without letting a throwing getter escape.
+pub fn array(v: &JsValue, what: &str) -> JsResult<Vec<JsValue>> {
+    if !is_array(v) {
         return Err(JsError::argument(format!("{what} must be an array")));
     }
-    let arr: Array = v.clone().unchecked_into();
-    if arr.length() > MAX_LIST_ITEMS {
+    let threw = || JsError::argument(format!("{what}: reading an item threw"));
+    let len = Reflect::get(v, &JsValue::from_str("length")).map_err(|_| threw())?.as_f64().unwrap_or(0.0);
+    if !(0.0..=f64::from(MAX_LIST_ITEMS)).contains(&len) {
         return Err(JsError::argument(format!("{what} has more than {MAX_LIST_ITEMS} items")));
     }
-    Ok(arr)
+    (0..len as u32).map(|i| Reflect::get_u32(v, i).map_err(|_| threw())).collect()
 }
 
 /// A non-negative integer (a JavaScript number without fraction, at most 2^53 − 1).
@@ -151,7 +199,7 @@ pub fn uint(v: &JsValue, what: &str) -> JsResult<u64> {
 /// A time: seconds since the Unix epoch (a number; fractions are floored) or a `Date`.
 pub fn time(v: &JsValue, what: &str) -> JsResult<u64> {
     let secs = if let Some(d) = v.dyn_ref::<js_sys::Date>() {
-        d.get_time() / 1000.0
+        date_get_time(d).unwrap_or(f64::NAN) / 1000.0
     } else if let Some(n) = v.as_f64() {
         n
     } else {
@@ -175,9 +223,10 @@ pub fn clock_now() -> u64 {
 
 /// Bytes from a `Uint8Array` (or any typed-array view of bytes).
 pub fn bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
-    v.dyn_ref::<Uint8Array>()
-        .map(Uint8Array::to_vec)
-        .ok_or_else(|| JsError::argument(format!("{what} must be a Uint8Array")))
+    if !v.is_instance_of::<Uint8Array>() {
+        return Err(JsError::argument(format!("{what} must be a Uint8Array")));
+    }
+    uint8_array_copy(v).map(|copy| copy.to_vec()).ok_or_else(|| JsError::argument(format!("{what}: reading it threw")))
 }
 
 /// Bytes from a `Uint8Array`, or a string's UTF-8 encoding.

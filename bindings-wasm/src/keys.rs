@@ -24,13 +24,17 @@ pub struct PublicKey {
 }
 
 fn jwk_from(v: &JsValue, what: &str) -> JsResult<Jwk> {
-    if let Some(text) = v.as_string() {
-        return serde_json::from_str(&text).map_err(|_| JsError::new(marque::ErrorKind::InvalidKey, "JWK is not valid JSON"));
-    }
-    if !v.is_object() {
-        return Err(JsError::argument(format!("{what} must be a JWK object or JSON text")));
-    }
-    serde_wasm_bindgen::from_value(v.clone())
+    // An object goes through JSON.stringify (which catches throwing getters and Proxy traps),
+    // so objects and JSON text are read by the same parser.
+    let text = match v.as_string() {
+        Some(text) => text,
+        None if v.is_object() => js_sys::JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| JsError::argument(format!("{what} is not a JSON-serializable object")))?,
+        None => return Err(JsError::argument(format!("{what} must be a JWK object or JSON text"))),
+    };
+    serde_json::from_str(&text)
         .map_err(|_| JsError::new(marque::ErrorKind::InvalidKey, "not an RFC 8037 JWK (kty, crv and x are strings)"))
 }
 
@@ -240,7 +244,7 @@ pub fn public_key(v: &JsValue, what: &str) -> JsResult<marque::PublicKey> {
     if v.is_instance_of::<js_sys::Uint8Array>() {
         return Ok(marque::PublicKey::from_bytes(&bytes(v, what)?)?);
     }
-    if v.is_object() && !js_sys::Array::is_array(v) {
+    if v.is_object() && !crate::convert::is_array(v) {
         return Ok(marque::PublicKey::from_jwk(&jwk_from(v, what)?)?);
     }
     Err(JsError::argument(format!("{what} must be a PublicKey, key text, 32 bytes or a JWK")))

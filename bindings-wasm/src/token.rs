@@ -255,7 +255,7 @@ pub fn mint(root: JsValue, options: JsValue) -> JsResult<Token> {
     params.task = o.opt_string("task")?;
     params.workspace = o.opt_string("workspace")?;
     let rights = crate::convert::array(&o.required("rights")?, "mint options.rights")?;
-    params.rights = rights.iter().map(|r| right(&r, "mint options.rights[]")).collect::<JsResult<_>>()?;
+    params.rights = rights.iter().map(|r| right(r, "mint options.rights[]")).collect::<JsResult<_>>()?;
     params.ttl_seconds = o.opt_uint("ttlSeconds")?.ok_or_else(|| JsError::argument("mint options: `ttlSeconds` is required"))?;
     if let Some(d) = o.opt_uint("maxDepth")? {
         params.max_depth = u32::try_from(d).map_err(|_| JsError::argument("mint options.maxDepth is too large"))?;

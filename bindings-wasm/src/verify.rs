@@ -10,7 +10,7 @@ use marque::policy::{Limits, Policy, Request};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{array, string, to_js, Options, MAX_LIST_ITEMS};
+use crate::convert::{array, entries, is_array, string, to_js, truncate, Options};
 use crate::errors::{JsError, JsResult};
 use crate::keys::public_key;
 use crate::token::{Token, TokenArg};
@@ -75,30 +75,23 @@ fn limits(v: &JsValue) -> JsResult<Limits> {
 }
 
 fn root_keys(v: &JsValue) -> JsResult<marque::Verifier> {
-    if js_sys::Array::is_array(v) {
+    if is_array(v) {
         let keys = array(v, "rootKeys")?
             .iter()
             .enumerate()
-            .map(|(i, k)| public_key(&k, &format!("rootKeys[{i}]")))
+            .map(|(i, k)| public_key(k, &format!("rootKeys[{i}]")))
             .collect::<JsResult<Vec<_>>>()?;
         return Ok(marque::Verifier::new(keys));
     }
     if !v.is_object() || v.is_function() {
         return Err(JsError::argument("rootKeys must be an array of keys or an object mapping key ids to keys"));
     }
-    let obj: &Object = v.unchecked_ref();
-    let entries = Object::entries(obj);
-    if entries.length() > MAX_LIST_ITEMS {
-        return Err(JsError::argument("rootKeys has too many entries"));
-    }
     let mut keys = Vec::new();
-    for entry in entries.iter() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        let id = pair.get(0).as_string().unwrap_or_default();
-        let id: u32 = id
-            .parse()
-            .map_err(|_| JsError::argument(format!("rootKeys: key id {id:?} is not a 32-bit unsigned integer")))?;
-        keys.push((id, public_key(&pair.get(1), "rootKeys[id]")?));
+    for (id, key) in entries(v, "rootKeys")? {
+        let id: u32 = id.parse().map_err(|_| {
+            JsError::argument(format!("rootKeys: key id {:?} is not a 32-bit unsigned integer", truncate(&id, 64)))
+        })?;
+        keys.push((id, public_key(&key, "rootKeys[id]")?));
     }
     Ok(marque::Verifier::with_key_ids(keys))
 }
@@ -109,19 +102,12 @@ fn request(o: &mut Options) -> JsResult<Request> {
     let operation = o.opt_string("operation")?.unwrap_or_else(|| "*".into());
     let mut req = Request::new(tool, operation, resource);
     if let Some(attrs) = o.get("attributes")? {
-        if !attrs.is_object() || js_sys::Array::is_array(&attrs) {
+        if !attrs.is_object() || is_array(&attrs) {
             return Err(JsError::argument("authorize options.attributes must be an object of strings"));
         }
-        let entries = Object::entries(attrs.unchecked_ref());
-        if entries.length() > MAX_LIST_ITEMS {
-            return Err(JsError::argument("authorize options.attributes has too many entries"));
-        }
         let mut map = BTreeMap::new();
-        for entry in entries.iter() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            let k = pair.get(0).as_string().unwrap_or_default();
-            let v = string(&pair.get(1), "authorize options.attributes[…]")?;
-            map.insert(k, v);
+        for (k, v) in entries(&attrs, "authorize options.attributes")? {
+            map.insert(k, string(&v, "authorize options.attributes[…]")?);
         }
         req.attributes = map;
     }
@@ -160,7 +146,7 @@ impl Verifier {
         let mut o = Options::new(&options, "verifier options")?;
         let mut v = root_keys(&o.required("rootKeys")?)?;
         if let Some(p) = o.get("policies")? {
-            for p in array(&p, "policies")?.iter() {
+            for p in array(&p, "policies")? {
                 let mut po = Options::new(&p, "policy")?;
                 let id = po.string("id")?;
                 let source = po.string("source")?;

@@ -48,15 +48,22 @@ const TOKEN: &str = concat!(
 const ROOT: &str = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
 const NOW: u64 = 1767225610;
 
-/// Runs one full authorization of a fixed token; returns whether it was allowed (always, unless
-/// the module is broken). Called by the package's entry points; not part of the public API.
+/// Authorizes a fixed token three times — allowed, denied by a failed check, expired — so the
+/// allowed and the denial paths are both compiled. Returns whether the three outcomes were the
+/// expected ones (always, unless the module is broken). Called by the package's entry points;
+/// not part of the public API.
 #[wasm_bindgen(js_name = "__warmUp")]
 pub fn warm_up() -> bool {
     let Ok(root) = marque::PublicKey::from_hex(ROOT) else { return false };
     let limits = Limits { max_time_micros: 10_000_000, ..Limits::default() };
     let verifier = marque::Verifier::new([root]).with_limits(limits);
-    let request = Request::new("read_file", "read", "src/main.rs");
-    verifier.authorize_base64(TOKEN, &request, None, Some(NOW)).map(|d| d.allowed).unwrap_or(false)
+    let run = |resource: &str, now: u64| {
+        let request = Request::new("read_file", "read", resource);
+        verifier.authorize_base64(TOKEN, &request, None, Some(now)).ok().and_then(|d| if d.allowed { Some("allowed".to_string()) } else { d.code })
+    };
+    run("src/main.rs", NOW).as_deref() == Some("allowed")
+        && run("src/lib.rs", NOW).as_deref() == Some("not_authorized")
+        && run("src/main.rs", NOW + 3600).as_deref() == Some("expired")
 }
 
 #[cfg(test)]

@@ -1,0 +1,293 @@
+// Types of @marque/wasm (hand-written; the same API as @marque/node where both exist).
+
+/** Stable error codes of marque (the core's `ErrorKind::ALL`). */
+export type ErrorCode =
+  | 'invalid_token' | 'invalid_signature' | 'unknown_root_key' | 'expired' | 'revoked'
+  | 'not_authorized' | 'invalid_proof' | 'replayed_proof' | 'depth_exceeded' | 'attenuation_widens'
+  | 'limits_exceeded' | 'invalid_key' | 'invalid_jwt' | 'audit_chain_broken' | 'wrong_holder_key'
+  | 'sealed' | 'invalid_argument' | 'revocation_list_stale' | 'internal'
+
+/** Every error code, in the core's stable order. */
+export declare const ERROR_CODES: readonly ErrorCode[]
+/** The same list, read from the module. */
+export declare function errorCodes(): ErrorCode[]
+/** The package version. */
+export declare function version(): string
+
+/**
+ * The one error type: a real `Error` with a stable `code`. Thrown for malformed input, bad
+ * signatures, unknown root keys, hit limits, widening delegations… — never for a policy denial
+ * (that is a `Decision` with `allowed === false`, unless you call `authorizeOrThrow`).
+ */
+export declare class MarqueError extends Error {
+  readonly name: 'MarqueError'
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions)
+}
+
+/** Instantiates the module (browsers, Deno, workers). Not needed in Node (sync at import). */
+export default function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>
+export declare function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>
+/** Instantiates the module synchronously from its bytes or a compiled `WebAssembly.Module`. */
+export declare function initSync(input: BufferSource | WebAssembly.Module): void
+
+/** A public key: a `PublicKey`, key text (hex, `ed25519/hex`, SPKI PEM, JWK JSON, `did:key`), 32 bytes or a JWK object. */
+export type KeyInput = PublicKey | string | Uint8Array | Jwk
+/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. Omitted: `Date.now()`. */
+export type TimeInput = number | Date
+/** A token: a `Token`, its base64url text or its raw bytes. */
+export type TokenInput = Token | string | Uint8Array
+/** Bytes, or a string signed as UTF-8. */
+export type BytesInput = Uint8Array | string
+
+/** An RFC 8037 JWK for Ed25519. Only a private JWK (from `KeyPair.toJwk()`) has `d`. */
+export interface Jwk {
+  kty: string
+  crv: string
+  x: string
+  kid?: string
+  d?: string
+  [member: string]: unknown
+}
+
+/** An Ed25519 key pair. The secret stays in wasm memory (zeroized on drop). */
+export declare class KeyPair {
+  private constructor()
+  /** A fresh key pair from `crypto.getRandomValues` (absent from the verifier-only build). */
+  static generate(): KeyPair
+  static fromHex(hex: string): KeyPair
+  static fromSeed(seed: Uint8Array): KeyPair
+  static fromPem(pem: string): KeyPair
+  static fromJwk(jwk: Jwk | string): KeyPair
+  /** The 32-byte seed as hex (a secret). */
+  toHex(): string
+  /** PKCS#8 PEM (a secret). */
+  toPem(): string
+  /** The private JWK, with `d` (a secret). */
+  toJwk(): Jwk
+  get publicKey(): PublicKey
+  /** Deterministic Ed25519; strings are signed as UTF-8. 64 bytes. */
+  sign(message: BytesInput): Uint8Array
+  /** `KeyPair(ed25519:…)`: never the secret. */
+  toString(): string
+  toJSON(): { publicKey: string }
+  /** Releases the wasm memory now (otherwise done when garbage-collected). */
+  free(): void
+}
+
+/** An Ed25519 public key. */
+export declare class PublicKey {
+  private constructor()
+  static fromHex(hex: string): PublicKey
+  static fromBytes(bytes: Uint8Array): PublicKey
+  static fromPem(pem: string): PublicKey
+  /** An object or JSON text; a private JWK is refused. */
+  static fromJwk(jwk: Jwk | string): PublicKey
+  static fromDid(did: string): PublicKey
+  /** Any text form: hex, `ed25519/hex`, PEM, JWK JSON or `did:key`. */
+  static parse(text: string): PublicKey
+  toHex(): string
+  toBytes(): Uint8Array
+  toPem(): string
+  /** RFC 8037 JWK, `kid` = the fingerprint. */
+  toJwk(): Jwk
+  /** `did:key:z6Mk…` */
+  toDid(): string
+  /** `ed25519:` + 16 hex digits of SHA-256 of the key. */
+  get fingerprint(): string
+  equals(other: KeyInput): boolean
+  /** Throws `invalid_signature` when the signature does not verify (strict rules). */
+  verify(message: BytesInput, signature: Uint8Array): void
+  toString(): string
+  toJSON(): string
+  free(): void
+}
+
+/** One agent of a token's delegation chain. */
+export interface Hop {
+  agent: string
+  path: string
+  /** Public key, hex. */
+  key: string
+  fingerprint: string
+}
+
+/** A right: a tool, an operation and a resource prefix (`"*"` = any). */
+export interface Right {
+  tool: string
+  operation: string
+  resource: string
+}
+/** A right as given to `mint`: objects or `"TOOL[:OPERATION[:RESOURCE]]"`; omitted parts are `"*"`. */
+export type RightInit = { tool: string; operation?: string; resource?: string } | string
+
+/** A marque token (Biscuit v3). Parsed, not trusted: only a `Verifier` decides. */
+export declare class Token {
+  private constructor()
+  static fromBase64(text: string): Token
+  static fromBytes(bytes: Uint8Array): Token
+  /** base64url with padding. */
+  toBase64(): string
+  toBytes(): Uint8Array
+  toJSON(): string
+  toString(): string
+  /** Readable Datalog of every block. */
+  toDatalog(): string
+  /** What the token claims, as the CLI's `marque inspect` JSON. */
+  inspect(): Record<string, unknown>
+  /**
+   * Delegates to a child agent; `parent` must be the holder's key pair (`wrong_holder_key`),
+   * asking for more than the holder has is `attenuation_widens` (absent from the verifier-only build).
+   */
+  delegate(parent: KeyPair, options: DelegateOptions): Token
+  /** Seals the token: nobody can delegate it further (absent from the verifier-only build). */
+  seal(): Token
+  get agent(): string
+  get path(): string
+  get holderKey(): PublicKey
+  get principal(): string
+  get task(): string | undefined
+  get workspace(): string | undefined
+  get rights(): Right[]
+  get issuedAt(): number
+  get expiresAt(): number
+  get depth(): number
+  get maxDepth(): number
+  get sealed(): boolean
+  get rootKeyId(): number | undefined
+  /** Root first. */
+  get chain(): Hop[]
+  /** Hex, one per block, authority first. */
+  get revocationIds(): string[]
+  free(): void
+}
+
+export interface MintOptions {
+  /** The agent the token is for (at `/root`), e.g. `agent:orchestrator`. */
+  agent: string
+  agentKey: KeyInput
+  /** On whose behalf, e.g. `user:alice`. */
+  principal: string
+  task?: string
+  workspace?: string
+  rights: RightInit[]
+  ttlSeconds: number
+  /** Default 4. */
+  maxDepth?: number
+  now?: TimeInput
+  rootKeyId?: number
+}
+/** Mints a token signed by the root key pair (absent from the verifier-only build). */
+export declare function mint(root: KeyPair, options: MintOptions): Token
+
+/** An omitted axis means "no further narrowing". Unknown keys are refused. */
+export interface DelegateOptions {
+  to: string
+  toKey: KeyInput
+  tools?: string[]
+  operations?: string[]
+  resourcePrefix?: string
+  /** Clamped to the parent's expiry. */
+  ttlSeconds?: number
+  maxDepth?: number
+  now?: TimeInput
+}
+
+export interface ProofOptions {
+  tool: string
+  resource: string
+  /** Default `"*"`. */
+  operation?: string
+  now?: TimeInput
+}
+/** Signs a proof of possession; `agent` must be the holder's key pair (absent from the verifier-only build). */
+export declare function signProof(agent: KeyPair, token: TokenInput, options: ProofOptions): string
+
+export interface Policy {
+  id: string
+  /** Datalog `allow if` / `deny if` / `check if` lines. */
+  source: string
+}
+export interface Limits {
+  maxTokenBytes: number
+  maxBlocks: number
+  maxFacts: number
+  maxIterations: number
+  maxTimeMicros: number
+  proofWindowSeconds: number
+  proofFutureSkewSeconds: number
+  replayCacheCapacity: number
+  maxResourceBytes: number
+}
+export interface VerifierOptions {
+  /** A list (derived key ids) or a map from root key id (u32, as a string) to key. */
+  rootKeys: KeyInput[] | Record<string, KeyInput>
+  policies?: Policy[]
+  limits?: Partial<Limits>
+  requireProof?: boolean
+}
+export interface AuthorizeOptions {
+  tool: string
+  /** Default `"*"`. */
+  operation?: string
+  resource: string
+  proof?: string
+  now?: TimeInput
+  /** Offered to policies as `attribute(key, value)` facts. */
+  attributes?: Record<string, string>
+}
+export interface Revocations {
+  ids: string[]
+  agents: string[]
+  principals: string[]
+  tasks: string[]
+}
+
+/**
+ * A decision: a plain object with exactly the fields of the core's `Decision` JSON (so
+ * `JSON.stringify(decision)` is the core's), plus non-enumerable camelCase aliases.
+ */
+export interface Decision {
+  allowed: boolean
+  /** When denied: `not_authorized`, `expired`, `revoked`, `depth_exceeded`, `invalid_proof`, `replayed_proof`. */
+  code: ErrorCode | null
+  agent: string
+  path: string
+  agent_key_fingerprint: string
+  principal: string
+  task: string | null
+  workspace: string | null
+  /** Agent ids, root first. */
+  chain: string[]
+  policy: string | null
+  reasons: string[]
+  revocation_ids: string[]
+  request: { tool: string; operation: string; resource: string; attributes?: Record<string, string> }
+  time: number
+  expires_at: number
+  proof_verified: boolean
+  readonly agentKeyFingerprint: string
+  readonly revocationIds: string[]
+  readonly expiresAt: number
+  readonly proofVerified: boolean
+  /** The revocation id of the last block. */
+  readonly tokenId: string | null
+}
+
+export declare class Verifier {
+  constructor(options: VerifierOptions)
+  /** Throws for bad signatures, unknown roots, malformed tokens and hit limits; a refusal is a `Decision`. */
+  authorize(token: TokenInput, options: AuthorizeOptions): Decision
+  /** A denial throws a `MarqueError` whose code is the denial code. */
+  authorizeOrThrow(token: TokenInput, options: AuthorizeOptions): Decision
+  /** Signatures and structure only. */
+  verify(token: TokenInput): Token
+  revoke(revocationId: string): void
+  revokeAgent(agentId: string): void
+  revokePrincipal(principal: string): void
+  revokeTask(task: string): void
+  get revocations(): Revocations
+  mergeRevocations(set: Partial<Revocations> | string): void
+  get limits(): Limits
+  free(): void
+}
