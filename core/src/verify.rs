@@ -227,12 +227,18 @@ impl Verifier {
     pub fn add_policy(&mut self, policy: Policy) -> Result<()> {
         crate::identity::validate_name("policy id", &policy.id)?;
         let probe = AuthorizerBuilder::new().code(&policy.source)?.build_unauthenticated()?;
-        let (facts, rules, _checks, policies) = probe.dump();
+        let (facts, rules, checks, policies) = probe.dump();
         if !facts.is_empty() || !rules.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "policy {:?} declares facts or rules; only allow/deny policies and checks are accepted",
                 policy.id
             )));
+        }
+        let queries = checks.iter().flat_map(|c| c.queries.iter()).chain(policies.iter().flat_map(|p| p.queries.iter()));
+        for rule in queries {
+            for e in &rule.expressions {
+                check_regexes(&policy.id, &e.ops)?;
+            }
         }
         self.policies.push(policy);
         // Rebuild the template: user policies in order, the default rights policy last.
@@ -526,6 +532,38 @@ impl Verifier {
     }
 }
 
+/// Refuses a policy whose `.matches(…)` pattern does not compile in this build (a syntax error,
+/// or Unicode classes in a build without the `regex-full` feature, such as the wasm module), or
+/// is not a string literal. Biscuit evaluates a regex that does not compile as "no match", so
+/// such a `deny if` would silently never deny: refusing it at configuration time fails closed.
+fn check_regexes(policy_id: &str, ops: &[biscuit_auth::builder::Op]) -> Result<()> {
+    use biscuit_auth::builder::{Binary, Op};
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::Binary(Binary::Regex) => match i.checked_sub(1).and_then(|j| ops.get(j)) {
+                Some(Op::Value(Term::Str(pattern))) => {
+                    if let Err(e) = regex::Regex::new(pattern) {
+                        return Err(Error::invalid_argument(format!(
+                            "policy {policy_id:?}: regex {:?} does not compile in this build{}: {}",
+                            crate::error::sanitize(pattern),
+                            if cfg!(feature = "regex-full") { "" } else { " (no Unicode tables: feature regex-full is off)" },
+                            crate::error::sanitize(&e.to_string())
+                        )));
+                    }
+                }
+                _ => {
+                    return Err(Error::invalid_argument(format!(
+                        "policy {policy_id:?}: the pattern of .matches() must be a string literal"
+                    )))
+                }
+            },
+            Op::Closure(_, inner) => check_regexes(policy_id, inner)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
     decision.allowed = false;
     decision.code = Some(kind.code().into());
@@ -544,6 +582,23 @@ fn peek_root_key_id(token: &[u8]) -> Result<Option<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policies_with_regexes_that_do_not_compile_are_refused() {
+        let mut v = Verifier::new([]);
+        v.add_policy(Policy::new("ascii", "deny if resource($r), $r.matches(\"^secrets/[a-z]+$\");")).unwrap();
+        for (id, src) in [
+            ("syntax", "deny if resource($r), $r.matches(\"(unclosed\");"),
+            ("in-check", "check if resource($r), $r.matches(\"[z-a]\");"),
+            ("variable", "deny if resource($r), attribute(\"re\", $p), $r.matches($p);"),
+        ] {
+            let e = v.add_policy(Policy::new(id, src)).unwrap_err();
+            assert_eq!(e.code(), "invalid_argument", "{id}: {e}");
+        }
+        // Unicode classes compile only with the full regex engine.
+        let unicode = v.add_policy(Policy::new("unicode", "deny if resource($r), $r.matches(\"\\\\p{L}\");"));
+        assert_eq!(unicode.is_ok(), cfg!(feature = "regex-full"), "{unicode:?}");
+    }
 
     #[test]
     fn verifier_and_token_are_thread_safe() {
