@@ -169,3 +169,13 @@ test('verify: signatures and structure only', () => {
   assert.equal(verifier.verify(tc.toBase64()).agent, 'agent:agent_c')
   throwsCode(() => new Verifier({ rootKeys: [KeyPair.generate().publicKey] }).verify(tc), 'unknown_root_key')
 })
+
+test('regex policies: ASCII patterns work; patterns this build cannot compile are refused, never silently ignored', () => {
+  const { tc, root } = chain()
+  const mk = (source) => new Verifier({ rootKeys: [root.publicKey], policies: [{ id: 'p', source }] })
+  const v = mk('deny if resource($r), $r.matches("^src/[a-z]+\\\\.rs$");')
+  assert.equal(v.authorize(tc, { ...READ_MAIN, now: NOW + 10 }).policy, 'p')
+  // The wasm module is built without Unicode tables: a `deny if` using them would never deny.
+  throwsCode(() => mk('deny if resource($r), $r.matches("\\\\p{L}");'), 'invalid_argument')
+  throwsCode(() => mk('deny if resource($r), $r.matches("(unclosed");'), 'invalid_argument')
+})
