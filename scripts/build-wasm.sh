@@ -40,9 +40,11 @@ sizes() { # sizes DIR: raw and gzipped size of the .wasm and of every file the p
         total=$((total + $(stat -c %s "$dir/$f")))
         gz=$((gz + $(gzip -9 -c "$dir/$f" | wc -c)))
     done
-    printf '%-22s wasm %8d B raw, %7d B gzip (%d KiB) | package files %8d B raw, %7d B gzip (%d KiB)\n' \
+    local br
+    br="$(node -e 'const z=require("zlib");process.stdout.write(String(z.brotliCompressSync(require("fs").readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length))' "$wasm")"
+    printf '%-12s wasm %8d B raw, %7d B gzip -9 (%d KiB), %7d B brotli (%d KiB) | all package files %8d B raw, %7d B gzip (%d KiB)\n' \
         "$(basename "$dir")" "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" \
-        "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))" "$total" "$gz" "$((gz / 1024))"
+        "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))" "$br" "$((br / 1024))" "$total" "$gz" "$((gz / 1024))"
 }
 
 if [ "$MODE" = sizes ]; then
@@ -92,7 +94,6 @@ echo "== assemble $PKG"
 rm -rf "$PKG/snippets"
 cp "$TMP/opt.wasm" "$PKG/marque_wasm_bg.wasm"
 cp "$TMP/web/marque_wasm.js" "$PKG/marque_wasm.js"
-cp "$TMP/web/marque_wasm.d.ts" "$PKG/marque_wasm.d.ts"
 if [ -d "$TMP/web/snippets" ]; then cp -r "$TMP/web/snippets" "$PKG/snippets"; fi
 # The CommonJS glue requires the inline-JS snippets of dependencies (biscuit-auth's
 # `performance.now()` clock), which wasm-bindgen writes as ES modules: give it CommonJS twins.

@@ -30,6 +30,12 @@ pub mod warmup;
 
 use wasm_bindgen::prelude::*;
 
+/// The module's `WebAssembly.Memory` (to watch its size); not part of the public API.
+#[wasm_bindgen(js_name = "__wasmMemory")]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// The version of this package (the workspace version).
 #[wasm_bindgen]
 pub fn version() -> String {
