@@ -1,0 +1,20 @@
+// ESM entry of @marque/node (the same objects as the CommonJS entry).
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const marque = require('./index.js')
+
+export const {
+  Decision,
+  KeyPair,
+  PublicKey,
+  Token,
+  Verifier,
+  MarqueError,
+  ERROR_CODES,
+  errorCodes,
+  mint,
+  signProof,
+  __napiBindingTarget,
+} = marque
+export default marque
