@@ -286,7 +286,7 @@ export interface AuthorizeOptions {
  */
 export interface DecisionJson {
   allowed: boolean
-  code: ErrorCode | null | null
+  code: ErrorCode | null
   agent: string
   path: string
   agent_key_fingerprint: string
