@@ -13,4 +13,5 @@ else
   npm install --no-audit --no-fund
 fi
 npm run build
+node scripts/link-example.mjs
 node -e "require('.'); console.log('bindings-node: built', require('./package.json').name)"
