@@ -6,12 +6,10 @@
 //! happens later in `resolve()`, so a malformed key or token raises the core's typed error
 //! (`invalid_key`, `invalid_token`) rather than a napi conversion error.
 
-use napi::bindgen_prelude::{
-    FromNapiRef, FromNapiValue, TypeName, Uint8Array, ValidateNapiValue,
-};
+use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, TypeName, Uint8Array, ValidateNapiValue};
 use napi::{sys, ValueType};
 
-use crate::errors::{invalid_argument, Result, OrThrow};
+use crate::errors::{invalid_argument, OrThrow, Result};
 use crate::keys::{Jwk, PublicKey};
 use crate::token::Token;
 
@@ -32,7 +30,10 @@ fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
 }
 
 fn shape_error(what: &str, expected: &str) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, format!("{what} must be {expected}"))
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("{what} must be {expected}"),
+    )
 }
 
 /// Reads a `Uint8Array`/`Buffer` (anything else, including other typed arrays, is refused).
@@ -92,7 +93,10 @@ impl FromNapiValue for TimeInput {
                 napi::check_status!(unsafe { sys::napi_get_date_value(env, v, &mut ms) })?;
                 Ok(TimeInput(ms / 1000.0))
             }
-            _ => Err(shape_error("now", "a number of seconds since the Unix epoch or a Date")),
+            _ => Err(shape_error(
+                "now",
+                "a number of seconds since the Unix epoch or a Date",
+            )),
         }
     }
 }
@@ -138,12 +142,13 @@ impl ValidateNapiValue for KeyInput {
 
 impl FromNapiValue for KeyInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        const EXPECTED: &str = "a PublicKey, key text (hex, PEM, JWK JSON, did:key), 32 bytes or a JWK object";
+        const EXPECTED: &str =
+            "a PublicKey, key text (hex, PEM, JWK JSON, did:key), 32 bytes or a JWK object";
         match type_of(env, v)? {
             ValueType::String => Ok(KeyInput::Text(unsafe { String::from_napi_value(env, v) }?)),
-            ValueType::Object if is_typed_array(env, v) => {
-                Ok(KeyInput::Bytes(unsafe { read_bytes(env, v, "a public key") }?))
-            }
+            ValueType::Object if is_typed_array(env, v) => Ok(KeyInput::Bytes(unsafe {
+                read_bytes(env, v, "a public key")
+            }?)),
             ValueType::Object => {
                 if let Ok(k) = unsafe { PublicKey::from_napi_ref(env, v) } {
                     return Ok(KeyInput::Key(k.inner));
@@ -197,7 +202,9 @@ impl FromNapiValue for TokenInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         const EXPECTED: &str = "a Token, its base64url text or its raw bytes";
         match type_of(env, v)? {
-            ValueType::String => Ok(TokenInput::Text(unsafe { String::from_napi_value(env, v) }?)),
+            ValueType::String => Ok(TokenInput::Text(unsafe {
+                String::from_napi_value(env, v)
+            }?)),
             ValueType::Object if is_typed_array(env, v) => {
                 Ok(TokenInput::Bytes(unsafe { read_bytes(env, v, "a token") }?))
             }
@@ -242,11 +249,16 @@ impl ValidateNapiValue for BytesInput {
 impl FromNapiValue for BytesInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         match type_of(env, v)? {
-            ValueType::String => Ok(BytesInput::Bytes(unsafe { String::from_napi_value(env, v) }?.into_bytes())),
-            ValueType::Object if is_typed_array(env, v) => {
-                Ok(BytesInput::Bytes(unsafe { read_bytes(env, v, "a message") }?))
-            }
-            _ => Err(shape_error("a message", "a Uint8Array, a Buffer or a string")),
+            ValueType::String => Ok(BytesInput::Bytes(
+                unsafe { String::from_napi_value(env, v) }?.into_bytes(),
+            )),
+            ValueType::Object if is_typed_array(env, v) => Ok(BytesInput::Bytes(unsafe {
+                read_bytes(env, v, "a message")
+            }?)),
+            _ => Err(shape_error(
+                "a message",
+                "a Uint8Array, a Buffer or a string",
+            )),
         }
     }
 }

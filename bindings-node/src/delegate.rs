@@ -3,7 +3,7 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
-use crate::errors::{Result, OrThrow};
+use crate::errors::{OrThrow, Result};
 use crate::keys::KeyPair;
 use crate::token::Token;
 
@@ -39,9 +39,15 @@ impl Token {
         params.tools = options.tools;
         params.operations = options.operations;
         params.resource_prefix = options.resource_prefix;
-        params.ttl_seconds = options.ttl_seconds.map(|t| seconds("ttlSeconds", t)).transpose()?;
+        params.ttl_seconds = options
+            .ttl_seconds
+            .map(|t| seconds("ttlSeconds", t))
+            .transpose()?;
         params.max_depth = options.max_depth;
         params.now = opt_now(options.now)?;
-        self.inner.delegate(&parent.inner, &params).or_throw().map(Token::wrap)
+        self.inner
+            .delegate(&parent.inner, &params)
+            .or_throw()
+            .map(Token::wrap)
     }
 }

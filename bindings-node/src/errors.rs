@@ -31,7 +31,10 @@ pub fn to_js(e: marque::Error) -> JsErr {
 
 /// An `invalid_argument` error raised by the binding while converting a JS value.
 pub fn invalid_argument(message: impl Into<String>) -> JsErr {
-    to_js(marque::Error::new(marque::ErrorKind::InvalidArgument, message.into()))
+    to_js(marque::Error::new(
+        marque::ErrorKind::InvalidArgument,
+        message.into(),
+    ))
 }
 
 /// `?`-friendly conversion of core results.

@@ -4,7 +4,7 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::convert::{BytesInput, KeyInput};
-use crate::errors::{Result, OrThrow};
+use crate::errors::{OrThrow, Result};
 
 /// An RFC 8037 JSON Web Key for Ed25519 (`kty: "OKP"`, `crv: "Ed25519"`). Only a private JWK
 /// (from `KeyPair.toJwk()`) has `d`.
@@ -36,7 +36,13 @@ impl Jwk {
     }
 
     fn from_core(j: &marque::Jwk) -> Self {
-        Jwk { kty: j.kty.clone(), crv: j.crv.clone(), x: j.x.clone(), kid: j.kid.clone(), d: j.d.clone() }
+        Jwk {
+            kty: j.kty.clone(),
+            crv: j.crv.clone(),
+            x: j.x.clone(),
+            kid: j.kid.clone(),
+            d: j.d.clone(),
+        }
     }
 }
 
@@ -64,7 +70,9 @@ impl PublicKey {
     /// Parses 32 raw bytes.
     #[napi(factory)]
     pub fn from_bytes(#[napi(ts_arg_type = "Uint8Array")] bytes: BytesInput) -> Result<Self> {
-        marque::PublicKey::from_bytes(&bytes.into_vec()).or_throw().map(Self::wrap)
+        marque::PublicKey::from_bytes(&bytes.into_vec())
+            .or_throw()
+            .map(Self::wrap)
     }
 
     /// Parses an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
@@ -78,7 +86,9 @@ impl PublicKey {
     pub fn from_jwk(#[napi(ts_arg_type = "Jwk | string")] jwk: KeyInput) -> Result<Self> {
         match jwk {
             KeyInput::Jwk(_) | KeyInput::Text(_) => jwk.resolve().map(Self::wrap),
-            _ => Err(crate::errors::invalid_argument("fromJwk expects a JWK object or JSON text")),
+            _ => Err(crate::errors::invalid_argument(
+                "fromJwk expects a JWK object or JSON text",
+            )),
         }
     }
 
@@ -191,7 +201,9 @@ impl KeyPair {
     /// Builds a key pair from its 32-byte seed.
     #[napi(factory)]
     pub fn from_seed(#[napi(ts_arg_type = "Uint8Array")] seed: BytesInput) -> Result<Self> {
-        marque::KeyPair::from_bytes(&zeroize_vec(seed.into_vec())).or_throw().map(Self::wrap)
+        marque::KeyPair::from_bytes(&zeroize_vec(seed.into_vec()))
+            .or_throw()
+            .map(Self::wrap)
     }
 
     /// Parses a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
@@ -203,7 +215,9 @@ impl KeyPair {
     /// Parses a private RFC 8037 JWK (with `d`).
     #[napi(factory)]
     pub fn from_jwk(jwk: Jwk) -> Result<Self> {
-        marque::KeyPair::from_jwk(&jwk.into_core()).or_throw().map(Self::wrap)
+        marque::KeyPair::from_jwk(&jwk.into_core())
+            .or_throw()
+            .map(Self::wrap)
     }
 
     /// The 32-byte seed as hex (a secret).
@@ -233,7 +247,11 @@ impl KeyPair {
     /// Signs a message (deterministic Ed25519); strings are signed as UTF-8. Returns 64 bytes.
     #[napi]
     pub fn sign(&self, message: BytesInput) -> Buffer {
-        self.inner.sign(&message.into_vec()).to_bytes().to_vec().into()
+        self.inner
+            .sign(&message.into_vec())
+            .to_bytes()
+            .to_vec()
+            .into()
     }
 
     /// Never prints the secret.

@@ -3,7 +3,7 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, TimeInput, TokenInput};
-use crate::errors::{Result, OrThrow};
+use crate::errors::{OrThrow, Result};
 use crate::keys::KeyPair;
 
 /// What a proof is bound to.
@@ -30,5 +30,7 @@ pub fn sign_proof(agent: &KeyPair, token: TokenInput, options: ProofOptions) -> 
         options.operation.unwrap_or_else(|| "*".into()),
         options.resource,
     );
-    token.sign_proof(&agent.inner, &request, opt_now(options.now)?).or_throw()
+    token
+        .sign_proof(&agent.inner, &request, opt_now(options.now)?)
+        .or_throw()
 }

@@ -4,7 +4,7 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, BytesInput, KeyInput, TimeInput};
-use crate::errors::{Result, OrThrow};
+use crate::errors::{OrThrow, Result};
 use crate::keys::{KeyPair, PublicKey};
 
 /// A right a token grants: a tool, an operation and a resource prefix (`"*"` = any).
@@ -70,14 +70,21 @@ pub struct MintOptions {
 }
 
 pub(crate) fn right_to_js(r: &marque::Right) -> Right {
-    Right { tool: r.tool.clone(), operation: r.operation.clone(), resource: r.resource.clone() }
+    Right {
+        tool: r.tool.clone(),
+        operation: r.operation.clone(),
+        resource: r.resource.clone(),
+    }
 }
 
 /// Mints a token for `options.agent`, signed by the root key pair.
 #[napi]
 pub fn mint(root: &KeyPair, options: MintOptions) -> Result<Token> {
-    let mut params =
-        marque::MintParams::new(options.agent, options.agent_key.resolve()?, options.principal);
+    let mut params = marque::MintParams::new(
+        options.agent,
+        options.agent_key.resolve()?,
+        options.principal,
+    );
     params.task = options.task;
     params.workspace = options.workspace;
     for r in options.rights {
@@ -96,7 +103,9 @@ pub fn mint(root: &KeyPair, options: MintOptions) -> Result<Token> {
     }
     params.now = opt_now(options.now)?;
     params.root_key_id = options.root_key_id;
-    marque::Token::mint(&root.inner, &params).or_throw().map(Token::wrap)
+    marque::Token::mint(&root.inner, &params)
+        .or_throw()
+        .map(Token::wrap)
 }
 
 /// A marque token (Biscuit v3). Parsed, *not trusted*: only a `Verifier` decides.
@@ -123,7 +132,9 @@ impl Token {
     /// Parses raw bytes. Does not verify signatures.
     #[napi(factory)]
     pub fn from_bytes(#[napi(ts_arg_type = "Uint8Array")] bytes: BytesInput) -> Result<Self> {
-        marque::Token::from_bytes(&bytes.into_vec()).or_throw().map(Self::wrap)
+        marque::Token::from_bytes(&bytes.into_vec())
+            .or_throw()
+            .map(Self::wrap)
     }
 
     /// base64url with padding.

@@ -11,7 +11,7 @@ use napi::Either;
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput, TokenInput};
-use crate::errors::{invalid_argument, reject_with, Result, OrThrow};
+use crate::errors::{invalid_argument, reject_with, OrThrow, Result};
 use crate::revocation::{Revocations, RevocationsInit};
 use crate::token::Token;
 
@@ -165,7 +165,12 @@ fn prepare(token: TokenInput, options: AuthorizeOptions) -> Result<Prepared> {
     for (k, v) in options.attributes.unwrap_or_default() {
         request = request.attribute(k, v);
     }
-    Ok(Prepared { token, request, proof: options.proof, now: opt_now(options.now)? })
+    Ok(Prepared {
+        token,
+        request,
+        proof: options.proof,
+        now: opt_now(options.now)?,
+    })
 }
 
 fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Decision> {
@@ -190,7 +195,10 @@ impl Verifier {
     pub fn new(options: VerifierOptions) -> Result<Self> {
         let mut v = match options.root_keys {
             Either::A(list) => {
-                let keys = list.into_iter().map(KeyInput::resolve).collect::<Result<Vec<_>>>()?;
+                let keys = list
+                    .into_iter()
+                    .map(KeyInput::resolve)
+                    .collect::<Result<Vec<_>>>()?;
                 marque::Verifier::new(keys)
             }
             Either::B(map) => {
@@ -211,7 +219,8 @@ impl Verifier {
             v.set_limits(l.apply(marque::Limits::default())?);
         }
         for p in options.policies.unwrap_or_default() {
-            v.add_policy(marque::Policy::new(p.id, p.source)).or_throw()?;
+            v.add_policy(marque::Policy::new(p.id, p.source))
+                .or_throw()?;
         }
         v.set_require_proof(options.require_proof.unwrap_or(false));
         Ok(Verifier { inner: Arc::new(v) })
@@ -227,17 +236,31 @@ impl Verifier {
 
     /// Like `authorize`, but a denial throws a `MarqueError` whose code is the denial code.
     #[napi]
-    pub fn authorize_or_throw(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Decision> {
+    pub fn authorize_or_throw(
+        &self,
+        token: TokenInput,
+        options: AuthorizeOptions,
+    ) -> Result<Decision> {
         let p = prepare(token, options)?;
-        run(&self.inner, &p).and_then(marque::Decision::into_result).or_throw().map(Decision::wrap)
+        run(&self.inner, &p)
+            .and_then(marque::Decision::into_result)
+            .or_throw()
+            .map(Decision::wrap)
     }
 
     /// `authorize` on the libuv thread pool; resolves to a `Decision`, rejects with a
     /// `MarqueError`.
     #[napi(ts_return_type = "Promise<Decision>")]
-    pub fn authorize_async(&self, token: TokenInput, options: AuthorizeOptions) -> Result<AsyncTask<AuthorizeTask>> {
+    pub fn authorize_async(
+        &self,
+        token: TokenInput,
+        options: AuthorizeOptions,
+    ) -> Result<AsyncTask<AuthorizeTask>> {
         let prepared = prepare(token, options)?;
-        Ok(AsyncTask::new(AuthorizeTask { verifier: Arc::clone(&self.inner), prepared: Some(prepared) }))
+        Ok(AsyncTask::new(AuthorizeTask {
+            verifier: Arc::clone(&self.inner),
+            prepared: Some(prepared),
+        }))
     }
 
     /// Verifies signatures and structure only (no request, no revocation): the trusted token.
@@ -246,7 +269,10 @@ impl Verifier {
         let bytes = match token {
             TokenInput::Parsed(t) => t.to_bytes().to_vec(),
             TokenInput::Bytes(b) => b,
-            TokenInput::Text(s) => marque::Token::from_base64(&s).or_throw()?.to_bytes().to_vec(),
+            TokenInput::Text(s) => marque::Token::from_base64(&s)
+                .or_throw()?
+                .to_bytes()
+                .to_vec(),
         };
         self.inner.verify(&bytes).or_throw().map(Token::wrap)
     }
@@ -354,7 +380,10 @@ impl Task for AuthorizeTask {
     fn compute(&mut self) -> napi::Result<Self::Output> {
         match self.prepared.take() {
             Some(p) => Ok(run(&self.verifier, &p)),
-            None => Ok(Err(marque::Error::new(marque::ErrorKind::Internal, "authorize task ran twice"))),
+            None => Ok(Err(marque::Error::new(
+                marque::ErrorKind::Internal,
+                "authorize task ran twice",
+            ))),
         }
     }
 
@@ -452,7 +481,11 @@ impl Decision {
             tool: r.tool.clone(),
             operation: r.operation.clone(),
             resource: r.resource.clone(),
-            attributes: r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            attributes: r
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
     /// The time used for the decision (seconds since the epoch).
@@ -493,8 +526,12 @@ impl Decision {
                 tool: r.tool.clone(),
                 operation: r.operation.clone(),
                 resource: r.resource.clone(),
-                attributes: (!r.attributes.is_empty())
-                    .then(|| r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                attributes: (!r.attributes.is_empty()).then(|| {
+                    r.attributes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
             },
             time: d.time as f64,
             expires_at: d.expires_at as f64,
