@@ -9,7 +9,7 @@
 use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, TypeName, Uint8Array, ValidateNapiValue};
 use napi::{sys, ValueType};
 
-use crate::errors::{invalid_argument, OrThrow, Result};
+use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::{Jwk, PublicKey};
 use crate::token::Token;
 
@@ -177,8 +177,8 @@ impl TokenInput {
     pub fn token(self) -> Result<marque::Token> {
         match self {
             TokenInput::Parsed(t) => Ok(*t),
-            TokenInput::Text(s) => marque::Token::from_base64(&s).or_throw(),
-            TokenInput::Bytes(b) => marque::Token::from_bytes(&b).or_throw(),
+            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw()),
+            TokenInput::Bytes(b) => no_panic(|| marque::Token::from_bytes(&b).or_throw()),
         }
     }
 }

@@ -3,7 +3,7 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
-use crate::errors::{OrThrow, Result};
+use crate::errors::{no_panic, OrThrow, Result};
 use crate::keys::KeyPair;
 use crate::token::Token;
 
@@ -45,9 +45,11 @@ impl Token {
             .transpose()?;
         params.max_depth = options.max_depth;
         params.now = opt_now(options.now)?;
-        self.inner
-            .delegate(&parent.inner, &params)
-            .or_throw()
-            .map(Token::wrap)
+        no_panic(|| {
+            self.inner
+                .delegate(&parent.inner, &params)
+                .or_throw()
+                .map(Token::wrap)
+        })
     }
 }

@@ -61,3 +61,24 @@ pub fn reject_with(env: Env, e: marque::Error) -> napi::Error {
 pub fn error_codes() -> Vec<&'static str> {
     marque::ErrorKind::ALL.iter().map(|k| k.code()).collect()
 }
+
+/// Runs `f`, turning a Rust panic (a bug in marque or a dependency reached by hostile input)
+/// into an `internal` error instead of letting it unwind into Node and abort the process.
+pub fn no_panic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(to_js(marque::Error::new(
+            marque::ErrorKind::Internal,
+            "marque panicked on this input; please report it",
+        )))
+    })
+}
+
+/// [`no_panic`] for core calls on a worker thread (`AsyncTask::compute`).
+pub fn no_panic_core<T>(f: impl FnOnce() -> marque::Result<T>) -> marque::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(marque::Error::new(
+            marque::ErrorKind::Internal,
+            "marque panicked on this input; please report it",
+        ))
+    })
+}

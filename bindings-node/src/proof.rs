@@ -3,7 +3,7 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, TimeInput, TokenInput};
-use crate::errors::{OrThrow, Result};
+use crate::errors::{no_panic, OrThrow, Result};
 use crate::keys::KeyPair;
 
 /// What a proof is bound to.
@@ -30,7 +30,6 @@ pub fn sign_proof(agent: &KeyPair, token: TokenInput, options: ProofOptions) -> 
         options.operation.unwrap_or_else(|| "*".into()),
         options.resource,
     );
-    token
-        .sign_proof(&agent.inner, &request, opt_now(options.now)?)
-        .or_throw()
+    let now = opt_now(options.now)?;
+    no_panic(|| token.sign_proof(&agent.inner, &request, now).or_throw())
 }

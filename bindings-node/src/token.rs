@@ -4,7 +4,7 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, BytesInput, KeyInput, TimeInput};
-use crate::errors::{OrThrow, Result};
+use crate::errors::{no_panic, OrThrow, Result};
 use crate::keys::{KeyPair, PublicKey};
 
 /// A right a token grants: a tool, an operation and a resource prefix (`"*"` = any).
@@ -103,9 +103,11 @@ pub fn mint(root: &KeyPair, options: MintOptions) -> Result<Token> {
     }
     params.now = opt_now(options.now)?;
     params.root_key_id = options.root_key_id;
-    marque::Token::mint(&root.inner, &params)
-        .or_throw()
-        .map(Token::wrap)
+    no_panic(|| {
+        marque::Token::mint(&root.inner, &params)
+            .or_throw()
+            .map(Token::wrap)
+    })
 }
 
 /// A marque token (Biscuit v3). Parsed, *not trusted*: only a `Verifier` decides.
@@ -126,15 +128,17 @@ impl Token {
     /// Parses base64url text (padded or not). Does not verify signatures.
     #[napi(factory)]
     pub fn from_base64(text: String) -> Result<Self> {
-        marque::Token::from_base64(&text).or_throw().map(Self::wrap)
+        no_panic(|| marque::Token::from_base64(&text).or_throw().map(Self::wrap))
     }
 
     /// Parses raw bytes. Does not verify signatures.
     #[napi(factory)]
     pub fn from_bytes(#[napi(ts_arg_type = "Uint8Array")] bytes: BytesInput) -> Result<Self> {
-        marque::Token::from_bytes(&bytes.into_vec())
-            .or_throw()
-            .map(Self::wrap)
+        no_panic(|| {
+            marque::Token::from_bytes(&bytes.into_vec())
+                .or_throw()
+                .map(Self::wrap)
+        })
     }
 
     /// base64url with padding.
@@ -263,6 +267,6 @@ impl Token {
     /// Seals the token: nobody can delegate it further.
     #[napi]
     pub fn seal(&self) -> Result<Token> {
-        self.inner.seal().or_throw().map(Token::wrap)
+        no_panic(|| self.inner.seal().or_throw().map(Token::wrap))
     }
 }

@@ -11,7 +11,7 @@ use napi::Either;
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput, TokenInput};
-use crate::errors::{invalid_argument, reject_with, OrThrow, Result};
+use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::revocation::{Revocations, RevocationsInit};
 use crate::token::Token;
 
@@ -174,12 +174,14 @@ fn prepare(token: TokenInput, options: AuthorizeOptions) -> Result<Prepared> {
 }
 
 fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Decision> {
-    let proof = p.proof.as_deref();
-    match &p.token {
-        TokenInput::Parsed(t) => verifier.authorize_token(t, &p.request, proof, p.now),
-        TokenInput::Text(s) => verifier.authorize_base64(s, &p.request, proof, p.now),
-        TokenInput::Bytes(b) => verifier.authorize(b, &p.request, proof, p.now),
-    }
+    no_panic_core(|| {
+        let proof = p.proof.as_deref();
+        match &p.token {
+            TokenInput::Parsed(t) => verifier.authorize_token(t, &p.request, proof, p.now),
+            TokenInput::Text(s) => verifier.authorize_base64(s, &p.request, proof, p.now),
+            TokenInput::Bytes(b) => verifier.authorize(b, &p.request, proof, p.now),
+        }
+    })
 }
 
 /// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
@@ -269,12 +271,11 @@ impl Verifier {
         let bytes = match token {
             TokenInput::Parsed(t) => t.to_bytes().to_vec(),
             TokenInput::Bytes(b) => b,
-            TokenInput::Text(s) => marque::Token::from_base64(&s)
-                .or_throw()?
+            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw())?
                 .to_bytes()
                 .to_vec(),
         };
-        self.inner.verify(&bytes).or_throw().map(Token::wrap)
+        no_panic(|| self.inner.verify(&bytes).or_throw().map(Token::wrap))
     }
 
     /// Revokes a block revocation id (and everything delegated below that block).
