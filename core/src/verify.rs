@@ -28,7 +28,8 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use std::sync::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use biscuit_auth::builder::{fact, Term};
 use biscuit_auth::error::{FailedCheck, Logic, MatchedPolicy};
@@ -113,6 +114,47 @@ impl Decision {
     }
 }
 
+/// A token whose signatures and structure were verified, kept for reuse.
+struct Verified {
+    biscuit: Biscuit,
+    claims: Claims,
+}
+
+/// A bounded map from SHA-256(token bytes) to verified tokens, evicting the least recently used.
+struct VerifiedCache {
+    capacity: usize,
+    tick: u64,
+    map: HashMap<[u8; 32], (Arc<Verified>, u64)>,
+}
+
+impl VerifiedCache {
+    fn new(capacity: usize) -> Self {
+        VerifiedCache { capacity, tick: 0, map: HashMap::new() }
+    }
+
+    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Verified>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(key).map(|(v, used)| {
+            *used = tick;
+            Arc::clone(v)
+        })
+    }
+
+    fn insert(&mut self, key: [u8; 32], value: Arc<Verified>) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
+            if let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) {
+                self.map.remove(&oldest);
+            }
+        }
+        self.tick += 1;
+        self.map.insert(key, (value, self.tick));
+    }
+}
+
 struct RootKey {
     id: Option<u32>,
     key: PublicKey,
@@ -130,6 +172,7 @@ pub struct Verifier {
     require_proof: bool,
     revocations: RwLock<RevocationSet>,
     replay: Mutex<ReplayCache>,
+    verified: Mutex<VerifiedCache>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -175,6 +218,7 @@ impl Verifier {
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
             policies: Vec::new(),
             replay: Mutex::new(ReplayCache::new(limits.replay_cache_capacity)),
+            verified: Mutex::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
             revocations: RwLock::new(RevocationSet::new()),
@@ -186,6 +230,8 @@ impl Verifier {
         if let Ok(biscuit) = key.to_biscuit() {
             self.roots.push(RootKey { id: Some(id.unwrap_or_else(|| derived_key_id(&key))), key, biscuit });
         }
+        // Trust changed: forget what was verified under the previous set of roots.
+        self.verified = Mutex::new(VerifiedCache::new(self.limits.verified_cache_capacity));
     }
 
     /// The trusted root keys with their ids.
@@ -196,6 +242,7 @@ impl Verifier {
     /// Replaces the limits (the replay cache is reset to the new capacity).
     pub fn set_limits(&mut self, limits: Limits) {
         self.replay = Mutex::new(ReplayCache::new(limits.replay_cache_capacity));
+        self.verified = Mutex::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
     }
 
@@ -318,8 +365,9 @@ impl Verifier {
     pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
-        let (biscuit, claims) = self.verify_token(token)?;
-        let mut decision = self.blank_decision(&claims, request, now);
+        let verified = self.verify_cached(token)?;
+        let (biscuit, claims) = (&verified.biscuit, &verified.claims);
+        let mut decision = self.blank_decision(claims, request, now);
 
         // Revocation first: a revoked token never reaches Datalog.
         let revoked = {
@@ -354,11 +402,7 @@ impl Verifier {
                 )
                 .and_then(|c| {
                     let expires = c.iat.saturating_add(self.limits.proof_window_seconds);
-                    let mut cache = match self.replay.lock() {
-                        Ok(g) => g,
-                        Err(p) => p.into_inner(),
-                    };
-                    cache.check_and_insert(&holder.key, &c.nonce, expires, now)
+                    lock(&self.replay).check_and_insert(&holder.key, &c.nonce, expires, now)
                 });
                 match checked {
                     Ok(()) => decision.proof_verified = true,
@@ -393,7 +437,7 @@ impl Verifier {
                 max_iterations: self.limits.max_iterations,
                 max_time: std::time::Duration::from_micros(self.limits.max_time_micros),
             })
-            .build(&biscuit)?;
+            .build(biscuit)?;
         match authorizer.authorize() {
             Ok(index) => {
                 decision.allowed = true;
@@ -406,7 +450,7 @@ impl Verifier {
                     Logic::NoMatchingPolicy { checks } => (None, checks),
                     other => return Err(Error::invalid_token(format!("token logic error: {other}"))),
                 };
-                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, &claims)).collect();
+                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, claims)).collect();
                 match policy {
                     Some(MatchedPolicy::Deny(i)) => {
                         let id = self.policy_ids.get(i).cloned().unwrap_or_default();
@@ -438,6 +482,27 @@ impl Verifier {
     pub fn verify(&self, token: &[u8]) -> Result<Token> {
         self.verify_token(token)?;
         Token::from_bytes_limited(token, &self.limits)
+    }
+
+    /// Verifies through the cache of already-verified tokens.
+    fn verify_cached(&self, token: &[u8]) -> Result<Arc<Verified>> {
+        if self.limits.verified_cache_capacity == 0 || token.len() > self.limits.max_token_bytes {
+            let (biscuit, claims) = self.verify_token(token)?;
+            return Ok(Arc::new(Verified { biscuit, claims }));
+        }
+        let key: [u8; 32] = Sha256::digest(token).into();
+        if let Some(hit) = lock(&self.verified).get(&key) {
+            return Ok(hit);
+        }
+        let (biscuit, claims) = self.verify_token(token)?;
+        let verified = Arc::new(Verified { biscuit, claims });
+        lock(&self.verified).insert(key, Arc::clone(&verified));
+        Ok(verified)
+    }
+
+    /// How many verified tokens are remembered.
+    pub fn verified_cache_len(&self) -> usize {
+        lock(&self.verified).map.len()
     }
 
     fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
@@ -523,6 +588,14 @@ impl Verifier {
             }
             FailedCheck::Authorizer(a) => format!("verifier policy: {}", a.rule),
         }
+    }
+}
+
+/// Locks a mutex, recovering from poisoning (the guarded caches stay consistent on panic).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
