@@ -35,6 +35,7 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -835,14 +836,14 @@ pub fn verify_jsonl_reader<R: std::io::BufRead>(
 enum Prepared {
     Malformed(String),
     Untrusted(String),
-    Ready(Envelope),
+    Ready(Box<Envelope>),
 }
 
 fn prepare(line: &str, trusted: &[PublicKey]) -> Prepared {
     match Envelope::from_json(line) {
         Err(e) => Prepared::Malformed(e.message().to_string()),
         Ok(env) if !trusted.contains(&env.signer) => Prepared::Untrusted(env.signer.fingerprint()),
-        Ok(env) => Prepared::Ready(env),
+        Ok(env) => Prepared::Ready(Box::new(env)),
     }
 }
 

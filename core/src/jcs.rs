@@ -55,14 +55,20 @@ pub fn canonicalize_str(json: &str) -> Result<String> {
     canonicalize(&parse_strict(json)?)
 }
 
-/// Canonicalizes any serializable value. Refuses non-finite floats (which `serde_json` would
-/// quietly turn into `null`), maps whose keys are not strings, and duplicate member names (for
-/// example a `#[serde(flatten)]` map repeating a named field).
+/// Canonicalizes any serializable value (see [`to_value_strict`] for what is refused).
 pub fn to_canonical_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    canonicalize(&to_value_strict(value)?)
+}
+
+/// Converts any serializable value to a JSON value. Refuses non-finite floats (which
+/// `serde_json` would quietly turn into `null`), maps whose keys are not strings, and duplicate
+/// member names (for example a `#[serde(flatten)]` map repeating a named field, which
+/// `serde_json::to_value` would quietly collapse).
+pub fn to_value_strict<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
     value.serialize(FiniteCheck).map_err(|e| Error::invalid_argument(e.0))?;
     let text = serde_json::to_string(value)
         .map_err(|e| Error::invalid_argument(format!("value cannot be written as JSON: {e}")))?;
-    canonicalize(&parse_strict(&text)?)
+    parse_strict(&text)
 }
 
 /// [`to_canonical_string`] as bytes.

@@ -9,12 +9,19 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod error;
 pub mod identity;
+pub mod jcs;
+pub mod jwt;
 pub mod keys;
 
 pub use error::{Error, ErrorKind, Result};
 pub use keys::{Jwk, KeyPair, PublicKey, Signature};
+
+pub use audit::{AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};
+pub use identity::AgentIdentity;
+pub use jwt::{jwt_issue, jwt_verify, Claims, JwtKeys, JwtOptions};
 
 /// Fills an array from the platform CSPRNG (the OS, or `crypto.getRandomValues` on wasm).
 #[cfg(feature = "std")]
