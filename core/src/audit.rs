@@ -370,16 +370,27 @@ impl Envelope {
     /// Parses an envelope from JSON (any formatting; duplicate and unknown members refused).
     /// Nothing is trusted yet: call [`verify`](Self::verify).
     pub fn from_json(json: &str) -> Result<Envelope> {
+        Envelope::parse(json, &[])
+    }
+
+    /// [`from_json`](Self::from_json), reusing the already decoded key when the signer is one of
+    /// `known` (decoding a public key is a large share of the cost of reading an entry).
+    fn parse(json: &str, known: &[KnownKey]) -> Result<Envelope> {
         let wire: EnvelopeWire = serde_json::from_str(json).map_err(|e| {
             Error::invalid_argument(format!("not an audit envelope: {}", sanitize(&e.to_string())))
         })?;
         let prev = parse_digest("prev", &wire.prev)?;
         check_seq(wire.seq)?;
-        if !is_lower_hex(&wire.signer, 64) {
-            return Err(Error::invalid_argument("signer must be 64 lowercase hex digits"));
-        }
-        let signer = PublicKey::from_hex(&wire.signer)
-            .map_err(|e| Error::invalid_argument(format!("signer: {}", e.message())))?;
+        let signer = match known.iter().find(|k| k.hex == wire.signer) {
+            Some(k) => k.key,
+            None => {
+                if !is_lower_hex(&wire.signer, 64) {
+                    return Err(Error::invalid_argument("signer must be 64 lowercase hex digits"));
+                }
+                PublicKey::from_hex(&wire.signer)
+                    .map_err(|e| Error::invalid_argument(format!("signer: {}", e.message())))?
+            }
+        };
         let sig = Signature::from_base64(&wire.sig)
             .map_err(|e| Error::invalid_argument(format!("sig: {}", e.message())))?;
         wire.event.check()?;
@@ -767,9 +778,10 @@ impl AuditLog {
     /// Verifies every entry against `trusted` keys and the chain; with `expected_head` (a digest
     /// from an earlier report or from [`head`](Self::head)), also detects a truncated tail.
     pub fn verify(&self, trusted: &[PublicKey], expected_head: Option<&str>) -> VerifyReport {
+        let known = known_keys(trusted);
         let mut check = ChainCheck::new(expected_head);
         for chunk in self.lines.chunks(CHUNK) {
-            let prepared = chunk.iter().map(|l| prepare(l, trusted)).collect();
+            let prepared = chunk.iter().map(|l| prepare(l, &known)).collect();
             if check.feed(prepared) {
                 break;
             }
@@ -791,6 +803,7 @@ pub fn verify_jsonl_reader<R: std::io::BufRead>(
 ) -> Result<VerifyReport> {
     use std::io::{BufRead as _, Read as _};
     let cap = options.max_line_bytes;
+    let known = known_keys(trusted);
     let mut check = ChainCheck::new(expected_head);
     let mut buf = Vec::new();
     let mut batch = Vec::with_capacity(CHUNK);
@@ -820,7 +833,7 @@ pub fn verify_jsonl_reader<R: std::io::BufRead>(
         }
         let prepared = match core::str::from_utf8(&buf) {
             Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => prepare(line, trusted),
+            Ok(line) => prepare(line, &known),
             Err(_) => Prepared::Malformed("entry is not UTF-8".into()),
         };
         batch.push(prepared);
@@ -832,18 +845,35 @@ pub fn verify_jsonl_reader<R: std::io::BufRead>(
     Ok(check.finish())
 }
 
+/// A trusted key with its encodings computed once per verification.
+struct KnownKey {
+    key: PublicKey,
+    hex: String,
+    fingerprint: String,
+}
+
+fn known_keys(trusted: &[PublicKey]) -> Vec<KnownKey> {
+    trusted.iter().map(|k| KnownKey { key: *k, hex: k.to_hex(), fingerprint: k.fingerprint() }).collect()
+}
+
 /// One line, parsed as far as the trusted keys allow.
 enum Prepared {
     Malformed(String),
     Untrusted(String),
-    Ready(Box<Envelope>),
+    /// A well-formed entry by a trusted key, and whether its fingerprint member is right.
+    Ready(Box<Envelope>, bool),
 }
 
-fn prepare(line: &str, trusted: &[PublicKey]) -> Prepared {
-    match Envelope::from_json(line) {
+fn prepare(line: &str, known: &[KnownKey]) -> Prepared {
+    match Envelope::parse(line, known) {
         Err(e) => Prepared::Malformed(e.message().to_string()),
-        Ok(env) if !trusted.contains(&env.signer) => Prepared::Untrusted(env.signer.fingerprint()),
-        Ok(env) => Prepared::Ready(Box::new(env)),
+        Ok(env) => match known.iter().find(|k| k.key == env.signer) {
+            None => Prepared::Untrusted(env.signer.fingerprint()),
+            Some(k) => {
+                let fp_ok = env.signer_fingerprint == k.fingerprint;
+                Prepared::Ready(Box::new(env), fp_ok)
+            }
+        },
     }
 }
 
@@ -869,7 +899,7 @@ impl ChainCheck {
         let items: Vec<(&PublicKey, &[u8], &Signature)> = prepared
             .iter()
             .filter_map(|p| match p {
-                Prepared::Ready(e) => Some((&e.signer, e.signing_input.as_slice(), &e.sig)),
+                Prepared::Ready(e, _) => Some((&e.signer, e.signing_input.as_slice(), &e.sig)),
                 _ => None,
             })
             .collect();
@@ -879,12 +909,12 @@ impl ChainCheck {
             let item = match p {
                 Prepared::Malformed(m) => Item::Malformed(m),
                 Prepared::Untrusted(fp) => Item::Untrusted(fp),
-                Prepared::Ready(e) => Item::Checked {
+                Prepared::Ready(e, fp_ok) => Item::Checked {
                     seq: e.seq,
                     prev: e.prev,
                     digest: e.digest,
                     sig_ok: sig_ok.next().unwrap_or(false),
-                    fp_ok: e.fingerprint_matches(),
+                    fp_ok,
                 },
             };
             if self.walker.push(item) {

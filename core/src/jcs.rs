@@ -143,10 +143,26 @@ fn write_value(out: &mut String, value: &Value, depth: usize) -> Result<()> {
 }
 
 fn write_object(out: &mut String, map: &Map<String, Value>, depth: usize) -> Result<()> {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+    // serde_json's map is normally a BTreeMap, already in code point order, which is UTF-16 order
+    // unless names mix supplementary characters with U+E000..=U+FFFF (and with its
+    // `preserve_order` feature it is in insertion order): check, and sort only when needed.
+    let in_order = map.keys().zip(map.keys().skip(1)).all(|(a, b)| cmp_utf16(a, b) == Ordering::Less);
+    if in_order {
+        write_members(out, map.iter(), depth)
+    } else {
+        let mut members: Vec<(&String, &Value)> = map.iter().collect();
+        members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+        write_members(out, members.into_iter(), depth)
+    }
+}
+
+fn write_members<'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    depth: usize,
+) -> Result<()> {
     out.push('{');
-    for (i, (name, value)) in members.into_iter().enumerate() {
+    for (i, (name, value)) in members.enumerate() {
         if i > 0 {
             out.push(',');
         }
