@@ -38,7 +38,10 @@ fn append(args: &[String]) -> Result<(), String> {
         None => (0, GENESIS.to_string(), false),
         Some((line, ends_with_newline)) => {
             let last = Envelope::from_json(&line).map_err(|e| {
-                format!("the last entry of {log} does not parse ({}); run `marque audit verify`", e.message())
+                format!(
+                    "the last entry of {log} does not parse ({}); run `marque audit verify`",
+                    e.message()
+                )
             })?;
             (last.seq() + 1, last.digest(), !ends_with_newline)
         }
@@ -61,7 +64,8 @@ fn verify(args: &[String]) -> i32 {
         let [file] = a.positionals.as_slice() else {
             return Err(format!("expected exactly one FILE\n{USAGE}"));
         };
-        let keys = a.many("--key")?.iter().map(|k| parse_public_key(k)).collect::<Result<Vec<_>, _>>()?;
+        let keys =
+            a.many("--key")?.iter().map(|k| parse_public_key(k)).collect::<Result<Vec<_>, _>>()?;
         let head = a.optional("--head")?;
         let options = VerifyOptions::default();
         let report = if file == "-" {
@@ -114,7 +118,9 @@ fn last_line(path: &str) -> Result<Option<(String, bool)>, String> {
             }
         }
         if len - pos > limit {
-            return Err(format!("the last line of {path} is longer than {DEFAULT_MAX_LINE_BYTES} bytes"));
+            return Err(format!(
+                "the last line of {path} is longer than {DEFAULT_MAX_LINE_BYTES} bytes"
+            ));
         }
     }
     match tail.iter().rposition(|b| !b.is_ascii_whitespace()) {
@@ -123,8 +129,13 @@ fn last_line(path: &str) -> Result<Option<(String, bool)>, String> {
     }
 }
 
-fn line_of(bytes: &[u8], ends_with_newline: bool, path: &str) -> Result<Option<(String, bool)>, String> {
-    let line = String::from_utf8(bytes.to_vec()).map_err(|_| format!("the last line of {path} is not UTF-8"))?;
+fn line_of(
+    bytes: &[u8],
+    ends_with_newline: bool,
+    path: &str,
+) -> Result<Option<(String, bool)>, String> {
+    let line = String::from_utf8(bytes.to_vec())
+        .map_err(|_| format!("the last line of {path} is not UTF-8"))?;
     Ok(Some((line.trim().to_string(), ends_with_newline)))
 }
 
@@ -168,7 +179,8 @@ impl Args {
     }
 
     pub(crate) fn many(&self, name: &str) -> Result<Vec<&str>, String> {
-        let v: Vec<&str> = self.options.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+        let v: Vec<&str> =
+            self.options.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
         if v.is_empty() {
             return Err(format!("{name} is required"));
         }
@@ -200,7 +212,9 @@ impl Args {
 pub(crate) fn read_value(v: &str) -> Result<String, String> {
     if v == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read standard input: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
         Ok(s)
     } else if let Some(path) = v.strip_prefix('@') {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))

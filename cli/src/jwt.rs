@@ -2,7 +2,9 @@
 
 use marque::{jwt_issue, jwt_verify, JwtKeys, JwtOptions};
 
-use crate::audit::{fail, load_keypair, one_line, parse_public_key, read_value, report, show, Args};
+use crate::audit::{
+    fail, load_keypair, one_line, parse_public_key, read_value, report, show, Args,
+};
 
 const USAGE: &str = "usage:
   marque jwt issue --key FILE --claims JSON|@FILE [--kid KID]
@@ -53,7 +55,9 @@ fn verify(args: &[String]) -> i32 {
             }
         }
         let number = |name: &str| -> Result<Option<u64>, String> {
-            a.optional(name)?.map(|v| v.parse().map_err(|_| format!("{name} must be a number of seconds"))).transpose()
+            a.optional(name)?
+                .map(|v| v.parse().map_err(|_| format!("{name} must be a number of seconds")))
+                .transpose()
         };
         let now = number("--now")?.unwrap_or_else(marque::unix_now);
         let mut options = JwtOptions::new(now);

@@ -127,10 +127,14 @@ fn audit_append_and_verify() {
     }
     // Appending after a malformed tail is refused; appending after a missing newline works.
     let broken = dir.file("broken.jsonl", &format!("{text}garbage\n"));
-    let o = marque(&["audit", "append", "--key", &key, "--log", &broken, "--event", &event(9)], None);
+    let o =
+        marque(&["audit", "append", "--key", &key, "--log", &broken, "--event", &event(9)], None);
     assert_eq!(o.status.code(), Some(2));
     let no_newline = dir.file("nonl.jsonl", text.trim_end());
-    let o = marque(&["audit", "append", "--key", &key, "--log", &no_newline, "--event", &event(3)], None);
+    let o = marque(
+        &["audit", "append", "--key", &key, "--log", &no_newline, "--event", &event(3)],
+        None,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = marque(&["audit", "verify", &no_newline, "--key", &public], None);
     assert!(stdout(&o).starts_with("ok: 4 entries"), "{}", stdout(&o));
@@ -147,7 +151,8 @@ fn audit_append_to_a_large_log_reads_only_the_tail() {
     }
     let path = dir.file("big.jsonl", &log.to_jsonl());
     assert!(std::fs::metadata(&path).unwrap().len() > 64 * 1024, "spans several read blocks");
-    let o = marque(&["audit", "append", "--key", &key, "--log", &path, "--event", &event(400)], None);
+    let o =
+        marque(&["audit", "append", "--key", &key, "--log", &path, "--event", &event(400)], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("{\"seq\":400,"));
     let o = marque(&["audit", "verify", &path, "--key", &public], None);
@@ -159,32 +164,70 @@ fn jwt_issue_and_verify() {
     let dir = Dir::new("jwt");
     let (key, public) = key_file(&dir, 1);
     let now = marque::unix_now();
-    let claims = format!(r#"{{"sub":"agent:a","aud":"https://tools.example","exp":{},"iat":{now}}}"#, now + 300);
+    let claims = format!(
+        r#"{{"sub":"agent:a","aud":"https://tools.example","exp":{},"iat":{now}}}"#,
+        now + 300
+    );
     let o = marque(&["jwt", "issue", "--key", &key, "--claims", &claims, "--kid", "k1"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let token = stdout(&o).trim().to_string();
     assert_eq!(token.split('.').count(), 3);
 
-    let ok = marque(&["jwt", "verify", &token, "--key", &public, "--aud", "https://tools.example"], None);
+    let ok = marque(
+        &["jwt", "verify", &token, "--key", &public, "--aud", "https://tools.example"],
+        None,
+    );
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     let v: serde_json::Value = serde_json::from_str(&stdout(&ok)).unwrap();
     assert_eq!(v["sub"], "agent:a");
     // TOKEN from stdin and from a file; named keys.
     let other = KeyPair::from_seed(&[2; 32]).public_key().to_hex();
-    let o = marque(&["jwt", "verify", "-", "--key", &format!("k2={other}"), &format!("k1={public}"), "--aud", "https://tools.example"], Some(&format!("{token}\n")));
+    let o = marque(
+        &[
+            "jwt",
+            "verify",
+            "-",
+            "--key",
+            &format!("k2={other}"),
+            &format!("k1={public}"),
+            "--aud",
+            "https://tools.example",
+        ],
+        Some(&format!("{token}\n")),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let file = dir.file("token.txt", &token);
-    let o = marque(&["jwt", "verify", &format!("@{file}"), "--key", &public, "--aud", "https://tools.example"], None);
+    let o = marque(
+        &["jwt", "verify", &format!("@{file}"), "--key", &public, "--aud", "https://tools.example"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     // Rejections: exit 1, the code on stderr.
-    let o = marque(&["jwt", "verify", &token, "--key", &public, "--aud", "https://other.example"], None);
+    let o = marque(
+        &["jwt", "verify", &token, "--key", &public, "--aud", "https://other.example"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with("invalid_jwt:"), "{}", stderr(&o));
     assert_one_line(&stderr(&o));
-    let o = marque(&["jwt", "verify", &token, "--key", &other, "--aud", "https://tools.example"], None);
+    let o =
+        marque(&["jwt", "verify", &token, "--key", &other, "--aud", "https://tools.example"], None);
     assert_eq!(o.status.code(), Some(1));
-    let o = marque(&["jwt", "verify", &token, "--key", &public, "--aud", "https://tools.example", "--now", &(now + 1000).to_string()], None);
+    let o = marque(
+        &[
+            "jwt",
+            "verify",
+            &token,
+            "--key",
+            &public,
+            "--aud",
+            "https://tools.example",
+            "--now",
+            &(now + 1000).to_string(),
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with("expired:"), "{}", stderr(&o));
     // Usage errors: exit 2.

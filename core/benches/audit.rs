@@ -1,22 +1,32 @@
 //! Audit-log and compact-JWT throughput: `cargo bench -p marque --bench audit`.
 
 use std::hint::black_box;
-use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use marque::audit::{verify_jsonl_reader, AuditDecision, VerifyOptions};
+use marque::audit::AuditDecision;
+#[cfg(feature = "std")]
+use marque::audit::{verify_jsonl_reader, VerifyOptions};
 use marque::{jwt_issue, jwt_verify, AuditEvent, AuditLog, Claims, JwtKeys, JwtOptions, KeyPair};
+#[cfg(feature = "std")]
+use std::io::Cursor;
 
 fn event(i: u64) -> AuditEvent {
-    AuditEvent::new("tool_call", "agent:reviewer", "read_file", format!("src/module_{i}.rs"), AuditDecision::Allow, 1_700_000_000 + i)
-        .agent_key(&KeyPair::from_seed(&[3; 32]).public_key())
-        .principal("user:alice")
-        .chain(["agent:orchestrator", "agent:reviewer"])
-        .task("fix-issue-42")
-        .operation("read")
-        .policy("default", Some("3"))
-        .token_id(format!("{:064x}", i))
-        .attribute("mcp.session.id", "s-1")
+    AuditEvent::new(
+        "tool_call",
+        "agent:reviewer",
+        "read_file",
+        format!("src/module_{i}.rs"),
+        AuditDecision::Allow,
+        1_700_000_000 + i,
+    )
+    .agent_key(&KeyPair::from_seed(&[3; 32]).public_key())
+    .principal("user:alice")
+    .chain(["agent:orchestrator", "agent:reviewer"])
+    .task("fix-issue-42")
+    .operation("read")
+    .policy("default", Some("3"))
+    .token_id(format!("{:064x}", i))
+    .attribute("mcp.session.id", "s-1")
 }
 
 fn log_of(n: u64) -> AuditLog {
@@ -34,17 +44,25 @@ fn audit(c: &mut Criterion) {
     g.sample_size(10);
     for n in [1_000u64, 10_000] {
         let log = log_of(n);
-        let text = log.to_jsonl();
         g.throughput(Throughput::Elements(n));
         g.bench_function(format!("in_memory/{n}"), |b| {
             b.iter(|| assert!(black_box(log.verify(&trusted, None)).ok))
         });
-        g.bench_function(format!("streamed/{n}"), |b| {
-            b.iter(|| {
-                let r = verify_jsonl_reader(Cursor::new(text.as_bytes()), &trusted, None, &VerifyOptions::default());
-                assert!(black_box(r).map(|r| r.ok).unwrap_or(false))
-            })
-        });
+        #[cfg(feature = "std")]
+        {
+            let text = log.to_jsonl();
+            g.bench_function(format!("streamed/{n}"), |b| {
+                b.iter(|| {
+                    let r = verify_jsonl_reader(
+                        Cursor::new(text.as_bytes()),
+                        &trusted,
+                        None,
+                        &VerifyOptions::default(),
+                    );
+                    assert!(black_box(r).map(|r| r.ok).unwrap_or(false))
+                })
+            });
+        }
     }
     g.finish();
 
@@ -76,7 +94,9 @@ fn jwt(c: &mut Criterion) {
     let mut g = c.benchmark_group("jwt");
     g.throughput(Throughput::Elements(1));
     g.bench_function("issue", |b| b.iter(|| black_box(jwt_issue(&kp, &claims, Some("k1")))));
-    g.bench_function("verify", |b| b.iter(|| assert!(black_box(jwt_verify(&token, &keys, &options)).is_ok())));
+    g.bench_function("verify", |b| {
+        b.iter(|| assert!(black_box(jwt_verify(&token, &keys, &options)).is_ok()))
+    });
     g.finish();
 }
 

@@ -131,7 +131,11 @@ pub struct AuditEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
     /// A human approval attached to the decision, as given.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "jcs::strict_opt_map")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "jcs::strict_opt_map"
+    )]
     pub approval: Option<Map<String, Value>>,
     /// Anything else worth recording (exported to OpenTelemetry under the same names).
     #[serde(default, deserialize_with = "jcs::strict_map")]
@@ -431,12 +435,17 @@ impl Envelope {
         if !trusted.contains(&self.signer) {
             return Err(Error::new(
                 ErrorKind::InvalidSignature,
-                format!("envelope is signed by {}, which is not a trusted key", self.signer.fingerprint()),
+                format!(
+                    "envelope is signed by {}, which is not a trusted key",
+                    self.signer.fingerprint()
+                ),
             ));
         }
         self.signer.verify(&self.signing_input, &self.sig)?;
         if !self.fingerprint_matches() {
-            return Err(Error::invalid_argument("signer_fingerprint does not match the signer key"));
+            return Err(Error::invalid_argument(
+                "signer_fingerprint does not match the signer key",
+            ));
         }
         Ok(())
     }
@@ -515,7 +524,9 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 fn parse_digest(what: &str, s: &str) -> Result<[u8; 32]> {
     let bytes = if is_lower_hex(s, 64) { hex_decode(s) } else { None };
     bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
-        Error::invalid_argument(format!("{what} must be a SHA-256 digest as 64 lowercase hex digits"))
+        Error::invalid_argument(format!(
+            "{what} must be a SHA-256 digest as 64 lowercase hex digits"
+        ))
     })
 }
 
@@ -853,7 +864,10 @@ struct KnownKey {
 }
 
 fn known_keys(trusted: &[PublicKey]) -> Vec<KnownKey> {
-    trusted.iter().map(|k| KnownKey { key: *k, hex: k.to_hex(), fingerprint: k.fingerprint() }).collect()
+    trusted
+        .iter()
+        .map(|k| KnownKey { key: *k, hex: k.to_hex(), fingerprint: k.fingerprint() })
+        .collect()
 }
 
 /// One line, parsed as far as the trusted keys allow.
@@ -962,10 +976,20 @@ enum Pending {
     None,
     /// Entry `index` has a bad signature; the next entry (or the expected head) tells whether its
     /// body was edited.
-    BadSig { index: u64, prev: [u8; 32], digest: [u8; 32], head: [u8; 32] },
+    BadSig {
+        index: u64,
+        prev: [u8; 32],
+        digest: [u8; 32],
+        head: [u8; 32],
+    },
     /// Entry `index` skipped seqs `from..to`; the next anomaly tells whether they were moved
     /// (reordered) or removed.
-    Gap { index: u64, from: u64, to: u64, head: [u8; 32] },
+    Gap {
+        index: u64,
+        from: u64,
+        to: u64,
+        head: [u8; 32],
+    },
 }
 
 enum Verdict {
@@ -1009,13 +1033,20 @@ impl Walker {
     }
 
     fn classify(&self, i: u64, item: &Item) -> Verdict {
-        let fail = |kind, message: String| Verdict::Fail { index: i, kind, message, head: self.last };
+        let fail =
+            |kind, message: String| Verdict::Fail { index: i, kind, message, head: self.last };
         let (seq, prev) = match item {
             Item::Malformed(m) => {
-                return fail(ProblemKind::MalformedEntry, format!("not a valid audit envelope: {m}"))
+                return fail(
+                    ProblemKind::MalformedEntry,
+                    format!("not a valid audit envelope: {m}"),
+                )
             }
             Item::Untrusted(fp) => {
-                return fail(ProblemKind::UnknownSigner, format!("signed by {fp}, which is not a trusted key"))
+                return fail(
+                    ProblemKind::UnknownSigner,
+                    format!("signed by {fp}, which is not a trusted key"),
+                )
             }
             Item::Checked { sig_ok: false, .. } => return Verdict::BadSig,
             Item::Checked { fp_ok: false, .. } => {
@@ -1031,7 +1062,10 @@ impl Walker {
         if seq == expected && linked {
             Verdict::Ok
         } else if seq == expected && i == 0 {
-            fail(ProblemKind::MalformedEntry, "the first entry has seq 0 but a non-zero prev".into())
+            fail(
+                ProblemKind::MalformedEntry,
+                "the first entry has seq 0 but a non-zero prev".into(),
+            )
         } else if seq == expected {
             Verdict::Fail {
                 index: i - 1,
@@ -1045,12 +1079,17 @@ impl Walker {
         } else if seq > expected && linked {
             fail(
                 ProblemKind::MalformedEntry,
-                format!("seq jumps from {expected} to {seq} while prev links to the previous entry"),
+                format!(
+                    "seq jumps from {expected} to {seq} while prev links to the previous entry"
+                ),
             )
         } else if seq > expected {
             Verdict::Gap { from: expected, to: seq }
         } else {
-            fail(ProblemKind::DuplicateEntry, format!("seq {seq} was already used (expected {expected})"))
+            fail(
+                ProblemKind::DuplicateEntry,
+                format!("seq {seq} was already used (expected {expected})"),
+            )
         }
     }
 
@@ -1104,7 +1143,9 @@ impl Walker {
                     self.accept(&item);
                     false
                 }
-                Verdict::Fail { index, kind, message, head } => self.fail(index, kind, message, head),
+                Verdict::Fail { index, kind, message, head } => {
+                    self.fail(index, kind, message, head)
+                }
                 Verdict::BadSig => {
                     if let Item::Checked { prev, digest, .. } = item {
                         self.pending = Pending::BadSig { index: i, prev, digest, head: self.last };
@@ -1147,7 +1188,10 @@ impl Walker {
                 let (kind, why) = if edited {
                     (ProblemKind::EditedEntry, "its body does not match the expected head")
                 } else {
-                    (ProblemKind::ForgedSignature, "it is the last entry (pass the expected head to tell an edit)")
+                    (
+                        ProblemKind::ForgedSignature,
+                        "it is the last entry (pass the expected head to tell an edit)",
+                    )
                 };
                 self.fail(index, kind, format!("signature does not verify; {why}"), head);
             }
@@ -1174,7 +1218,12 @@ impl Walker {
                 head: hex_encode(&head),
                 problem: Some(problem),
             },
-            None => VerifyReport { ok: true, entries: self.index, head: hex_encode(&self.last), problem: None },
+            None => VerifyReport {
+                ok: true,
+                entries: self.index,
+                head: hex_encode(&self.last),
+                problem: None,
+            },
         }
     }
 }
@@ -1192,15 +1241,23 @@ mod tests {
     use super::*;
 
     fn event(i: u64) -> AuditEvent {
-        AuditEvent::new("tool_call", "agent:a", "read_file", format!("src/{i}.rs"), AuditDecision::Allow, 1_700_000_000 + i)
-            .principal("user:alice")
-            .policy("default", Some("1"))
+        AuditEvent::new(
+            "tool_call",
+            "agent:a",
+            "read_file",
+            format!("src/{i}.rs"),
+            AuditDecision::Allow,
+            1_700_000_000 + i,
+        )
+        .principal("user:alice")
+        .policy("default", Some("1"))
     }
 
     #[test]
     fn canonical_assembly_matches_jcs() {
         let kp = KeyPair::from_seed(&[3; 32]);
-        let env = Envelope::sign(&kp, event(1).attribute("z\"q", 1.5).task("t"), 7, GENESIS).unwrap();
+        let env =
+            Envelope::sign(&kp, event(1).attribute("z\"q", 1.5).task("t"), 7, GENESIS).unwrap();
         let generic = jcs::canonicalize_str(&env.to_json()).unwrap();
         assert_eq!(env.to_json(), generic);
         let body = core::str::from_utf8(&env.signing_input()[DOMAIN.len()..]).unwrap();
@@ -1254,7 +1311,11 @@ mod tests {
             ok: false,
             entries: 3,
             head: GENESIS.into(),
-            problem: Some(Problem { index: 3, kind: ProblemKind::EditedEntry, message: "x".into() }),
+            problem: Some(Problem {
+                index: 3,
+                kind: ProblemKind::EditedEntry,
+                message: "x".into(),
+            }),
         };
         let e = bad.into_result().unwrap_err();
         assert_eq!(e.code(), "audit_chain_broken");

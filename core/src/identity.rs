@@ -73,7 +73,6 @@ pub fn child_path(parent_path: &str, child_id: &str) -> Result<String> {
     Ok(format!("{parent_path}/{}", agent_name(child_id)))
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Agent identity records and agent assertions
 // ---------------------------------------------------------------------------------------------
@@ -169,11 +168,17 @@ impl AgentIdentity {
 
     /// Reads a record (JSON or JWT) from a file.
     #[cfg(feature = "std")]
-    pub fn from_file(path: impl AsRef<std::path::Path>, trusted: Option<&PublicKey>) -> Result<Self> {
+    pub fn from_file(
+        path: impl AsRef<std::path::Path>,
+        trusted: Option<&PublicKey>,
+    ) -> Result<Self> {
         use std::io::Read as _;
         let path = path.as_ref();
         let cant = |e: std::io::Error| {
-            Error::invalid_argument(format!("cannot read the identity record {}: {e}", path.display()))
+            Error::invalid_argument(format!(
+                "cannot read the identity record {}: {e}",
+                path.display()
+            ))
         };
         let file = std::fs::File::open(path).map_err(cant)?;
         let mut text = zeroize::Zeroizing::new(String::new());
@@ -209,7 +214,14 @@ impl AgentIdentity {
             Some(_) => return Err(Error::invalid_argument("chatgpt_user_id must be a string")),
         };
         let registered_at = m.remove("registered_at").filter(|v| !v.is_null());
-        Ok(AgentIdentity { workspace_id, agent_runtime_id, keypair, chatgpt_user_id, registered_at, extra: m })
+        Ok(AgentIdentity {
+            workspace_id,
+            agent_runtime_id,
+            keypair,
+            chatgpt_user_id,
+            registered_at,
+            extra: m,
+        })
     }
 
     /// The agent's id: `agent:` followed by its runtime id.
@@ -302,7 +314,8 @@ fn decode_base64_any(text: &str) -> Option<zeroize::Zeroizing<alloc::vec::Vec<u8
 }
 
 fn parse_private_key(value: Value) -> Result<KeyPair> {
-    const FORMATS: &str = "agent_private_key is not a usable Ed25519 private key (expected hex seed, \
+    const FORMATS: &str =
+        "agent_private_key is not a usable Ed25519 private key (expected hex seed, \
         PKCS#8 PEM, base64 of the seed or of PKCS#8 DER, or a private JWK)";
     match value {
         Value::Object(o) => {
@@ -357,7 +370,11 @@ pub struct AssertionOptions {
 impl AssertionOptions {
     /// Defaults at time `now`.
     pub fn new(now: u64) -> Self {
-        AssertionOptions { now, window_seconds: DEFAULT_ASSERTION_WINDOW_SECONDS, max_size: MAX_ASSERTION_BYTES }
+        AssertionOptions {
+            now,
+            window_seconds: DEFAULT_ASSERTION_WINDOW_SECONDS,
+            max_size: MAX_ASSERTION_BYTES,
+        }
     }
     /// Sets the freshness window.
     pub fn window_seconds(mut self, seconds: u64) -> Self {
@@ -371,14 +388,20 @@ impl AssertionOptions {
 /// timestamp, signature}`, where `timestamp` is RFC 3339 UTC (`2023-11-14T22:13:20Z`) and
 /// `signature` is the standard-base64 Ed25519 signature of
 /// `"<agent_runtime_id>:<task_id>:<timestamp>"`.
-pub fn sign_agent_assertion(key: &KeyPair, agent_runtime_id: &str, task_id: &str, now: u64) -> Result<String> {
+pub fn sign_agent_assertion(
+    key: &KeyPair,
+    agent_runtime_id: &str,
+    task_id: &str,
+    now: u64,
+) -> Result<String> {
     use base64::Engine as _;
     if agent_runtime_id.trim().is_empty() || task_id.trim().is_empty() {
         return Err(Error::invalid_argument("agent_runtime_id and task_id must not be empty"));
     }
     let timestamp = rfc3339_from_unix(now);
     let message = format!("{agent_runtime_id}:{task_id}:{timestamp}");
-    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes()).to_bytes());
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes()).to_bytes());
     let mut body = Map::new();
     body.insert("agent_runtime_id".into(), agent_runtime_id.into());
     body.insert("task_id".into(), task_id.into());
@@ -393,7 +416,11 @@ pub fn sign_agent_assertion(key: &KeyPair, agent_runtime_id: &str, task_id: &str
 
 /// Verifies an agent assertion (the `Authorization` header value, with or without the
 /// `AgentAssertion` scheme) signed by `key`. See [`verify_agent_assertion_with`].
-pub fn verify_agent_assertion(header: &str, key: &PublicKey, options: &AssertionOptions) -> Result<AgentAssertion> {
+pub fn verify_agent_assertion(
+    header: &str,
+    key: &PublicKey,
+    options: &AssertionOptions,
+) -> Result<AgentAssertion> {
     verify_agent_assertion_with(header, |_| Some(*key), options)
 }
 
@@ -438,7 +465,8 @@ pub fn verify_agent_assertion_with<F: FnOnce(&str) -> Option<PublicKey>>(
     let signature = string("signature")?;
     let (timestamp_text, timestamp) = match fields.remove("timestamp") {
         Some(Value::String(s)) => {
-            let t = parse_timestamp(&s).ok_or_else(|| bad("timestamp is not RFC 3339 or seconds"))?;
+            let t =
+                parse_timestamp(&s).ok_or_else(|| bad("timestamp is not RFC 3339 or seconds"))?;
             (s, t)
         }
         Some(Value::Number(n)) => match n.as_u64() {
@@ -448,7 +476,10 @@ pub fn verify_agent_assertion_with<F: FnOnce(&str) -> Option<PublicKey>>(
         _ => return Err(bad("timestamp is missing")),
     };
     if let Some(other) = fields.keys().next() {
-        return Err(bad(&format!("unexpected member {}", crate::error::sanitize(&crate::jcs::quote(other)))));
+        return Err(bad(&format!(
+            "unexpected member {}",
+            crate::error::sanitize(&crate::jcs::quote(other))
+        )));
     }
     let key = lookup(&agent_runtime_id).ok_or_else(|| bad("the agent is not registered"))?;
     let sig = decode_base64_any(&signature)
@@ -484,7 +515,8 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     let digits = |from: usize, to: usize| -> Option<i64> {
         let part = b.get(from..to)?;
-        part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+        part.iter()
+            .try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
     };
     let sep = |at: usize, ok: &[u8]| b.get(at).is_some_and(|c| ok.contains(c));
     if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt ") && sep(13, b":") && sep(16, b":")) {
@@ -504,14 +536,19 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let two = |x: u8, y: u8| -> Option<i64> {
-                (x.is_ascii_digit() && y.is_ascii_digit()).then(|| i64::from(x - b'0') * 10 + i64::from(y - b'0'))
+                (x.is_ascii_digit() && y.is_ascii_digit())
+                    .then(|| i64::from(x - b'0') * 10 + i64::from(y - b'0'))
             };
             let (oh, om) = (two(*h1, *h2)?, two(*m1, *m2)?);
             if oh > 23 || om > 59 {
                 return None;
             }
             let o = oh * 3600 + om * 60;
-            if *sign == b'+' { o } else { -o }
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
         }
         _ => return None,
     };
@@ -587,9 +624,17 @@ mod tests {
         assert_eq!(parse_rfc3339("2023-11-14T23:13:20.123+01:00"), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("2023-11-14t22:13:20z"), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("2023-11-14T17:13:20-05:00"), Some(1_700_000_000));
-        for bad in ["", "2023-11-14", "2023-02-29T00:00:00Z", "2023-11-14T24:00:00Z", "1969-12-31T23:59:59Z",
-            "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20+1:00", "2023-13-01T00:00:00Z"]
-        {
+        for bad in [
+            "",
+            "2023-11-14",
+            "2023-02-29T00:00:00Z",
+            "2023-11-14T24:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2023-11-14T22:13:20",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14T22:13:20+1:00",
+            "2023-13-01T00:00:00Z",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }

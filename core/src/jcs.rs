@@ -146,7 +146,8 @@ fn write_object(out: &mut String, map: &Map<String, Value>, depth: usize) -> Res
     // serde_json's map is normally a BTreeMap, already in code point order, which is UTF-16 order
     // unless names mix supplementary characters with U+E000..=U+FFFF (and with its
     // `preserve_order` feature it is in insertion order): check, and sort only when needed.
-    let in_order = map.keys().zip(map.keys().skip(1)).all(|(a, b)| cmp_utf16(a, b) == Ordering::Less);
+    let in_order =
+        map.keys().zip(map.keys().skip(1)).all(|(a, b)| cmp_utf16(a, b) == Ordering::Less);
     if in_order {
         write_members(out, map.iter(), depth)
     } else {
@@ -604,7 +605,8 @@ mod tests {
 
     #[test]
     fn duplicates_and_trailing_data_are_refused() {
-        for bad in [r#"{"a":1,"a":2}"#, r#"{"a":{"b":1,"b":1}}"#, r#"[{"x":1,"\u0078":2}]"#, "1 2", "{"]
+        for bad in
+            [r#"{"a":1,"a":2}"#, r#"{"a":{"b":1,"b":1}}"#, r#"[{"x":1,"\u0078":2}]"#, "1 2", "{"]
         {
             assert_eq!(parse_strict(bad).unwrap_err().code(), "invalid_argument", "{bad}");
         }
@@ -618,7 +620,10 @@ mod tests {
             z: u8,
             a: Vec<f64>,
         }
-        assert_eq!(to_canonical_string(&S { z: 1, a: vec![0.5, 10.0] }).unwrap(), r#"{"a":[0.5,10],"z":1}"#);
+        assert_eq!(
+            to_canonical_string(&S { z: 1, a: vec![0.5, 10.0] }).unwrap(),
+            r#"{"a":[0.5,10],"z":1}"#
+        );
         assert!(to_canonical_string(&S { z: 1, a: vec![f64::NAN] }).is_err());
         assert!(to_canonical_string(&vec![f64::NEG_INFINITY]).is_err());
         #[derive(serde::Serialize)]

@@ -69,7 +69,18 @@ const ACCEPTED_TYP: [&str; 2] = ["JWT", "aip+jwt"];
 
 /// Claim names with a typed member in [`Claims`].
 pub const REGISTERED_CLAIMS: [&str; 13] = [
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "act", "cnf", "task", "workspace",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "scope",
+    "act",
+    "cnf",
+    "task",
+    "workspace",
     "principal",
 ];
 
@@ -145,13 +156,25 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<OneOrMany>,
     /// Expiry, seconds since the epoch (a fractional value is rounded down).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_numeric_date")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_numeric_date"
+    )]
     pub exp: Option<u64>,
     /// Not before, seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_numeric_date")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_numeric_date"
+    )]
     pub nbf: Option<u64>,
     /// Issued at, seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_numeric_date")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_numeric_date"
+    )]
     pub iat: Option<u64>,
     /// Token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -334,7 +357,8 @@ fn empty_cnf() -> Confirmation {
 
 /// RFC 7638 JWK thumbprint (base64url SHA-256) of an Ed25519 key, for `cnf.jkt`.
 pub fn jwk_thumbprint(key: &PublicKey) -> String {
-    let json = format!("{{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"{}\"}}", B64.encode(key.as_bytes()));
+    let json =
+        format!("{{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"{}\"}}", B64.encode(key.as_bytes()));
     B64.encode(Sha256::digest(json.as_bytes()))
 }
 
@@ -489,7 +513,11 @@ pub struct JwtParts {
 /// [`Claims`]) signed with `signer` under `{"alg":"EdDSA","typ":"JWT"}` and `kid` when given.
 /// The claims must include a numeric `exp` and must read back as [`Claims`] (so that the token
 /// passes [`jwt_verify`]).
-pub fn jwt_issue<T: Serialize + ?Sized>(signer: &KeyPair, claims: &T, kid: Option<&str>) -> Result<String> {
+pub fn jwt_issue<T: Serialize + ?Sized>(
+    signer: &KeyPair,
+    claims: &T,
+    kid: Option<&str>,
+) -> Result<String> {
     let payload = match jcs::to_value_strict(claims)? {
         Value::Object(m) => m,
         _ => return Err(Error::invalid_argument("JWT claims must be a JSON object")),
@@ -503,7 +531,10 @@ pub fn jwt_issue<T: Serialize + ?Sized>(signer: &KeyPair, claims: &T, kid: Optio
     }
     let payload = Value::Object(payload);
     serde_json::from_value::<Claims>(payload.clone()).map_err(|e| {
-        Error::invalid_argument(format!("JWT claims are not well-typed: {}", sanitize(&e.to_string())))
+        Error::invalid_argument(format!(
+            "JWT claims are not well-typed: {}",
+            sanitize(&e.to_string())
+        ))
     })?;
     let mut header = Map::new();
     header.insert("alg".into(), "EdDSA".into());
@@ -577,9 +608,7 @@ fn split(token: &str, max_size: usize) -> Result<(&str, &str, &str)> {
             return Err(invalid(format!("the {what} segment is empty")));
         }
         if !seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(invalid(format!(
-                "the {what} segment is not base64url without padding"
-            )));
+            return Err(invalid(format!("the {what} segment is not base64url without padding")));
         }
     }
     Ok((h, p, s))
@@ -712,7 +741,9 @@ mod tests {
     #[test]
     fn rfc8037_thumbprint() {
         // RFC 8037, appendix A.3.
-        let pk = PublicKey::from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a").unwrap();
+        let pk =
+            PublicKey::from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .unwrap();
         assert_eq!(jwk_thumbprint(&pk), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
         let c = Claims::new().confirmation_thumbprint(&pk);
         assert!(c.confirmation_matches(&pk));
@@ -730,7 +761,10 @@ mod tests {
         assert_eq!(act_to_chain(&act), chain);
         assert!(chain_to_act::<&str>(&[]).is_none());
         let v = serde_json::to_value(&act).unwrap();
-        assert_eq!(v, serde_json::json!({"sub":"agent:b","act":{"sub":"agent:a","act":{"sub":"agent:root"}}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"sub":"agent:b","act":{"sub":"agent:a","act":{"sub":"agent:root"}}})
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Audit log tests: RFC 8785 vectors, the tamper matrix, streaming verification, the OpenTelemetry
-//! mapping, and the cross-language vectors in `tests/vectors/audit.json`.
+//! mapping, and the cross-language vectors in `tests/vectors/audit.json`. Needs `std` (every
+//! check compares in-memory with streamed verification).
+#![cfg(feature = "std")]
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -160,7 +162,14 @@ fn an_intact_log_verifies() {
     let pretty: String = log
         .lines()
         .iter()
-        .map(|l| format!("{}\n\n", serde_json::to_string_pretty(&serde_json::from_str::<Value>(l).unwrap()).unwrap().replace('\n', " ")))
+        .map(|l| {
+            format!(
+                "{}\n\n",
+                serde_json::to_string_pretty(&serde_json::from_str::<Value>(l).unwrap())
+                    .unwrap()
+                    .replace('\n', " ")
+            )
+        })
         .collect();
     assert!(verify(&pretty, None).ok);
     assert!(verify("", None).ok);
@@ -197,7 +206,7 @@ fn editing_any_field_of_a_middle_entry_is_an_edited_entry() {
         ("seq", |v| bump(&mut v["seq"])),
         ("signer_fingerprint", |v| flip_str(&mut v["signer_fingerprint"])),
     ];
-    assert_eq!(ls[k].contains("\"deny\""), true, "entry 2 is a denial, so the decision edit flips it");
+    assert!(ls[k].contains("\"deny\""), "entry 2 is a denial, so the decision edit flips it");
     for (field, edit) in edits {
         let tampered = edit_line(&ls, k, edit);
         assert_ne!(tampered[k], ls[k], "{field}: the edit must change the entry");
@@ -274,7 +283,9 @@ fn single_byte_flips_are_caught_at_their_entry() {
         assert!(allowed.contains(&kind), "flip at byte {i} ({:?}) gave {kind}", line[i] as char);
         *kinds.entry(kind).or_insert(0) += 1;
     }
-    for kind in [ProblemKind::EditedEntry, ProblemKind::ForgedSignature, ProblemKind::MalformedEntry] {
+    for kind in
+        [ProblemKind::EditedEntry, ProblemKind::ForgedSignature, ProblemKind::MalformedEntry]
+    {
         assert!(kinds.contains_key(&kind), "{kind} never seen: {kinds:?}");
     }
 }
@@ -298,7 +309,8 @@ fn structural_tampering() {
     let log = build_log(6);
     let ls = lines(&log);
     let head = log.head().unwrap();
-    let pick = |idx: &[usize]| -> String { join(&idx.iter().map(|&i| ls[i].clone()).collect::<Vec<_>>()) };
+    let pick =
+        |idx: &[usize]| -> String { join(&idx.iter().map(|&i| ls[i].clone()).collect::<Vec<_>>()) };
 
     // Removed: first, middle, several.
     assert_eq!(problem(&pick(&[1, 2, 3, 4, 5]), None), Some((0, ProblemKind::RemovedEntry)));
@@ -316,8 +328,14 @@ fn structural_tampering() {
     assert_eq!(problem(&pick(&[0, 4, 1, 2, 3, 5]), None), Some((1, ProblemKind::ReorderedEntries)));
     assert_eq!(problem(&pick(&[5, 0, 1, 2, 3, 4]), None), Some((0, ProblemKind::ReorderedEntries)));
     // Duplicated: right after itself, at the end.
-    assert_eq!(problem(&pick(&[0, 1, 2, 2, 3, 4, 5]), None), Some((3, ProblemKind::DuplicateEntry)));
-    assert_eq!(problem(&pick(&[0, 1, 2, 3, 4, 5, 1]), None), Some((6, ProblemKind::DuplicateEntry)));
+    assert_eq!(
+        problem(&pick(&[0, 1, 2, 2, 3, 4, 5]), None),
+        Some((3, ProblemKind::DuplicateEntry))
+    );
+    assert_eq!(
+        problem(&pick(&[0, 1, 2, 3, 4, 5, 1]), None),
+        Some((6, ProblemKind::DuplicateEntry))
+    );
     // Malformed lines.
     let mut t = ls.clone();
     t[4] = "{not json".into();
@@ -344,7 +362,8 @@ fn resigned_and_inserted_entries() {
 
     // Re-signed with an untrusted key (same seq and prev): unknown signer.
     let mut t = ls.clone();
-    t[2] = Envelope::sign(&outsider(), envs[2].event().clone(), 2, &envs[2].prev()).unwrap().to_json();
+    t[2] =
+        Envelope::sign(&outsider(), envs[2].event().clone(), 2, &envs[2].prev()).unwrap().to_json();
     assert_eq!(problem(&join(&t), None), Some((2, ProblemKind::UnknownSigner)));
 
     // Changed and re-signed by a trusted key (an insider): the next entry does not link to it.
@@ -355,17 +374,28 @@ fn resigned_and_inserted_entries() {
     assert_eq!(problem(&join(&t), None), Some((2, ProblemKind::EditedEntry)));
 
     // A forged entry inserted with a plausible seq and prev but no valid signature.
-    let forged = Envelope::sign(&outsider(), envs[1].event().clone(), 2, &envs[1].digest()).unwrap();
-    let forged_line = forged.to_json().replace(&outsider().public_key().to_hex(), &signer().public_key().to_hex());
+    let forged =
+        Envelope::sign(&outsider(), envs[1].event().clone(), 2, &envs[1].digest()).unwrap();
+    let forged_line = forged
+        .to_json()
+        .replace(&outsider().public_key().to_hex(), &signer().public_key().to_hex());
     let mut t = ls.clone();
     t.insert(2, forged_line.clone());
     assert_eq!(problem(&join(&t), None), Some((2, ProblemKind::ForgedSignature)));
     // Appended at the end instead: still a forged signature.
-    let forged = Envelope::sign(&outsider(), envs[1].event().clone(), 5, &envs[4].digest()).unwrap();
+    let forged =
+        Envelope::sign(&outsider(), envs[1].event().clone(), 5, &envs[4].digest()).unwrap();
     let mut t = ls.clone();
-    t.push(forged.to_json().replace(&outsider().public_key().to_hex(), &signer().public_key().to_hex()));
+    t.push(
+        forged
+            .to_json()
+            .replace(&outsider().public_key().to_hex(), &signer().public_key().to_hex()),
+    );
     assert_eq!(problem(&join(&t), None), Some((5, ProblemKind::ForgedSignature)));
-    assert_eq!(problem(&join(&t), Some(&log.head().unwrap())), Some((5, ProblemKind::ForgedSignature)));
+    assert_eq!(
+        problem(&join(&t), Some(&log.head().unwrap())),
+        Some((5, ProblemKind::ForgedSignature))
+    );
 
     // A signer that numbers its entries wrongly while linking them correctly: malformed.
     let mut t = ls.clone();
@@ -406,12 +436,22 @@ fn single_envelopes() {
     assert!(env.signing_input().starts_with(DOMAIN.as_bytes()));
     let tampered = json.replace("module_0", "module_9");
     assert_eq!(
-        Envelope::from_json(&tampered).unwrap().verify(&[signer().public_key()]).unwrap_err().code(),
+        Envelope::from_json(&tampered)
+            .unwrap()
+            .verify(&[signer().public_key()])
+            .unwrap_err()
+            .code(),
         "invalid_signature"
     );
     // Bad arguments.
-    assert_eq!(Envelope::sign(&signer(), event(0), 0, "abc").unwrap_err().code(), "invalid_argument");
-    assert_eq!(Envelope::sign(&signer(), event(0), 1 << 53, GENESIS).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        Envelope::sign(&signer(), event(0), 0, "abc").unwrap_err().code(),
+        "invalid_argument"
+    );
+    assert_eq!(
+        Envelope::sign(&signer(), event(0), 1 << 53, GENESIS).unwrap_err().code(),
+        "invalid_argument"
+    );
     let mut late = event(0);
     late.timestamp = 1 << 53;
     assert_eq!(Envelope::sign(&signer(), late, 0, GENESIS).unwrap_err().code(), "invalid_argument");
@@ -449,7 +489,10 @@ fn appending_to_a_parsed_log_continues_the_chain() {
     let env = again.append(&signer(), event(3)).unwrap();
     assert_eq!(env.seq(), 3);
     assert_eq!(env.prev(), log.head().unwrap());
-    assert!(again.verify(&trusted(), Some(&log.head().unwrap())).ok, "an old head still verifies a grown log");
+    assert!(
+        again.verify(&trusted(), Some(&log.head().unwrap())).ok,
+        "an old head still verifies a grown log"
+    );
     assert_eq!(again.len(), 4);
     let mut broken = AuditLog::from_jsonl(&format!("{}garbage\n", log.to_jsonl()));
     assert_eq!(broken.append(&signer(), event(9)).unwrap_err().code(), "audit_chain_broken");
@@ -467,7 +510,11 @@ fn streaming_handles_chunks_and_limits() {
     // Problems on both sides of the 128-entry batch boundary.
     for k in [127usize, 128] {
         let t = edit_line(&ls, k, |v| flip_str(&mut v["event"]["resource"]));
-        assert_eq!(problem(&join(&t), Some(&head)), Some((k as u64, ProblemKind::EditedEntry)), "k = {k}");
+        assert_eq!(
+            problem(&join(&t), Some(&head)),
+            Some((k as u64, ProblemKind::EditedEntry)),
+            "k = {k}"
+        );
     }
     let t = edit_line(&ls, 128, |v| flip_str(&mut v["sig"]));
     assert_eq!(problem(&join(&t), None), Some((128, ProblemKind::ForgedSignature)));
@@ -491,7 +538,8 @@ fn streaming_handles_chunks_and_limits() {
     // Invalid UTF-8 is a malformed entry.
     let mut bytes = join(&ls[..3]).into_bytes();
     bytes.extend_from_slice(b"\xff\xfe\n");
-    let r = verify_jsonl_reader(Cursor::new(bytes), &trusted(), None, &VerifyOptions::default()).unwrap();
+    let r = verify_jsonl_reader(Cursor::new(bytes), &trusted(), None, &VerifyOptions::default())
+        .unwrap();
     assert_eq!(r.problem.map(|p| (p.index, p.kind)), Some((3, ProblemKind::MalformedEntry)));
 }
 
@@ -564,21 +612,47 @@ fn tamper_cases(log: &AuditLog) -> Vec<(String, String, Option<String>)> {
     let mut cases = vec![
         ("intact".to_string(), log.to_jsonl(), Some(head.clone())),
         ("intact_without_head".into(), log.to_jsonl(), None),
-        ("edited_resource".into(), join(&edit_line(&ls, 1, |v| flip_str(&mut v["event"]["resource"]))), None),
-        ("edited_decision".into(), join(&edit_line(&ls, 2, |v| v["event"]["decision"] = json!("allow"))), None),
-        ("edited_last_with_head".into(), join(&edit_line(&ls, 3, |v| bump(&mut v["event"]["timestamp"]))), Some(head.clone())),
+        (
+            "edited_resource".into(),
+            join(&edit_line(&ls, 1, |v| flip_str(&mut v["event"]["resource"]))),
+            None,
+        ),
+        (
+            "edited_decision".into(),
+            join(&edit_line(&ls, 2, |v| v["event"]["decision"] = json!("allow"))),
+            None,
+        ),
+        (
+            "edited_last_with_head".into(),
+            join(&edit_line(&ls, 3, |v| bump(&mut v["event"]["timestamp"]))),
+            Some(head.clone()),
+        ),
         ("forged_signature".into(), join(&edit_line(&ls, 1, |v| flip_str(&mut v["sig"]))), None),
-        ("unknown_signer".into(), {
-            let envs: Vec<Envelope> = log.envelopes().map(Result::unwrap).collect();
-            let mut t = ls.clone();
-            t[1] = Envelope::sign(&outsider(), envs[1].event().clone(), 1, &envs[1].prev()).unwrap().to_json();
-            join(&t)
-        }, None),
+        (
+            "unknown_signer".into(),
+            {
+                let envs: Vec<Envelope> = log.envelopes().map(Result::unwrap).collect();
+                let mut t = ls.clone();
+                t[1] = Envelope::sign(&outsider(), envs[1].event().clone(), 1, &envs[1].prev())
+                    .unwrap()
+                    .to_json();
+                join(&t)
+            },
+            None,
+        ),
         ("removed_entry".into(), pick(&[0, 2, 3]), None),
         ("reordered_entries".into(), pick(&[0, 2, 1, 3]), None),
         ("duplicate_entry".into(), pick(&[0, 1, 1, 2, 3]), None),
         ("truncated_tail".into(), pick(&[0, 1, 2]), Some(head.clone())),
-        ("malformed_entry".into(), { let mut t = ls.clone(); t[2] = "{\"nope\":true}".into(); join(&t) }, None),
+        (
+            "malformed_entry".into(),
+            {
+                let mut t = ls.clone();
+                t[2] = "{\"nope\":true}".into();
+                join(&t)
+            },
+            None,
+        ),
     ];
     cases.sort_by(|a, b| a.0.cmp(&b.0));
     cases
@@ -638,9 +712,14 @@ fn cross_language_vectors_are_up_to_date() {
     if std::env::var_os("MARQUE_REGEN_VECTORS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
-    let on_disk = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with MARQUE_REGEN_VECTORS=1", path.display()));
-    assert!(on_disk == text, "{} is stale: run MARQUE_REGEN_VECTORS=1 cargo test -p marque --test audit", path.display());
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("{} is missing: run with MARQUE_REGEN_VECTORS=1", path.display())
+    });
+    assert!(
+        on_disk == text,
+        "{} is stale: run MARQUE_REGEN_VECTORS=1 cargo test -p marque --test audit",
+        path.display()
+    );
     // The vectors themselves verify as they say.
     let v: Value = serde_json::from_str(&on_disk).unwrap();
     for case in v["verify"].as_array().unwrap() {

@@ -91,94 +91,232 @@ fn attacks() -> Vec<(&'static str, String, &'static str)> {
         v.to_string()
     };
     let good = forge(H_OK, &p, &kp);
-    let huge_header = format!(r#"{{"alg":"EdDSA","typ":"JWT","kid":"k1","x":"{}"}}"#, "A".repeat(9000));
+    let huge_header =
+        format!(r#"{{"alg":"EdDSA","typ":"JWT","kid":"k1","x":"{}"}}"#, "A".repeat(9000));
     vec![
         ("control_well_formed", good.clone(), "ok"),
-        ("alg_none_unsigned", format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(&p)), "invalid_jwt"),
+        (
+            "alg_none_unsigned",
+            format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(&p)),
+            "invalid_jwt",
+        ),
         ("alg_none_signed", forge(r#"{"alg":"none","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
         ("alg_None_case", forge(r#"{"alg":"None","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
-        ("alg_hs256_public_key_as_secret", hs256(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, pk.as_bytes()), "invalid_jwt"),
-        ("alg_hs256_hex_key_as_secret", hs256(r#"{"alg":"HS256","typ":"JWT"}"#, &p, pk.to_hex().as_bytes()), "invalid_jwt"),
-        ("alg_hs256_pem_key_as_secret", hs256(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, pk.to_pem().as_bytes()), "invalid_jwt"),
-        ("alg_hs256_with_eddsa_signature", forge(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
+        (
+            "alg_hs256_public_key_as_secret",
+            hs256(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, pk.as_bytes()),
+            "invalid_jwt",
+        ),
+        (
+            "alg_hs256_hex_key_as_secret",
+            hs256(r#"{"alg":"HS256","typ":"JWT"}"#, &p, pk.to_hex().as_bytes()),
+            "invalid_jwt",
+        ),
+        (
+            "alg_hs256_pem_key_as_secret",
+            hs256(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, pk.to_pem().as_bytes()),
+            "invalid_jwt",
+        ),
+        (
+            "alg_hs256_with_eddsa_signature",
+            forge(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
         ("alg_rs256", forge(r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
         ("alg_es256", forge(r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
-        ("alg_eddsa_lowercase", forge(r#"{"alg":"eddsa","typ":"JWT","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
+        (
+            "alg_eddsa_lowercase",
+            forge(r#"{"alg":"eddsa","typ":"JWT","kid":"k1"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
         ("alg_missing", forge(r#"{"typ":"JWT","kid":"k1"}"#, &p, &kp), "invalid_jwt"),
         ("alg_not_a_string", forge(r#"{"alg":["EdDSA"],"kid":"k1"}"#, &p, &kp), "invalid_jwt"),
-        ("embedded_jwk_trusted_signer", forge(&format!(r#"{{"alg":"EdDSA","kid":"k1","jwk":{}}}"#, pk.to_jwk_json()), &p, &kp), "invalid_jwt"),
-        ("embedded_jwk_attacker", forge(&format!(r#"{{"alg":"EdDSA","jwk":{}}}"#, attacker().public_key().to_jwk_json()), &p, &attacker()), "invalid_jwt"),
-        ("jku", forge(r#"{"alg":"EdDSA","kid":"k1","jku":"https://evil.example/jwks"}"#, &p, &kp), "invalid_jwt"),
-        ("x5u", forge(r#"{"alg":"EdDSA","kid":"k1","x5u":"https://evil.example/cert"}"#, &p, &kp), "invalid_jwt"),
+        (
+            "embedded_jwk_trusted_signer",
+            forge(&format!(r#"{{"alg":"EdDSA","kid":"k1","jwk":{}}}"#, pk.to_jwk_json()), &p, &kp),
+            "invalid_jwt",
+        ),
+        (
+            "embedded_jwk_attacker",
+            forge(
+                &format!(r#"{{"alg":"EdDSA","jwk":{}}}"#, attacker().public_key().to_jwk_json()),
+                &p,
+                &attacker(),
+            ),
+            "invalid_jwt",
+        ),
+        (
+            "jku",
+            forge(r#"{"alg":"EdDSA","kid":"k1","jku":"https://evil.example/jwks"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
+        (
+            "x5u",
+            forge(r#"{"alg":"EdDSA","kid":"k1","x5u":"https://evil.example/cert"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
         ("x5c", forge(r#"{"alg":"EdDSA","kid":"k1","x5c":["MIIB"]}"#, &p, &kp), "invalid_jwt"),
         ("crit", forge(r#"{"alg":"EdDSA","kid":"k1","crit":["exp"]}"#, &p, &kp), "invalid_jwt"),
-        ("crit_b64", forge(r#"{"alg":"EdDSA","kid":"k1","b64":false,"crit":["b64"]}"#, &p, &kp), "invalid_jwt"),
-        ("unknown_header", forge(r#"{"alg":"EdDSA","kid":"k1","zip":"DEF"}"#, &p, &kp), "invalid_jwt"),
+        (
+            "crit_b64",
+            forge(r#"{"alg":"EdDSA","kid":"k1","b64":false,"crit":["b64"]}"#, &p, &kp),
+            "invalid_jwt",
+        ),
+        (
+            "unknown_header",
+            forge(r#"{"alg":"EdDSA","kid":"k1","zip":"DEF"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
         ("typ_wrong", forge(r#"{"alg":"EdDSA","kid":"k1","typ":"JWE"}"#, &p, &kp), "invalid_jwt"),
         ("huge_header", forge(&huge_header, &p, &kp), "limits_exceeded"),
-        ("duplicate_header_member", forge(r#"{"alg":"EdDSA","kid":"k1","alg":"EdDSA"}"#, &p, &kp), "invalid_jwt"),
-        ("duplicate_claim", forge(H_OK, &p.replacen("\"sub\":\"agent:reviewer\"", "\"sub\":\"agent:reviewer\",\"sub\":\"agent:admin\"", 1), &kp), "invalid_jwt"),
+        (
+            "duplicate_header_member",
+            forge(r#"{"alg":"EdDSA","kid":"k1","alg":"EdDSA"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
+        (
+            "duplicate_claim",
+            forge(
+                H_OK,
+                &p.replacen(
+                    "\"sub\":\"agent:reviewer\"",
+                    "\"sub\":\"agent:reviewer\",\"sub\":\"agent:admin\"",
+                    1,
+                ),
+                &kp,
+            ),
+            "invalid_jwt",
+        ),
         ("duplicate_exp", forge(H_OK, &format!("{{\"exp\":1,{}", &p[1..]), &kp), "invalid_jwt"),
-        ("exp_string", forge(H_OK, &with(&|v| v["exp"] = json!((NOW + 300).to_string())), &kp), "invalid_jwt"),
+        (
+            "exp_string",
+            forge(H_OK, &with(&|v| v["exp"] = json!((NOW + 300).to_string())), &kp),
+            "invalid_jwt",
+        ),
         ("exp_bool", forge(H_OK, &with(&|v| v["exp"] = json!(true)), &kp), "invalid_jwt"),
         ("exp_null", forge(H_OK, &with(&|v| v["exp"] = Value::Null), &kp), "invalid_jwt"),
         ("exp_negative", forge(H_OK, &with(&|v| v["exp"] = json!(-1)), &kp), "invalid_jwt"),
-        ("exp_missing", forge(H_OK, &with(&|v| { v.as_object_mut().unwrap().remove("exp"); }), &kp), "invalid_jwt"),
+        (
+            "exp_missing",
+            forge(
+                H_OK,
+                &with(&|v| {
+                    v.as_object_mut().unwrap().remove("exp");
+                }),
+                &kp,
+            ),
+            "invalid_jwt",
+        ),
         ("nbf_string", forge(H_OK, &with(&|v| v["nbf"] = json!("0")), &kp), "invalid_jwt"),
         ("iat_string", forge(H_OK, &with(&|v| v["iat"] = json!("0")), &kp), "invalid_jwt"),
         ("expired", forge(H_OK, &with(&|v| v["exp"] = json!(NOW - 31)), &kp), "expired"),
-        ("expired_at_leeway_edge", forge(H_OK, &with(&|v| v["exp"] = json!(NOW - 30)), &kp), "expired"),
+        (
+            "expired_at_leeway_edge",
+            forge(H_OK, &with(&|v| v["exp"] = json!(NOW - 30)), &kp),
+            "expired",
+        ),
         ("expired_within_leeway", forge(H_OK, &with(&|v| v["exp"] = json!(NOW - 29)), &kp), "ok"),
         ("nbf_in_future", forge(H_OK, &with(&|v| v["nbf"] = json!(NOW + 31)), &kp), "invalid_jwt"),
         ("nbf_within_leeway", forge(H_OK, &with(&|v| v["nbf"] = json!(NOW + 30)), &kp), "ok"),
         ("iat_in_future", forge(H_OK, &with(&|v| v["iat"] = json!(NOW + 31)), &kp), "invalid_jwt"),
-        ("aud_wrong", forge(H_OK, &with(&|v| v["aud"] = json!("https://other.example")), &kp), "invalid_jwt"),
-        ("aud_array_containing", forge(H_OK, &with(&|v| v["aud"] = json!(["https://x.example", "https://tools.example"])), &kp), "ok"),
-        ("aud_array_not_containing", forge(H_OK, &with(&|v| v["aud"] = json!(["https://x.example"])), &kp), "invalid_jwt"),
-        ("aud_missing", forge(H_OK, &with(&|v| { v.as_object_mut().unwrap().remove("aud"); }), &kp), "invalid_jwt"),
+        (
+            "aud_wrong",
+            forge(H_OK, &with(&|v| v["aud"] = json!("https://other.example")), &kp),
+            "invalid_jwt",
+        ),
+        (
+            "aud_array_containing",
+            forge(
+                H_OK,
+                &with(&|v| v["aud"] = json!(["https://x.example", "https://tools.example"])),
+                &kp,
+            ),
+            "ok",
+        ),
+        (
+            "aud_array_not_containing",
+            forge(H_OK, &with(&|v| v["aud"] = json!(["https://x.example"])), &kp),
+            "invalid_jwt",
+        ),
+        (
+            "aud_missing",
+            forge(
+                H_OK,
+                &with(&|v| {
+                    v.as_object_mut().unwrap().remove("aud");
+                }),
+                &kp,
+            ),
+            "invalid_jwt",
+        ),
         ("aud_number", forge(H_OK, &with(&|v| v["aud"] = json!(5)), &kp), "invalid_jwt"),
         ("unknown_kid", forge(r#"{"alg":"EdDSA","typ":"JWT","kid":"k9"}"#, &p, &kp), "invalid_jwt"),
         ("no_kid_two_keys", forge(r#"{"alg":"EdDSA","typ":"JWT"}"#, &p, &kp), "invalid_jwt"),
-        ("kid_of_other_key", forge(r#"{"alg":"EdDSA","typ":"JWT","kid":"k2"}"#, &p, &kp), "invalid_jwt"),
+        (
+            "kid_of_other_key",
+            forge(r#"{"alg":"EdDSA","typ":"JWT","kid":"k2"}"#, &p, &kp),
+            "invalid_jwt",
+        ),
         ("signed_by_attacker", forge(H_OK, &p, &attacker()), "invalid_jwt"),
-        ("payload_swapped", {
-            let other = forge(H_OK, &with(&|v| v["sub"] = json!("agent:admin")), &attacker());
-            let mut parts: Vec<&str> = good.split('.').collect();
-            parts[1] = other.split('.').nth(1).unwrap();
-            parts.join(".")
-        }, "invalid_jwt"),
-        ("padding", {
-            let mut parts: Vec<String> = good.split('.').map(String::from).collect();
-            parts[2].push_str("==");
-            parts.join(".")
-        }, "invalid_jwt"),
-        ("padding_in_payload", {
-            let h = B64.encode(H_OK);
-            // Trailing spaces keep the JSON valid and make the length need padding.
-            let spaced = if (p.len() + 1) % 3 == 0 { format!("{p}  ") } else { format!("{p} ") };
-            let body = base64::engine::general_purpose::URL_SAFE.encode(spaced);
-            assert!(body.ends_with('='));
-            let input = format!("{h}.{body}");
-            format!("{input}.{}", B64.encode(kp.sign(input.as_bytes()).to_bytes()))
-        }, "invalid_jwt"),
-        ("standard_alphabet", {
-            let h = B64.encode(H_OK);
-            let mut body = STANDARD.encode(&p).trim_end_matches('=').to_string();
-            if !body.contains(['+', '/']) {
-                body.push('+');
-            }
-            let input = format!("{h}.{body}");
-            format!("{input}.{}", B64.encode(kp.sign(input.as_bytes()).to_bytes()))
-        }, "invalid_jwt"),
-        ("non_canonical_base64", {
-            // The signature's last character carries 4 unused bits: set one of them.
-            let mut t = good.clone();
-            let last = t.pop().unwrap();
-            let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            let idx = alphabet.find(last).unwrap();
-            t.push(alphabet.as_bytes()[(idx & !0xf) | ((idx + 1) & 0xf)] as char);
-            t
-        }, "invalid_jwt"),
+        (
+            "payload_swapped",
+            {
+                let other = forge(H_OK, &with(&|v| v["sub"] = json!("agent:admin")), &attacker());
+                let mut parts: Vec<&str> = good.split('.').collect();
+                parts[1] = other.split('.').nth(1).unwrap();
+                parts.join(".")
+            },
+            "invalid_jwt",
+        ),
+        (
+            "padding",
+            {
+                let mut parts: Vec<String> = good.split('.').map(String::from).collect();
+                parts[2].push_str("==");
+                parts.join(".")
+            },
+            "invalid_jwt",
+        ),
+        (
+            "padding_in_payload",
+            {
+                let h = B64.encode(H_OK);
+                // Trailing spaces keep the JSON valid and make the length need padding.
+                let spaced =
+                    if (p.len() + 1) % 3 == 0 { format!("{p}  ") } else { format!("{p} ") };
+                let body = base64::engine::general_purpose::URL_SAFE.encode(spaced);
+                assert!(body.ends_with('='));
+                let input = format!("{h}.{body}");
+                format!("{input}.{}", B64.encode(kp.sign(input.as_bytes()).to_bytes()))
+            },
+            "invalid_jwt",
+        ),
+        (
+            "standard_alphabet",
+            {
+                let h = B64.encode(H_OK);
+                let mut body = STANDARD.encode(&p).trim_end_matches('=').to_string();
+                if !body.contains(['+', '/']) {
+                    body.push('+');
+                }
+                let input = format!("{h}.{body}");
+                format!("{input}.{}", B64.encode(kp.sign(input.as_bytes()).to_bytes()))
+            },
+            "invalid_jwt",
+        ),
+        (
+            "non_canonical_base64",
+            {
+                // The signature's last character carries 4 unused bits: set one of them.
+                let mut t = good.clone();
+                let last = t.pop().unwrap();
+                let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                let idx = alphabet.find(last).unwrap();
+                t.push(alphabet.as_bytes()[(idx & !0xf) | ((idx + 1) & 0xf)] as char);
+                t
+            },
+            "invalid_jwt",
+        ),
         ("trailing_dot", format!("{good}."), "invalid_jwt"),
         ("trailing_segment", format!("{good}.e30"), "invalid_jwt"),
         ("leading_space", format!(" {good}"), "invalid_jwt"),
@@ -190,10 +328,28 @@ fn attacks() -> Vec<(&'static str, String, &'static str)> {
         ("payload_not_object", forge(H_OK, "[1,2]", &kp), "invalid_jwt"),
         ("payload_not_json", forge(H_OK, "{\"exp\":", &kp), "invalid_jwt"),
         ("payload_trailing_data", forge(H_OK, &format!("{p} x"), &kp), "invalid_jwt"),
-        ("cnf_private_jwk", forge(H_OK, &with(&|v| v["cnf"] = json!({"jwk": serde_json::to_value(attacker().to_jwk()).unwrap()})), &kp), "invalid_jwt"),
-        ("act_without_sub", forge(H_OK, &with(&|v| v["act"] = json!({"act": {"sub": "x"}})), &kp), "invalid_jwt"),
+        (
+            "cnf_private_jwk",
+            forge(
+                H_OK,
+                &with(&|v| {
+                    v["cnf"] = json!({"jwk": serde_json::to_value(attacker().to_jwk()).unwrap()})
+                }),
+                &kp,
+            ),
+            "invalid_jwt",
+        ),
+        (
+            "act_without_sub",
+            forge(H_OK, &with(&|v| v["act"] = json!({"act": {"sub": "x"}})), &kp),
+            "invalid_jwt",
+        ),
         ("sub_number", forge(H_OK, &with(&|v| v["sub"] = json!(5)), &kp), "invalid_jwt"),
-        ("alg_ed25519_fully_specified", forge(r#"{"alg":"Ed25519","typ":"JWT","kid":"k1"}"#, &p, &kp), "ok"),
+        (
+            "alg_ed25519_fully_specified",
+            forge(r#"{"alg":"Ed25519","typ":"JWT","kid":"k1"}"#, &p, &kp),
+            "ok",
+        ),
         ("typ_aip", forge(r#"{"alg":"EdDSA","typ":"aip+jwt","kid":"k1"}"#, &p, &kp), "ok"),
         ("typ_absent", forge(r#"{"alg":"EdDSA","kid":"k1"}"#, &p, &kp), "ok"),
     ]
@@ -240,7 +396,9 @@ fn audience_issuer_and_required_claims() {
     assert_eq!(code(&token, &options().require("task")), "invalid_jwt");
     let no_aud = Claims::new().subject("agent:a").valid_for(NOW, 60);
     let token = jwt_issue(&issuer(), &no_aud, None).unwrap();
-    assert!(jwt_verify(&token, &JwtKeys::from(issuer().public_key()), &JwtOptions::new(NOW)).is_ok());
+    assert!(
+        jwt_verify(&token, &JwtKeys::from(issuer().public_key()), &JwtOptions::new(NOW)).is_ok()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +424,11 @@ fn issue_and_verify_round_trip() {
         .claim("role", "reviewer")
         .unwrap();
     let token = jwt_issue(&issuer(), &claims, Some("k1")).unwrap();
-    assert_eq!(jwt_issue(&issuer(), &claims, Some("k1")).unwrap(), token, "issuing is deterministic");
+    assert_eq!(
+        jwt_issue(&issuer(), &claims, Some("k1")).unwrap(),
+        token,
+        "issuing is deterministic"
+    );
     let back = jwt_verify(&token, &keys(), &options()).unwrap();
     assert_eq!(back, claims);
     assert_eq!(back.scopes(), ["read_file", "search"]);
@@ -277,16 +439,25 @@ fn issue_and_verify_round_trip() {
     // The header is canonical and carries the kid.
     let parts = jwt_decode(&token).unwrap();
     assert_eq!(Value::Object(parts.header), json!({"alg":"EdDSA","kid":"k1","typ":"JWT"}));
-    assert_eq!(B64.decode(token.split('.').next().unwrap()).unwrap(), br#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#);
+    assert_eq!(
+        B64.decode(token.split('.').next().unwrap()).unwrap(),
+        br#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#
+    );
     // Claims from a plain JSON map work too; scope may be an array.
     let map = json!({"sub": "agent:x", "exp": NOW + 5, "scope": ["a", "b"], "n": 1.5});
-    let back = jwt_verify(&jwt_issue(&issuer(), &map, None).unwrap(), &JwtKeys::from(issuer().public_key()), &JwtOptions::new(NOW)).unwrap();
+    let back = jwt_verify(
+        &jwt_issue(&issuer(), &map, None).unwrap(),
+        &JwtKeys::from(issuer().public_key()),
+        &JwtOptions::new(NOW),
+    )
+    .unwrap();
     assert_eq!(back.scope, Some(OneOrMany::Many(vec!["a".into(), "b".into()])));
     assert_eq!(back.extra["n"], json!(1.5));
     // Fractional NumericDates are accepted.
     let frac = json!({"exp": NOW as f64 + 0.5});
     let t = jwt_issue(&issuer(), &frac, None).unwrap();
-    let c = jwt_verify(&t, &JwtKeys::from(issuer().public_key()), &JwtOptions::new(NOW - 100)).unwrap();
+    let c =
+        jwt_verify(&t, &JwtKeys::from(issuer().public_key()), &JwtOptions::new(NOW - 100)).unwrap();
     assert_eq!(c.exp, Some(NOW));
 }
 
@@ -303,18 +474,31 @@ fn issuing_refuses_what_verifying_would() {
     ] {
         assert_eq!(jwt_issue(&kp, &claims, None).unwrap_err().code(), "invalid_argument", "{why}");
     }
-    assert_eq!(jwt_issue(&kp, &json!({"exp": 5}), Some("bad\nkid")).unwrap_err().code(), "invalid_argument");
-    assert_eq!(jwt_issue(&kp, &json!({"exp": f64::NAN}), None).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        jwt_issue(&kp, &json!({"exp": 5}), Some("bad\nkid")).unwrap_err().code(),
+        "invalid_argument"
+    );
+    assert_eq!(
+        jwt_issue(&kp, &json!({"exp": f64::NAN}), None).unwrap_err().code(),
+        "invalid_argument"
+    );
     let mut c = Claims::new().valid_for(NOW, 5);
     c.extra.insert("exp".into(), json!(1));
-    assert_eq!(jwt_issue(&kp, &c, None).unwrap_err().code(), "invalid_argument", "duplicate exp via extra");
+    assert_eq!(
+        jwt_issue(&kp, &c, None).unwrap_err().code(),
+        "invalid_argument",
+        "duplicate exp via extra"
+    );
 }
 
 #[test]
 fn act_chains() {
     let chain = vec!["agent:root".to_string(), "agent:a".into(), "agent:b".into()];
     let act = chain_to_act(&chain).unwrap();
-    assert_eq!(serde_json::to_value(&act).unwrap(), json!({"sub":"agent:b","act":{"sub":"agent:a","act":{"sub":"agent:root"}}}));
+    assert_eq!(
+        serde_json::to_value(&act).unwrap(),
+        json!({"sub":"agent:b","act":{"sub":"agent:a","act":{"sub":"agent:root"}}})
+    );
     assert_eq!(act_to_chain(&act), chain);
     assert_eq!(Claims::new().actor_chain(&["agent:solo"]).delegation_chain(), ["agent:solo"]);
     assert!(Claims::new().delegation_chain().is_empty());
@@ -361,7 +545,8 @@ fn key_encodings() -> Vec<(&'static str, Value)> {
 #[test]
 fn identity_records_from_json_in_every_key_encoding() {
     for (name, key) in key_encodings() {
-        let id = AgentIdentity::from_json(&record(key).to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let id = AgentIdentity::from_json(&record(key).to_string())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(id.public_key(), agent_key().public_key(), "{name}");
         assert_eq!(id.agent_id(), "agent:rt_abc");
         assert_eq!(id.workspace_id(), "ws_123");
@@ -372,7 +557,12 @@ fn identity_records_from_json_in_every_key_encoding() {
         assert!(!id.extra().contains_key("agent_private_key"));
         let dbg = format!("{id:?}");
         assert!(dbg.contains("redacted"), "{name}");
-        for secret in [agent_key().to_hex().to_string(), STANDARD.encode(SEED), B64.encode(SEED), pkcs8_der_base64()] {
+        for secret in [
+            agent_key().to_hex().to_string(),
+            STANDARD.encode(SEED),
+            B64.encode(SEED),
+            pkcs8_der_base64(),
+        ] {
             assert!(!dbg.contains(&secret), "{name}: Debug leaks the key");
         }
     }
@@ -409,7 +599,8 @@ fn identity_records_refuse_bad_input() {
 
 fn record_jwts() -> (String, String, String) {
     let payload = record(json!(&*agent_key().to_hex())).to_string();
-    let unsigned = format!("{}.{}.", B64.encode(r#"{"alg":"none","typ":"JWT"}"#), B64.encode(&payload));
+    let unsigned =
+        format!("{}.{}.", B64.encode(r#"{"alg":"none","typ":"JWT"}"#), B64.encode(&payload));
     let unsigned = format!("{unsigned}{}", B64.encode(b"x"));
     let signed = forge(r#"{"alg":"EdDSA","typ":"JWT"}"#, &payload, &issuer());
     let hmac = hs256(r#"{"alg":"HS256","typ":"JWT"}"#, &payload, issuer().public_key().as_bytes());
@@ -428,19 +619,30 @@ fn identity_records_from_jwts() {
     }
     // With a key: verified strictly.
     assert_eq!(AgentIdentity::from_jwt(&signed, Some(&trusted)).unwrap().workspace_id(), "ws_123");
-    assert_eq!(AgentIdentity::parse(&format!("  {signed}\n"), Some(&trusted)).unwrap().workspace_id(), "ws_123");
+    assert_eq!(
+        AgentIdentity::parse(&format!("  {signed}\n"), Some(&trusted)).unwrap().workspace_id(),
+        "ws_123"
+    );
     for (name, token) in [("unsigned", &unsigned), ("hmac", &hmac)] {
-        assert_eq!(AgentIdentity::from_jwt(token, Some(&trusted)).unwrap_err().code(), "invalid_jwt", "{name}");
+        assert_eq!(
+            AgentIdentity::from_jwt(token, Some(&trusted)).unwrap_err().code(),
+            "invalid_jwt",
+            "{name}"
+        );
     }
     let wrong = attacker().public_key();
     assert_eq!(AgentIdentity::from_jwt(&signed, Some(&wrong)).unwrap_err().code(), "invalid_jwt");
     // A key cannot be honoured for plain JSON.
     let json = record(json!(&*agent_key().to_hex())).to_string();
-    assert_eq!(AgentIdentity::parse(&json, Some(&trusted)).unwrap_err().code(), "invalid_signature");
+    assert_eq!(
+        AgentIdentity::parse(&json, Some(&trusted)).unwrap_err().code(),
+        "invalid_signature"
+    );
     assert!(AgentIdentity::parse(&json, None).is_ok());
     assert_eq!(AgentIdentity::parse("garbage", None).unwrap_err().code(), "invalid_jwt");
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn identity_records_from_files_and_the_environment() {
     let dir = std::env::temp_dir().join(format!("marque-identity-{}", std::process::id()));
@@ -452,17 +654,32 @@ fn identity_records_from_files_and_the_environment() {
     std::fs::write(&jwt_path, format!("{signed}\n")).unwrap();
     let trusted = issuer().public_key();
 
-    assert_eq!(AgentIdentity::from_file(&json_path, None).unwrap().public_key(), agent_key().public_key());
-    assert_eq!(AgentIdentity::from_file(&jwt_path, Some(&trusted)).unwrap().agent_id(), "agent:rt_abc");
-    assert_eq!(AgentIdentity::from_file(&jwt_path, Some(&attacker().public_key())).unwrap_err().code(), "invalid_jwt");
-    assert_eq!(AgentIdentity::from_file(dir.join("missing"), None).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        AgentIdentity::from_file(&json_path, None).unwrap().public_key(),
+        agent_key().public_key()
+    );
+    assert_eq!(
+        AgentIdentity::from_file(&jwt_path, Some(&trusted)).unwrap().agent_id(),
+        "agent:rt_abc"
+    );
+    assert_eq!(
+        AgentIdentity::from_file(&jwt_path, Some(&attacker().public_key())).unwrap_err().code(),
+        "invalid_jwt"
+    );
+    assert_eq!(
+        AgentIdentity::from_file(dir.join("missing"), None).unwrap_err().code(),
+        "invalid_argument"
+    );
 
     // The only test in this binary that touches MARQUE_AGENT_IDENTITY.
     std::env::set_var("MARQUE_AGENT_IDENTITY", record(json!(B64.encode(SEED))).to_string());
     assert_eq!(AgentIdentity::from_env(None).unwrap().public_key(), agent_key().public_key());
     std::env::set_var("MARQUE_AGENT_IDENTITY", &signed);
     assert_eq!(AgentIdentity::from_env(Some(&trusted)).unwrap().workspace_id(), "ws_123");
-    assert_eq!(AgentIdentity::from_env(Some(&attacker().public_key())).unwrap_err().code(), "invalid_jwt");
+    assert_eq!(
+        AgentIdentity::from_env(Some(&attacker().public_key())).unwrap_err().code(),
+        "invalid_jwt"
+    );
     std::env::set_var("MARQUE_AGENT_IDENTITY", format!("@{}", jwt_path.display()));
     assert_eq!(AgentIdentity::from_env(Some(&trusted)).unwrap().agent_id(), "agent:rt_abc");
     std::env::remove_var("MARQUE_AGENT_IDENTITY");
@@ -477,7 +694,8 @@ fn identity_records_from_files_and_the_environment() {
 /// Builds an assertion the way the Go reference builds it: `json.Marshal` of a string map
 /// (sorted keys), standard base64 signature, unpadded base64url envelope.
 fn go_style_assertion(kp: &KeyPair, runtime: &str, task: &str, timestamp: &str) -> String {
-    let sig = STANDARD.encode(kp.sign(format!("{runtime}:{task}:{timestamp}").as_bytes()).to_bytes());
+    let sig =
+        STANDARD.encode(kp.sign(format!("{runtime}:{task}:{timestamp}").as_bytes()).to_bytes());
     let body = format!(
         r#"{{"agent_runtime_id":"{runtime}","signature":"{sig}","task_id":"{task}","timestamp":"{timestamp}"}}"#
     );
@@ -491,7 +709,10 @@ fn agent_assertions() {
     let opts = AssertionOptions::new(NOW);
     let header = sign_agent_assertion(&kp, "rt_abc", "task_1", NOW).unwrap();
     let ok = verify_agent_assertion(&header, &pk, &opts).unwrap();
-    assert_eq!((ok.agent_runtime_id.as_str(), ok.task_id.as_str(), ok.timestamp), ("rt_abc", "task_1", NOW));
+    assert_eq!(
+        (ok.agent_runtime_id.as_str(), ok.task_id.as_str(), ok.timestamp),
+        ("rt_abc", "task_1", NOW)
+    );
     // The Go wire format, with an RFC 3339 timestamp.
     let go = go_style_assertion(&kp, "rt_abc", "task_1", "2023-11-14T22:13:20Z");
     assert_eq!(verify_agent_assertion(&go, &pk, &opts).unwrap().timestamp, NOW);
@@ -500,34 +721,74 @@ fn agent_assertions() {
     let bare = header.strip_prefix("AgentAssertion ").unwrap();
     assert!(verify_agent_assertion(bare, &pk, &opts).is_ok());
     let raw = B64.decode(bare).unwrap();
-    assert!(verify_agent_assertion(&base64::engine::general_purpose::URL_SAFE.encode(&raw), &pk, &opts).is_ok());
+    assert!(verify_agent_assertion(
+        &base64::engine::general_purpose::URL_SAFE.encode(&raw),
+        &pk,
+        &opts
+    )
+    .is_ok());
     let sig = STANDARD.encode(kp.sign(format!("rt_abc:task_1:{NOW}").as_bytes()).to_bytes());
-    let numeric = B64.encode(json!({"agent_runtime_id":"rt_abc","task_id":"task_1","timestamp":NOW,"signature":sig}).to_string());
+    let numeric = B64.encode(
+        json!({"agent_runtime_id":"rt_abc","task_id":"task_1","timestamp":NOW,"signature":sig})
+            .to_string(),
+    );
     assert_eq!(verify_agent_assertion(&numeric, &pk, &opts).unwrap().timestamp, NOW);
     // Freshness: 60 s either way by default.
     assert!(verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW + 60)).is_ok());
-    assert_eq!(verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW + 61)).unwrap_err().code(), "expired");
-    assert_eq!(verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW - 61)).unwrap_err().code(), "invalid_proof");
-    assert!(verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW + 100).window_seconds(120)).is_ok());
+    assert_eq!(
+        verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW + 61)).unwrap_err().code(),
+        "expired"
+    );
+    assert_eq!(
+        verify_agent_assertion(&header, &pk, &AssertionOptions::new(NOW - 61)).unwrap_err().code(),
+        "invalid_proof"
+    );
+    assert!(verify_agent_assertion(
+        &header,
+        &pk,
+        &AssertionOptions::new(NOW + 100).window_seconds(120)
+    )
+    .is_ok());
     // Wrong key, tampered fields, wrong scheme, junk, extra members, oversize.
-    assert_eq!(verify_agent_assertion(&header, &attacker().public_key(), &opts).unwrap_err().code(), "invalid_proof");
+    assert_eq!(
+        verify_agent_assertion(&header, &attacker().public_key(), &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
     let forged_task = {
         let mut v: Value = serde_json::from_slice(&raw).unwrap();
         v["task_id"] = json!("task_2");
         format!("AgentAssertion {}", B64.encode(v.to_string()))
     };
-    assert_eq!(verify_agent_assertion(&forged_task, &pk, &opts).unwrap_err().code(), "invalid_proof");
-    assert_eq!(verify_agent_assertion(&format!("Bearer {bare}"), &pk, &opts).unwrap_err().code(), "invalid_proof");
-    assert_eq!(verify_agent_assertion("AgentAssertion !!!", &pk, &opts).unwrap_err().code(), "invalid_proof");
+    assert_eq!(
+        verify_agent_assertion(&forged_task, &pk, &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
+    assert_eq!(
+        verify_agent_assertion(&format!("Bearer {bare}"), &pk, &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
+    assert_eq!(
+        verify_agent_assertion("AgentAssertion !!!", &pk, &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
     let mut extra: Value = serde_json::from_slice(&raw).unwrap();
     extra["admin"] = json!(true);
-    assert_eq!(verify_agent_assertion(&B64.encode(extra.to_string()), &pk, &opts).unwrap_err().code(), "invalid_proof");
-    assert_eq!(verify_agent_assertion(&"A".repeat(9000), &pk, &opts).unwrap_err().code(), "limits_exceeded");
+    assert_eq!(
+        verify_agent_assertion(&B64.encode(extra.to_string()), &pk, &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
+    assert_eq!(
+        verify_agent_assertion(&"A".repeat(9000), &pk, &opts).unwrap_err().code(),
+        "limits_exceeded"
+    );
     // Key lookup by runtime id.
     let lookup = |id: &str| (id == "rt_abc").then_some(pk);
     assert!(verify_agent_assertion_with(&header, lookup, &opts).is_ok());
     let other = sign_agent_assertion(&kp, "rt_zzz", "task_1", NOW).unwrap();
-    assert_eq!(verify_agent_assertion_with(&other, lookup, &opts).unwrap_err().code(), "invalid_proof");
+    assert_eq!(
+        verify_agent_assertion_with(&other, lookup, &opts).unwrap_err().code(),
+        "invalid_proof"
+    );
     // From an identity record.
     let id = AgentIdentity::from_json(&record(json!(&*kp.to_hex())).to_string()).unwrap();
     assert_eq!(id.sign_assertion("task_1", NOW).unwrap(), header);
@@ -548,17 +809,21 @@ fn key_json(kid: Option<&str>, pk: &PublicKey) -> Value {
 fn vectors() -> Value {
     let issue_claims = vec![
         (Some("k1"), claims_json()),
-        (None, serde_json::to_value(
-            Claims::new()
-                .subject("agent:reviewer")
-                .audience("https://tools.example")
-                .valid_for(NOW, 60)
-                .actor_chain(&["agent:orchestrator", "agent:reviewer"])
-                .confirmation_thumbprint(&agent_key().public_key())
-                .principal("user:alice")
-                .task("fix-issue-42")
-                .workspace("ws_123"),
-        ).unwrap()),
+        (
+            None,
+            serde_json::to_value(
+                Claims::new()
+                    .subject("agent:reviewer")
+                    .audience("https://tools.example")
+                    .valid_for(NOW, 60)
+                    .actor_chain(&["agent:orchestrator", "agent:reviewer"])
+                    .confirmation_thumbprint(&agent_key().public_key())
+                    .principal("user:alice")
+                    .task("fix-issue-42")
+                    .workspace("ws_123"),
+            )
+            .unwrap(),
+        ),
     ];
     let issue: Vec<Value> = issue_claims
         .into_iter()
@@ -571,7 +836,10 @@ fn vectors() -> Value {
             })
         })
         .collect();
-    let trusted = vec![key_json(Some("k1"), &issuer().public_key()), key_json(Some("k2"), &other_issuer().public_key())];
+    let trusted = vec![
+        key_json(Some("k1"), &issuer().public_key()),
+        key_json(Some("k2"), &other_issuer().public_key()),
+    ];
     let opts = options();
     let verify: Vec<Value> = attacks()
         .into_iter()
@@ -580,7 +848,11 @@ fn vectors() -> Value {
                 Ok(c) => json!({"claims": c}),
                 Err(e) => json!({"error": e.code()}),
             };
-            assert_eq!(expected.get("error").and_then(Value::as_str).unwrap_or("ok"), want, "{name}");
+            assert_eq!(
+                expected.get("error").and_then(Value::as_str).unwrap_or("ok"),
+                want,
+                "{name}"
+            );
             json!({"name": name, "token": token, "expected": expected})
         })
         .collect();
@@ -598,18 +870,33 @@ fn vectors() -> Value {
         ("jwt_unsigned_with_key", unsigned, Some(issuer_hex.clone()), Some("invalid_jwt")),
         ("jwt_hs256_with_key", hmac, Some(issuer_hex.clone()), Some("invalid_jwt")),
         ("jwt_wrong_key", signed, Some(attacker().public_key().to_hex()), Some("invalid_jwt")),
-        ("json_with_key", record(json!(&*agent_key().to_hex())).to_string(), Some(issuer_hex.clone()), Some("invalid_signature")),
-        ("missing_workspace_id", json!({"agent_runtime_id": "rt", "agent_private_key": &*agent_key().to_hex()}).to_string(), None, Some("invalid_argument")),
+        (
+            "json_with_key",
+            record(json!(&*agent_key().to_hex())).to_string(),
+            Some(issuer_hex.clone()),
+            Some("invalid_signature"),
+        ),
+        (
+            "missing_workspace_id",
+            json!({"agent_runtime_id": "rt", "agent_private_key": &*agent_key().to_hex()})
+                .to_string(),
+            None,
+            Some("invalid_argument"),
+        ),
         ("bad_private_key", record(json!("nope")).to_string(), None, Some("invalid_key")),
     ] {
         let trusted = key.as_deref().map(|h| PublicKey::from_hex(h).unwrap());
         let got = AgentIdentity::parse(&text, trusted.as_ref());
         let expected = match (&got, want) {
-            (Ok(id), None) => json!({"agent_id": id.agent_id(), "workspace_id": id.workspace_id(), "public_hex": id.public_key().to_hex()}),
+            (Ok(id), None) => {
+                json!({"agent_id": id.agent_id(), "workspace_id": id.workspace_id(), "public_hex": id.public_key().to_hex()})
+            }
             (Err(e), Some(code)) if e.code() == code => json!({"error": code}),
             _ => panic!("identity vector {name}: {got:?}"),
         };
-        identity.push(json!({"name": name, "record": text, "trusted_public_hex": key, "expected": expected}));
+        identity.push(
+            json!({"name": name, "record": text, "trusted_public_hex": key, "expected": expected}),
+        );
     }
     let kp = agent_key();
     let header = sign_agent_assertion(&kp, "rt_abc", "task_1", NOW).unwrap();
@@ -658,9 +945,14 @@ fn cross_language_vectors_are_up_to_date() {
     if std::env::var_os("MARQUE_REGEN_VECTORS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
-    let on_disk = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with MARQUE_REGEN_VECTORS=1", path.display()));
-    assert!(on_disk == text, "{} is stale: run MARQUE_REGEN_VECTORS=1 cargo test -p marque --test jwt", path.display());
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("{} is missing: run with MARQUE_REGEN_VECTORS=1", path.display())
+    });
+    assert!(
+        on_disk == text,
+        "{} is stale: run MARQUE_REGEN_VECTORS=1 cargo test -p marque --test jwt",
+        path.display()
+    );
     // Issued tokens in the file verify with the listed keys.
     let v: Value = serde_json::from_str(&on_disk).unwrap();
     for case in v["issue"].as_array().unwrap() {
