@@ -19,7 +19,7 @@ pub mod keys;
 pub use error::{Error, ErrorKind, Result};
 pub use keys::{Jwk, KeyPair, PublicKey, Signature};
 
-pub use audit::{AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};
+pub use audit::{AuditDecision, AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};
 pub use identity::AgentIdentity;
 pub use jwt::{jwt_issue, jwt_verify, Claims, JwtKeys, JwtOptions};
 
