@@ -521,27 +521,21 @@ impl ser::SerializeMap for FiniteCheck {
     }
 }
 
-impl ser::SerializeStruct for FiniteCheck {
-    type Ok = ();
-    type Error = CheckError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &'static str, v: &T) -> Check {
-        v.serialize(FiniteCheck)
-    }
-    fn end(self) -> Check {
-        Ok(())
-    }
+macro_rules! check_fields {
+    ($($t:ident),*) => {$(
+        impl ser::$t for FiniteCheck {
+            type Ok = ();
+            type Error = CheckError;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &'static str, v: &T) -> Check {
+                v.serialize(FiniteCheck)
+            }
+            fn end(self) -> Check {
+                Ok(())
+            }
+        }
+    )*};
 }
-
-impl ser::SerializeStructVariant for FiniteCheck {
-    type Ok = ();
-    type Error = CheckError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &'static str, v: &T) -> Check {
-        v.serialize(FiniteCheck)
-    }
-    fn end(self) -> Check {
-        Ok(())
-    }
-}
+check_fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
