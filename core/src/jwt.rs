@@ -727,7 +727,7 @@ fn check_claims(payload: &Map<String, Value>, options: &JwtOptions) -> Result<()
         }
     }
     for name in &options.required_claims {
-        if payload.get(name).map_or(true, Value::is_null) {
+        if payload.get(name).is_none_or(Value::is_null) {
             return Err(invalid(format!("claim {} is required", sanitize(&jcs::quote(name)))));
         }
     }
