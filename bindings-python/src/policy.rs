@@ -19,8 +19,8 @@ pub struct Right {
 #[pymethods]
 impl Right {
     #[new]
-    #[pyo3(signature = (tool, operation = String::from("*"), resource = String::from("*")))]
-    fn new(tool: String, operation: String, resource: String) -> Result<Self> {
+    #[pyo3(signature = (tool, operation = "*", resource = "*"))]
+    fn new(tool: String, operation: &str, resource: &str) -> Result<Self> {
         let inner = marque::Right::new(tool, operation, resource);
         inner.validate()?;
         Ok(Right { inner })

@@ -10,17 +10,17 @@ use crate::errors::{no_panic, Result};
 /// `agent_keypair` must be the key of the agent holding the token (`WrongHolderKey`
 /// otherwise). Give the returned string as `proof=` to `Verifier.authorize`.
 #[pyfunction]
-#[pyo3(signature = (agent_keypair, token, *, tool, resource, operation = String::from("*"), now = None))]
+#[pyo3(signature = (agent_keypair, token, *, tool, resource, operation = "*", now = None))]
 pub fn sign_proof(
     py: Python<'_>,
     agent_keypair: &Bound<'_, PyAny>,
     token: &Bound<'_, PyAny>,
     tool: String,
     resource: String,
-    operation: String,
+    operation: &str,
     now: Option<&Bound<'_, PyAny>>,
 ) -> Result<String> {
-    sign(py, agent_keypair, TokenInput::extract(token)?, tool, resource, operation, now)
+    sign(py, agent_keypair, TokenInput::extract(token)?, tool, resource, operation.to_owned(), now)
 }
 
 pub fn sign(

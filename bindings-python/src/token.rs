@@ -244,17 +244,17 @@ impl Token {
     }
 
     /// Signs a proof of possession for using this token on one request (see `sign_proof`).
-    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = String::from("*"), now = None))]
+    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = "*", now = None))]
     fn sign_proof(
         &self,
         py: Python<'_>,
         agent_keypair: &Bound<'_, PyAny>,
         tool: String,
         resource: String,
-        operation: String,
+        operation: &str,
         now: Option<&Bound<'_, PyAny>>,
     ) -> Result<String> {
-        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool, resource, operation, now)
+        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool, resource, operation.to_owned(), now)
     }
 
     /// A sealed copy: nobody can delegate it further.

@@ -103,7 +103,7 @@ impl Verifier {
     /// Verifies `token` (a `Token`, base64url str or bytes) and decides the request at `now`
     /// (default: the clock). `proof` is a proof of possession from `sign_proof`.
     /// Returns a `Decision`; raises on a bad signature, unknown root key, malformed token or a hit limit.
-    #[pyo3(signature = (token, *, tool, resource, operation = String::from("*"), proof = None, now = None, attributes = None))]
+    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
     #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
@@ -111,13 +111,13 @@ impl Verifier {
         token: &Bound<'_, PyAny>,
         tool: String,
         resource: String,
-        operation: String,
+        operation: &str,
         proof: Option<String>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
     ) -> Result<Decision> {
         let token = TokenInput::extract(token)?;
-        let request = request(tool, resource, operation, attributes)?;
+        let request = request(tool, resource, operation.to_owned(), attributes)?;
         let now = convert::now(now)?;
         let inner = self.inner.clone();
         let decision = py.detach(move || {
@@ -139,7 +139,7 @@ impl Verifier {
 
     /// Like `authorize`, but a denial raises the exception of its code (`NotAuthorized`,
     /// `Expired`, `Revoked`, `InvalidProof`, …) instead of returning a denied `Decision`.
-    #[pyo3(signature = (token, *, tool, resource, operation = String::from("*"), proof = None, now = None, attributes = None))]
+    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
     #[allow(clippy::too_many_arguments)]
     fn authorize_or_raise(
         &self,
@@ -147,7 +147,7 @@ impl Verifier {
         token: &Bound<'_, PyAny>,
         tool: String,
         resource: String,
-        operation: String,
+        operation: &str,
         proof: Option<String>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
