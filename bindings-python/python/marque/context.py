@@ -89,7 +89,7 @@ def current_decision() -> Decision | None:
 
 def _not_authorized(message: str) -> NotAuthorized:
     err = NotAuthorized(message)
-    err.message = message  # type: ignore[attr-defined]
+    err.message = message
     return err
 
 
@@ -115,7 +115,7 @@ def authorize_call(
     v = verifier or ctx.verifier
     if v is None:
         err = InvalidArgument("no Verifier: pass one to requires() or call_context(verifier=...)")
-        err.message = str(err)  # type: ignore[attr-defined]
+        err.message = str(err)
         raise err
     decision = v.authorize(
         ctx.token,
@@ -172,7 +172,7 @@ def requires(
                 )
                 reset = _DECISION.set(decision)
                 try:
-                    return await fn(*args, **kwargs)  # type: ignore[misc]
+                    return await fn(*args, **kwargs)
                 finally:
                     _DECISION.reset(reset)
 
