@@ -1,1 +1,197 @@
-fn main() {}
+//! `marque`: keys, tokens, delegation, authorization and audit from the shell.
+//!
+//! Exit codes: 0 success (or "allowed"), 1 a negative answer (denied, tampered log), 2 an error,
+//! printed as one line on stderr. A TOKEN argument may be `-` (stdin) or `@file`.
+#![forbid(unsafe_code)]
+
+mod args;
+mod demo;
+
+use std::process::ExitCode;
+
+use args::{read_arg, Args};
+use marque::delegate::DelegateParams;
+use marque::policy::{Request, Right};
+use marque::token::MintParams;
+use marque::{KeyPair, PublicKey, Token, Verifier};
+
+const USAGE: &str = "usage: marque <command> [options]
+
+commands:
+  keygen [--out FILE]                         new key pair: PEM private key to FILE (or stdout), public hex on stdout
+  mint --root-key FILE --agent ID --agent-key HEX --principal P [--task T] [--workspace W]
+       --right TOOL[:OPERATION[:RESOURCE]]... --ttl SECONDS [--max-depth N]
+  delegate --token TOKEN --key FILE --to ID --to-key HEX [--tool T]... [--operation O]...
+       [--resource-prefix R] [--ttl S]
+  inspect TOKEN [--datalog]                   what a token claims, as JSON (not verified)
+  authorize --root-pub HEX... --token TOKEN --tool T [--operation O] --resource R [--proof P] [--now SECS]
+                                              decision JSON; exit 0 allowed, 1 denied, 2 error
+  sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R
+  demo                                        the whole delegation story, readable
+
+TOKEN may be `-` (stdin) or `@file`.";
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let code = match run(&argv) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("marque: {}", msg.lines().next().unwrap_or("error"));
+            2
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(argv: &[String]) -> Result<u8, String> {
+    let Some((cmd, rest)) = argv.split_first() else {
+        println!("{USAGE}");
+        return Ok(2);
+    };
+    match cmd.as_str() {
+        "keygen" => keygen(Args::parse(rest, &["out"], &[])?),
+        "mint" => mint(Args::parse(rest, &["root-key", "agent", "agent-key", "principal", "task", "workspace", "right", "ttl", "max-depth", "now"], &[])?),
+        "delegate" => delegate(Args::parse(rest, &["token", "key", "to", "to-key", "tool", "operation", "resource-prefix", "ttl", "max-depth", "now"], &[])?),
+        "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
+        "authorize" => authorize(Args::parse(rest, &["root-pub", "token", "tool", "operation", "resource", "proof", "now"], &[])?),
+        "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now"], &[])?),
+        "demo" => demo::run().map(|_| 0),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        other => Err(format!("unknown command {other:?} (try `marque help`)")),
+    }
+}
+
+fn err(e: marque::Error) -> String {
+    e.to_string()
+}
+
+fn load_key(path: &str) -> Result<KeyPair, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read key file {path}: {e}"))?;
+    KeyPair::from_pem(&text).or_else(|_| KeyPair::from_hex(&text)).map_err(err)
+}
+
+fn parse_u64(what: &str, v: &str) -> Result<u64, String> {
+    v.parse().map_err(|_| format!("{what} must be a whole number of seconds, got {v:?}"))
+}
+
+fn keygen(a: Args) -> Result<u8, String> {
+    let kp = KeyPair::generate().map_err(err)?;
+    let pem = kp.to_pem().map_err(err)?;
+    match a.one("out") {
+        Some(path) => write_secret_file(path, pem.as_bytes())?,
+        None => print!("{}", &*pem),
+    }
+    println!("{}", kp.public_key().to_hex());
+    Ok(0)
+}
+
+fn write_secret_file(path: &str, data: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("cannot create {path}: {e} (refusing to overwrite a key)"))?;
+    f.write_all(data).map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+fn mint(a: Args) -> Result<u8, String> {
+    let root = load_key(a.req("root-key")?)?;
+    let agent_key = PublicKey::parse(a.req("agent-key")?).map_err(err)?;
+    let mut p = MintParams::new(a.req("agent")?, agent_key, a.req("principal")?)
+        .ttl_seconds(parse_u64("--ttl", a.req("ttl")?)?);
+    if let Some(t) = a.one("task") {
+        p = p.task(t);
+    }
+    if let Some(w) = a.one("workspace") {
+        p = p.workspace(w);
+    }
+    if let Some(d) = a.one("max-depth") {
+        p = p.max_depth(u32::try_from(parse_u64("--max-depth", d)?).map_err(|_| "--max-depth is too large")?);
+    }
+    if let Some(n) = a.one("now") {
+        p = p.now(parse_u64("--now", n)?);
+    }
+    let rights = a.all("right");
+    if rights.is_empty() {
+        return Err("at least one --right TOOL[:OPERATION[:RESOURCE]] is required".into());
+    }
+    for r in rights {
+        p = p.right(Right::parse(r).map_err(err)?);
+    }
+    let token = Token::mint(&root, &p).map_err(err)?;
+    println!("{}", token.to_base64());
+    Ok(0)
+}
+
+fn delegate(a: Args) -> Result<u8, String> {
+    let token = Token::from_base64(&read_arg(a.req("token")?)?).map_err(err)?;
+    let key = load_key(a.req("key")?)?;
+    let mut p = DelegateParams::new(a.req("to")?, PublicKey::parse(a.req("to-key")?).map_err(err)?);
+    if !a.all("tool").is_empty() {
+        p = p.tools(a.all("tool").iter().cloned());
+    }
+    if !a.all("operation").is_empty() {
+        p = p.operations(a.all("operation").iter().cloned());
+    }
+    if let Some(r) = a.one("resource-prefix") {
+        p = p.resource_prefix(r);
+    }
+    if let Some(t) = a.one("ttl") {
+        p = p.ttl_seconds(parse_u64("--ttl", t)?);
+    }
+    if let Some(d) = a.one("max-depth") {
+        p = p.max_depth(u32::try_from(parse_u64("--max-depth", d)?).map_err(|_| "--max-depth is too large")?);
+    }
+    if let Some(n) = a.one("now") {
+        p = p.now(parse_u64("--now", n)?);
+    }
+    println!("{}", token.delegate(&key, &p).map_err(err)?.to_base64());
+    Ok(0)
+}
+
+fn inspect(a: Args) -> Result<u8, String> {
+    let [arg] = a.positional() else {
+        return Err("usage: marque inspect TOKEN [--datalog]".into());
+    };
+    let token = Token::from_base64(&read_arg(arg)?).map_err(err)?;
+    if a.flag("datalog") {
+        print!("{}", token.to_datalog());
+    } else {
+        let mut v = token.to_json();
+        v["datalog"] = serde_json::Value::String(token.to_datalog());
+        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+    }
+    Ok(0)
+}
+
+fn authorize(a: Args) -> Result<u8, String> {
+    let roots: Result<Vec<PublicKey>, String> = a.all("root-pub").iter().map(|k| PublicKey::parse(k).map_err(err)).collect();
+    let roots = roots?;
+    if roots.is_empty() {
+        return Err("--root-pub HEX is required".into());
+    }
+    let verifier = Verifier::new(roots);
+    let request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
+    let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
+    let proof = a.one("proof").map(read_arg).transpose()?;
+    let token = read_arg(a.req("token")?)?;
+    let d = verifier.authorize_base64(&token, &request, proof.as_deref(), now).map_err(err)?;
+    println!("{}", d.to_json());
+    Ok(if d.allowed { 0 } else { 1 })
+}
+
+fn sign_proof(a: Args) -> Result<u8, String> {
+    let token = Token::from_base64(&read_arg(a.req("token")?)?).map_err(err)?;
+    let key = load_key(a.req("key")?)?;
+    let request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
+    let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
+    println!("{}", token.sign_proof(&key, &request, now).map_err(err)?);
+    Ok(0)
+}

@@ -15,6 +15,7 @@
 //! ```
 
 use alloc::borrow::Cow;
+#[cfg(feature = "biscuit")]
 use alloc::string::String;
 use core::fmt;
 
@@ -154,6 +155,7 @@ impl Error {
         &self.message
     }
 
+    #[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
     pub(crate) fn invalid_token(message: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::InvalidToken, message)
     }

@@ -460,10 +460,7 @@ pub fn verify_many(items: &[(&PublicKey, &[u8], &Signature)]) -> core::result::R
 fn r_is_small_order(sig: &[u8; SIGNATURE_LENGTH]) -> bool {
     let mut r = [0u8; 32];
     r.copy_from_slice(&sig[..32]);
-    match curve25519_point(&r) {
-        Some(small) => small,
-        None => true,
-    }
+    curve25519_point(&r).unwrap_or(true)
 }
 
 fn curve25519_point(bytes: &[u8; 32]) -> Option<bool> {

@@ -125,6 +125,7 @@ impl Request {
         self
     }
 
+    #[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
     pub(crate) fn validate(&self, limits: &Limits) -> Result<()> {
         for (what, v) in [("tool", &self.tool), ("operation", &self.operation)] {
             validate_name(what, v)?;
@@ -202,6 +203,7 @@ impl Default for Limits {
 }
 
 /// Checks the narrowing lists given to a delegation (tools, operations).
+#[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
 pub(crate) fn validate_list(what: &str, items: &[String]) -> Result<()> {
     if items.is_empty() {
         return Err(Error::invalid_argument(format!(

@@ -612,6 +612,30 @@ pub(crate) fn decode_base64(text: &str, limits: &crate::policy::Limits) -> Resul
     B64.decode(unpadded).map_err(|_| Error::invalid_token("token is not valid base64url"))
 }
 
+impl Token {
+    /// Signs a proof of possession for using this token on `request` at `now` (default: the
+    /// clock). `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
+    pub fn sign_proof(&self, agent: &KeyPair, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
+        if agent.public_key() != *self.holder_key() {
+            return Err(Error::new(
+                ErrorKind::WrongHolderKey,
+                format!(
+                    "the token is held by {} ({}); proofs must be signed with that agent's key, not {}",
+                    self.agent(),
+                    self.holder_key().fingerprint(),
+                    agent.public_key().fingerprint()
+                ),
+            ));
+        }
+        let req = crate::proof::ProofRequest {
+            tool: &request.tool,
+            operation: &request.operation,
+            resource: &request.resource,
+        };
+        crate::proof::sign_proof(agent, &self.bytes, &req, resolve_now(now)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -671,29 +695,5 @@ mod tests {
         for text in ["", "!!!", "AAAA", "aGVsbG8", "a+b/"] {
             assert_eq!(Token::from_base64(text).unwrap_err().code(), "invalid_token", "{text}");
         }
-    }
-}
-
-impl Token {
-    /// Signs a proof of possession for using this token on `request` at `now` (default: the
-    /// clock). `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
-    pub fn sign_proof(&self, agent: &KeyPair, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
-        if agent.public_key() != *self.holder_key() {
-            return Err(Error::new(
-                ErrorKind::WrongHolderKey,
-                format!(
-                    "the token is held by {} ({}); proofs must be signed with that agent's key, not {}",
-                    self.agent(),
-                    self.holder_key().fingerprint(),
-                    agent.public_key().fingerprint()
-                ),
-            ));
-        }
-        let req = crate::proof::ProofRequest {
-            tool: &request.tool,
-            operation: &request.operation,
-            resource: &request.resource,
-        };
-        crate::proof::sign_proof(agent, &self.bytes, &req, resolve_now(now)?)
     }
 }

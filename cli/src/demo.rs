@@ -1,0 +1,73 @@
+//! `marque demo`: the delegation story told step by step, with fresh keys.
+
+use marque::delegate::DelegateParams;
+use marque::policy::{Request, Right};
+use marque::token::MintParams;
+use marque::{KeyPair, Token, Verifier};
+
+fn e(err: marque::Error) -> String {
+    err.to_string()
+}
+
+pub fn run() -> Result<(), String> {
+    let now = marque::unix_now();
+    let root = KeyPair::generate().map_err(e)?;
+    let orch = KeyPair::generate().map_err(e)?;
+    let agent_a = KeyPair::generate().map_err(e)?;
+    let agent_c = KeyPair::generate().map_err(e)?;
+    println!("marque demo: user:alice asks an orchestrator agent to fix issue 42\n");
+    println!("1. keys: root {} · orchestrator {} · agent_a {} · agent_c {}",
+        root.public_key().fingerprint(), orch.public_key().fingerprint(),
+        agent_a.public_key().fingerprint(), agent_c.public_key().fingerprint());
+
+    let t0 = Token::mint(
+        &root,
+        &MintParams::new("agent:orchestrator", orch.public_key(), "user:alice")
+            .task("fix-issue-42")
+            .workspace("acme/web")
+            .right(Right::new("read_file", "read", "*"))
+            .right(Right::new("write_file", "write", "src/"))
+            .ttl_seconds(3600)
+            .now(now),
+    )
+    .map_err(e)?;
+    println!("2. mint: the root signs a token for agent:orchestrator at {} ({} bytes)", t0.path(), t0.to_bytes().len());
+    println!("   rights: {}", t0.rights().iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", "));
+
+    let ta = t0
+        .delegate(&orch, &DelegateParams::new("agent:agent_a", agent_a.public_key()).tools(["read_file"]).resource_prefix("src/").ttl_seconds(900).now(now))
+        .map_err(e)?;
+    println!("3. attenuate: the orchestrator delegates to {} — read_file on src/ only, 15 minutes (signed by the orchestrator's key, offline)", ta.path());
+    let tc = ta
+        .delegate(&agent_a, &DelegateParams::new("agent:agent_c", agent_c.public_key()).resource_prefix("src/main.rs").now(now))
+        .map_err(e)?;
+    println!("4. attenuate: agent_a delegates to {} — src/main.rs only", tc.path());
+    match ta.delegate(&agent_a, &DelegateParams::new("agent:agent_x", agent_c.public_key()).tools(["write_file"]).now(now)) {
+        Err(err) => println!("   (agent_a trying to hand out write_file is refused: {err})"),
+        Ok(_) => return Err("widening was not refused".into()),
+    }
+
+    let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
+    println!("\n5. authorize: a tool server trusting only the root public key, proofs required");
+    for (tool, op, res) in [("read_file", "read", "src/main.rs"), ("write_file", "write", "src/main.rs")] {
+        let request = Request::new(tool, op, res);
+        let proof = tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?;
+        let d = verifier.authorize_token(&tc, &request, Some(&proof), Some(now)).map_err(e)?;
+        let verdict = if d.allowed { "ALLOWED" } else { "DENIED" };
+        println!("   {} {tool}:{op} {res} by {} (chain {}, on behalf of {}, task {})",
+            verdict, d.agent, d.chain.join(" → "), d.principal, d.task.as_deref().unwrap_or("-"));
+        for r in &d.reasons {
+            println!("      reason: {r}");
+        }
+    }
+    let request = Request::new("read_file", "read", "src/main.rs");
+    let stolen = verifier.authorize_token(&tc, &request, None, Some(now)).map_err(e)?;
+    println!("   a thief replaying the token without agent_c's key: {} ({})",
+        if stolen.allowed { "ALLOWED" } else { "DENIED" }, stolen.reasons.join("; "));
+
+    verifier.revoke(&ta.revocation_ids()[1]);
+    let d = verifier.authorize_token(&tc, &request, Some(&tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?), Some(now)).map_err(e)?;
+    println!("\n6. revoke: the operator revokes agent_a's hop → agent_c is {} ({})",
+        if d.allowed { "ALLOWED" } else { "DENIED" }, d.reasons.join("; "));
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The CLI flow a newcomer runs: keygen → mint → delegate → authorize, and its exit codes.
+
+use std::process::{Command, Output};
+
+fn marque(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_marque")).args(args).output().expect("run marque")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn keygen(dir: &std::path::Path, name: &str) -> (String, String) {
+    let path = dir.join(format!("{name}.pem"));
+    let o = marque(&["keygen", "--out", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    (path.to_str().unwrap().to_string(), stdout(&o))
+}
+
+#[test]
+fn keygen_mint_delegate_authorize() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (orch_key, orch_pub) = keygen(&dir, "orch");
+    let (_a_key, a_pub) = keygen(&dir, "a");
+    assert_eq!(root_pub.len(), 64);
+    // Refuses to overwrite a key file.
+    assert_eq!(marque(&["keygen", "--out", &root_key]).status.code(), Some(2));
+
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:orch", "--agent-key", &orch_pub,
+        "--principal", "user:alice", "--task", "t1", "--right", "read_file:read", "--right", "write_file:write:src/", "--ttl", "600"]);
+    assert!(o.status.success(), "{o:?}");
+    let t0 = stdout(&o);
+    let o = marque(&["delegate", "--token", &t0, "--key", &orch_key, "--to", "agent:agent_a", "--to-key", &a_pub,
+        "--tool", "read_file", "--resource-prefix", "src/"]);
+    assert!(o.status.success(), "{o:?}");
+    let ta = stdout(&o);
+    let token_file = dir.join("ta.token");
+    std::fs::write(&token_file, &ta).unwrap();
+    let at_file = format!("@{}", token_file.display());
+
+    let o = marque(&["inspect", &at_file]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["path"], "/root/agent_a");
+    assert_eq!(v["chain"][0]["agent"], "agent:orch");
+
+    let allowed = marque(&["authorize", "--root-pub", &root_pub, "--token", &at_file, "--tool", "read_file", "--operation", "read", "--resource", "src/main.rs"]);
+    assert_eq!(allowed.status.code(), Some(0), "{allowed:?}");
+    let d: serde_json::Value = serde_json::from_slice(&allowed.stdout).unwrap();
+    assert_eq!(d["allowed"], true);
+    assert_eq!(d["agent"], "agent:agent_a");
+
+    let denied = marque(&["authorize", "--root-pub", &root_pub, "--token", &at_file, "--tool", "write_file", "--operation", "write", "--resource", "src/main.rs"]);
+    assert_eq!(denied.status.code(), Some(1), "{denied:?}");
+    let d: serde_json::Value = serde_json::from_slice(&denied.stdout).unwrap();
+    assert_eq!(d["code"], "not_authorized");
+
+    // Wrongly rooted: one clear line on stderr, exit 2.
+    let wrong = marque(&["authorize", "--root-pub", &orch_pub, "--token", &ta, "--tool", "read_file", "--resource", "src/x"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("unknown_root_key") || err.contains("invalid_signature"), "{err}");
+
+    // Tampered: exit 2, one line, no panic.
+    let mut bytes = ta.clone().into_bytes();
+    let mid = bytes.len() / 2;
+    bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    let o = marque(&["authorize", "--root-pub", &root_pub, "--token", &tampered, "--tool", "read_file", "--resource", "src/x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+
+    // Widening at delegation: exit 2 with the code.
+    let o = marque(&["delegate", "--token", &ta, "--key", &orch_key, "--to", "agent:x", "--to-key", &a_pub]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong_holder_key"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    for args in [vec!["mint"], vec!["frobnicate"], vec!["authorize", "--bogus", "x"], vec!["inspect", "!!!"]] {
+        let o = marque(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1, "{args:?}");
+    }
+}
+
+#[test]
+fn demo_tells_the_story() {
+    let o = marque(&["demo"]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("ALLOWED read_file"));
+    assert!(out.contains("DENIED write_file"));
+    assert!(out.contains("attenuation_widens"));
+}

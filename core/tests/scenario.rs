@@ -1,0 +1,419 @@
+//! The seed scenario and every way it can go wrong, end to end through the public API.
+
+use biscuit_auth::builder::BlockBuilder;
+use biscuit_auth::UnverifiedBiscuit;
+use marque::delegate::DelegateParams;
+use marque::policy::{Limits, Policy, Request, Right};
+use marque::token::MintParams;
+use marque::{KeyPair, Token, Verifier};
+
+const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+struct World {
+    root: KeyPair,
+    orch: KeyPair,
+    a: KeyPair,
+    c: KeyPair,
+    t0: Token,
+    ta: Token,
+    tc: Token,
+}
+
+fn kp(n: u8) -> KeyPair {
+    KeyPair::from_seed(&[n; 32])
+}
+
+/// user:alice → /root (orchestrator: read+write anything) → /root/agent_a (read-only src/)
+/// → /root/agent_a/agent_c (read src/main.rs only).
+fn world() -> World {
+    let (root, orch, a, c) = (kp(1), kp(2), kp(3), kp(4));
+    let t0 = Token::mint(
+        &root,
+        &MintParams::new("agent:orchestrator", orch.public_key(), "user:alice")
+            .task("fix-issue-42")
+            .workspace("acme/web")
+            .right(Right::new("read_file", "read", "*"))
+            .right(Right::new("write_file", "write", "*"))
+            .right(Right::new("deploy", "*", "prod/"))
+            .ttl_seconds(3600)
+            .now(NOW),
+    )
+    .unwrap();
+    let ta = t0
+        .delegate(
+            &orch,
+            &DelegateParams::new("agent:agent_a", a.public_key())
+                .tools(["read_file"])
+                .operations(["read"])
+                .resource_prefix("src/")
+                .ttl_seconds(1800)
+                .now(NOW),
+        )
+        .unwrap();
+    let tc = ta
+        .delegate(&a, &DelegateParams::new("agent:agent_c", c.public_key()).resource_prefix("src/main.rs").now(NOW))
+        .unwrap();
+    World { root, orch, a, c, t0, ta, tc }
+}
+
+fn req(tool: &str, op: &str, res: &str) -> Request {
+    Request::new(tool, op, res)
+}
+
+fn verifier(w: &World) -> Verifier {
+    Verifier::new([w.root.public_key()])
+}
+
+#[test]
+fn seed_scenario_allows_and_denies() {
+    let w = world();
+    let v = verifier(&w);
+    assert_eq!(w.tc.path(), "/root/agent_a/agent_c");
+    assert_eq!(w.tc.chain().iter().map(|h| h.agent.as_str()).collect::<Vec<_>>(), ["agent:orchestrator", "agent:agent_a", "agent:agent_c"]);
+    assert_eq!(w.tc.revocation_ids().len(), 3);
+
+    let d = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW + 10)).unwrap();
+    assert!(d.allowed, "{d:?}");
+    assert_eq!(d.agent, "agent:agent_c");
+    assert_eq!(d.path, "/root/agent_a/agent_c");
+    assert_eq!(d.principal, "user:alice");
+    assert_eq!(d.task.as_deref(), Some("fix-issue-42"));
+    assert_eq!(d.chain, ["agent:orchestrator", "agent:agent_a", "agent:agent_c"]);
+    assert_eq!(d.policy.as_deref(), Some("marque:rights"));
+    assert_eq!(d.expires_at, NOW + 1800);
+
+    // agent_c: other file in src/ → denied by its own hop.
+    let d = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/lib.rs"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.code.as_deref(), Some("not_authorized"));
+    assert!(d.reasons.iter().any(|r| r.contains("delegation 2") && r.contains("src/main.rs")), "{:?}", d.reasons);
+
+    // agent_a: writing is outside its delegation even though the root token allows it.
+    let d = v.authorize(w.ta.to_bytes(), &req("write_file", "write", "src/lib.rs"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert!(d.reasons.iter().any(|r| r.contains("delegation 1")), "{:?}", d.reasons);
+    // The orchestrator itself may write.
+    assert!(v.authorize(w.t0.to_bytes(), &req("write_file", "write", "src/lib.rs"), None, Some(NOW)).unwrap().allowed);
+    // No right covers this at all.
+    let d = v.authorize(w.t0.to_bytes(), &req("deploy", "run", "staging/x"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert!(d.reasons.iter().any(|r| r.contains("no policy allows")), "{:?}", d.reasons);
+    assert!(v.authorize(w.t0.to_bytes(), &req("deploy", "run", "prod/web"), None, Some(NOW)).unwrap().allowed);
+}
+
+#[test]
+fn delegation_refuses_widening_with_a_readable_diff() {
+    let w = world();
+    let e = w.ta.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).tools(["write_file"]).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "attenuation_widens");
+    assert!(e.message().contains("write_file") && e.message().contains("read_file"), "{e}");
+    let e = w.ta.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).operations(["write"]).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "attenuation_widens");
+    let e = w.ta.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).resource_prefix("docs/").now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "attenuation_widens");
+    assert!(e.message().contains("docs/") && e.message().contains("src/"), "{e}");
+    let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).resource_prefix("staging/").tools(["deploy"]).now(NOW));
+    assert!(e.is_ok(), "prefix held by another right of the orchestrator is not widening");
+    let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).tools(["*"]).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "attenuation_widens");
+    let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).max_depth(9).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "attenuation_widens");
+    // A longer ttl than the parent's is clamped, never extended.
+    let long = w.ta.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).ttl_seconds(99_999).now(NOW)).unwrap();
+    assert_eq!(long.expires_at(), w.ta.expires_at());
+}
+
+#[test]
+fn only_the_holder_can_delegate_or_sign_proofs() {
+    let w = world();
+    let e = w.ta.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "wrong_holder_key");
+    let e = w.tc.sign_proof(&w.a, &req("read_file", "read", "src/main.rs"), Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "wrong_holder_key");
+}
+
+/// Appends a third-party block signed by `signer` with arbitrary Datalog and descriptor,
+/// bypassing marque's delegation checks (what a malicious agent could do).
+fn forge_hop(token: &Token, signer: &KeyPair, context: String, code: &str) -> Vec<u8> {
+    let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
+    let req = ub.third_party_request().unwrap();
+    let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
+    let block = BlockBuilder::new().context(context).code(code).unwrap();
+    let signed = req.create_block(&sk, block).unwrap();
+    ub.append_third_party(&signed.serialize().unwrap()).unwrap().to_vec().unwrap()
+}
+
+fn hop_context(depth: u32, agent: &str, path: &str, key: &KeyPair, exp: u64, extra: &str) -> String {
+    format!(
+        r#"{{"marque":1,"depth":{depth},"agent":"{agent}","path":"{path}","key":"{}","iat":{NOW},"exp":{exp}{extra}}}"#,
+        key.public_key().to_hex()
+    )
+}
+
+#[test]
+fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
+    let w = world();
+    let v = verifier(&w);
+    // agent_a (legitimately holding ta) forges a hop that "grants" write access and new rights.
+    let ctx = hop_context(2, "agent:evil", "/root/agent_a/evil", &w.c, NOW + 100, r#","tools":["write_file"]"#);
+    let bytes = forge_hop(&w.ta, &w.a, ctx, "right(\"write_file\", \"write\", \"*\");\ncheck if true;");
+    let d = v.authorize(&bytes, &req("write_file", "write", "src/a.rs"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed, "a delegation block can never add rights: {d:?}");
+    assert_eq!(d.agent, "agent:evil");
+    let d = v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap();
+    assert!(d.allowed, "what the parent allows still passes");
+}
+
+#[test]
+fn every_hop_must_be_signed_by_the_key_the_previous_hop_named() {
+    let w = world();
+    let v = verifier(&w);
+    // A thief holding ta but not agent_a's key signs the next hop with its own key.
+    let thief = kp(66);
+    let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &thief, NOW + 100, "");
+    let bytes = forge_hop(&w.ta, &thief, ctx, "check if true;");
+    let e = v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "invalid_signature");
+    assert_eq!(Token::from_bytes(&bytes).unwrap_err().code(), "invalid_signature");
+
+    // A first-party block (anyone holding the token can append one) is not a hop.
+    let ub = UnverifiedBiscuit::from(w.ta.to_bytes()).unwrap();
+    let plain = ub
+        .append(BlockBuilder::new().context(hop_context(2, "agent:x", "/root/agent_a/x", &thief, NOW, "")).code("check if true;").unwrap())
+        .unwrap()
+        .to_vec()
+        .unwrap();
+    assert_eq!(v.authorize(&plain, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
+
+    // A hop whose descriptor names a path that does not extend the parent's.
+    let ctx = hop_context(2, "agent:x", "/root/x", &thief, NOW + 100, "");
+    let bytes = forge_hop(&w.ta, &w.a, ctx, "check if true;");
+    assert_eq!(v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
+    // A block with no marque descriptor.
+    let bytes = forge_hop(&w.ta, &w.a, "hello".into(), "check if true;");
+    assert_eq!(v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
+}
+
+#[test]
+fn tampering_with_any_byte_is_an_error() {
+    let w = world();
+    let v = verifier(&w);
+    let good = w.tc.to_bytes().to_vec();
+    let r = req("read_file", "read", "src/main.rs");
+    let original = v.authorize(&good, &r, None, Some(NOW)).unwrap();
+    let mut errors = std::collections::BTreeMap::<&str, usize>::new();
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x01;
+        match v.authorize(&bad, &r, None, Some(NOW)) {
+            Err(e) => *errors.entry(e.code()).or_default() += 1,
+            // The only unsigned bytes are the root key id hint (field 1, a varint right at the
+            // start): changing it makes the verifier try every trusted root, and the signatures
+            // still decide. Anything else must fail.
+            Ok(d) => {
+                assert!(i < 6, "flipping byte {i} (inside a signed block) still verified");
+                assert_eq!(d, original);
+            }
+        }
+    }
+    assert!(errors.keys().all(|c| ["invalid_signature", "invalid_token", "unknown_root_key", "limits_exceeded"].contains(c)), "{errors:?}");
+}
+
+#[test]
+fn wrong_root_key_and_key_rotation() {
+    let w = world();
+    let other = Verifier::new([kp(99).public_key()]);
+    let r = req("read_file", "read", "src/main.rs");
+    assert_eq!(other.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap_err().code(), "unknown_root_key");
+    let empty = Verifier::new([]);
+    assert_eq!(empty.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap_err().code(), "unknown_root_key");
+    // Rotation: old and new roots side by side; both token generations verify.
+    let rotated = Verifier::new([kp(99).public_key(), w.root.public_key()]);
+    assert!(rotated.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().allowed);
+    // Explicit key ids.
+    let t = Token::mint(&kp(99), &MintParams::new("agent:o", w.orch.public_key(), "user:b").right(Right::new("*", "*", "*")).root_key_id(7).now(NOW)).unwrap();
+    let by_id = Verifier::with_key_ids([(7, kp(99).public_key()), (8, w.root.public_key())]);
+    assert!(by_id.authorize(t.to_bytes(), &r, None, Some(NOW)).unwrap().allowed);
+    assert!(by_id.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().allowed, "unknown kid falls back to trying every root");
+}
+
+#[test]
+fn expiry_is_always_checked() {
+    let w = world();
+    let v = verifier(&w);
+    let r = req("read_file", "read", "src/main.rs");
+    assert!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW + 1800)).unwrap().allowed);
+    let d = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW + 1801)).unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.code.as_deref(), Some("expired"));
+    // The orchestrator's own token lives longer.
+    assert!(v.authorize(w.t0.to_bytes(), &r, None, Some(NOW + 3000)).unwrap().allowed);
+    assert_eq!(v.authorize_or_raise(w.tc.to_bytes(), &r, None, Some(NOW + 4000)).unwrap_err().code(), "expired");
+}
+
+#[test]
+fn revoking_a_hop_kills_it_and_below_not_its_siblings() {
+    let w = world();
+    let r = req("read_file", "read", "src/main.rs");
+    let sibling = w.t0.delegate(&w.orch, &DelegateParams::new("agent:agent_b", kp(5).public_key()).now(NOW)).unwrap();
+    for k in 0..3 {
+        let v = verifier(&w);
+        v.revoke(&w.tc.revocation_ids()[k]);
+        let d = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+        assert_eq!(d.code.as_deref(), Some("revoked"), "revoking block {k}");
+        assert!(d.reasons[0].contains(&format!("block {k}")));
+        // tc's ancestors below k are unaffected; the sibling only dies with the authority block.
+        assert_eq!(v.authorize(w.ta.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref() == Some("revoked"), k <= 1);
+        assert_eq!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref() == Some("revoked"), k == 0);
+    }
+    let v = verifier(&w);
+    v.revoke_agent("agent:agent_a");
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
+    assert!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().allowed);
+    let v = verifier(&w);
+    v.revoke_principal("user:alice");
+    assert_eq!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
+    let v = verifier(&w);
+    v.revoke_task("fix-issue-42");
+    assert_eq!(v.authorize(w.t0.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
+    assert_eq!(marque::RevocationSet::from_json(&v.revocations().to_json()).unwrap(), v.revocations());
+}
+
+#[test]
+fn depth_is_enforced_at_delegation_and_at_verification() {
+    let w = world();
+    let t = Token::mint(&w.root, &MintParams::new("agent:o", w.orch.public_key(), "user:a").right(Right::new("*", "*", "*")).max_depth(1).now(NOW)).unwrap();
+    let t1 = t.delegate(&w.orch, &DelegateParams::new("agent:a", w.a.public_key()).now(NOW)).unwrap();
+    let e = t1.delegate(&w.a, &DelegateParams::new("agent:c", w.c.public_key()).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "depth_exceeded");
+    // A hop forged past the limit (bypassing marque's check) is denied by the token's Datalog.
+    let ctx = hop_context(2, "agent:c", "/root/a/c", &w.c, NOW + 100, "");
+    let bytes = forge_hop(&t1, &w.a, ctx, "check if true;");
+    let d = verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.code.as_deref(), Some("depth_exceeded"));
+}
+
+#[test]
+fn proofs_of_possession() {
+    let w = world();
+    let v = verifier(&w).with_require_proof(true);
+    let r = req("read_file", "read", "src/main.rs");
+    let deny_code = |proof: Option<&str>, now: u64| {
+        let d = v.authorize(w.tc.to_bytes(), &r, proof, Some(now)).unwrap();
+        if d.allowed { None } else { d.code }
+    };
+    // Missing.
+    assert_eq!(deny_code(None, NOW).as_deref(), Some("invalid_proof"));
+    // Good, then replayed.
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+    let d = v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 1)).unwrap();
+    assert!(d.allowed && d.proof_verified);
+    assert_eq!(deny_code(Some(&p), NOW + 2).as_deref(), Some("replayed_proof"));
+    // Signed by another agent of the chain (a stolen token plus the wrong key).
+    let forged = marque::proof::sign_proof(&w.a, w.tc.to_bytes(), &marque::proof::ProofRequest { tool: "read_file", operation: "read", resource: "src/main.rs" }, NOW).unwrap();
+    assert_eq!(deny_code(Some(&forged), NOW).as_deref(), Some("invalid_proof"));
+    // Stale and future.
+    let old = w.tc.sign_proof(&w.c, &r, Some(NOW - 61)).unwrap();
+    assert_eq!(deny_code(Some(&old), NOW).as_deref(), Some("invalid_proof"));
+    let future = w.tc.sign_proof(&w.c, &r, Some(NOW + 600)).unwrap();
+    assert_eq!(deny_code(Some(&future), NOW).as_deref(), Some("invalid_proof"));
+    // Bound to another request and to another token.
+    let other_req = w.tc.sign_proof(&w.c, &req("read_file", "read", "src/other.rs"), Some(NOW)).unwrap();
+    assert_eq!(deny_code(Some(&other_req), NOW).as_deref(), Some("invalid_proof"));
+    let other_tok = w.ta.sign_proof(&w.a, &r, Some(NOW)).unwrap();
+    assert_eq!(deny_code(Some(&other_tok), NOW).as_deref(), Some("invalid_proof"));
+    // Garbage.
+    assert_eq!(deny_code(Some("not a proof"), NOW).as_deref(), Some("invalid_proof"));
+}
+
+#[test]
+fn replay_cache_flood_stays_bounded_and_fails_closed() {
+    let w = world();
+    let limits = Limits { replay_cache_capacity: 8, ..Limits::default() };
+    let v = verifier(&w).with_limits(limits);
+    let r = req("read_file", "read", "src/main.rs");
+    for i in 0..8 {
+        let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+        assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + i)).unwrap().allowed);
+    }
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 9)).unwrap_err().code(), "limits_exceeded");
+    // Once the window has passed, the cache frees itself.
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW + 100)).unwrap();
+    assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 100)).unwrap().allowed);
+}
+
+#[test]
+fn limits_are_typed_errors() {
+    let w = world();
+    let r = req("read_file", "read", "src/main.rs");
+    let tiny = verifier(&w).with_limits(Limits { max_token_bytes: 200, ..Limits::default() });
+    assert_eq!(tiny.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+    let few = verifier(&w).with_limits(Limits { max_blocks: 2, ..Limits::default() });
+    assert_eq!(few.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+    assert!(few.authorize(w.ta.to_bytes(), &r, None, Some(NOW)).is_ok());
+
+    // A hop whose Datalog explodes: a recursive rule generating facts without bound.
+    let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, "");
+    let facts: String = (0..100).map(|i| format!("a({i});\n")).collect();
+    let bomb = forge_hop(&w.ta, &w.a, ctx, &format!("{facts}p($x, $y) <- a($x), a($y);\ncheck if true;"));
+    let start = std::time::Instant::now();
+    let e = verifier(&w).authorize(&bomb, &r, None, Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "limits_exceeded");
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    // Requests are bounded too.
+    let long = req("read_file", "read", &"a".repeat(5000));
+    assert_eq!(verifier(&w).authorize(w.tc.to_bytes(), &long, None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+}
+
+#[test]
+fn user_policies_run_first_and_cannot_inject_rights() {
+    let w = world();
+    let mut v = verifier(&w);
+    v.add_policy(Policy::new("no-secrets", "deny if resource($r), $r.starts_with(\"src/secrets/\");")).unwrap();
+    let d = v.authorize(w.ta.to_bytes(), &req("read_file", "read", "src/secrets/k"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.policy.as_deref(), Some("no-secrets"));
+    assert!(d.reasons[0].contains("no-secrets"));
+    let d = v.authorize(w.ta.to_bytes(), &req("read_file", "read", "src/ok"), None, Some(NOW)).unwrap();
+    assert_eq!(d.policy.as_deref(), Some("marque:rights"));
+    let e = v.add_policy(Policy::new("inject", "right(\"*\", \"*\", \"*\");")).unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
+    let e = v.add_policy(Policy::new("bad", "allow if ((")).unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
+    // Policies may use the actor facts the verifier adds.
+    let mut v = verifier(&w);
+    v.add_policy(Policy::new("only-orch-deploys", "deny if tool(\"deploy\"), actor($a), $a != \"agent:orchestrator\";")).unwrap();
+    assert!(v.authorize(w.t0.to_bytes(), &req("deploy", "run", "prod/x"), None, Some(NOW)).unwrap().allowed);
+}
+
+#[test]
+fn sealed_tokens_cannot_be_delegated() {
+    let w = world();
+    let sealed = w.ta.seal().unwrap();
+    assert!(sealed.is_sealed());
+    let e = sealed.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "sealed");
+    assert!(verifier(&w).authorize(sealed.to_bytes(), &req("read_file", "read", "src/x"), None, Some(NOW)).unwrap().allowed);
+}
+
+#[test]
+fn first_authorization_after_start_is_not_a_cold_start_timeout() {
+    // Run in a fresh process-like state: a new verifier, first call.
+    let w = world();
+    let v = verifier(&w);
+    let d = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    assert!(d.allowed);
+}
+
+#[test]
+fn decision_json_is_stable() {
+    let w = world();
+    let d = verifier(&w).authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+    for key in ["allowed", "code", "agent", "path", "principal", "task", "chain", "policy", "reasons", "revocation_ids", "request", "time", "expires_at"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["chain"][2], "agent:agent_c");
+}
