@@ -49,6 +49,7 @@ class CallContext:
     now: float | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     verifier: Verifier | None = None
+    decision: Decision | None = None
 
 
 _CALL: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("marque_call", default=None)
@@ -63,13 +64,19 @@ def call_context(
     now: float | None = None,
     attributes: Mapping[str, str] | None = None,
     verifier: Verifier | None = None,
+    decision: Decision | None = None,
 ) -> Iterator[CallContext]:
     """Makes ``token`` (and ``proof``) the credentials of every guarded call inside the block.
 
     ``verifier`` is used by guards declared without one; ``now`` and ``attributes`` are passed
-    to ``Verifier.authorize``. Contexts nest; the innermost wins.
+    to ``Verifier.authorize``. ``decision`` is an allowed decision already taken for this call
+    (e.g. by ``marque.mcp.MarqueGuard``): a guard asking for exactly the same tool, operation
+    and resource reuses it instead of authorizing again (a proof is single-use). Contexts nest;
+    the innermost wins.
     """
-    ctx = CallContext(token=token, proof=proof, now=now, attributes=dict(attributes or {}), verifier=verifier)
+    ctx = CallContext(
+        token=token, proof=proof, now=now, attributes=dict(attributes or {}), verifier=verifier, decision=decision
+    )
     reset = _CALL.set(ctx)
     try:
         yield ctx
@@ -112,6 +119,14 @@ def authorize_call(
     ctx = _CALL.get()
     if ctx is None or ctx.token is None:
         raise _not_authorized(f"no marque credentials for {tool}:{operation} on {resource!r} (no call context)")
+    prior = ctx.decision
+    if (
+        prior is not None
+        and prior.allowed
+        and (prior.tool, prior.operation, prior.resource) == (tool, operation, resource)
+        and (verifier is None or verifier is ctx.verifier)
+    ):
+        return prior
     v = verifier or ctx.verifier
     if v is None:
         err = InvalidArgument("no Verifier: pass one to requires() or call_context(verifier=...)")
