@@ -34,10 +34,18 @@ if ! "$VENV/bin/maturin" --version >/dev/null 2>&1; then
     "$PY" -m pip install -q --disable-pip-version-check "$MATURIN_PIN"
 fi
 
+source_files() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -z --cached --others --exclude-standard -- core bindings-python Cargo.toml Cargo.lock
+    else
+        find core bindings-python Cargo.toml Cargo.lock -type f -not -path '*/target/*' \
+            -not -name '*.so' -not -path '*/__pycache__/*' -print0
+    fi
+}
+
 inputs_hash() {
     {
-        git ls-files -z --cached --others --exclude-standard -- core bindings-python Cargo.toml Cargo.lock \
-            | sort -z | xargs -0 sha256sum
+        source_files | sort -z | xargs -0 sha256sum
         rustc --version
         "$VENV/bin/maturin" --version
         "$PY" --version

@@ -164,15 +164,15 @@ def requires(
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         sig = inspect.signature(fn)
+        wanted = None if isinstance(resource, str) else inspect.signature(resource).parameters
+        takes_all = wanted is not None and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in wanted.values())
 
         def resolve(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-            if isinstance(resource, str):
-                return resource
+            if isinstance(resource, str) or wanted is None:
+                return cast(str, resource)
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
-            params = inspect.signature(resource).parameters
-            takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-            given = {k: v for k, v in bound.arguments.items() if takes_all or k in params}
+            given = {k: v for k, v in bound.arguments.items() if takes_all or k in wanted}
             value = resource(**given)
             if not isinstance(value, str):
                 raise TypeError(f"the resource callable of @requires must return str, got {type(value).__name__}")
