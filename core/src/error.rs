@@ -15,7 +15,6 @@
 //! ```
 
 use alloc::borrow::Cow;
-#[cfg(feature = "biscuit")]
 use alloc::string::String;
 use core::fmt;
 

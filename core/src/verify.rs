@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use biscuit_auth::builder::{fact, Term};
 use biscuit_auth::error::{FailedCheck, Logic, MatchedPolicy};
 use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -52,7 +52,7 @@ pub fn derived_key_id(key: &PublicKey) -> u32 {
 }
 
 /// The outcome of an authorization: allowed or denied, and everything an audit needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Whether the request is allowed.
     pub allowed: bool,
@@ -93,6 +93,25 @@ impl Decision {
     /// JSON form (stable field names).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads back the JSON form of [`to_json`](Self::to_json), e.g. a decision shipped to
+    /// another process or pickled by a binding. This only restores a record: it re-verifies
+    /// nothing, so never treat a decision read from an untrusted source as an authorization.
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, Verifier, token::MintParams, policy::{Request, Right}};
+    /// # let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// # let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    /// #     .right(Right::new("t", "*", "*")).now(1_700_000_000))?;
+    /// let d = Verifier::new([root.public_key()])
+    ///     .authorize(token.to_bytes(), &Request::new("t", "*", "x"), None, Some(1_700_000_000))?;
+    /// assert_eq!(marque::Decision::from_json(&d.to_json())?, d);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Decision> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("not a marque decision JSON: {}", crate::error::sanitize(&e.to_string()))))
     }
 
     /// The token id for audit: the revocation id of the last block.
@@ -624,5 +643,31 @@ mod tests {
         assert_send_sync::<Verifier>();
         assert_send_sync::<Token>();
         assert_send_sync::<Decision>();
+    }
+
+    #[test]
+    fn decision_json_round_trips_and_rejects_garbage() {
+        let d = Decision {
+            allowed: false,
+            code: Some("not_authorized".into()),
+            agent: "agent:a".into(),
+            path: "/root".into(),
+            agent_key_fingerprint: "ed25519:0011223344556677".into(),
+            principal: "user:u".into(),
+            task: None,
+            workspace: Some("w".into()),
+            chain: vec!["agent:a".into()],
+            policy: None,
+            reasons: vec!["no".into()],
+            revocation_ids: vec!["ab".into()],
+            request: Request::new("t", "o", "r").attribute("k", "v"),
+            time: 5,
+            expires_at: 10,
+            proof_verified: false,
+        };
+        assert_eq!(Decision::from_json(&d.to_json()).unwrap(), d);
+        for bad in ["", "{}", "[1]", "{\"allowed\":true}"] {
+            assert_eq!(Decision::from_json(bad).unwrap_err().code(), "invalid_argument", "{bad}");
+        }
     }
 }
