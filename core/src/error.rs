@@ -15,7 +15,6 @@
 //! ```
 
 use alloc::borrow::Cow;
-#[cfg(feature = "biscuit")]
 use alloc::string::String;
 use core::fmt;
 
@@ -242,7 +241,6 @@ impl From<biscuit_auth::error::Token> for Error {
 }
 
 /// Keeps messages short and on one line (they may echo attacker-controlled input).
-#[cfg(feature = "biscuit")]
 pub(crate) fn sanitize(s: &str) -> String {
     let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(300).collect();
     if s.chars().count() > 300 {

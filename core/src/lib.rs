@@ -56,8 +56,11 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod error;
 pub mod identity;
+pub mod jcs;
+pub mod jwt;
 pub mod keys;
 pub mod policy;
 pub mod proof;
@@ -80,6 +83,10 @@ pub use delegate::DelegateParams;
 pub use token::{Hop, MintParams, Token};
 #[cfg(feature = "biscuit")]
 pub use verify::{Decision, Verifier};
+
+pub use audit::{AuditDecision, AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};
+pub use identity::AgentIdentity;
+pub use jwt::{jwt_issue, jwt_verify, Claims, JwtKeys, JwtOptions};
 
 /// Fills an array from the platform CSPRNG (the OS, or `crypto.getRandomValues` on wasm).
 #[cfg(feature = "std")]

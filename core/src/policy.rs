@@ -184,6 +184,10 @@ pub struct Limits {
     pub replay_cache_capacity: usize,
     /// Longest accepted request resource, in bytes.
     pub max_resource_bytes: usize,
+    /// How many verified tokens the verifier remembers (0 disables the cache). A remembered
+    /// token skips parsing and signature checks; revocation, time, request and proof are
+    /// still checked on every call.
+    pub verified_cache_capacity: usize,
 }
 
 impl Default for Limits {
@@ -198,6 +202,7 @@ impl Default for Limits {
             proof_future_skew_seconds: 5,
             replay_cache_capacity: 100_000,
             max_resource_bytes: 4096,
+            verified_cache_capacity: 1024,
         }
     }
 }

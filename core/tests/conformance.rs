@@ -32,7 +32,7 @@ fn hex(s: &str) -> Vec<u8> {
 /// "Format.Signature", "FailedLogic.Unauthorized", "Execution", … from an error's Debug form.
 fn family_of_error(e: &biscuit_auth::error::Token) -> String {
     let dbg = format!("{e:?}");
-    let mut parts = dbg.split(|c: char| c == '(' || c == ' ' || c == '{').filter(|p| !p.is_empty());
+    let mut parts = dbg.split(['(', ' ', '{']).filter(|p| !p.is_empty());
     let outer = parts.next().unwrap_or_default().to_string();
     match outer.as_str() {
         "Format" | "FailedLogic" => format!("{outer}.{}", parts.next().unwrap_or_default()),

@@ -417,3 +417,41 @@ fn decision_json_is_stable() {
     }
     assert_eq!(v["chain"][2], "agent:agent_c");
 }
+
+#[test]
+fn verified_token_cache_skips_only_what_it_may() {
+    let w = world();
+    let v = verifier(&w);
+    let r = req("read_file", "read", "src/main.rs");
+    assert_eq!(v.verified_cache_len(), 0);
+    let first = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(v.verified_cache_len(), 1);
+    let again = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(v.verified_cache_len(), 1, "a repeated token is served from the cache");
+    // Still checked on a cached token: the request, the time, revocation and proofs.
+    assert!(!v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/lib.rs"), None, Some(NOW)).unwrap().allowed);
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW + 4000)).unwrap().code.as_deref(), Some("expired"));
+    v.revoke(&w.tc.revocation_ids()[2]);
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
+    // A tampered copy is a different key: verified from scratch, and refused.
+    let mut bad = w.tc.to_bytes().to_vec();
+    let n = bad.len() - 10;
+    bad[n] ^= 1;
+    assert!(v.authorize(&bad, &r, None, Some(NOW)).is_err());
+    // Bounded: capacity 2 keeps 2.
+    let small = verifier(&w).with_limits(Limits { verified_cache_capacity: 2, ..Limits::default() });
+    for t in [&w.t0, &w.ta, &w.tc, &w.t0] {
+        small.authorize(t.to_bytes(), &r, None, Some(NOW)).unwrap();
+    }
+    assert_eq!(small.verified_cache_len(), 2);
+    // Rotating trust forgets everything verified before.
+    let mut rotating = verifier(&w);
+    rotating.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    rotating.add_root_key(None, kp(77).public_key());
+    assert_eq!(rotating.verified_cache_len(), 0);
+    // Disabled.
+    let off = verifier(&w).with_limits(Limits { verified_cache_capacity: 0, ..Limits::default() });
+    off.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(off.verified_cache_len(), 0);
+}
