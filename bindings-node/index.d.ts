@@ -47,6 +47,68 @@ export type TokenInput = Token | string | Uint8Array
 /** Bytes, or a string signed as UTF-8. */
 export type BytesInput = Uint8Array | string
 
+/** What is wrong with the first bad entry of an audit log (`docs/AUDIT.md`). */
+export type AuditProblemKind =
+  | 'forged_signature'
+  | 'unknown_signer'
+  | 'edited_entry'
+  | 'removed_entry'
+  | 'reordered_entries'
+  | 'duplicate_entry'
+  | 'truncated_tail'
+  | 'malformed_entry'
+
+/** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
+export interface AuditEvent {
+  event_type: string
+  agent_id: string
+  agent_key_fingerprint: string
+  chain: string[]
+  principal: string
+  task?: string
+  action: string
+  operation?: string
+  resource: string
+  decision: 'allow' | 'deny'
+  policy_id: string
+  policy_version?: string
+  timestamp: number
+  token_id?: string
+  approval?: Record<string, unknown>
+  attributes: Record<string, unknown>
+}
+
+/** An audit event to append: `chain` defaults to `[]` and `attributes` to `{}`. */
+export type AuditEventInit = Omit<AuditEvent, 'chain' | 'attributes'> & {
+  chain?: string[]
+  attributes?: Record<string, unknown>
+}
+
+/** RFC 8693 actor (the `act` claim): the delegation chain, innermost actor first. */
+export interface JwtActor {
+  sub: string
+  act?: JwtActor
+  [claim: string]: unknown
+}
+
+/** Compact-mode JWT claims (registered claims typed; anything else is kept). */
+export interface JwtClaims {
+  iss?: string
+  sub?: string
+  aud?: string | string[]
+  exp?: number
+  nbf?: number
+  iat?: number
+  jti?: string
+  scope?: string | string[]
+  act?: JwtActor
+  cnf?: { jwk?: Jwk; jkt?: string; [member: string]: unknown }
+  task?: string
+  workspace?: string
+  principal?: string
+  [claim: string]: unknown
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -54,6 +116,42 @@ export type BytesInput = Uint8Array | string
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** An append-only audit log in memory: one canonical JSON envelope per line (JSONL). */
+export declare class AuditLog {
+  /** An empty log. */
+  constructor()
+  /** Reads JSONL. Never fails: a damaged log can still be verified, and the damage reported. */
+  static fromJsonl(text: string): AuditLog
+  /** The log as JSONL. */
+  toJsonl(): string
+  /**
+   * Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and appends
+   * it; returns the new entry.
+   */
+  append(signer: KeyPair, event: AuditEventInit | string): Envelope
+  /**
+   * Records an authorization decision (`AuditEvent::from_decision` of the core), with
+   * `eventType` (default `"tool_call"`).
+   */
+  appendDecision(signer: KeyPair, decision: Decision, eventType?: string | undefined | null): Envelope
+  /** Number of entries. */
+  get length(): number
+  /**
+   * Digest (hex) of the last entry (64 zeros when empty); throws when the last line is
+   * damaged.
+   */
+  get head(): string
+  /** The entries (throws when a line is not a well-formed envelope). */
+  envelopes(): Array<Envelope>
+  /**
+   * Verifies every signature (by one of `trustedKeys`) and the chain; reports the first bad
+   * entry and what is wrong with it.
+   */
+  verify(trustedKeys: Array<KeyInput>, options?: AuditVerifyOptions | undefined | null): AuditReport
+  /** Like `verify`, but a broken log throws `audit_chain_broken` naming the entry. */
+  verifyOrThrow(trustedKeys: Array<KeyInput>, options?: AuditVerifyOptions | undefined | null): AuditReport
+}
 
 /**
  * The outcome of an authorization. A denial is data: `allowed === false`, a stable `code`
@@ -104,6 +202,35 @@ export declare class Decision {
   toJSON(): DecisionJson
   /** The JSON text of `toJSON()` as the core writes it. */
   toJsonString(): string
+}
+
+/**
+ * One signed audit entry: an event, its signer, `seq`, `prev` (the previous entry's digest)
+ * and an Ed25519 signature over its RFC 8785 canonical JSON.
+ */
+export declare class Envelope {
+  /** Parses one envelope (one JSONL line). Does not verify it. */
+  static fromJson(json: string): Envelope
+  /** RFC 8785 canonical JSON (what the log stores). */
+  toJson(): string
+  /** The event (snake_case wire form). */
+  get event(): AuditEvent
+  /** Sequence number, from 0. */
+  get seq(): number
+  /** Digest (hex) of the previous entry (64 zeros for the first). */
+  get prev(): string
+  /** This entry's digest (the next entry's `prev`). */
+  get digest(): string
+  /** The signer's public key. */
+  get signer(): PublicKey
+  /** The signer's key fingerprint. */
+  get signerFingerprint(): string
+  /** The signature, base64url. */
+  get signature(): string
+  /** Checks the signature, by one of `trustedKeys`; throws `invalid_signature` otherwise. */
+  verify(trustedKeys: Array<KeyInput>): void
+  /** OpenTelemetry log attributes of the event. */
+  otelAttributes(): Record<string, unknown>
 }
 
 /**
@@ -264,6 +391,37 @@ export declare class Verifier {
   get limits(): Limits
 }
 
+/** The first bad entry of a log. */
+export interface AuditProblem {
+  /** 0-based index of the entry. */
+  index: number
+  /** What is wrong. */
+  kind: AuditProblemKind
+  /** Details for humans. */
+  message: string
+}
+
+/**
+ * The outcome of verifying a log: a broken log is a report, not an exception (use
+ * `verifyOrThrow` for an `audit_chain_broken` error).
+ */
+export interface AuditReport {
+  /** Whether every entry verified and the chain is intact. */
+  ok: boolean
+  /** Entries verified: all when `ok`, else the index of the first bad entry. */
+  entries: number
+  /** Digest (hex) of the last verified entry; pass it as `expectedHead` next time. */
+  head: string
+  /** The first bad entry, when not `ok`. */
+  problem: AuditProblem | null
+}
+
+/** Options of `auditLog.verify`. */
+export interface AuditVerifyOptions {
+  /** The head recorded last time: detects entries cut from the end. */
+  expectedHead?: string
+}
+
 /** What is attempted now, and how to decide it. */
 export interface AuthorizeOptions {
   /** The tool called. */
@@ -353,6 +511,41 @@ export interface Jwk {
   kid?: string
   /** The private seed, base64url (private JWKs only: treat as a secret). */
   d?: string
+}
+
+/**
+ * Signs `claims` (an object, or its JSON text) as a compact JWT with `alg: EdDSA`; header and
+ * payload are RFC 8785 canonical JSON, so issuing is deterministic.
+ */
+export declare function jwtIssue(keyPair: KeyPair, claims: JwtClaims | string, options?: JwtIssueOptions | undefined | null): string
+
+/** Options of `jwtIssue`. */
+export interface JwtIssueOptions {
+  /** Key id written in the header. */
+  kid?: string
+}
+
+/**
+ * Verifies a compact JWT strictly (EdDSA only, key chosen by `kid` among `keys`, `exp`
+ * required, `aud`/`iss`/`nbf`/`iat` checked, bounded size) and returns its claims. A bad token
+ * is `invalid_jwt`; a past `exp` is `expired`; an over-size token is `limits_exceeded`.
+ */
+export declare function jwtVerify(token: string, keys: KeyInput[] | Record<string, KeyInput>, options?: JwtVerifyOptions | undefined | null): JwtClaims
+
+/** Options of `jwtVerify`. */
+export interface JwtVerifyOptions {
+  /** `aud` must be (or contain) this. Unset: a token with an `aud` is refused. */
+  audience?: string
+  /** `iss` must equal this. */
+  issuer?: string
+  /** Clock leeway for `exp`, `nbf`, `iat` in seconds (default 30). */
+  leewaySeconds?: number
+  /** Largest accepted token in bytes (default 8 KiB). */
+  maxSize?: number
+  /** Claims that must be present (besides `exp`). */
+  require?: Array<string>
+  /** Verification time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
 }
 
 /** Everything a verifier bounds (see the core's `Limits`). */

@@ -5,7 +5,9 @@ const require = createRequire(import.meta.url)
 const marque = require('./index.js')
 
 export const {
+  AuditLog,
   Decision,
+  Envelope,
   KeyPair,
   PublicKey,
   Token,
@@ -13,6 +15,8 @@ export const {
   MarqueError,
   ERROR_CODES,
   errorCodes,
+  jwtIssue,
+  jwtVerify,
   mint,
   signProof,
   __napiBindingTarget,

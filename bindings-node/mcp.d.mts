@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { Decision, DecisionJson, Hop, MarqueError, TimeInput, Token, Verifier } from './index.js'
+import type { AuditLog, Decision, Envelope, DecisionJson, Hop, KeyPair, MarqueError, TimeInput, Token, Verifier } from './index.js'
 
 /** `_meta` key carrying the token on transports without HTTP headers (stdio). */
 export declare const TOKEN_META_KEY: 'marque/token'
@@ -89,6 +89,16 @@ export interface DecisionEvent {
   resource: string
   decision: Decision | null
   error: MarqueError | null
+  /** The audit entry appended for this decision, when an `audit` sink is configured. */
+  entry: Envelope | null
+}
+
+/** Where guarded calls record their decisions: a signed entry per decision (`AuditLog.appendDecision`). */
+export interface AuditSink {
+  log: AuditLog
+  signer: KeyPair
+  /** Default `"tool_call"`. */
+  eventType?: string
 }
 
 /** How one tool maps its arguments to a marque request. */
@@ -105,20 +115,20 @@ export declare function decisionOf(extra: ToolExtra | undefined): Decision | und
 /** Authorizes one tool call: `{ decision }` when allowed, else `{ result }`, a tool error result naming the reason. */
 export declare function authorizeToolCall(
   verifier: Verifier,
-  call: { tool: string; operation?: string; resource?: string; extra?: ToolExtra; now?: TimeInput; onDecision?: (event: DecisionEvent) => void },
+  call: { tool: string; operation?: string; resource?: string; extra?: ToolExtra; now?: TimeInput; onDecision?: (event: DecisionEvent) => void; audit?: AuditSink },
 ): Promise<{ decision: Decision; result?: undefined } | { result: CallToolResult & { _meta?: { 'marque/decision'?: DecisionJson } }; decision?: undefined }>
 
 /** Wraps one tool handler so it runs only when marque allows the call. */
 export declare function guardTool<H extends (...args: any[]) => CallToolResult | Promise<CallToolResult>>(
   verifier: Verifier,
-  spec: ToolSpec<Parameters<H>[0]> & { name: string; hasArgs?: boolean; onDecision?: (event: DecisionEvent) => void; now?: TimeInput },
+  spec: ToolSpec<Parameters<H>[0]> & { name: string; hasArgs?: boolean; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
   handler: H,
 ): (...args: Parameters<H>) => Promise<CallToolResult>
 
 /** Guards every tool registered on `server` from now on with `registerTool`; `server.tool()` is refused. */
 export declare function guardTools<S extends McpServer>(
   server: S,
-  options: { verifier: Verifier; tools?: Record<string, ToolSpec>; onDecision?: (event: DecisionEvent) => void; now?: TimeInput },
+  options: { verifier: Verifier; tools?: Record<string, ToolSpec>; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
 ): S
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */

@@ -5,7 +5,8 @@
 //   and the agent identity in `extra.marque`.
 // - `protectedResourceMetadata(…)`, `protectedResourceMetadataUrl(…)`, `bearerChallenge(…)`:
 //   RFC 9728 metadata and RFC 6750 / RFC 9728 `WWW-Authenticate` challenges.
-// - `guardTool(…)` / `guardTools(server, …)`: authorize every `tools/call` with the caller's
+// - `guardTool(…)` / `guardTools(server, …)`: authorize every `tools/call` (and, with `audit`,
+//   append a signed entry for each decision to an `AuditLog`) with the caller's
 //   token — the bearer token from the HTTP transport (`extra.authInfo.token`) or, on stdio,
 //   `_meta["marque/token"]` — and its proof of possession (`_meta["marque/proof"]`, or the
 //   `Marque-Proof` HTTP header). A denial becomes a tool error result naming the reason.
@@ -17,7 +18,7 @@ import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.
 import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js'
 
 const require = createRequire(import.meta.url)
-const { MarqueError, Verifier } = require('./index.js')
+const { AuditLog, KeyPair, MarqueError, Verifier } = require('./index.js')
 
 /** `_meta` key carrying the token on transports without HTTP headers (stdio). */
 export const TOKEN_META_KEY = 'marque/token'
@@ -27,6 +28,12 @@ export const PROOF_META_KEY = 'marque/proof'
 export const DECISION_META_KEY = 'marque/decision'
 /** HTTP header carrying the proof of possession (alternative to `_meta`). */
 export const PROOF_HEADER = 'marque-proof'
+
+function assertAudit(audit) {
+  if (audit !== undefined && !(audit && audit.log instanceof AuditLog && audit.signer instanceof KeyPair)) {
+    throw new MarqueError('invalid_argument', 'audit must be { log: AuditLog, signer: KeyPair, eventType? }')
+  }
+}
 
 function assertVerifier(verifier) {
   if (!(verifier instanceof Verifier)) {
@@ -148,8 +155,9 @@ export function decisionOf(extra) {
  * Authorizes one tool call. Returns `{ decision }` when allowed, else `{ result }`: a tool error
  * result naming the reason.
  */
-export async function authorizeToolCall(verifier, { tool, operation = '*', resource = '*', extra, now, onDecision }) {
+export async function authorizeToolCall(verifier, { tool, operation = '*', resource = '*', extra, now, onDecision, audit }) {
   assertVerifier(verifier)
+  assertAudit(audit)
   const meta = extra?._meta ?? {}
   const token = extra?.authInfo?.token ?? meta[TOKEN_META_KEY]
   const proof = meta[PROOF_META_KEY] ?? headerOf(extra, PROOF_HEADER)
@@ -161,10 +169,12 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
     decision = await verifier.authorizeAsync(token, { tool, operation, resource, ...(typeof proof === 'string' ? { proof } : {}), ...(now !== undefined ? { now } : {}) })
   } catch (e) {
     if (!(e instanceof MarqueError)) throw e
-    onDecision?.({ tool, operation, resource, error: e, decision: null })
+    onDecision?.({ tool, operation, resource, error: e, decision: null, entry: null })
     return { result: deniedResult(`marque: ${tool} denied: ${e.code}: ${e.message}`) }
   }
-  onDecision?.({ tool, operation, resource, error: null, decision })
+  // Signed audit entry of every decision (allowed or denied), before the handler runs.
+  const entry = audit ? audit.log.appendDecision(audit.signer, decision, audit.eventType ?? 'tool_call') : null
+  onDecision?.({ tool, operation, resource, error: null, decision, entry })
   if (!decision.allowed) {
     const why = decision.reasons.length ? decision.reasons.join('; ') : 'no reason given'
     return { result: deniedResult(`marque: ${tool} on ${resource} denied for ${decision.agent} (${decision.path}): ${decision.code}: ${why}`, decision.toJSON()) }
@@ -179,14 +189,15 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
 export function guardTool(verifier, spec, handler) {
   assertVerifier(verifier)
   if (typeof handler !== 'function') throw new MarqueError('invalid_argument', 'guardTool needs a handler function')
-  const { name, operation = '*', resource = defaultResource, hasArgs = true, onDecision, now } = spec ?? {}
+  const { name, operation = '*', resource = defaultResource, hasArgs = true, onDecision, now, audit } = spec ?? {}
+  assertAudit(audit)
   if (typeof name !== 'string' || !name) throw new MarqueError('invalid_argument', 'guardTool needs the tool `name`')
   return async (...callArgs) => {
     const extra = hasArgs ? callArgs[1] : callArgs[0]
     const args = hasArgs ? callArgs[0] : undefined
     const op = typeof operation === 'function' ? operation(args) : operation
     const res = typeof resource === 'function' ? resource(args) : resource
-    const outcome = await authorizeToolCall(verifier, { tool: name, operation: op, resource: res, extra, onDecision, now })
+    const outcome = await authorizeToolCall(verifier, { tool: name, operation: op, resource: res, extra, onDecision, now, audit })
     if (outcome.result) return outcome.result
     if (extra && typeof extra === 'object') decisions.set(extra, outcome.decision)
     return handler(...callArgs)
@@ -200,15 +211,16 @@ export function guardTool(verifier, spec, handler) {
  * `*` and the resource is `defaultResource(args)`. The deprecated `server.tool(…)` is refused, so
  * no tool can be registered unguarded by mistake. Returns the server.
  */
-export function guardTools(server, { verifier, tools = {}, onDecision, now } = {}) {
+export function guardTools(server, { verifier, tools = {}, onDecision, now, audit } = {}) {
   assertVerifier(verifier)
+  assertAudit(audit)
   if (!server || typeof server.registerTool !== 'function') {
     throw new MarqueError('invalid_argument', 'guardTools expects an McpServer')
   }
   const register = server.registerTool.bind(server)
   server.registerTool = (name, config, cb) => {
     const spec = tools[name] ?? {}
-    return register(name, config, guardTool(verifier, { name, onDecision, now, ...spec, hasArgs: config?.inputSchema !== undefined }, cb))
+    return register(name, config, guardTool(verifier, { name, onDecision, now, audit, ...spec, hasArgs: config?.inputSchema !== undefined }, cb))
   }
   server.tool = () => {
     throw new MarqueError('invalid_argument', 'server.tool() is not guarded by marque: use server.registerTool()')

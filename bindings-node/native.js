@@ -835,11 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AuditLog = nativeBinding.AuditLog
 module.exports.Decision = nativeBinding.Decision
+module.exports.Envelope = nativeBinding.Envelope
 module.exports.KeyPair = nativeBinding.KeyPair
 module.exports.PublicKey = nativeBinding.PublicKey
 module.exports.Token = nativeBinding.Token
 module.exports.Verifier = nativeBinding.Verifier
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.jwtIssue = nativeBinding.jwtIssue
+module.exports.jwtVerify = nativeBinding.jwtVerify
 module.exports.mint = nativeBinding.mint
 module.exports.signProof = nativeBinding.signProof

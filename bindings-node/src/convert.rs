@@ -262,3 +262,66 @@ impl FromNapiValue for BytesInput {
         }
     }
 }
+
+/// JSON given as text or as a JS value (serialized with the host's own `JSON.stringify`, so a
+/// cyclic or BigInt-holding object throws the usual `TypeError` instead of recursing in Rust).
+pub struct JsonInput(pub String);
+
+impl JsonInput {
+    /// Parses the JSON with serde (malformed JSON is `invalid_argument`).
+    pub fn value(&self, what: &str) -> Result<serde_json::Value> {
+        serde_json::from_str(&self.0)
+            .map_err(|e| invalid_argument(format!("{what} is not valid JSON: {e}")))
+    }
+}
+
+impl TypeName for JsonInput {
+    fn type_name() -> &'static str {
+        "object | string"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for JsonInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for JsonInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        if type_of(env, v)? == ValueType::String {
+            return Ok(JsonInput(unsafe { String::from_napi_value(env, v) }?));
+        }
+        let mut global = std::ptr::null_mut();
+        let mut json = std::ptr::null_mut();
+        let mut stringify = std::ptr::null_mut();
+        let mut out = std::ptr::null_mut();
+        napi::check_status!(unsafe { sys::napi_get_global(env, &mut global) })?;
+        napi::check_status!(unsafe {
+            sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json)
+        })?;
+        napi::check_status!(unsafe {
+            sys::napi_get_named_property(env, json, c"stringify".as_ptr(), &mut stringify)
+        })?;
+        let args = [v];
+        let status =
+            unsafe { sys::napi_call_function(env, json, stringify, 1, args.as_ptr(), &mut out) };
+        if status != sys::Status::napi_ok {
+            // JSON.stringify threw (a cycle, a BigInt…): leave its exception pending.
+            return Err(napi::Error::new(
+                napi::Status::PendingException,
+                "JSON.stringify threw",
+            ));
+        }
+        if type_of(env, out)? != ValueType::String {
+            return Err(shape_error(
+                "the value",
+                "JSON-serializable (an object or JSON text)",
+            ));
+        }
+        Ok(JsonInput(unsafe { String::from_napi_value(env, out) }?))
+    }
+}

@@ -2,9 +2,11 @@
 //! and only converts types and errors; the logic lives in the `marque` crate.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod convert;
 mod delegate;
 mod errors;
+mod jwt;
 mod keys;
 mod proof;
 mod revocation;

@@ -404,6 +404,9 @@ impl Decision {
     fn wrap(inner: marque::Decision) -> Self {
         Decision { inner }
     }
+    pub(crate) fn core(&self) -> &marque::Decision {
+        &self.inner
+    }
 }
 
 #[napi]

@@ -102,11 +102,16 @@ test('every error code reachable from JS is raised with that code', () => {
   hit('wrong_holder_key', () => root.delegate(keys.other, { to: 'agent:b', toKey: keys.other.publicKey }))
   hit('sealed', () => root.seal().delegate(keys.orch, { to: 'agent:b', toKey: keys.other.publicKey }))
   hit('invalid_argument', () => mint(keys.root, { agent: '', agentKey: keys.orch.publicKey, principal: 'p', rights: [], ttlSeconds: 1 }))
+  hit('invalid_jwt', () => marque.jwtVerify('a.b.c', [keys.orch.publicKey]))
+  hit('audit_chain_broken', () => {
+    const log = new marque.AuditLog()
+    log.append(keys.root, { event_type: 't', agent_id: 'agent:a', agent_key_fingerprint: '', principal: 'p', action: 'x', resource: 'r', decision: 'allow', policy_id: '', timestamp: 1 })
+    marque.AuditLog.fromJsonl(log.toJsonl().replace('"r"', '"s"')).verifyOrThrow([keys.root.publicKey])
+  })
   for (const [want, code] of got) assert.equal(code, want)
-  // Not reachable from the current core API: invalid_jwt and audit_chain_broken (the jwt and
-  // audit modules are not merged yet), revocation_list_stale (no signed revocation lists yet)
-  // and internal (an invariant failure).
-  const unreachable = ['invalid_jwt', 'audit_chain_broken', 'revocation_list_stale', 'internal']
+  // Not reachable from the current core API: revocation_list_stale (no signed revocation lists
+  // yet) and internal (an invariant failure).
+  const unreachable = ['revocation_list_stale', 'internal']
   assert.deepEqual([...ERROR_CODES].filter((c) => !got.has(c)).sort(), unreachable.filter((c) => ERROR_CODES.includes(c) && !got.has(c)).sort())
 })
 
@@ -161,6 +166,9 @@ test('fuzz: every entry point answers hostile input with a MarqueError or a valu
     (x) => v.authorizeOrThrow(x, x), (x) => v.verify(x), (x) => v.revoke(x), (x) => v.revokeAgent(x), (x) => v.revokePrincipal(x),
     (x) => v.revokeTask(x), (x) => v.mergeRevocations(x),
     (x) => signProof(keys.agentC, x, { tool: 't', resource: 'r' }), (x) => signProof(keys.agentC, c, x), (x) => signProof(x, c, x),
+    (x) => marque.jwtIssue(keys.orch, x), (x) => marque.jwtIssue(x, { exp: 1 }, x), (x) => marque.jwtVerify(x, [keys.orch.publicKey]),
+    (x) => marque.jwtVerify('a.b.c', x, x), (x) => new marque.AuditLog().append(keys.root, x), (x) => marque.AuditLog.fromJsonl(x).verify([keys.root.publicKey]),
+    (x) => new marque.AuditLog().verify(x, x), (x) => marque.Envelope.fromJson(x), (x) => new marque.AuditLog().appendDecision(keys.root, x),
   ]
   let calls = 0
   let errors = 0

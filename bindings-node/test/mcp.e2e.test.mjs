@@ -8,10 +8,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { callMeta, DECISION_META_KEY } from '@marque/node/mcp'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { marque, keys, scenario } from './helpers.mjs'
 import { linkExample } from '../scripts/link-example.mjs'
 
-const { signProof } = marque
+const { signProof, AuditLog, KeyPair } = marque
+const auditSeed = '0a'.repeat(32)
+const auditDir = mkdtempSync(join(tmpdir(), 'marque-audit-'))
 const example = linkExample()
 const serverPath = fileURLToPath(new URL('server.mjs', `file://${example}/`))
 const env = { ...process.env, MARQUE_ROOT_PUB: keys.root.publicKey.toHex() }
@@ -62,7 +67,8 @@ async function checkCalls(client, attach, { c, writer, writerKey }) {
 
 test('stdio: token and proof in _meta', async () => {
   const client = new Client({ name: 'marque-e2e', version: '0.0.0' })
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [serverPath, '--stdio'], env, stderr: 'pipe' }))
+  const auditFile = join(auditDir, 'stdio.jsonl')
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [serverPath, '--stdio'], env: { ...env, MARQUE_AUDIT_SEED: auditSeed, MARQUE_AUDIT_LOG: auditFile }, stderr: 'pipe' }))
   try {
     const { tools } = await client.listTools()
     assert.deepEqual(tools.map((t) => t.name).sort(), ['read_file', 'write_file'])
@@ -77,6 +83,22 @@ test('stdio: token and proof in _meta', async () => {
     const none = await client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' } })
     assert.equal(none.isError, true)
     assert.match(text(none), /no token/)
+
+    // Every decision was appended, signed and chained, to the server's audit log.
+    const log = AuditLog.fromJsonl(readFileSync(auditFile, 'utf8'))
+    const report = log.verify([KeyPair.fromHex(auditSeed).publicKey])
+    assert.equal(report.ok, true, JSON.stringify(report))
+    const events = log.envelopes().map((e) => e.event)
+    assert.deepEqual(events.map((e) => [e.decision, e.resource, e.attributes.denial_code ?? null]), [
+      ['allow', 'src/lib.rs', null],
+      ['deny', '.env', 'not_authorized'],
+      ['deny', 'src/lib.rs', 'not_authorized'],
+      ['allow', 'src/lib.rs', null],
+      ['deny', 'src/lib.rs', 'replayed_proof'],
+      ['deny', 'src/lib.rs', 'invalid_proof'],
+    ])
+    assert.equal(events[0].agent_id, 'agent:agent_c')
+    assert.deepEqual(events[0].chain, ['agent:orchestrator', 'agent:agent_a', 'agent:agent_c'])
   } finally {
     await client.close()
   }

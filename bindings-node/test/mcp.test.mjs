@@ -104,7 +104,23 @@ test('guardTools wraps registerTool (with and without arguments) and refuses ser
   assert.equal(ran, 2)
   assert.deepEqual(events.map((e) => [e.tool, e.resource, e.decision.allowed]), [['read_file', 'src/lib.rs', true], ['read_file', 'src/main.rs', false], ['run_tests', 'all', false], ['run_tests', 'all', true]])
   assert.throws(() => guardTools({}, { verifier: verifier() }), (e) => e.code === 'invalid_argument')
+  assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), audit: { log: {} } }), (e) => e.code === 'invalid_argument')
   assert.throws(() => guardTool(verifier(), { name: 'x' }, null), (e) => e.code === 'invalid_argument')
+})
+
+test('audit: each decision is appended, signed, to the log', async () => {
+  const { c } = scenario()
+  const log = new marque.AuditLog()
+  const events = []
+  const v = verifier()
+  const call = (resource) => authorizeToolCall(v, { tool: 'read_file', operation: 'read', resource, now: NOW + 1, extra: { _meta: callMeta({ token: c }) }, audit: { log, signer: keys.other }, onDecision: (e) => events.push(e) })
+  await call('src/lib.rs')
+  await call('src/main.rs')
+  assert.equal(log.length, 2)
+  assert.equal(log.verify([keys.other.publicKey]).ok, true)
+  assert.deepEqual(log.envelopes().map((e) => e.event.decision), ['allow', 'deny'])
+  assert.equal(events[1].entry.seq, 1)
+  assert.equal(events[1].entry.event.attributes.denial_code, 'not_authorized')
 })
 
 test('defaultResource picks the first string argument that names a resource', () => {

@@ -46,3 +46,65 @@ export type TimeInput = number | Date
 export type TokenInput = Token | string | Uint8Array
 /** Bytes, or a string signed as UTF-8. */
 export type BytesInput = Uint8Array | string
+
+/** What is wrong with the first bad entry of an audit log (`docs/AUDIT.md`). */
+export type AuditProblemKind =
+  | 'forged_signature'
+  | 'unknown_signer'
+  | 'edited_entry'
+  | 'removed_entry'
+  | 'reordered_entries'
+  | 'duplicate_entry'
+  | 'truncated_tail'
+  | 'malformed_entry'
+
+/** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
+export interface AuditEvent {
+  event_type: string
+  agent_id: string
+  agent_key_fingerprint: string
+  chain: string[]
+  principal: string
+  task?: string
+  action: string
+  operation?: string
+  resource: string
+  decision: 'allow' | 'deny'
+  policy_id: string
+  policy_version?: string
+  timestamp: number
+  token_id?: string
+  approval?: Record<string, unknown>
+  attributes: Record<string, unknown>
+}
+
+/** An audit event to append: `chain` defaults to `[]` and `attributes` to `{}`. */
+export type AuditEventInit = Omit<AuditEvent, 'chain' | 'attributes'> & {
+  chain?: string[]
+  attributes?: Record<string, unknown>
+}
+
+/** RFC 8693 actor (the `act` claim): the delegation chain, innermost actor first. */
+export interface JwtActor {
+  sub: string
+  act?: JwtActor
+  [claim: string]: unknown
+}
+
+/** Compact-mode JWT claims (registered claims typed; anything else is kept). */
+export interface JwtClaims {
+  iss?: string
+  sub?: string
+  aud?: string | string[]
+  exp?: number
+  nbf?: number
+  iat?: number
+  jti?: string
+  scope?: string | string[]
+  act?: JwtActor
+  cnf?: { jwk?: Jwk; jkt?: string; [member: string]: unknown }
+  task?: string
+  workspace?: string
+  principal?: string
+  [claim: string]: unknown
+}

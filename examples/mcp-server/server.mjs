@@ -14,7 +14,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'
 import express from 'express'
 import { z } from 'zod'
-import { Verifier } from '@marque/node'
+import { appendFileSync } from 'node:fs'
+import { AuditLog, KeyPair, Verifier } from '@marque/node'
 import { guardTools, marqueTokenVerifier, protectedResourceMetadata, protectedResourceMetadataUrl, decisionOf } from '@marque/node/mcp'
 
 const rootPub = process.env.MARQUE_ROOT_PUB
@@ -30,6 +31,13 @@ const files = new Map([
   ['.env', 'SECRET=hunter2\n'],
 ])
 
+// Every decision is appended, signed, to an audit log (JSONL); with MARQUE_AUDIT_LOG set, each
+// entry is also written to that file. Verify it with `marque audit verify FILE --key <hex>`.
+const auditKey = process.env.MARQUE_AUDIT_SEED ? KeyPair.fromHex(process.env.MARQUE_AUDIT_SEED) : KeyPair.generate()
+const auditLog = new AuditLog()
+const auditFile = process.env.MARQUE_AUDIT_LOG
+console.error(`[marque] audit signer ${auditKey.publicKey.toHex()}`)
+
 function buildServer() {
   const server = guardTools(new McpServer({ name: 'marque-example-files', version: '0.1.0' }), {
     verifier,
@@ -37,8 +45,11 @@ function buildServer() {
       read_file: { operation: 'read', resource: (args) => args.path },
       write_file: { operation: 'write', resource: (args) => args.path },
     },
-    onDecision: ({ tool, resource, decision, error }) =>
-      console.error(`[marque] ${tool} ${resource}: ${error ? error.code : decision.allowed ? 'allowed' : decision.code}${decision ? ` (${decision.path})` : ''}`),
+    audit: { log: auditLog, signer: auditKey },
+    onDecision: ({ tool, resource, decision, error, entry }) => {
+      console.error(`[marque] ${tool} ${resource}: ${error ? error.code : decision.allowed ? 'allowed' : decision.code}${decision ? ` (${decision.path})` : ''}`)
+      if (entry && auditFile) appendFileSync(auditFile, entry.toJson() + '\n')
+    },
   })
   server.registerTool('read_file', { description: 'Read a file', inputSchema: { path: z.string() } }, async ({ path }, extra) => {
     const content = files.get(path)
