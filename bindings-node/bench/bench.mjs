@@ -75,6 +75,12 @@ const proofs = Array.from({ length: N + 50 }, () => signProof(child, m1, request
 rows.push(['proof sign', measure(() => signProof(child, m1, request)), 'jose-sign'])
 let pi = 0
 rows.push(['authorize + proof verify (+ replay cache)', measure(() => verifier.authorize(m1b64, { ...request, proof: proofs[pi++ % proofs.length] }), Math.min(N, proofs.length)), 'jose-verify'])
+const { jwtIssue, jwtVerify } = marque
+const jwtClaims = { sub: 'agent:agent_a', scope: 'read_file', act: { sub: 'agent:orchestrator' }, aud: 'mcp', iat: NOW, exp: NOW + 3600 }
+const mjwt = jwtIssue(child, jwtClaims, { kid: 'k1' })
+const jwtKeys = { k1: child.publicKey }
+rows.push(['compact mode: jwtIssue (EdDSA JWT)', measure(() => jwtIssue(child, jwtClaims, { kid: 'k1' })), 'jose-sign'])
+rows.push(['compact mode: jwtVerify (strict EdDSA JWT)', measure(() => jwtVerify(mjwt, jwtKeys, { audience: 'mcp', now: NOW + 1 })), 'jose-verify'])
 rows.push(['authorizeAsync (thread pool, awaited one by one)', await measureAsync(() => verifier.authorizeAsync(m1b64, request)), null])
 
 // ---- biscuit-wasm: the same token work --------------------------------------------------
