@@ -245,56 +245,6 @@ impl AuditEvent {
         Ok(())
     }
 
-    /// The audit event of an authorization [`Decision`](crate::Decision), so every binding
-    /// records decisions the same way: the acting agent, its key fingerprint, the chain (root
-    /// first), principal and task, the request's tool (as `action`), operation and resource,
-    /// `allow` or `deny`, the policy that matched (empty when none did), the decision time and
-    /// the token id. A denial also records its code and reasons in `attributes` (`denial_code`,
-    /// `reasons`); the workspace, when there is one, goes in `attributes.workspace`.
-    ///
-    /// ```
-    /// use marque::{AuditEvent, KeyPair, Token, Verifier, MintParams, Request, Right};
-    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
-    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice")
-    ///     .right(Right::new("read_file", "read", "src/")).now(1_700_000_000))?;
-    /// let d = Verifier::new([root.public_key()]).authorize(token.to_bytes(),
-    ///     &Request::new("read_file", "read", ".env"), None, Some(1_700_000_001))?;
-    /// let event = AuditEvent::from_decision("tool_call", &d);
-    /// assert_eq!((event.action.as_str(), event.resource.as_str()), ("read_file", ".env"));
-    /// assert_eq!(event.attributes["denial_code"], "not_authorized");
-    /// # Ok::<(), marque::Error>(())
-    /// ```
-    #[cfg(feature = "biscuit")]
-    pub fn from_decision(event_type: impl Into<String>, decision: &crate::Decision) -> AuditEvent {
-        let d = decision;
-        let mut event = AuditEvent::new(
-            event_type,
-            d.agent.clone(),
-            d.request.tool.clone(),
-            d.request.resource.clone(),
-            if d.allowed { AuditDecision::Allow } else { AuditDecision::Deny },
-            d.time,
-        );
-        event.agent_key_fingerprint = d.agent_key_fingerprint.clone();
-        event.chain = d.chain.clone();
-        event.principal = d.principal.clone();
-        event.task = d.task.clone();
-        event.operation = Some(d.request.operation.clone());
-        event.policy_id = d.policy.clone().unwrap_or_default();
-        event.token_id = d.token_id().map(String::from);
-        if let Some(w) = &d.workspace {
-            event.attributes.insert("workspace".into(), Value::String(w.clone()));
-        }
-        if !d.allowed {
-            if let Some(code) = &d.code {
-                event.attributes.insert("denial_code".into(), Value::String(code.clone()));
-            }
-            let reasons = d.reasons.iter().cloned().map(Value::String).collect();
-            event.attributes.insert("reasons".into(), Value::Array(reasons));
-        }
-        event
-    }
-
     fn canonical(&self) -> Result<String> {
         let value = serde_json::to_value(self)
             .map_err(|e| Error::internal(format!("audit event does not serialize: {e}")))?;
@@ -1374,63 +1324,5 @@ mod tests {
             assert_eq!(ProblemKind::from_code(k.code()), Some(*k));
             assert_eq!(serde_json::to_value(k).unwrap(), Value::String(k.code().into()));
         }
-    }
-
-    #[cfg(feature = "biscuit")]
-    #[test]
-    fn from_decision_records_allow_and_deny() {
-        use crate::{MintParams, Request, Right, Token, Verifier};
-        let root = KeyPair::from_seed(&[1; 32]);
-        let agent = KeyPair::from_seed(&[2; 32]);
-        let token = Token::mint(
-            &root,
-            &MintParams::new("agent:a", agent.public_key(), "user:alice")
-                .task("t1")
-                .workspace("w1")
-                .right(Right::new("read_file", "read", "src/"))
-                .now(1_000),
-        )
-        .unwrap();
-        let v = Verifier::new([root.public_key()]);
-        let ok = v
-            .authorize(
-                token.to_bytes(),
-                &Request::new("read_file", "read", "src/a"),
-                None,
-                Some(1_001),
-            )
-            .unwrap();
-        let e = AuditEvent::from_decision("tool_call", &ok);
-        assert_eq!(e.decision, AuditDecision::Allow);
-        assert_eq!(e.agent_id, "agent:a");
-        assert_eq!(e.agent_key_fingerprint, agent.public_key().fingerprint());
-        assert_eq!(e.chain, ["agent:a"]);
-        assert_eq!((e.principal.as_str(), e.task.as_deref()), ("user:alice", Some("t1")));
-        assert_eq!(
-            (e.action.as_str(), e.operation.as_deref(), e.resource.as_str()),
-            ("read_file", Some("read"), "src/a")
-        );
-        assert_eq!(e.policy_id, "marque:rights");
-        assert_eq!(e.timestamp, 1_001);
-        assert_eq!(e.token_id.as_deref(), ok.token_id());
-        assert_eq!(e.attributes["workspace"], "w1");
-        assert!(!e.attributes.contains_key("denial_code"));
-        let no = v
-            .authorize(
-                token.to_bytes(),
-                &Request::new("read_file", "read", ".env"),
-                None,
-                Some(1_001),
-            )
-            .unwrap();
-        let e = AuditEvent::from_decision("tool_call", &no);
-        assert_eq!(e.decision, AuditDecision::Deny);
-        assert_eq!(e.policy_id, "");
-        assert_eq!(e.attributes["denial_code"], "not_authorized");
-        assert_eq!(e.attributes["reasons"].as_array().map(Vec::len), Some(no.reasons.len()));
-        // The event is a valid, signable audit event.
-        let mut log = AuditLog::new();
-        log.append(&root, e).unwrap();
-        assert!(log.verify(&[root.public_key()], None).ok);
     }
 }
