@@ -65,6 +65,9 @@ pub struct Decision {
     pub path: String,
     /// The acting agent's key fingerprint.
     pub agent_key_fingerprint: String,
+    /// The acting agent's public key (hex).
+    #[serde(default)]
+    pub agent_key: String,
     /// On whose behalf.
     pub principal: String,
     /// The task, if any.
@@ -112,6 +115,90 @@ impl Decision {
     pub fn from_json(json: &str) -> Result<Decision> {
         serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("not a marque decision JSON: {}", crate::error::sanitize(&e.to_string()))))
+    }
+
+    /// The audit event recording this decision (`event_type` `"authorization"`): acting agent
+    /// and key fingerprint, chain, principal, task, tool as action, operation, resource,
+    /// allow/deny, the policy that matched (or the denial code), time and token id. Denial
+    /// reasons go into `attributes.reasons`.
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, Verifier, MintParams, Request, Right, audit::AuditLog};
+    /// # let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// # let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice").right(Right::new("*", "*", "*")).now(1_700_000_000))?;
+    /// let decision = Verifier::new([root.public_key()])
+    ///     .authorize(token.to_bytes(), &Request::new("read_file", "read", "a.txt"), None, Some(1_700_000_000))?;
+    /// let mut log = AuditLog::new();
+    /// let server_key = KeyPair::from_seed(&[9; 32]);
+    /// log.append(&server_key, decision.to_audit_event())?;
+    /// assert!(log.verify(&[server_key.public_key()], None).ok);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn to_audit_event(&self) -> crate::audit::AuditEvent {
+        use crate::audit::{AuditDecision, AuditEvent};
+        let verdict = if self.allowed { AuditDecision::Allow } else { AuditDecision::Deny };
+        let mut event = AuditEvent::new(
+            "authorization",
+            self.agent.clone(),
+            self.request.tool.clone(),
+            self.request.resource.clone(),
+            verdict,
+            self.time,
+        )
+        .principal(self.principal.clone())
+        .chain(self.chain.iter().cloned())
+        .operation(self.request.operation.clone())
+        .policy(
+            self.policy.clone().or_else(|| self.code.clone()).unwrap_or_else(|| "none".into()),
+            Some("marque-profile/1"),
+        );
+        event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
+        if let Some(t) = &self.task {
+            event = event.task(t.clone());
+        }
+        if let Some(id) = self.token_id() {
+            event = event.token_id(id);
+        }
+        if let Some(code) = &self.code {
+            event = event.attribute("denial_code", code.clone());
+        }
+        if !self.reasons.is_empty() {
+            event = event.attribute("reasons", self.reasons.clone());
+        }
+        event
+    }
+
+    /// Token exchange (RFC 8693 spirit): a short-lived compact EdDSA JWT that lets one
+    /// downstream service accept this *allowed* decision without Biscuit: `sub` = acting agent,
+    /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `cnf.jkt` = the acting
+    /// agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's expiry.
+    /// A denied decision is refused (`not_authorized`).
+    pub fn to_compact_jwt(&self, issuer: &crate::KeyPair, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
+        if !self.allowed {
+            return Err(Error::new(ErrorKind::NotAuthorized, "only an allowed decision can be exchanged for a JWT"));
+        }
+        let mut claims = crate::jwt::Claims::new()
+            .issuer(issuer_name)
+            .subject(self.agent.clone())
+            .audience(audience)
+            .issued_at(self.time)
+            .expires_at(self.time.saturating_add(ttl_seconds).min(self.expires_at))
+            .scope(format!("{}:{}", self.request.tool, self.request.operation))
+            .actor_chain(&self.chain)
+            .principal(self.principal.clone());
+        if let Some(id) = self.token_id() {
+            claims = claims.jwt_id(id.chars().take(32).collect::<String>());
+        }
+        if let Ok(key) = PublicKey::from_hex(&self.agent_key) {
+            claims = claims.confirmation_thumbprint(&key);
+        }
+        if let Some(t) = &self.task {
+            claims = claims.task(t.clone());
+        }
+        if let Some(w) = &self.workspace {
+            claims = claims.workspace(w.clone());
+        }
+        crate::jwt::jwt_issue(issuer, &claims, Some(&issuer.public_key().fingerprint()))
     }
 
     /// The token id for audit: the revocation id of the last block.
@@ -579,6 +666,7 @@ impl Verifier {
             agent: holder.agent.clone(),
             path: holder.path.clone(),
             agent_key_fingerprint: holder.key.fingerprint(),
+            agent_key: holder.key.to_hex(),
             principal: claims.authority.principal.clone(),
             task: claims.authority.task.clone(),
             workspace: claims.authority.workspace.clone(),
@@ -653,6 +741,7 @@ mod tests {
             agent: "agent:a".into(),
             path: "/root".into(),
             agent_key_fingerprint: "ed25519:0011223344556677".into(),
+            agent_key: String::new(),
             principal: "user:u".into(),
             task: None,
             workspace: Some("w".into()),
