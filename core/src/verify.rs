@@ -380,7 +380,7 @@ impl Verifier {
     pub fn add_policy(&mut self, policy: Policy) -> Result<()> {
         crate::identity::validate_name("policy id", &policy.id)?;
         let probe = AuthorizerBuilder::new().code(&policy.source)?.build_unauthenticated()?;
-        let (facts, rules, _checks, policies) = probe.dump();
+        let (facts, rules, _checks, _policies) = probe.dump();
         if !facts.is_empty() || !rules.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "policy {:?} declares facts or rules; only allow/deny policies and checks are accepted",
@@ -396,7 +396,6 @@ impl Verifier {
             ids.extend(std::iter::repeat_n(p.id.clone(), probe.dump().3.len()));
             template = template.code(&p.source)?;
         }
-        let _ = policies;
         self.template = template.policy(RIGHTS_POLICY)?;
         ids.push(RIGHTS_POLICY_ID.into());
         self.policy_ids = ids;
@@ -476,19 +475,7 @@ impl Verifier {
         let mut decision = self.blank_decision(claims, request, now);
 
         // Revocation first: a revoked token never reaches Datalog.
-        let revoked = {
-            let set = match self.revocations.read() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            set.check(
-                claims.revocation_ids.iter().map(String::as_str),
-                claims.chain.iter().map(|h| h.agent.as_str()),
-                &claims.authority.principal,
-                claims.authority.task.as_deref(),
-            )
-        };
-        if let Some(r) = revoked {
+        if let Some(r) = self.revoked(claims) {
             return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
         }
 
@@ -582,6 +569,25 @@ impl Verifier {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Why `token` is revoked under the current revocation set, if it is (no Datalog runs). Lets
+    /// an HTTP layer refuse a revoked token before any tool call is decided.
+    pub fn revocation_reason(&self, token: &Token) -> Option<String> {
+        self.revoked(token.claims()).map(|r| r.to_string())
+    }
+
+    fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
+        let set = match self.revocations.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        set.check(
+            claims.revocation_ids.iter().map(String::as_str),
+            claims.chain.iter().map(|h| h.agent.as_str()),
+            &claims.authority.principal,
+            claims.authority.task.as_deref(),
+        )
     }
 
     /// Verifies signatures and structure only, returning what the token claims.

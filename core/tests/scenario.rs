@@ -487,3 +487,13 @@ fn decisions_become_audit_events_and_compact_jwts() {
     assert!(claims.confirmation_matches(&w.c.public_key()));
     assert_eq!(denied.to_compact_jwt(&server, "gw", "aud", 60).unwrap_err().code(), "not_authorized");
 }
+
+#[test]
+fn revocation_can_be_checked_without_a_request() {
+    let w = world();
+    let v = verifier(&w);
+    assert_eq!(v.revocation_reason(&w.tc), None);
+    v.revoke_agent("agent:agent_a");
+    assert!(v.revocation_reason(&w.tc).unwrap().contains("agent:agent_a"));
+    assert_eq!(v.revocation_reason(&w.t0), None);
+}
