@@ -65,6 +65,9 @@ pub struct Decision {
     pub path: String,
     /// The acting agent's key fingerprint.
     pub agent_key_fingerprint: String,
+    /// The acting agent's public key (hex).
+    #[serde(default)]
+    pub agent_key: String,
     /// On whose behalf.
     pub principal: String,
     /// The task, if any.
@@ -112,6 +115,90 @@ impl Decision {
     pub fn from_json(json: &str) -> Result<Decision> {
         serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("not a marque decision JSON: {}", crate::error::sanitize(&e.to_string()))))
+    }
+
+    /// The audit event recording this decision (`event_type` `"authorization"`): acting agent
+    /// and key fingerprint, chain, principal, task, tool as action, operation, resource,
+    /// allow/deny, the policy that matched (or the denial code), time and token id. Denial
+    /// reasons go into `attributes.reasons`.
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, Verifier, MintParams, Request, Right, audit::AuditLog};
+    /// # let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// # let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice").right(Right::new("*", "*", "*")).now(1_700_000_000))?;
+    /// let decision = Verifier::new([root.public_key()])
+    ///     .authorize(token.to_bytes(), &Request::new("read_file", "read", "a.txt"), None, Some(1_700_000_000))?;
+    /// let mut log = AuditLog::new();
+    /// let server_key = KeyPair::from_seed(&[9; 32]);
+    /// log.append(&server_key, decision.to_audit_event())?;
+    /// assert!(log.verify(&[server_key.public_key()], None).ok);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn to_audit_event(&self) -> crate::audit::AuditEvent {
+        use crate::audit::{AuditDecision, AuditEvent};
+        let verdict = if self.allowed { AuditDecision::Allow } else { AuditDecision::Deny };
+        let mut event = AuditEvent::new(
+            "authorization",
+            self.agent.clone(),
+            self.request.tool.clone(),
+            self.request.resource.clone(),
+            verdict,
+            self.time,
+        )
+        .principal(self.principal.clone())
+        .chain(self.chain.iter().cloned())
+        .operation(self.request.operation.clone())
+        .policy(
+            self.policy.clone().or_else(|| self.code.clone()).unwrap_or_else(|| "none".into()),
+            Some("marque-profile/1"),
+        );
+        event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
+        if let Some(t) = &self.task {
+            event = event.task(t.clone());
+        }
+        if let Some(id) = self.token_id() {
+            event = event.token_id(id);
+        }
+        if let Some(code) = &self.code {
+            event = event.attribute("denial_code", code.clone());
+        }
+        if !self.reasons.is_empty() {
+            event = event.attribute("reasons", self.reasons.clone());
+        }
+        event
+    }
+
+    /// Token exchange (RFC 8693 spirit): a short-lived compact EdDSA JWT that lets one
+    /// downstream service accept this *allowed* decision without Biscuit: `sub` = acting agent,
+    /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `cnf.jkt` = the acting
+    /// agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's expiry.
+    /// A denied decision is refused (`not_authorized`).
+    pub fn to_compact_jwt(&self, issuer: &crate::KeyPair, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
+        if !self.allowed {
+            return Err(Error::new(ErrorKind::NotAuthorized, "only an allowed decision can be exchanged for a JWT"));
+        }
+        let mut claims = crate::jwt::Claims::new()
+            .issuer(issuer_name)
+            .subject(self.agent.clone())
+            .audience(audience)
+            .issued_at(self.time)
+            .expires_at(self.time.saturating_add(ttl_seconds).min(self.expires_at))
+            .scope(format!("{}:{}", self.request.tool, self.request.operation))
+            .actor_chain(&self.chain)
+            .principal(self.principal.clone());
+        if let Some(id) = self.token_id() {
+            claims = claims.jwt_id(id.chars().take(32).collect::<String>());
+        }
+        if let Ok(key) = PublicKey::from_hex(&self.agent_key) {
+            claims = claims.confirmation_thumbprint(&key);
+        }
+        if let Some(t) = &self.task {
+            claims = claims.task(t.clone());
+        }
+        if let Some(w) = &self.workspace {
+            claims = claims.workspace(w.clone());
+        }
+        crate::jwt::jwt_issue(issuer, &claims, Some(&issuer.public_key().fingerprint()))
     }
 
     /// The token id for audit: the revocation id of the last block.
@@ -293,7 +380,7 @@ impl Verifier {
     pub fn add_policy(&mut self, policy: Policy) -> Result<()> {
         crate::identity::validate_name("policy id", &policy.id)?;
         let probe = AuthorizerBuilder::new().code(&policy.source)?.build_unauthenticated()?;
-        let (facts, rules, _checks, policies) = probe.dump();
+        let (facts, rules, _checks, _policies) = probe.dump();
         if !facts.is_empty() || !rules.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "policy {:?} declares facts or rules; only allow/deny policies and checks are accepted",
@@ -309,7 +396,6 @@ impl Verifier {
             ids.extend(std::iter::repeat_n(p.id.clone(), probe.dump().3.len()));
             template = template.code(&p.source)?;
         }
-        let _ = policies;
         self.template = template.policy(RIGHTS_POLICY)?;
         ids.push(RIGHTS_POLICY_ID.into());
         self.policy_ids = ids;
@@ -389,19 +475,7 @@ impl Verifier {
         let mut decision = self.blank_decision(claims, request, now);
 
         // Revocation first: a revoked token never reaches Datalog.
-        let revoked = {
-            let set = match self.revocations.read() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            set.check(
-                claims.revocation_ids.iter().map(String::as_str),
-                claims.chain.iter().map(|h| h.agent.as_str()),
-                &claims.authority.principal,
-                claims.authority.task.as_deref(),
-            )
-        };
-        if let Some(r) = revoked {
+        if let Some(r) = self.revoked(claims) {
             return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
         }
 
@@ -457,6 +531,13 @@ impl Verifier {
                 max_time: std::time::Duration::from_micros(self.limits.max_time_micros),
             })
             .build(biscuit)?;
+        // biscuit-auth bounds the facts that rules derive, not the facts a token declares.
+        if authorizer.fact_count() as u64 > self.limits.max_facts {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("the token declares {} facts; the limit is {}", authorizer.fact_count(), self.limits.max_facts),
+            ));
+        }
         match authorizer.authorize() {
             Ok(index) => {
                 decision.allowed = true;
@@ -495,6 +576,25 @@ impl Verifier {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Why `token` is revoked under the current revocation set, if it is (no Datalog runs). Lets
+    /// an HTTP layer refuse a revoked token before any tool call is decided.
+    pub fn revocation_reason(&self, token: &Token) -> Option<String> {
+        self.revoked(token.claims()).map(|r| r.to_string())
+    }
+
+    fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
+        let set = match self.revocations.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        set.check(
+            claims.revocation_ids.iter().map(String::as_str),
+            claims.chain.iter().map(|h| h.agent.as_str()),
+            &claims.authority.principal,
+            claims.authority.task.as_deref(),
+        )
     }
 
     /// Verifies signatures and structure only, returning what the token claims.
@@ -579,6 +679,7 @@ impl Verifier {
             agent: holder.agent.clone(),
             path: holder.path.clone(),
             agent_key_fingerprint: holder.key.fingerprint(),
+            agent_key: holder.key.to_hex(),
             principal: claims.authority.principal.clone(),
             task: claims.authority.task.clone(),
             workspace: claims.authority.workspace.clone(),
@@ -653,6 +754,7 @@ mod tests {
             agent: "agent:a".into(),
             path: "/root".into(),
             agent_key_fingerprint: "ed25519:0011223344556677".into(),
+            agent_key: String::new(),
             principal: "user:u".into(),
             task: None,
             workspace: Some("w".into()),
