@@ -131,8 +131,8 @@ export declare class AuditLog {
    */
   append(signer: KeyPair, event: AuditEventInit | string): Envelope
   /**
-   * Records an authorization decision (`AuditEvent::from_decision` of the core), with
-   * `eventType` (default `"tool_call"`).
+   * Records an authorization decision with the core's mapping (`Decision::to_audit_event`):
+   * event type `"authorization"` unless `eventType` is given.
    */
   appendDecision(signer: KeyPair, decision: Decision, eventType?: string | undefined | null): Envelope
   /** Number of entries. */
@@ -171,6 +171,8 @@ export declare class Decision {
   get path(): string
   /** The acting agent's key fingerprint. */
   get agentKeyFingerprint(): string
+  /** The acting agent's public key (hex). */
+  get agentKey(): string
   /** On whose behalf. */
   get principal(): string
   /** The task, if any. */
@@ -375,6 +377,11 @@ export declare class Verifier {
   authorizeAsync(token: TokenInput, options: AuthorizeOptions): Promise<Decision>
   /** Verifies signatures and structure only (no request, no revocation): the trusted token. */
   verify(token: TokenInput): Token
+  /**
+   * Why `token` is revoked under the current revocation set, or `null` (no Datalog runs):
+   * lets an HTTP layer refuse a revoked token before any tool call is decided.
+   */
+  revocationReason(token: TokenInput): string | null
   /** Revokes a block revocation id (and everything delegated below that block). */
   revoke(revocationId: string): void
   /** Revokes every token naming this agent in its chain. */
@@ -448,6 +455,7 @@ export interface DecisionJson {
   agent: string
   path: string
   agent_key_fingerprint: string
+  agent_key: string
   principal: string
   task: string | null
   workspace: string | null

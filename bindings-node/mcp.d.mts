@@ -23,6 +23,8 @@ export interface MarqueAuthExtra {
   task: string | null
   workspace: string | null
   agentKeyFingerprint: string
+  /** The acting agent's public key (hex). */
+  agentKey: string
   chain: Hop[]
   revocationIds: string[]
 }

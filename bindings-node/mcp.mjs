@@ -43,8 +43,9 @@ function assertVerifier(verifier) {
 
 /**
  * An `OAuthTokenVerifier` for `requireBearerAuth`: the bearer token is a marque token. Its
- * signatures and structure are checked here; authorization (rights, delegation checks,
- * revocation, proofs) happens per tool call in `guardTool`/`guardTools`.
+ * signatures, structure and revocation are checked here (and `expiresAt` by the SDK);
+ * authorization (rights, delegation checks, proofs) happens per tool call in
+ * `guardTool`/`guardTools`.
  */
 export function marqueTokenVerifier(verifier, options = {}) {
   assertVerifier(verifier)
@@ -57,6 +58,9 @@ export function marqueTokenVerifier(verifier, options = {}) {
         if (e instanceof MarqueError) throw new InvalidTokenError(`marque: ${e.code}: ${e.message}`)
         throw e
       }
+      // Revoked tokens are refused at the door (401), before any tool call is decided.
+      const revoked = verifier.revocationReason(t)
+      if (revoked !== null) throw new InvalidTokenError(`marque: revoked: ${revoked}`)
       const chain = t.chain
       return {
         token,
@@ -72,6 +76,7 @@ export function marqueTokenVerifier(verifier, options = {}) {
             task: t.task,
             workspace: t.workspace,
             agentKeyFingerprint: chain[chain.length - 1].fingerprint,
+            agentKey: chain[chain.length - 1].key,
             chain,
             revocationIds: t.revocationIds,
           },

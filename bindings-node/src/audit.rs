@@ -180,8 +180,8 @@ impl AuditLog {
                 .map(|inner| Envelope { inner })
         })
     }
-    /// Records an authorization decision (`AuditEvent::from_decision` of the core), with
-    /// `eventType` (default `"tool_call"`).
+    /// Records an authorization decision with the core's mapping (`Decision::to_audit_event`):
+    /// event type `"authorization"` unless `eventType` is given.
     #[napi]
     pub fn append_decision(
         &mut self,
@@ -189,10 +189,10 @@ impl AuditLog {
         decision: &Decision,
         event_type: Option<String>,
     ) -> Result<Envelope> {
-        let event = marque::AuditEvent::from_decision(
-            event_type.unwrap_or_else(|| "tool_call".into()),
-            decision.core(),
-        );
+        let mut event = decision.core().to_audit_event();
+        if let Some(t) = event_type {
+            event.event_type = t;
+        }
         no_panic(|| {
             self.inner
                 .append(&signer.inner, event)

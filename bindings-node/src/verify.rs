@@ -278,6 +278,14 @@ impl Verifier {
         no_panic(|| self.inner.verify(&bytes).or_throw().map(Token::wrap))
     }
 
+    /// Why `token` is revoked under the current revocation set, or `null` (no Datalog runs):
+    /// lets an HTTP layer refuse a revoked token before any tool call is decided.
+    #[napi]
+    pub fn revocation_reason(&self, token: TokenInput) -> Result<Option<String>> {
+        let token = token.token()?;
+        no_panic(|| Ok(self.inner.revocation_reason(&token)))
+    }
+
     /// Revokes a block revocation id (and everything delegated below that block).
     #[napi]
     pub fn revoke(&self, revocation_id: String) {
@@ -343,6 +351,8 @@ pub struct DecisionJson {
     pub path: String,
     #[napi(js_name = "agent_key_fingerprint")]
     pub agent_key_fingerprint: String,
+    #[napi(js_name = "agent_key")]
+    pub agent_key: String,
     pub principal: String,
     pub task: Option<String>,
     pub workspace: Option<String>,
@@ -437,6 +447,11 @@ impl Decision {
     pub fn agent_key_fingerprint(&self) -> String {
         self.inner.agent_key_fingerprint.clone()
     }
+    /// The acting agent's public key (hex).
+    #[napi(getter)]
+    pub fn agent_key(&self) -> String {
+        self.inner.agent_key.clone()
+    }
     /// On whose behalf.
     #[napi(getter)]
     pub fn principal(&self) -> String {
@@ -519,6 +534,7 @@ impl Decision {
             agent: d.agent.clone(),
             path: d.path.clone(),
             agent_key_fingerprint: d.agent_key_fingerprint.clone(),
+            agent_key: d.agent_key.clone(),
             principal: d.principal.clone(),
             task: d.task.clone(),
             workspace: d.workspace.clone(),

@@ -74,7 +74,7 @@ test('tampering is reported by index and kind; verifyOrThrow raises audit_chain_
   check(other.toJsonl(), 0, 'unknown_signer')
 })
 
-test('appendDecision records a decision with the core mapping', () => {
+test('appendDecision records a decision with the core mapping (Decision::to_audit_event)', () => {
   const { c } = scenario()
   const v = verifier()
   const log = new AuditLog()
@@ -83,6 +83,7 @@ test('appendDecision records a decision with the core mapping', () => {
   log.appendDecision(keys.root, allowed)
   const env = log.appendDecision(keys.root, denied, 'tool_call_denied')
   const [a, d] = log.envelopes().map((e) => e.event)
+  assert.equal(a.event_type, 'authorization')
   assert.equal(a.decision, 'allow')
   assert.equal(a.agent_id, 'agent:agent_c')
   assert.deepEqual(a.chain, allowed.chain)
@@ -90,12 +91,15 @@ test('appendDecision records a decision with the core mapping', () => {
   assert.equal(a.operation, 'read')
   assert.equal(a.resource, 'src/lib.rs')
   assert.equal(a.policy_id, 'marque:rights')
+  assert.equal(a.agent_key_fingerprint, keys.agentC.publicKey.fingerprint)
+  assert.equal(a.principal, 'user:alice')
+  assert.equal(a.task, 'fix-issue-42')
   assert.equal(a.token_id, allowed.tokenId)
   assert.equal(a.timestamp, NOW + 1)
-  assert.equal(a.attributes.workspace, 'acme/web')
   assert.equal(d.event_type, 'tool_call_denied')
   assert.equal(d.decision, 'deny')
   assert.equal(d.attributes.denial_code, 'not_authorized')
+  assert.equal(d.policy_id, denied.policy ?? 'not_authorized')
   assert.deepEqual(d.attributes.reasons, denied.reasons)
   assert.equal(env.seq, 1)
   assert.equal(log.verify([keys.root.publicKey]).ok, true)

@@ -36,6 +36,11 @@ test('marqueTokenVerifier returns AuthInfo with expiry and the agent identity', 
     await assert.rejects(marqueTokenVerifier(verifier()).verifyAccessToken(bad), (e) => e instanceof InvalidTokenError && /^marque: /.test(e.message))
   }
   assert.throws(() => marqueTokenVerifier({}), MarqueError)
+  assert.equal(info.extra.marque.agentKey, keys.agentC.publicKey.toHex())
+  // A revoked token is refused at the door.
+  const v = verifier()
+  v.revokeAgent('agent:agent_a')
+  await assert.rejects(marqueTokenVerifier(v).verifyAccessToken(c.toBase64()), (e) => e instanceof InvalidTokenError && /revoked/.test(e.message))
 })
 
 test('RFC 9728 metadata and challenges', () => {

@@ -22,6 +22,7 @@ test('an allowed decision carries the whole story', () => {
   assert.equal(d.agent, 'agent:agent_c')
   assert.equal(d.path, '/root/agent_a/agent_c')
   assert.equal(d.agentKeyFingerprint, keys.agentC.publicKey.fingerprint)
+  assert.equal(d.agentKey, keys.agentC.publicKey.toHex())
   assert.equal(d.principal, 'user:alice')
   assert.equal(d.task, 'fix-issue-42')
   assert.equal(d.workspace, 'acme/web')
@@ -41,7 +42,7 @@ test('toJSON is the core JSON byte for byte', () => {
   const v = verifier()
   for (const d of [v.authorize(c, read('src/lib.rs')), v.authorize(c, read('.env')), v.authorize(c, read('src/lib.rs', { attributes: { ip: '10.0.0.1' } }))]) {
     assert.equal(JSON.stringify(d), d.toJsonString())
-    assert.deepEqual(Object.keys(d.toJSON()), ['allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'principal', 'task', 'workspace', 'chain', 'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified'])
+    assert.deepEqual(Object.keys(d.toJSON()), ['allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain', 'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified'])
   }
 })
 
