@@ -99,7 +99,7 @@ test('appendDecision records a decision with the core mapping (Decision::to_audi
   assert.equal(d.event_type, 'tool_call_denied')
   assert.equal(d.decision, 'deny')
   assert.equal(d.attributes.denial_code, 'not_authorized')
-  assert.equal(d.policy_id, denied.policy ?? 'not_authorized')
+  assert.equal(d.policy_id, denied.policy ?? 'none')
   assert.deepEqual(d.attributes.reasons, denied.reasons)
   assert.equal(env.seq, 1)
   assert.equal(log.verify([keys.root.publicKey]).ok, true)

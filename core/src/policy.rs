@@ -197,7 +197,9 @@ impl Default for Limits {
             max_blocks: 16,
             max_facts: 1000,
             max_iterations: 100,
-            max_time_micros: 20_000,
+            // Wall-clock time: generous enough that a loaded server (many threads on few cores)
+            // does not turn valid requests into errors; facts and iterations bound the work.
+            max_time_micros: 50_000,
             proof_window_seconds: 60,
             proof_future_skew_seconds: 5,
             replay_cache_capacity: 100_000,

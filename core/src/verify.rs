@@ -148,10 +148,7 @@ impl Decision {
         .principal(self.principal.clone())
         .chain(self.chain.iter().cloned())
         .operation(self.request.operation.clone())
-        .policy(
-            self.policy.clone().or_else(|| self.code.clone()).unwrap_or_else(|| "none".into()),
-            Some("marque-profile/1"),
-        );
+        .policy(self.policy.clone().unwrap_or_else(|| "none".into()), Some("marque-profile/1"));
         event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
         if let Some(t) = &self.task {
             event = event.task(t.clone());
