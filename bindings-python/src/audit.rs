@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::convert::{self, py_str_repr};
 use crate::errors::{invalid_argument, no_panic, type_error, Result};
@@ -20,12 +20,12 @@ fn decision_from_str(decision: &str) -> Result<marque::AuditDecision> {
     }
 }
 
-/// An event as given: an `AuditEvent`, a dict of its members, or its JSON text.
+/// An event as given: an `AuditEvent` or a dict of its members.
 pub fn event_arg(v: &Bound<'_, PyAny>) -> Result<marque::AuditEvent> {
     if let Ok(e) = v.cast::<AuditEvent>() {
         return Ok(e.get().inner.clone());
     }
-    if v.is_instance_of::<PyDict>() || v.is_instance_of::<PyString>() {
+    if v.is_instance_of::<PyDict>() {
         return Ok(marque::AuditEvent::from_json(&convert::to_json_text(v)?)?);
     }
     Err(type_error(format!("an audit event must be a marque.AuditEvent or a dict, got {}", convert::type_name(v))))
