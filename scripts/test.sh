@@ -5,6 +5,7 @@
 #
 #   scripts/test.sh            everything
 #   MARQUE_SKIP_CROSS=1 ...    skip the bare-metal and wasm32 core builds (quick local runs)
+#   MARQUE_SKIP_FUZZ=1 ...     skip the 20 s-per-target fuzzing smoke run
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -53,6 +54,13 @@ suite "rust: clippy -D warnings" rust_clippy
 if [ -z "${MARQUE_SKIP_CROSS:-}" ]; then
     suite "rust: core for thumbv7em-none-eabihf (no_std)" core_baremetal
     suite "rust: core for wasm32-unknown-unknown" core_wasm32
+fi
+
+fuzz_smoke() {
+    "$REPO/scripts/fuzz.sh" 20
+}
+if [ -z "${MARQUE_SKIP_FUZZ:-}" ]; then
+    suite "rust: fuzzing smoke (20 s per target)" fuzz_smoke
 fi
 
 python_tests() {

@@ -531,6 +531,13 @@ impl Verifier {
                 max_time: std::time::Duration::from_micros(self.limits.max_time_micros),
             })
             .build(biscuit)?;
+        // biscuit-auth bounds the facts that rules derive, not the facts a token declares.
+        if authorizer.fact_count() as u64 > self.limits.max_facts {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("the token declares {} facts; the limit is {}", authorizer.fact_count(), self.limits.max_facts),
+            ));
+        }
         match authorizer.authorize() {
             Ok(index) => {
                 decision.allowed = true;
