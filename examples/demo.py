@@ -1,5 +1,5 @@
 """The marque story in Python: mint → delegate → delegate → authorize (allowed, denied) →
-proof replay → revocation. Run by scripts/setup.sh; `.venv/bin/python examples/demo.py`."""
+proof replay → revocation → a signed audit log of every decision, and tamper detection. Run by scripts/setup.sh; `.venv/bin/python examples/demo.py`."""
 
 from __future__ import annotations
 
@@ -27,10 +27,14 @@ def main() -> None:
     print("token size    ", len(c_token), "bytes,", len(str(c_token)), "base64 characters\n")
 
     verifier = marque.Verifier([root.public_key], require_proof=True)
+    server = marque.KeyPair.generate()  # the tool server's audit key
+    log = marque.AuditLog()
 
     def call(tok: marque.Token, key: marque.KeyPair, tool: str, op: str, res: str) -> marque.Decision:
         proof = marque.sign_proof(key, tok, tool=tool, operation=op, resource=res)
-        return verifier.authorize(str(tok), tool=tool, operation=op, resource=res, proof=proof)
+        decision = verifier.authorize(str(tok), tool=tool, operation=op, resource=res, proof=proof)
+        log.append(server, decision.to_audit_event())
+        return decision
 
     show("agent_c reads src/main.rs", call(c_token, c, "read_file", "read", "src/main.rs"))
     show("agent_c reads src/lib.rs", call(c_token, c, "read_file", "read", "src/lib.rs"))
@@ -50,6 +54,13 @@ def main() -> None:
     print("\nrevoked agent_a's hop (and everything below it)")
     show("agent_c reads src/main.rs", call(c_token, c, "read_file", "read", "src/main.rs"))
     show("orchestrator reads README.md", call(token, orch, "read_file", "read", "README.md"))
+
+    report = log.verify([server.public_key], log.head)
+    print(f"\naudit log: {len(log)} signed entries, verified: {report.ok}, head {report.head[:16]}…")
+    tampered = marque.AuditLog.from_jsonl(log.to_jsonl().replace('"decision":"deny"', '"decision":"allow"', 1))
+    problem = tampered.verify([server.public_key], log.head).problem
+    assert problem is not None
+    print(f"one denial rewritten as allowed: entry {problem.index}: {problem.kind}")
 
 
 if __name__ == "__main__":

@@ -260,6 +260,14 @@ pub fn to_json_text(v: &Bound<'_, PyAny>) -> Result<String> {
         .map_err(|e| invalid_argument(format!("value is not JSON-serializable: {e}")))
 }
 
+/// `json.dumps(v)` (also for a `str`, which becomes a JSON string).
+pub fn dumps(v: &Bound<'_, PyAny>) -> Result<String> {
+    json_module(v.py())?
+        .call_method1("dumps", (v,))
+        .and_then(|s| s.extract::<String>())
+        .map_err(|e| invalid_argument(format!("value is not JSON-serializable: {e}")))
+}
+
 /// Python `repr` of a string (quotes and escapes as Python would).
 pub fn py_str_repr(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -298,4 +306,47 @@ pub fn uint<T: TryFrom<u64>>(what: &str, v: &Bound<'_, PyAny>) -> Result<T> {
         .ok()
         .and_then(|n| T::try_from(n).ok())
         .ok_or_else(|| invalid_argument(format!("{what} is out of range (must be a non-negative int that fits {} bits)", std::mem::size_of::<T>() * 8)))
+}
+
+/// `now=` resolved: the given time, or the clock.
+pub fn now_or_clock(value: Option<&Bound<'_, PyAny>>) -> Result<u64> {
+    Ok(now(value)?.unwrap_or_else(marque::unix_now))
+}
+
+/// Trusted public keys: one key (any form [`public_key`] takes, except a dict) or an iterable
+/// of them.
+pub fn public_keys(what: &str, v: &Bound<'_, PyAny>) -> Result<Vec<marque::PublicKey>> {
+    if v.is_instance_of::<PyString>()
+        || v.cast::<PublicKey>().is_ok()
+        || v.cast::<KeyPair>().is_ok()
+        || bytes_like(v)?.is_some()
+    {
+        return Ok(vec![public_key(v)?]);
+    }
+    if v.is_instance_of::<PyDict>() {
+        return Err(type_error(format!("{what} must be a PublicKey or a list of them, not a dict")));
+    }
+    let iter = v
+        .try_iter()
+        .map_err(|_| type_error(format!("{what} must be a PublicKey or a list of them, got {}", type_name(v))))?;
+    iter.map(|k| public_key(&k?)).collect()
+}
+
+/// A JSON value from a Python object (via `json.dumps`; a `str` is taken as JSON text).
+pub fn json_value(what: &str, v: &Bound<'_, PyAny>) -> Result<serde_json::Value> {
+    let text = to_json_text(v)?;
+    serde_json::from_str(&text).map_err(|e| invalid_argument(format!("{what} is not valid JSON: {e}")))
+}
+
+/// A JSON object from a Python dict (or JSON text of an object).
+pub fn json_object(what: &str, v: &Bound<'_, PyAny>) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match json_value(what, v)? {
+        serde_json::Value::Object(m) => Ok(m),
+        _ => Err(type_error(format!("{what} must be a dict (a JSON object), got {}", type_name(v)))),
+    }
+}
+
+/// A JSON value as Python objects.
+pub fn value_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> Result<Bound<'py, PyAny>> {
+    json_to_py(py, &value.to_string())
 }

@@ -190,4 +190,5 @@ limits! {
     proof_future_skew_seconds: u64, "Proofs: how far in the future (clock skew, seconds) a proof's time may be.";
     replay_cache_capacity: usize, "Proofs: how many recent proofs the replay cache remembers (fails closed when full).";
     max_resource_bytes: usize, "Longest accepted request resource, in bytes.";
+    verified_cache_capacity: usize, "How many verified tokens the verifier remembers (0 disables the cache); a remembered token skips parsing and signature checks, while revocation, time, request and proof are checked on every call.";
 }

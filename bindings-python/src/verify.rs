@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::audit::AuditEvent;
 use crate::convert::{self, py_str_repr, TokenInput};
 use crate::errors::{no_panic, type_error, Result};
 use crate::keys::PublicKey;
@@ -224,6 +225,21 @@ impl Verifier {
         })?)
     }
 
+    /// Why `token` is revoked under the verifier's current revocation set (a readable reason),
+    /// or `None`. The token is parsed, not verified, and no policy runs: a cheap check for an
+    /// HTTP layer before any tool call is decided.
+    fn revocation_reason(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> Result<Option<String>> {
+        let token = TokenInput::extract(token)?;
+        let inner = self.inner.clone();
+        Ok(py.detach(move || no_panic(|| Ok(read_guard(&inner).revocation_reason(&*token.parse()?))))?)
+    }
+
+    /// How many verified tokens the verifier remembers (`Limits.verified_cache_capacity`): a
+    /// remembered token skips parsing and signature checks on the next `authorize`.
+    fn verified_cache_len(&self) -> usize {
+        self.read(|v| v.verified_cache_len())
+    }
+
     /// The user policies, in evaluation order.
     #[getter]
     fn policies(&self) -> Vec<Policy> {
@@ -330,6 +346,15 @@ impl Decision {
     fn revocation_ids(&self) -> Vec<String> {
         self.inner.revocation_ids.clone()
     }
+    /// The acting agent's public key.
+    #[getter]
+    fn agent_key(&self) -> Result<Option<PublicKey>> {
+        // Empty in decision records written before the field existed.
+        if self.inner.agent_key.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(PublicKey { inner: marque::PublicKey::from_hex(&self.inner.agent_key)? }))
+    }
     /// The token id for audit: the revocation id of the last block.
     #[getter]
     fn token_id(&self) -> Option<&str> {
@@ -364,6 +389,29 @@ impl Decision {
     #[getter]
     fn proof_verified(&self) -> bool {
         self.inner.proof_verified
+    }
+
+    /// The `AuditEvent` recording this decision (`event_type` `"authorization"`; the denial
+    /// code and reasons go into `attributes`). Append it to an `AuditLog`.
+    fn to_audit_event(&self) -> AuditEvent {
+        AuditEvent { inner: self.inner.to_audit_event() }
+    }
+    /// Token exchange: a short-lived compact EdDSA JWT (signed by `issuer`, `kid` = its
+    /// fingerprint) that lets one downstream service (`audience`) accept this *allowed*
+    /// decision: `sub` = acting agent, `act` = the delegation chain, `scope` =
+    /// `tool:operation`, `cnf.jkt` = the agent key's thumbprint, `exp` = decision time +
+    /// `ttl_seconds`, never past the token's expiry. A denied decision raises `NotAuthorized`.
+    #[pyo3(signature = (issuer, *, issuer_name, audience, ttl_seconds))]
+    fn to_compact_jwt(
+        &self,
+        issuer: &Bound<'_, PyAny>,
+        issuer_name: &str,
+        audience: &str,
+        ttl_seconds: &Bound<'_, PyAny>,
+    ) -> Result<String> {
+        let kp = convert::keypair("issuer", issuer)?;
+        let ttl = convert::seconds("ttl_seconds", ttl_seconds)?;
+        Ok(self.inner.to_compact_jwt(&kp, issuer_name, audience, ttl)?)
     }
 
     /// JSON text with stable field names (the core's form, byte for byte).

@@ -62,9 +62,10 @@ def test_decision_serialization(s: Scenario) -> None:
     assert as_dict["allowed"] is False and as_dict["code"] == "not_authorized"
     assert as_dict["request"] == {"tool": "read_file", "operation": "read", "resource": "src/lib.rs"}
     assert set(as_dict) == {
-        "allowed", "code", "agent", "path", "agent_key_fingerprint", "principal", "task", "workspace", "chain",
-        "policy", "reasons", "revocation_ids", "request", "time", "expires_at", "proof_verified",
+        "allowed", "code", "agent", "path", "agent_key_fingerprint", "agent_key", "principal", "task", "workspace",
+        "chain", "policy", "reasons", "revocation_ids", "request", "time", "expires_at", "proof_verified",
     }
+    assert d.agent_key == s.c.public_key and as_dict["agent_key"] == s.c.public_key.to_hex()
     assert marque.Decision.from_json(d.to_json()) == d
     assert pickle.loads(pickle.dumps(d)) == d
     assert d != read(s.verifier, s.c_token, "src/main.rs")
@@ -286,3 +287,29 @@ class TestRootsAndLimits:
         v = marque.Verifier([s.root.public_key], policies=[marque.Policy("p1", 'deny if tool("x")')])
         assert repr(v) == f"Verifier(root_keys=['{s.root.fingerprint}'], policies=['p1'])"
         assert "max_token_bytes=16384" in repr(v.limits)
+
+
+def test_revocation_reason_and_verified_cache(s: Scenario) -> None:
+    assert s.verifier.revocation_reason(s.c_token) is None
+    s.verifier.revoke_agent("agent:agent_a")
+    reason = s.verifier.revocation_reason(s.c_token.to_base64())
+    assert reason is not None and "agent:agent_a" in reason
+    assert s.verifier.revocation_reason(s.root_token.to_bytes()) is None
+    with pytest.raises(marque.InvalidToken):
+        s.verifier.revocation_reason("AAAA")
+
+    assert marque.Limits().verified_cache_capacity == 1024
+    v = marque.Verifier([s.root.public_key], limits=marque.Limits(verified_cache_capacity=2))
+    assert v.limits.verified_cache_capacity == 2 and v.verified_cache_len() == 0
+    for token in (s.c_token, s.c_token.to_base64(), s.c_token.to_bytes()):
+        assert v.authorize(token, tool="read_file", operation="read", resource="src/main.rs", now=NOW).allowed
+    assert v.verified_cache_len() == 1
+    for token in (s.a_token, s.root_token):
+        v.authorize(token, tool="read_file", operation="read", resource="src/main.rs", now=NOW)
+    assert v.verified_cache_len() == 2  # bounded
+    # A cached token is still checked for revocation and time on every call.
+    v.revoke_agent("agent:agent_c")
+    assert v.authorize(s.c_token, tool="read_file", operation="read", resource="src/main.rs", now=NOW).code == "revoked"
+    off = marque.Verifier([s.root.public_key], limits=marque.Limits(verified_cache_capacity=0))
+    off.authorize(s.c_token, tool="read_file", operation="read", resource="src/main.rs", now=NOW)
+    assert off.verified_cache_len() == 0

@@ -83,6 +83,16 @@ def _depth() -> None:
     t.delegate(key(2), to="agent:b", to_key=key(3), now=NOW)
 
 
+def _broken_audit_log() -> None:
+    log = marque.AuditLog()
+    for i in range(3):
+        log.append(key(9), {"event_type": "tool_call", "agent_id": "agent:a", "agent_key_fingerprint": "",
+                            "principal": "u", "action": "t", "resource": f"r{i}", "decision": "allow",
+                            "policy_id": "p", "timestamp": NOW})
+    tampered = log.to_jsonl().replace('"r1"', '"r9"')
+    marque.AuditLog.from_jsonl(tampered).verify([key(9).public_key]).into_result()
+
+
 TRIGGERS: dict[str, Callable[[], object]] = {
     "invalid_token": lambda: marque.Token.from_base64("AAAA"),
     "invalid_signature": _tampered_signature,
@@ -105,13 +115,13 @@ TRIGGERS: dict[str, Callable[[], object]] = {
     "wrong_holder_key": lambda: build_scenario().c_token.delegate(key(1), to="agent:d", to_key=key(5), now=NOW),
     "sealed": lambda: build_scenario().c_token.seal().delegate(key(4), to="agent:d", to_key=key(5), now=NOW),
     "invalid_argument": lambda: marque.mint(key(1), agent="", agent_key=key(2), principal="u"),
+    "invalid_jwt": lambda: marque.jwt_verify("eyJhbGciOiJub25lIn0.eyJleHAiOjJ9.", key(1).public_key, now=NOW),
+    "audit_chain_broken": _broken_audit_log,
 }
 
-# Codes the core has no Python-reachable path for yet (each one says why). When a module lands
-# (audit, jwt), its trigger moves into TRIGGERS and this set shrinks: the test below insists.
+# Codes the core has no Python-reachable path for yet (each one says why). When one becomes
+# reachable, its trigger moves into TRIGGERS and this set shrinks: the test below insists.
 NOT_YET_REACHABLE = {
-    "invalid_jwt": "the core's jwt module has not landed on main",
-    "audit_chain_broken": "the core's audit module has not landed on main",
     "revocation_list_stale": "the core has no signed revocation lists yet",
     "internal": "raised only when a core invariant breaks (a bug)",
 }

@@ -216,6 +216,60 @@ def test_inprocess_allow_deny_replay_tamper(agents: Agents) -> None:
     assert [d.code for d in audit] == [None, "replayed_proof", "not_authorized", "not_authorized", None, None]
 
 
+def test_inprocess_guard_appends_to_an_audit_log(agents: Agents) -> None:
+    server_key = key(9)
+    log = marque.AuditLog()
+    server, _ = inproc_server(agents, audit_log=log, audit_signer=server_key)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            assert text(await c.call_tool("read_file", {"path": "src/a.rs"}, meta=agents.meta("src/a.rs")))
+            with pytest.raises(MCPError):
+                await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+            with pytest.raises(MCPError):  # no token: no decision, no entry
+                await c.call_tool("read_file", {"path": "src/a.rs"})
+            # A guard inside the tool reuses the guard's decision and records nothing more.
+            args = {"path": "src/b.rs"}
+            meta = call_meta(agents.a_token, agents.a, name="read_twice", arguments=args, tools=INPROC_TOOLS)
+            assert text(await c.call_tool("read_twice", args, meta=meta)) == "src/b.rs"
+
+    asyncio.run(main())
+    report = log.verify([server_key.public_key], log.head)
+    assert report.ok and report.entries == 3
+    events = [e.event for e in log.envelopes()]
+    assert [(e["decision"], e["resource"]) for e in events] == [
+        ("allow", "src/a.rs"), ("deny", "README.md"), ("allow", "src/b.rs")]
+    assert all(e["agent_id"] == "agent:agent_a" and e["event_type"] == "authorization" for e in events)
+    assert events[1]["attributes"]["denial_code"] == "not_authorized"
+    # Someone edits the log afterwards: verification names the entry.
+    tampered = log.to_jsonl().replace("README.md", "docs.md")
+    bad = marque.AuditLog.from_jsonl(tampered).verify([server_key.public_key], log.head)
+    assert bad.problem is not None and (bad.problem.index, bad.problem.kind) == (1, "edited_entry")
+
+
+def test_inprocess_guard_fails_closed_on_a_broken_log(agents: Agents) -> None:
+    ran: list[str] = []
+    broken = marque.AuditLog.from_jsonl("{damaged\n")
+    server = MCPServer("files", middleware=[MarqueGuard(marque.Verifier([agents.root.public_key]), tools=TOOLS,
+                                                        audit_log=broken, audit_signer=key(9))])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        ran.append(path)
+        return path
+
+    async def main() -> None:
+        async with Client(server) as c:
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/a"}, meta=agents.meta("src/a"))
+            assert denial(e.value)["code"] == "audit_chain_broken"  # type: ignore[index]
+
+    asyncio.run(main())
+    assert ran == []
+    with pytest.raises(marque.InvalidArgument):
+        MarqueGuard(marque.Verifier([agents.root.public_key]), audit_signer=key(9))
+
+
 def test_inprocess_deny_as_result(agents: Agents) -> None:
     server, _ = inproc_server(agents, deny_as="result")
 

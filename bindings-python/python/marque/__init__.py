@@ -14,9 +14,18 @@ An orchestrator mints (or receives) a token, narrows it for each sub-agent with
         sub, tool="read_file", operation="read", resource="src/a.py", proof=proof)
     assert decision.allowed and decision.path == "/root/reader"
 
+Every decision can be recorded in a signed, hash-chained audit log and checked later::
+
+    log = marque.AuditLog()
+    log.append(server_key, decision.to_audit_event())
+    report = log.verify([server_key.public_key])          # report.ok, .problem, .head
+
+Compact mode (EdDSA JWTs) is ``jwt_issue`` / ``jwt_verify``, and ``Decision.to_compact_jwt``
+exchanges an allowed decision for one.
+
 Everything here is implemented in Rust (``marque._native``); this package adds Python
 idioms on top: the error-code ``Literal`` and the tool-call guard (``requires``,
-``call_context``). The MCP integration lives in ``marque.mcp``.
+``call_context``, with an optional ``audit_log``). The MCP integration lives in ``marque.mcp``.
 """
 
 from __future__ import annotations
@@ -24,14 +33,27 @@ from __future__ import annotations
 from typing import Literal
 
 from marque._native import (
+    AUDIT_DOMAIN,
+    AUDIT_GENESIS,
+    AUDIT_PROBLEM_KINDS,
     DEFAULT_MAX_DEPTH,
     ERROR_CODES,
+    IDENTITY_ENV_VAR,
+    JWT_DEFAULT_LEEWAY_SECONDS,
+    JWT_DEFAULT_MAX_SIZE,
+    OTEL_EVENT_NAME,
     PROFILE_VERSION,
     RIGHTS_POLICY_ID,
+    AgentAssertion,
+    AgentIdentity,
     AttenuationWidens,
     AuditChainBroken,
+    AuditEvent,
+    AuditLog,
+    AuditProblem,
     Decision,
     DepthExceeded,
+    Envelope,
     Expired,
     Hop,
     InternalError,
@@ -57,10 +79,22 @@ from marque._native import (
     Token,
     UnknownRootKey,
     Verifier,
+    VerifyReport,
     WrongHolderKey,
     __version__,
+    act_to_chain,
+    chain_to_act,
+    jcs_canonicalize,
+    jcs_canonicalize_str,
+    jwk_thumbprint,
+    jwt_decode,
+    jwt_issue,
+    jwt_verify,
     mint,
+    sign_agent_assertion,
     sign_proof,
+    verify_agent_assertion,
+    verify_audit_file,
 )
 from marque.context import CallContext, authorize_call, call_context, current_call, current_decision, requires
 
@@ -87,16 +121,41 @@ ErrorCode = Literal[
     "internal",
 ]
 
+#: What can be wrong with an audit log entry (``AuditProblem.kind``); equals ``AUDIT_PROBLEM_KINDS``.
+ProblemKind = Literal[
+    "forged_signature",
+    "unknown_signer",
+    "edited_entry",
+    "removed_entry",
+    "reordered_entries",
+    "duplicate_entry",
+    "truncated_tail",
+    "malformed_entry",
+]
+
 __all__ = [
+    "AUDIT_DOMAIN",
+    "AUDIT_GENESIS",
+    "AUDIT_PROBLEM_KINDS",
     "DEFAULT_MAX_DEPTH",
     "ERROR_CODES",
+    "IDENTITY_ENV_VAR",
+    "JWT_DEFAULT_LEEWAY_SECONDS",
+    "JWT_DEFAULT_MAX_SIZE",
+    "OTEL_EVENT_NAME",
     "PROFILE_VERSION",
     "RIGHTS_POLICY_ID",
+    "AgentAssertion",
+    "AgentIdentity",
     "AttenuationWidens",
     "AuditChainBroken",
+    "AuditEvent",
+    "AuditLog",
+    "AuditProblem",
     "CallContext",
     "Decision",
     "DepthExceeded",
+    "Envelope",
     "ErrorCode",
     "Expired",
     "Hop",
@@ -113,6 +172,7 @@ __all__ = [
     "MarqueError",
     "NotAuthorized",
     "Policy",
+    "ProblemKind",
     "PublicKey",
     "ReplayedProof",
     "RevocationListStale",
@@ -123,13 +183,25 @@ __all__ = [
     "Token",
     "UnknownRootKey",
     "Verifier",
+    "VerifyReport",
     "WrongHolderKey",
     "__version__",
-    "call_context",
+    "act_to_chain",
     "authorize_call",
+    "call_context",
+    "chain_to_act",
     "current_call",
     "current_decision",
+    "jcs_canonicalize",
+    "jcs_canonicalize_str",
+    "jwk_thumbprint",
+    "jwt_decode",
+    "jwt_issue",
+    "jwt_verify",
     "mint",
     "requires",
+    "sign_agent_assertion",
     "sign_proof",
+    "verify_agent_assertion",
+    "verify_audit_file",
 ]

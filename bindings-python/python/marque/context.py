@@ -14,6 +14,10 @@ functions decorated with :func:`requires` then authorize themselves against it::
     with marque.call_context(token=token_text, proof=proof):
         read_file("src/main.py")       # raises NotAuthorized (or Expired, …) when denied
 
+Pass ``audit_log=`` (a :class:`~marque.AuditLog`) and ``audit_signer=`` (the server's
+:class:`~marque.KeyPair`) to record every decision, allowed or denied, as a signed entry
+(``Decision.to_audit_event()``); verify the log later with ``AuditLog.verify``.
+
 The context lives in a :class:`contextvars.ContextVar`, so it follows threads started with
 ``contextvars.copy_context()`` and asyncio tasks, and never leaks between concurrent requests.
 """
@@ -28,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
-from marque._native import Decision, InvalidArgument, NotAuthorized, Token, Verifier
+from marque._native import AuditLog, Decision, InvalidArgument, KeyPair, NotAuthorized, Token, Verifier
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
@@ -100,6 +104,40 @@ def _not_authorized(message: str) -> NotAuthorized:
     return err
 
 
+def _invalid_argument(message: str) -> InvalidArgument:
+    err = InvalidArgument(message)
+    err.message = message
+    return err
+
+
+def _check_audit_log(audit_log: AuditLog | None, audit_signer: KeyPair | None) -> None:
+    """Raises ``InvalidArgument`` unless ``audit_log`` and ``audit_signer`` are given together."""
+    if (audit_log is None) != (audit_signer is None):
+        raise _invalid_argument("audit_log and audit_signer go together: the log signs each entry with the signer")
+    if audit_log is not None and not isinstance(audit_log, AuditLog):
+        raise TypeError(f"audit_log must be a marque.AuditLog, got {type(audit_log).__name__}")
+    if audit_signer is not None and not isinstance(audit_signer, KeyPair):
+        raise TypeError(f"audit_signer must be a marque.KeyPair, got {type(audit_signer).__name__}")
+
+
+def _record(
+    decision: Decision,
+    *,
+    audit: Callable[[Decision], object] | None = None,
+    audit_log: AuditLog | None = None,
+    audit_signer: KeyPair | None = None,
+) -> None:
+    """Appends ``decision`` to ``audit_log`` (signed by ``audit_signer``), then calls ``audit``.
+
+    A failing append (``AuditChainBroken`` when the log's last line is damaged) propagates, so a
+    guarded call does not run unrecorded.
+    """
+    if audit_log is not None and audit_signer is not None:
+        audit_log.append(audit_signer, decision.to_audit_event())
+    if audit is not None:
+        audit(decision)
+
+
 def authorize_call(
     *,
     tool: str,
@@ -107,15 +145,21 @@ def authorize_call(
     operation: str = "*",
     verifier: Verifier | None = None,
     audit: Callable[[Decision], object] | None = None,
+    audit_log: AuditLog | None = None,
+    audit_signer: KeyPair | None = None,
 ) -> Decision:
     """Authorizes one call from the current :func:`call_context`; the body of :func:`requires`.
 
     Returns the allowed ``Decision``. Raises ``NotAuthorized`` when there is no call context
     or no token, the exception of the denial code (``NotAuthorized``, ``Expired``,
     ``Revoked``, ``InvalidProof``, ``ReplayedProof`` …) when denied (``Decision.into_result``
-    semantics), and ``InvalidToken`` / ``InvalidSignature`` / … for a bad token. ``audit``, if
-    given, receives every decision, allowed or denied, before anything is raised.
+    semantics), and ``InvalidToken`` / ``InvalidSignature`` / … for a bad token (no decision,
+    nothing recorded). Every decision, allowed or denied, is appended to ``audit_log`` (signed
+    by ``audit_signer``) and passed to ``audit`` before anything is raised. A decision reused
+    from the call context (taken and recorded by ``marque.mcp.MarqueGuard``) is not recorded
+    again.
     """
+    _check_audit_log(audit_log, audit_signer)
     ctx = _CALL.get()
     if ctx is None or ctx.token is None:
         raise _not_authorized(f"no marque credentials for {tool}:{operation} on {resource!r} (no call context)")
@@ -129,9 +173,7 @@ def authorize_call(
         return prior
     v = verifier or ctx.verifier
     if v is None:
-        err = InvalidArgument("no Verifier: pass one to requires() or call_context(verifier=...)")
-        err.message = str(err)
-        raise err
+        raise _invalid_argument("no Verifier: pass one to requires() or call_context(verifier=...)")
     decision = v.authorize(
         ctx.token,
         tool=tool,
@@ -141,8 +183,7 @@ def authorize_call(
         now=ctx.now,
         attributes=dict(ctx.attributes) or None,
     )
-    if audit is not None:
-        audit(decision)
+    _record(decision, audit=audit, audit_log=audit_log, audit_signer=audit_signer)
     return decision.into_result()
 
 
@@ -153,14 +194,19 @@ def requires(
     operation: str = "*",
     resource: Resource = "*",
     audit: Callable[[Decision], object] | None = None,
+    audit_log: AuditLog | None = None,
+    audit_signer: KeyPair | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the function runs only if the current call context's token allows it.
 
     ``resource`` is a string, or a callable receiving the guarded function's arguments (by
     name, defaults applied) and returning the resource string, e.g.
     ``resource=lambda path, **_: path``. Works on plain and ``async`` functions. Inside the
-    function, :func:`current_decision` returns the decision.
+    function, :func:`current_decision` returns the decision. With ``audit_log`` and
+    ``audit_signer``, every decision (allowed or denied) is appended to the log as a signed
+    entry; ``audit`` receives every decision too.
     """
+    _check_audit_log(audit_log, audit_signer)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         sig = inspect.signature(fn)
@@ -183,7 +229,13 @@ def requires(
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 decision = authorize_call(
-                    tool=tool, operation=operation, resource=resolve(args, kwargs), verifier=verifier, audit=audit
+                    tool=tool,
+                    operation=operation,
+                    resource=resolve(args, kwargs),
+                    verifier=verifier,
+                    audit=audit,
+                    audit_log=audit_log,
+                    audit_signer=audit_signer,
                 )
                 reset = _DECISION.set(decision)
                 try:
@@ -196,7 +248,13 @@ def requires(
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             decision = authorize_call(
-                tool=tool, operation=operation, resource=resolve(args, kwargs), verifier=verifier, audit=audit
+                tool=tool,
+                operation=operation,
+                resource=resolve(args, kwargs),
+                verifier=verifier,
+                audit=audit,
+                audit_log=audit_log,
+                audit_signer=audit_signer,
             )
             reset = _DECISION.set(decision)
             try:

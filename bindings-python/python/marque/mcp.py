@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union
 
-from marque._native import Decision, KeyPair, MarqueError, PublicKey, Token, Verifier, sign_proof
-from marque.context import _DECISION, call_context
+from marque._native import AuditLog, Decision, KeyPair, MarqueError, PublicKey, Token, Verifier, sign_proof
+from marque.context import _DECISION, _check_audit_log, _record, call_context
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
@@ -272,7 +272,12 @@ class MarqueGuard:
     "tool", "operation", "resource"}}``; with ``deny_as="result"``, a ``CallToolResult`` with
     ``isError: true`` and the same object as ``structuredContent`` (visible to the model).
 
-    ``audit`` receives every decision taken (allowed or denied); ``clock`` overrides the time.
+    ``audit`` receives every decision taken (allowed or denied); with ``audit_log`` and
+    ``audit_signer`` every decision is also appended to the log as a signed entry
+    (``Decision.to_audit_event()``), before the tool runs. A call refused before any decision
+    (no token, a malformed or forged token) leaves no entry. If the append fails
+    (``AuditChainBroken``: the log's last line is damaged), the call is denied with that code
+    rather than run unrecorded. ``clock`` overrides the time.
     """
 
     def __init__(
@@ -283,13 +288,18 @@ class MarqueGuard:
         deny_as: Literal["error", "result"] = "error",
         error_code: int = DENIED_ERROR_CODE,
         audit: Callable[[Decision], object] | None = None,
+        audit_log: AuditLog | None = None,
+        audit_signer: KeyPair | None = None,
         clock: Callable[[], float] | None = None,
     ):
+        _check_audit_log(audit_log, audit_signer)
         self.verifier = verifier
         self.tools: dict[str, ToolSpec] = dict(tools or {})
         self.deny_as = deny_as
         self.error_code = error_code
         self.audit = audit
+        self.audit_log = audit_log
+        self.audit_signer = audit_signer
         self.clock = clock
 
     @staticmethod
@@ -354,8 +364,10 @@ class MarqueGuard:
             )
         except MarqueError as e:
             return self._deny(e.code, e.message, details)
-        if self.audit is not None:
-            self.audit(decision)
+        try:
+            _record(decision, audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer)
+        except MarqueError as e:
+            return self._deny(e.code, e.message, details)
         if not decision.allowed:
             details.update(agent=decision.agent, path=decision.path, reasons=decision.reasons)
             return self._deny(decision.code or "not_authorized", "; ".join(decision.reasons), details)
