@@ -49,6 +49,8 @@ pub fn run() -> Result<(), String> {
 
     let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
     println!("\n5. authorize: a tool server trusting only the root public key, proofs required");
+    let server = KeyPair::generate().map_err(e)?;
+    let mut log = marque::audit::AuditLog::new();
     for (tool, op, res) in [("read_file", "read", "src/main.rs"), ("write_file", "write", "src/main.rs")] {
         let request = Request::new(tool, op, res);
         let proof = tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?;
@@ -59,6 +61,7 @@ pub fn run() -> Result<(), String> {
         for r in &d.reasons {
             println!("      reason: {r}");
         }
+        log.append(&server, d.to_audit_event()).map_err(e)?;
     }
     let request = Request::new("read_file", "read", "src/main.rs");
     let stolen = verifier.authorize_token(&tc, &request, None, Some(now)).map_err(e)?;
@@ -69,5 +72,17 @@ pub fn run() -> Result<(), String> {
     let d = verifier.authorize_token(&tc, &request, Some(&tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?), Some(now)).map_err(e)?;
     println!("\n6. revoke: the operator revokes agent_a's hop → agent_c is {} ({})",
         if d.allowed { "ALLOWED" } else { "DENIED" }, d.reasons.join("; "));
+    log.append(&server, d.to_audit_event()).map_err(e)?;
+
+    let report = log.verify(&[server.public_key()], None);
+    println!("\n7. audit: {} signed, hash-chained envelopes by the tool server {}; verify → {}",
+        report.entries, server.public_key().fingerprint(), if report.ok { "ok" } else { "BROKEN" });
+    let jsonl = log.to_jsonl();
+    let tampered = jsonl.replacen("\"deny\"", "\"allow\"", 1);
+    let report = marque::audit::AuditLog::from_jsonl(&tampered).verify(&[server.public_key()], None);
+    match report.problem {
+        Some(p) => println!("   someone rewrites a denial into an allow → entry {} flagged: {}", p.index, p.kind.code()),
+        None => return Err("tampering went unnoticed".into()),
+    }
     Ok(())
 }

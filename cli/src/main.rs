@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod audit;
 mod demo;
+mod jwt;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,10 @@ commands:
   authorize --root-pub HEX... --token TOKEN --tool T [--operation O] --resource R [--proof P] [--now SECS]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
   sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R
+  audit append --key FILE --log FILE --event JSON|@file
+  audit verify FILE --key HEX... [--head HEX]   exit 0 ok, 1 tampered (index and kind), 2 error
+  jwt issue --key FILE --claims JSON|@file [--kid K]
+  jwt verify TOKEN --key HEX... [--aud A]
   demo                                        the whole delegation story, readable
 
 TOKEN may be `-` (stdin) or `@file`.";
@@ -55,6 +61,8 @@ fn run(argv: &[String]) -> Result<u8, String> {
         "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
         "authorize" => authorize(Args::parse(rest, &["root-pub", "token", "tool", "operation", "resource", "proof", "now"], &[])?),
         "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now"], &[])?),
+        "audit" => Ok(exit_code(audit::run(rest))),
+        "jwt" => Ok(exit_code(jwt::run(rest))),
         "demo" => demo::run().map(|_| 0),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -62,6 +70,10 @@ fn run(argv: &[String]) -> Result<u8, String> {
         }
         other => Err(format!("unknown command {other:?} (try `marque help`)")),
     }
+}
+
+fn exit_code(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(2)
 }
 
 fn err(e: marque::Error) -> String {

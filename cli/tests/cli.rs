@@ -97,4 +97,6 @@ fn demo_tells_the_story() {
     assert!(out.contains("ALLOWED read_file"));
     assert!(out.contains("DENIED write_file"));
     assert!(out.contains("attenuation_widens"));
+    assert!(out.contains("verify → ok"));
+    assert!(out.contains("flagged: edited_entry"));
 }

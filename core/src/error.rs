@@ -154,6 +154,7 @@ impl Error {
         &self.message
     }
 
+    #[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
     pub(crate) fn invalid_token(message: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::InvalidToken, message)
     }
@@ -240,7 +241,6 @@ impl From<biscuit_auth::error::Token> for Error {
 }
 
 /// Keeps messages short and on one line (they may echo attacker-controlled input).
-#[cfg(feature = "biscuit")]
 pub(crate) fn sanitize(s: &str) -> String {
     let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(300).collect();
     if s.chars().count() > 300 {

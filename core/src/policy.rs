@@ -125,6 +125,7 @@ impl Request {
         self
     }
 
+    #[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
     pub(crate) fn validate(&self, limits: &Limits) -> Result<()> {
         for (what, v) in [("tool", &self.tool), ("operation", &self.operation)] {
             validate_name(what, v)?;
@@ -183,6 +184,10 @@ pub struct Limits {
     pub replay_cache_capacity: usize,
     /// Longest accepted request resource, in bytes.
     pub max_resource_bytes: usize,
+    /// How many verified tokens the verifier remembers (0 disables the cache). A remembered
+    /// token skips parsing and signature checks; revocation, time, request and proof are
+    /// still checked on every call.
+    pub verified_cache_capacity: usize,
 }
 
 impl Default for Limits {
@@ -192,16 +197,20 @@ impl Default for Limits {
             max_blocks: 16,
             max_facts: 1000,
             max_iterations: 100,
-            max_time_micros: 20_000,
+            // Wall-clock time: generous enough that a loaded server (many threads on few cores)
+            // does not turn valid requests into errors; facts and iterations bound the work.
+            max_time_micros: 50_000,
             proof_window_seconds: 60,
             proof_future_skew_seconds: 5,
             replay_cache_capacity: 100_000,
             max_resource_bytes: 4096,
+            verified_cache_capacity: 1024,
         }
     }
 }
 
 /// Checks the narrowing lists given to a delegation (tools, operations).
+#[cfg_attr(not(feature = "biscuit"), allow(dead_code))]
 pub(crate) fn validate_list(what: &str, items: &[String]) -> Result<()> {
     if items.is_empty() {
         return Err(Error::invalid_argument(format!(

@@ -28,12 +28,13 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use std::sync::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use biscuit_auth::builder::{fact, Term};
 use biscuit_auth::error::{FailedCheck, Logic, MatchedPolicy};
 use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -51,7 +52,7 @@ pub fn derived_key_id(key: &PublicKey) -> u32 {
 }
 
 /// The outcome of an authorization: allowed or denied, and everything an audit needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Whether the request is allowed.
     pub allowed: bool,
@@ -64,6 +65,9 @@ pub struct Decision {
     pub path: String,
     /// The acting agent's key fingerprint.
     pub agent_key_fingerprint: String,
+    /// The acting agent's public key (hex).
+    #[serde(default)]
+    pub agent_key: String,
     /// On whose behalf.
     pub principal: String,
     /// The task, if any.
@@ -94,6 +98,106 @@ impl Decision {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Reads back the JSON form of [`to_json`](Self::to_json), e.g. a decision shipped to
+    /// another process or pickled by a binding. This only restores a record: it re-verifies
+    /// nothing, so never treat a decision read from an untrusted source as an authorization.
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, Verifier, token::MintParams, policy::{Request, Right}};
+    /// # let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// # let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    /// #     .right(Right::new("t", "*", "*")).now(1_700_000_000))?;
+    /// let d = Verifier::new([root.public_key()])
+    ///     .authorize(token.to_bytes(), &Request::new("t", "*", "x"), None, Some(1_700_000_000))?;
+    /// assert_eq!(marque::Decision::from_json(&d.to_json())?, d);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Decision> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("not a marque decision JSON: {}", crate::error::sanitize(&e.to_string()))))
+    }
+
+    /// The audit event recording this decision (`event_type` `"authorization"`): acting agent
+    /// and key fingerprint, chain, principal, task, tool as action, operation, resource,
+    /// allow/deny, the policy that matched (or the denial code), time and token id. Denial
+    /// reasons go into `attributes.reasons`.
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, Verifier, MintParams, Request, Right, audit::AuditLog};
+    /// # let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// # let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice").right(Right::new("*", "*", "*")).now(1_700_000_000))?;
+    /// let decision = Verifier::new([root.public_key()])
+    ///     .authorize(token.to_bytes(), &Request::new("read_file", "read", "a.txt"), None, Some(1_700_000_000))?;
+    /// let mut log = AuditLog::new();
+    /// let server_key = KeyPair::from_seed(&[9; 32]);
+    /// log.append(&server_key, decision.to_audit_event())?;
+    /// assert!(log.verify(&[server_key.public_key()], None).ok);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn to_audit_event(&self) -> crate::audit::AuditEvent {
+        use crate::audit::{AuditDecision, AuditEvent};
+        let verdict = if self.allowed { AuditDecision::Allow } else { AuditDecision::Deny };
+        let mut event = AuditEvent::new(
+            "authorization",
+            self.agent.clone(),
+            self.request.tool.clone(),
+            self.request.resource.clone(),
+            verdict,
+            self.time,
+        )
+        .principal(self.principal.clone())
+        .chain(self.chain.iter().cloned())
+        .operation(self.request.operation.clone())
+        .policy(self.policy.clone().unwrap_or_else(|| "none".into()), Some("marque-profile/1"));
+        event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
+        if let Some(t) = &self.task {
+            event = event.task(t.clone());
+        }
+        if let Some(id) = self.token_id() {
+            event = event.token_id(id);
+        }
+        if let Some(code) = &self.code {
+            event = event.attribute("denial_code", code.clone());
+        }
+        if !self.reasons.is_empty() {
+            event = event.attribute("reasons", self.reasons.clone());
+        }
+        event
+    }
+
+    /// Token exchange (RFC 8693 spirit): a short-lived compact EdDSA JWT that lets one
+    /// downstream service accept this *allowed* decision without Biscuit: `sub` = acting agent,
+    /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `cnf.jkt` = the acting
+    /// agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's expiry.
+    /// A denied decision is refused (`not_authorized`).
+    pub fn to_compact_jwt(&self, issuer: &crate::KeyPair, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
+        if !self.allowed {
+            return Err(Error::new(ErrorKind::NotAuthorized, "only an allowed decision can be exchanged for a JWT"));
+        }
+        let mut claims = crate::jwt::Claims::new()
+            .issuer(issuer_name)
+            .subject(self.agent.clone())
+            .audience(audience)
+            .issued_at(self.time)
+            .expires_at(self.time.saturating_add(ttl_seconds).min(self.expires_at))
+            .scope(format!("{}:{}", self.request.tool, self.request.operation))
+            .actor_chain(&self.chain)
+            .principal(self.principal.clone());
+        if let Some(id) = self.token_id() {
+            claims = claims.jwt_id(id.chars().take(32).collect::<String>());
+        }
+        if let Ok(key) = PublicKey::from_hex(&self.agent_key) {
+            claims = claims.confirmation_thumbprint(&key);
+        }
+        if let Some(t) = &self.task {
+            claims = claims.task(t.clone());
+        }
+        if let Some(w) = &self.workspace {
+            claims = claims.workspace(w.clone());
+        }
+        crate::jwt::jwt_issue(issuer, &claims, Some(&issuer.public_key().fingerprint()))
+    }
+
     /// The token id for audit: the revocation id of the last block.
     pub fn token_id(&self) -> Option<&str> {
         self.revocation_ids.last().map(String::as_str)
@@ -110,6 +214,47 @@ impl Decision {
             .and_then(ErrorKind::from_code)
             .unwrap_or(ErrorKind::NotAuthorized);
         Err(Error::new(kind, format!("denied: {}", self.reasons.join("; "))))
+    }
+}
+
+/// A token whose signatures and structure were verified, kept for reuse.
+struct Verified {
+    biscuit: Biscuit,
+    claims: Claims,
+}
+
+/// A bounded map from SHA-256(token bytes) to verified tokens, evicting the least recently used.
+struct VerifiedCache {
+    capacity: usize,
+    tick: u64,
+    map: HashMap<[u8; 32], (Arc<Verified>, u64)>,
+}
+
+impl VerifiedCache {
+    fn new(capacity: usize) -> Self {
+        VerifiedCache { capacity, tick: 0, map: HashMap::new() }
+    }
+
+    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Verified>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(key).map(|(v, used)| {
+            *used = tick;
+            Arc::clone(v)
+        })
+    }
+
+    fn insert(&mut self, key: [u8; 32], value: Arc<Verified>) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
+            if let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) {
+                self.map.remove(&oldest);
+            }
+        }
+        self.tick += 1;
+        self.map.insert(key, (value, self.tick));
     }
 }
 
@@ -130,6 +275,7 @@ pub struct Verifier {
     require_proof: bool,
     revocations: RwLock<RevocationSet>,
     replay: Mutex<ReplayCache>,
+    verified: Mutex<VerifiedCache>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -175,6 +321,7 @@ impl Verifier {
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
             policies: Vec::new(),
             replay: Mutex::new(ReplayCache::new(limits.replay_cache_capacity)),
+            verified: Mutex::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
             revocations: RwLock::new(RevocationSet::new()),
@@ -186,6 +333,8 @@ impl Verifier {
         if let Ok(biscuit) = key.to_biscuit() {
             self.roots.push(RootKey { id: Some(id.unwrap_or_else(|| derived_key_id(&key))), key, biscuit });
         }
+        // Trust changed: forget what was verified under the previous set of roots.
+        self.verified = Mutex::new(VerifiedCache::new(self.limits.verified_cache_capacity));
     }
 
     /// The trusted root keys with their ids.
@@ -196,6 +345,7 @@ impl Verifier {
     /// Replaces the limits (the replay cache is reset to the new capacity).
     pub fn set_limits(&mut self, limits: Limits) {
         self.replay = Mutex::new(ReplayCache::new(limits.replay_cache_capacity));
+        self.verified = Mutex::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
     }
 
@@ -249,7 +399,6 @@ impl Verifier {
             ids.extend(std::iter::repeat_n(p.id.clone(), probe.dump().3.len()));
             template = template.code(&p.source)?;
         }
-        let _ = policies;
         self.template = template.policy(RIGHTS_POLICY)?;
         ids.push(RIGHTS_POLICY_ID.into());
         self.policy_ids = ids;
@@ -324,23 +473,12 @@ impl Verifier {
     pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
-        let (biscuit, claims) = self.verify_token(token)?;
-        let mut decision = self.blank_decision(&claims, request, now);
+        let verified = self.verify_cached(token)?;
+        let (biscuit, claims) = (&verified.biscuit, &verified.claims);
+        let mut decision = self.blank_decision(claims, request, now);
 
         // Revocation first: a revoked token never reaches Datalog.
-        let revoked = {
-            let set = match self.revocations.read() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            set.check(
-                claims.revocation_ids.iter().map(String::as_str),
-                claims.chain.iter().map(|h| h.agent.as_str()),
-                &claims.authority.principal,
-                claims.authority.task.as_deref(),
-            )
-        };
-        if let Some(r) = revoked {
+        if let Some(r) = self.revoked(claims) {
             return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
         }
 
@@ -360,11 +498,7 @@ impl Verifier {
                 )
                 .and_then(|c| {
                     let expires = c.iat.saturating_add(self.limits.proof_window_seconds);
-                    let mut cache = match self.replay.lock() {
-                        Ok(g) => g,
-                        Err(p) => p.into_inner(),
-                    };
-                    cache.check_and_insert(&holder.key, &c.nonce, expires, now)
+                    lock(&self.replay).check_and_insert(&holder.key, &c.nonce, expires, now)
                 });
                 match checked {
                     Ok(()) => decision.proof_verified = true,
@@ -399,7 +533,14 @@ impl Verifier {
                 max_iterations: self.limits.max_iterations,
                 max_time: std::time::Duration::from_micros(self.limits.max_time_micros),
             })
-            .build(&biscuit)?;
+            .build(biscuit)?;
+        // biscuit-auth bounds the facts that rules derive, not the facts a token declares.
+        if authorizer.fact_count() as u64 > self.limits.max_facts {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("the token declares {} facts; the limit is {}", authorizer.fact_count(), self.limits.max_facts),
+            ));
+        }
         match authorizer.authorize() {
             Ok(index) => {
                 decision.allowed = true;
@@ -412,7 +553,7 @@ impl Verifier {
                     Logic::NoMatchingPolicy { checks } => (None, checks),
                     other => return Err(Error::invalid_token(format!("token logic error: {other}"))),
                 };
-                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, &claims)).collect();
+                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, claims)).collect();
                 match policy {
                     Some(MatchedPolicy::Deny(i)) => {
                         let id = self.policy_ids.get(i).cloned().unwrap_or_default();
@@ -440,10 +581,50 @@ impl Verifier {
         }
     }
 
+    /// Why `token` is revoked under the current revocation set, if it is (no Datalog runs). Lets
+    /// an HTTP layer refuse a revoked token before any tool call is decided.
+    pub fn revocation_reason(&self, token: &Token) -> Option<String> {
+        self.revoked(token.claims()).map(|r| r.to_string())
+    }
+
+    fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
+        let set = match self.revocations.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        set.check(
+            claims.revocation_ids.iter().map(String::as_str),
+            claims.chain.iter().map(|h| h.agent.as_str()),
+            &claims.authority.principal,
+            claims.authority.task.as_deref(),
+        )
+    }
+
     /// Verifies signatures and structure only, returning what the token claims.
     pub fn verify(&self, token: &[u8]) -> Result<Token> {
         self.verify_token(token)?;
         Token::from_bytes_limited(token, &self.limits)
+    }
+
+    /// Verifies through the cache of already-verified tokens.
+    fn verify_cached(&self, token: &[u8]) -> Result<Arc<Verified>> {
+        if self.limits.verified_cache_capacity == 0 || token.len() > self.limits.max_token_bytes {
+            let (biscuit, claims) = self.verify_token(token)?;
+            return Ok(Arc::new(Verified { biscuit, claims }));
+        }
+        let key: [u8; 32] = Sha256::digest(token).into();
+        if let Some(hit) = lock(&self.verified).get(&key) {
+            return Ok(hit);
+        }
+        let (biscuit, claims) = self.verify_token(token)?;
+        let verified = Arc::new(Verified { biscuit, claims });
+        lock(&self.verified).insert(key, Arc::clone(&verified));
+        Ok(verified)
+    }
+
+    /// How many verified tokens are remembered.
+    pub fn verified_cache_len(&self) -> usize {
+        lock(&self.verified).map.len()
     }
 
     fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
@@ -501,6 +682,7 @@ impl Verifier {
             agent: holder.agent.clone(),
             path: holder.path.clone(),
             agent_key_fingerprint: holder.key.fingerprint(),
+            agent_key: holder.key.to_hex(),
             principal: claims.authority.principal.clone(),
             task: claims.authority.task.clone(),
             workspace: claims.authority.workspace.clone(),
@@ -564,6 +746,14 @@ fn check_regexes(policy_id: &str, ops: &[biscuit_auth::builder::Op]) -> Result<(
     Ok(())
 }
 
+/// Locks a mutex, recovering from poisoning (the guarded caches stay consistent on panic).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
     decision.allowed = false;
     decision.code = Some(kind.code().into());
@@ -606,5 +796,32 @@ mod tests {
         assert_send_sync::<Verifier>();
         assert_send_sync::<Token>();
         assert_send_sync::<Decision>();
+    }
+
+    #[test]
+    fn decision_json_round_trips_and_rejects_garbage() {
+        let d = Decision {
+            allowed: false,
+            code: Some("not_authorized".into()),
+            agent: "agent:a".into(),
+            path: "/root".into(),
+            agent_key_fingerprint: "ed25519:0011223344556677".into(),
+            agent_key: String::new(),
+            principal: "user:u".into(),
+            task: None,
+            workspace: Some("w".into()),
+            chain: vec!["agent:a".into()],
+            policy: None,
+            reasons: vec!["no".into()],
+            revocation_ids: vec!["ab".into()],
+            request: Request::new("t", "o", "r").attribute("k", "v"),
+            time: 5,
+            expires_at: 10,
+            proof_verified: false,
+        };
+        assert_eq!(Decision::from_json(&d.to_json()).unwrap(), d);
+        for bad in ["", "{}", "[1]", "{\"allowed\":true}"] {
+            assert_eq!(Decision::from_json(bad).unwrap_err().code(), "invalid_argument", "{bad}");
+        }
     }
 }

@@ -417,3 +417,83 @@ fn decision_json_is_stable() {
     }
     assert_eq!(v["chain"][2], "agent:agent_c");
 }
+
+#[test]
+fn verified_token_cache_skips_only_what_it_may() {
+    let w = world();
+    let v = verifier(&w);
+    let r = req("read_file", "read", "src/main.rs");
+    assert_eq!(v.verified_cache_len(), 0);
+    let first = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(v.verified_cache_len(), 1);
+    let again = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(v.verified_cache_len(), 1, "a repeated token is served from the cache");
+    // Still checked on a cached token: the request, the time, revocation and proofs.
+    assert!(!v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/lib.rs"), None, Some(NOW)).unwrap().allowed);
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW + 4000)).unwrap().code.as_deref(), Some("expired"));
+    v.revoke(&w.tc.revocation_ids()[2]);
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
+    // A tampered copy is a different key: verified from scratch, and refused.
+    let mut bad = w.tc.to_bytes().to_vec();
+    let n = bad.len() - 10;
+    bad[n] ^= 1;
+    assert!(v.authorize(&bad, &r, None, Some(NOW)).is_err());
+    // Bounded: capacity 2 keeps 2.
+    let small = verifier(&w).with_limits(Limits { verified_cache_capacity: 2, ..Limits::default() });
+    for t in [&w.t0, &w.ta, &w.tc, &w.t0] {
+        small.authorize(t.to_bytes(), &r, None, Some(NOW)).unwrap();
+    }
+    assert_eq!(small.verified_cache_len(), 2);
+    // Rotating trust forgets everything verified before.
+    let mut rotating = verifier(&w);
+    rotating.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    rotating.add_root_key(None, kp(77).public_key());
+    assert_eq!(rotating.verified_cache_len(), 0);
+    // Disabled.
+    let off = verifier(&w).with_limits(Limits { verified_cache_capacity: 0, ..Limits::default() });
+    off.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
+    assert_eq!(off.verified_cache_len(), 0);
+}
+
+#[test]
+fn decisions_become_audit_events_and_compact_jwts() {
+    use marque::audit::AuditLog;
+    use marque::jwt::{jwt_verify, JwtKeys, JwtOptions};
+    let w = world();
+    let v = verifier(&w);
+    let server = kp(50);
+    let mut log = AuditLog::new();
+    let allowed = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    let denied = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/lib.rs"), None, Some(NOW)).unwrap();
+    log.append(&server, allowed.to_audit_event()).unwrap();
+    log.append(&server, denied.to_audit_event()).unwrap();
+    let report = log.verify(&[server.public_key()], None);
+    assert!(report.ok, "{report:?}");
+    let e = log.envelopes().nth(1).unwrap().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+    let event = &json["event"];
+    assert_eq!(event["agent_id"], "agent:agent_c");
+    assert_eq!(event["decision"], "deny");
+    assert_eq!(event["chain"][1], "agent:agent_a");
+    assert_eq!(event["attributes"]["denial_code"], "not_authorized");
+    assert_eq!(event["token_id"], w.tc.revocation_ids()[2].as_str());
+
+    // Exchange an allowed decision for a compact JWT; a denied one is refused.
+    let jwt = allowed.to_compact_jwt(&server, "https://gw.example", "https://tools.example", 60).unwrap();
+    let claims = jwt_verify(&jwt, &JwtKeys::new().with_key(server.public_key()), &JwtOptions::new(NOW).audience("https://tools.example")).unwrap();
+    assert_eq!(claims.sub.as_deref(), Some("agent:agent_c"));
+    assert_eq!(claims.delegation_chain(), ["agent:orchestrator", "agent:agent_a", "agent:agent_c"]);
+    assert!(claims.confirmation_matches(&w.c.public_key()));
+    assert_eq!(denied.to_compact_jwt(&server, "gw", "aud", 60).unwrap_err().code(), "not_authorized");
+}
+
+#[test]
+fn revocation_can_be_checked_without_a_request() {
+    let w = world();
+    let v = verifier(&w);
+    assert_eq!(v.revocation_reason(&w.tc), None);
+    v.revoke_agent("agent:agent_a");
+    assert!(v.revocation_reason(&w.tc).unwrap().contains("agent:agent_a"));
+    assert_eq!(v.revocation_reason(&w.t0), None);
+}

@@ -1,0 +1,137 @@
+// Types of @marque/node/mcp (hand-written; the module is plain JavaScript over the native API).
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { AuditLog, Decision, Envelope, DecisionJson, Hop, KeyPair, MarqueError, TimeInput, Token, Verifier } from './index.js'
+
+/** `_meta` key carrying the token on transports without HTTP headers (stdio). */
+export declare const TOKEN_META_KEY: 'marque/token'
+/** `_meta` key carrying the proof of possession for this call. */
+export declare const PROOF_META_KEY: 'marque/proof'
+/** `_meta` key under which a denied call's result carries the decision JSON. */
+export declare const DECISION_META_KEY: 'marque/decision'
+/** HTTP header carrying the proof of possession (alternative to `_meta`). */
+export declare const PROOF_HEADER: 'marque-proof'
+
+/** The agent identity `marqueTokenVerifier` puts in `AuthInfo.extra.marque`. */
+export interface MarqueAuthExtra {
+  agent: string
+  path: string
+  principal: string
+  task: string | null
+  workspace: string | null
+  agentKeyFingerprint: string
+  /** The acting agent's public key (hex). */
+  agentKey: string
+  chain: Hop[]
+  revocationIds: string[]
+}
+
+/** `AuthInfo` as returned by `marqueTokenVerifier` (`clientId` is the agent id). */
+export interface MarqueAuthInfo extends AuthInfo {
+  expiresAt: number
+  extra: { marque: MarqueAuthExtra }
+}
+
+/** An `OAuthTokenVerifier` for the SDK's `requireBearerAuth`: the bearer token is a marque token. */
+export declare function marqueTokenVerifier(
+  verifier: Verifier,
+  options?: { resource?: string | URL },
+): MarqueTokenVerifier
+
+/** An `OAuthTokenVerifier` whose `AuthInfo` always has `expiresAt` and `extra.marque`. */
+export interface MarqueTokenVerifier extends OAuthTokenVerifier {
+  verifyAccessToken(token: string): Promise<MarqueAuthInfo>
+}
+
+/** The RFC 9728 metadata URL of an MCP server URL. */
+export declare function protectedResourceMetadataUrl(serverUrl: string | URL): string
+
+/** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
+export interface ProtectedResourceMetadata {
+  resource: string
+  bearer_methods_supported: string[]
+  authorization_servers?: string[]
+  scopes_supported?: string[]
+  resource_name?: string
+  resource_documentation?: string
+  marque_token_format: 'biscuit-v3'
+  marque_proof_header: string
+  marque_meta_keys: { token: string; proof: string }
+}
+
+export declare function protectedResourceMetadata(options: {
+  resource: string | URL
+  authorizationServers?: Array<string | URL>
+  scopesSupported?: string[]
+  resourceName?: string
+  resourceDocumentation?: string | URL
+}): ProtectedResourceMetadata
+
+/** A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3 with RFC 9728's `resource_metadata`). */
+export declare function bearerChallenge(options?: {
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | (string & {})
+  description?: string
+  scope?: string | string[]
+  resourceMetadataUrl?: string
+  realm?: string
+}): string
+
+/** Default resource of a call: the first string among `resource`, `path`, `file`, `uri`, `url`; else `*`. */
+export declare function defaultResource(args: unknown): string
+
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>
+
+/** What `onDecision` receives for each guarded call (`error` when the token was refused outright). */
+export interface DecisionEvent {
+  tool: string
+  operation: string
+  resource: string
+  decision: Decision | null
+  error: MarqueError | null
+  /** The audit entry appended for this decision, when an `audit` sink is configured. */
+  entry: Envelope | null
+}
+
+/** Where guarded calls record their decisions: a signed entry per decision (`AuditLog.appendDecision`). */
+export interface AuditSink {
+  log: AuditLog
+  signer: KeyPair
+  /** Default `"tool_call"`. */
+  eventType?: string
+}
+
+/** How one tool maps its arguments to a marque request. */
+export interface ToolSpec<Args = any> {
+  /** The operation (default `"*"`), or a function of the arguments. */
+  operation?: string | ((args: Args) => string)
+  /** The resource (default `defaultResource(args)`), or a function of the arguments. */
+  resource?: string | ((args: Args) => string)
+}
+
+/** The allowed `Decision` of the current call, inside a guarded tool handler. */
+export declare function decisionOf(extra: ToolExtra | undefined): Decision | undefined
+
+/** Authorizes one tool call: `{ decision }` when allowed, else `{ result }`, a tool error result naming the reason. */
+export declare function authorizeToolCall(
+  verifier: Verifier,
+  call: { tool: string; operation?: string; resource?: string; extra?: ToolExtra; now?: TimeInput; onDecision?: (event: DecisionEvent) => void; audit?: AuditSink },
+): Promise<{ decision: Decision; result?: undefined } | { result: CallToolResult & { _meta?: { 'marque/decision'?: DecisionJson } }; decision?: undefined }>
+
+/** Wraps one tool handler so it runs only when marque allows the call. */
+export declare function guardTool<H extends (...args: any[]) => CallToolResult | Promise<CallToolResult>>(
+  verifier: Verifier,
+  spec: ToolSpec<Parameters<H>[0]> & { name: string; hasArgs?: boolean; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
+  handler: H,
+): (...args: Parameters<H>) => Promise<CallToolResult>
+
+/** Guards every tool registered on `server` from now on with `registerTool`; `server.tool()` is refused. */
+export declare function guardTools<S extends McpServer>(
+  server: S,
+  options: { verifier: Verifier; tools?: Record<string, ToolSpec>; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
+): S
+
+/** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */
+export declare function callMeta(options?: { token?: Token | string; proof?: string }): Record<string, string>

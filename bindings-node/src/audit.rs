@@ -1,0 +1,255 @@
+//! Signed, hash-chained audit logs (`AuditLog`, `Envelope`), mirroring `marque::audit`.
+//!
+//! Events are given and returned in their wire form: the snake_case JSON object of
+//! `docs/AUDIT.md`, identical in every runtime.
+
+use napi_derive::napi;
+
+use crate::convert::{JsonInput, KeyInput};
+use crate::errors::{no_panic, OrThrow, Result};
+use crate::keys::{KeyPair, PublicKey};
+use crate::verify::Decision;
+
+fn keys(list: Vec<KeyInput>) -> Result<Vec<marque::PublicKey>> {
+    list.into_iter().map(KeyInput::resolve).collect()
+}
+
+fn to_js_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// The first bad entry of a log.
+#[napi(object)]
+pub struct AuditProblem {
+    /// 0-based index of the entry.
+    pub index: f64,
+    /// What is wrong.
+    #[napi(ts_type = "AuditProblemKind")]
+    pub kind: String,
+    /// Details for humans.
+    pub message: String,
+}
+
+/// The outcome of verifying a log: a broken log is a report, not an exception (use
+/// `verifyOrThrow` for an `audit_chain_broken` error).
+#[napi(object, use_nullable = true)]
+pub struct AuditReport {
+    /// Whether every entry verified and the chain is intact.
+    pub ok: bool,
+    /// Entries verified: all when `ok`, else the index of the first bad entry.
+    pub entries: f64,
+    /// Digest (hex) of the last verified entry; pass it as `expectedHead` next time.
+    pub head: String,
+    /// The first bad entry, when not `ok`.
+    pub problem: Option<AuditProblem>,
+}
+
+/// Options of `auditLog.verify`.
+#[napi(object, object_to_js = false)]
+pub struct AuditVerifyOptions {
+    /// The head recorded last time: detects entries cut from the end.
+    pub expected_head: Option<String>,
+}
+
+impl AuditReport {
+    fn from_core(r: &marque::VerifyReport) -> Self {
+        AuditReport {
+            ok: r.ok,
+            entries: r.entries as f64,
+            head: r.head.clone(),
+            problem: r.problem.as_ref().map(|p| AuditProblem {
+                index: p.index as f64,
+                kind: p.kind.code().to_string(),
+                message: p.message.clone(),
+            }),
+        }
+    }
+}
+
+/// One signed audit entry: an event, its signer, `seq`, `prev` (the previous entry's digest)
+/// and an Ed25519 signature over its RFC 8785 canonical JSON.
+#[napi]
+pub struct Envelope {
+    inner: marque::Envelope,
+}
+
+#[napi]
+impl Envelope {
+    /// Parses one envelope (one JSONL line). Does not verify it.
+    #[napi(factory)]
+    pub fn from_json(json: String) -> Result<Self> {
+        no_panic(|| {
+            marque::Envelope::from_json(&json)
+                .or_throw()
+                .map(|inner| Envelope { inner })
+        })
+    }
+    /// RFC 8785 canonical JSON (what the log stores).
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The event (snake_case wire form).
+    #[napi(getter, ts_return_type = "AuditEvent")]
+    pub fn event(&self) -> serde_json::Value {
+        to_js_value(self.inner.event())
+    }
+    /// Sequence number, from 0.
+    #[napi(getter)]
+    pub fn seq(&self) -> f64 {
+        self.inner.seq() as f64
+    }
+    /// Digest (hex) of the previous entry (64 zeros for the first).
+    #[napi(getter)]
+    pub fn prev(&self) -> String {
+        self.inner.prev()
+    }
+    /// This entry's digest (the next entry's `prev`).
+    #[napi(getter)]
+    pub fn digest(&self) -> String {
+        self.inner.digest()
+    }
+    /// The signer's public key.
+    #[napi(getter)]
+    pub fn signer(&self) -> PublicKey {
+        PublicKey::wrap(*self.inner.signer())
+    }
+    /// The signer's key fingerprint.
+    #[napi(getter)]
+    pub fn signer_fingerprint(&self) -> String {
+        self.inner.signer_fingerprint().to_string()
+    }
+    /// The signature, base64url.
+    #[napi(getter)]
+    pub fn signature(&self) -> String {
+        self.inner.signature().to_base64()
+    }
+    /// Checks the signature, by one of `trustedKeys`; throws `invalid_signature` otherwise.
+    #[napi]
+    pub fn verify(&self, trusted_keys: Vec<KeyInput>) -> Result<()> {
+        self.inner.verify(&keys(trusted_keys)?).or_throw()
+    }
+    /// OpenTelemetry log attributes of the event.
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn otel_attributes(&self) -> serde_json::Value {
+        to_js_value(&self.inner.otel_attributes())
+    }
+}
+
+/// An append-only audit log in memory: one canonical JSON envelope per line (JSONL).
+#[napi]
+pub struct AuditLog {
+    inner: marque::AuditLog,
+}
+
+#[napi]
+impl AuditLog {
+    /// An empty log.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        AuditLog {
+            inner: marque::AuditLog::new(),
+        }
+    }
+    /// Reads JSONL. Never fails: a damaged log can still be verified, and the damage reported.
+    #[napi(factory)]
+    pub fn from_jsonl(text: String) -> Self {
+        AuditLog {
+            inner: marque::AuditLog::from_jsonl(&text),
+        }
+    }
+    /// The log as JSONL.
+    #[napi]
+    pub fn to_jsonl(&self) -> String {
+        self.inner.to_jsonl()
+    }
+    /// Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and appends
+    /// it; returns the new entry.
+    #[napi]
+    pub fn append(
+        &mut self,
+        signer: &KeyPair,
+        #[napi(ts_arg_type = "AuditEventInit | string")] event: JsonInput,
+    ) -> Result<Envelope> {
+        let event = marque::AuditEvent::from_json(&event.0).or_throw()?;
+        no_panic(|| {
+            self.inner
+                .append(&signer.inner, event)
+                .or_throw()
+                .map(|inner| Envelope { inner })
+        })
+    }
+    /// Records an authorization decision with the core's mapping (`Decision::to_audit_event`):
+    /// event type `"authorization"` unless `eventType` is given.
+    #[napi]
+    pub fn append_decision(
+        &mut self,
+        signer: &KeyPair,
+        decision: &Decision,
+        event_type: Option<String>,
+    ) -> Result<Envelope> {
+        let mut event = decision.core().to_audit_event();
+        if let Some(t) = event_type {
+            event.event_type = t;
+        }
+        no_panic(|| {
+            self.inner
+                .append(&signer.inner, event)
+                .or_throw()
+                .map(|inner| Envelope { inner })
+        })
+    }
+    /// Number of entries.
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+    /// Digest (hex) of the last entry (64 zeros when empty); throws when the last line is
+    /// damaged.
+    #[napi(getter)]
+    pub fn head(&self) -> Result<String> {
+        self.inner.head().or_throw()
+    }
+    /// The entries (throws when a line is not a well-formed envelope).
+    #[napi]
+    pub fn envelopes(&self) -> Result<Vec<Envelope>> {
+        self.inner
+            .envelopes()
+            .map(|e| e.or_throw().map(|inner| Envelope { inner }))
+            .collect()
+    }
+    /// Verifies every signature (by one of `trustedKeys`) and the chain; reports the first bad
+    /// entry and what is wrong with it.
+    #[napi]
+    pub fn verify(
+        &self,
+        trusted_keys: Vec<KeyInput>,
+        options: Option<AuditVerifyOptions>,
+    ) -> Result<AuditReport> {
+        let keys = keys(trusted_keys)?;
+        let head = options.and_then(|o| o.expected_head);
+        no_panic(|| {
+            Ok(AuditReport::from_core(
+                &self.inner.verify(&keys, head.as_deref()),
+            ))
+        })
+    }
+    /// Like `verify`, but a broken log throws `audit_chain_broken` naming the entry.
+    #[napi]
+    pub fn verify_or_throw(
+        &self,
+        trusted_keys: Vec<KeyInput>,
+        options: Option<AuditVerifyOptions>,
+    ) -> Result<AuditReport> {
+        let keys = keys(trusted_keys)?;
+        let head = options.and_then(|o| o.expected_head);
+        no_panic(|| {
+            self.inner
+                .verify(&keys, head.as_deref())
+                .into_result()
+                .or_throw()
+                .map(|r| AuditReport::from_core(&r))
+        })
+    }
+}

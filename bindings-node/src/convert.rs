@@ -1,0 +1,327 @@
+//! Conversions of JS inputs the API accepts in several shapes: times (`number` seconds or
+//! `Date`), public keys (`PublicKey`, key text, 32 raw bytes or a JWK object) and tokens
+//! (`Token`, base64url text or raw bytes).
+//!
+//! Each input type only *captures* the JS value's shape when napi converts arguments; parsing
+//! happens later in `resolve()`, so a malformed key or token raises the core's typed error
+//! (`invalid_key`, `invalid_token`) rather than a napi conversion error.
+
+use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, TypeName, Uint8Array, ValidateNapiValue};
+use napi::{sys, ValueType};
+
+use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
+use crate::keys::{Jwk, PublicKey};
+use crate::token::Token;
+
+fn type_of(env: sys::napi_env, v: sys::napi_value) -> napi::Result<ValueType> {
+    let mut t = 0;
+    napi::check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+    Ok(ValueType::from(t))
+}
+
+fn is_date(env: sys::napi_env, v: sys::napi_value) -> bool {
+    let mut b = false;
+    (unsafe { sys::napi_is_date(env, v, &mut b) }) == sys::Status::napi_ok && b
+}
+
+fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
+    let mut b = false;
+    (unsafe { sys::napi_is_typedarray(env, v, &mut b) }) == sys::Status::napi_ok && b
+}
+
+fn shape_error(what: &str, expected: &str) -> napi::Error {
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("{what} must be {expected}"),
+    )
+}
+
+/// Reads a `Uint8Array`/`Buffer` (anything else, including other typed arrays, is refused).
+unsafe fn read_bytes(env: sys::napi_env, v: sys::napi_value, what: &str) -> napi::Result<Vec<u8>> {
+    unsafe { Uint8Array::from_napi_value(env, v) }
+        .map(|a| a.to_vec())
+        .map_err(|_| shape_error(what, "a Uint8Array or Buffer"))
+}
+
+/// A time: seconds since the Unix epoch as a JS number, or a `Date`.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeInput(f64);
+
+impl TimeInput {
+    /// Whole seconds, refusing NaN, infinities, negatives and values past 2^53.
+    pub fn seconds(self) -> Result<u64> {
+        seconds("now", self.0)
+    }
+}
+
+/// Converts a JS number of seconds (time or duration) to `u64`, flooring fractions.
+pub fn seconds(what: &str, v: f64) -> Result<u64> {
+    if !v.is_finite() || !(0.0..=9_007_199_254_740_991.0).contains(&v) {
+        return Err(invalid_argument(format!(
+            "{what} must be a finite, non-negative number of seconds (got {v})"
+        )));
+    }
+    Ok(v.floor() as u64)
+}
+
+/// Optional time resolved to the core's `Option<u64>`.
+pub fn opt_now(now: Option<TimeInput>) -> Result<Option<u64>> {
+    now.map(TimeInput::seconds).transpose()
+}
+
+impl TypeName for TimeInput {
+    fn type_name() -> &'static str {
+        "number | Date"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for TimeInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for TimeInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        match type_of(env, v)? {
+            ValueType::Number => Ok(TimeInput(unsafe { f64::from_napi_value(env, v) }?)),
+            ValueType::Object if is_date(env, v) => {
+                let mut ms = 0.0;
+                napi::check_status!(unsafe { sys::napi_get_date_value(env, v, &mut ms) })?;
+                Ok(TimeInput(ms / 1000.0))
+            }
+            _ => Err(shape_error(
+                "now",
+                "a number of seconds since the Unix epoch or a Date",
+            )),
+        }
+    }
+}
+
+/// A public key in any accepted shape; parsed by [`KeyInput::resolve`].
+pub enum KeyInput {
+    /// A `PublicKey` instance.
+    Key(marque::PublicKey),
+    /// hex, `ed25519/hex`, SPKI PEM, JWK JSON or `did:key`.
+    Text(String),
+    /// 32 raw bytes.
+    Bytes(Vec<u8>),
+    /// A JWK object.
+    Jwk(Jwk),
+}
+
+impl KeyInput {
+    /// Parses the key with the core (typed `invalid_key` errors).
+    pub fn resolve(self) -> Result<marque::PublicKey> {
+        match self {
+            KeyInput::Key(k) => Ok(k),
+            KeyInput::Text(t) => marque::PublicKey::parse(&t).or_throw(),
+            KeyInput::Bytes(b) => marque::PublicKey::from_bytes(&b).or_throw(),
+            KeyInput::Jwk(j) => marque::PublicKey::from_jwk(&j.into_core()).or_throw(),
+        }
+    }
+}
+
+impl TypeName for KeyInput {
+    fn type_name() -> &'static str {
+        "PublicKey | string | Uint8Array | Jwk"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for KeyInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for KeyInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        const EXPECTED: &str =
+            "a PublicKey, key text (hex, PEM, JWK JSON, did:key), 32 bytes or a JWK object";
+        match type_of(env, v)? {
+            ValueType::String => Ok(KeyInput::Text(unsafe { String::from_napi_value(env, v) }?)),
+            ValueType::Object if is_typed_array(env, v) => Ok(KeyInput::Bytes(unsafe {
+                read_bytes(env, v, "a public key")
+            }?)),
+            ValueType::Object => {
+                if let Ok(k) = unsafe { PublicKey::from_napi_ref(env, v) } {
+                    return Ok(KeyInput::Key(k.inner));
+                }
+                unsafe { Jwk::from_napi_value(env, v) }
+                    .map(KeyInput::Jwk)
+                    .map_err(|_| shape_error("a public key", EXPECTED))
+            }
+            _ => Err(shape_error("a public key", EXPECTED)),
+        }
+    }
+}
+
+/// A token in any accepted shape; parsed by [`TokenInput::bytes`] or [`TokenInput::token`].
+pub enum TokenInput {
+    /// The raw bytes of a `Token` instance (already parsed).
+    Parsed(Box<marque::Token>),
+    /// base64url text.
+    Text(String),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+}
+
+impl TokenInput {
+    /// A parsed (untrusted) token.
+    pub fn token(self) -> Result<marque::Token> {
+        match self {
+            TokenInput::Parsed(t) => Ok(*t),
+            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw()),
+            TokenInput::Bytes(b) => no_panic(|| marque::Token::from_bytes(&b).or_throw()),
+        }
+    }
+}
+
+impl TypeName for TokenInput {
+    fn type_name() -> &'static str {
+        "Token | string | Uint8Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for TokenInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for TokenInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        const EXPECTED: &str = "a Token, its base64url text or its raw bytes";
+        match type_of(env, v)? {
+            ValueType::String => Ok(TokenInput::Text(unsafe {
+                String::from_napi_value(env, v)
+            }?)),
+            ValueType::Object if is_typed_array(env, v) => {
+                Ok(TokenInput::Bytes(unsafe { read_bytes(env, v, "a token") }?))
+            }
+            ValueType::Object => unsafe { Token::from_napi_ref(env, v) }
+                .map(|t| TokenInput::Parsed(Box::new(t.inner.clone())))
+                .map_err(|_| shape_error("a token", EXPECTED)),
+            _ => Err(shape_error("a token", EXPECTED)),
+        }
+    }
+}
+
+/// Bytes or text (a message to sign): strings are UTF-8 encoded.
+pub enum BytesInput {
+    /// Bytes.
+    Bytes(Vec<u8>),
+}
+
+impl BytesInput {
+    /// The bytes.
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            BytesInput::Bytes(b) => b,
+        }
+    }
+}
+
+impl TypeName for BytesInput {
+    fn type_name() -> &'static str {
+        "Uint8Array | string"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for BytesInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for BytesInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        match type_of(env, v)? {
+            ValueType::String => Ok(BytesInput::Bytes(
+                unsafe { String::from_napi_value(env, v) }?.into_bytes(),
+            )),
+            ValueType::Object if is_typed_array(env, v) => Ok(BytesInput::Bytes(unsafe {
+                read_bytes(env, v, "a message")
+            }?)),
+            _ => Err(shape_error(
+                "a message",
+                "a Uint8Array, a Buffer or a string",
+            )),
+        }
+    }
+}
+
+/// JSON given as text or as a JS value (serialized with the host's own `JSON.stringify`, so a
+/// cyclic or BigInt-holding object throws the usual `TypeError` instead of recursing in Rust).
+pub struct JsonInput(pub String);
+
+impl JsonInput {
+    /// Parses the JSON with serde (malformed JSON is `invalid_argument`).
+    pub fn value(&self, what: &str) -> Result<serde_json::Value> {
+        serde_json::from_str(&self.0)
+            .map_err(|e| invalid_argument(format!("{what} is not valid JSON: {e}")))
+    }
+}
+
+impl TypeName for JsonInput {
+    fn type_name() -> &'static str {
+        "object | string"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for JsonInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for JsonInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        if type_of(env, v)? == ValueType::String {
+            return Ok(JsonInput(unsafe { String::from_napi_value(env, v) }?));
+        }
+        let mut global = std::ptr::null_mut();
+        let mut json = std::ptr::null_mut();
+        let mut stringify = std::ptr::null_mut();
+        let mut out = std::ptr::null_mut();
+        napi::check_status!(unsafe { sys::napi_get_global(env, &mut global) })?;
+        napi::check_status!(unsafe {
+            sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json)
+        })?;
+        napi::check_status!(unsafe {
+            sys::napi_get_named_property(env, json, c"stringify".as_ptr(), &mut stringify)
+        })?;
+        let args = [v];
+        let status =
+            unsafe { sys::napi_call_function(env, json, stringify, 1, args.as_ptr(), &mut out) };
+        if status != sys::Status::napi_ok {
+            // JSON.stringify threw (a cycle, a BigInt…): leave its exception pending.
+            return Err(napi::Error::new(
+                napi::Status::PendingException,
+                "JSON.stringify threw",
+            ));
+        }
+        if type_of(env, out)? != ValueType::String {
+            return Err(shape_error(
+                "the value",
+                "JSON-serializable (an object or JSON text)",
+            ));
+        }
+        Ok(JsonInput(unsafe { String::from_napi_value(env, out) }?))
+    }
+}

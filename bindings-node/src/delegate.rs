@@ -1,0 +1,55 @@
+//! Delegation (`token.delegate`), mirroring `marque::delegate`.
+
+use napi_derive::napi;
+
+use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
+use crate::errors::{no_panic, OrThrow, Result};
+use crate::keys::KeyPair;
+use crate::token::Token;
+
+/// Options of `token.delegate`. An omitted axis means "no further narrowing".
+#[napi(object, object_to_js = false)]
+pub struct DelegateOptions {
+    /// The child agent's id, e.g. `agent:agent_a`.
+    pub to: String,
+    /// The child agent's public key.
+    pub to_key: KeyInput,
+    /// Only these tools.
+    pub tools: Option<Vec<String>>,
+    /// Only these operations.
+    pub operations: Option<Vec<String>>,
+    /// Only resources starting with this prefix.
+    pub resource_prefix: Option<String>,
+    /// Lifetime from `now` in seconds (clamped to the parent's expiry).
+    pub ttl_seconds: Option<f64>,
+    /// Further limit on the total number of hops.
+    pub max_depth: Option<u32>,
+    /// Current time: seconds since the epoch or a `Date` (default: now).
+    pub now: Option<TimeInput>,
+}
+
+#[napi]
+impl Token {
+    /// Delegates this token to a child agent. `parent` must be the key pair of the agent
+    /// holding the token (`wrong_holder_key` otherwise); asking for more than the holder has
+    /// is `attenuation_widens`.
+    #[napi]
+    pub fn delegate(&self, parent: &KeyPair, options: DelegateOptions) -> Result<Token> {
+        let mut params = marque::DelegateParams::new(options.to, options.to_key.resolve()?);
+        params.tools = options.tools;
+        params.operations = options.operations;
+        params.resource_prefix = options.resource_prefix;
+        params.ttl_seconds = options
+            .ttl_seconds
+            .map(|t| seconds("ttlSeconds", t))
+            .transpose()?;
+        params.max_depth = options.max_depth;
+        params.now = opt_now(options.now)?;
+        no_panic(|| {
+            self.inner
+                .delegate(&parent.inner, &params)
+                .or_throw()
+                .map(Token::wrap)
+        })
+    }
+}

@@ -1,0 +1,566 @@
+//! Verifying and authorizing (`Verifier`, `Decision`), mirroring `marque::verify`.
+//!
+//! The core `Verifier` is `Send + Sync`; the binding holds it in an `Arc` so `authorizeAsync`
+//! runs the whole check (signatures, revocation, proof, Datalog) on the libuv thread pool.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Env, Task};
+use napi::Either;
+use napi_derive::napi;
+
+use crate::convert::{opt_now, seconds, KeyInput, TimeInput, TokenInput};
+use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
+use crate::revocation::{Revocations, RevocationsInit};
+use crate::token::Token;
+
+/// A user policy: an id and Datalog `allow if` / `deny if` / `check if` lines.
+#[napi(object)]
+pub struct Policy {
+    /// Stable id reported in decisions (e.g. `"prod-deny-deploy"`).
+    pub id: String,
+    /// Datalog source.
+    pub source: String,
+}
+
+/// Everything a verifier bounds (see the core's `Limits`).
+#[napi(object)]
+pub struct Limits {
+    /// Largest accepted token, in bytes.
+    pub max_token_bytes: f64,
+    /// Largest accepted number of blocks (authority + delegations).
+    pub max_blocks: f64,
+    /// Datalog: most facts.
+    pub max_facts: f64,
+    /// Datalog: most iterations.
+    pub max_iterations: f64,
+    /// Datalog: longest run, in microseconds.
+    pub max_time_micros: f64,
+    /// Proofs: how old a proof may be, in seconds.
+    pub proof_window_seconds: f64,
+    /// Proofs: how far in the future a proof's time may be, in seconds.
+    pub proof_future_skew_seconds: f64,
+    /// Proofs: how many recent proofs the replay cache remembers.
+    pub replay_cache_capacity: f64,
+    /// Longest accepted request resource, in bytes.
+    pub max_resource_bytes: f64,
+}
+
+/// Limits to override; omitted fields keep their safe defaults.
+#[napi(object, object_to_js = false)]
+pub struct LimitsInit {
+    /// Largest accepted token, in bytes.
+    pub max_token_bytes: Option<f64>,
+    /// Largest accepted number of blocks.
+    pub max_blocks: Option<f64>,
+    /// Datalog: most facts.
+    pub max_facts: Option<f64>,
+    /// Datalog: most iterations.
+    pub max_iterations: Option<f64>,
+    /// Datalog: longest run, in microseconds.
+    pub max_time_micros: Option<f64>,
+    /// Proofs: freshness window in seconds.
+    pub proof_window_seconds: Option<f64>,
+    /// Proofs: allowed future skew in seconds.
+    pub proof_future_skew_seconds: Option<f64>,
+    /// Proofs: replay cache capacity.
+    pub replay_cache_capacity: Option<f64>,
+    /// Longest accepted request resource, in bytes.
+    pub max_resource_bytes: Option<f64>,
+}
+
+impl LimitsInit {
+    fn apply(self, mut l: marque::Limits) -> Result<marque::Limits> {
+        let n = |what: &str, v: Option<f64>| v.map(|x| seconds(what, x)).transpose();
+        if let Some(v) = n("maxTokenBytes", self.max_token_bytes)? {
+            l.max_token_bytes = v as usize;
+        }
+        if let Some(v) = n("maxBlocks", self.max_blocks)? {
+            l.max_blocks = v as usize;
+        }
+        if let Some(v) = n("maxFacts", self.max_facts)? {
+            l.max_facts = v;
+        }
+        if let Some(v) = n("maxIterations", self.max_iterations)? {
+            l.max_iterations = v;
+        }
+        if let Some(v) = n("maxTimeMicros", self.max_time_micros)? {
+            l.max_time_micros = v;
+        }
+        if let Some(v) = n("proofWindowSeconds", self.proof_window_seconds)? {
+            l.proof_window_seconds = v;
+        }
+        if let Some(v) = n("proofFutureSkewSeconds", self.proof_future_skew_seconds)? {
+            l.proof_future_skew_seconds = v;
+        }
+        if let Some(v) = n("replayCacheCapacity", self.replay_cache_capacity)? {
+            l.replay_cache_capacity = v as usize;
+        }
+        if let Some(v) = n("maxResourceBytes", self.max_resource_bytes)? {
+            l.max_resource_bytes = v as usize;
+        }
+        Ok(l)
+    }
+}
+
+/// Options of `new Verifier(…)`.
+#[napi(object, object_to_js = false)]
+pub struct VerifierOptions {
+    /// Trusted root public keys: a list (each under its derived key id), or a map from root
+    /// key id (a `u32`, as a string key) to key.
+    #[napi(ts_type = "KeyInput[] | Record<string, KeyInput>")]
+    pub root_keys: Either<Vec<KeyInput>, HashMap<String, KeyInput>>,
+    /// User policies, evaluated in order before the default rights policy.
+    pub policies: Option<Vec<Policy>>,
+    /// Limits to override.
+    pub limits: Option<LimitsInit>,
+    /// Require a valid proof of possession on every authorization.
+    pub require_proof: Option<bool>,
+}
+
+/// What is attempted now, and how to decide it.
+#[napi(object, object_to_js = false)]
+pub struct AuthorizeOptions {
+    /// The tool called.
+    pub tool: String,
+    /// The operation (default `"*"`).
+    pub operation: Option<String>,
+    /// The resource acted on.
+    pub resource: String,
+    /// A proof of possession from `signProof`.
+    pub proof: Option<String>,
+    /// Decision time: seconds since the epoch or a `Date` (default: now).
+    pub now: Option<TimeInput>,
+    /// Extra context, offered to policies as `attribute(key, value)` facts.
+    pub attributes: Option<HashMap<String, String>>,
+}
+
+/// The request a decision was made for.
+#[napi(object)]
+pub struct Request {
+    /// Tool.
+    pub tool: String,
+    /// Operation.
+    pub operation: String,
+    /// Resource.
+    pub resource: String,
+    /// Extra attributes.
+    pub attributes: HashMap<String, String>,
+}
+
+struct Prepared {
+    token: TokenInput,
+    request: marque::Request,
+    proof: Option<String>,
+    now: Option<u64>,
+}
+
+fn prepare(token: TokenInput, options: AuthorizeOptions) -> Result<Prepared> {
+    let mut request = marque::Request::new(
+        options.tool,
+        options.operation.unwrap_or_else(|| "*".into()),
+        options.resource,
+    );
+    for (k, v) in options.attributes.unwrap_or_default() {
+        request = request.attribute(k, v);
+    }
+    Ok(Prepared {
+        token,
+        request,
+        proof: options.proof,
+        now: opt_now(options.now)?,
+    })
+}
+
+fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Decision> {
+    no_panic_core(|| {
+        let proof = p.proof.as_deref();
+        match &p.token {
+            TokenInput::Parsed(t) => verifier.authorize_token(t, &p.request, proof, p.now),
+            TokenInput::Text(s) => verifier.authorize_base64(s, &p.request, proof, p.now),
+            TokenInput::Bytes(b) => verifier.authorize(b, &p.request, proof, p.now),
+        }
+    })
+}
+
+/// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
+#[napi]
+pub struct Verifier {
+    inner: Arc<marque::Verifier>,
+}
+
+#[napi]
+impl Verifier {
+    /// A verifier trusting `rootKeys`.
+    #[napi(constructor)]
+    pub fn new(options: VerifierOptions) -> Result<Self> {
+        let mut v = match options.root_keys {
+            Either::A(list) => {
+                let keys = list
+                    .into_iter()
+                    .map(KeyInput::resolve)
+                    .collect::<Result<Vec<_>>>()?;
+                marque::Verifier::new(keys)
+            }
+            Either::B(map) => {
+                let mut keys = Vec::with_capacity(map.len());
+                for (kid, key) in map {
+                    let id: u32 = kid.trim().parse().map_err(|_| {
+                        invalid_argument(format!(
+                            "root key ids are unsigned 32-bit integers; got {:?}",
+                            kid.chars().take(40).collect::<String>()
+                        ))
+                    })?;
+                    keys.push((id, key.resolve()?));
+                }
+                marque::Verifier::with_key_ids(keys)
+            }
+        };
+        if let Some(l) = options.limits {
+            v.set_limits(l.apply(marque::Limits::default())?);
+        }
+        for p in options.policies.unwrap_or_default() {
+            v.add_policy(marque::Policy::new(p.id, p.source))
+                .or_throw()?;
+        }
+        v.set_require_proof(options.require_proof.unwrap_or(false));
+        Ok(Verifier { inner: Arc::new(v) })
+    }
+
+    /// Verifies `token` and decides the request. A bad signature, unknown root key, malformed
+    /// token or hit limit throws; a refusal is a `Decision` with `allowed === false`.
+    #[napi]
+    pub fn authorize(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Decision> {
+        let p = prepare(token, options)?;
+        run(&self.inner, &p).or_throw().map(Decision::wrap)
+    }
+
+    /// Like `authorize`, but a denial throws a `MarqueError` whose code is the denial code.
+    #[napi]
+    pub fn authorize_or_throw(
+        &self,
+        token: TokenInput,
+        options: AuthorizeOptions,
+    ) -> Result<Decision> {
+        let p = prepare(token, options)?;
+        run(&self.inner, &p)
+            .and_then(marque::Decision::into_result)
+            .or_throw()
+            .map(Decision::wrap)
+    }
+
+    /// `authorize` on the libuv thread pool; resolves to a `Decision`, rejects with a
+    /// `MarqueError`.
+    #[napi(ts_return_type = "Promise<Decision>")]
+    pub fn authorize_async(
+        &self,
+        token: TokenInput,
+        options: AuthorizeOptions,
+    ) -> Result<AsyncTask<AuthorizeTask>> {
+        let prepared = prepare(token, options)?;
+        Ok(AsyncTask::new(AuthorizeTask {
+            verifier: Arc::clone(&self.inner),
+            prepared: Some(prepared),
+        }))
+    }
+
+    /// Verifies signatures and structure only (no request, no revocation): the trusted token.
+    #[napi]
+    pub fn verify(&self, token: TokenInput) -> Result<Token> {
+        let bytes = match token {
+            TokenInput::Parsed(t) => t.to_bytes().to_vec(),
+            TokenInput::Bytes(b) => b,
+            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw())?
+                .to_bytes()
+                .to_vec(),
+        };
+        no_panic(|| self.inner.verify(&bytes).or_throw().map(Token::wrap))
+    }
+
+    /// Why `token` is revoked under the current revocation set, or `null` (no Datalog runs):
+    /// lets an HTTP layer refuse a revoked token before any tool call is decided.
+    #[napi]
+    pub fn revocation_reason(&self, token: TokenInput) -> Result<Option<String>> {
+        let token = token.token()?;
+        no_panic(|| Ok(self.inner.revocation_reason(&token)))
+    }
+
+    /// Revokes a block revocation id (and everything delegated below that block).
+    #[napi]
+    pub fn revoke(&self, revocation_id: String) {
+        self.inner.revoke(&revocation_id)
+    }
+
+    /// Revokes every token naming this agent in its chain.
+    #[napi]
+    pub fn revoke_agent(&self, agent_id: String) {
+        self.inner.revoke_agent(&agent_id)
+    }
+
+    /// Revokes every token issued on behalf of this principal.
+    #[napi]
+    pub fn revoke_principal(&self, principal: String) {
+        self.inner.revoke_principal(&principal)
+    }
+
+    /// Revokes every token for this task.
+    #[napi]
+    pub fn revoke_task(&self, task: String) {
+        self.inner.revoke_task(&task)
+    }
+
+    /// A copy of the revocation set (share it with other verifiers via `mergeRevocations`).
+    #[napi(getter)]
+    pub fn revocations(&self) -> Revocations {
+        Revocations::from_core(&self.inner.revocations())
+    }
+
+    /// Adds every entry of `set` to this verifier's revocations.
+    #[napi]
+    pub fn merge_revocations(&self, set: RevocationsInit) {
+        self.inner.merge_revocations(&set.into_core())
+    }
+
+    /// The limits in force.
+    #[napi(getter)]
+    pub fn limits(&self) -> Limits {
+        let l = self.inner.limits();
+        Limits {
+            max_token_bytes: l.max_token_bytes as f64,
+            max_blocks: l.max_blocks as f64,
+            max_facts: l.max_facts as f64,
+            max_iterations: l.max_iterations as f64,
+            max_time_micros: l.max_time_micros as f64,
+            proof_window_seconds: l.proof_window_seconds as f64,
+            proof_future_skew_seconds: l.proof_future_skew_seconds as f64,
+            replay_cache_capacity: l.replay_cache_capacity as f64,
+            max_resource_bytes: l.max_resource_bytes as f64,
+        }
+    }
+}
+
+/// The cross-language JSON form of a `Decision`: snake_case, fields in the core's order, so
+/// `JSON.stringify(decision)` equals the core's `Decision::to_json` byte for byte.
+#[napi(object, use_nullable = true, object_from_js = false)]
+pub struct DecisionJson {
+    pub allowed: bool,
+    #[napi(ts_type = "ErrorCode")]
+    pub code: Option<String>,
+    pub agent: String,
+    pub path: String,
+    #[napi(js_name = "agent_key_fingerprint")]
+    pub agent_key_fingerprint: String,
+    #[napi(js_name = "agent_key")]
+    pub agent_key: String,
+    pub principal: String,
+    pub task: Option<String>,
+    pub workspace: Option<String>,
+    pub chain: Vec<String>,
+    pub policy: Option<String>,
+    pub reasons: Vec<String>,
+    #[napi(js_name = "revocation_ids")]
+    pub revocation_ids: Vec<String>,
+    pub request: RequestJson,
+    pub time: f64,
+    #[napi(js_name = "expires_at")]
+    pub expires_at: f64,
+    #[napi(js_name = "proof_verified")]
+    pub proof_verified: bool,
+}
+
+/// The request inside a `DecisionJson` (`attributes` only when there are some).
+#[napi(object, object_from_js = false)]
+pub struct RequestJson {
+    pub tool: String,
+    pub operation: String,
+    pub resource: String,
+    pub attributes: Option<HashMap<String, String>>,
+}
+
+/// `verifier.authorizeAsync` work item.
+pub struct AuthorizeTask {
+    verifier: Arc<marque::Verifier>,
+    prepared: Option<Prepared>,
+}
+
+impl Task for AuthorizeTask {
+    type Output = marque::Result<marque::Decision>;
+    type JsValue = Decision;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match self.prepared.take() {
+            Some(p) => Ok(run(&self.verifier, &p)),
+            None => Ok(Err(marque::Error::new(
+                marque::ErrorKind::Internal,
+                "authorize task ran twice",
+            ))),
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Decision> {
+        output.map(Decision::wrap).map_err(|e| reject_with(env, e))
+    }
+}
+
+/// The outcome of an authorization. A denial is data: `allowed === false`, a stable `code`
+/// and readable `reasons`.
+#[napi]
+pub struct Decision {
+    inner: marque::Decision,
+}
+
+impl Decision {
+    fn wrap(inner: marque::Decision) -> Self {
+        Decision { inner }
+    }
+    pub(crate) fn core(&self) -> &marque::Decision {
+        &self.inner
+    }
+}
+
+#[napi]
+impl Decision {
+    /// Whether the request is allowed.
+    #[napi(getter)]
+    pub fn allowed(&self) -> bool {
+        self.inner.allowed
+    }
+    /// When denied: `not_authorized`, `expired`, `revoked`, `depth_exceeded`, `invalid_proof`
+    /// or `replayed_proof`; `null` when allowed.
+    #[napi(getter, ts_return_type = "ErrorCode | null")]
+    pub fn code(&self) -> Option<String> {
+        self.inner.code.clone()
+    }
+    /// The acting agent (the last hop).
+    #[napi(getter)]
+    pub fn agent(&self) -> String {
+        self.inner.agent.clone()
+    }
+    /// Its path in the spawn tree.
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.inner.path.clone()
+    }
+    /// The acting agent's key fingerprint.
+    #[napi(getter)]
+    pub fn agent_key_fingerprint(&self) -> String {
+        self.inner.agent_key_fingerprint.clone()
+    }
+    /// The acting agent's public key (hex).
+    #[napi(getter)]
+    pub fn agent_key(&self) -> String {
+        self.inner.agent_key.clone()
+    }
+    /// On whose behalf.
+    #[napi(getter)]
+    pub fn principal(&self) -> String {
+        self.inner.principal.clone()
+    }
+    /// The task, if any.
+    #[napi(getter)]
+    pub fn task(&self) -> Option<String> {
+        self.inner.task.clone()
+    }
+    /// The workspace, if any.
+    #[napi(getter)]
+    pub fn workspace(&self) -> Option<String> {
+        self.inner.workspace.clone()
+    }
+    /// Agent ids of the delegation chain, root first.
+    #[napi(getter)]
+    pub fn chain(&self) -> Vec<String> {
+        self.inner.chain.clone()
+    }
+    /// The id of the policy that matched, if one did.
+    #[napi(getter)]
+    pub fn policy(&self) -> Option<String> {
+        self.inner.policy.clone()
+    }
+    /// Readable reasons when denied.
+    #[napi(getter)]
+    pub fn reasons(&self) -> Vec<String> {
+        self.inner.reasons.clone()
+    }
+    /// Revocation ids of every block, authority first.
+    #[napi(getter)]
+    pub fn revocation_ids(&self) -> Vec<String> {
+        self.inner.revocation_ids.clone()
+    }
+    /// The token id for audit: the revocation id of the last block.
+    #[napi(getter)]
+    pub fn token_id(&self) -> Option<String> {
+        self.inner.token_id().map(str::to_string)
+    }
+    /// The request that was decided.
+    #[napi(getter)]
+    pub fn request(&self) -> Request {
+        let r = &self.inner.request;
+        Request {
+            tool: r.tool.clone(),
+            operation: r.operation.clone(),
+            resource: r.resource.clone(),
+            attributes: r
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+    /// The time used for the decision (seconds since the epoch).
+    #[napi(getter)]
+    pub fn time(&self) -> f64 {
+        self.inner.time as f64
+    }
+    /// The token's effective expiry (seconds since the epoch).
+    #[napi(getter)]
+    pub fn expires_at(&self) -> f64 {
+        self.inner.expires_at as f64
+    }
+    /// Whether a proof of possession was verified for this decision.
+    #[napi(getter)]
+    pub fn proof_verified(&self) -> bool {
+        self.inner.proof_verified
+    }
+    /// The cross-language JSON form (snake_case, the same fields as every runtime's
+    /// `to_json`), so `JSON.stringify(decision)` matches Rust and Python byte for byte.
+    #[napi(js_name = "toJSON")]
+    pub fn to_json(&self) -> DecisionJson {
+        let d = &self.inner;
+        let r = &d.request;
+        DecisionJson {
+            allowed: d.allowed,
+            code: d.code.clone(),
+            agent: d.agent.clone(),
+            path: d.path.clone(),
+            agent_key_fingerprint: d.agent_key_fingerprint.clone(),
+            agent_key: d.agent_key.clone(),
+            principal: d.principal.clone(),
+            task: d.task.clone(),
+            workspace: d.workspace.clone(),
+            chain: d.chain.clone(),
+            policy: d.policy.clone(),
+            reasons: d.reasons.clone(),
+            revocation_ids: d.revocation_ids.clone(),
+            request: RequestJson {
+                tool: r.tool.clone(),
+                operation: r.operation.clone(),
+                resource: r.resource.clone(),
+                attributes: (!r.attributes.is_empty()).then(|| {
+                    r.attributes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+            },
+            time: d.time as f64,
+            expires_at: d.expires_at as f64,
+            proof_verified: d.proof_verified,
+        }
+    }
+    /// The JSON text of `toJSON()` as the core writes it.
+    #[napi]
+    pub fn to_json_string(&self) -> String {
+        self.inner.to_json()
+    }
+}

@@ -1,0 +1,207 @@
+"""marque: cryptographic identity and delegated authority for AI agents.
+
+An orchestrator mints (or receives) a token, narrows it for each sub-agent with
+``Token.delegate``, and each agent signs a proof of possession for every call with
+``sign_proof``; a tool server checks both with a ``Verifier``::
+
+    import marque
+    root, orch, child = marque.KeyPair.generate(), marque.KeyPair.generate(), marque.KeyPair.generate()
+    token = marque.mint(root, agent="agent:orch", agent_key=orch.public_key,
+                        principal="user:alice", rights=["read_file:read:*"])
+    sub = token.delegate(orch, to="agent:reader", to_key=child.public_key, resource_prefix="src/")
+    proof = marque.sign_proof(child, sub, tool="read_file", operation="read", resource="src/a.py")
+    decision = marque.Verifier([root.public_key]).authorize(
+        sub, tool="read_file", operation="read", resource="src/a.py", proof=proof)
+    assert decision.allowed and decision.path == "/root/reader"
+
+Every decision can be recorded in a signed, hash-chained audit log and checked later::
+
+    log = marque.AuditLog()
+    log.append(server_key, decision.to_audit_event())
+    report = log.verify([server_key.public_key])          # report.ok, .problem, .head
+
+Compact mode (EdDSA JWTs) is ``jwt_issue`` / ``jwt_verify``, and ``Decision.to_compact_jwt``
+exchanges an allowed decision for one.
+
+Everything here is implemented in Rust (``marque._native``); this package adds Python
+idioms on top: the error-code ``Literal`` and the tool-call guard (``requires``,
+``call_context``, with an optional ``audit_log``). The MCP integration lives in ``marque.mcp``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from marque._native import (
+    AUDIT_DOMAIN,
+    AUDIT_GENESIS,
+    AUDIT_PROBLEM_KINDS,
+    DEFAULT_MAX_DEPTH,
+    ERROR_CODES,
+    IDENTITY_ENV_VAR,
+    JWT_DEFAULT_LEEWAY_SECONDS,
+    JWT_DEFAULT_MAX_SIZE,
+    OTEL_EVENT_NAME,
+    PROFILE_VERSION,
+    RIGHTS_POLICY_ID,
+    AgentAssertion,
+    AgentIdentity,
+    AttenuationWidens,
+    AuditChainBroken,
+    AuditEvent,
+    AuditLog,
+    AuditProblem,
+    Decision,
+    DepthExceeded,
+    Envelope,
+    Expired,
+    Hop,
+    InternalError,
+    InvalidArgument,
+    InvalidJwt,
+    InvalidKey,
+    InvalidProof,
+    InvalidSignature,
+    InvalidToken,
+    KeyPair,
+    Limits,
+    LimitsExceeded,
+    MarqueError,
+    NotAuthorized,
+    Policy,
+    PublicKey,
+    ReplayedProof,
+    RevocationListStale,
+    RevocationSet,
+    Revoked,
+    Right,
+    Sealed,
+    Token,
+    UnknownRootKey,
+    Verifier,
+    VerifyReport,
+    WrongHolderKey,
+    __version__,
+    act_to_chain,
+    chain_to_act,
+    jcs_canonicalize,
+    jcs_canonicalize_str,
+    jwk_thumbprint,
+    jwt_decode,
+    jwt_issue,
+    jwt_verify,
+    mint,
+    sign_agent_assertion,
+    sign_proof,
+    verify_agent_assertion,
+    verify_audit_file,
+)
+from marque.context import CallContext, authorize_call, call_context, current_call, current_decision, requires
+
+#: Every stable error code (``MarqueError.code``); equals ``ERROR_CODES``, checked by the tests.
+ErrorCode = Literal[
+    "invalid_token",
+    "invalid_signature",
+    "unknown_root_key",
+    "expired",
+    "revoked",
+    "not_authorized",
+    "invalid_proof",
+    "replayed_proof",
+    "depth_exceeded",
+    "attenuation_widens",
+    "limits_exceeded",
+    "invalid_key",
+    "invalid_jwt",
+    "audit_chain_broken",
+    "wrong_holder_key",
+    "sealed",
+    "invalid_argument",
+    "revocation_list_stale",
+    "internal",
+]
+
+#: What can be wrong with an audit log entry (``AuditProblem.kind``); equals ``AUDIT_PROBLEM_KINDS``.
+ProblemKind = Literal[
+    "forged_signature",
+    "unknown_signer",
+    "edited_entry",
+    "removed_entry",
+    "reordered_entries",
+    "duplicate_entry",
+    "truncated_tail",
+    "malformed_entry",
+]
+
+__all__ = [
+    "AUDIT_DOMAIN",
+    "AUDIT_GENESIS",
+    "AUDIT_PROBLEM_KINDS",
+    "DEFAULT_MAX_DEPTH",
+    "ERROR_CODES",
+    "IDENTITY_ENV_VAR",
+    "JWT_DEFAULT_LEEWAY_SECONDS",
+    "JWT_DEFAULT_MAX_SIZE",
+    "OTEL_EVENT_NAME",
+    "PROFILE_VERSION",
+    "RIGHTS_POLICY_ID",
+    "AgentAssertion",
+    "AgentIdentity",
+    "AttenuationWidens",
+    "AuditChainBroken",
+    "AuditEvent",
+    "AuditLog",
+    "AuditProblem",
+    "CallContext",
+    "Decision",
+    "DepthExceeded",
+    "Envelope",
+    "ErrorCode",
+    "Expired",
+    "Hop",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidJwt",
+    "InvalidKey",
+    "InvalidProof",
+    "InvalidSignature",
+    "InvalidToken",
+    "KeyPair",
+    "Limits",
+    "LimitsExceeded",
+    "MarqueError",
+    "NotAuthorized",
+    "Policy",
+    "ProblemKind",
+    "PublicKey",
+    "ReplayedProof",
+    "RevocationListStale",
+    "RevocationSet",
+    "Revoked",
+    "Right",
+    "Sealed",
+    "Token",
+    "UnknownRootKey",
+    "Verifier",
+    "VerifyReport",
+    "WrongHolderKey",
+    "__version__",
+    "act_to_chain",
+    "authorize_call",
+    "call_context",
+    "chain_to_act",
+    "current_call",
+    "current_decision",
+    "jcs_canonicalize",
+    "jcs_canonicalize_str",
+    "jwk_thumbprint",
+    "jwt_decode",
+    "jwt_issue",
+    "jwt_verify",
+    "mint",
+    "requires",
+    "sign_agent_assertion",
+    "sign_proof",
+    "verify_agent_assertion",
+    "verify_audit_file",
+]

@@ -1,0 +1,581 @@
+//! `AuditEvent`, `Envelope`, `AuditLog`, `VerifyReport` and `verify_audit_file` (mirrors
+//! `marque::audit`). Every rule (canonical JSON, signing input, chain classification) is the
+//! core's; this module converts arguments and results.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::convert::{self, py_str_repr};
+use crate::errors::{invalid_argument, no_panic, type_error, Result};
+use crate::keys::PublicKey;
+
+fn decision_from_str(decision: &str) -> Result<marque::AuditDecision> {
+    match decision {
+        "allow" => Ok(marque::AuditDecision::Allow),
+        "deny" => Ok(marque::AuditDecision::Deny),
+        other => Err(invalid_argument(format!("decision must be \"allow\" or \"deny\", got {other:?}"))),
+    }
+}
+
+/// An event as given: an `AuditEvent` or a dict of its members.
+pub fn event_arg(v: &Bound<'_, PyAny>) -> Result<marque::AuditEvent> {
+    if let Ok(e) = v.cast::<AuditEvent>() {
+        return Ok(e.get().inner.clone());
+    }
+    if v.is_instance_of::<PyDict>() {
+        return Ok(marque::AuditEvent::from_json(&convert::to_json_text(v)?)?);
+    }
+    Err(type_error(format!("an audit event must be a marque.AuditEvent or a dict, got {}", convert::type_name(v))))
+}
+
+/// One audited event: who acted (agent, key fingerprint, delegation chain, principal), what
+/// (action = the tool, operation, resource), the verdict (`"allow"` / `"deny"`), the policy,
+/// when, and free-form `attributes`.
+///
+/// Build one with keyword arguments (`timestamp` defaults to the clock), from a dict or JSON
+/// (`AuditEvent.from_dict`, unknown members refused), or from a decision
+/// (`Decision.to_audit_event()`). Immutable, comparable, picklable.
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct AuditEvent {
+    pub inner: marque::AuditEvent,
+}
+
+#[pymethods]
+impl AuditEvent {
+    #[new]
+    #[pyo3(signature = (*, event_type, agent_id, action, resource, decision, timestamp = None,
+        agent_key_fingerprint = "", chain = None, principal = "", task = None, operation = None,
+        policy_id = "", policy_version = None, token_id = None, approval = None, attributes = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        event_type: String,
+        agent_id: String,
+        action: String,
+        resource: String,
+        decision: &str,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        agent_key_fingerprint: &str,
+        chain: Option<Vec<String>>,
+        principal: &str,
+        task: Option<String>,
+        operation: Option<String>,
+        policy_id: &str,
+        policy_version: Option<String>,
+        token_id: Option<String>,
+        approval: Option<&Bound<'_, PyAny>>,
+        attributes: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let timestamp = convert::now_or_clock(timestamp)?;
+        let mut e = marque::AuditEvent::new(event_type, agent_id, action, resource, decision_from_str(decision)?, timestamp);
+        e.agent_key_fingerprint = agent_key_fingerprint.to_owned();
+        e.chain = chain.unwrap_or_default();
+        e.principal = principal.to_owned();
+        e.task = task;
+        e.operation = operation;
+        e.policy_id = policy_id.to_owned();
+        e.policy_version = policy_version;
+        e.token_id = token_id;
+        e.approval = match approval {
+            Some(a) if !a.is_none() => Some(convert::json_object("approval", a)?),
+            _ => None,
+        };
+        if let Some(a) = attributes.filter(|a| !a.is_none()) {
+            e.attributes = convert::json_object("attributes", a)?;
+        }
+        // The core's own check (e.g. a timestamp beyond 2**53 - 1), now rather than at append.
+        e.to_json()?;
+        Ok(AuditEvent { inner: e })
+    }
+
+    /// From a dict of the event's members (unknown members refused; `chain` and `attributes`
+    /// may be omitted).
+    #[staticmethod]
+    fn from_dict(d: &Bound<'_, PyDict>) -> Result<Self> {
+        Ok(AuditEvent { inner: marque::AuditEvent::from_json(&convert::to_json_text(d)?)? })
+    }
+    /// From JSON text (duplicate and unknown members refused).
+    #[staticmethod]
+    fn from_json(json: &str) -> Result<Self> {
+        Ok(AuditEvent { inner: marque::AuditEvent::from_json(json)? })
+    }
+    /// RFC 8785 canonical JSON of the event.
+    fn to_json(&self) -> Result<String> {
+        Ok(self.inner.to_json()?)
+    }
+    /// The event as a dict (the JSON members).
+    fn to_dict<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.inner.to_json()?)
+    }
+
+    /// What happened: `"tool_call"`, `"authorization"`, `"delegation"`, …
+    #[getter]
+    fn event_type(&self) -> &str {
+        &self.inner.event_type
+    }
+    /// The acting agent (the last hop).
+    #[getter]
+    fn agent_id(&self) -> &str {
+        &self.inner.agent_id
+    }
+    /// Fingerprint of the acting agent's key (`ed25519:…`).
+    #[getter]
+    fn agent_key_fingerprint(&self) -> &str {
+        &self.inner.agent_key_fingerprint
+    }
+    /// Agent ids of the delegation chain, root first.
+    #[getter]
+    fn chain(&self) -> Vec<String> {
+        self.inner.chain.clone()
+    }
+    /// On whose behalf.
+    #[getter]
+    fn principal(&self) -> &str {
+        &self.inner.principal
+    }
+    /// The task, if any.
+    #[getter]
+    fn task(&self) -> Option<&str> {
+        self.inner.task.as_deref()
+    }
+    /// The tool (or other action) attempted.
+    #[getter]
+    fn action(&self) -> &str {
+        &self.inner.action
+    }
+    /// The operation, if any.
+    #[getter]
+    fn operation(&self) -> Option<&str> {
+        self.inner.operation.as_deref()
+    }
+    /// The resource.
+    #[getter]
+    fn resource(&self) -> &str {
+        &self.inner.resource
+    }
+    /// `"allow"` or `"deny"`.
+    #[getter]
+    fn decision(&self) -> &'static str {
+        self.inner.decision.as_str()
+    }
+    /// The policy that decided.
+    #[getter]
+    fn policy_id(&self) -> &str {
+        &self.inner.policy_id
+    }
+    /// The policy's version, if known.
+    #[getter]
+    fn policy_version(&self) -> Option<&str> {
+        self.inner.policy_version.as_deref()
+    }
+    /// Seconds since the Unix epoch.
+    #[getter]
+    fn timestamp(&self) -> u64 {
+        self.inner.timestamp
+    }
+    /// Revocation id (hex) of the last block of the token used, if any.
+    #[getter]
+    fn token_id(&self) -> Option<&str> {
+        self.inner.token_id.as_deref()
+    }
+    /// A human approval attached to the decision, as given.
+    #[getter]
+    fn approval<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .approval
+            .as_ref()
+            .map(|m| convert::value_to_py(py, &serde_json::Value::Object(m.clone())))
+            .transpose()
+    }
+    /// Anything else recorded.
+    #[getter]
+    fn attributes<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::value_to_py(py, &serde_json::Value::Object(self.inner.attributes.clone()))
+    }
+
+    /// OpenTelemetry log-record attributes (`gen_ai.agent.id`, `gen_ai.tool.name`,
+    /// `enduser.id`, `marque.*`, plus `attributes`); the mapping is in `docs/AUDIT.md`.
+    fn otel_attributes<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        let m: serde_json::Map<String, serde_json::Value> = self.inner.otel_attributes().into_iter().collect();
+        convert::value_to_py(py, &serde_json::Value::Object(m))
+    }
+    /// OpenTelemetry `SeverityNumber`: 9 (INFO) when allowed, 13 (WARN) when denied.
+    fn otel_severity_number(&self) -> u8 {
+        self.inner.otel_severity_number()
+    }
+    /// The log record's `Timestamp`, in nanoseconds since the epoch.
+    fn otel_time_unix_nano(&self) -> u64 {
+        self.inner.otel_time_unix_nano()
+    }
+
+    fn __repr__(&self) -> String {
+        let e = &self.inner;
+        format!(
+            "AuditEvent(event_type={}, agent_id={}, action={}, resource={}, decision={}, timestamp={})",
+            py_str_repr(&e.event_type),
+            py_str_repr(&e.agent_id),
+            py_str_repr(&e.action),
+            py_str_repr(&e.resource),
+            py_str_repr(e.decision.as_str()),
+            e.timestamp
+        )
+    }
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Result<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json()?,)))
+    }
+}
+
+/// A signed audit event: the event, the signer's key, its place in a log (`seq`, `prev`) and
+/// an Ed25519 signature over `"marque-audit/1\n"` + the canonical JSON of the rest.
+///
+/// `AuditLog.append` makes them; `Envelope.from_json` parses one without trusting it;
+/// `verify(keys)` checks the signer and signature (not its place in a log: that is
+/// `AuditLog.verify`). `to_json()` is RFC 8785 canonical JSON, one JSONL line.
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct Envelope {
+    pub inner: marque::Envelope,
+}
+
+#[pymethods]
+impl Envelope {
+    /// Signs `event` as entry `seq` of a log whose previous entry has digest `prev`
+    /// (`AUDIT_GENESIS` for the first). `AuditLog.append` does this for you.
+    #[staticmethod]
+    #[pyo3(signature = (signer, event, seq, prev = marque::audit::GENESIS))]
+    fn sign(signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>, seq: u64, prev: &str) -> Result<Self> {
+        let kp = convert::keypair("signer", signer)?;
+        Ok(Envelope { inner: marque::Envelope::sign(&kp, event_arg(event)?, seq, prev)? })
+    }
+    /// Parses an envelope (any formatting; duplicate and unknown members refused). Nothing is
+    /// trusted until `verify`.
+    #[staticmethod]
+    fn from_json(json: &str) -> Result<Self> {
+        Ok(Envelope { inner: marque::Envelope::from_json(json)? })
+    }
+    /// RFC 8785 canonical JSON of the whole envelope (one JSONL line, no newline).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The envelope as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.inner.to_json())
+    }
+    /// Checks that the signer is one of `trusted_keys` and that the signature verifies; raises
+    /// `InvalidSignature` (or `InvalidArgument` for a wrong `signer_fingerprint`) otherwise.
+    fn verify(&self, trusted_keys: &Bound<'_, PyAny>) -> Result<()> {
+        Ok(self.inner.verify(&convert::public_keys("trusted_keys", trusted_keys)?)?)
+    }
+    /// The event, as a dict.
+    #[getter]
+    fn event<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.inner.event().to_json()?)
+    }
+    /// The event, as an `AuditEvent`.
+    #[getter]
+    fn audit_event(&self) -> AuditEvent {
+        AuditEvent { inner: self.inner.event().clone() }
+    }
+    /// Position in the log, from 0.
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.inner.seq()
+    }
+    /// Digest (hex) of the previous entry, or `AUDIT_GENESIS`.
+    #[getter]
+    fn prev(&self) -> String {
+        self.inner.prev()
+    }
+    /// The signer's public key.
+    #[getter]
+    fn signer(&self) -> PublicKey {
+        PublicKey { inner: *self.inner.signer() }
+    }
+    /// The signer fingerprint as written in the envelope.
+    #[getter]
+    fn signer_fingerprint(&self) -> &str {
+        self.inner.signer_fingerprint()
+    }
+    /// The 64-byte Ed25519 signature.
+    #[getter]
+    fn signature<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.signature().to_bytes())
+    }
+    /// The bytes signed: `"marque-audit/1\n"` + canonical JSON of the envelope without `sig`.
+    #[getter]
+    fn signing_input<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.inner.signing_input())
+    }
+    /// SHA-256 (hex) of `signing_input`: the next entry's `prev`, or the log's head.
+    #[getter]
+    fn digest(&self) -> String {
+        self.inner.digest()
+    }
+    /// The event's OpenTelemetry attributes plus `marque.audit.seq`, `.signer`, `.digest`.
+    fn otel_attributes<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        let m: serde_json::Map<String, serde_json::Value> = self.inner.otel_attributes().into_iter().collect();
+        convert::value_to_py(py, &serde_json::Value::Object(m))
+    }
+    fn __repr__(&self) -> String {
+        let e = &self.inner;
+        format!(
+            "Envelope(seq={}, signer={}, action={}, decision={}, digest={})",
+            e.seq(),
+            py_str_repr(e.signer_fingerprint()),
+            py_str_repr(&e.event().action),
+            py_str_repr(e.event().decision.as_str()),
+            py_str_repr(&e.digest())
+        )
+    }
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
+    }
+}
+
+/// The first bad entry of an audit log: its 0-based `index`, its `kind` (one of
+/// `AUDIT_PROBLEM_KINDS`, e.g. `"edited_entry"`) and a readable `message`.
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct AuditProblem {
+    pub inner: marque::audit::Problem,
+}
+
+#[pymethods]
+impl AuditProblem {
+    /// 0-based index of the entry (blank lines not counted).
+    #[getter]
+    fn index(&self) -> u64 {
+        self.inner.index
+    }
+    /// What is wrong: `forged_signature`, `unknown_signer`, `edited_entry`, `removed_entry`,
+    /// `reordered_entries`, `duplicate_entry`, `truncated_tail` or `malformed_entry`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind.code()
+    }
+    /// Details for humans.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "AuditProblem(index={}, kind={}, message={})",
+            self.inner.index,
+            py_str_repr(self.inner.kind.code()),
+            py_str_repr(&self.inner.message)
+        )
+    }
+}
+
+/// The outcome of verifying an audit log. A broken log is a report, not an exception:
+/// `ok`, `entries` (verified before the first problem; all of them when ok), `head` (digest of
+/// the last verified entry: keep it and pass it as `expected_head` next time to detect a cut
+/// tail) and `problem`. `into_result()` raises `AuditChainBroken` when not ok; `bool(report)`
+/// is `report.ok`.
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct VerifyReport {
+    pub inner: marque::VerifyReport,
+}
+
+#[pymethods]
+impl VerifyReport {
+    /// Whether every entry verified and the chain is intact.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok
+    }
+    /// Entries verified: all of them when ok, else the index of the first bad entry.
+    #[getter]
+    fn entries(&self) -> u64 {
+        self.inner.entries
+    }
+    /// Digest (hex) of the last verified entry (`AUDIT_GENESIS` when none).
+    #[getter]
+    fn head(&self) -> &str {
+        &self.inner.head
+    }
+    /// The first bad entry, when not ok.
+    #[getter]
+    fn problem(&self) -> Option<AuditProblem> {
+        self.inner.problem.clone().map(|inner| AuditProblem { inner })
+    }
+    /// Returns `self` when ok; raises `AuditChainBroken` (`entry 3: edited_entry: …`) otherwise.
+    fn into_result(slf: Py<Self>) -> Result<Py<Self>> {
+        slf.get().inner.clone().into_result()?;
+        Ok(slf)
+    }
+    /// The report as JSON.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The report as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.inner.to_json())
+    }
+    fn __bool__(&self) -> bool {
+        self.inner.ok
+    }
+    fn __repr__(&self) -> String {
+        let r = &self.inner;
+        let problem = match &r.problem {
+            None => "None".to_string(),
+            Some(p) => format!("({}, {})", p.index, py_str_repr(p.kind.code())),
+        };
+        format!(
+            "VerifyReport(ok={}, entries={}, head={}, problem={})",
+            if r.ok { "True" } else { "False" },
+            r.entries,
+            py_str_repr(&r.head),
+            problem
+        )
+    }
+}
+
+/// An append-only, hash-chained, signed audit log held in memory: one canonical JSON envelope
+/// per line (JSONL).
+///
+/// `append(signer, event)` signs the next entry; `verify(trusted_keys, expected_head=None)`
+/// checks every signature and the chain and reports the first bad entry; `to_jsonl()` /
+/// `AuditLog.from_jsonl(text)` round-trip (parsing never fails, so a damaged log can still be
+/// verified). For a large file use `verify_audit_file` (streaming, constant memory).
+/// Thread-safe; `append` and `verify` release the GIL.
+#[pyclass(module = "marque", frozen)]
+pub struct AuditLog {
+    inner: RwLock<marque::AuditLog>,
+}
+
+impl AuditLog {
+    fn read<T>(&self, f: impl FnOnce(&marque::AuditLog) -> T) -> T {
+        match self.inner.read() {
+            Ok(g) => f(&g),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+}
+
+#[pymethods]
+impl AuditLog {
+    /// An empty log.
+    #[new]
+    fn new() -> Self {
+        AuditLog { inner: RwLock::new(marque::AuditLog::new()) }
+    }
+    /// Reads a JSONL log (blank lines skipped; nothing verified).
+    #[staticmethod]
+    fn from_jsonl(text: &str) -> Self {
+        AuditLog { inner: RwLock::new(marque::AuditLog::from_jsonl(text)) }
+    }
+    /// The log as JSONL (every line ends with a newline).
+    fn to_jsonl(&self) -> String {
+        self.read(|l| l.to_jsonl())
+    }
+    /// Signs `event` (an `AuditEvent`, or a dict of its members) with `signer` (a `KeyPair`) as
+    /// the next entry, appends it and returns the envelope. Refused (`AuditChainBroken`) when
+    /// the log's last line does not parse.
+    fn append(&self, py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>) -> Result<Envelope> {
+        let kp = convert::keypair("signer", signer)?;
+        let event = event_arg(event)?;
+        let env = py.detach(|| {
+            no_panic(|| {
+                let mut log = match self.inner.write() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                log.append(&kp, event)
+            })
+        })?;
+        Ok(Envelope { inner: env })
+    }
+    /// Verifies every entry against `trusted_keys` (a `PublicKey` or a list) and the chain.
+    /// With `expected_head` (a `head` from an earlier report or from `AuditLog.head`), a cut
+    /// tail is detected too. Returns a `VerifyReport` (it does not raise for a broken log).
+    #[pyo3(signature = (trusted_keys, expected_head = None))]
+    fn verify(&self, py: Python<'_>, trusted_keys: &Bound<'_, PyAny>, expected_head: Option<String>) -> Result<VerifyReport> {
+        let keys = convert::public_keys("trusted_keys", trusted_keys)?;
+        let report = py.detach(|| {
+            no_panic(|| Ok(self.read(|l| l.verify(&keys, expected_head.as_deref()))))
+        })?;
+        Ok(VerifyReport { inner: report })
+    }
+    /// Digest (hex) of the last entry, as the next append would chain to it (`AUDIT_GENESIS`
+    /// when empty). Not verified. Raises `AuditChainBroken` when the last line does not parse.
+    #[getter]
+    fn head(&self) -> Result<String> {
+        Ok(self.read(|l| l.head())?)
+    }
+    /// The raw lines.
+    #[getter]
+    fn lines(&self) -> Vec<String> {
+        self.read(|l| l.lines().to_vec())
+    }
+    /// The entries, parsed (not verified); raises at the first line that does not parse.
+    fn envelopes(&self) -> Result<Vec<Envelope>> {
+        let parsed: marque::Result<Vec<marque::Envelope>> = self.read(|l| l.envelopes().collect());
+        Ok(parsed?.into_iter().map(|inner| Envelope { inner }).collect())
+    }
+    fn __len__(&self) -> usize {
+        self.read(|l| l.len())
+    }
+    fn __repr__(&self) -> String {
+        self.read(|l| {
+            let head = l.head().map(|h| py_str_repr(&h)).unwrap_or_else(|_| "<broken>".into());
+            format!("AuditLog(entries={}, head={})", l.len(), head)
+        })
+    }
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_jsonl")?, (slf.get().to_jsonl(),)))
+    }
+}
+
+/// Verifies the JSONL audit log at `path` in constant memory (one line at a time, signatures
+/// in batches), with the GIL released; the same verdicts as `AuditLog.verify`. A line longer
+/// than `max_line_bytes` (default 1 MiB) raises `LimitsExceeded`; an unreadable file
+/// `InvalidArgument`.
+#[pyfunction]
+#[pyo3(signature = (path, trusted_keys, expected_head = None, *, max_line_bytes = None))]
+pub fn verify_audit_file(
+    py: Python<'_>,
+    path: PathBuf,
+    trusted_keys: &Bound<'_, PyAny>,
+    expected_head: Option<String>,
+    max_line_bytes: Option<&Bound<'_, PyAny>>,
+) -> Result<VerifyReport> {
+    let keys = convert::public_keys("trusted_keys", trusted_keys)?;
+    let mut options = marque::audit::VerifyOptions::default();
+    if let Some(n) = convert::opt_uint::<usize>("max_line_bytes", max_line_bytes)? {
+        options.max_line_bytes = n;
+    }
+    let report = py.detach(move || {
+        no_panic(|| {
+            let file = std::fs::File::open(&path).map_err(|e| {
+                marque::Error::new(
+                    marque::ErrorKind::InvalidArgument,
+                    format!("cannot open the audit log {}: {e}", path.display()),
+                )
+            })?;
+            marque::audit::verify_jsonl_reader(std::io::BufReader::new(file), &keys, expected_head.as_deref(), &options)
+        })
+    })?;
+    Ok(VerifyReport { inner: report })
+}
+
+/// Adds the audit classes, `verify_audit_file` and the constants to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<AuditEvent>()?;
+    m.add_class::<Envelope>()?;
+    m.add_class::<AuditProblem>()?;
+    m.add_class::<VerifyReport>()?;
+    m.add_class::<AuditLog>()?;
+    m.add_function(wrap_pyfunction!(verify_audit_file, m)?)?;
+    m.add("AUDIT_GENESIS", marque::audit::GENESIS)?;
+    m.add("AUDIT_DOMAIN", marque::audit::DOMAIN)?;
+    m.add("OTEL_EVENT_NAME", marque::audit::OTEL_EVENT_NAME)?;
+    let kinds: Vec<&str> = marque::ProblemKind::ALL.iter().map(|k| k.code()).collect();
+    m.add("AUDIT_PROBLEM_KINDS", pyo3::types::PyTuple::new(m.py(), kinds)?)?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `sign_proof` (mirrors `marque::proof`).
+
+use pyo3::prelude::*;
+
+use crate::convert::{self, TokenInput};
+use crate::errors::{no_panic, Result};
+
+/// Signs a proof of possession: the acting agent binds one use of `token` to this request.
+///
+/// `agent_keypair` must be the key of the agent holding the token (`WrongHolderKey`
+/// otherwise). Give the returned string as `proof=` to `Verifier.authorize`.
+#[pyfunction]
+#[pyo3(signature = (agent_keypair, token, *, tool, resource, operation = "*", now = None))]
+pub fn sign_proof(
+    py: Python<'_>,
+    agent_keypair: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    tool: String,
+    resource: String,
+    operation: &str,
+    now: Option<&Bound<'_, PyAny>>,
+) -> Result<String> {
+    sign(py, agent_keypair, TokenInput::extract(token)?, tool, resource, operation.to_owned(), now)
+}
+
+pub fn sign(
+    py: Python<'_>,
+    agent_keypair: &Bound<'_, PyAny>,
+    token: TokenInput,
+    tool: String,
+    resource: String,
+    operation: String,
+    now: Option<&Bound<'_, PyAny>>,
+) -> Result<String> {
+    let agent = convert::keypair("agent_keypair", agent_keypair)?;
+    let now = convert::now(now)?;
+    let request = marque::Request::new(tool, operation, resource);
+    Ok(py.detach(move || no_panic(|| token.parse()?.sign_proof(&agent, &request, now)))?)
+}

@@ -1,0 +1,455 @@
+//! `Verifier` and `Decision` (mirrors `marque::verify`).
+
+use std::sync::{Arc, RwLock};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::audit::AuditEvent;
+use crate::convert::{self, py_str_repr, TokenInput};
+use crate::errors::{no_panic, type_error, Result};
+use crate::keys::PublicKey;
+use crate::policy::{Limits, Policy};
+use crate::revocation::RevocationSet;
+use crate::token::Token;
+
+/// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
+///
+/// Thread-safe: share one `Verifier` between threads; `authorize` releases the GIL while it
+/// verifies. A bad signature, unknown root key or malformed token raises; a refusal is a
+/// `Decision` with `allowed == False`.
+#[pyclass(module = "marque", frozen)]
+pub struct Verifier {
+    inner: Arc<RwLock<marque::Verifier>>,
+}
+
+impl Verifier {
+    fn read<T>(&self, f: impl FnOnce(&marque::Verifier) -> T) -> T {
+        match self.inner.read() {
+            Ok(g) => f(&g),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+}
+
+fn parse_root_keys(v: &Bound<'_, PyAny>) -> Result<Vec<(Option<u32>, marque::PublicKey)>> {
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut out = Vec::with_capacity(d.len());
+        for (k, key) in d.iter() {
+            out.push((Some(convert::uint::<u32>("root key id", &k)?), convert::public_key(&key)?));
+        }
+        return Ok(out);
+    }
+    // A single key (object or text) rather than a list of them.
+    if v.is_instance_of::<PyString>() || v.cast::<PublicKey>().is_ok() || v.cast::<crate::keys::KeyPair>().is_ok() {
+        return Ok(vec![(None, convert::public_key(v)?)]);
+    }
+    let iter = v
+        .try_iter()
+        .map_err(|_| type_error(format!("root_keys must be a list of PublicKey or a dict {{key_id: PublicKey}}, got {}", convert::type_name(v))))?;
+    iter.map(|k| Ok((None, convert::public_key(&k?)?))).collect()
+}
+
+fn request(
+    tool: String,
+    resource: String,
+    operation: String,
+    attributes: Option<&Bound<'_, PyAny>>,
+) -> Result<marque::Request> {
+    let mut r = marque::Request::new(tool, operation, resource);
+    r.attributes = convert::str_map("attributes", attributes)?;
+    Ok(r)
+}
+
+#[pymethods]
+impl Verifier {
+    /// A verifier trusting `root_keys`: a list of `PublicKey` (or key text), or a dict
+    /// `{key_id: PublicKey}` for explicit root key ids (rotation).
+    #[new]
+    #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None))]
+    fn new(
+        root_keys: &Bound<'_, PyAny>,
+        policies: Option<&Bound<'_, PyAny>>,
+        limits: Option<PyRef<'_, Limits>>,
+        require_proof: bool,
+        revocations: Option<PyRef<'_, RevocationSet>>,
+    ) -> Result<Self> {
+        let mut v = marque::Verifier::new([]);
+        for (id, key) in parse_root_keys(root_keys)? {
+            v.add_root_key(id, key);
+        }
+        if let Some(l) = limits {
+            v.set_limits(l.inner.clone());
+        }
+        v.set_require_proof(require_proof);
+        if let Some(ps) = policies {
+            for p in ps.try_iter().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))? {
+                let p = p?;
+                let policy = if let Ok(p) = p.cast::<Policy>() {
+                    p.get().inner.clone()
+                } else {
+                    let (id, source): (String, String) =
+                        p.extract().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))?;
+                    marque::Policy::new(id, source)
+                };
+                v.add_policy(policy)?;
+            }
+        }
+        if let Some(r) = revocations {
+            v.merge_revocations(&r.inner);
+        }
+        Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
+    }
+
+    /// Verifies `token` (a `Token`, base64url str or bytes) and decides the request at `now`
+    /// (default: the clock). `proof` is a proof of possession from `sign_proof`.
+    /// Returns a `Decision`; raises on a bad signature, unknown root key, malformed token or a hit limit.
+    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn authorize(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        tool: String,
+        resource: String,
+        operation: &str,
+        proof: Option<String>,
+        now: Option<&Bound<'_, PyAny>>,
+        attributes: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Decision> {
+        let token = TokenInput::extract(token)?;
+        let request = request(tool, resource, operation.to_owned(), attributes)?;
+        let now = convert::now(now)?;
+        let inner = self.inner.clone();
+        let decision = py.detach(move || {
+            no_panic(|| {
+                let v = match inner.read() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                let proof = proof.as_deref();
+                match &token {
+                    TokenInput::Parsed(t) => v.authorize_token(t, &request, proof, now),
+                    TokenInput::Bytes(b) => v.authorize(b, &request, proof, now),
+                    TokenInput::Text(s) => v.authorize_base64(s, &request, proof, now),
+                }
+            })
+        })?;
+        Ok(Decision { inner: decision })
+    }
+
+    /// Like `authorize`, but a denial raises the exception of its code (`NotAuthorized`,
+    /// `Expired`, `Revoked`, `InvalidProof`, …) instead of returning a denied `Decision`.
+    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn authorize_or_raise(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        tool: String,
+        resource: String,
+        operation: &str,
+        proof: Option<String>,
+        now: Option<&Bound<'_, PyAny>>,
+        attributes: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Decision> {
+        let d = self.authorize(py, token, tool, resource, operation, proof, now, attributes)?;
+        Ok(Decision { inner: d.inner.into_result()? })
+    }
+
+    /// Verifies signatures and structure only (no policy, no revocation), returning the token.
+    fn verify(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> Result<Token> {
+        let token = TokenInput::extract(token)?;
+        let inner = self.inner.clone();
+        let t = py.detach(move || {
+            no_panic(|| {
+                let v = match inner.read() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                let bytes = match token {
+                    TokenInput::Bytes(b) => b,
+                    other => other.parse()?.to_bytes().to_vec(),
+                };
+                v.verify(&bytes)
+            })
+        })?;
+        Ok(Token::new(t))
+    }
+
+    /// Revokes a block revocation id (and everything delegated below that block).
+    fn revoke(&self, py: Python<'_>, revocation_id: String) {
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).revoke(&revocation_id))
+    }
+    /// Revokes every token naming `agent_id` in its chain.
+    fn revoke_agent(&self, py: Python<'_>, agent_id: String) {
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).revoke_agent(&agent_id))
+    }
+    /// Revokes every token issued for `principal`.
+    fn revoke_principal(&self, py: Python<'_>, principal: String) {
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).revoke_principal(&principal))
+    }
+    /// Revokes every token for `task`.
+    fn revoke_task(&self, py: Python<'_>, task: String) {
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).revoke_task(&task))
+    }
+    /// Adds every entry of a `RevocationSet` (e.g. one shared by a fleet).
+    fn merge_revocations(&self, py: Python<'_>, revocations: PyRef<'_, RevocationSet>) {
+        let set = revocations.inner.clone();
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).merge_revocations(&set))
+    }
+    /// A copy of the verifier's revocation set.
+    #[getter]
+    fn revocations(&self) -> RevocationSet {
+        RevocationSet { inner: self.read(|v| v.revocations()) }
+    }
+
+    /// Adds a user policy (Datalog `allow if` / `deny if` / `check if`; facts and rules are
+    /// refused). User policies run before the default rights policy, in the order added.
+    #[pyo3(signature = (id, source))]
+    fn add_policy(&self, py: Python<'_>, id: String, source: String) -> Result<()> {
+        let inner = self.inner.clone();
+        Ok(py.detach(move || {
+            no_panic(|| {
+                let mut v = match inner.write() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                v.add_policy(marque::Policy::new(id, source))
+            })
+        })?)
+    }
+
+    /// Why `token` is revoked under the verifier's current revocation set (a readable reason),
+    /// or `None`. The token is parsed, not verified, and no policy runs: a cheap check for an
+    /// HTTP layer before any tool call is decided.
+    fn revocation_reason(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> Result<Option<String>> {
+        let token = TokenInput::extract(token)?;
+        let inner = self.inner.clone();
+        Ok(py.detach(move || no_panic(|| Ok(read_guard(&inner).revocation_reason(&*token.parse()?))))?)
+    }
+
+    /// How many verified tokens the verifier remembers (`Limits.verified_cache_capacity`): a
+    /// remembered token skips parsing and signature checks on the next `authorize`.
+    fn verified_cache_len(&self) -> usize {
+        self.read(|v| v.verified_cache_len())
+    }
+
+    /// The user policies, in evaluation order.
+    #[getter]
+    fn policies(&self) -> Vec<Policy> {
+        self.read(|v| v.policies().iter().map(|p| Policy { inner: p.clone() }).collect())
+    }
+    /// The limits in force.
+    #[getter]
+    fn limits(&self) -> Limits {
+        Limits { inner: self.read(|v| v.limits().clone()) }
+    }
+    /// The trusted root keys by key id.
+    #[getter]
+    fn root_keys(&self) -> std::collections::BTreeMap<u32, PublicKey> {
+        self.read(|v| v.root_keys().into_iter().map(|(id, k)| (id, PublicKey { inner: k })).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        self.read(|v| {
+            let roots: Vec<String> = v.root_keys().iter().map(|(_, k)| py_str_repr(&k.fingerprint())).collect();
+            let policies: Vec<String> = v.policies().iter().map(|p| py_str_repr(&p.id)).collect();
+            format!("Verifier(root_keys=[{}], policies=[{}])", roots.join(", "), policies.join(", "))
+        })
+    }
+}
+
+fn read_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockReadGuard<'_, marque::Verifier> {
+    match inner.read() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// The outcome of an authorization: allowed or denied, and everything an audit needs.
+///
+/// `bool(decision)` is `decision.allowed`. Denial is data: `code` (`not_authorized`,
+/// `expired`, `revoked`, `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable
+/// `reasons`. `into_result()` raises the matching exception when denied. Picklable (as a
+/// record: unpickling re-verifies nothing).
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct Decision {
+    pub inner: marque::Decision,
+}
+
+#[pymethods]
+impl Decision {
+    /// Whether the request is allowed.
+    #[getter]
+    fn allowed(&self) -> bool {
+        self.inner.allowed
+    }
+    /// When denied: the stable denial code; `None` when allowed.
+    #[getter]
+    fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+    /// The acting agent (the last hop).
+    #[getter]
+    fn agent(&self) -> &str {
+        &self.inner.agent
+    }
+    /// Its path in the spawn tree.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.inner.path
+    }
+    /// The acting agent's key fingerprint.
+    #[getter]
+    fn agent_key_fingerprint(&self) -> &str {
+        &self.inner.agent_key_fingerprint
+    }
+    /// On whose behalf.
+    #[getter]
+    fn principal(&self) -> &str {
+        &self.inner.principal
+    }
+    /// The task, if any.
+    #[getter]
+    fn task(&self) -> Option<&str> {
+        self.inner.task.as_deref()
+    }
+    /// The workspace, if any.
+    #[getter]
+    fn workspace(&self) -> Option<&str> {
+        self.inner.workspace.as_deref()
+    }
+    /// Agent ids of the delegation chain, root first.
+    #[getter]
+    fn chain(&self) -> Vec<String> {
+        self.inner.chain.clone()
+    }
+    /// The id of the policy that matched (allow or deny), if one did.
+    #[getter]
+    fn policy(&self) -> Option<&str> {
+        self.inner.policy.as_deref()
+    }
+    /// Readable reasons when denied.
+    #[getter]
+    fn reasons(&self) -> Vec<String> {
+        self.inner.reasons.clone()
+    }
+    /// Revocation ids of every block, authority first.
+    #[getter]
+    fn revocation_ids(&self) -> Vec<String> {
+        self.inner.revocation_ids.clone()
+    }
+    /// The acting agent's public key.
+    #[getter]
+    fn agent_key(&self) -> Result<Option<PublicKey>> {
+        // Empty in decision records written before the field existed.
+        if self.inner.agent_key.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(PublicKey { inner: marque::PublicKey::from_hex(&self.inner.agent_key)? }))
+    }
+    /// The token id for audit: the revocation id of the last block.
+    #[getter]
+    fn token_id(&self) -> Option<&str> {
+        self.inner.token_id()
+    }
+    /// The tool of the decided request.
+    #[getter]
+    fn tool(&self) -> &str {
+        &self.inner.request.tool
+    }
+    /// The operation of the decided request.
+    #[getter]
+    fn operation(&self) -> &str {
+        &self.inner.request.operation
+    }
+    /// The resource of the decided request.
+    #[getter]
+    fn resource(&self) -> &str {
+        &self.inner.request.resource
+    }
+    /// The time used for the decision (seconds since the epoch).
+    #[getter]
+    fn time(&self) -> u64 {
+        self.inner.time
+    }
+    /// The token's effective expiry.
+    #[getter]
+    fn expires_at(&self) -> u64 {
+        self.inner.expires_at
+    }
+    /// Whether a proof of possession was verified for this decision.
+    #[getter]
+    fn proof_verified(&self) -> bool {
+        self.inner.proof_verified
+    }
+
+    /// The `AuditEvent` recording this decision (`event_type` `"authorization"`; the denial
+    /// code and reasons go into `attributes`). Append it to an `AuditLog`.
+    fn to_audit_event(&self) -> AuditEvent {
+        AuditEvent { inner: self.inner.to_audit_event() }
+    }
+    /// Token exchange: a short-lived compact EdDSA JWT (signed by `issuer`, `kid` = its
+    /// fingerprint) that lets one downstream service (`audience`) accept this *allowed*
+    /// decision: `sub` = acting agent, `act` = the delegation chain, `scope` =
+    /// `tool:operation`, `cnf.jkt` = the agent key's thumbprint, `exp` = decision time +
+    /// `ttl_seconds`, never past the token's expiry. A denied decision raises `NotAuthorized`.
+    #[pyo3(signature = (issuer, *, issuer_name, audience, ttl_seconds))]
+    fn to_compact_jwt(
+        &self,
+        issuer: &Bound<'_, PyAny>,
+        issuer_name: &str,
+        audience: &str,
+        ttl_seconds: &Bound<'_, PyAny>,
+    ) -> Result<String> {
+        let kp = convert::keypair("issuer", issuer)?;
+        let ttl = convert::seconds("ttl_seconds", ttl_seconds)?;
+        Ok(self.inner.to_compact_jwt(&kp, issuer_name, audience, ttl)?)
+    }
+
+    /// JSON text with stable field names (the core's form, byte for byte).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The JSON form as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.inner.to_json())
+    }
+    /// Reads back `to_json()` output (a record only: it re-verifies nothing).
+    #[staticmethod]
+    fn from_json(json: &str) -> Result<Self> {
+        Ok(Decision { inner: marque::Decision::from_json(json)? })
+    }
+    /// Returns `self` when allowed; raises the exception of the denial code otherwise.
+    fn into_result(slf: Py<Self>) -> Result<Py<Self>> {
+        slf.get().inner.clone().into_result()?;
+        Ok(slf)
+    }
+    fn __bool__(&self) -> bool {
+        self.inner.allowed
+    }
+    fn __repr__(&self) -> String {
+        let d = &self.inner;
+        format!(
+            "Decision(allowed={}, code={}, agent={}, path={}, tool={}, operation={}, resource={}, policy={})",
+            if d.allowed { "True" } else { "False" },
+            d.code.as_deref().map(py_str_repr).unwrap_or_else(|| "None".into()),
+            py_str_repr(&d.agent),
+            py_str_repr(&d.path),
+            py_str_repr(&d.request.tool),
+            py_str_repr(&d.request.operation),
+            py_str_repr(&d.request.resource),
+            d.policy.as_deref().map(py_str_repr).unwrap_or_else(|| "None".into()),
+        )
+    }
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
+    }
+}

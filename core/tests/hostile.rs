@@ -1,0 +1,186 @@
+//! Hostile inputs: every one ends in a typed error (or a denial), quickly, and never a panic.
+
+use std::time::{Duration, Instant};
+
+use biscuit_auth::builder::BlockBuilder;
+use biscuit_auth::UnverifiedBiscuit;
+use marque::{DelegateParams, KeyPair, Limits, MintParams, Request, Right, Token, Verifier};
+
+const NOW: u64 = 1_767_225_600;
+
+fn kp(n: u8) -> KeyPair {
+    KeyPair::from_seed(&[n; 32])
+}
+
+fn chain() -> (Verifier, Token) {
+    let t = Token::mint(&kp(1), &MintParams::new("agent:o", kp(2).public_key(), "user:a").right(Right::new("read_file", "*", "*")).now(NOW))
+        .unwrap()
+        .delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).resource_prefix("src/").now(NOW))
+        .unwrap();
+    (Verifier::new([kp(1).public_key()]), t)
+}
+
+fn req() -> Request {
+    Request::new("read_file", "read", "src/a.rs")
+}
+
+/// Appends a third-party hop signed by `signer` carrying `code`.
+fn hop_with(token: &Token, signer: &KeyPair, depth: u32, code: &str) -> Vec<u8> {
+    let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
+    let ctx = format!(
+        r#"{{"marque":1,"depth":{depth},"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
+        token.path(),
+        kp(9).public_key().to_hex(),
+        NOW + 100
+    );
+    let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
+    let block = ub.third_party_request().unwrap().create_block(&sk, BlockBuilder::new().context(ctx).code(code).unwrap()).unwrap();
+    ub.append_third_party(&block.serialize().unwrap()).unwrap().to_vec().unwrap()
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    out
+}
+
+#[test]
+fn truncated_and_nested_protobuf() {
+    let (v, t) = chain();
+    let bytes = t.to_bytes();
+    for cut in 0..bytes.len() {
+        let e = timed(|| v.authorize(&bytes[..cut], &req(), None, Some(NOW))).unwrap_err();
+        assert!(["invalid_token", "invalid_signature", "unknown_root_key"].contains(&e.code()), "cut {cut}: {}", e.code());
+        assert!(Token::from_bytes(&bytes[..cut]).is_err());
+    }
+    // Deeply nested length-delimited fields (field 2, wire type 2, nested 5000 times).
+    let mut nested: Vec<u8> = Vec::new();
+    for _ in 0..5000 {
+        let mut outer = vec![0x12];
+        let mut len = nested.len();
+        loop {
+            let b = (len & 0x7f) as u8;
+            len >>= 7;
+            if len == 0 {
+                outer.push(b);
+                break;
+            }
+            outer.push(b | 0x80);
+        }
+        outer.extend_from_slice(&nested);
+        nested = outer;
+        if nested.len() > 15_000 {
+            break;
+        }
+    }
+    assert_eq!(timed(|| v.authorize(&nested, &req(), None, Some(NOW))).unwrap_err().code(), "invalid_token");
+}
+
+#[test]
+fn base64_tricks() {
+    let (v, t) = chain();
+    let b64 = t.to_base64();
+    let standard = b64.replace('-', "+").replace('_', "/");
+    let cases = [
+        format!("{b64}==="),
+        format!("{b64}\u{0}"),
+        format!("{}{}", &b64[..10], &b64[11..]),
+        format!("{} {}", &b64[..10], &b64[10..]),
+        "=".repeat(8),
+        String::from_utf8_lossy(&[0xff, 0xfe, 0x41]).into_owned(),
+    ];
+    for c in cases.iter().chain(std::iter::once(&standard).filter(|s| **s != b64)) {
+        let e = v.authorize_base64(c, &req(), None, Some(NOW)).unwrap_err();
+        assert!(["invalid_token", "invalid_signature"].contains(&e.code()), "{c:?}: {}", e.code());
+    }
+    // Surrounding whitespace and missing padding are tolerated; the token is the same.
+    assert!(v.authorize_base64(&format!("  {}\n", b64.trim_end_matches('=')), &req(), None, Some(NOW)).unwrap().allowed);
+}
+
+#[test]
+fn invalid_utf8_inside_a_block_is_refused() {
+    let (v, t) = chain();
+    let mut bytes = t.to_bytes().to_vec();
+    // Corrupt a string byte inside the authority block's symbol table: signature fails first.
+    let needle = b"user:a";
+    let pos = bytes.windows(needle.len()).position(|w| w == needle).unwrap();
+    bytes[pos] = 0xff;
+    let e = v.authorize(&bytes, &req(), None, Some(NOW)).unwrap_err();
+    assert!(["invalid_token", "invalid_signature"].contains(&e.code()));
+}
+
+#[test]
+fn huge_fact_sets_and_exploding_datalog_hit_run_limits() {
+    let (v, t) = chain();
+    let facts: String = (0..1200).map(|i| format!("f({i});")).collect();
+    let e = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &facts), &req(), None, Some(NOW))).unwrap_err();
+    assert!(["limits_exceeded"].contains(&e.code()), "{}", e.code());
+    // Recursive transitive closure over a chain.
+    let edges: String = (0..60).map(|i| format!("e({i}, {});", i + 1)).collect();
+    let code = format!("{edges} p($x, $y) <- e($x, $y); p($x, $z) <- p($x, $y), e($y, $z);");
+    let e = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &code), &req(), None, Some(NOW))).unwrap_err();
+    assert_eq!(e.code(), "limits_exceeded");
+    // Biscuit Datalog cannot loop on string concatenation (rule heads must be bound by body
+    // predicates), so the worst a token can do is a long string, concatenated and matched with
+    // a pathological-looking regex inside one check: linear-time regex, bounded by the token size.
+    let long = "a".repeat(4000);
+    let code = format!(r#"s("{long}"); check if s($x), ($x + $x + $x + $x).matches("^(a|aa)+b$");"#);
+    let r = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &code), &req(), None, Some(NOW)));
+    match r {
+        Err(e) => assert!(["limits_exceeded", "invalid_token"].contains(&e.code()), "{}", e.code()),
+        Ok(d) => assert!(!d.allowed),
+    }
+}
+
+#[test]
+fn oversized_inputs_are_limits_exceeded() {
+    let (v, t) = chain();
+    let big = vec![0u8; Limits::default().max_token_bytes + 1];
+    assert_eq!(v.authorize(&big, &req(), None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+    let text = "A".repeat(40_000);
+    assert_eq!(v.authorize_base64(&text, &req(), None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+    let long_proof = "a".repeat(9000);
+    let e = v.authorize(t.to_bytes(), &req(), Some(&long_proof), Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "limits_exceeded");
+    let mut many = t.clone();
+    let mut holder = kp(3);
+    for i in 0..3 {
+        let next = kp(20 + i);
+        many = many.delegate(&holder, &DelegateParams::new(format!("agent:n{i}"), next.public_key()).now(NOW)).unwrap();
+        holder = next;
+    }
+    let v2 = Verifier::new([kp(1).public_key()]).with_limits(Limits { max_blocks: 4, ..Limits::default() });
+    assert_eq!(v2.authorize(many.to_bytes(), &req(), None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
+}
+
+#[test]
+fn a_hop_signed_by_an_unexpected_key_or_naming_another_next_key() {
+    let (v, t) = chain();
+    // Signed by a stranger.
+    assert_eq!(v.authorize(&hop_with(&t, &kp(66), 2, "check if true;"), &req(), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
+    // Hop 2 names key 9; a hop 3 signed by anyone but key 9 is refused, even by agent a.
+    let two = Token::from_bytes(&hop_with(&t, &kp(3), 2, "check if true;")).unwrap();
+    assert_eq!(two.holder_key(), &kp(9).public_key());
+    let three = hop_with(&two, &kp(3), 3, "check if true;");
+    assert_eq!(v.authorize(&three, &req(), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
+    let ok = hop_with(&two, &kp(9), 3, "check if true;");
+    assert!(v.authorize(&ok, &req(), None, Some(NOW)).is_ok() || Token::from_bytes(&ok).is_err());
+}
+
+#[test]
+fn errors_never_echo_secret_material() {
+    let secret = kp(42);
+    let seed_hex = secret.to_hex().to_string();
+    let mut messages = vec![format!("{secret:?}"), format!("{:?}", secret.to_jwk())];
+    let (v, t) = chain();
+    messages.push(t.delegate(&secret, &DelegateParams::new("agent:x", kp(5).public_key()).now(NOW)).unwrap_err().to_string());
+    messages.push(t.sign_proof(&secret, &req(), Some(NOW)).unwrap_err().to_string());
+    messages.push(KeyPair::from_hex(&format!("{seed_hex}00")).unwrap_err().to_string());
+    messages.push(marque::PublicKey::from_hex(&seed_hex[..62]).unwrap_err().to_string());
+    messages.push(v.authorize_base64(&seed_hex, &req(), None, Some(NOW)).unwrap_err().to_string());
+    for m in &messages {
+        assert!(!m.contains(&seed_hex), "secret in: {m}");
+        assert!(!m.contains(&seed_hex[..16]), "secret prefix in: {m}");
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Run every cargo-fuzz target for a fixed time each (default 20 s: the CI smoke run).
+#
+#   scripts/fuzz.sh            20 s per target
+#   scripts/fuzz.sh 600        10 minutes per target (what docs/SECURITY.md reports)
+#   scripts/fuzz.sh 600 jwt_verify
+#
+# Corpora start from the shared vectors (tokens, JWTs, envelopes, keys) and grow in
+# fuzz/corpus/<target>/ (gitignored); crashes land in fuzz/artifacts/<target>/ and make the
+# script fail. Regressions found this way are kept as tests in core/tests/hostile.rs.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO"
+
+SECONDS_PER_TARGET="${1:-20}"
+TARGETS=(token_authorize jwt_verify proof_verify audit_log key_import)
+[ $# -ge 2 ] && TARGETS=("${@:2}")
+
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "installing cargo-fuzz 0.13.1"
+    cargo install cargo-fuzz --version 0.13.1 >/dev/null
+fi
+
+seed() {
+    local target="$1" dir="fuzz/corpus/$1"
+    mkdir -p "$dir"
+    [ -n "$(ls -A "$dir" 2>/dev/null)" ] && return 0
+    python3 - "$target" "$dir" <<'PY'
+import base64, hashlib, json, os, sys
+target, out = sys.argv[1], sys.argv[2]
+def put(data):
+    if isinstance(data, str):
+        data = data.encode()
+    open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb").write(data)
+v = lambda name: json.load(open(os.path.join("tests/vectors", name)))
+if target == "token_authorize":
+    for t in v("tokens.json")["tokens"].values():
+        put(t)
+        put(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)))
+elif target == "jwt_verify":
+    doc = v("jwt.json")
+    for case in doc.get("verify", []):
+        if isinstance(case, dict) and "token" in case:
+            put(case["token"])
+    for a in doc.get("agent_assertions", []):
+        put(a["header"])
+elif target == "proof_verify":
+    for c in v("tokens.json")["cases"]:
+        if c.get("proof"):
+            put(c["proof"])
+elif target == "audit_log":
+    doc = v("audit.json")
+    put(doc["jsonl"])
+    for e in doc["envelopes"]:
+        put(e["json"])
+elif target == "key_import":
+    for k in v("tokens.json")["keys"].values():
+        put(k["public_hex"]); put(k["seed_hex"])
+    put("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+    put('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}')
+PY
+}
+
+status=0
+for t in "${TARGETS[@]}"; do
+    seed "$t"
+    echo "==> fuzz $t for ${SECONDS_PER_TARGET}s"
+    if ! (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- \
+            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
+            grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done|thread .* panicked)" ); then
+        :
+    fi
+    if [ -n "$(ls -A "fuzz/artifacts/$t" 2>/dev/null)" ]; then
+        echo "crash found for $t: fuzz/artifacts/$t" >&2
+        status=1
+    fi
+done
+exit $status

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Every test of every runtime: Rust core + CLI (unit, integration, doc, clippy, no-std and wasm32
+# builds), then the Python, Node and Wasm packages where they exist. Installs what is missing
+# first (idempotent). `.ci/run` calls exactly this.
+#
+#   scripts/test.sh            everything
+#   MARQUE_SKIP_CROSS=1 ...    skip the bare-metal and wasm32 core builds (quick local runs)
+#   MARQUE_SKIP_FUZZ=1 ...     skip the 20 s-per-target fuzzing smoke run
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO"
+
+"$REPO/scripts/install.sh"
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+suite() {
+    local name="$1"; shift
+    echo
+    echo "==> $name"
+    local start=$SECONDS
+    if "$@"; then
+        PASSED=$((PASSED + 1))
+        echo "<== $name: ok ($((SECONDS - start)) s)"
+    else
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+        echo "<== $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+rust_tests() {
+    cargo test --locked -p marque -p marque-cli
+}
+rust_nostd_tests() {
+    cargo test --locked -p marque --no-default-features --lib
+}
+rust_clippy() {
+    cargo clippy --locked -p marque -p marque-cli --all-targets -- -D warnings &&
+        cargo clippy --locked -p marque --no-default-features -- -D warnings
+}
+core_baremetal() {
+    baremetal_cargo build -p marque
+}
+core_wasm32() {
+    wasm_cargo build --release -p marque --features wasm
+}
+
+suite "rust: core + cli tests" rust_tests
+suite "rust: core without std" rust_nostd_tests
+suite "rust: clippy -D warnings" rust_clippy
+if [ -z "${MARQUE_SKIP_CROSS:-}" ]; then
+    suite "rust: core for thumbv7em-none-eabihf (no_std)" core_baremetal
+    suite "rust: core for wasm32-unknown-unknown" core_wasm32
+fi
+
+fuzz_smoke() {
+    "$REPO/scripts/fuzz.sh" 20
+}
+if [ -z "${MARQUE_SKIP_FUZZ:-}" ]; then
+    suite "rust: fuzzing smoke (20 s per target)" fuzz_smoke
+fi
+
+python_tests() {
+    "$REPO/scripts/build-python.sh" && "$REPO/.venv/bin/python" -m pytest -q tests/python
+}
+node_tests() {
+    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test)
+}
+wasm_tests() {
+    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test)
+}
+[ -d bindings-python ] && suite "python package" python_tests
+[ -d bindings-node ] && suite "node package" node_tests
+[ -d bindings-wasm ] && suite "wasm package" wasm_tests
+
+echo
+if [ "$FAILED" -gt 0 ]; then
+    printf 'failed suite: %s\n' "${FAILED_NAMES[@]}"
+fi
+echo "suites: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

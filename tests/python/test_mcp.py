@@ -1,0 +1,422 @@
+"""marque.mcp with the real `mcp` SDK: in-process, over stdio (subprocess), over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from mcp.client import Client  # noqa: E402
+from mcp.client.stdio import StdioServerParameters  # noqa: E402
+from mcp.server.mcpserver import MCPServer  # noqa: E402
+from mcp.shared.exceptions import MCPError  # noqa: E402
+
+import marque  # noqa: E402
+from marque.mcp import (  # noqa: E402
+    DENIED_ERROR_CODE,
+    META_PROOF,
+    META_TOKEN,
+    MarqueGuard,
+    MarqueTokenVerifier,
+    ToolSpec,
+    bearer_headers,
+    call_meta,
+    denial,
+    protected_resource_metadata,
+    request_for,
+    resource_metadata_url,
+    www_authenticate,
+)
+from conftest import key  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SERVER = HERE / "mcp_server.py"
+TOOLS = {
+    "read_file": ToolSpec(operation="read", resource_arg="path"),
+    "write_file": ToolSpec(operation="write", resource_arg="path"),
+}
+
+
+class Agents:
+    """Tokens minted on the real clock (the servers use it): orchestrator → agent_a (read src/)."""
+
+    def __init__(self) -> None:
+        self.root, self.orch, self.a = key(1), key(2), key(3)
+        self.root_token = marque.mint(self.root, agent="agent:orchestrator", agent_key=self.orch,
+                                      principal="user:alice", rights=["read_file:read:*", "write_file:write:*"])
+        self.a_token = self.root_token.delegate(self.orch, to="agent:agent_a", to_key=self.a, tools=["read_file"],
+                                                resource_prefix="src/")
+
+    def meta(self, path: str, token: marque.Token | None = None, signer: marque.KeyPair | None = None,
+             tool: str = "read_file") -> dict[str, str]:
+        return call_meta(token or self.a_token, signer or self.a, name=tool, arguments={"path": path}, tools=TOOLS)
+
+
+@pytest.fixture(scope="module")
+def agents() -> Agents:
+    return Agents()
+
+
+def text(result: Any) -> str:
+    assert not result.is_error, result
+    return str(result.content[0].text)
+
+
+def tampered(token: marque.Token) -> str:
+    raw = bytearray(token.to_bytes())
+    at = bytes(raw).find(bytes.fromhex(token.revocation_ids[0]))
+    raw[at + 3] ^= 0x10
+    return marque.Token.from_bytes(bytes(raw)).to_base64()
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def test_request_mapping_and_meta(agents: Agents) -> None:
+    assert request_for("read_file", {"path": "src/a"}, TOOLS) == ("read_file", "read", "src/a")
+    assert request_for("other", {"x": 1}, TOOLS) == ("other", "*", "*")
+    assert request_for("t", {}, {"t": ToolSpec(tool="alias", resource=lambda a: "fixed")}) == ("alias", "*", "fixed")
+    with pytest.raises(ValueError):
+        request_for("read_file", {"path": 3}, TOOLS)
+    meta = agents.meta("src/a")
+    assert set(meta) == {META_TOKEN, META_PROOF} == {"marque/token", "marque/proof"}
+    assert meta[META_TOKEN] == agents.a_token.to_base64()
+    v = marque.Verifier([agents.root.public_key])
+    assert v.authorize(meta[META_TOKEN], tool="read_file", operation="read", resource="src/a",
+                       proof=meta[META_PROOF]).proof_verified
+    assert call_meta(agents.a_token, name="t", include_token=False) == {}
+    assert bearer_headers(agents.a_token) == {"Authorization": f"Bearer {agents.a_token.to_base64()}"}
+
+
+def test_www_authenticate_and_metadata(agents: Agents) -> None:
+    from mcp.server.auth.routes import build_resource_metadata_url
+
+    for url in ("https://h.example/mcp", "https://h.example", "http://127.0.0.1:8000/a/b"):
+        assert resource_metadata_url(url) == str(build_resource_metadata_url(url))  # type: ignore[arg-type]
+    assert www_authenticate() == "Bearer"
+    assert www_authenticate(error="invalid_token", error_description='bad "sig"\n',
+                            resource_metadata="https://h/.well-known/oauth-protected-resource/mcp") == (
+        'Bearer error="invalid_token", error_description="bad \\"sig\\" ", '
+        'resource_metadata="https://h/.well-known/oauth-protected-resource/mcp"'
+    )
+    doc = protected_resource_metadata("https://h/mcp", root_keys=[agents.root.public_key], resource_name="files")
+    assert doc["resource"] == "https://h/mcp" and doc["bearer_methods_supported"] == ["header"]
+    assert doc["marque_root_keys"] == [agents.root.public_key.to_jwk()]
+    assert doc["marque_meta_keys"] == {"token": "marque/token", "proof": "marque/proof"}
+    assert marque.PublicKey.from_jwk(doc["marque_root_keys"][0]) == agents.root.public_key
+    json.dumps(doc)
+
+
+def test_token_verifier(agents: Agents) -> None:
+    tv = MarqueTokenVerifier(marque.Verifier([agents.root.public_key]), resource="https://h/mcp")
+    at = asyncio.run(tv.verify_token(agents.a_token.to_base64()))
+    assert at is not None
+    assert at.client_id == "agent:agent_a" and at.subject == "user:alice" and at.resource == "https://h/mcp"
+    assert at.expires_at == agents.a_token.expires_at and at.scopes == []
+    assert at.claims is not None
+    assert at.claims["path"] == "/root/agent_a"
+    assert at.claims["chain"] == ["agent:orchestrator", "agent:agent_a"]
+    assert at.claims["agent_key_fingerprint"] == agents.a.fingerprint
+    assert at.claims["token_id"] == agents.a_token.revocation_ids[-1]
+    assert asyncio.run(tv.verify_token(tampered(agents.a_token))) is None
+    assert asyncio.run(tv.verify_token("garbage")) is None
+    assert asyncio.run(MarqueTokenVerifier(marque.Verifier([key(9)])).verify_token(agents.a_token.to_base64())) is None
+    late = MarqueTokenVerifier(marque.Verifier([agents.root.public_key]), clock=lambda: agents.a_token.expires_at + 1)
+    assert asyncio.run(late.verify_token(agents.a_token.to_base64())) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# in-process: the SDK's own Client against an MCPServer instance
+
+AS_READ = ToolSpec(tool="read_file", operation="read", resource_arg="path")
+INPROC_TOOLS = {**TOOLS, "read_twice": AS_READ, "read_then_write": AS_READ}
+
+
+def inproc_server(agents: Agents, **guard: Any) -> tuple[MCPServer, list[marque.Decision]]:
+    audit: list[marque.Decision] = []
+    server = MCPServer("files", middleware=[MarqueGuard(marque.Verifier([agents.root.public_key]), tools=INPROC_TOOLS,
+                                                        audit=audit.append, **guard)])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        d = marque.current_decision()
+        assert d is not None
+        return f"{path} by {d.agent}"
+
+    @server.tool()
+    @marque.requires(tool="read_file", operation="read", resource=lambda path: path)  # reuses the guard's decision
+    def read_twice(path: str) -> str:
+        assert marque.current_decision() is not None
+        return path
+
+    @server.tool()
+    @marque.requires(tool="write_file", operation="write", resource=lambda path: path)  # another request
+    def read_then_write(path: str) -> str:
+        return path
+
+    return server, audit
+
+
+def test_inprocess_allow_deny_replay_tamper(agents: Agents) -> None:
+    server, audit = inproc_server(agents)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            assert {t.name for t in (await c.list_tools()).tools} == {"read_file", "read_twice", "read_then_write"}  # no token needed
+            meta = agents.meta("src/main.rs")
+            assert text(await c.call_tool("read_file", {"path": "src/main.rs"}, meta=meta)) == "src/main.rs by agent:agent_a"
+            with pytest.raises(MCPError) as e:  # same proof again
+                await c.call_tool("read_file", {"path": "src/main.rs"}, meta=meta)
+            assert e.value.code == DENIED_ERROR_CODE and denial(e.value)["code"] == "replayed_proof"  # type: ignore[index]
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+            d = denial(e.value)
+            assert d is not None and d["code"] == "not_authorized" and d["path"] == "/root/agent_a"
+            assert d["resource"] == "README.md" and 'starts_with("src/")' in d["reasons"][0]
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("write_file", {"path": "src/x", "content": ""},
+                                  meta=agents.meta("src/x", tool="write_file"))
+            assert denial(e.value)["code"] == "not_authorized"  # type: ignore[index]
+            bad = {META_TOKEN: tampered(agents.a_token), META_PROOF: agents.meta("src/main.rs")[META_PROOF]}
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/main.rs"}, meta=bad)
+            assert denial(e.value)["code"] == "invalid_signature"  # type: ignore[index]
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/main.rs"})
+            assert denial(e.value)["code"] == "not_authorized" and "no marque token" in e.value.message  # type: ignore[index]
+            # A proof signed by another agent (the orchestrator) for agent_a's token cannot be made…
+            with pytest.raises(marque.WrongHolderKey):
+                agents.meta("src/main.rs", signer=agents.orch)
+            # A guard inside the tool reuses the decision for the same request (the proof is spent)…
+            args = {"path": "src/lib.rs"}
+            meta = call_meta(agents.a_token, agents.a, name="read_twice", arguments=args, tools=INPROC_TOOLS)
+            assert text(await c.call_tool("read_twice", args, meta=meta)) == "src/lib.rs"
+            # …and authorizes any other request on the token alone: agent_a may not write, so the
+            # tool raises NotAuthorized, which the SDK reports as a (message-less) tool error.
+            meta = call_meta(agents.a_token, agents.a, name="read_then_write", arguments=args, tools=INPROC_TOOLS)
+            r = await c.call_tool("read_then_write", args, meta=meta)
+            assert r.is_error and "read_then_write" in r.content[0].text
+
+    asyncio.run(main())
+    # The guard's audit: the tampered and token-less calls raised before any decision existed.
+    assert [d.allowed for d in audit] == [True, False, False, False, True, True]
+    assert [d.code for d in audit] == [None, "replayed_proof", "not_authorized", "not_authorized", None, None]
+
+
+def test_inprocess_guard_appends_to_an_audit_log(agents: Agents) -> None:
+    server_key = key(9)
+    log = marque.AuditLog()
+    server, _ = inproc_server(agents, audit_log=log, audit_signer=server_key)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            assert text(await c.call_tool("read_file", {"path": "src/a.rs"}, meta=agents.meta("src/a.rs")))
+            with pytest.raises(MCPError):
+                await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+            with pytest.raises(MCPError):  # no token: no decision, no entry
+                await c.call_tool("read_file", {"path": "src/a.rs"})
+            # A guard inside the tool reuses the guard's decision and records nothing more.
+            args = {"path": "src/b.rs"}
+            meta = call_meta(agents.a_token, agents.a, name="read_twice", arguments=args, tools=INPROC_TOOLS)
+            assert text(await c.call_tool("read_twice", args, meta=meta)) == "src/b.rs"
+
+    asyncio.run(main())
+    report = log.verify([server_key.public_key], log.head)
+    assert report.ok and report.entries == 3
+    events = [e.event for e in log.envelopes()]
+    assert [(e["decision"], e["resource"]) for e in events] == [
+        ("allow", "src/a.rs"), ("deny", "README.md"), ("allow", "src/b.rs")]
+    assert all(e["agent_id"] == "agent:agent_a" and e["event_type"] == "authorization" for e in events)
+    assert events[1]["attributes"]["denial_code"] == "not_authorized"
+    # Someone edits the log afterwards: verification names the entry.
+    tampered = log.to_jsonl().replace("README.md", "docs.md")
+    bad = marque.AuditLog.from_jsonl(tampered).verify([server_key.public_key], log.head)
+    assert bad.problem is not None and (bad.problem.index, bad.problem.kind) == (1, "edited_entry")
+
+
+def test_inprocess_guard_fails_closed_on_a_broken_log(agents: Agents) -> None:
+    ran: list[str] = []
+    broken = marque.AuditLog.from_jsonl("{damaged\n")
+    server = MCPServer("files", middleware=[MarqueGuard(marque.Verifier([agents.root.public_key]), tools=TOOLS,
+                                                        audit_log=broken, audit_signer=key(9))])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        ran.append(path)
+        return path
+
+    async def main() -> None:
+        async with Client(server) as c:
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/a"}, meta=agents.meta("src/a"))
+            assert denial(e.value)["code"] == "audit_chain_broken"  # type: ignore[index]
+
+    asyncio.run(main())
+    assert ran == []
+    with pytest.raises(marque.InvalidArgument):
+        MarqueGuard(marque.Verifier([agents.root.public_key]), audit_signer=key(9))
+
+
+def test_inprocess_deny_as_result(agents: Agents) -> None:
+    server, _ = inproc_server(agents, deny_as="result")
+
+    async def main() -> Any:
+        async with Client(server) as c:
+            return await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+
+    r = asyncio.run(main())
+    assert r.is_error and r.content[0].text.startswith("marque: not_authorized: ")
+    assert r.structured_content["marque"]["code"] == "not_authorized"
+
+
+def test_inprocess_require_proof(agents: Agents) -> None:
+    server = MCPServer("files", middleware=[MarqueGuard(
+        marque.Verifier([agents.root.public_key], require_proof=True), tools=TOOLS)])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        return path
+
+    async def main() -> None:
+        async with Client(server) as c:
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/a"}, meta={META_TOKEN: agents.a_token.to_base64()})
+            assert denial(e.value)["code"] == "invalid_proof"  # type: ignore[index]
+            assert text(await c.call_tool("read_file", {"path": "src/a"}, meta=agents.meta("src/a"))) == "src/a"
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------------------------
+# stdio: the server as a subprocess, the SDK's client over its stdin/stdout
+
+def test_stdio_end_to_end(agents: Agents) -> None:
+    params = StdioServerParameters(
+        command=sys.executable, args=[str(SERVER), "stdio"], cwd=str(HERE),
+        env={"MARQUE_ROOT_PUB": agents.root.public_key.to_hex(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+    )
+
+    async def main() -> None:
+        async with Client(params) as c:
+            ok = await c.call_tool("read_file", {"path": "src/main.rs"}, meta=agents.meta("src/main.rs"))
+            assert text(ok) == "fn main() {} [agent:agent_a at /root/agent_a for user:alice]"
+
+            with pytest.raises(MCPError) as e:  # outside the delegation (README.md is not under src/)
+                await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+            assert e.value.code == DENIED_ERROR_CODE
+            assert denial(e.value) is not None and denial(e.value)["code"] == "not_authorized"  # type: ignore[index]
+
+            with pytest.raises(MCPError) as e:  # tampered token
+                meta = agents.meta("src/main.rs")
+                meta[META_TOKEN] = tampered(agents.a_token)
+                await c.call_tool("read_file", {"path": "src/main.rs"}, meta=meta)
+            assert denial(e.value)["code"] == "invalid_signature"  # type: ignore[index]
+
+            replay = agents.meta("src/lib.rs")
+            assert "fn lib" in text(await c.call_tool("read_file", {"path": "src/lib.rs"}, meta=replay))
+            with pytest.raises(MCPError) as e:  # replayed proof
+                await c.call_tool("read_file", {"path": "src/lib.rs"}, meta=replay)
+            assert denial(e.value)["code"] == "replayed_proof"  # type: ignore[index]
+
+            # The orchestrator may write; its sub-agent may not.
+            w = call_meta(agents.root_token, agents.orch, name="write_file", arguments={"path": "src/new.rs"}, tools=TOOLS)
+            assert text(await c.call_tool("write_file", {"path": "src/new.rs", "content": "x"}, meta=w)) == "ok"
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------------------------
+# Streamable HTTP on loopback: Authorization: Bearer, 401 + RFC 9728 challenge, metadata
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def http_server(agents: Agents) -> Iterator[str]:
+    port = free_port()
+    env = dict(os.environ, MARQUE_ROOT_PUB=agents.root.public_key.to_hex())
+    proc = subprocess.Popen([sys.executable, str(SERVER), "http", str(port)], cwd=HERE, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def post(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "content-type": "application/json", "accept": "application/json, text/event-stream", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_http_challenge_and_metadata(agents: Agents, http_server: str) -> None:
+    status, headers, _ = post(http_server, {})
+    assert status == 401
+    challenge = headers.get("www-authenticate") or headers.get("WWW-Authenticate") or ""
+    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
+    assert f'resource_metadata="{resource_metadata_url(http_server)}"' in challenge
+    assert post(http_server, {"Authorization": f"Bearer {tampered(agents.a_token)}"})[0] == 401
+    with urllib.request.urlopen(resource_metadata_url(http_server), timeout=10) as r:
+        meta = json.loads(r.read())
+    assert meta["resource"] == http_server
+    assert meta["bearer_methods_supported"] == ["header"]
+
+
+def test_http_end_to_end(agents: Agents, http_server: str) -> None:
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async def main() -> None:
+        http = create_mcp_http_client(headers=bearer_headers(agents.a_token))
+        async with http, Client(streamable_http_client(http_server, http_client=http)) as c:
+            proof = call_meta(agents.a_token, agents.a, name="read_file", arguments={"path": "src/main.rs"},
+                              tools=TOOLS, include_token=False)
+            assert META_TOKEN not in proof
+            ok = await c.call_tool("read_file", {"path": "src/main.rs"}, meta=proof)
+            assert text(ok) == "fn main() {} [agent:agent_a at /root/agent_a for user:alice]"
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/main.rs"}, meta=proof)
+            assert denial(e.value)["code"] == "replayed_proof"  # type: ignore[index]
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "README.md"},
+                                  meta=call_meta(agents.a_token, agents.a, name="read_file",
+                                                 arguments={"path": "README.md"}, tools=TOOLS, include_token=False))
+            assert denial(e.value)["code"] == "not_authorized"  # type: ignore[index]
+
+    asyncio.run(main())
