@@ -254,6 +254,8 @@ export interface Decision {
   agent: string
   path: string
   agent_key_fingerprint: string
+  /** The acting agent's public key (hex). */
+  agent_key: string
   principal: string
   task: string | null
   workspace: string | null
@@ -267,6 +269,7 @@ export interface Decision {
   expires_at: number
   proof_verified: boolean
   readonly agentKeyFingerprint: string
+  readonly agentKey: string
   readonly revocationIds: string[]
   readonly expiresAt: number
   readonly proofVerified: boolean
@@ -291,3 +294,93 @@ export declare class Verifier {
   get limits(): Limits
   free(): void
 }
+
+/** An audit event (docs/AUDIT.md), snake_case wire form. */
+export interface AuditEvent {
+  event_type: string
+  agent_id: string
+  agent_key_fingerprint: string
+  chain: string[]
+  principal: string
+  task?: string
+  action: string
+  operation?: string
+  resource: string
+  decision: 'allow' | 'deny'
+  policy_id: string
+  policy_version?: string
+  timestamp: number
+  token_id?: string
+  approval?: Record<string, unknown>
+  attributes: Record<string, unknown>
+}
+/** An audit event to append: `chain` defaults to `[]` and `attributes` to `{}`. */
+export type AuditEventInit = Omit<AuditEvent, 'chain' | 'attributes'> & { chain?: string[]; attributes?: Record<string, unknown> }
+
+export type AuditProblemKind = string
+export interface AuditProblem {
+  /** 0-based index of the first bad entry. */
+  index: number
+  kind: AuditProblemKind
+  message: string
+}
+/** A broken log is a report, not an exception (use `verifyOrThrow` for `audit_chain_broken`). */
+export interface AuditReport {
+  ok: boolean
+  entries: number
+  /** Digest (hex) of the last verified entry: pass it as `expectedHead` next time. */
+  head: string
+  problem: AuditProblem | null
+}
+
+/** One signed audit entry (RFC 8785 canonical JSON, Ed25519, hash-chained by `prev`). */
+export declare class Envelope {
+  private constructor()
+  static fromJson(json: string): Envelope
+  toJson(): string
+  get event(): AuditEvent
+  get seq(): number
+  get prev(): string
+  get digest(): string
+  get signer(): PublicKey
+  get signerFingerprint(): string
+  get signature(): string
+  verify(trustedKeys: KeyInput[]): void
+  otelAttributes(): Record<string, unknown>
+  free(): void
+}
+
+/** An append-only, hash-chained audit log in memory (JSONL). */
+export declare class AuditLog {
+  constructor()
+  /** Never fails: a damaged log can still be verified, and the damage reported. */
+  static fromJsonl(text: string): AuditLog
+  toJsonl(): string
+  append(signer: KeyPair, event: AuditEventInit | string): Envelope
+  /** Records a `Decision` with the core's mapping; event type `"authorization"` unless given. */
+  appendDecision(signer: KeyPair, decision: Decision, eventType?: string | null): Envelope
+  get length(): number
+  get head(): string
+  envelopes(): Envelope[]
+  verify(trustedKeys: KeyInput[], options?: { expectedHead?: string } | null): AuditReport
+  verifyOrThrow(trustedKeys: KeyInput[], options?: { expectedHead?: string } | null): AuditReport
+  free(): void
+}
+
+/** JWT claims (RFC 7519 + RFC 8693 `act`, `cnf`), unregistered claims kept. */
+export type JwtClaims = Record<string, unknown> & { exp: number; iss?: string; sub?: string; aud?: string | string[]; nbf?: number; iat?: number; jti?: string }
+/** Issues a compact JWT (`alg: EdDSA`); `claims` must include a numeric `exp`. */
+export declare function jwtIssue(keyPair: KeyPair, claims: JwtClaims | string, options?: { kid?: string } | null): string
+export interface JwtVerifyOptions {
+  /** `aud` must be (or contain) this. Unset: a token with an `aud` is refused. */
+  audience?: string
+  issuer?: string
+  /** Default 30. */
+  leewaySeconds?: number
+  /** Default 8 KiB. */
+  maxSize?: number
+  require?: string[]
+  now?: TimeInput
+}
+/** Verifies strictly (EdDSA only, key by `kid`, `exp` required): `invalid_jwt`, `expired`, `limits_exceeded`. */
+export declare function jwtVerify(token: string, keys: KeyInput[] | Record<string, KeyInput>, options?: JwtVerifyOptions | null): JwtClaims

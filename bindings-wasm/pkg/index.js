@@ -9,7 +9,7 @@ import * as glue from './marque_wasm.js'
 import { MarqueError, ERROR_CODES } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
-export const { KeyPair, PublicKey, Token, Verifier, errorCodes, version } = glue
+export const { KeyPair, PublicKey, Token, Verifier, AuditLog, Envelope, jwtIssue, jwtVerify, errorCodes, version } = glue
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
 export const mint = glue.mint
 /** Absent from the verifier-only build. */

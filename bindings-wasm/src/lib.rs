@@ -6,7 +6,7 @@
 //! module (synchronously in Node, `await init()` elsewhere) and the fetch-style `edge` helper.
 //!
 //! Modules mirror the core's one to one: [`keys`], [`token`] (mint), [`delegate`], [`proof`],
-//! [`verify`], [`revocation`]; [`errors`] is the one error conversion and [`convert`] reads
+//! [`verify`], [`revocation`], [`audit`], [`jwt`]; [`errors`] is the one error conversion and [`convert`] reads
 //! untrusted JavaScript arguments. Every export takes `JsValue` arguments so that a value of the
 //! wrong type is a `MarqueError` (`invalid_argument`), never a glue `TypeError` or a trap.
 //!
@@ -16,10 +16,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod audit;
 pub mod convert;
 #[cfg(feature = "full")]
 pub mod delegate;
 pub mod errors;
+pub mod jwt;
 pub mod keys;
 #[cfg(feature = "full")]
 pub mod proof;

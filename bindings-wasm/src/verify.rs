@@ -116,8 +116,9 @@ fn request(o: &mut Options) -> JsResult<Request> {
 
 /// camelCase aliases of the snake_case decision fields, non-enumerable so that
 /// `JSON.stringify(decision)` stays the core's `Decision` JSON.
-const ALIASES: [(&str, &str); 4] = [
+const ALIASES: [(&str, &str); 5] = [
     ("agentKeyFingerprint", "agent_key_fingerprint"),
+    ("agentKey", "agent_key"),
     ("revocationIds", "revocation_ids"),
     ("expiresAt", "expires_at"),
     ("proofVerified", "proof_verified"),

@@ -11,7 +11,7 @@ test('a decision is a plain object with the core Decision JSON fields', () => {
   const d = verifier.authorize(tc, { ...READ_MAIN, now: NOW + 10 })
   assert.equal(Object.getPrototypeOf(d), Object.prototype)
   assert.deepEqual(Object.keys(d), [
-    'allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'principal', 'task', 'workspace', 'chain',
+    'allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain',
     'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified',
   ])
   assert.equal(d.allowed, true)
@@ -29,6 +29,7 @@ test('a decision is a plain object with the core Decision JSON fields', () => {
   assert.equal(d.expires_at, NOW + 1800)
   // camelCase aliases (as in @marque/node), not enumerable: JSON stays the core's.
   assert.equal(d.agentKeyFingerprint, d.agent_key_fingerprint)
+  assert.equal(d.agentKey, tc.holderKey.toHex())
   assert.deepEqual(d.revocationIds, d.revocation_ids)
   assert.equal(d.expiresAt, d.expires_at)
   assert.equal(d.proofVerified, false)
@@ -137,7 +138,7 @@ test('limits: configurable, typed errors', () => {
   const { tc } = chain()
   const v = new Verifier({ rootKeys: [key('root').publicKey], limits: { maxTokenBytes: 100 } })
   assert.equal(v.limits.maxTokenBytes, 100)
-  assert.equal(v.limits.maxTimeMicros, 20000)
+  assert.equal(v.limits.maxTimeMicros, 50000)
   throwsCode(() => v.authorize(tc, { ...READ_MAIN, now: NOW + 10 }), 'limits_exceeded')
   const big = new Verifier({ rootKeys: [key('root').publicKey] })
   throwsCode(() => big.authorize(tc, { ...READ_MAIN, resource: 'x'.repeat(5000), now: NOW + 10 }), 'limits_exceeded')
