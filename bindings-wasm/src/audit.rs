@@ -8,7 +8,7 @@ use marque::audit::{AuditEvent, Envelope as CoreEnvelope};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{array, string, to_js, Options};
+use crate::convert::{array, json_text, string, to_js, Options};
 use crate::errors::{JsError, JsResult};
 use crate::keys::{key_pair, public_key, PublicKey};
 
@@ -24,18 +24,6 @@ pub struct AuditLog {
     // Interior mutability: arguments are read (which may run user code) before the log is
     // borrowed, so a re-entrant call can never find it borrowed.
     inner: RefCell<marque::AuditLog>,
-}
-
-/// JSON text of an argument given as an object or as JSON text.
-pub(crate) fn json_text(v: &JsValue, what: &str) -> JsResult<String> {
-    match v.as_string() {
-        Some(s) => Ok(s),
-        None if v.is_object() => js_sys::JSON::stringify(v)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| JsError::argument(format!("{what} is not JSON-serializable"))),
-        None => Err(JsError::argument(format!("{what} must be an object or JSON text"))),
-    }
 }
 
 fn keys(v: &JsValue, what: &str) -> JsResult<Vec<marque::PublicKey>> {

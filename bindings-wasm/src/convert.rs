@@ -268,3 +268,16 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
     out
 }
+
+/// JSON text of an argument given as an object (through `JSON.stringify`, which catches
+/// throwing getters and Proxy traps) or as JSON text.
+pub fn json_text(v: &JsValue, what: &str) -> JsResult<String> {
+    match v.as_string() {
+        Some(s) => Ok(s),
+        None if v.is_object() => js_sys::JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| JsError::argument(format!("{what} is not JSON-serializable"))),
+        None => Err(JsError::argument(format!("{what} must be an object or JSON text"))),
+    }
+}

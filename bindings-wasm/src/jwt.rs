@@ -3,17 +3,17 @@
 use marque::jwt::{JwtKeys, JwtOptions};
 use wasm_bindgen::prelude::*;
 
-use crate::audit::json_text;
 use crate::convert::{array, entries, is_array, string, to_js, Options};
 use crate::errors::{JsError, JsResult};
-use crate::keys::{key_pair, public_key};
+use crate::keys::public_key;
 
 /// Issues a compact JWT (`alg: EdDSA`): `claims` is an object or JSON text and must include a
-/// numeric `exp`; `options.kid` goes into the header.
+/// numeric `exp`; `options.kid` goes into the header. (Not in the verifier-only build.)
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = jwtIssue)]
 pub fn jwt_issue(key: JsValue, claims: JsValue, options: JsValue) -> JsResult<String> {
-    let key = key_pair(&key, "keyPair")?;
-    let text = json_text(&claims, "claims")?;
+    let key = crate::keys::key_pair(&key, "keyPair")?;
+    let text = crate::convert::json_text(&claims, "claims")?;
     let claims: serde_json::Value =
         serde_json::from_str(&text).map_err(|_| JsError::argument("claims are not valid JSON"))?;
     let mut o = Options::optional(&options, "jwtIssue options")?;

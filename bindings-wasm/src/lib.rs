@@ -10,12 +10,14 @@
 //! untrusted JavaScript arguments. Every export takes `JsValue` arguments so that a value of the
 //! wrong type is a `MarqueError` (`invalid_argument`), never a glue `TypeError` or a trap.
 //!
-//! Cargo feature `full` (default): key generation, minting, delegation and proof signing.
-//! Without it the module only parses keys and tokens and verifies (`--verify-only` build).
+//! Cargo feature `full` (default): key generation, minting, delegation, proof signing, the audit
+//! log and JWT issuing. Without it the module parses keys and tokens and verifies tokens, proofs
+//! and JWTs (the `--verify-only` build).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "full")]
 pub mod audit;
 pub mod convert;
 #[cfg(feature = "full")]

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 
-export const PKG = fileURLToPath(new URL('../pkg/', import.meta.url))
+// MARQUE_WASM_PKG=pkg-verify runs the tests that need no minting against the verifier-only build.
+export const PKG = fileURLToPath(new URL(`../${process.env.MARQUE_WASM_PKG ?? 'pkg'}/`, import.meta.url))
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
-export const marque = await import('../pkg/node.js')
+export const marque = await import(new URL('node.js', `file://${PKG}`).href)
 
 /** The shared vectors, read as text so the tokens are used byte for byte. */
 export const vectors = JSON.parse(readFileSync(new URL('../../tests/vectors/tokens.json', import.meta.url), 'utf8'))
