@@ -140,6 +140,13 @@ test('every entry point: random arguments give results or MarqueErrors only', ()
     ['verifier.revoke', (x) => new Verifier({ rootKeys: [kp.publicKey] }).revoke(x)],
     ['verifier.revokeAgent', (x) => new Verifier({ rootKeys: [kp.publicKey] }).revokeAgent(x)],
     ['verifier.mergeRevocations', (x) => new Verifier({ rootKeys: [kp.publicKey] }).mergeRevocations(x)],
+    ['AuditLog.fromJsonl + verify', (x, y) => marque.AuditLog.fromJsonl(x).verify(y)],
+    ['auditLog.append', (x, y) => new marque.AuditLog().append(x, y)],
+    ['auditLog.appendDecision', (x, y) => new marque.AuditLog().appendDecision(kp, x, y)],
+    ['Envelope.fromJson', (x) => marque.Envelope.fromJson(x)],
+    ['jwtIssue', (x, y, z) => marque.jwtIssue(x, y, z)],
+    ['jwtVerify', (x, y, z) => marque.jwtVerify(x, y, z)],
+    ['jwtVerify(random token)', (x) => marque.jwtVerify(x, [kp.publicKey], { now: NOW })],
   ]
   for (let i = 0; i < ROUNDS; i++) {
     for (const [label, fn] of entry) {
