@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url'
 
 const QUICK = process.argv.includes('--quick')
 const N = QUICK ? 200 : 2000
-const PKG = fileURLToPath(new URL('../pkg/', import.meta.url))
-const m = await import('../pkg/node.js')
+// MARQUE_WASM_PKG=<dir> benchmarks another build of the package (e.g. another opt-level).
+const PKG = process.env.MARQUE_WASM_PKG ?? fileURLToPath(new URL('../pkg/', import.meta.url))
+const m = await import(`${PKG}/node.js`)
 
 // --- biscuit-wasm (bundler target): instantiate it by hand, so Node needs no flags ---------------
 async function loadBiscuitWasm() {
@@ -55,6 +56,8 @@ const t0 = m.mint(root, mintOpts)
 const t1 = t0.delegate(orch, { to: 'agent:a', toKey: child.publicKey, tools: ['read_file'], resourcePrefix: 'src/', now: NOW })
 const t1b64 = t1.toBase64()
 const verifier = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000 } })
+// The same without the core's cache of verified tokens: every call checks every signature.
+const uncached = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, verifiedCacheCapacity: 0 } })
 const req = { tool: 'read_file', operation: 'read', resource: 'src/main.rs', now: NOW }
 const rows = []
 
@@ -62,10 +65,13 @@ const mq = {
   mint: time(() => m.mint(root, mintOpts).free()),
   delegate: time(() => t0.delegate(orch, { to: 'agent:a', toKey: child.publicKey, tools: ['read_file'], resourcePrefix: 'src/', now: NOW }).free()),
   authorize: time(() => verifier.authorize(t1b64, req)),
+  authorizeUncached: time(() => uncached.authorize(t1b64, req)),
   sign: time(() => m.signProof(child, t1, { ...req })),
 }
 const proofs = Array.from({ length: N + 50 }, () => m.signProof(child, t1, { ...req }))
 mq.authorizeProof = time((i) => verifier.authorize(t1b64, { ...req, proof: proofs[i] }), N)
+const proofs2 = Array.from({ length: N + 50 }, () => m.signProof(child, t1, { ...req }))
+mq.authorizeProofUncached = time((i) => uncached.authorize(t1b64, { ...req, proof: proofs2[i] }), N)
 
 // --- biscuit-wasm ------------------------------------------------------------------------------------
 let bw = {}
@@ -113,8 +119,8 @@ function cold(warmUp) {
   const script = `
     const t0 = performance.now()
     const { readFileSync } = await import('node:fs')
-    const glue = await import(${JSON.stringify(`${PKG}marque_wasm.js`)})
-    glue.initSync({ module: readFileSync(${JSON.stringify(`${PKG}marque_wasm_bg.wasm`)}) })
+    const glue = await import(${JSON.stringify(`${PKG}/marque_wasm.js`)})
+    glue.initSync({ module: readFileSync(${JSON.stringify(`${PKG}/marque_wasm_bg.wasm`)}) })
     const t1 = performance.now()
     ${warmUp ? 'glue.__warmUp()' : ''}
     const t2 = performance.now()
@@ -138,7 +144,7 @@ const coldWarm = cold(true)
 
 // --- memory: 100 000 authorizations ------------------------------------------------------------------
 // The module's own WebAssembly.Memory (the same instance as `m`'s: node.js initialises the web glue).
-const glue = await import('../pkg/marque_wasm.js')
+const glue = await import(`${PKG}/marque_wasm.js`)
 const wasmBytes = () => glue.__wasmMemory().buffer.byteLength
 const memBefore = process.memoryUsage()
 const wasmBefore = wasmBytes()
@@ -155,9 +161,11 @@ console.log('|---|---:|---:|---:|---:|---:|')
 const row = (name, a, b) => console.log(`| ${name} | ${us(a?.median)} | ${us(a?.p90)} | ${us(b?.median)} | ${us(b?.p90)} | ${ratio(a?.median, b?.median)} |`)
 row('mint (authority block, 2 rights)', mq.mint, bw.mint)
 row('delegate (marque: third-party block signed by the agent; biscuit-wasm: first-party block)', mq.delegate, bw.delegate)
-row('authorize, warm (parse + verify 2 blocks + Datalog)', mq.authorize, bw.authorize)
+row('authorize, warm, verified-token cache off (parse + every signature + Datalog; biscuit-wasm: parse + verify + authorizer)', mq.authorizeUncached, bw.authorize)
+row('authorize, warm, verified-token cache hit (default)', mq.authorize, undefined)
 row('sign proof of possession', mq.sign, undefined)
-row('authorize with proof (verify proof + replay cache)', mq.authorizeProof, undefined)
+row('authorize with proof, cache off (+ proof signature + replay cache)', mq.authorizeProofUncached, undefined)
+row('authorize with proof, cache hit', mq.authorizeProof, undefined)
 console.log('\n| cold start (fresh process, medians, ms) | instantiate | warm-up | first authorize |')
 console.log('|---|---:|---:|---:|')
 console.log(`| without warm-up | ${coldNoWarm.load.toFixed(1)} | – | ${coldNoWarm.first.toFixed(1)} |`)

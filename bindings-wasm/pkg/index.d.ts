@@ -218,6 +218,8 @@ export interface Limits {
   proofFutureSkewSeconds: number
   replayCacheCapacity: number
   maxResourceBytes: number
+  /** How many verified tokens (signatures checked) are remembered; 0 turns the cache off. */
+  verifiedCacheCapacity: number
 }
 export interface VerifierOptions {
   /** A list (derived key ids) or a map from root key id (u32, as a string) to key. */

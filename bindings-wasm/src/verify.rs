@@ -34,6 +34,7 @@ struct LimitsJs {
     proof_future_skew_seconds: u64,
     replay_cache_capacity: usize,
     max_resource_bytes: usize,
+    verified_cache_capacity: usize,
 }
 
 fn usize_of(v: u64, what: &str) -> JsResult<usize> {
@@ -69,6 +70,9 @@ fn limits(v: &JsValue) -> JsResult<Limits> {
     }
     if let Some(n) = o.opt_uint("maxResourceBytes")? {
         l.max_resource_bytes = usize_of(n, "limits.maxResourceBytes")?;
+    }
+    if let Some(n) = o.opt_uint("verifiedCacheCapacity")? {
+        l.verified_cache_capacity = usize_of(n, "limits.verifiedCacheCapacity")?;
     }
     o.finish()?;
     Ok(l)
@@ -216,6 +220,7 @@ impl Verifier {
             proof_future_skew_seconds: l.proof_future_skew_seconds,
             replay_cache_capacity: l.replay_cache_capacity,
             max_resource_bytes: l.max_resource_bytes,
+            verified_cache_capacity: l.verified_cache_capacity,
         })
     }
 }
