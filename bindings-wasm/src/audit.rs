@@ -27,11 +27,20 @@ pub struct AuditLog {
 }
 
 fn keys(v: &JsValue, what: &str) -> JsResult<Vec<marque::PublicKey>> {
-    array(v, what)?.iter().enumerate().map(|(i, k)| public_key(k, &format!("{what}[{i}]"))).collect()
+    array(v, what)?
+        .iter()
+        .enumerate()
+        .map(|(i, k)| public_key(k, &format!("{what}[{i}]")))
+        .collect()
 }
 
 fn parse_json(text: &str) -> JsResult<JsValue> {
-    js_sys::JSON::parse(text).map_err(|_| JsError::new(marque::ErrorKind::Internal, "the core wrote JSON that does not parse"))
+    js_sys::JSON::parse(text).map_err(|_| {
+        JsError::new(
+            marque::ErrorKind::Internal,
+            "the core wrote JSON that does not parse",
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -53,7 +62,11 @@ fn report(r: &marque::VerifyReport) -> JsResult<JsValue> {
         ok: r.ok,
         entries: r.entries,
         head: &r.head,
-        problem: r.problem.as_ref().map(|p| ProblemJs { index: p.index, kind: p.kind.code(), message: &p.message }),
+        problem: r.problem.as_ref().map(|p| ProblemJs {
+            index: p.index,
+            kind: p.kind.code(),
+            message: &p.message,
+        }),
     })
 }
 
@@ -62,7 +75,9 @@ impl Envelope {
     /// Parses one envelope (one JSONL line). Does not verify it.
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(json: JsValue) -> JsResult<Envelope> {
-        Ok(Envelope { inner: CoreEnvelope::from_json(&string(&json, "json")?)? })
+        Ok(Envelope {
+            inner: CoreEnvelope::from_json(&string(&json, "json")?)?,
+        })
     }
     /// RFC 8785 canonical JSON (what the log stores).
     #[wasm_bindgen(js_name = toJson)]
@@ -92,7 +107,9 @@ impl Envelope {
     /// The signer's public key.
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> PublicKey {
-        PublicKey { inner: *self.inner.signer() }
+        PublicKey {
+            inner: *self.inner.signer(),
+        }
     }
     /// The signer's key fingerprint.
     #[wasm_bindgen(getter, js_name = signerFingerprint)]
@@ -121,9 +138,15 @@ impl AuditLog {
             .inner
             .try_borrow_mut()
             .map_err(|_| JsError::new(marque::ErrorKind::Internal, "the audit log is busy"))?;
-        Ok(Envelope { inner: log.append(signer, event)? })
+        Ok(Envelope {
+            inner: log.append(signer, event)?,
+        })
     }
-    fn verify_report(&self, trusted_keys: &JsValue, options: &JsValue) -> JsResult<marque::VerifyReport> {
+    fn verify_report(
+        &self,
+        trusted_keys: &JsValue,
+        options: &JsValue,
+    ) -> JsResult<marque::VerifyReport> {
         let keys = keys(trusted_keys, "trustedKeys")?;
         let mut o = Options::optional(options, "audit verify options")?;
         let head = o.opt_string("expectedHead")?;
@@ -135,7 +158,9 @@ impl AuditLog {
         Ok(log.verify(&keys, head.as_deref()))
     }
     fn log(&self) -> JsResult<std::cell::Ref<'_, marque::AuditLog>> {
-        self.inner.try_borrow().map_err(|_| JsError::new(marque::ErrorKind::Internal, "the audit log is busy"))
+        self.inner
+            .try_borrow()
+            .map_err(|_| JsError::new(marque::ErrorKind::Internal, "the audit log is busy"))
     }
 }
 
@@ -145,12 +170,16 @@ impl AuditLog {
     #[wasm_bindgen(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> AuditLog {
-        AuditLog { inner: RefCell::new(marque::AuditLog::new()) }
+        AuditLog {
+            inner: RefCell::new(marque::AuditLog::new()),
+        }
     }
     /// Reads JSONL. Never fails: a damaged log can still be verified, and the damage reported.
     #[wasm_bindgen(js_name = fromJsonl)]
     pub fn from_jsonl(text: JsValue) -> JsResult<AuditLog> {
-        Ok(AuditLog { inner: RefCell::new(marque::AuditLog::from_jsonl(&string(&text, "text")?)) })
+        Ok(AuditLog {
+            inner: RefCell::new(marque::AuditLog::from_jsonl(&string(&text, "text")?)),
+        })
     }
     /// The log as JSONL.
     #[wasm_bindgen(js_name = toJsonl)]
@@ -166,7 +195,12 @@ impl AuditLog {
     /// Records an authorization decision (a `Decision` from `authorize`) with the core's mapping
     /// (`Decision::to_audit_event`); event type `"authorization"` unless `eventType` is given.
     #[wasm_bindgen(js_name = appendDecision)]
-    pub fn append_decision(&self, signer: JsValue, decision: JsValue, event_type: JsValue) -> JsResult<Envelope> {
+    pub fn append_decision(
+        &self,
+        signer: JsValue,
+        decision: JsValue,
+        event_type: JsValue,
+    ) -> JsResult<Envelope> {
         let signer = key_pair(&signer, "signer")?;
         let decision = marque::Decision::from_json(&json_text(&decision, "decision")?)?;
         let mut event = decision.to_audit_event();
@@ -188,7 +222,10 @@ impl AuditLog {
     /// The entries (throws when a line is not a well-formed envelope).
     pub fn envelopes(&self) -> JsResult<Vec<Envelope>> {
         let log = self.log()?;
-        let all = log.envelopes().map(|e| e.map(|inner| Envelope { inner })).collect::<marque::Result<Vec<_>>>()?;
+        let all = log
+            .envelopes()
+            .map(|e| e.map(|inner| Envelope { inner }))
+            .collect::<marque::Result<Vec<_>>>()?;
         Ok(all)
     }
     /// Verifies every signature (by one of `trustedKeys`) and the chain: `{ok, entries, head,

@@ -34,7 +34,10 @@ fn date_get_time(d: &js_sys::Date) -> Option<f64> {
 /// `new Uint8Array(value)`: a fresh copy, whatever getters or Proxy traps `value` has.
 fn uint8_array_copy(value: &JsValue) -> Option<Uint8Array> {
     let ctor = Uint8Array::new_with_length(0).constructor();
-    Reflect::construct(&ctor, &Array::of1(value)).ok()?.dyn_into::<Uint8Array>().ok()
+    Reflect::construct(&ctor, &Array::of1(value))
+        .ok()?
+        .dyn_into::<Uint8Array>()
+        .ok()
 }
 
 /// `Array.isArray(value)`; a revoked Proxy (which throws) is not an array.
@@ -45,15 +48,19 @@ pub fn is_array(v: &JsValue) -> bool {
 /// The own enumerable string keys and values of an object (bounded), read without letting a
 /// throwing getter or Proxy trap escape.
 pub fn entries(v: &JsValue, what: &str) -> JsResult<Vec<(String, JsValue)>> {
-    let keys = object_keys_js(v).map_err(|_| JsError::argument(format!("{what}: listing its keys threw")))?;
+    let keys = object_keys_js(v)
+        .map_err(|_| JsError::argument(format!("{what}: listing its keys threw")))?;
     if keys.length() > MAX_LIST_ITEMS {
-        return Err(JsError::argument(format!("{what} has more than {MAX_LIST_ITEMS} entries")));
+        return Err(JsError::argument(format!(
+            "{what} has more than {MAX_LIST_ITEMS} entries"
+        )));
     }
     let mut out = Vec::with_capacity(keys.length() as usize);
     for i in 0..keys.length() {
         let k = keys.get(i).as_string().unwrap_or_default();
-        let value = Reflect::get(v, &JsValue::from_str(&k))
-            .map_err(|_| JsError::argument(format!("{what}: reading `{}` threw", truncate(&k, 64))))?;
+        let value = Reflect::get(v, &JsValue::from_str(&k)).map_err(|_| {
+            JsError::argument(format!("{what}: reading `{}` threw", truncate(&k, 64)))
+        })?;
         out.push((k, value));
     }
     Ok(out)
@@ -76,15 +83,25 @@ impl Options {
     /// `value` must be a non-null object (not an array).
     pub fn new(value: &JsValue, what: &'static str) -> JsResult<Options> {
         if !value.is_object() || is_array(value) || value.is_function() {
-            return Err(JsError::argument(format!("{what} must be an options object")));
+            return Err(JsError::argument(format!(
+                "{what} must be an options object"
+            )));
         }
-        Ok(Options { what, obj: value.clone().unchecked_into(), known: Vec::new() })
+        Ok(Options {
+            what,
+            obj: value.clone().unchecked_into(),
+            known: Vec::new(),
+        })
     }
 
     /// Like [`Options::new`], but `undefined`/`null` is an empty options object.
     pub fn optional(value: &JsValue, what: &'static str) -> JsResult<Options> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Options { what, obj: Object::new(), known: Vec::new() });
+            return Ok(Options {
+                what,
+                obj: Object::new(),
+                known: Vec::new(),
+            });
         }
         Options::new(value, what)
     }
@@ -94,13 +111,18 @@ impl Options {
         self.known.push(key);
         let v = Reflect::get(&self.obj, &JsValue::from_str(key))
             .map_err(|_| JsError::argument(format!("{}: reading `{key}` threw", self.what)))?;
-        Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
+        Ok(if v.is_undefined() || v.is_null() {
+            None
+        } else {
+            Some(v)
+        })
     }
 
     /// The value of a required `key`.
     pub fn required(&mut self, key: &'static str) -> JsResult<JsValue> {
         let what = self.what;
-        self.get(key)?.ok_or_else(|| JsError::argument(format!("{what}: `{key}` is required")))
+        self.get(key)?
+            .ok_or_else(|| JsError::argument(format!("{what}: `{key}` is required")))
     }
 
     /// A required string.
@@ -112,26 +134,35 @@ impl Options {
     /// An optional string.
     pub fn opt_string(&mut self, key: &'static str) -> JsResult<Option<String>> {
         let what = self.what;
-        self.get(key)?.map(|v| string(&v, &format!("{what}.{key}"))).transpose()
+        self.get(key)?
+            .map(|v| string(&v, &format!("{what}.{key}")))
+            .transpose()
     }
 
     /// An optional list of strings.
     pub fn opt_strings(&mut self, key: &'static str) -> JsResult<Option<Vec<String>>> {
         let what = self.what;
-        self.get(key)?.map(|v| strings(&v, &format!("{what}.{key}"))).transpose()
+        self.get(key)?
+            .map(|v| strings(&v, &format!("{what}.{key}")))
+            .transpose()
     }
 
     /// An optional non-negative integer.
     pub fn opt_uint(&mut self, key: &'static str) -> JsResult<Option<u64>> {
         let what = self.what;
-        self.get(key)?.map(|v| uint(&v, &format!("{what}.{key}"))).transpose()
+        self.get(key)?
+            .map(|v| uint(&v, &format!("{what}.{key}")))
+            .transpose()
     }
 
     /// An optional boolean.
     pub fn opt_bool(&mut self, key: &'static str) -> JsResult<Option<bool>> {
         let what = self.what;
         self.get(key)?
-            .map(|v| v.as_bool().ok_or_else(|| JsError::argument(format!("{what}.{key} must be a boolean"))))
+            .map(|v| {
+                v.as_bool()
+                    .ok_or_else(|| JsError::argument(format!("{what}.{key} must be a boolean")))
+            })
             .transpose()
     }
 
@@ -165,13 +196,18 @@ impl Options {
 
 /// A string argument.
 pub fn string(v: &JsValue, what: &str) -> JsResult<String> {
-    v.as_string().ok_or_else(|| JsError::argument(format!("{what} must be a string")))
+    v.as_string()
+        .ok_or_else(|| JsError::argument(format!("{what} must be a string")))
 }
 
 /// An array of strings.
 pub fn strings(v: &JsValue, what: &str) -> JsResult<Vec<String>> {
     let items = array(v, what)?;
-    items.iter().enumerate().map(|(i, item)| string(item, &format!("{what}[{i}]"))).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| string(item, &format!("{what}[{i}]")))
+        .collect()
 }
 
 /// The items of an array (bounded length), read without letting a throwing getter escape.
@@ -180,18 +216,29 @@ pub fn array(v: &JsValue, what: &str) -> JsResult<Vec<JsValue>> {
         return Err(JsError::argument(format!("{what} must be an array")));
     }
     let threw = || JsError::argument(format!("{what}: reading an item threw"));
-    let len = Reflect::get(v, &JsValue::from_str("length")).map_err(|_| threw())?.as_f64().unwrap_or(0.0);
+    let len = Reflect::get(v, &JsValue::from_str("length"))
+        .map_err(|_| threw())?
+        .as_f64()
+        .unwrap_or(0.0);
     if !(0.0..=f64::from(MAX_LIST_ITEMS)).contains(&len) {
-        return Err(JsError::argument(format!("{what} has more than {MAX_LIST_ITEMS} items")));
+        return Err(JsError::argument(format!(
+            "{what} has more than {MAX_LIST_ITEMS} items"
+        )));
     }
-    (0..len as u32).map(|i| Reflect::get_u32(v, i).map_err(|_| threw())).collect()
+    (0..len as u32)
+        .map(|i| Reflect::get_u32(v, i).map_err(|_| threw()))
+        .collect()
 }
 
 /// A non-negative integer (a JavaScript number without fraction, at most 2^53 − 1).
 pub fn uint(v: &JsValue, what: &str) -> JsResult<u64> {
-    let n = v.as_f64().ok_or_else(|| JsError::argument(format!("{what} must be a number")))?;
+    let n = v
+        .as_f64()
+        .ok_or_else(|| JsError::argument(format!("{what} must be a number")))?;
     if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > MAX_SAFE_INTEGER {
-        return Err(JsError::argument(format!("{what} must be a non-negative integer")));
+        return Err(JsError::argument(format!(
+            "{what} must be a non-negative integer"
+        )));
     }
     Ok(n as u64)
 }
@@ -203,7 +250,9 @@ pub fn time(v: &JsValue, what: &str) -> JsResult<u64> {
     } else if let Some(n) = v.as_f64() {
         n
     } else {
-        return Err(JsError::argument(format!("{what} must be seconds since the epoch or a Date")));
+        return Err(JsError::argument(format!(
+            "{what} must be seconds since the epoch or a Date"
+        )));
     };
     if !secs.is_finite() || !(0.0..=MAX_SAFE_INTEGER).contains(&secs) {
         return Err(JsError::argument(format!("{what} is not a valid time")));
@@ -226,7 +275,9 @@ pub fn bytes(v: &JsValue, what: &str) -> JsResult<Vec<u8>> {
     if !v.is_instance_of::<Uint8Array>() {
         return Err(JsError::argument(format!("{what} must be a Uint8Array")));
     }
-    uint8_array_copy(v).map(|copy| copy.to_vec()).ok_or_else(|| JsError::argument(format!("{what}: reading it threw")))
+    uint8_array_copy(v)
+        .map(|copy| copy.to_vec())
+        .ok_or_else(|| JsError::argument(format!("{what}: reading it threw")))
 }
 
 /// Bytes from a `Uint8Array`, or a string's UTF-8 encoding.
@@ -254,10 +305,15 @@ pub fn instance<T: wasm_bindgen::convert::TryFromJsValue>(v: &JsValue) -> Option
 /// Serializes a Rust value into a plain JavaScript value: structs and maps become plain objects,
 /// `None` becomes `null`.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
-    value
-        .serialize(&ser)
-        .map_err(|_| JsError::new(marque::ErrorKind::Internal, "could not convert a value to JavaScript"))
+    let ser = serde_wasm_bindgen::Serializer::new()
+        .serialize_maps_as_objects(true)
+        .serialize_missing_as_null(true);
+    value.serialize(&ser).map_err(|_| {
+        JsError::new(
+            marque::ErrorKind::Internal,
+            "could not convert a value to JavaScript",
+        )
+    })
 }
 
 /// Shortens attacker-controlled text echoed in messages.
@@ -278,6 +334,8 @@ pub fn json_text(v: &JsValue, what: &str) -> JsResult<String> {
             .ok()
             .and_then(|s| s.as_string())
             .ok_or_else(|| JsError::argument(format!("{what} is not JSON-serializable"))),
-        None => Err(JsError::argument(format!("{what} must be an object or JSON text"))),
+        None => Err(JsError::argument(format!(
+            "{what} must be an object or JSON text"
+        ))),
     }
 }

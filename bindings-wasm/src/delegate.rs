@@ -25,7 +25,10 @@ impl Token {
         params.resource_prefix = o.opt_string("resourcePrefix")?;
         params.ttl_seconds = o.opt_uint("ttlSeconds")?;
         if let Some(d) = o.opt_uint("maxDepth")? {
-            params.max_depth = Some(u32::try_from(d).map_err(|_| JsError::argument("delegate options.maxDepth is too large"))?);
+            params.max_depth = Some(
+                u32::try_from(d)
+                    .map_err(|_| JsError::argument("delegate options.maxDepth is too large"))?,
+            );
         }
         params.now = Some(o.now()?);
         o.finish()?;

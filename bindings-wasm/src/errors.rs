@@ -29,7 +29,10 @@ pub fn register_error_class(class: JsValue) {
 /// Every stable error code of the core, in its stable order (`ERROR_CODES` in JavaScript).
 #[wasm_bindgen(js_name = "errorCodes")]
 pub fn error_codes() -> Vec<String> {
-    ErrorKind::ALL.iter().map(|k| k.code().to_string()).collect()
+    ErrorKind::ALL
+        .iter()
+        .map(|k| k.code().to_string())
+        .collect()
 }
 
 /// The error a binding function returns to JavaScript.

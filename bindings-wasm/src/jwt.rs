@@ -37,7 +37,9 @@ pub fn jwt_verify(token: JsValue, keys: JsValue, options: JsValue) -> JsResult<J
             trusted.insert(Some(kid), public_key(&k, "keys[kid]")?);
         }
     } else {
-        return Err(JsError::argument("keys must be an array of keys or an object mapping key ids to keys"));
+        return Err(JsError::argument(
+            "keys must be an array of keys or an object mapping key ids to keys",
+        ));
     }
     let mut o = Options::optional(&options, "jwtVerify options")?;
     let mut opts = JwtOptions::new(o.now()?);
@@ -47,7 +49,8 @@ pub fn jwt_verify(token: JsValue, keys: JsValue, options: JsValue) -> JsResult<J
         opts.leeway_seconds = l;
     }
     if let Some(m) = o.opt_uint("maxSize")? {
-        opts.max_size = usize::try_from(m).map_err(|_| JsError::argument("jwtVerify options.maxSize is too large"))?;
+        opts.max_size = usize::try_from(m)
+            .map_err(|_| JsError::argument("jwtVerify options.maxSize is too large"))?;
     }
     if let Some(r) = o.opt_strings("require")? {
         opts.required_claims = r;

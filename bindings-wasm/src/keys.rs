@@ -31,11 +31,21 @@ fn jwk_from(v: &JsValue, what: &str) -> JsResult<Jwk> {
         None if v.is_object() => js_sys::JSON::stringify(v)
             .ok()
             .and_then(|s| s.as_string())
-            .ok_or_else(|| JsError::argument(format!("{what} is not a JSON-serializable object")))?,
-        None => return Err(JsError::argument(format!("{what} must be a JWK object or JSON text"))),
+            .ok_or_else(|| {
+                JsError::argument(format!("{what} is not a JSON-serializable object"))
+            })?,
+        None => {
+            return Err(JsError::argument(format!(
+                "{what} must be a JWK object or JSON text"
+            )))
+        }
     };
-    serde_json::from_str(&text)
-        .map_err(|_| JsError::new(marque::ErrorKind::InvalidKey, "not an RFC 8037 JWK (kty, crv and x are strings)"))
+    serde_json::from_str(&text).map_err(|_| {
+        JsError::new(
+            marque::ErrorKind::InvalidKey,
+            "not an RFC 8037 JWK (kty, crv and x are strings)",
+        )
+    })
 }
 
 #[wasm_bindgen]
@@ -43,35 +53,45 @@ impl KeyPair {
     /// A fresh key pair from the host's CSPRNG (`crypto.getRandomValues`).
     #[cfg(feature = "full")]
     pub fn generate() -> JsResult<KeyPair> {
-        Ok(KeyPair { inner: Rc::new(marque::KeyPair::generate()?) })
+        Ok(KeyPair {
+            inner: Rc::new(marque::KeyPair::generate()?),
+        })
     }
 
     /// Parses the 32-byte seed as 64 hex digits.
     #[wasm_bindgen(js_name = fromHex)]
     pub fn from_hex(hex: JsValue) -> JsResult<KeyPair> {
         let hex = zeroize_string(string(&hex, "hex")?);
-        Ok(KeyPair { inner: Rc::new(marque::KeyPair::from_hex(&hex)?) })
+        Ok(KeyPair {
+            inner: Rc::new(marque::KeyPair::from_hex(&hex)?),
+        })
     }
 
     /// Builds a key pair from its 32-byte seed.
     #[wasm_bindgen(js_name = fromSeed)]
     pub fn from_seed(seed: JsValue) -> JsResult<KeyPair> {
         let seed = zeroize_bytes(bytes(&seed, "seed")?);
-        Ok(KeyPair { inner: Rc::new(marque::KeyPair::from_bytes(&seed)?) })
+        Ok(KeyPair {
+            inner: Rc::new(marque::KeyPair::from_bytes(&seed)?),
+        })
     }
 
     /// Parses a PKCS#8 PEM private key.
     #[wasm_bindgen(js_name = fromPem)]
     pub fn from_pem(pem: JsValue) -> JsResult<KeyPair> {
         let pem = zeroize_string(string(&pem, "pem")?);
-        Ok(KeyPair { inner: Rc::new(marque::KeyPair::from_pem(&pem)?) })
+        Ok(KeyPair {
+            inner: Rc::new(marque::KeyPair::from_pem(&pem)?),
+        })
     }
 
     /// Parses a private RFC 8037 JWK (with `d`), as an object or JSON text.
     #[wasm_bindgen(js_name = fromJwk)]
     pub fn from_jwk(jwk: JsValue) -> JsResult<KeyPair> {
         let jwk = jwk_from(&jwk, "jwk")?;
-        Ok(KeyPair { inner: Rc::new(marque::KeyPair::from_jwk(&jwk)?) })
+        Ok(KeyPair {
+            inner: Rc::new(marque::KeyPair::from_jwk(&jwk)?),
+        })
     }
 
     /// The 32-byte seed as hex (a secret).
@@ -95,7 +115,9 @@ impl KeyPair {
     /// The public half.
     #[wasm_bindgen(getter, js_name = publicKey)]
     pub fn public_key(&self) -> PublicKey {
-        PublicKey { inner: self.inner.public_key() }
+        PublicKey {
+            inner: self.inner.public_key(),
+        }
     }
 
     /// Signs a message (deterministic Ed25519); strings are signed as UTF-8. 64 bytes.
@@ -118,13 +140,17 @@ impl KeyPair {
             #[serde(rename = "publicKey")]
             public_key: String,
         }
-        to_js(&Public { public_key: self.inner.public_key().to_hex() })
+        to_js(&Public {
+            public_key: self.inner.public_key().to_hex(),
+        })
     }
 
     /// Internal: a second handle on the same key (see `convert::instance`).
     #[wasm_bindgen(js_name = "__clone")]
     pub fn clone_handle(&self) -> KeyPair {
-        KeyPair { inner: Rc::clone(&self.inner) }
+        KeyPair {
+            inner: Rc::clone(&self.inner),
+        }
     }
 }
 
@@ -133,36 +159,48 @@ impl PublicKey {
     /// Parses 64 hex digits (an `ed25519/` prefix is accepted).
     #[wasm_bindgen(js_name = fromHex)]
     pub fn from_hex(hex: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::from_hex(&string(&hex, "hex")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::from_hex(&string(&hex, "hex")?)?,
+        })
     }
 
     /// Parses 32 raw bytes.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(raw: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::from_bytes(&bytes(&raw, "bytes")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::from_bytes(&bytes(&raw, "bytes")?)?,
+        })
     }
 
     /// Parses an SPKI PEM.
     #[wasm_bindgen(js_name = fromPem)]
     pub fn from_pem(pem: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::from_pem(&string(&pem, "pem")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::from_pem(&string(&pem, "pem")?)?,
+        })
     }
 
     /// Parses an RFC 8037 JWK (object or JSON text). A private JWK is refused.
     #[wasm_bindgen(js_name = fromJwk)]
     pub fn from_jwk(jwk: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::from_jwk(&jwk_from(&jwk, "jwk")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::from_jwk(&jwk_from(&jwk, "jwk")?)?,
+        })
     }
 
     /// Parses a `did:key:z6Mk…` identifier.
     #[wasm_bindgen(js_name = fromDid)]
     pub fn from_did(did: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::from_did(&string(&did, "did")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::from_did(&string(&did, "did")?)?,
+        })
     }
 
     /// Parses any text form: hex, `ed25519/hex`, PEM, JWK JSON or `did:key`.
     pub fn parse(text: JsValue) -> JsResult<PublicKey> {
-        Ok(PublicKey { inner: marque::PublicKey::parse(&string(&text, "text")?)? })
+        Ok(PublicKey {
+            inner: marque::PublicKey::parse(&string(&text, "text")?)?,
+        })
     }
 
     /// Lowercase hex.
@@ -203,7 +241,9 @@ impl PublicKey {
 
     /// Whether `other` (any key input) is the same key.
     pub fn equals(&self, other: JsValue) -> bool {
-        public_key(&other, "other").map(|k| k == self.inner).unwrap_or(false)
+        public_key(&other, "other")
+            .map(|k| k == self.inner)
+            .unwrap_or(false)
     }
 
     /// Verifies an Ed25519 signature (strict); throws `invalid_signature` when it does not verify.
@@ -247,12 +287,16 @@ pub fn public_key(v: &JsValue, what: &str) -> JsResult<marque::PublicKey> {
     if v.is_object() && !crate::convert::is_array(v) {
         return Ok(marque::PublicKey::from_jwk(&jwk_from(v, what)?)?);
     }
-    Err(JsError::argument(format!("{what} must be a PublicKey, key text, 32 bytes or a JWK")))
+    Err(JsError::argument(format!(
+        "{what} must be a PublicKey, key text, 32 bytes or a JWK"
+    )))
 }
 
 /// A key pair argument (must be a `KeyPair`).
 pub fn key_pair(v: &JsValue, what: &str) -> JsResult<Rc<marque::KeyPair>> {
-    instance::<KeyPair>(v).map(|k| k.inner).ok_or_else(|| JsError::argument(format!("{what} must be a KeyPair")))
+    instance::<KeyPair>(v)
+        .map(|k| k.inner)
+        .ok_or_else(|| JsError::argument(format!("{what} must be a KeyPair")))
 }
 
 fn zeroize_string(s: String) -> zeroize::Zeroizing<String> {

@@ -26,7 +26,8 @@ impl Verifier {
     /// Revokes every token issued on behalf of this principal.
     #[wasm_bindgen(js_name = revokePrincipal)]
     pub fn revoke_principal(&self, principal: JsValue) -> JsResult<()> {
-        self.inner.revoke_principal(&string(&principal, "principal")?);
+        self.inner
+            .revoke_principal(&string(&principal, "principal")?);
         Ok(())
     }
 
@@ -52,9 +53,14 @@ impl Verifier {
                 .ok()
                 .and_then(|s| s.as_string())
                 .ok_or_else(|| JsError::argument("revocation set is not JSON-serializable"))?,
-            None => return Err(JsError::argument("revocation set must be an object or JSON text")),
+            None => {
+                return Err(JsError::argument(
+                    "revocation set must be an object or JSON text",
+                ))
+            }
         };
-        self.inner.merge_revocations(&RevocationSet::from_json(&json)?);
+        self.inner
+            .merge_revocations(&RevocationSet::from_json(&json)?);
         Ok(())
     }
 }

@@ -37,13 +37,17 @@ impl Token {
     /// Parses base64url text (padded or not). Does not verify signatures.
     #[wasm_bindgen(js_name = fromBase64)]
     pub fn from_base64(text: JsValue) -> JsResult<Token> {
-        Ok(Token::wrap(marque::Token::from_base64(&string(&text, "text")?)?))
+        Ok(Token::wrap(marque::Token::from_base64(&string(
+            &text, "text",
+        )?)?))
     }
 
     /// Parses raw bytes. Does not verify signatures.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(raw: JsValue) -> JsResult<Token> {
-        Ok(Token::wrap(marque::Token::from_bytes(&bytes(&raw, "bytes")?)?))
+        Ok(Token::wrap(marque::Token::from_bytes(&bytes(
+            &raw, "bytes",
+        )?)?))
     }
 
     /// base64url with padding.
@@ -96,7 +100,9 @@ impl Token {
     /// The holder's public key.
     #[wasm_bindgen(getter, js_name = holderKey)]
     pub fn holder_key(&self) -> PublicKey {
-        PublicKey { inner: *self.inner.holder_key() }
+        PublicKey {
+            inner: *self.inner.holder_key(),
+        }
     }
 
     /// On whose behalf.
@@ -166,7 +172,12 @@ impl Token {
             .inner
             .chain()
             .iter()
-            .map(|h| HopJs { agent: &h.agent, path: &h.path, key: h.key.to_hex(), fingerprint: h.fingerprint() })
+            .map(|h| HopJs {
+                agent: &h.agent,
+                path: &h.path,
+                key: h.key.to_hex(),
+                fingerprint: h.fingerprint(),
+            })
             .collect();
         to_js(&hops)
     }
@@ -186,7 +197,9 @@ impl Token {
     /// Internal: a second handle on the same token (see `convert::instance`).
     #[wasm_bindgen(js_name = "__clone")]
     pub fn clone_handle(&self) -> Token {
-        Token { inner: Rc::clone(&self.inner) }
+        Token {
+            inner: Rc::clone(&self.inner),
+        }
     }
 }
 
@@ -212,7 +225,9 @@ impl TokenArg {
         if v.is_instance_of::<js_sys::Uint8Array>() {
             return Ok(TokenArg::Bytes(bytes(v, what)?));
         }
-        Err(JsError::argument(format!("{what} must be a Token, base64url text or a Uint8Array")))
+        Err(JsError::argument(format!(
+            "{what} must be a Token, base64url text or a Uint8Array"
+        )))
     }
 
     /// Parses it (not trusted).
@@ -255,14 +270,22 @@ pub fn mint(root: JsValue, options: JsValue) -> JsResult<Token> {
     params.task = o.opt_string("task")?;
     params.workspace = o.opt_string("workspace")?;
     let rights = crate::convert::array(&o.required("rights")?, "mint options.rights")?;
-    params.rights = rights.iter().map(|r| right(r, "mint options.rights[]")).collect::<JsResult<_>>()?;
-    params.ttl_seconds = o.opt_uint("ttlSeconds")?.ok_or_else(|| JsError::argument("mint options: `ttlSeconds` is required"))?;
+    params.rights = rights
+        .iter()
+        .map(|r| right(r, "mint options.rights[]"))
+        .collect::<JsResult<_>>()?;
+    params.ttl_seconds = o
+        .opt_uint("ttlSeconds")?
+        .ok_or_else(|| JsError::argument("mint options: `ttlSeconds` is required"))?;
     if let Some(d) = o.opt_uint("maxDepth")? {
-        params.max_depth = u32::try_from(d).map_err(|_| JsError::argument("mint options.maxDepth is too large"))?;
+        params.max_depth = u32::try_from(d)
+            .map_err(|_| JsError::argument("mint options.maxDepth is too large"))?;
     }
     if let Some(id) = o.opt_uint("rootKeyId")? {
-        params.root_key_id =
-            Some(u32::try_from(id).map_err(|_| JsError::argument("mint options.rootKeyId must fit in 32 bits"))?);
+        params.root_key_id = Some(
+            u32::try_from(id)
+                .map_err(|_| JsError::argument("mint options.rootKeyId must fit in 32 bits"))?,
+        );
     }
     params.now = Some(o.now()?);
     o.finish()?;

@@ -88,12 +88,17 @@ fn root_keys(v: &JsValue) -> JsResult<marque::Verifier> {
         return Ok(marque::Verifier::new(keys));
     }
     if !v.is_object() || v.is_function() {
-        return Err(JsError::argument("rootKeys must be an array of keys or an object mapping key ids to keys"));
+        return Err(JsError::argument(
+            "rootKeys must be an array of keys or an object mapping key ids to keys",
+        ));
     }
     let mut keys = Vec::new();
     for (id, key) in entries(v, "rootKeys")? {
         let id: u32 = id.parse().map_err(|_| {
-            JsError::argument(format!("rootKeys: key id {:?} is not a 32-bit unsigned integer", truncate(&id, 64)))
+            JsError::argument(format!(
+                "rootKeys: key id {:?} is not a 32-bit unsigned integer",
+                truncate(&id, 64)
+            ))
         })?;
         keys.push((id, public_key(&key, "rootKeys[id]")?));
     }
@@ -107,7 +112,9 @@ fn request(o: &mut Options) -> JsResult<Request> {
     let mut req = Request::new(tool, operation, resource);
     if let Some(attrs) = o.get("attributes")? {
         if !attrs.is_object() || is_array(&attrs) {
-            return Err(JsError::argument("authorize options.attributes must be an object of strings"));
+            return Err(JsError::argument(
+                "authorize options.attributes must be an object of strings",
+            ));
         }
         let mut map = BTreeMap::new();
         for (k, v) in entries(&attrs, "authorize options.attributes")? {
@@ -139,7 +146,10 @@ fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
         let value = Reflect::get(&obj, &field.into()).unwrap_or(JsValue::UNDEFINED);
         define(alias, &value);
     }
-    define("tokenId", &d.token_id().map(JsValue::from_str).unwrap_or(JsValue::NULL));
+    define(
+        "tokenId",
+        &d.token_id().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+    );
     Ok(obj)
 }
 

@@ -54,12 +54,26 @@ const NOW: u64 = 1767225610;
 /// not part of the public API.
 #[wasm_bindgen(js_name = "__warmUp")]
 pub fn warm_up() -> bool {
-    let Ok(root) = marque::PublicKey::from_hex(ROOT) else { return false };
-    let limits = Limits { max_time_micros: 10_000_000, ..Limits::default() };
+    let Ok(root) = marque::PublicKey::from_hex(ROOT) else {
+        return false;
+    };
+    let limits = Limits {
+        max_time_micros: 10_000_000,
+        ..Limits::default()
+    };
     let verifier = marque::Verifier::new([root]).with_limits(limits);
     let run = |resource: &str, now: u64| {
         let request = Request::new("read_file", "read", resource);
-        verifier.authorize_base64(TOKEN, &request, None, Some(now)).ok().and_then(|d| if d.allowed { Some("allowed".to_string()) } else { d.code })
+        verifier
+            .authorize_base64(TOKEN, &request, None, Some(now))
+            .ok()
+            .and_then(|d| {
+                if d.allowed {
+                    Some("allowed".to_string())
+                } else {
+                    d.code
+                }
+            })
     };
     run("src/main.rs", NOW).as_deref() == Some("allowed")
         && run("src/lib.rs", NOW).as_deref() == Some("not_authorized")
