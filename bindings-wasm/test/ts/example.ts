@@ -1,0 +1,35 @@
+// Type-checks the hand-written declarations (pkg/index.d.ts, pkg/edge.d.ts) against a user
+// script: `npm run typecheck` (tsc --noEmit). Not executed.
+import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify } from '../../pkg/index.js'
+import type { Decision, ErrorCode, Limits } from '../../pkg/index.js'
+import { guard, mcpCall } from '../../pkg/edge.js'
+
+export async function main(bytes: Uint8Array, request: Request): Promise<Response> {
+  await init(bytes)
+  initSync(bytes)
+  const root: KeyPair = KeyPair.generate()
+  const agent = KeyPair.fromHex(root.toHex())
+  const pk: PublicKey = PublicKey.parse(agent.publicKey.toPem())
+  const token: Token = mint(root, { agent: 'agent:a', agentKey: pk, principal: 'user:x', rights: ['read_file', { tool: 'x', resource: 'src/' }], ttlSeconds: 60, now: new Date() })
+  const child = token.delegate(agent, { to: 'agent:b', toKey: KeyPair.generate().publicKey.toHex(), resourcePrefix: 'src/a' })
+  const verifier = new Verifier({ rootKeys: [root.publicKey], limits: { maxTimeMicros: 50_000 } })
+  const proof: string = signProof(agent, child, { tool: 'x', resource: 'src/a.rs' })
+  const d: Decision = verifier.authorize(child.toBase64(), { tool: 'x', resource: 'src/a.rs', proof, now: 1_700_000_000 })
+  const code: ErrorCode | null = d.code
+  const ids: string[] = d.revocationIds.concat(d.revocation_ids)
+  const limits: Limits = verifier.limits
+  try {
+    verifier.authorizeOrThrow(child, { tool: 'x', resource: 'y' })
+  } catch (e) {
+    if (e instanceof MarqueError && ERROR_CODES.includes(e.code)) console.log(e.code, code, ids, limits.maxBlocks)
+  }
+  const log = new AuditLog()
+  log.appendDecision(root, d)
+  const report = log.verify([root.publicKey])
+  const jwt = jwtIssue(root, { sub: 'agent:a', exp: 1 }, { kid: 'k' })
+  const claims = jwtVerify(jwt, { k: root.publicKey }, { leewaySeconds: 5 })
+  console.log(report.ok, claims.sub, child.chain[0]?.fingerprint, await mcpCall(request))
+  const r = await guard(request, { verifier, toolFromRequest: (_req, mcp) => (mcp ? { tool: mcp.name ?? '', resource: '' } : null) })
+  if (r instanceof Response) return r
+  return fetch('http://127.0.0.1:1/', { method: r.request.method, body: r.request.body })
+}
