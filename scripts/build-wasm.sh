@@ -95,6 +95,7 @@ rm -rf "$PKG/snippets"
 cp "$TMP/opt.wasm" "$PKG/marque_wasm_bg.wasm"
 cp "$TMP/web/marque_wasm.js" "$PKG/marque_wasm.js"
 if [ -d "$TMP/web/snippets" ]; then cp -r "$TMP/web/snippets" "$PKG/snippets"; fi
+cp "$REPO/bindings-wasm/README.md" "$PKG/README.md"
 # The CommonJS glue requires the inline-JS snippets of dependencies (biscuit-auth's
 # `performance.now()` clock), which wasm-bindgen writes as ES modules: give it CommonJS twins.
 node "$REPO/bindings-wasm/scripts/cjs-glue.mjs" "$TMP/node/marque_wasm.js" "$PKG/marque_wasm_node.cjs" "$PKG"

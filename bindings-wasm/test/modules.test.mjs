@@ -79,3 +79,14 @@ test('package.json: exports map and files cover every entry', () => {
     readFileSync(join(PKG, f))
   }
 })
+
+test('npm pack ships every entry point, the glue, the .wasm and the snippets', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PKG, encoding: 'utf8', timeout: 60_000 })
+  const files = new Set(JSON.parse(out)[0].files.map((f) => f.path))
+  for (const f of ['package.json', 'index.js', 'index.d.ts', 'node.js', 'node.cjs', 'workerd.js', 'errors.js', 'errors.cjs',
+    'edge.js', 'edge.d.ts', 'marque_wasm.js', 'marque_wasm_node.cjs', 'marque_wasm_bg.wasm']) {
+    assert.ok(files.has(f), `${f} is not in the package`)
+  }
+  assert.ok([...files].some((f) => f.startsWith('snippets/') && f.endsWith('.cjs')))
+  assert.ok([...files].some((f) => f.startsWith('snippets/') && f.endsWith('.js')))
+})
