@@ -146,15 +146,15 @@ export declare class Token {
   get path(): string
   get holderKey(): PublicKey
   get principal(): string
-  get task(): string | undefined
-  get workspace(): string | undefined
+  get task(): string | null
+  get workspace(): string | null
   get rights(): Right[]
   get issuedAt(): number
   get expiresAt(): number
   get depth(): number
   get maxDepth(): number
   get sealed(): boolean
-  get rootKeyId(): number | undefined
+  get rootKeyId(): number | null
   /** Root first. */
   get chain(): Hop[]
   /** Hex, one per block, authority first. */

@@ -111,16 +111,22 @@ impl Token {
         self.inner.principal().to_owned()
     }
 
-    /// The task, if any.
-    #[wasm_bindgen(getter)]
-    pub fn task(&self) -> Option<String> {
-        self.inner.task().map(str::to_owned)
+    /// The task, or `null` (as in `@marque/node` and in decisions).
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn task(&self) -> JsValue {
+        self.inner
+            .task()
+            .map(JsValue::from_str)
+            .unwrap_or(JsValue::NULL)
     }
 
-    /// The workspace, if any.
-    #[wasm_bindgen(getter)]
-    pub fn workspace(&self) -> Option<String> {
-        self.inner.workspace().map(str::to_owned)
+    /// The workspace, or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn workspace(&self) -> JsValue {
+        self.inner
+            .workspace()
+            .map(JsValue::from_str)
+            .unwrap_or(JsValue::NULL)
     }
 
     /// Rights of the authority block.
@@ -159,10 +165,13 @@ impl Token {
         self.inner.is_sealed()
     }
 
-    /// The root key id written at mint time, if any.
-    #[wasm_bindgen(getter, js_name = rootKeyId)]
-    pub fn root_key_id(&self) -> Option<u32> {
-        self.inner.root_key_id()
+    /// The root key id written at mint time, or `null`.
+    #[wasm_bindgen(getter, js_name = rootKeyId, unchecked_return_type = "number | null")]
+    pub fn root_key_id(&self) -> JsValue {
+        self.inner
+            .root_key_id()
+            .map(|id| JsValue::from_f64(f64::from(id)))
+            .unwrap_or(JsValue::NULL)
     }
 
     /// The delegation chain, root first: `{agent, path, key, fingerprint}` objects.

@@ -17,6 +17,7 @@ test('mint: the holder sits at /root with the given claims', () => {
   assert.equal(t0.depth, 0)
   assert.equal(t0.maxDepth, 4)
   assert.equal(t0.sealed, false)
+  assert.equal(marque.mint(key('root'), { agent: 'agent:x', agentKey: key('orchestrator').publicKey, principal: 'u', rights: ['t'], ttlSeconds: 5 }).task, null)
   assert.deepEqual(t0.rights, [
     { tool: 'read_file', operation: 'read', resource: '*' },
     { tool: 'write_file', operation: 'write', resource: '*' },
