@@ -64,10 +64,11 @@ if [ -z "${MARQUE_SKIP_FUZZ:-}" ]; then
 fi
 
 python_tests() {
-    "$REPO/scripts/build-python.sh" && "$REPO/.venv/bin/python" -m pytest -q tests/python
+    "$REPO/scripts/build-python.sh" && "$REPO/.venv/bin/python" -m pytest -q tests/python &&
+        "$REPO/.venv/bin/python" examples/demo.py >/dev/null
 }
 node_tests() {
-    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test)
+    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && node examples/demo-node.mjs >/dev/null
 }
 wasm_tests() {
     "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test)

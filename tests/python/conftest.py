@@ -57,3 +57,69 @@ def build_scenario() -> Scenario:
 @pytest.fixture
 def s() -> Scenario:
     return build_scenario()
+
+
+# ---- secrets never leak: every error message and repr the suite produces is checked ---------
+import base64 as _base64  # noqa: E402
+import functools as _functools  # noqa: E402
+
+_SECRETS: set[str] = set()
+_OUTPUTS: list[str] = []
+
+
+def _remember_secret(kp: object) -> object:
+    if isinstance(kp, marque.KeyPair):
+        seed_hex = kp.to_hex()
+        seed = bytes.fromhex(seed_hex)
+        _SECRETS.update({seed_hex, seed_hex.upper(), _base64.urlsafe_b64encode(seed).decode().rstrip("="),
+                         _base64.b64encode(seed).decode().rstrip("=")})
+    return kp
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_error_or_repr():  # type: ignore[no-untyped-def]
+    """Records every MarqueError message and every repr/str of marque objects made during the
+    whole test session, and every private key created through the public constructors; at the
+    end, no secret (hex or base64 of a seed) may appear in any of them."""
+    saved: list[tuple[object, str, object]] = []
+
+    def patch(owner: object, name: str, new: object) -> None:
+        saved.append((owner, name, owner.__dict__[name] if name in owner.__dict__ else None))  # type: ignore[attr-defined]
+        setattr(owner, name, new)
+
+    orig_init = marque.MarqueError.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _OUTPUTS.append(" ".join(map(str, args)))
+        orig_init(self, *args, **kwargs)
+
+    patch(marque.MarqueError, "__init__", init)
+    for cls in (marque.KeyPair, marque.PublicKey, marque.Token, marque.Decision, marque.AgentIdentity):
+        for dunder in ("__repr__", "__str__"):
+            original = getattr(cls, dunder)
+
+            @_functools.wraps(original)
+            def recording(self, _original=original):  # type: ignore[no-untyped-def]
+                out = _original(self)
+                _OUTPUTS.append(out)
+                return out
+
+            patch(cls, dunder, recording)
+    for ctor in ("generate", "from_seed", "from_hex", "from_pem"):
+        original = getattr(marque.KeyPair, ctor)
+
+        @_functools.wraps(original)
+        def wrapped(*args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            return _remember_secret(_original(*args, **kwargs))
+
+        patch(marque.KeyPair, ctor, staticmethod(wrapped))
+    yield
+    for owner, name, old in reversed(saved):
+        if old is None:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, old)
+    leaks = [(s, o) for o in _OUTPUTS for s in _SECRETS if len(s) >= 32 and s in o]
+    assert not leaks, f"secret material in an error message or repr: {leaks[:3]}"
+    if len(_OUTPUTS) > 100:  # a full run: make sure the recorder really saw the suite
+        assert len(_SECRETS) > 10, (len(_SECRETS), len(_OUTPUTS))

@@ -66,3 +66,10 @@ def test_demo_runs() -> None:
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "ALLOWED" in r.stdout and "DENIED (not_authorized)" in r.stdout and "DENIED (revoked)" in r.stdout
+
+
+def test_root_readme_python_quick_start_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks, "no python quick start in the top-level README"
+    exec(compile(blocks[0], "README.md", "exec"), {})
