@@ -25,7 +25,14 @@ async function loadBiscuitWasm() {
   }
   const instance = new WebAssembly.Instance(module, imports)
   bg.__wbg_set_wasm(instance.exports)
-  instance.exports.__wbindgen_start?.()
+  // Its start function logs "biscuit-wasm loading" with console.log: keep stdout the report.
+  const log = console.log
+  console.log = () => {}
+  try {
+    instance.exports.__wbindgen_start?.()
+  } finally {
+    console.log = log
+  }
   return { b: bg, memory: instance.exports.memory }
 }
 
@@ -155,7 +162,7 @@ const memAfter = process.memoryUsage()
 
 // --- report ------------------------------------------------------------------------------------------
 const ratio = (a, b) => (a && b ? (a / b).toFixed(2) + '×' : '–')
-console.log(`## @marque/wasm benchmark (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${N} samples, µs)\n`)
+console.log(`@marque/wasm beside @biscuit-auth/biscuit-wasm 0.6.0 in the same process (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${N} samples, µs):\n`)
 console.log('| operation | marque median | marque p90 | biscuit-wasm median | biscuit-wasm p90 | marque / biscuit-wasm |')
 console.log('|---|---:|---:|---:|---:|---:|')
 const row = (name, a, b) => console.log(`| ${name} | ${us(a?.median)} | ${us(a?.p90)} | ${us(b?.median)} | ${us(b?.p90)} | ${ratio(a?.median, b?.median)} |`)
