@@ -39,6 +39,7 @@ rust_nostd_tests() {
 }
 rust_clippy() {
     cargo clippy --locked -p marque -p marque-cli --all-targets -- -D warnings &&
+        cargo clippy --locked -p marque-wasm -- -D warnings &&
         cargo clippy --locked -p marque --no-default-features -- -D warnings
 }
 core_baremetal() {
@@ -71,7 +72,7 @@ node_tests() {
     "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && node examples/demo-node.mjs >/dev/null
 }
 wasm_tests() {
-    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test)
+    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && node examples/demo-wasm.mjs >/dev/null
 }
 [ -d bindings-python ] && suite "python package" python_tests
 [ -d bindings-node ] && suite "node package" node_tests

@@ -1,0 +1,37 @@
+// The marque story in WebAssembly (@marque/wasm, the build edge runtimes use), run in Node: mint → attenuate twice → authorize (allowed and
+// denied) → a thief without the key → revoke → a signed audit log of every decision.
+// Run by scripts/setup.sh: `node examples/demo-wasm.mjs`.
+import { AuditLog, KeyPair, Verifier, mint, signProof } from '../bindings-wasm/pkg/node.js'
+
+const [root, orch, agentA, agentC, server] = Array.from({ length: 5 }, () => KeyPair.generate())
+const token = mint(root, {
+  agent: 'agent:orchestrator', agentKey: orch.publicKey, principal: 'user:alice', task: 'fix-issue-42',
+  rights: ['read_file:read:*', 'write_file:write:src/'], ttlSeconds: 3600,
+})
+const forA = token.delegate(orch, { to: 'agent:agent_a', toKey: agentA.publicKey, tools: ['read_file'], resourcePrefix: 'src/', ttlSeconds: 900 })
+const forC = forA.delegate(agentA, { to: 'agent:agent_c', toKey: agentC.publicKey, resourcePrefix: 'src/main.rs' })
+console.log(`minted for ${token.path}, delegated to ${forA.path}, then to ${forC.path}`)
+
+const verifier = new Verifier({ rootKeys: [root.publicKey], requireProof: true })
+const log = new AuditLog()
+for (const [tool, operation, resource] of [['read_file', 'read', 'src/main.rs'], ['write_file', 'write', 'src/main.rs']]) {
+  const proof = signProof(agentC, forC, { tool, operation, resource })
+  const d = verifier.authorize(forC, { tool, operation, resource, proof })
+  console.log(`  ${d.allowed ? 'ALLOWED' : `DENIED (${d.code})`} ${tool}:${operation} ${resource} by ${d.agent} (chain ${d.chain.join(' → ')})`)
+  for (const r of d.reasons) console.log(`      reason: ${r}`)
+  log.appendDecision(server, d)
+}
+const stolen = verifier.authorize(forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs' })
+console.log(`  a thief without agent_c's key: ${stolen.allowed ? 'ALLOWED' : `DENIED (${stolen.code})`}`)
+
+verifier.revoke(forA.revocationIds[1])
+const proof = signProof(agentC, forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs' })
+const after = verifier.authorize(forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs', proof })
+console.log(`  after revoking agent_a's hop: ${after.allowed ? 'ALLOWED' : `DENIED (${after.code})`}`)
+log.appendDecision(server, after)
+
+const report = log.verify([server.publicKey])
+console.log(`audit: ${report.entries} signed, hash-chained entries; verify → ${report.ok ? 'ok' : 'BROKEN'}`)
+const tampered = AuditLog.fromJsonl(log.toJsonl().replace('"deny"', '"allow"')).verify([server.publicKey])
+console.log(`  a denial rewritten into an allow → entry ${tampered.problem?.index} flagged: ${tampered.problem?.kind}`)
+if (!report.ok || tampered.ok) process.exit(1)
