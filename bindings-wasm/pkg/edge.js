@@ -63,8 +63,13 @@ export async function guard(request, options) {
   const proof = request.headers.get(proofHeader) ?? undefined
   try {
     if (target === null || target === undefined) {
-      // Not a tool call (MCP initialize, tools/list, notifications…): the token must verify.
+      // Not a tool call (MCP initialize, tools/list, notifications…): the token must verify,
+      // be unexpired and not be revoked (no tool to decide, but no free pass either).
       const verified = verifier.verify(token)
+      const at = now === undefined ? Date.now() / 1000 : now instanceof Date ? now.getTime() / 1000 : now
+      if (at > verified.expiresAt) return unauthorized(realm, 'expired', 'the token has expired')
+      const revoked = typeof verifier.revocationReason === 'function' ? verifier.revocationReason(verified) : null
+      if (revoked) return unauthorized(realm, 'revoked', revoked)
       return { decision: null, request, token: verified, mcp }
     }
     const decision = verifier.authorize(token, {

@@ -287,6 +287,8 @@ export declare class Verifier {
   authorizeOrThrow(token: TokenInput, options: AuthorizeOptions): Decision
   /** Signatures and structure only. */
   verify(token: TokenInput): Token
+  /** Why `token` is revoked under this verifier's revocation set, or `null`. */
+  revocationReason(token: Token): string | null
   revoke(revocationId: string): void
   revokeAgent(agentId: string): void
   revokePrincipal(principal: string): void

@@ -216,6 +216,12 @@ impl Verifier {
         Ok(Token::wrap(self.inner.verify(&bytes)?))
     }
 
+    /// Why `token` is revoked under this verifier's revocation set, or `null` (no Datalog runs).
+    #[wasm_bindgen(js_name = revocationReason)]
+    pub fn revocation_reason(&self, token: &Token) -> Option<String> {
+        self.inner.revocation_reason(&token.inner)
+    }
+
     /// The limits in force.
     #[wasm_bindgen(getter)]
     pub fn limits(&self) -> JsResult<JsValue> {

@@ -97,6 +97,20 @@ test('MCP methods that are not tool calls need only a valid token', async () => 
   const r = await guard(req, { verifier })
   assert.equal(r.decision, null)
   assert.equal(r.token.agent, 'agent:gw-test')
+  // …but an expired or revoked token gets no free pass on them.
+  const list = () => new Request('https://gw.example/mcp', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/list' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+  })
+  const late = await guard(list(), { verifier, now: r.token.expiresAt + 1 })
+  assert.equal(late.status, 401)
+  assert.match(late.headers.get('www-authenticate'), /expired/)
+  const strictVerifier = new marque.Verifier({ rootKeys: [root.publicKey] })
+  strictVerifier.revokeAgent('agent:gw-test')
+  const revoked = await guard(list(), { verifier: strictVerifier })
+  assert.equal(revoked.status, 401)
+  assert.match(revoked.headers.get('www-authenticate'), /revoked/)
 })
 
 test('plain HTTP: {tool: "http", operation: METHOD, resource: path}', async () => {
