@@ -13,6 +13,10 @@ cd "$REPO"
 
 "$REPO/scripts/install.sh"
 
+# Tests in other languages drive the CLI built by the Rust suite.
+MARQUE_BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/marque"
+export MARQUE_BIN MARQUE_CLI="$MARQUE_BIN"
+
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
