@@ -20,11 +20,11 @@ if [ -f examples/demo.py ] && [ -x .venv/bin/python ]; then
     echo; echo "================ Python ================"
     .venv/bin/python examples/demo.py
 fi
-if [ -f examples/demo-node.mjs ]; then
+if [ -f bindings-node/package.json ]; then
     echo; echo "================ Node ================"
-    node examples/demo-node.mjs
+    node examples/demo.mjs node
 fi
-if [ -f examples/demo-wasm.mjs ]; then
+if [ -f bindings-wasm/pkg/package.json ]; then
     echo; echo "================ Wasm ================"
-    node examples/demo-wasm.mjs
+    node examples/demo.mjs wasm
 fi

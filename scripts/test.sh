@@ -73,10 +73,10 @@ python_tests() {
         "$REPO/.venv/bin/python" examples/demo.py >/dev/null
 }
 node_tests() {
-    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && node examples/demo-node.mjs >/dev/null
+    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && node examples/demo.mjs node >/dev/null
 }
 wasm_tests() {
-    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && node examples/demo-wasm.mjs >/dev/null
+    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && node examples/demo.mjs wasm >/dev/null
 }
 [ -d bindings-python ] && suite "python package" python_tests
 [ -d bindings-node ] && suite "node package" node_tests

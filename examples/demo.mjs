@@ -1,7 +1,12 @@
-// The marque story in Node (@marque/node): mint → attenuate twice → authorize (allowed and
-// denied) → a thief without the key → revoke → a signed audit log of every decision.
-// Run by scripts/setup.sh: `node examples/demo-node.mjs`.
-import { AuditLog, KeyPair, Verifier, mint, signProof } from '../bindings-node/index.mjs'
+// The marque story in JavaScript, with either package: `node examples/demo.mjs node` (@marque/node,
+// napi) or `node examples/demo.mjs wasm` (@marque/wasm, the build edge runtimes use): mint → attenuate
+// twice → authorize (allowed and denied) → a thief without the key → revoke → a signed audit log.
+// Run by scripts/setup.sh and scripts/test.sh.
+const which = process.argv[2] ?? 'node'
+const entry = { node: '../bindings-node/index.mjs', wasm: '../bindings-wasm/pkg/node.js' }[which]
+if (!entry) throw new Error('usage: node examples/demo.mjs node|wasm')
+const { AuditLog, KeyPair, Verifier, mint, signProof } = await import(entry)
+console.log(`[${which === 'node' ? '@marque/node' : '@marque/wasm'}]`)
 
 const [root, orch, agentA, agentC, server] = Array.from({ length: 5 }, () => KeyPair.generate())
 const token = mint(root, {
@@ -16,7 +21,7 @@ const verifier = new Verifier({ rootKeys: [root.publicKey], requireProof: true }
 const log = new AuditLog()
 for (const [tool, operation, resource] of [['read_file', 'read', 'src/main.rs'], ['write_file', 'write', 'src/main.rs']]) {
   const proof = signProof(agentC, forC, { tool, operation, resource })
-  const d = await verifier.authorizeAsync(forC, { tool, operation, resource, proof })
+  const d = verifier.authorize(forC, { tool, operation, resource, proof })
   console.log(`  ${d.allowed ? 'ALLOWED' : `DENIED (${d.code})`} ${tool}:${operation} ${resource} by ${d.agent} (chain ${d.chain.join(' → ')})`)
   for (const r of d.reasons) console.log(`      reason: ${r}`)
   log.appendDecision(server, d)
