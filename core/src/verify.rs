@@ -268,6 +268,9 @@ struct RootKey {
 /// Thread-safe: share it (`Arc<Verifier>`) between threads.
 pub struct Verifier {
     roots: Vec<RootKey>,
+    /// User policies only, in order (parsed once, when added).
+    user_template: AuthorizerBuilder,
+    /// `user_template` followed by the default rights policy: what each request clones.
     template: AuthorizerBuilder,
     policy_ids: Vec<String>,
     policies: Vec<Policy>,
@@ -316,6 +319,7 @@ impl Verifier {
         let limits = Limits::default();
         Verifier {
             roots: Vec::new(),
+            user_template: AuthorizerBuilder::new(),
             // The default policy always parses; an empty builder is the (unreachable) fallback.
             template: base_template().unwrap_or_default(),
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
@@ -376,8 +380,8 @@ impl Verifier {
     /// rights policy, in the order added.
     pub fn add_policy(&mut self, policy: Policy) -> Result<()> {
         crate::identity::validate_name("policy id", &policy.id)?;
-        let probe = AuthorizerBuilder::new().code(&policy.source)?.build_unauthenticated()?;
-        let (facts, rules, checks, policies) = probe.dump();
+        let parsed = AuthorizerBuilder::new().code(&policy.source)?;
+        let (facts, rules, checks, policies) = parsed.clone().build_unauthenticated()?.dump();
         if !facts.is_empty() || !rules.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "policy {:?} declares facts or rules; only allow/deny policies and checks are accepted",
@@ -390,18 +394,14 @@ impl Verifier {
                 check_regexes(&policy.id, &e.ops)?;
             }
         }
+        // User policies keep their order; the default rights policy stays last.
+        let user = self.user_template.clone().merge(parsed);
+        self.template = user.clone().policy(RIGHTS_POLICY)?;
+        self.user_template = user;
+        self.policy_ids.pop();
+        self.policy_ids.extend(std::iter::repeat_n(policy.id.clone(), policies.len()));
+        self.policy_ids.push(RIGHTS_POLICY_ID.into());
         self.policies.push(policy);
-        // Rebuild the template: user policies in order, the default rights policy last.
-        let mut template = AuthorizerBuilder::new();
-        let mut ids = Vec::new();
-        for p in &self.policies {
-            let probe = AuthorizerBuilder::new().code(&p.source)?.build_unauthenticated()?;
-            ids.extend(std::iter::repeat_n(p.id.clone(), probe.dump().3.len()));
-            template = template.code(&p.source)?;
-        }
-        self.template = template.policy(RIGHTS_POLICY)?;
-        ids.push(RIGHTS_POLICY_ID.into());
-        self.policy_ids = ids;
         Ok(())
     }
 
@@ -761,10 +761,18 @@ fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
     decision
 }
 
-/// Reads the root key id from the protobuf without verifying anything.
+/// Only the root key id of a serialized Biscuit (field 1); prost skips every other field
+/// without decoding it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RootKeyIdOnly {
+    #[prost(uint32, optional, tag = "1")]
+    root_key_id: Option<u32>,
+}
+
+/// Reads the root key id from the protobuf without verifying (or decoding) anything else.
 fn peek_root_key_id(token: &[u8]) -> Result<Option<u32>> {
     use prost::Message as _;
-    let raw = biscuit_auth::format::schema::Biscuit::decode(token)
+    let raw = RootKeyIdOnly::decode(token)
         .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
     Ok(raw.root_key_id)
 }
