@@ -49,7 +49,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::jcs;
-use crate::keys::{hex_decode, hex_encode, verify_many, KeyPair, PublicKey, Signature};
+use crate::keys::{hex_decode, hex_encode, verify_many, PublicKey, Signature};
 
 /// Domain-separation prefix of every envelope signature (and digest).
 pub const DOMAIN: &str = "marque-audit/1\n";
@@ -345,7 +345,7 @@ pub struct Envelope {
 impl Envelope {
     /// Signs `event` as entry `seq` of a log whose previous entry has digest `prev` (hex;
     /// [`GENESIS`] for the first entry).
-    pub fn sign(signer: &KeyPair, event: AuditEvent, seq: u64, prev: &str) -> Result<Envelope> {
+    pub fn sign<S: crate::signer::Signer + ?Sized>(signer: &S, event: AuditEvent, seq: u64, prev: &str) -> Result<Envelope> {
         let prev = parse_digest("prev", prev)?;
         check_seq(seq)?;
         event.check()?;
@@ -355,7 +355,7 @@ impl Envelope {
         let signer_fingerprint = public.fingerprint();
         let signing_input =
             signing_input(&event_json, &prev, seq, &signer_hex, &signer_fingerprint);
-        let sig = signer.sign(&signing_input);
+        let sig = crate::signer::sign_checked(signer, &signing_input)?;
         let digest = Sha256::digest(&signing_input).into();
         Ok(Envelope {
             event,
@@ -738,7 +738,7 @@ impl AuditLog {
     }
 
     /// Signs `event` as the next entry and appends it.
-    pub fn append(&mut self, signer: &KeyPair, event: AuditEvent) -> Result<Envelope> {
+    pub fn append<S: crate::signer::Signer + ?Sized>(&mut self, signer: &S, event: AuditEvent) -> Result<Envelope> {
         let (next_seq, digest) = match &self.tail {
             Tail::Head { next_seq, digest } => (*next_seq, *digest),
             Tail::Broken(why) => {
@@ -1239,6 +1239,7 @@ fn missing(from: u64, to: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::KeyPair;
 
     fn event(i: u64) -> AuditEvent {
         AuditEvent::new(

@@ -29,11 +29,14 @@
 use std::collections::HashMap;
 
 use biscuit_auth::builder::Term;
+use biscuit_auth::format::schema::{ThirdPartyBlockContents, ThirdPartyBlockRequest};
 use biscuit_auth::BlockBuilder;
+use prost::Message as _;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::identity::child_path;
 use crate::keys::{KeyPair, PublicKey};
+use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
 use crate::token::{param_map, resolve_now, HopInfo, Token, PROFILE_VERSION};
 
@@ -151,18 +154,21 @@ fn check_axis(what: &str, asked: &[String], held: &Option<Vec<String>>, holder: 
 
 impl Token {
     /// Delegates this token to a child agent. `parent` must be the key of the agent holding the
-    /// token; the result is held by `params.to` at `<parent path>/<child name>`.
-    pub fn delegate(&self, parent: &KeyPair, params: &DelegateParams) -> Result<Token> {
+    /// token; the result is held by `params.to` at `<parent path>/<child name>`. `parent` is a
+    /// [`KeyPair`] or any [`Signer`] (the hop's third-party signature is asked of it and
+    /// verified before the block is appended).
+    pub fn delegate<S: Signer + ?Sized>(&self, parent: &S, params: &DelegateParams) -> Result<Token> {
         let claims = self.claims();
         let holder = claims.holder();
-        if parent.public_key() != holder.key {
+        let parent_key = parent.public_key();
+        if parent_key != holder.key {
             return Err(Error::new(
                 ErrorKind::WrongHolderKey,
                 format!(
                     "the token is held by {} ({}); the key given is {}",
                     holder.agent,
                     holder.key.fingerprint(),
-                    parent.public_key().fingerprint()
+                    parent_key.fingerprint()
                 ),
             ));
         }
@@ -264,9 +270,26 @@ impl Token {
         };
         let block = hop_block(&info, &params.to_key)?;
         let request = self.inner().third_party_request()?;
-        let signed = request.create_block(&parent.to_biscuit_private()?, block)?;
+        let signed = match parent.key_pair() {
+            Some(kp) => request.create_block(&kp.to_biscuit_private()?, block)?.serialize()?,
+            None => {
+                // biscuit-auth signs third-party blocks with a private key it holds: build with a
+                // placeholder, then put the external signer's signature (and key) in its place.
+                let placeholder = KeyPair::from_seed(&[0x6d; 32]).to_biscuit_private()?;
+                let previous = ThirdPartyBlockRequest::decode(&self.inner().third_party_request()?.serialize()?[..])
+                    .map_err(|_| Error::internal("a third-party block request does not decode"))?
+                    .previous_signature;
+                let built = request.create_block(&placeholder, block)?.serialize()?;
+                let mut contents = ThirdPartyBlockContents::decode(&built[..])
+                    .map_err(|_| Error::internal("a freshly built third-party block does not decode"))?;
+                let message = crate::token::external_signature_payload(&contents.payload, &previous);
+                contents.external_signature.signature = sign_checked(parent, &message)?.to_bytes().to_vec();
+                contents.external_signature.public_key.key = parent_key.to_bytes().to_vec();
+                contents.encode_to_vec()
+            }
+        };
         let next = KeyPair::generate()?.to_biscuit()?;
-        let appended = self.inner().append_third_party_with_keypair(&signed.serialize()?, next)?;
+        let appended = self.inner().append_third_party_with_keypair(&signed, next)?;
         Token::from_bytes(&appended.to_vec()?)
     }
 }

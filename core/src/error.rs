@@ -57,8 +57,17 @@ pub enum ErrorKind {
     Sealed,
     /// An argument is malformed (agent id, right, policy source, JSON, …).
     InvalidArgument,
-    /// A signed revocation list is older than the verifier accepts.
+    /// A signed revocation list is older than the verifier accepts (or none was loaded while a
+    /// maximum staleness is configured): the verifier fails closed.
     RevocationListStale,
+    /// A signed revocation list is malformed, or signed by a key the verifier does not trust.
+    RevocationListInvalid,
+    /// A signed revocation list goes backwards: its sequence number is lower than (or equal to,
+    /// with different content) the list the verifier already holds.
+    RevocationListRollback,
+    /// A [`Signer`](crate::signer::Signer) failed, or returned a signature that does not verify
+    /// under its own public key.
+    SignerFailed,
     /// An invariant inside marque failed; please report it.
     Internal,
 }
@@ -84,6 +93,9 @@ impl ErrorKind {
         ErrorKind::Sealed,
         ErrorKind::InvalidArgument,
         ErrorKind::RevocationListStale,
+        ErrorKind::RevocationListInvalid,
+        ErrorKind::RevocationListRollback,
+        ErrorKind::SignerFailed,
         ErrorKind::Internal,
     ];
 
@@ -108,6 +120,9 @@ impl ErrorKind {
             ErrorKind::Sealed => "sealed",
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::RevocationListStale => "revocation_list_stale",
+            ErrorKind::RevocationListInvalid => "revocation_list_invalid",
+            ErrorKind::RevocationListRollback => "revocation_list_rollback",
+            ErrorKind::SignerFailed => "signer_failed",
             ErrorKind::Internal => "internal",
         }
     }

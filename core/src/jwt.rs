@@ -52,7 +52,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::jcs;
-use crate::keys::{Jwk, KeyPair, PublicKey, Signature};
+use crate::keys::{Jwk, PublicKey, Signature};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -513,8 +513,8 @@ pub struct JwtParts {
 /// [`Claims`]) signed with `signer` under `{"alg":"EdDSA","typ":"JWT"}` and `kid` when given.
 /// The claims must include a numeric `exp` and must read back as [`Claims`] (so that the token
 /// passes [`jwt_verify`]).
-pub fn jwt_issue<T: Serialize + ?Sized>(
-    signer: &KeyPair,
+pub fn jwt_issue<T: Serialize + ?Sized, S: crate::signer::Signer + ?Sized>(
+    signer: &S,
     claims: &T,
     kid: Option<&str>,
 ) -> Result<String> {
@@ -546,7 +546,7 @@ pub fn jwt_issue<T: Serialize + ?Sized>(
     let header = jcs::canonicalize(&Value::Object(header))?;
     let payload = jcs::canonicalize(&payload)?;
     let mut token = format!("{}.{}", B64.encode(header), B64.encode(payload));
-    let sig = signer.sign(token.as_bytes());
+    let sig = crate::signer::sign_checked(signer, token.as_bytes())?;
     token.push('.');
     token.push_str(&B64.encode(sig.to_bytes()));
     Ok(token)
@@ -737,6 +737,7 @@ fn check_claims(payload: &Map<String, Value>, options: &JwtOptions) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::KeyPair;
 
     #[test]
     fn rfc8037_thumbprint() {

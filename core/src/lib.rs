@@ -65,6 +65,7 @@ pub mod keys;
 pub mod policy;
 pub mod proof;
 pub mod revocation;
+pub mod signer;
 
 #[cfg(feature = "biscuit")]
 pub mod delegate;
@@ -76,7 +77,8 @@ pub mod verify;
 pub use error::{Error, ErrorKind, Result};
 pub use keys::{Jwk, KeyPair, PublicKey, Signature};
 pub use policy::{Limits, Policy, Request, Right};
-pub use revocation::RevocationSet;
+pub use revocation::{RevocationList, RevocationSet};
+pub use signer::{FnSigner, Signer};
 #[cfg(feature = "biscuit")]
 pub use delegate::DelegateParams;
 #[cfg(feature = "biscuit")]
@@ -95,6 +97,20 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     getrandom::getrandom(&mut buf)
         .map_err(|e| Error::internal(alloc::format!("no randomness available: {e}")))?;
     Ok(buf)
+}
+
+/// `now`, or the system clock when `None` (an error where there is no clock: wasm32, no_std).
+pub(crate) fn resolve_now(now: Option<u64>) -> Result<u64> {
+    match now {
+        Some(n) => Ok(n),
+        #[cfg(all(feature = "std", not(target_arch = "wasm32")))]
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|_| Error::internal("the system clock is before 1970")),
+        #[cfg(not(all(feature = "std", not(target_arch = "wasm32"))))]
+        None => Err(Error::invalid_argument("no clock on this platform: pass `now`")),
+    }
 }
 
 /// Seconds since the Unix epoch from the system clock (not available on wasm32, where the

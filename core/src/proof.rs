@@ -16,7 +16,7 @@
 //! let agent = KeyPair::from_seed(&[9; 32]);
 //! let token_bytes = b"token bytes";
 //! let req = ProofRequest { tool: "read_file", operation: "read", resource: "src/a.rs" };
-//! let proof = sign_proof_with_nonce(&agent, token_bytes, &req, 1_700_000_000, [1; 16]);
+//! let proof = sign_proof_with_nonce(&agent, token_bytes, &req, 1_700_000_000, [1; 16])?;
 //! let claims = verify_proof(&proof, &agent.public_key(), token_bytes, &req, 1_700_000_010, 60, 5)?;
 //! assert_eq!(claims.iat, 1_700_000_000);
 //! # Ok::<(), marque::Error>(())
@@ -32,7 +32,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::{KeyPair, PublicKey, Signature};
+use crate::keys::{PublicKey, Signature};
+use crate::signer::Signer;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const DOMAIN: &[u8] = b"marque-proof/1.";
@@ -76,13 +77,13 @@ pub fn token_hash(token_bytes: &[u8]) -> String {
 }
 
 /// Signs a proof with an explicit 16-byte nonce (use [`sign_proof`] to draw a random one).
-pub fn sign_proof_with_nonce(
-    agent: &KeyPair,
+pub fn sign_proof_with_nonce<S: Signer + ?Sized>(
+    agent: &S,
     token_bytes: &[u8],
     request: &ProofRequest<'_>,
     now: u64,
     nonce: [u8; 16],
-) -> String {
+) -> Result<String> {
     let claims = ProofClaims {
         v: 1,
         th: token_hash(token_bytes),
@@ -97,14 +98,14 @@ pub fn sign_proof_with_nonce(
     let mut msg = Vec::with_capacity(DOMAIN.len() + payload.len());
     msg.extend_from_slice(DOMAIN);
     msg.extend_from_slice(payload.as_bytes());
-    let sig = agent.sign(&msg);
-    format!("{payload}.{}", sig.to_base64())
+    let sig = crate::signer::sign_checked(agent, &msg)?;
+    Ok(format!("{payload}.{}", sig.to_base64()))
 }
 
 /// Signs a proof with a random nonce from the platform CSPRNG.
 #[cfg(feature = "std")]
-pub fn sign_proof(agent: &KeyPair, token_bytes: &[u8], request: &ProofRequest<'_>, now: u64) -> Result<String> {
-    Ok(sign_proof_with_nonce(agent, token_bytes, request, now, crate::random_bytes::<16>()?))
+pub fn sign_proof<S: Signer + ?Sized>(agent: &S, token_bytes: &[u8], request: &ProofRequest<'_>, now: u64) -> Result<String> {
+    sign_proof_with_nonce(agent, token_bytes, request, now, crate::random_bytes::<16>()?)
 }
 
 fn bad(msg: impl Into<alloc::borrow::Cow<'static, str>>) -> Error {
@@ -215,6 +216,7 @@ impl ReplayCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::KeyPair;
 
     fn req() -> ProofRequest<'static> {
         ProofRequest { tool: "t", operation: "o", resource: "r" }
@@ -224,7 +226,7 @@ mod tests {
     fn binding_and_freshness() {
         let kp = KeyPair::from_seed(&[3; 32]);
         let other = KeyPair::from_seed(&[4; 32]);
-        let p = sign_proof_with_nonce(&kp, b"tok", &req(), 100, [0; 16]);
+        let p = sign_proof_with_nonce(&kp, b"tok", &req(), 100, [0; 16]).unwrap();
         assert!(verify_proof(&p, &kp.public_key(), b"tok", &req(), 100, 60, 5).is_ok());
         let code = |r: Result<ProofClaims>| r.unwrap_err().code();
         assert_eq!(code(verify_proof(&p, &other.public_key(), b"tok", &req(), 100, 60, 5)), "invalid_proof");

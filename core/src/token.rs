@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::identity::{validate_agent_id, validate_name, ROOT_PATH};
 use crate::keys::{hex_encode, KeyPair, PublicKey};
+use crate::signer::{sign_checked, Signer};
 use crate::policy::Right;
 
 /// Version of the token profile written into every block.
@@ -292,15 +293,7 @@ impl MintParams {
 }
 
 /// Resolves an optional `now` to seconds since the epoch.
-pub(crate) fn resolve_now(now: Option<u64>) -> Result<u64> {
-    match now {
-        Some(n) => Ok(n),
-        #[cfg(not(target_arch = "wasm32"))]
-        None => Ok(crate::unix_now()),
-        #[cfg(target_arch = "wasm32")]
-        None => Err(Error::invalid_argument("no clock on this platform: pass `now`")),
-    }
-}
+pub(crate) use crate::resolve_now;
 
 pub(crate) fn param_map(pairs: Vec<(&str, Term)>) -> HashMap<String, Term> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -336,8 +329,10 @@ impl std::fmt::Debug for Token {
 }
 
 impl Token {
-    /// Mints a token for `params.agent`, signed by `root`.
-    pub fn mint(root: &KeyPair, params: &MintParams) -> Result<Token> {
+    /// Mints a token for `params.agent`, signed by `root`: a [`KeyPair`] or any [`Signer`]
+    /// (a KMS or HSM key: only the authority block's signature is asked of it, and it is
+    /// verified before the token is returned — see [`crate::signer`]).
+    pub fn mint<S: Signer + ?Sized>(root: &S, params: &MintParams) -> Result<Token> {
         validate_agent_id(&params.agent)?;
         validate_name("principal", &params.principal)?;
         if let Some(t) = &params.task {
@@ -405,8 +400,20 @@ impl Token {
                 ],
             ))?;
         }
-        let biscuit = builder.build(&root.to_biscuit()?)?;
-        let bytes = biscuit.to_vec()?;
+        let bytes = match root.key_pair() {
+            Some(kp) => builder.build(&kp.to_biscuit()?)?.to_vec()?,
+            None => {
+                // Biscuit signs the authority block with the root key it is given; build with a
+                // placeholder and put the external signer's signature in its place.
+                let placeholder = KeyPair::from_seed(&[0x6d; 32]).to_biscuit()?;
+                let mut raw = biscuit_auth::format::schema::Biscuit::decode(&builder.build(&placeholder)?.to_vec()?[..])
+                    .map_err(|_| Error::internal("a freshly built token does not decode"))?;
+                let a = &raw.authority;
+                let message = authority_signature_payload(&a.block, a.next_key.algorithm, &a.next_key.key, a.version)?;
+                raw.authority.signature = sign_checked(root, &message)?.to_bytes().to_vec();
+                raw.encode_to_vec()
+            }
+        };
         Token::from_bytes(&bytes)
     }
 
@@ -612,18 +619,57 @@ pub(crate) fn decode_base64(text: &str, limits: &crate::policy::Limits) -> Resul
     B64.decode(unpadded).map_err(|_| Error::invalid_token("token is not valid base64url"))
 }
 
+/// What the root key signs in a Biscuit authority block (biscuit-auth 6 `crypto` module:
+/// signature payload v0, or v1 with its domain-separation labels).
+fn authority_signature_payload(block: &[u8], next_alg: i32, next_key: &[u8], version: Option<u32>) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(block.len() + next_key.len() + 64);
+    match version.unwrap_or(0) {
+        0 => {
+            out.extend_from_slice(block);
+            out.extend_from_slice(&next_alg.to_le_bytes());
+            out.extend_from_slice(next_key);
+        }
+        1 => {
+            out.extend_from_slice(b"\0BLOCK\0\0VERSION\0");
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(b"\0PAYLOAD\0");
+            out.extend_from_slice(block);
+            out.extend_from_slice(b"\0ALGORITHM\0");
+            out.extend_from_slice(&next_alg.to_le_bytes());
+            out.extend_from_slice(b"\0NEXTKEY\0");
+            out.extend_from_slice(next_key);
+        }
+        v => return Err(Error::internal(format!("unsupported Biscuit block signature version {v}"))),
+    }
+    Ok(out)
+}
+
+/// What a third-party signer signs in a Biscuit v3 third-party block (external signature
+/// payload v1: the block bytes bound to the previous block's signature).
+pub(crate) fn external_signature_payload(block: &[u8], previous_signature: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() + previous_signature.len() + 40);
+    out.extend_from_slice(b"\0EXTERNAL\0\0VERSION\0");
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(b"\0PAYLOAD\0");
+    out.extend_from_slice(block);
+    out.extend_from_slice(b"\0PREVSIG\0");
+    out.extend_from_slice(previous_signature);
+    out
+}
+
 impl Token {
     /// Signs a proof of possession for using this token on `request` at `now` (default: the
     /// clock). `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
-    pub fn sign_proof(&self, agent: &KeyPair, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
-        if agent.public_key() != *self.holder_key() {
+    pub fn sign_proof<S: Signer + ?Sized>(&self, agent: &S, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
+        let agent_key = agent.public_key();
+        if agent_key != *self.holder_key() {
             return Err(Error::new(
                 ErrorKind::WrongHolderKey,
                 format!(
                     "the token is held by {} ({}); proofs must be signed with that agent's key, not {}",
                     self.agent(),
                     self.holder_key().fingerprint(),
-                    agent.public_key().fingerprint()
+                    agent_key.fingerprint()
                 ),
             ));
         }

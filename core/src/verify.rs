@@ -41,7 +41,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy, Request, RIGHTS_POLICY, RIGHTS_POLICY_ID};
 use crate::proof::{verify_proof, ProofRequest, ReplayCache};
-use crate::revocation::RevocationSet;
+use crate::revocation::{RevocationList, RevocationSet};
 use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
 
 /// The root key id marque derives from a root public key: the first four bytes of its SHA-256,
@@ -49,6 +49,95 @@ use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
 pub fn derived_key_id(key: &PublicKey) -> u32 {
     let d = Sha256::digest(key.as_bytes());
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// How far in the future of the verifier's clock a revocation list may be issued.
+pub const REVOCATION_LIST_FUTURE_SKEW: u64 = 300;
+/// Most keys a JWKS document may hold.
+pub const MAX_JWKS_KEYS: usize = 64;
+
+/// Parses a JWKS-style document of root keys, `{"keys":[{"kty":"OKP","crv":"Ed25519","x":…,"kid":…}]}`,
+/// into `(root key id, key)` pairs. A `kid` is either the key's fingerprint (`ed25519:…`, what
+/// [`PublicKey::to_jwk`] writes; the key gets its [derived id](derived_key_id)) or a decimal
+/// 32-bit id (for roots minted with an explicit [`root_key_id`](crate::MintParams::root_key_id));
+/// without `kid` the derived id is used. Keys of other types, or with `use` other than `sig`,
+/// are skipped; a private key, a fingerprint that does not match, a duplicate id or a document
+/// without any Ed25519 key is `invalid_key`.
+pub fn parse_jwks(jwks: &str) -> Result<Vec<(u32, PublicKey)>> {
+    let bad = |m: String| Error::new(ErrorKind::InvalidKey, m);
+    if jwks.len() > 256 * 1024 {
+        return Err(bad("JWKS document is larger than 256 KiB".into()));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(jwks).map_err(|e| bad(format!("JWKS is not valid JSON: {e}")))?;
+    let keys = doc
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| bad("a JWKS document is an object with a \"keys\" array".into()))?;
+    if keys.len() > MAX_JWKS_KEYS {
+        return Err(bad(format!("JWKS has {} keys; at most {MAX_JWKS_KEYS}", keys.len())));
+    }
+    let mut out: Vec<(u32, PublicKey)> = Vec::new();
+    for (i, entry) in keys.iter().enumerate() {
+        let field = |k: &str| entry.get(k).and_then(serde_json::Value::as_str);
+        if field("kty") != Some("OKP") || field("crv") != Some("Ed25519") {
+            continue;
+        }
+        if entry.get("d").is_some() {
+            return Err(bad(format!("JWKS key {i} carries a private part \"d\"; publish public keys only")));
+        }
+        if entry.get("use").is_some_and(|u| u != "sig") {
+            continue;
+        }
+        if entry.get("alg").is_some_and(|a| a != "EdDSA" && a != "Ed25519") {
+            return Err(bad(format!("JWKS key {i} has alg {}, expected EdDSA", entry["alg"])));
+        }
+        let jwk: crate::Jwk = serde_json::from_value(entry.clone())
+            .map_err(|e| bad(format!("JWKS key {i} is not an Ed25519 JWK: {e}")))?;
+        let key = PublicKey::from_jwk(&jwk)?;
+        let id = match jwk.kid.as_deref() {
+            None => derived_key_id(&key),
+            Some(k) if k == key.fingerprint() => derived_key_id(&key),
+            Some(k) if !k.is_empty() && k.len() <= 10 && k.bytes().all(|b| b.is_ascii_digit()) => k
+                .parse::<u32>()
+                .map_err(|_| bad(format!("JWKS key {i}: kid {k} is not a 32-bit root key id")))?,
+            Some(k) if k.starts_with("ed25519:") => {
+                return Err(bad(format!("JWKS key {i}: kid {k} is not the fingerprint of its key ({})", key.fingerprint())))
+            }
+            Some(k) => {
+                return Err(bad(format!(
+                    "JWKS key {i}: kid {k:?} must be the key's fingerprint ({}) or a decimal root key id",
+                    key.fingerprint()
+                )))
+            }
+        };
+        if out.iter().any(|(other, _)| *other == id) {
+            return Err(bad(format!("JWKS key {i}: root key id {id} appears twice")));
+        }
+        out.push((id, key));
+    }
+    if out.is_empty() {
+        return Err(bad("the JWKS document holds no Ed25519 signing key".into()));
+    }
+    Ok(out)
+}
+
+/// A JWKS document for root keys (the inverse of [`parse_jwks`]): `kid` is the fingerprint when
+/// the id is the key's derived id, else the decimal id; `use` is `sig`, `alg` `EdDSA`.
+pub fn to_jwks(keys: &[(u32, PublicKey)]) -> String {
+    let entries: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|(id, key)| {
+            let mut jwk = key.to_jwk();
+            if *id != derived_key_id(key) {
+                jwk.kid = Some(id.to_string());
+            }
+            jwk.extra.insert("use".into(), "sig".into());
+            jwk.extra.insert("alg".into(), "EdDSA".into());
+            serde_json::to_value(&jwk).unwrap_or_default()
+        })
+        .collect();
+    serde_json::json!({ "keys": entries }).to_string()
 }
 
 /// The outcome of an authorization: allowed or denied, and everything an audit needs.
@@ -170,7 +259,7 @@ impl Decision {
     /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `cnf.jkt` = the acting
     /// agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's expiry.
     /// A denied decision is refused (`not_authorized`).
-    pub fn to_compact_jwt(&self, issuer: &crate::KeyPair, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
+    pub fn to_compact_jwt<S: crate::signer::Signer + ?Sized>(&self, issuer: &S, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
         if !self.allowed {
             return Err(Error::new(ErrorKind::NotAuthorized, "only an allowed decision can be exchanged for a JWT"));
         }
@@ -195,7 +284,7 @@ impl Decision {
         if let Some(w) = &self.workspace {
             claims = claims.workspace(w.clone());
         }
-        crate::jwt::jwt_issue(issuer, &claims, Some(&issuer.public_key().fingerprint()))
+        crate::jwt::jwt_issue(issuer, &claims, Some(&crate::signer::Signer::public_key(issuer).fingerprint()))
     }
 
     /// The token id for audit: the revocation id of the last block.
@@ -277,6 +366,12 @@ pub struct Verifier {
     limits: Limits,
     require_proof: bool,
     revocations: RwLock<RevocationSet>,
+    /// Operator keys trusted to sign revocation lists.
+    operator_keys: Vec<PublicKey>,
+    /// The newest signed revocation list loaded.
+    revocation_list: RwLock<Option<RevocationList>>,
+    /// Fail closed when the signed list is older than this many seconds (or absent).
+    max_revocation_staleness: Option<u64>,
     replay: Mutex<ReplayCache>,
     verified: Mutex<VerifiedCache>,
 }
@@ -329,7 +424,37 @@ impl Verifier {
             limits,
             require_proof: false,
             revocations: RwLock::new(RevocationSet::new()),
+            operator_keys: Vec::new(),
+            revocation_list: RwLock::new(None),
+            max_revocation_staleness: None,
         }
+    }
+
+    /// A verifier trusting the root keys of a JWKS document (`{"keys":[…]}`, see
+    /// [`parse_jwks`]): rotating the root key is publishing a new document.
+    ///
+    /// ```
+    /// use marque::{verify::to_jwks, KeyPair, Verifier};
+    /// let root = KeyPair::from_seed(&[1; 32]).public_key();
+    /// let doc = to_jwks(&[(marque::verify::derived_key_id(&root), root)]);
+    /// let verifier = Verifier::from_jwks(&doc)?;
+    /// assert_eq!(verifier.root_keys()[0].1, root);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn from_jwks(jwks: &str) -> Result<Self> {
+        Ok(Verifier::with_key_ids(parse_jwks(jwks)?))
+    }
+
+    /// Replaces every trusted root key with those of a JWKS document (policies, limits and
+    /// revocations stay; tokens verified under the old keys are forgotten).
+    pub fn set_root_keys_from_jwks(&mut self, jwks: &str) -> Result<()> {
+        let keys = parse_jwks(jwks)?;
+        self.roots.clear();
+        for (id, key) in keys {
+            self.add_root_key(Some(id), key);
+        }
+        self.verified = Mutex::new(VerifiedCache::new(self.limits.verified_cache_capacity));
+        Ok(())
     }
 
     /// Trusts another root key (`id` = None: its derived id).
@@ -410,6 +535,128 @@ impl Verifier {
         &self.policies
     }
 
+    /// Trusts `key` to sign revocation lists ([`Verifier::load_revocation_list`]).
+    pub fn add_operator_key(&mut self, key: PublicKey) {
+        if !self.operator_keys.contains(&key) {
+            self.operator_keys.push(key);
+        }
+    }
+
+    /// The operator keys trusted to sign revocation lists.
+    pub fn operator_keys(&self) -> &[PublicKey] {
+        &self.operator_keys
+    }
+
+    /// Fail closed: with `Some(seconds)`, every authorization is refused with
+    /// `revocation_list_stale` while no signed list is loaded or the loaded one was issued more
+    /// than `seconds` ago. `None` (the default) turns the check off.
+    pub fn set_max_revocation_staleness(&mut self, seconds: Option<u64>) {
+        self.max_revocation_staleness = seconds;
+    }
+
+    /// Builder form of [`Verifier::set_max_revocation_staleness`].
+    pub fn with_max_revocation_staleness(mut self, seconds: u64) -> Self {
+        self.max_revocation_staleness = Some(seconds);
+        self
+    }
+
+    /// The configured maximum staleness of the signed revocation list.
+    pub fn max_revocation_staleness(&self) -> Option<u64> {
+        self.max_revocation_staleness
+    }
+
+    /// Loads a signed revocation list, replacing the previous one. Refused unless a trusted
+    /// operator key signed it (`revocation_list_invalid`), unless it moves forward
+    /// (`revocation_list_rollback`: a lower sequence, an older issue time, or the same sequence
+    /// with other content) and unless it was issued at most 5 minutes in the future of `now`
+    /// (default: the clock). Returns `false` when it is the list already loaded. Takes `&self`:
+    /// a shared verifier can be refreshed while it serves.
+    ///
+    /// ```
+    /// use marque::{KeyPair, RevocationList, RevocationSet, Verifier};
+    /// let operator = KeyPair::from_seed(&[5; 32]);
+    /// let mut v = Verifier::new([KeyPair::from_seed(&[1; 32]).public_key()]).with_max_revocation_staleness(3600);
+    /// v.add_operator_key(operator.public_key());
+    /// let mut set = RevocationSet::new();
+    /// set.revoke_agent("agent:rogue");
+    /// let list = RevocationList::sign(&set, 2, Some(1_000), &operator)?;
+    /// assert!(v.load_revocation_list(&list, Some(1_000))?);
+    /// let older = RevocationList::sign(&RevocationSet::new(), 1, Some(1_100), &operator)?;
+    /// assert_eq!(v.load_revocation_list(&older, Some(1_100)).unwrap_err().code(), "revocation_list_rollback");
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn load_revocation_list(&self, list: &RevocationList, now: Option<u64>) -> Result<bool> {
+        let now = resolve_now(now)?;
+        list.check_issuer(&self.operator_keys)?;
+        if list.issued_at() > now.saturating_add(REVOCATION_LIST_FUTURE_SKEW) {
+            return Err(Error::new(
+                ErrorKind::RevocationListInvalid,
+                format!("the revocation list is issued at {}, in the future of {now}", list.issued_at()),
+            ));
+        }
+        let mut slot = match self.revocation_list.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(current) = slot.as_ref() {
+            if list.sequence() == current.sequence() && list.same_content(current) {
+                return Ok(false);
+            }
+            let why = if list.sequence() < current.sequence() {
+                Some(format!("sequence {} is older than the loaded list's {}", list.sequence(), current.sequence()))
+            } else if list.sequence() == current.sequence() {
+                Some(format!("sequence {} is already loaded with other content", list.sequence()))
+            } else if list.issued_at() < current.issued_at() {
+                Some(format!(
+                    "issued at {}, before the loaded list (issued at {})",
+                    list.issued_at(),
+                    current.issued_at()
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(Error::new(ErrorKind::RevocationListRollback, format!("revocation list refused: {why}")));
+            }
+        }
+        *slot = Some(list.clone());
+        Ok(true)
+    }
+
+    /// [`Verifier::load_revocation_list`] from the list's JSON.
+    pub fn load_revocation_list_json(&self, json: &str, now: Option<u64>) -> Result<bool> {
+        self.load_revocation_list(&RevocationList::from_json(json)?, now)
+    }
+
+    /// The signed revocation list in force, if any.
+    pub fn revocation_list(&self) -> Option<RevocationList> {
+        match self.revocation_list.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// `revocation_list_stale` when a maximum staleness is set and the signed list is missing or
+    /// too old at `now`.
+    fn check_revocation_freshness(&self, now: u64) -> Result<()> {
+        let Some(max) = self.max_revocation_staleness else { return Ok(()) };
+        let issued = match self.revocation_list.read() {
+            Ok(g) => g.as_ref().map(RevocationList::issued_at),
+            Err(p) => p.into_inner().as_ref().map(RevocationList::issued_at),
+        };
+        match issued {
+            None => Err(Error::new(
+                ErrorKind::RevocationListStale,
+                "no signed revocation list is loaded and the verifier requires one (fail closed)",
+            )),
+            Some(at) if now.saturating_sub(at) > max => Err(Error::new(
+                ErrorKind::RevocationListStale,
+                format!("the revocation list was issued {}s ago; the limit is {max}s (fail closed)", now - at),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Revokes a block revocation id (and everything delegated below that block).
     pub fn revoke(&self, revocation_id: &str) {
         self.with_revocations(|s| {
@@ -473,6 +720,8 @@ impl Verifier {
     pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
+        // Fail closed before any work when the revocation list is too old.
+        self.check_revocation_freshness(now)?;
         let verified = self.verify_cached(token)?;
         let (biscuit, claims) = (&verified.biscuit, &verified.claims);
         let mut decision = self.blank_decision(claims, request, now);
@@ -588,16 +837,22 @@ impl Verifier {
     }
 
     fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
-        let set = match self.revocations.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
+        let check = |set: &RevocationSet| {
+            set.check(
+                claims.revocation_ids.iter().map(String::as_str),
+                claims.chain.iter().map(|h| h.agent.as_str()),
+                &claims.authority.principal,
+                claims.authority.task.as_deref(),
+            )
         };
-        set.check(
-            claims.revocation_ids.iter().map(String::as_str),
-            claims.chain.iter().map(|h| h.agent.as_str()),
-            &claims.authority.principal,
-            claims.authority.task.as_deref(),
-        )
+        let local = match self.revocations.read() {
+            Ok(g) => check(&g),
+            Err(p) => check(&p.into_inner()),
+        };
+        local.or_else(|| match self.revocation_list.read() {
+            Ok(g) => g.as_ref().and_then(|l| check(l.revoked())),
+            Err(p) => p.into_inner().as_ref().and_then(|l| check(l.revoked())),
+        })
     }
 
     /// Verifies signatures and structure only, returning what the token claims.
