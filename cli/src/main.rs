@@ -8,6 +8,7 @@ mod args;
 mod audit;
 mod demo;
 mod jwt;
+mod revoke;
 
 use std::process::ExitCode;
 
@@ -26,8 +27,13 @@ commands:
   delegate --token TOKEN --key FILE --to ID --to-key HEX [--tool T]... [--operation O]...
        [--resource-prefix R] [--ttl S]
   inspect TOKEN [--datalog]                   what a token claims, as JSON (not verified)
-  authorize --root-pub HEX... --token TOKEN --tool T [--operation O] --resource R [--proof P] [--now SECS]
+  authorize (--root-pub HEX... | --jwks FILE) --token TOKEN --tool T [--operation O] --resource R
+       [--proof P] [--now SECS] [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
+  revoke add --list FILE [--id HEX]... [--agent ID]... [--principal P]... [--task T]...
+  revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
+  revoke show FILE [--operator-key HEX]...    a revocation list; signed: signature (and issuer) checked
+  jwks ROOT_PUBLIC_KEY...                     a JWKS document of root keys (publish it; rotate by republishing)
   sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R
   audit append --key FILE --log FILE --event JSON|@file
   audit verify FILE --key HEX... [--head HEX]   exit 0 ok, 1 tampered (index and kind), 2 error
@@ -59,7 +65,13 @@ fn run(argv: &[String]) -> Result<u8, String> {
         "mint" => mint(Args::parse(rest, &["root-key", "agent", "agent-key", "principal", "task", "workspace", "right", "ttl", "max-depth", "now"], &[])?),
         "delegate" => delegate(Args::parse(rest, &["token", "key", "to", "to-key", "tool", "operation", "resource-prefix", "ttl", "max-depth", "now"], &[])?),
         "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
-        "authorize" => authorize(Args::parse(rest, &["root-pub", "token", "tool", "operation", "resource", "proof", "now"], &[])?),
+        "authorize" => authorize(Args::parse(
+            rest,
+            &["root-pub", "jwks", "token", "tool", "operation", "resource", "proof", "now", "revocation-list", "operator-key", "max-staleness"],
+            &[],
+        )?),
+        "revoke" => revoke::run(rest),
+        "jwks" => revoke::jwks(Args::parse(rest, &[], &[])?),
         "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now"], &[])?),
         "audit" => Ok(exit_code(audit::run(rest))),
         "jwt" => Ok(exit_code(jwt::run(rest))),
@@ -186,12 +198,35 @@ fn inspect(a: Args) -> Result<u8, String> {
 fn authorize(a: Args) -> Result<u8, String> {
     let roots: Result<Vec<PublicKey>, String> = a.all("root-pub").iter().map(|k| PublicKey::parse(k).map_err(err)).collect();
     let roots = roots?;
-    if roots.is_empty() {
-        return Err("--root-pub HEX is required".into());
-    }
-    let verifier = Verifier::new(roots);
+    let mut verifier = match (roots.is_empty(), a.one("jwks")) {
+        (false, None) => Verifier::new(roots),
+        (true, Some(path)) => {
+            let doc = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            Verifier::from_jwks(&doc).map_err(err)?
+        }
+        _ => return Err("give the root keys with --root-pub HEX... or --jwks FILE (one of them)".into()),
+    };
     let request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
     let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
+    for k in a.all("operator-key") {
+        verifier.add_operator_key(PublicKey::parse(k).map_err(err)?);
+    }
+    if let Some(s) = a.one("max-staleness") {
+        verifier.set_max_revocation_staleness(Some(parse_u64("--max-staleness", s)?));
+    }
+    match a.one("revocation-list") {
+        Some(path) => {
+            if a.all("operator-key").is_empty() {
+                return Err("--revocation-list needs the --operator-key that signs it".into());
+            }
+            let doc = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            verifier.load_revocation_list_json(&doc, now).map_err(err)?;
+        }
+        None if a.one("max-staleness").is_some() => {
+            return Err("--max-staleness needs a --revocation-list (without one every request fails closed)".into())
+        }
+        None => {}
+    }
     let proof = a.one("proof").map(read_arg).transpose()?;
     let token = read_arg(a.req("token")?)?;
     let d = verifier.authorize_base64(&token, &request, proof.as_deref(), now).map_err(err)?;

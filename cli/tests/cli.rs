@@ -100,3 +100,76 @@ fn demo_tells_the_story() {
     assert!(out.contains("verify → ok"));
     assert!(out.contains("flagged: edited_entry"));
 }
+
+#[test]
+fn revoke_add_sign_show_and_authorize_with_a_signed_list_and_jwks() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-revoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (op_key, op_pub) = keygen(&dir, "operator");
+    let (_other_key, other_pub) = keygen(&dir, "other");
+    let (_orch_key, orch_pub) = keygen(&dir, "orch");
+    let now = "1767225600";
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:orch", "--agent-key", &orch_pub,
+        "--principal", "user:alice", "--task", "t1", "--right", "read_file:read", "--ttl", "3600", "--now", now]);
+    assert!(o.status.success(), "{o:?}");
+    let token = stdout(&o);
+
+    // An empty signed list, then one that revokes the agent.
+    let (set, l1, l2) = (p("set.json"), p("l1.json"), p("l2.json"));
+    assert_eq!(marque(&["revoke", "add", "--list", &set]).status.code(), Some(2), "nothing to add");
+    let o = marque(&["revoke", "add", "--list", &set, "--task", "t-other"]);
+    assert!(o.status.success(), "{o:?}");
+    let o = marque(&["revoke", "sign", "--list", &set, "--key", &op_key, "--sequence", "1", "--now", now, "--out", &l1]);
+    assert!(o.status.success(), "{o:?}");
+    let o = marque(&["revoke", "add", "--list", &set, "--agent", "agent:orch"]);
+    assert_eq!(stdout(&o), "{\"added\":1,\"entries\":2}");
+    let o = marque(&["revoke", "sign", "--list", &set, "--key", &op_key, "--previous", &l1, "--now", now, "--out", &l2]);
+    assert!(o.status.success(), "{o:?}");
+    let o = marque(&["revoke", "show", &l2, "--operator-key", &op_pub]);
+    assert!(o.status.success(), "{o:?}");
+    let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((shown["sequence"].as_u64(), shown["signature"].as_str()), (Some(2), Some("valid")));
+    assert_eq!(shown["revoked"]["agents"][0], "agent:orch");
+    // Untrusted operator, tampered list: exit 2 with the code.
+    let o = marque(&["revoke", "show", &l2, "--operator-key", &other_pub]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("revocation_list_invalid"));
+    let tampered = p("tampered.json");
+    std::fs::write(&tampered, std::fs::read_to_string(&l2).unwrap().replace("agent:orch", "agent:orcx")).unwrap();
+    let o = marque(&["revoke", "show", &tampered]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid_signature"), "{o:?}");
+
+    let authorize = |extra: &[&str]| {
+        let mut args = vec!["authorize", "--token", &token, "--tool", "read_file", "--operation", "read", "--resource", "a"];
+        args.extend_from_slice(extra);
+        marque(&args)
+    };
+    let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &l1, "--operator-key", &op_pub, "--max-staleness", "60", "--now", now]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &l2, "--operator-key", &op_pub, "--now", now]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["code"], "revoked");
+    // Stale: fail closed.
+    let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &l1, "--operator-key", &op_pub, "--max-staleness", "60", "--now", "1767225661"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("revocation_list_stale"), "{o:?}");
+    // A list signed by a key the verifier does not trust.
+    let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &l1, "--operator-key", &other_pub, "--now", now]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("revocation_list_invalid"), "{o:?}");
+    assert_eq!(authorize(&["--root-pub", &root_pub, "--max-staleness", "60"]).status.code(), Some(2));
+
+    // JWKS: publish the root, authorize against the document; a document without it refuses.
+    let (jwks, other_jwks) = (p("jwks.json"), p("other.json"));
+    let o = marque(&["jwks", &root_pub, &other_pub]);
+    assert!(o.status.success(), "{o:?}");
+    std::fs::write(&jwks, &o.stdout).unwrap();
+    std::fs::write(&other_jwks, marque(&["jwks", &other_pub]).stdout).unwrap();
+    assert_eq!(authorize(&["--jwks", &jwks, "--now", now]).status.code(), Some(0));
+    let o = authorize(&["--jwks", &other_jwks, "--now", now]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown_root_key"), "{o:?}");
+    assert_eq!(authorize(&["--jwks", &jwks, "--root-pub", &root_pub]).status.code(), Some(2), "one source of roots");
+    std::fs::remove_dir_all(&dir).ok();
+}
