@@ -332,6 +332,19 @@ impl Token {
     /// Mints a token for `params.agent`, signed by `root`: a [`KeyPair`] or any [`Signer`]
     /// (a KMS or HSM key: only the authority block's signature is asked of it, and it is
     /// verified before the token is returned — see [`crate::signer`]).
+    ///
+    /// ```
+    /// use marque::{FnSigner, KeyPair, MintParams, Right, Token, Verifier};
+    ///
+    /// let kms_key = KeyPair::from_seed(&[1; 32]); // stands in for a KMS in this example
+    /// let public = kms_key.public_key();
+    /// let root = FnSigner::new(public, move |msg: &[u8]| Ok(kms_key.sign(msg).to_bytes().to_vec()));
+    /// let agent = KeyPair::from_seed(&[2; 32]).public_key();
+    /// let token = Token::mint(&root, &MintParams::new("agent:orchestrator", agent, "user:alice")
+    ///     .right(Right::new("read_file", "read", "*")).ttl_seconds(3600))?;
+    /// assert!(Verifier::new([public]).verify(token.to_bytes()).is_ok());
+    /// # Ok::<(), marque::Error>(())
+    /// ```
     pub fn mint<S: Signer + ?Sized>(root: &S, params: &MintParams) -> Result<Token> {
         validate_agent_id(&params.agent)?;
         validate_name("principal", &params.principal)?;
