@@ -1,7 +1,9 @@
-//! Key import in every format: hex, PEM, JWK, did:key.
+//! Key import in every format (hex, PEM, JWK, did:key) and the operator documents built on keys:
+//! JWKS root key sets and signed revocation lists.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use marque::{KeyPair, PublicKey};
+use marque::verify::{parse_jwks, to_jwks};
+use marque::{KeyPair, PublicKey, RevocationList};
 
 fuzz_target!(|data: &[u8]| {
     let _ = PublicKey::from_bytes(data);
@@ -17,4 +19,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = KeyPair::from_hex(text);
     let _ = PublicKey::from_did(text);
     let _ = PublicKey::from_jwk_json(text);
+    if let Ok(keys) = parse_jwks(text) {
+        assert_eq!(parse_jwks(&to_jwks(&keys)).ok(), Some(keys));
+    }
+    if let Ok(list) = RevocationList::from_json(text) {
+        // A list that parses has a valid signature and re-serializes to a list equal to itself.
+        assert_eq!(RevocationList::from_json(&list.to_json()).ok(), Some(list));
+    }
 });
