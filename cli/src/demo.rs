@@ -3,7 +3,7 @@
 use marque::delegate::DelegateParams;
 use marque::policy::{Request, Right};
 use marque::token::MintParams;
-use marque::{KeyPair, Token, Verifier};
+use marque::{KeyPair, RevocationList, RevocationSet, Token, Verifier};
 
 fn e(err: marque::Error) -> String {
     err.to_string()
@@ -47,8 +47,15 @@ pub fn run() -> Result<(), String> {
         Ok(_) => return Err("widening was not refused".into()),
     }
 
-    let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
-    println!("\n5. authorize: a tool server trusting only the root public key, proofs required");
+    // The operator signs the fleet's revocation list; servers fail closed if it gets old.
+    let operator = KeyPair::generate().map_err(e)?;
+    let mut verifier = Verifier::new([root.public_key()]).with_require_proof(true).with_max_revocation_staleness(300);
+    verifier.add_operator_key(operator.public_key());
+    let list1 = RevocationList::sign(&RevocationSet::new(), 1, Some(now), &operator).map_err(e)?;
+    verifier.load_revocation_list(&list1, Some(now)).map_err(e)?;
+    println!("\n5. authorize: a tool server trusting only the root public key, proofs required, \
+              revocation list #1 from the operator {} (fails closed when older than 5 minutes)",
+        operator.public_key().fingerprint());
     let server = KeyPair::generate().map_err(e)?;
     let mut log = marque::audit::AuditLog::new();
     for (tool, op, res) in [("read_file", "read", "src/main.rs"), ("write_file", "write", "src/main.rs")] {
@@ -68,10 +75,21 @@ pub fn run() -> Result<(), String> {
     println!("   a thief replaying the token without agent_c's key: {} ({})",
         if stolen.allowed { "ALLOWED" } else { "DENIED" }, stolen.reasons.join("; "));
 
-    verifier.revoke(&ta.revocation_ids()[1]);
+    let mut revoked = RevocationSet::new();
+    revoked.revoke(&ta.revocation_ids()[1]);
+    let list2 = RevocationList::sign(&revoked, 2, Some(now), &operator).map_err(e)?;
+    verifier.load_revocation_list_json(&list2.to_json(), Some(now)).map_err(e)?;
     let d = verifier.authorize_token(&tc, &request, Some(&tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?), Some(now)).map_err(e)?;
-    println!("\n6. revoke: the operator revokes agent_a's hop → agent_c is {} ({})",
+    println!("\n6. revoke: the operator publishes signed list #2 revoking agent_a's hop → agent_c is {} ({})",
         if d.allowed { "ALLOWED" } else { "DENIED" }, d.reasons.join("; "));
+    match verifier.load_revocation_list(&list1, Some(now)) {
+        Err(err) => println!("   replaying the older list #1 to un-revoke is refused: {}", err.code()),
+        Ok(_) => return Err("a rollback was accepted".into()),
+    }
+    match verifier.authorize_token(&tc, &request, None, Some(now + 301)) {
+        Err(err) => println!("   six minutes without a new list: the server fails closed ({})", err.code()),
+        Ok(_) => return Err("a stale list was accepted".into()),
+    }
     log.append(&server, d.to_audit_event()).map_err(e)?;
 
     let report = log.verify(&[server.public_key()], None);

@@ -99,6 +99,8 @@ fn demo_tells_the_story() {
     assert!(out.contains("attenuation_widens"));
     assert!(out.contains("verify → ok"));
     assert!(out.contains("flagged: edited_entry"));
+    assert!(out.contains("is refused: revocation_list_rollback"));
+    assert!(out.contains("fails closed (revocation_list_stale)"));
 }
 
 #[test]
