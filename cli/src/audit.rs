@@ -34,6 +34,15 @@ fn append(args: &[String]) -> Result<(), String> {
     let key = load_keypair(a.one("--key")?)?;
     let event = AuditEvent::from_json(&read_value(a.one("--event")?)?).map_err(show)?;
     let log = a.one("--log")?;
+    // An exclusive advisory lock for read-tail-then-append, so that two concurrent
+    // `marque audit append` never chain two entries onto the same predecessor.
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("cannot open {log}: {e}"))?;
+    file.lock().map_err(|e| format!("cannot lock {log}: {e}"))?;
     let (seq, prev, needs_newline) = match last_line(log)? {
         None => (0, GENESIS.to_string(), false),
         Some((line, ends_with_newline)) => {
@@ -47,11 +56,6 @@ fn append(args: &[String]) -> Result<(), String> {
         }
     };
     let env = Envelope::sign(&key, event, seq, &prev).map_err(show)?;
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(|e| format!("cannot open {log}: {e}"))?;
     let line = format!("{}{}\n", if needs_newline { "\n" } else { "" }, env.to_json());
     file.write_all(line.as_bytes()).map_err(|e| format!("cannot write {log}: {e}"))?;
     println!("{{\"seq\":{},\"head\":\"{}\"}}", env.seq(), env.digest());

@@ -243,3 +243,34 @@ fn jwt_issue_and_verify() {
         assert_one_line(&stderr(&o));
     }
 }
+
+#[test]
+fn concurrent_appends_keep_one_chain() {
+    let dir = Dir::new("audit-concurrent");
+    let (key, public) = key_file(&dir, 1);
+    let log = dir.path("audit.jsonl");
+    // Twelve processes at once: without the file lock several would chain onto the same entry.
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_marque"))
+                .args(["audit", "append", "--key", &key, "--log", &log, "--event", &event(i)])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut seqs: Vec<u64> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()["seq"].as_u64().unwrap()
+        })
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..12).collect::<Vec<u64>>());
+    let o = marque(&["audit", "verify", &log, "--key", &public], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("ok: 12 entries"), "{}", stdout(&o));
+}
