@@ -594,10 +594,7 @@ impl Verifier {
                 format!("the revocation list is issued at {}, in the future of {now}", list.issued_at()),
             ));
         }
-        let mut slot = match self.revocation_list.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut slot = write(&self.revocation_list);
         if let Some(current) = slot.as_ref() {
             if list.sequence() == current.sequence() && list.same_content(current) {
                 return Ok(false);
@@ -630,20 +627,14 @@ impl Verifier {
 
     /// The signed revocation list in force, if any.
     pub fn revocation_list(&self) -> Option<RevocationList> {
-        match self.revocation_list.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        read(&self.revocation_list).clone()
     }
 
     /// `revocation_list_stale` when a maximum staleness is set and the signed list is missing or
     /// too old at `now`.
     fn check_revocation_freshness(&self, now: u64) -> Result<()> {
         let Some(max) = self.max_revocation_staleness else { return Ok(()) };
-        let issued = match self.revocation_list.read() {
-            Ok(g) => g.as_ref().map(RevocationList::issued_at),
-            Err(p) => p.into_inner().as_ref().map(RevocationList::issued_at),
-        };
+        let issued = read(&self.revocation_list).as_ref().map(RevocationList::issued_at);
         match issued {
             None => Err(Error::new(
                 ErrorKind::RevocationListStale,
@@ -683,10 +674,7 @@ impl Verifier {
     }
     /// A copy of the revocation set.
     pub fn revocations(&self) -> RevocationSet {
-        match self.revocations.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        read(&self.revocations).clone()
     }
     /// Adds every entry of `set` to the verifier's revocations.
     pub fn merge_revocations(&self, set: &RevocationSet) {
@@ -694,10 +682,7 @@ impl Verifier {
     }
 
     fn with_revocations(&self, f: impl FnOnce(&mut RevocationSet)) {
-        match self.revocations.write() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        }
+        f(&mut write(&self.revocations))
     }
 
     /// Authorizes a token given as base64url text.
@@ -845,14 +830,8 @@ impl Verifier {
                 claims.authority.task.as_deref(),
             )
         };
-        let local = match self.revocations.read() {
-            Ok(g) => check(&g),
-            Err(p) => check(&p.into_inner()),
-        };
-        local.or_else(|| match self.revocation_list.read() {
-            Ok(g) => g.as_ref().and_then(|l| check(l.revoked())),
-            Err(p) => p.into_inner().as_ref().and_then(|l| check(l.revoked())),
-        })
+        let local = check(&read(&self.revocations));
+        local.or_else(|| read(&self.revocation_list).as_ref().and_then(|l| check(l.revoked())))
     }
 
     /// Verifies signatures and structure only, returning what the token claims.
@@ -1003,10 +982,17 @@ fn check_regexes(policy_id: &str, ops: &[biscuit_auth::builder::Op]) -> Result<(
 
 /// Locks a mutex, recovering from poisoning (the guarded caches stay consistent on panic).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the data (sets and
+/// lists replaced whole) stays consistent, so keep serving rather than propagate the panic.
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
