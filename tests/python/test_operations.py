@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -293,32 +295,39 @@ def test_python_signers_run_while_other_threads_work() -> None:
     assert not errors and len(slow_calls) == 8
 
 
+DEADLOCK_SCENARIO = """
+import threading, time
+import marque
+kp = marque.KeyPair.from_seed(bytes([9]) * 32)
+in_sign, release = threading.Event(), threading.Event()
+def sign(m):
+    in_sign.set()
+    release.wait(10)  # releases the GIL while the append holds the log's lock
+    return kp.sign(m)
+log = marque.AuditLog()
+event = {"event_type": "tool_call", "agent_id": "agent:a", "agent_key_fingerprint": "", "principal": "u",
+         "action": "t", "resource": "r", "decision": "allow", "policy_id": "p", "timestamp": 1700000000}
+appender = threading.Thread(target=log.append, args=(marque.Signer(kp.public_key, sign), event))
+appender.start()
+assert in_sign.wait(10)
+seen = []
+reader = threading.Thread(target=lambda: seen.append((len(log), log.head, len(log.lines), repr(log))))
+reader.start()
+time.sleep(0.05)
+release.set()
+appender.join()
+reader.join()
+assert seen[0][0] == 1 and len(log) == 1 and log.to_jsonl().count("\\n") == 1, seen
+print("ok")
+"""
+
+
 def test_audit_log_readers_do_not_deadlock_with_a_python_signer() -> None:
     """`append` holds the log's lock while the Python signer waits for the GIL; a reader on
-    another thread (holding the GIL) must not block the process."""
-    kp = key(9)
-    in_sign, release = threading.Event(), threading.Event()
-
-    def sign(m: bytes) -> bytes:
-        in_sign.set()
-        release.wait(10)  # releases the GIL while waiting
-        return kp.sign(m)
-
-    log = marque.AuditLog()
-    event = {"event_type": "tool_call", "agent_id": "agent:a", "agent_key_fingerprint": "", "principal": "u",
-             "action": "t", "resource": "r", "decision": "allow", "policy_id": "p", "timestamp": NOW}
-    appender = threading.Thread(target=log.append, args=(marque.Signer(kp.public_key, sign), event), daemon=True)
-    appender.start()
-    assert in_sign.wait(10)
-    seen: list[int] = []
-    reader = threading.Thread(target=lambda: seen.append(len(log)), daemon=True)
-    reader.start()
-    time.sleep(0.05)
-    release.set()
-    appender.join(10)
-    reader.join(10)
-    assert not appender.is_alive() and not reader.is_alive(), "deadlock"
-    assert seen == [1] and len(log) == 1 and log.to_jsonl().count("\n") == 1
+    another thread (holding the GIL) must not block the process. In a subprocess: a deadlock
+    would hang, so it is a timeout here."""
+    r = subprocess.run([sys.executable, "-c", DEADLOCK_SCENARIO], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
 
 
 def test_guards_record_decisions_with_an_external_signer() -> None:
