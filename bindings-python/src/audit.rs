@@ -11,6 +11,7 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::convert::{self, py_str_repr};
 use crate::errors::{invalid_argument, no_panic, type_error, Result};
 use crate::keys::PublicKey;
+use crate::signer::Signer;
 
 fn decision_from_str(decision: &str) -> Result<marque::AuditDecision> {
     match decision {
@@ -246,9 +247,11 @@ impl Envelope {
     /// (`AUDIT_GENESIS` for the first). `AuditLog.append` does this for you.
     #[staticmethod]
     #[pyo3(signature = (signer, event, seq, prev = marque::audit::GENESIS))]
-    fn sign(signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>, seq: u64, prev: &str) -> Result<Self> {
-        let kp = convert::keypair("signer", signer)?;
-        Ok(Envelope { inner: marque::Envelope::sign(&kp, event_arg(event)?, seq, prev)? })
+    fn sign(py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>, seq: u64, prev: &str) -> Result<Self> {
+        let signer = Signer::extract("signer", signer)?;
+        let event = event_arg(event)?;
+        let env = py.detach(|| signer.finish(no_panic(|| marque::Envelope::sign(signer.core(), event, seq, prev))))?;
+        Ok(Envelope { inner: env })
     }
     /// Parses an envelope (any formatting; duplicate and unknown members refused). Nothing is
     /// trusted until `verify`.
@@ -450,10 +453,23 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
+    /// Reads the log; call without the GIL (it may wait for an `append`).
     fn read<T>(&self, f: impl FnOnce(&marque::AuditLog) -> T) -> T {
         match self.inner.read() {
             Ok(g) => f(&g),
             Err(p) => f(&p.into_inner()),
+        }
+    }
+
+    /// Reads the log with the GIL held. An `append` may hold the lock while a Python signer
+    /// waits for the GIL, so the GIL is released while waiting for the lock.
+    fn read_py<T>(&self, py: Python<'_>, f: impl FnOnce(&marque::AuditLog) -> T) -> T {
+        loop {
+            match self.inner.try_read() {
+                Ok(g) => return f(&g),
+                Err(std::sync::TryLockError::Poisoned(p)) => return f(&p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => py.detach(|| drop(self.inner.read())),
+            }
         }
     }
 }
@@ -471,23 +487,23 @@ impl AuditLog {
         AuditLog { inner: RwLock::new(marque::AuditLog::from_jsonl(text)) }
     }
     /// The log as JSONL (every line ends with a newline).
-    fn to_jsonl(&self) -> String {
-        self.read(|l| l.to_jsonl())
+    fn to_jsonl(&self, py: Python<'_>) -> String {
+        self.read_py(py, |l| l.to_jsonl())
     }
     /// Signs `event` (an `AuditEvent`, or a dict of its members) with `signer` (a `KeyPair`) as
     /// the next entry, appends it and returns the envelope. Refused (`AuditChainBroken`) when
     /// the log's last line does not parse.
     fn append(&self, py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>) -> Result<Envelope> {
-        let kp = convert::keypair("signer", signer)?;
+        let signer = Signer::extract("signer", signer)?;
         let event = event_arg(event)?;
         let env = py.detach(|| {
-            no_panic(|| {
+            signer.finish(no_panic(|| {
                 let mut log = match self.inner.write() {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
-                log.append(&kp, event)
-            })
+                log.append(signer.core(), event)
+            }))
         })?;
         Ok(Envelope { inner: env })
     }
@@ -505,30 +521,30 @@ impl AuditLog {
     /// Digest (hex) of the last entry, as the next append would chain to it (`AUDIT_GENESIS`
     /// when empty). Not verified. Raises `AuditChainBroken` when the last line does not parse.
     #[getter]
-    fn head(&self) -> Result<String> {
-        Ok(self.read(|l| l.head())?)
+    fn head(&self, py: Python<'_>) -> Result<String> {
+        Ok(self.read_py(py, |l| l.head())?)
     }
     /// The raw lines.
     #[getter]
-    fn lines(&self) -> Vec<String> {
-        self.read(|l| l.lines().to_vec())
+    fn lines(&self, py: Python<'_>) -> Vec<String> {
+        self.read_py(py, |l| l.lines().to_vec())
     }
     /// The entries, parsed (not verified); raises at the first line that does not parse.
-    fn envelopes(&self) -> Result<Vec<Envelope>> {
-        let parsed: marque::Result<Vec<marque::Envelope>> = self.read(|l| l.envelopes().collect());
+    fn envelopes(&self, py: Python<'_>) -> Result<Vec<Envelope>> {
+        let parsed: marque::Result<Vec<marque::Envelope>> = self.read_py(py, |l| l.envelopes().collect());
         Ok(parsed?.into_iter().map(|inner| Envelope { inner }).collect())
     }
-    fn __len__(&self) -> usize {
-        self.read(|l| l.len())
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.read_py(py, |l| l.len())
     }
-    fn __repr__(&self) -> String {
-        self.read(|l| {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        self.read_py(py, |l| {
             let head = l.head().map(|h| py_str_repr(&h)).unwrap_or_else(|_| "<broken>".into());
             format!("AuditLog(entries={}, head={})", l.len(), head)
         })
     }
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((slf.get_type().getattr("from_jsonl")?, (slf.get().to_jsonl(),)))
+        Ok((slf.get_type().getattr("from_jsonl")?, (slf.get().to_jsonl(slf.py()),)))
     }
 }
 

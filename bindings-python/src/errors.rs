@@ -41,6 +41,10 @@ macro_rules! kinds {
                 class.setattr("code", ErrorKind::$kind.code())?;
                 m.add(stringify!($class), class)?;
             )*
+            // `…Error` spellings of the newest classes (same class objects).
+            for (alias, kind) in ALIASES {
+                m.add(*alias, class_of(py, *kind))?;
+            }
             let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
             m.add("ERROR_CODES", PyTuple::new(py, codes)?)?;
             Ok(())
@@ -69,9 +73,20 @@ kinds! {
     WrongHolderKey => WrongHolderKey, "The key given to delegate or sign is not the key of the agent holding the token (code `wrong_holder_key`).";
     Sealed => Sealed, "The token is sealed and cannot be delegated further (code `sealed`).";
     InvalidArgument => InvalidArgument, "An argument is malformed: agent id, right, time, JSON, … (code `invalid_argument`).";
-    RevocationListStale => RevocationListStale, "A signed revocation list is older than the verifier accepts (code `revocation_list_stale`).";
+    RevocationListStale => RevocationListStale, "No signed revocation list is loaded, or it is older than the verifier's `max_revocation_staleness`: the verifier fails closed (code `revocation_list_stale`).";
+    RevocationListInvalid => RevocationListInvalid, "A signed revocation list is malformed, or signed by a key the verifier does not trust as an operator key (code `revocation_list_invalid`).";
+    RevocationListRollback => RevocationListRollback, "A signed revocation list goes backwards: a lower sequence, an older issue time, or the loaded sequence with other content (code `revocation_list_rollback`).";
+    SignerFailed => SignerFailed, "A signer raised, returned something that is not 64 bytes, or returned a signature that does not verify under its own public key (code `signer_failed`; the signer's exception, if any, is the `__cause__`).";
     Internal => InternalError, "An invariant inside marque failed; please report it (code `internal`).";
 }
+
+/// Other names of some classes: `SignerFailedError` is `SignerFailed`, and so on.
+const ALIASES: &[(&str, ErrorKind)] = &[
+    ("SignerFailedError", ErrorKind::SignerFailed),
+    ("RevocationListInvalidError", ErrorKind::RevocationListInvalid),
+    ("RevocationListRollbackError", ErrorKind::RevocationListRollback),
+    ("RevocationListStaleError", ErrorKind::RevocationListStale),
+];
 
 /// A binding error: a core error (converted to its marque exception) or a ready Python exception.
 #[derive(Debug)]

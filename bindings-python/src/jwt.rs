@@ -6,6 +6,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::convert::{self, type_name};
 use crate::errors::{no_panic, type_error, Result};
+use crate::signer::Signer;
 
 /// The keys a JWT verifier trusts: one key (no key id), a list of keys (no key ids) or a dict
 /// `{kid: key}`.
@@ -33,9 +34,9 @@ fn jwt_keys(v: &Bound<'_, PyAny>) -> Result<marque::JwtKeys> {
 #[pyfunction]
 #[pyo3(signature = (keypair, claims, kid = None))]
 pub fn jwt_issue(py: Python<'_>, keypair: &Bound<'_, PyAny>, claims: &Bound<'_, PyAny>, kid: Option<String>) -> Result<String> {
-    let kp = convert::keypair("keypair", keypair)?;
+    let signer = Signer::extract("keypair", keypair)?;
     let claims = serde_json::Value::Object(convert::json_object("claims", claims)?);
-    Ok(py.detach(move || no_panic(|| marque::jwt_issue(&kp, &claims, kid.as_deref())))?)
+    py.detach(|| signer.finish(no_panic(|| marque::jwt_issue(signer.core(), &claims, kid.as_deref()))))
 }
 
 /// Verifies a compact JWT strictly and returns its claims as a dict.

@@ -19,6 +19,7 @@ mod keys;
 mod policy;
 mod proof;
 mod revocation;
+mod signer;
 mod token;
 mod verify;
 
@@ -34,10 +35,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token::Token>()?;
     m.add_class::<token::Hop>()?;
     m.add_class::<revocation::RevocationSet>()?;
+    m.add_class::<revocation::RevocationList>()?;
+    m.add_class::<signer::CallableSigner>()?;
     m.add_class::<verify::Verifier>()?;
     m.add_class::<verify::Decision>()?;
     m.add_function(wrap_pyfunction!(token::mint, m)?)?;
     m.add_function(wrap_pyfunction!(proof::sign_proof, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::parse_jwks, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::to_jwks, m)?)?;
     audit::register(m)?;
     jcs::register(m)?;
     jwt::register(m)?;

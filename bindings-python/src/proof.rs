@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{self, TokenInput};
 use crate::errors::{no_panic, Result};
+use crate::signer::Signer;
 
 /// Signs a proof of possession: the acting agent binds one use of `token` to this request.
 ///
@@ -32,8 +33,8 @@ pub fn sign(
     operation: String,
     now: Option<&Bound<'_, PyAny>>,
 ) -> Result<String> {
-    let agent = convert::keypair("agent_keypair", agent_keypair)?;
+    let agent = Signer::extract("agent_keypair", agent_keypair)?;
     let now = convert::now(now)?;
     let request = marque::Request::new(tool, operation, resource);
-    Ok(py.detach(move || no_panic(|| token.parse()?.sign_proof(&agent, &request, now)))?)
+    py.detach(|| agent.finish(no_panic(|| token.parse()?.sign_proof(agent.core(), &request, now))))
 }

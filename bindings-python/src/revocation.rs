@@ -1,8 +1,12 @@
 //! `RevocationSet` (mirrors `marque::revocation`).
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
-use crate::errors::Result;
+use crate::convert::{self, py_str_repr};
+use crate::errors::{no_panic, Result};
+use crate::keys::PublicKey;
+use crate::signer::Signer;
 
 /// A set of revoked block ids, agents, principals and tasks, serializable to JSON so a fleet
 /// of verifiers can share it (`Verifier(revocations=…)`, `Verifier.merge_revocations`).
@@ -101,5 +105,94 @@ impl RevocationSet {
     }
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         Ok((slf.get_type().getattr("from_json")?, (slf.borrow().inner.to_json(),)))
+    }
+}
+
+/// A `RevocationSet` signed by an operator key, with an issue time and a sequence number: the
+/// document an operator publishes to a fleet of verifiers (`Verifier.load_revocation_list`).
+///
+/// `RevocationList.sign(revocations, sequence=, signer=)` makes one; `from_json` parses one and
+/// checks its signature against the issuer it names (`InvalidSignature`; a malformed document
+/// is `RevocationListInvalid`); whether that issuer is trusted is the verifier's decision.
+/// `to_json()` is canonical (the same list always gives the same bytes).
+#[pyclass(module = "marque", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct RevocationList {
+    pub inner: marque::RevocationList,
+}
+
+#[pymethods]
+impl RevocationList {
+    /// Signs `revocations` as list number `sequence` (it must grow with every list published),
+    /// issued at `issued_at` (default: the clock), with `signer` (a `KeyPair` or any signer).
+    #[staticmethod]
+    #[pyo3(signature = (revocations, *, sequence, signer, issued_at = None))]
+    fn sign(
+        py: Python<'_>,
+        revocations: PyRef<'_, RevocationSet>,
+        sequence: &Bound<'_, PyAny>,
+        signer: &Bound<'_, PyAny>,
+        issued_at: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let set = revocations.inner.clone();
+        let sequence = convert::uint::<u64>("sequence", sequence)?;
+        let issued_at = convert::now(issued_at)?;
+        let signer = Signer::extract("signer", signer)?;
+        let list = py.detach(|| {
+            signer.finish(no_panic(|| marque::RevocationList::sign(&set, sequence, issued_at, signer.core())))
+        })?;
+        Ok(RevocationList { inner: list })
+    }
+    /// Parses a signed list and checks its signature against its issuer.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, json: &Bound<'_, PyAny>) -> Result<Self> {
+        let text = convert::to_json_text(json)?;
+        Ok(RevocationList { inner: py.detach(|| no_panic(|| marque::RevocationList::from_json(&text)))? })
+    }
+    /// The signed JSON document (canonical).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The operator key that signed the list.
+    #[getter]
+    fn issuer(&self) -> PublicKey {
+        PublicKey { inner: *self.inner.issuer() }
+    }
+    /// When the list was issued (seconds since the epoch).
+    #[getter]
+    fn issued_at(&self) -> u64 {
+        self.inner.issued_at()
+    }
+    /// The list's sequence number.
+    #[getter]
+    fn sequence(&self) -> u64 {
+        self.inner.sequence()
+    }
+    /// What the list revokes (a copy).
+    #[getter]
+    fn revoked(&self) -> RevocationSet {
+        RevocationSet { inner: self.inner.revoked().clone() }
+    }
+    /// The 64-byte signature.
+    #[getter]
+    fn signature<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.signature().to_bytes())
+    }
+    /// Raises `RevocationListInvalid` unless the issuer is one of `trusted_keys` (a key or a list).
+    fn check_issuer(&self, trusted_keys: &Bound<'_, PyAny>) -> Result<()> {
+        let keys = convert::public_keys("trusted_keys", trusted_keys)?;
+        Ok(self.inner.check_issuer(&keys)?)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "RevocationList(issuer={}, sequence={}, issued_at={}, entries={})",
+            py_str_repr(&self.inner.issuer().fingerprint()),
+            self.inner.sequence(),
+            self.inner.issued_at(),
+            self.inner.revoked().len()
+        )
+    }
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
     }
 }

@@ -9,6 +9,7 @@ use crate::convert::{self, py_str_repr, TokenInput};
 use crate::errors::{no_panic, Result};
 use crate::keys::PublicKey;
 use crate::policy::Right;
+use crate::signer::Signer;
 
 /// One agent of a token's delegation chain: its id, its path in the spawn tree and its key.
 #[pyclass(module = "marque", frozen, eq, hash)]
@@ -237,9 +238,9 @@ impl Token {
         now: Option<&Bound<'_, PyAny>>,
     ) -> Result<Token> {
         let params = crate::delegate::params(to, to_key, tools, operations, resource_prefix, ttl_seconds, max_depth, now)?;
-        let parent = convert::keypair("parent_keypair", parent_keypair)?;
+        let parent = Signer::extract("parent_keypair", parent_keypair)?;
         let token = self.inner.clone();
-        let child = py.detach(move || no_panic(|| token.delegate(&parent, &params)))?;
+        let child = py.detach(|| parent.finish(no_panic(|| token.delegate(parent.core(), &params))))?;
         Ok(Token::new(child))
     }
 
@@ -300,7 +301,7 @@ pub fn mint(
     now: Option<&Bound<'_, PyAny>>,
     root_key_id: Option<&Bound<'_, PyAny>>,
 ) -> Result<Token> {
-    let root = convert::keypair("root_keypair", root_keypair)?;
+    let root = Signer::extract("root_keypair", root_keypair)?;
     let mut params = marque::MintParams::new(agent, convert::public_key(agent_key)?, principal);
     params.task = task;
     params.workspace = workspace;
@@ -313,6 +314,6 @@ pub fn mint(
     }
     params.now = convert::now(now)?;
     params.root_key_id = convert::opt_uint("root_key_id", root_key_id)?;
-    let token = py.detach(move || no_panic(|| marque::Token::mint(&root, &params)))?;
+    let token = py.detach(|| root.finish(no_panic(|| marque::Token::mint(root.core(), &params))))?;
     Ok(Token::new(token))
 }

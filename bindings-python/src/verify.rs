@@ -10,7 +10,8 @@ use crate::convert::{self, py_str_repr, TokenInput};
 use crate::errors::{no_panic, type_error, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy};
-use crate::revocation::RevocationSet;
+use crate::revocation::{RevocationList, RevocationSet};
+use crate::signer::Signer;
 use crate::token::Token;
 
 /// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
@@ -24,6 +25,48 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// The constructor options shared by `Verifier(...)` and `Verifier.from_jwks(...)`.
+    #[allow(clippy::too_many_arguments)]
+    fn configure(
+        mut v: marque::Verifier,
+        policies: Option<&Bound<'_, PyAny>>,
+        limits: Option<PyRef<'_, Limits>>,
+        require_proof: bool,
+        revocations: Option<PyRef<'_, RevocationSet>>,
+        operator_keys: Option<&Bound<'_, PyAny>>,
+        max_revocation_staleness: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        if let Some(keys) = operator_keys {
+            if !keys.is_none() {
+                for key in convert::public_keys("operator_keys", keys)? {
+                    v.add_operator_key(key);
+                }
+            }
+        }
+        v.set_max_revocation_staleness(convert::opt_seconds("max_revocation_staleness", max_revocation_staleness)?);
+        if let Some(l) = limits {
+            v.set_limits(l.inner.clone());
+        }
+        v.set_require_proof(require_proof);
+        if let Some(ps) = policies {
+            for p in ps.try_iter().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))? {
+                let p = p?;
+                let policy = if let Ok(p) = p.cast::<Policy>() {
+                    p.get().inner.clone()
+                } else {
+                    let (id, source): (String, String) =
+                        p.extract().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))?;
+                    marque::Policy::new(id, source)
+                };
+                v.add_policy(policy)?;
+            }
+        }
+        if let Some(r) = revocations {
+            v.merge_revocations(&r.inner);
+        }
+        Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
+    }
+
     fn read<T>(&self, f: impl FnOnce(&marque::Verifier) -> T) -> T {
         match self.inner.read() {
             Ok(g) => f(&g),
@@ -64,41 +107,127 @@ fn request(
 #[pymethods]
 impl Verifier {
     /// A verifier trusting `root_keys`: a list of `PublicKey` (or key text), or a dict
-    /// `{key_id: PublicKey}` for explicit root key ids (rotation).
+    /// `{key_id: PublicKey}` for explicit root key ids (rotation). `operator_keys`: the keys
+    /// trusted to sign revocation lists (`load_revocation_list`); `max_revocation_staleness`
+    /// (seconds): fail closed (`RevocationListStale`) while no signed list is loaded or the
+    /// loaded one is older than that.
     #[new]
-    #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None))]
+    #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None,
+                        operator_keys = None, max_revocation_staleness = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         root_keys: &Bound<'_, PyAny>,
         policies: Option<&Bound<'_, PyAny>>,
         limits: Option<PyRef<'_, Limits>>,
         require_proof: bool,
         revocations: Option<PyRef<'_, RevocationSet>>,
+        operator_keys: Option<&Bound<'_, PyAny>>,
+        max_revocation_staleness: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let mut v = marque::Verifier::new([]);
         for (id, key) in parse_root_keys(root_keys)? {
             v.add_root_key(id, key);
         }
-        if let Some(l) = limits {
-            v.set_limits(l.inner.clone());
-        }
-        v.set_require_proof(require_proof);
-        if let Some(ps) = policies {
-            for p in ps.try_iter().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))? {
-                let p = p?;
-                let policy = if let Ok(p) = p.cast::<Policy>() {
-                    p.get().inner.clone()
-                } else {
-                    let (id, source): (String, String) =
-                        p.extract().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))?;
-                    marque::Policy::new(id, source)
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness)
+    }
+
+    /// A verifier trusting the root keys of a JWKS document (`{"keys": [...]}`, a str or a
+    /// dict; see `parse_jwks`), with the same options as the constructor. Rotating the root key
+    /// is publishing a new document (`set_root_keys_from_jwks`).
+    #[staticmethod]
+    #[pyo3(signature = (jwks, *, policies = None, limits = None, require_proof = false, revocations = None,
+                        operator_keys = None, max_revocation_staleness = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_jwks(
+        jwks: &Bound<'_, PyAny>,
+        policies: Option<&Bound<'_, PyAny>>,
+        limits: Option<PyRef<'_, Limits>>,
+        require_proof: bool,
+        revocations: Option<PyRef<'_, RevocationSet>>,
+        operator_keys: Option<&Bound<'_, PyAny>>,
+        max_revocation_staleness: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let v = marque::Verifier::from_jwks(&convert::to_json_text(jwks)?)?;
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness)
+    }
+
+    /// Replaces every trusted root key with those of a JWKS document (policies, limits,
+    /// revocations and the signed list stay). Tokens of a removed root then raise
+    /// `UnknownRootKey`. A bad document raises `InvalidKey` and changes nothing.
+    fn set_root_keys_from_jwks(&self, py: Python<'_>, jwks: &Bound<'_, PyAny>) -> Result<()> {
+        let doc = convert::to_json_text(jwks)?;
+        let inner = self.inner.clone();
+        Ok(py.detach(move || {
+            no_panic(|| {
+                let mut v = match inner.write() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
                 };
-                v.add_policy(policy)?;
-            }
-        }
-        if let Some(r) = revocations {
-            v.merge_revocations(&r.inner);
-        }
-        Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
+                v.set_root_keys_from_jwks(&doc)
+            })
+        })?)
+    }
+
+    /// Trusts `key` to sign revocation lists.
+    fn add_operator_key(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> Result<()> {
+        let key = convert::public_key(key)?;
+        let inner = self.inner.clone();
+        py.detach(move || write_guard(&inner).add_operator_key(key));
+        Ok(())
+    }
+    /// The operator keys trusted to sign revocation lists.
+    #[getter]
+    fn operator_keys(&self) -> Vec<PublicKey> {
+        self.read(|v| v.operator_keys().iter().map(|k| PublicKey { inner: *k }).collect())
+    }
+    /// Sets (or, with `None`, removes) the maximum age in seconds of the signed revocation
+    /// list; past it, or while none is loaded, `authorize` raises `RevocationListStale`.
+    #[pyo3(signature = (seconds))]
+    fn set_max_revocation_staleness(&self, py: Python<'_>, seconds: Option<&Bound<'_, PyAny>>) -> Result<()> {
+        let seconds = convert::opt_seconds("seconds", seconds)?;
+        let inner = self.inner.clone();
+        py.detach(move || write_guard(&inner).set_max_revocation_staleness(seconds));
+        Ok(())
+    }
+    /// The maximum age of the signed revocation list, in seconds (`None`: not required).
+    #[getter]
+    fn max_revocation_staleness(&self) -> Option<u64> {
+        self.read(|v| v.max_revocation_staleness())
+    }
+    /// Loads a signed revocation list (a `RevocationList`, or its JSON as str or dict),
+    /// replacing the previous one. Raises `RevocationListInvalid` unless a trusted operator key
+    /// signed it (or when it is issued more than 5 minutes after `now`, default: the clock),
+    /// `RevocationListRollback` when it goes backwards (lower sequence, older issue time, or the
+    /// loaded sequence with other content), `InvalidSignature` for a forged document. Returns
+    /// `False` when it is the list already loaded. Safe while other threads authorize.
+    #[pyo3(signature = (revocation_list, *, now = None))]
+    fn load_revocation_list(&self, py: Python<'_>, revocation_list: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> Result<bool> {
+        let now = convert::now(now)?;
+        let list = if let Ok(l) = revocation_list.cast::<RevocationList>() {
+            Ok(l.get().inner.clone())
+        } else if revocation_list.is_instance_of::<PyString>() || revocation_list.is_instance_of::<PyDict>() {
+            Err(convert::to_json_text(revocation_list)?)
+        } else {
+            return Err(type_error(format!(
+                "revocation_list must be a marque.RevocationList or its JSON (str or dict), got {}",
+                convert::type_name(revocation_list)
+            )));
+        };
+        let inner = self.inner.clone();
+        Ok(py.detach(move || {
+            no_panic(|| {
+                let v = read_guard(&inner);
+                match &list {
+                    Ok(l) => v.load_revocation_list(l, now),
+                    Err(json) => v.load_revocation_list_json(json, now),
+                }
+            })
+        })?)
+    }
+    /// The signed revocation list in force, if any.
+    #[getter]
+    fn revocation_list(&self) -> Option<RevocationList> {
+        self.read(|v| v.revocation_list().map(|inner| RevocationList { inner }))
     }
 
     /// Verifies `token` (a `Token`, base64url str or bytes) and decides the request at `now`
@@ -265,6 +394,13 @@ impl Verifier {
     }
 }
 
+fn write_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockWriteGuard<'_, marque::Verifier> {
+    match inner.write() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 fn read_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockReadGuard<'_, marque::Verifier> {
     match inner.read() {
         Ok(g) => g,
@@ -404,14 +540,16 @@ impl Decision {
     #[pyo3(signature = (issuer, *, issuer_name, audience, ttl_seconds))]
     fn to_compact_jwt(
         &self,
+        py: Python<'_>,
         issuer: &Bound<'_, PyAny>,
         issuer_name: &str,
         audience: &str,
         ttl_seconds: &Bound<'_, PyAny>,
     ) -> Result<String> {
-        let kp = convert::keypair("issuer", issuer)?;
+        let signer = Signer::extract("issuer", issuer)?;
         let ttl = convert::seconds("ttl_seconds", ttl_seconds)?;
-        Ok(self.inner.to_compact_jwt(&kp, issuer_name, audience, ttl)?)
+        let decision = &self.inner;
+        py.detach(|| signer.finish(no_panic(|| decision.to_compact_jwt(signer.core(), issuer_name, audience, ttl))))
     }
 
     /// JSON text with stable field names (the core's form, byte for byte).
@@ -452,4 +590,45 @@ impl Decision {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
         Ok((slf.get_type().getattr("from_json")?, (slf.get().inner.to_json(),)))
     }
+}
+
+/// The root keys of a JWKS document (`{"keys": [...]}`, a str or a dict) as `(key_id, key)`
+/// pairs: Ed25519 (`OKP`) keys only (other key types and `use` other than `sig` are skipped);
+/// `kid` is the key's fingerprint (or absent: the key's derived id) or a decimal root key id.
+/// A private key, a duplicate id, a bad `kid` or `alg`, or no Ed25519 key at all raises
+/// `InvalidKey`.
+#[pyfunction]
+pub fn parse_jwks(jwks: &Bound<'_, PyAny>) -> Result<Vec<(u32, PublicKey)>> {
+    let doc = convert::to_json_text(jwks)?;
+    Ok(marque::verify::parse_jwks(&doc)?.into_iter().map(|(id, inner)| (id, PublicKey { inner })).collect())
+}
+
+/// A JWKS document (JSON text) publishing root keys: `keys` is a dict `{key_id: key}`, or a
+/// list of `(key_id, key)` pairs or of keys (a bare key gets its derived id). The inverse of
+/// `parse_jwks`.
+#[pyfunction]
+pub fn to_jwks(keys: &Bound<'_, PyAny>) -> Result<String> {
+    let pairs = if keys.is_instance_of::<PyDict>() {
+        parse_root_keys(keys)?
+    } else {
+        let iter = keys.try_iter().map_err(|_| {
+            type_error(format!("keys must be a dict {{key_id: key}} or a list, got {}", convert::type_name(keys)))
+        })?;
+        let mut pairs = Vec::new();
+        for item in iter {
+            let item = item?;
+            pairs.push(match item.cast::<pyo3::types::PyTuple>() {
+                Ok(t) if t.len() == 2 => {
+                    (Some(convert::uint::<u32>("root key id", &t.get_item(0)?)?), convert::public_key(&t.get_item(1)?)?)
+                }
+                _ => (None, convert::public_key(&item)?),
+            });
+        }
+        pairs
+    };
+    let out: Vec<(u32, marque::PublicKey)> = pairs
+        .into_iter()
+        .map(|(id, key)| (id.unwrap_or_else(|| marque::verify::derived_key_id(&key)), key))
+        .collect();
+    Ok(marque::verify::to_jwks(&out))
 }

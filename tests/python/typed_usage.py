@@ -107,7 +107,51 @@ def audit_and_jwt(verifier: Verifier, token: Token, key: KeyPair) -> None:
             print("denied:", e.code)
 
 
+class Kms:
+    """A signer of one's own: the secret stays behind ``sign``."""
+
+    def __init__(self) -> None:
+        self._hidden = KeyPair.generate()
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self._hidden.public_key
+
+    def sign(self, message: bytes) -> bytes:
+        return self._hidden.sign(message)
+
+
+def keys_in_operations() -> None:
+    kms = Kms()
+    root: marque.SignerLike = kms
+    operator = marque.Signer(KeyPair.generate().public_key, KeyPair.generate().sign)
+    agent = KeyPair.generate()
+    token = marque.mint(root, agent="agent:a", agent_key=agent.public_key, principal="u", rights=["read_file:read:*"])
+    proof: str = token.sign_proof(marque.Signer(agent.public_key, agent.sign), tool="read_file", resource="x")
+    pairs: list[tuple[int, PublicKey]] = marque.parse_jwks(marque.to_jwks([root.public_key]))
+    doc: str = marque.to_jwks({kid: key for kid, key in pairs})
+    verifier = Verifier.from_jwks(doc, operator_keys=[operator.public_key], max_revocation_staleness=600.0)
+    verifier.set_root_keys_from_jwks({"keys": [kms.public_key.to_jwk()]})
+    try:
+        marque.RevocationList.sign(marque.RevocationSet(agents=["agent:x"]), sequence=1, signer=operator)
+    except marque.SignerFailed as e:  # the operator's function signs with another key
+        print("refused:", e.code, type(e.__cause__))
+    listed = marque.RevocationList.sign(marque.RevocationSet(), sequence=2, signer=Kms(), issued_at=None)
+    try:
+        loaded: bool = verifier.load_revocation_list(listed.to_json(), now=None)
+        print(loaded)
+    except (marque.RevocationListInvalid, marque.RevocationListRollbackError) as e:
+        print("not loaded:", e.code)
+    current: marque.RevocationList | None = verifier.revocation_list
+    staleness: int | None = verifier.max_revocation_staleness
+    try:
+        verifier.authorize(token, tool="read_file", operation="read", resource="x", proof=proof)
+    except marque.RevocationListStale as e:
+        print("fail closed:", e.code, current, staleness, listed.sequence, listed.issuer.fingerprint)
+
+
 def main() -> None:
+    keys_in_operations()
     verifier, token, key = build()
     d = decide(verifier, token, key)
     as_dict: dict[str, object] = d.to_dict()

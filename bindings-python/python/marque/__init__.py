@@ -23,6 +23,14 @@ Every decision can be recorded in a signed, hash-chained audit log and checked l
 Compact mode (EdDSA JWTs) is ``jwt_issue`` / ``jwt_verify``, and ``Decision.to_compact_jwt``
 exchanges an allowed decision for one.
 
+Keys in operations: wherever marque signs, a ``KeyPair`` or any signer (``SignerLike``: a KMS or
+HSM client, or ``Signer(public_key, sign_function)``) is accepted, and every external signature
+is verified (``SignerFailed``). An operator publishes revocations as a signed
+``RevocationList``; a ``Verifier(..., operator_keys=[...], max_revocation_staleness=...)``
+loads it with ``load_revocation_list`` (``RevocationListInvalid``, ``RevocationListRollback``)
+and fails closed (``RevocationListStale``) when it is too old. ``Verifier.from_jwks`` trusts
+the root keys of a JWKS document; ``set_root_keys_from_jwks`` rotates them.
+
 Everything here is implemented in Rust (``marque._native``); this package adds Python
 idioms on top: the error-code ``Literal`` and the tool-call guard (``requires``,
 ``call_context``, with an optional ``audit_log``). The MCP integration lives in ``marque.mcp``.
@@ -30,7 +38,7 @@ idioms on top: the error-code ``Literal`` and the tool-call guard (``requires``,
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from marque._native import (
     AUDIT_DOMAIN,
@@ -71,11 +79,20 @@ from marque._native import (
     Policy,
     PublicKey,
     ReplayedProof,
+    RevocationList,
+    RevocationListInvalid,
+    RevocationListInvalidError,
+    RevocationListRollback,
+    RevocationListRollbackError,
     RevocationListStale,
+    RevocationListStaleError,
     RevocationSet,
     Revoked,
     Right,
     Sealed,
+    Signer,
+    SignerFailed,
+    SignerFailedError,
     Token,
     UnknownRootKey,
     Verifier,
@@ -91,12 +108,38 @@ from marque._native import (
     jwt_issue,
     jwt_verify,
     mint,
+    parse_jwks,
     sign_agent_assertion,
     sign_proof,
+    to_jwks,
     verify_agent_assertion,
     verify_audit_file,
 )
 from marque.context import CallContext, authorize_call, call_context, current_call, current_decision, requires
+
+if TYPE_CHECKING:
+    from marque._native import _Bytes, _PublicKeyLike
+
+
+@runtime_checkable
+class SignerLike(Protocol):
+    """What marque accepts wherever it signs (``mint``, ``Token.delegate``, ``sign_proof``,
+    ``AuditLog.append``, ``jwt_issue``, ``Decision.to_compact_jwt``, ``RevocationList.sign``):
+    an object with a ``public_key`` and ``sign(message: bytes) -> bytes`` returning the 64-byte
+    Ed25519 signature of ``message`` — a ``KeyPair``, a ``Signer`` wrapping a function, or a
+    KMS/HSM client of your own. ``public_key`` may also be a method taking no argument. marque
+    verifies every signature such a signer returns; a wrong one, or an exception raised by
+    ``sign``, is ``SignerFailed`` (the exception is its ``__cause__``)."""
+
+    @property
+    def public_key(self) -> _PublicKeyLike:
+        """The public key the signatures verify under (a ``PublicKey`` or any key form)."""
+        ...
+
+    def sign(self, message: bytes, /) -> _Bytes:
+        """The Ed25519 signature of ``message`` (64 bytes)."""
+        ...
+
 
 #: Every stable error code (``MarqueError.code``); equals ``ERROR_CODES``, checked by the tests.
 ErrorCode = Literal[
@@ -118,6 +161,9 @@ ErrorCode = Literal[
     "sealed",
     "invalid_argument",
     "revocation_list_stale",
+    "revocation_list_invalid",
+    "revocation_list_rollback",
+    "signer_failed",
     "internal",
 ]
 
@@ -175,11 +221,21 @@ __all__ = [
     "ProblemKind",
     "PublicKey",
     "ReplayedProof",
+    "RevocationList",
+    "RevocationListInvalid",
+    "RevocationListInvalidError",
+    "RevocationListRollback",
+    "RevocationListRollbackError",
     "RevocationListStale",
+    "RevocationListStaleError",
     "RevocationSet",
     "Revoked",
     "Right",
     "Sealed",
+    "Signer",
+    "SignerFailed",
+    "SignerFailedError",
+    "SignerLike",
     "Token",
     "UnknownRootKey",
     "Verifier",
@@ -199,9 +255,11 @@ __all__ = [
     "jwt_issue",
     "jwt_verify",
     "mint",
+    "parse_jwks",
     "requires",
     "sign_agent_assertion",
     "sign_proof",
+    "to_jwks",
     "verify_agent_assertion",
     "verify_audit_file",
 ]

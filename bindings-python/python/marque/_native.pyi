@@ -3,8 +3,8 @@
 
 import datetime
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Literal, Union, final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, Literal, Protocol, Union, final
 
 from typing_extensions import Self, TypeAlias
 
@@ -27,6 +27,9 @@ _ErrorCode: TypeAlias = Literal[
     "sealed",
     "invalid_argument",
     "revocation_list_stale",
+    "revocation_list_invalid",
+    "revocation_list_rollback",
+    "signer_failed",
     "internal",
 ]
 
@@ -51,6 +54,26 @@ _ProblemKind: TypeAlias = Literal[
     "truncated_tail",
     "malformed_entry",
 ]
+class _SignerWithKey(Protocol):
+    """A signer whose ``public_key`` is an attribute or property (a KMS/HSM client, …)."""
+
+    @property
+    def public_key(self) -> _PublicKeyLike: ...
+    def sign(self, message: bytes, /) -> _Bytes: ...
+
+class _SignerWithKeyMethod(Protocol):
+    """A signer whose ``public_key()`` is a method taking no argument."""
+
+    def public_key(self) -> _PublicKeyLike: ...
+    def sign(self, message: bytes, /) -> _Bytes: ...
+
+#: Whatever signs: a KeyPair (in process), a ``Signer`` wrapping a function, or any object with
+#: ``public_key`` and ``sign(bytes) -> bytes``. Every signature it returns is verified
+#: (``SignerFailed`` otherwise).
+_SignerLike: TypeAlias = Union["KeyPair", "Signer", _SignerWithKey, _SignerWithKeyMethod]
+#: A JWKS document: its JSON text or the parsed dict.
+_JwksLike: TypeAlias = Union[str, Mapping[str, Any]]
+
 #: A right: ``"tool:operation:resource"``, ``{"tool", "operation", "resource"}`` or a Right.
 _RightLike: TypeAlias = Union["Right", str, Mapping[str, str]]
 
@@ -74,6 +97,13 @@ __all__ = [
     "Sealed",
     "InvalidArgument",
     "RevocationListStale",
+    "RevocationListInvalid",
+    "RevocationListRollback",
+    "SignerFailed",
+    "SignerFailedError",
+    "RevocationListInvalidError",
+    "RevocationListRollbackError",
+    "RevocationListStaleError",
     "InternalError",
     "ERROR_CODES",
     "KeyPair",
@@ -84,10 +114,14 @@ __all__ = [
     "Token",
     "Hop",
     "RevocationSet",
+    "RevocationList",
+    "Signer",
     "Verifier",
     "Decision",
     "mint",
     "sign_proof",
+    "parse_jwks",
+    "to_jwks",
     "AuditEvent",
     "Envelope",
     "AuditProblem",
@@ -154,7 +188,22 @@ class WrongHolderKey(MarqueError): ...
 class Sealed(MarqueError): ...
 class InvalidArgument(MarqueError): ...
 class RevocationListStale(MarqueError): ...
+class RevocationListInvalid(MarqueError): ...
+class RevocationListRollback(MarqueError): ...
+class SignerFailed(MarqueError): ...
 class InternalError(MarqueError): ...
+
+SignerFailedError = SignerFailed
+RevocationListInvalidError = RevocationListInvalid
+RevocationListRollbackError = RevocationListRollback
+RevocationListStaleError = RevocationListStale
+
+@final
+class Signer:
+    def __new__(cls, public_key: _PublicKeyLike, sign: Callable[[bytes], _Bytes]) -> Self: ...
+    @property
+    def public_key(self) -> PublicKey: ...
+    def sign(self, message: Union[_Bytes, str]) -> Any: ...
 
 @final
 class KeyPair:
@@ -331,7 +380,7 @@ class Token:
     def to_json(self) -> str: ...
     def delegate(
         self,
-        parent_keypair: KeyPair,
+        parent_keypair: _SignerLike,
         *,
         to: str,
         to_key: _PublicKeyLike,
@@ -344,7 +393,7 @@ class Token:
     ) -> Token: ...
     def sign_proof(
         self,
-        agent_keypair: KeyPair,
+        agent_keypair: _SignerLike,
         *,
         tool: str,
         resource: str,
@@ -382,6 +431,28 @@ class RevocationSet:
     @staticmethod
     def from_json(json: str) -> RevocationSet: ...
     def __len__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class RevocationList:
+    @staticmethod
+    def sign(
+        revocations: RevocationSet, *, sequence: int, signer: _SignerLike, issued_at: _Time | None = None
+    ) -> RevocationList: ...
+    @staticmethod
+    def from_json(json: Union[str, Mapping[str, Any]]) -> RevocationList: ...
+    def to_json(self) -> str: ...
+    @property
+    def issuer(self) -> PublicKey: ...
+    @property
+    def issued_at(self) -> int: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def revoked(self) -> RevocationSet: ...
+    @property
+    def signature(self) -> bytes: ...
+    def check_issuer(self, trusted_keys: _PublicKeysLike) -> None: ...
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -428,7 +499,7 @@ class Decision:
     def proof_verified(self) -> bool: ...
     def to_audit_event(self) -> AuditEvent: ...
     def to_compact_jwt(
-        self, issuer: KeyPair, *, issuer_name: str, audience: str, ttl_seconds: int | float
+        self, issuer: _SignerLike, *, issuer_name: str, audience: str, ttl_seconds: int | float
     ) -> str: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -448,7 +519,32 @@ class Verifier:
         limits: Limits | None = None,
         require_proof: bool = False,
         revocations: RevocationSet | None = None,
+        operator_keys: _PublicKeysLike | None = None,
+        max_revocation_staleness: int | float | None = None,
     ) -> Self: ...
+    @staticmethod
+    def from_jwks(
+        jwks: _JwksLike,
+        *,
+        policies: Iterable[Union[Policy, tuple[str, str]]] | None = None,
+        limits: Limits | None = None,
+        require_proof: bool = False,
+        revocations: RevocationSet | None = None,
+        operator_keys: _PublicKeysLike | None = None,
+        max_revocation_staleness: int | float | None = None,
+    ) -> Verifier: ...
+    def set_root_keys_from_jwks(self, jwks: _JwksLike) -> None: ...
+    def add_operator_key(self, key: _PublicKeyLike) -> None: ...
+    @property
+    def operator_keys(self) -> list[PublicKey]: ...
+    def set_max_revocation_staleness(self, seconds: int | float | None) -> None: ...
+    @property
+    def max_revocation_staleness(self) -> int | None: ...
+    def load_revocation_list(
+        self, revocation_list: Union[RevocationList, str, Mapping[str, Any]], *, now: _Time | None = None
+    ) -> bool: ...
+    @property
+    def revocation_list(self) -> RevocationList | None: ...
     def authorize(
         self,
         token: _TokenLike,
@@ -489,8 +585,13 @@ class Verifier:
     @property
     def root_keys(self) -> dict[int, PublicKey]: ...
 
+def parse_jwks(jwks: _JwksLike) -> list[tuple[int, PublicKey]]: ...
+def to_jwks(
+    keys: Union[Mapping[int, _PublicKeyLike], Iterable[Union[tuple[int, _PublicKeyLike], _PublicKeyLike]]],
+) -> str: ...
+
 def mint(
-    root_keypair: KeyPair,
+    root_keypair: _SignerLike,
     *,
     agent: str,
     agent_key: _PublicKeyLike,
@@ -504,7 +605,7 @@ def mint(
     root_key_id: int | None = None,
 ) -> Token: ...
 def sign_proof(
-    agent_keypair: KeyPair,
+    agent_keypair: _SignerLike,
     token: _TokenLike,
     *,
     tool: str,
@@ -584,7 +685,7 @@ _EventLike: TypeAlias = Union[AuditEvent, dict[str, Any]]
 @final
 class Envelope:
     @staticmethod
-    def sign(signer: KeyPair, event: _EventLike, seq: int, prev: str = ...) -> Envelope: ...
+    def sign(signer: _SignerLike, event: _EventLike, seq: int, prev: str = ...) -> Envelope: ...
     @staticmethod
     def from_json(json: str) -> Envelope: ...
     def to_json(self) -> str: ...
@@ -643,7 +744,7 @@ class AuditLog:
     @staticmethod
     def from_jsonl(text: str) -> AuditLog: ...
     def to_jsonl(self) -> str: ...
-    def append(self, signer: KeyPair, event: _EventLike) -> Envelope: ...
+    def append(self, signer: _SignerLike, event: _EventLike) -> Envelope: ...
     def verify(self, trusted_keys: _PublicKeysLike, expected_head: str | None = None) -> VerifyReport: ...
     @property
     def head(self) -> str: ...
@@ -665,7 +766,7 @@ def jcs_canonicalize_str(json: str) -> str: ...
 #: Keys a JWT verifier trusts: one key, a list (no key ids), or ``{kid: key}``.
 _JwtKeysLike: TypeAlias = Union[_PublicKeysLike, Mapping[str, _PublicKeyLike]]
 
-def jwt_issue(keypair: KeyPair, claims: Union[Mapping[str, Any], str], kid: str | None = None) -> str: ...
+def jwt_issue(keypair: _SignerLike, claims: Union[Mapping[str, Any], str], kid: str | None = None) -> str: ...
 def jwt_verify(
     token: Union[str, _Bytes],
     keys: _JwtKeysLike,

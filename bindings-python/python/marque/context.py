@@ -15,8 +15,9 @@ functions decorated with :func:`requires` then authorize themselves against it::
         read_file("src/main.py")       # raises NotAuthorized (or Expired, …) when denied
 
 Pass ``audit_log=`` (a :class:`~marque.AuditLog`) and ``audit_signer=`` (the server's
-:class:`~marque.KeyPair`) to record every decision, allowed or denied, as a signed entry
-(``Decision.to_audit_event()``); verify the log later with ``AuditLog.verify``.
+:class:`~marque.KeyPair`, or any signer such as a KMS client) to record every decision, allowed
+or denied, as a signed entry (``Decision.to_audit_event()``); verify the log later with
+``AuditLog.verify``.
 
 The context lives in a :class:`contextvars.ContextVar`, so it follows threads started with
 ``contextvars.copy_context()`` and asyncio tasks, and never leaks between concurrent requests.
@@ -36,6 +37,8 @@ from marque._native import AuditLog, Decision, InvalidArgument, KeyPair, NotAuth
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
+
+    from marque._native import _SignerLike
 
     P = ParamSpec("P")
 R = TypeVar("R")
@@ -110,14 +113,20 @@ def _invalid_argument(message: str) -> InvalidArgument:
     return err
 
 
-def _check_audit_log(audit_log: AuditLog | None, audit_signer: KeyPair | None) -> None:
+def _check_audit_log(audit_log: AuditLog | None, audit_signer: _SignerLike | None) -> None:
     """Raises ``InvalidArgument`` unless ``audit_log`` and ``audit_signer`` are given together."""
     if (audit_log is None) != (audit_signer is None):
         raise _invalid_argument("audit_log and audit_signer go together: the log signs each entry with the signer")
     if audit_log is not None and not isinstance(audit_log, AuditLog):
         raise TypeError(f"audit_log must be a marque.AuditLog, got {type(audit_log).__name__}")
-    if audit_signer is not None and not isinstance(audit_signer, KeyPair):
-        raise TypeError(f"audit_signer must be a marque.KeyPair, got {type(audit_signer).__name__}")
+    if audit_signer is not None and not (
+        isinstance(audit_signer, KeyPair)
+        or (hasattr(audit_signer, "public_key") and callable(getattr(audit_signer, "sign", None)))
+    ):
+        raise TypeError(
+            "audit_signer must be a marque.KeyPair or a signer (public_key and sign(bytes) -> bytes), "
+            f"got {type(audit_signer).__name__}"
+        )
 
 
 def _record(
@@ -125,7 +134,7 @@ def _record(
     *,
     audit: Callable[[Decision], object] | None = None,
     audit_log: AuditLog | None = None,
-    audit_signer: KeyPair | None = None,
+    audit_signer: _SignerLike | None = None,
 ) -> None:
     """Appends ``decision`` to ``audit_log`` (signed by ``audit_signer``), then calls ``audit``.
 
@@ -146,7 +155,7 @@ def authorize_call(
     verifier: Verifier | None = None,
     audit: Callable[[Decision], object] | None = None,
     audit_log: AuditLog | None = None,
-    audit_signer: KeyPair | None = None,
+    audit_signer: _SignerLike | None = None,
 ) -> Decision:
     """Authorizes one call from the current :func:`call_context`; the body of :func:`requires`.
 
@@ -195,7 +204,7 @@ def requires(
     resource: Resource = "*",
     audit: Callable[[Decision], object] | None = None,
     audit_log: AuditLog | None = None,
-    audit_signer: KeyPair | None = None,
+    audit_signer: _SignerLike | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the function runs only if the current call context's token allows it.
 

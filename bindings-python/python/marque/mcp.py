@@ -33,11 +33,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union
 
-from marque._native import AuditLog, Decision, KeyPair, MarqueError, PublicKey, Token, Verifier, sign_proof
+from marque._native import AuditLog, Decision, MarqueError, PublicKey, Token, Verifier, sign_proof
 from marque.context import _DECISION, _check_audit_log, _record, call_context
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
+
+    from marque._native import _SignerLike
     from mcp.server.auth.settings import AuthSettings
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
@@ -89,7 +91,7 @@ def request_for(
 
 def call_meta(
     token: TokenLike,
-    agent_keypair: KeyPair | None = None,
+    agent_keypair: _SignerLike | None = None,
     *,
     name: str,
     arguments: Mapping[str, Any] | None = None,
@@ -289,7 +291,7 @@ class MarqueGuard:
         error_code: int = DENIED_ERROR_CODE,
         audit: Callable[[Decision], object] | None = None,
         audit_log: AuditLog | None = None,
-        audit_signer: KeyPair | None = None,
+        audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
     ):
         _check_audit_log(audit_log, audit_signer)
