@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'sealed'
   | 'invalid_argument'
   | 'revocation_list_stale'
+  | 'revocation_list_invalid'
+  | 'revocation_list_rollback'
+  | 'signer_failed'
   | 'internal'
 
 /** Every error code, in the core's stable order. */
@@ -46,6 +49,45 @@ export type TimeInput = number | Date
 export type TokenInput = Token | string | Uint8Array
 /** Bytes, or a string signed as UTF-8. */
 export type BytesInput = Uint8Array | string
+
+/**
+ * A key held outside this process (a KMS, an HSM, another process): what it signs with and how.
+ * `sign` is called with `this` = the signer and must return the 64-byte Ed25519 signature of
+ * `message` under `publicKey`. marque verifies every signature a signer returns: a wrong one, a
+ * non-`Uint8Array` result or a throwing `sign` is the error `signer_failed`. A `KeyPair` is a
+ * `Signer` too.
+ */
+export interface Signer {
+  /** The public key the signatures verify under. */
+  readonly publicKey: KeyInput
+  /** Signs `message` synchronously. */
+  sign(message: Uint8Array): Uint8Array
+}
+
+/**
+ * A `Signer` whose `sign` may return a Promise (a KMS client is asynchronous): accepted by the
+ * `…Async` functions (`mintAsync`, `token.delegateAsync`, `signProofAsync`, `jwtIssueAsync`,
+ * `decision.toCompactJwtAsync`, `RevocationList.signAsync`). A rejection is `signer_failed`.
+ */
+export interface AsyncSigner {
+  /** The public key the signatures verify under. */
+  readonly publicKey: KeyInput
+  /** Signs `message`, now or later. */
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/** Who signs: a `KeyPair` or a `Signer`. */
+export type SignerInput = KeyPair | Signer
+/** Who signs, asynchronously: a `KeyPair` or an `AsyncSigner`. */
+export type AsyncSignerInput = KeyPair | AsyncSigner
+
+/** A JWKS document of root keys: `{ keys: [{ kty: 'OKP', crv: 'Ed25519', x, kid? }, …] }`. */
+export interface Jwks {
+  keys: Array<Record<string, unknown>>
+}
+
+/** A signed revocation list: a `RevocationList`, its JSON text or the parsed JSON object. */
+export type RevocationListInput = RevocationList | string | object
 
 /** What is wrong with the first bad entry of an audit log (`docs/AUDIT.md`). */
 export type AuditProblemKind =
@@ -117,7 +159,13 @@ export interface JwtClaims {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** An append-only audit log in memory: one canonical JSON envelope per line (JSONL). */
+/**
+ * An append-only audit log in memory: one canonical JSON envelope per line (JSONL).
+ *
+ * The log sits in a `RefCell` and every method takes `&self`: a JS signer's `sign` runs while
+ * `append` is in progress, and if it calls back into the same log it gets an error instead of
+ * a second mutable borrow.
+ */
 export declare class AuditLog {
   /** An empty log. */
   constructor()
@@ -126,15 +174,16 @@ export declare class AuditLog {
   /** The log as JSONL. */
   toJsonl(): string
   /**
-   * Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and appends
-   * it; returns the new entry.
+   * Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) with a
+   * `KeyPair` or a `Signer` and appends it; returns the new entry. Nothing is appended when
+   * the signer fails (`signer_failed`).
    */
-  append(signer: KeyPair, event: AuditEventInit | string): Envelope
+  append(signer: SignerInput, event: AuditEventInit | string): Envelope
   /**
    * Records an authorization decision with the core's mapping (`Decision::to_audit_event`):
    * event type `"authorization"` unless `eventType` is given.
    */
-  appendDecision(signer: KeyPair, decision: Decision, eventType?: string | undefined | null): Envelope
+  appendDecision(signer: SignerInput, decision: Decision, eventType?: string | undefined | null): Envelope
   /** Number of entries. */
   get length(): number
   /**
@@ -202,6 +251,18 @@ export declare class Decision {
    * `to_json`), so `JSON.stringify(decision)` matches Rust and Python byte for byte.
    */
   toJSON(): DecisionJson
+  /**
+   * Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
+   * (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,
+   * `scope` = `tool:operation`, `exp` ≤ the token's expiry. A denied decision throws
+   * `not_authorized`.
+   */
+  toCompactJwt(signer: SignerInput, options: CompactJwtOptions): string
+  /**
+   * `toCompactJwt` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+   * thread; resolves to the JWT, rejects with a `MarqueError`.
+   */
+  toCompactJwtAsync(signer: AsyncSignerInput, options: CompactJwtOptions): Promise<string>
   /** The JSON text of `toJSON()` as the core writes it. */
   toJsonString(): string
 }
@@ -305,14 +366,60 @@ export declare class PublicKey {
   toJSON(): string
 }
 
+/**
+ * A revocation set signed by an operator key, with an issue time and a sequence number: what an
+ * operator publishes to a fleet of verifiers (`verifier.loadRevocationList`). Its JSON form is
+ * canonical (RFC 8785) and signed; parsing checks the signature against the issuer it names,
+ * and whether that issuer is trusted is the verifier's decision.
+ */
+export declare class RevocationList {
+  /**
+   * Signs `revocations` as list number `sequence`, issued at `issuedAt` (default: now).
+   * A signer that fails or returns a bad signature throws `signer_failed`.
+   */
+  static sign(revocations: RevocationsInit, options: RevocationListSignOptions): RevocationList
+  /**
+   * `sign` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
+   * resolves to the `RevocationList`, rejects with a `MarqueError`.
+   */
+  static signAsync(revocations: RevocationsInit, options: RevocationListSignAsyncOptions): Promise<RevocationList>
+  /**
+   * Parses a signed list (its JSON text, or the parsed object) and checks its signature
+   * against the issuer it names: `revocation_list_invalid` if malformed, `invalid_signature`
+   * if the signature fails.
+   */
+  static fromJson(json: string | object): RevocationList
+  /** The signed JSON document (canonical: the same list always gives the same text). */
+  toJson(): string
+  /** The operator key that signed the list. */
+  get issuer(): PublicKey
+  /** When the list was issued (seconds since the epoch). */
+  get issuedAt(): number
+  /** The list's sequence number. */
+  get sequence(): number
+  /** What the list revokes. */
+  get revoked(): Revocations
+  /** The signature, base64url. */
+  get signature(): string
+  /** Throws `revocation_list_invalid` unless the issuer is one of `trustedKeys`. */
+  checkIssuer(trustedKeys: Array<KeyInput>): void
+  /** Whether `other` is the same signed content (issuer, time, sequence and entries). */
+  equals(other: RevocationList): boolean
+}
+
 /** A marque token (Biscuit v3). Parsed, *not trusted*: only a `Verifier` decides. */
 export declare class Token {
   /**
-   * Delegates this token to a child agent. `parent` must be the key pair of the agent
-   * holding the token (`wrong_holder_key` otherwise); asking for more than the holder has
-   * is `attenuation_widens`.
+   * Delegates this token to a child agent. `parent` must be the key pair (or a `Signer`) of
+   * the agent holding the token (`wrong_holder_key` otherwise); asking for more than the
+   * holder has is `attenuation_widens`.
    */
-  delegate(parent: KeyPair, options: DelegateOptions): Token
+  delegate(parent: SignerInput, options: DelegateOptions): Token
+  /**
+   * `delegate` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+   * thread; resolves to the child `Token`, rejects with a `MarqueError`.
+   */
+  delegateAsync(parent: AsyncSignerInput, options: DelegateOptions): Promise<Token>
   /** Parses base64url text (padded or not). Does not verify signatures. */
   static fromBase64(text: string): Token
   /** Parses raw bytes. Does not verify signatures. */
@@ -363,6 +470,43 @@ export declare class Token {
 export declare class Verifier {
   /** A verifier trusting `rootKeys`. */
   constructor(options: VerifierOptions)
+  /**
+   * A verifier trusting the root keys of a JWKS document (`{"keys":[…]}`, as text or object;
+   * see `parseJwks`): rotating the root key is publishing a new document. A malformed
+   * document throws `invalid_key`.
+   */
+  static fromJwks(jwks: Jwks | string, options?: JwksVerifierOptions | undefined | null): Verifier
+  /**
+   * Replaces every trusted root key with those of a JWKS document (policies, limits,
+   * revocations and operator keys stay): tokens of a removed root are then refused with
+   * `unknown_root_key`. A malformed document throws `invalid_key` and changes nothing.
+   */
+  setRootKeysFromJwks(jwks: Jwks | string): void
+  /** The trusted root keys, with their root key ids. */
+  get rootKeys(): Array<RootKey>
+  /** Trusts `key` to sign revocation lists. */
+  addOperatorKey(key: KeyInput): void
+  /** The operator keys trusted to sign revocation lists. */
+  get operatorKeys(): Array<PublicKey>
+  /**
+   * Fail closed: with a number of seconds, every authorization throws
+   * `revocation_list_stale` while no signed list is loaded or the loaded one was issued
+   * longer ago than that. `null` turns the check off (the default).
+   */
+  setMaxRevocationStaleness(seconds?: number | undefined | null): void
+  /** The configured maximum staleness of the signed revocation list (seconds), or `null`. */
+  get maxRevocationStaleness(): number | null
+  /**
+   * Loads a signed revocation list (a `RevocationList`, its JSON text or the parsed object),
+   * replacing the previous one. Throws `revocation_list_invalid` unless a trusted operator
+   * key signed it (or when it is issued more than 5 minutes in the future of `now`) and
+   * `revocation_list_rollback` unless it moves forward (a lower sequence, the same sequence
+   * with other content, or an older issue time). Returns `false` when it is the list
+   * already loaded.
+   */
+  loadRevocationList(list: RevocationListInput, options?: LoadRevocationListOptions | undefined | null): boolean
+  /** The signed revocation list in force, or `null`. */
+  get revocationList(): RevocationList | null
   /**
    * Verifies `token` and decides the request. A bad signature, unknown root key, malformed
    * token or hit limit throws; a refusal is a `Decision` with `allowed === false`.
@@ -445,6 +589,16 @@ export interface AuthorizeOptions {
   attributes?: Record<string, string>
 }
 
+/** Options of `decision.toCompactJwt`. */
+export interface CompactJwtOptions {
+  /** `iss` of the JWT (who exchanges the decision, e.g. `"gateway"`). */
+  issuerName: string
+  /** `aud` of the JWT. */
+  audience: string
+  /** Lifetime in seconds (capped at the token's expiry). */
+  ttlSeconds: number
+}
+
 /**
  * The cross-language JSON form of a `Decision`: snake_case, fields in the core's order, so
  * `JSON.stringify(decision)` equals the core's `Decision::to_json` byte for byte.
@@ -521,11 +675,35 @@ export interface Jwk {
   d?: string
 }
 
+/** Options of `Verifier.fromJwks` (the root keys come from the document). */
+export interface JwksVerifierOptions {
+  /** User policies, evaluated in order before the default rights policy. */
+  policies?: Array<Policy>
+  /** Limits to override. */
+  limits?: LimitsInit
+  /** Require a valid proof of possession on every authorization. */
+  requireProof?: boolean
+  /** Operator keys trusted to sign revocation lists (`loadRevocationList`). */
+  operatorKeys?: Array<KeyInput>
+  /**
+   * Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
+   * revocation list is loaded or the loaded one is older than this many seconds.
+   */
+  maxRevocationStaleness?: number
+}
+
 /**
  * Signs `claims` (an object, or its JSON text) as a compact JWT with `alg: EdDSA`; header and
- * payload are RFC 8785 canonical JSON, so issuing is deterministic.
+ * payload are RFC 8785 canonical JSON, so issuing is deterministic. The signer is a `KeyPair` or
+ * a `Signer` (`signer_failed` when it fails or returns a bad signature).
  */
-export declare function jwtIssue(keyPair: KeyPair, claims: JwtClaims | string, options?: JwtIssueOptions | undefined | null): string
+export declare function jwtIssue(signer: SignerInput, claims: JwtClaims | string, options?: JwtIssueOptions | undefined | null): string
+
+/**
+ * `jwtIssue` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
+ * resolves to the JWT, rejects with a `MarqueError`.
+ */
+export declare function jwtIssueAsync(signer: AsyncSignerInput, claims: JwtClaims | string, options?: JwtIssueOptions | undefined | null): Promise<string>
 
 /** Options of `jwtIssue`. */
 export interface JwtIssueOptions {
@@ -600,8 +778,24 @@ export interface LimitsInit {
   maxResourceBytes?: number
 }
 
-/** Mints a token for `options.agent`, signed by the root key pair. */
-export declare function mint(root: KeyPair, options: MintOptions): Token
+/** Options of `loadRevocationList`. */
+export interface LoadRevocationListOptions {
+  /** Current time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
+}
+
+/**
+ * Mints a token for `options.agent`, signed by the root: a `KeyPair`, or a `Signer` whose key
+ * lives elsewhere (a KMS, an HSM); a signer that fails or returns a bad signature throws
+ * `signer_failed`.
+ */
+export declare function mint(root: SignerInput, options: MintOptions): Token
+
+/**
+ * `mint` with an `AsyncSigner` (whose `sign` may return a Promise, as a KMS client's does),
+ * run off the JS thread; resolves to the `Token`, rejects with a `MarqueError`.
+ */
+export declare function mintAsync(root: AsyncSignerInput, options: MintOptions): Promise<Token>
 
 /** Options of [`mint`]. */
 export interface MintOptions {
@@ -626,6 +820,15 @@ export interface MintOptions {
   /** Root key id written into the token (default: derived from the root key). */
   rootKeyId?: number
 }
+
+/**
+ * Parses a JWKS document of root keys (`{"keys":[{"kty":"OKP","crv":"Ed25519","x":…,"kid":…}]}`,
+ * as text or object). A `kid` is the key's fingerprint (the key gets its derived id) or a
+ * decimal 32-bit root key id; keys of other types or uses are skipped; a private key, a
+ * mismatched fingerprint, a duplicate id or a document without an Ed25519 key throws
+ * `invalid_key`.
+ */
+export declare function parseJwks(jwks: Jwks | string): Array<RootKey>
 
 /** A user policy: an id and Datalog `allow if` / `deny if` / `check if` lines. */
 export interface Policy {
@@ -665,6 +868,26 @@ export interface RequestJson {
   operation: string
   resource: string
   attributes?: Record<string, string>
+}
+
+/** Options of `RevocationList.signAsync`. */
+export interface RevocationListSignAsyncOptions {
+  /** The list's sequence number: every list an operator publishes has a higher one. */
+  sequence: number
+  /** The operator's signer: a `KeyPair`, or an `AsyncSigner` (its `sign` may return a Promise). */
+  signer: AsyncSignerInput
+  /** Issue time: seconds since the epoch or a `Date` (default: now). */
+  issuedAt?: TimeInput
+}
+
+/** Options of `RevocationList.sign`. */
+export interface RevocationListSignOptions {
+  /** The list's sequence number: every list an operator publishes has a higher one. */
+  sequence: number
+  /** The operator's signer: a `KeyPair`, or a `Signer` whose key lives elsewhere. */
+  signer: SignerInput
+  /** Issue time: seconds since the epoch or a `Date` (default: now). */
+  issuedAt?: TimeInput
 }
 
 /** A revocation set: block revocation ids, agents, principals and tasks (sorted). */
@@ -711,12 +934,32 @@ export interface RightInit {
   resource?: string
 }
 
+/** A trusted root key and its root key id. */
+export interface RootKey {
+  /** The root key id tokens carry (32-bit). */
+  id: number
+  /** The key. */
+  key: PublicKey
+}
+
 /**
  * Signs a proof of possession for using `token` on one request. `agent` must be the key pair
- * of the agent holding the token (`wrong_holder_key` otherwise). Send the returned string with
- * the token; a verifier accepts it once, within its freshness window.
+ * (or a `Signer`) of the agent holding the token (`wrong_holder_key` otherwise). Send the
+ * returned string with the token; a verifier accepts it once, within its freshness window.
  */
-export declare function signProof(agent: KeyPair, token: TokenInput, options: ProofOptions): string
+export declare function signProof(agent: SignerInput, token: TokenInput, options: ProofOptions): string
+
+/**
+ * `signProof` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+ * thread; resolves to the proof string, rejects with a `MarqueError`.
+ */
+export declare function signProofAsync(agent: AsyncSignerInput, token: TokenInput, options: ProofOptions): Promise<string>
+
+/**
+ * A JWKS document (JSON text) publishing root keys: a list (each under its derived id, `kid` =
+ * fingerprint) or a map from root key id to key. The inverse of `parseJwks`.
+ */
+export declare function toJwks(keys: KeyInput[] | Record<string, KeyInput>): string
 
 /** Options of `new Verifier(…)`. */
 export interface VerifierOptions {
@@ -731,4 +974,11 @@ export interface VerifierOptions {
   limits?: LimitsInit
   /** Require a valid proof of possession on every authorization. */
   requireProof?: boolean
+  /** Operator keys trusted to sign revocation lists (`loadRevocationList`). */
+  operatorKeys?: Array<KeyInput>
+  /**
+   * Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
+   * revocation list is loaded or the loaded one is older than this many seconds.
+   */
+  maxRevocationStaleness?: number
 }

@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, Decision, Envelope, DecisionJson, Hop, KeyPair, MarqueError, TimeInput, Token, Verifier } from './index.js'
+import type { AuditLog, Decision, Envelope, DecisionJson, Hop, KeyPair, MarqueError, Signer, TimeInput, Token, Verifier } from './index.js'
 
 /** `_meta` key carrying the token on transports without HTTP headers (stdio). */
 export declare const TOKEN_META_KEY: 'marque/token'
@@ -98,7 +98,7 @@ export interface DecisionEvent {
 /** Where guarded calls record their decisions: a signed entry per decision (`AuditLog.appendDecision`). */
 export interface AuditSink {
   log: AuditLog
-  signer: KeyPair
+  signer: KeyPair | Signer
   /** Default `"tool_call"`. */
   eventType?: string
 }

@@ -30,8 +30,10 @@ export const DECISION_META_KEY = 'marque/decision'
 export const PROOF_HEADER = 'marque-proof'
 
 function assertAudit(audit) {
-  if (audit !== undefined && !(audit && audit.log instanceof AuditLog && audit.signer instanceof KeyPair)) {
-    throw new MarqueError('invalid_argument', 'audit must be { log: AuditLog, signer: KeyPair, eventType? }')
+  const signer = audit?.signer
+  const isSigner = signer instanceof KeyPair || (signer !== null && typeof signer === 'object' && signer.publicKey !== undefined && typeof signer.sign === 'function')
+  if (audit !== undefined && !(audit && audit.log instanceof AuditLog && isSigner)) {
+    throw new MarqueError('invalid_argument', 'audit must be { log: AuditLog, signer: KeyPair | Signer, eventType? }')
   }
 }
 

@@ -6,8 +6,11 @@
 use napi_derive::napi;
 
 use crate::convert::{JsonInput, KeyInput};
-use crate::errors::{no_panic, OrThrow, Result};
-use crate::keys::{KeyPair, PublicKey};
+use std::cell::RefCell;
+
+use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
+use crate::keys::PublicKey;
+use crate::signer::SignerInput;
 use crate::verify::Decision;
 
 fn keys(list: Vec<KeyInput>) -> Result<Vec<marque::PublicKey>> {
@@ -137,9 +140,30 @@ impl Envelope {
 }
 
 /// An append-only audit log in memory: one canonical JSON envelope per line (JSONL).
+///
+/// The log sits in a `RefCell` and every method takes `&self`: a JS signer's `sign` runs while
+/// `append` is in progress, and if it calls back into the same log it gets an error instead of
+/// a second mutable borrow.
 #[napi]
 pub struct AuditLog {
-    inner: marque::AuditLog,
+    inner: RefCell<marque::AuditLog>,
+}
+
+impl AuditLog {
+    fn append_event(&self, signer: SignerInput, event: marque::AuditEvent) -> Result<Envelope> {
+        let mut log = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        signer
+            .with(|s| log.append(s, event))
+            .map(|inner| Envelope { inner })
+    }
+
+    fn log(&self) -> Result<std::cell::Ref<'_, marque::AuditLog>> {
+        self.inner.try_borrow().map_err(|_| busy())
+    }
+}
+
+fn busy() -> crate::errors::JsErr {
+    invalid_argument("the audit log is in use by an append in progress (its signer called back into it)")
 }
 
 #[napi]
@@ -149,43 +173,39 @@ impl AuditLog {
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         AuditLog {
-            inner: marque::AuditLog::new(),
+            inner: RefCell::new(marque::AuditLog::new()),
         }
     }
     /// Reads JSONL. Never fails: a damaged log can still be verified, and the damage reported.
     #[napi(factory)]
     pub fn from_jsonl(text: String) -> Self {
         AuditLog {
-            inner: marque::AuditLog::from_jsonl(&text),
+            inner: RefCell::new(marque::AuditLog::from_jsonl(&text)),
         }
     }
     /// The log as JSONL.
     #[napi]
-    pub fn to_jsonl(&self) -> String {
-        self.inner.to_jsonl()
+    pub fn to_jsonl(&self) -> Result<String> {
+        Ok(self.log()?.to_jsonl())
     }
-    /// Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and appends
-    /// it; returns the new entry.
+    /// Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) with a
+    /// `KeyPair` or a `Signer` and appends it; returns the new entry. Nothing is appended when
+    /// the signer fails (`signer_failed`).
     #[napi]
     pub fn append(
-        &mut self,
-        signer: &KeyPair,
+        &self,
+        signer: SignerInput,
         #[napi(ts_arg_type = "AuditEventInit | string")] event: JsonInput,
     ) -> Result<Envelope> {
         let event = marque::AuditEvent::from_json(&event.0).or_throw()?;
-        no_panic(|| {
-            self.inner
-                .append(&signer.inner, event)
-                .or_throw()
-                .map(|inner| Envelope { inner })
-        })
+        self.append_event(signer, event)
     }
     /// Records an authorization decision with the core's mapping (`Decision::to_audit_event`):
     /// event type `"authorization"` unless `eventType` is given.
     #[napi]
     pub fn append_decision(
-        &mut self,
-        signer: &KeyPair,
+        &self,
+        signer: SignerInput,
         decision: &Decision,
         event_type: Option<String>,
     ) -> Result<Envelope> {
@@ -193,28 +213,23 @@ impl AuditLog {
         if let Some(t) = event_type {
             event.event_type = t;
         }
-        no_panic(|| {
-            self.inner
-                .append(&signer.inner, event)
-                .or_throw()
-                .map(|inner| Envelope { inner })
-        })
+        self.append_event(signer, event)
     }
     /// Number of entries.
     #[napi(getter)]
-    pub fn length(&self) -> u32 {
-        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    pub fn length(&self) -> Result<u32> {
+        Ok(u32::try_from(self.log()?.len()).unwrap_or(u32::MAX))
     }
     /// Digest (hex) of the last entry (64 zeros when empty); throws when the last line is
     /// damaged.
     #[napi(getter)]
     pub fn head(&self) -> Result<String> {
-        self.inner.head().or_throw()
+        self.log()?.head().or_throw()
     }
     /// The entries (throws when a line is not a well-formed envelope).
     #[napi]
     pub fn envelopes(&self) -> Result<Vec<Envelope>> {
-        self.inner
+        self.log()?
             .envelopes()
             .map(|e| e.or_throw().map(|inner| Envelope { inner }))
             .collect()
@@ -231,7 +246,7 @@ impl AuditLog {
         let head = options.and_then(|o| o.expected_head);
         no_panic(|| {
             Ok(AuditReport::from_core(
-                &self.inner.verify(&keys, head.as_deref()),
+                &self.log()?.verify(&keys, head.as_deref()),
             ))
         })
     }
@@ -245,7 +260,7 @@ impl AuditLog {
         let keys = keys(trusted_keys)?;
         let head = options.and_then(|o| o.expected_head);
         no_panic(|| {
-            self.inner
+            self.log()?
                 .verify(&keys, head.as_deref())
                 .into_result()
                 .or_throw()

@@ -13,7 +13,7 @@ use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::{Jwk, PublicKey};
 use crate::token::Token;
 
-fn type_of(env: sys::napi_env, v: sys::napi_value) -> napi::Result<ValueType> {
+pub(crate) fn type_of(env: sys::napi_env, v: sys::napi_value) -> napi::Result<ValueType> {
     let mut t = 0;
     napi::check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
     Ok(ValueType::from(t))
@@ -24,12 +24,12 @@ fn is_date(env: sys::napi_env, v: sys::napi_value) -> bool {
     (unsafe { sys::napi_is_date(env, v, &mut b) }) == sys::Status::napi_ok && b
 }
 
-fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
+pub(crate) fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
     let mut b = false;
     (unsafe { sys::napi_is_typedarray(env, v, &mut b) }) == sys::Status::napi_ok && b
 }
 
-fn shape_error(what: &str, expected: &str) -> napi::Error {
+pub(crate) fn shape_error(what: &str, expected: &str) -> napi::Error {
     napi::Error::new(
         napi::Status::InvalidArg,
         format!("{what} must be {expected}"),

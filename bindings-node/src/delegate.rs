@@ -3,8 +3,11 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
-use crate::errors::{no_panic, OrThrow, Result};
-use crate::keys::KeyPair;
+use napi::bindgen_prelude::Object;
+use napi::Env;
+
+use crate::errors::Result;
+use crate::signer::{AsyncSignerInput, SignerInput};
 use crate::token::Token;
 
 /// Options of `token.delegate`. An omitted axis means "no further narrowing".
@@ -28,28 +31,44 @@ pub struct DelegateOptions {
     pub now: Option<TimeInput>,
 }
 
+fn delegate_params(options: DelegateOptions) -> Result<marque::DelegateParams> {
+    let mut params = marque::DelegateParams::new(options.to, options.to_key.resolve()?);
+    params.tools = options.tools;
+    params.operations = options.operations;
+    params.resource_prefix = options.resource_prefix;
+    params.ttl_seconds = options
+        .ttl_seconds
+        .map(|t| seconds("ttlSeconds", t))
+        .transpose()?;
+    params.max_depth = options.max_depth;
+    params.now = opt_now(options.now)?;
+    Ok(params)
+}
+
 #[napi]
 impl Token {
-    /// Delegates this token to a child agent. `parent` must be the key pair of the agent
-    /// holding the token (`wrong_holder_key` otherwise); asking for more than the holder has
-    /// is `attenuation_widens`.
+    /// Delegates this token to a child agent. `parent` must be the key pair (or a `Signer`) of
+    /// the agent holding the token (`wrong_holder_key` otherwise); asking for more than the
+    /// holder has is `attenuation_widens`.
     #[napi]
-    pub fn delegate(&self, parent: &KeyPair, options: DelegateOptions) -> Result<Token> {
-        let mut params = marque::DelegateParams::new(options.to, options.to_key.resolve()?);
-        params.tools = options.tools;
-        params.operations = options.operations;
-        params.resource_prefix = options.resource_prefix;
-        params.ttl_seconds = options
-            .ttl_seconds
-            .map(|t| seconds("ttlSeconds", t))
-            .transpose()?;
-        params.max_depth = options.max_depth;
-        params.now = opt_now(options.now)?;
-        no_panic(|| {
-            self.inner
-                .delegate(&parent.inner, &params)
-                .or_throw()
-                .map(Token::wrap)
-        })
+    pub fn delegate(&self, parent: SignerInput, options: DelegateOptions) -> Result<Token> {
+        let params = delegate_params(options)?;
+        parent
+            .with(|s| self.inner.delegate(s, &params))
+            .map(Token::wrap)
+    }
+
+    /// `delegate` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+    /// thread; resolves to the child `Token`, rejects with a `MarqueError`.
+    #[napi(ts_return_type = "Promise<Token>")]
+    pub fn delegate_async<'env>(
+        &self,
+        env: &'env Env,
+        parent: AsyncSignerInput,
+        options: DelegateOptions,
+    ) -> Result<Object<'env>> {
+        let params = delegate_params(options)?;
+        let token = self.inner.clone();
+        parent.spawn(env, move |s| token.delegate(s, &params), Token::wrap)
     }
 }

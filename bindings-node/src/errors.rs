@@ -37,6 +37,11 @@ pub fn invalid_argument(message: impl Into<String>) -> JsErr {
     ))
 }
 
+/// An `internal` error (a failure of the runtime, not of the input).
+pub fn internal(message: impl Into<String>) -> JsErr {
+    to_js(marque::Error::new(marque::ErrorKind::Internal, message.into()))
+}
+
 /// `?`-friendly conversion of core results.
 pub trait OrThrow<T> {
     /// Converts the core error with [`to_js`].

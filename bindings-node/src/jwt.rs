@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use napi::Either;
+use napi::bindgen_prelude::Object;
+use napi::{Either, Env};
 use napi_derive::napi;
 
 use crate::convert::{opt_now, JsonInput, KeyInput, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
-use crate::keys::KeyPair;
+use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// Options of `jwtIssue`.
 #[napi(object, object_to_js = false)]
@@ -34,16 +35,31 @@ pub struct JwtVerifyOptions {
 }
 
 /// Signs `claims` (an object, or its JSON text) as a compact JWT with `alg: EdDSA`; header and
-/// payload are RFC 8785 canonical JSON, so issuing is deterministic.
+/// payload are RFC 8785 canonical JSON, so issuing is deterministic. The signer is a `KeyPair` or
+/// a `Signer` (`signer_failed` when it fails or returns a bad signature).
 #[napi]
 pub fn jwt_issue(
-    key_pair: &KeyPair,
+    signer: SignerInput,
     #[napi(ts_arg_type = "JwtClaims | string")] claims: JsonInput,
     options: Option<JwtIssueOptions>,
 ) -> Result<String> {
     let value = claims.value("claims")?;
     let kid = options.and_then(|o| o.kid);
-    no_panic(|| marque::jwt_issue(&key_pair.inner, &value, kid.as_deref()).or_throw())
+    signer.with(|s| marque::jwt_issue(s, &value, kid.as_deref()))
+}
+
+/// `jwtIssue` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
+/// resolves to the JWT, rejects with a `MarqueError`.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn jwt_issue_async<'env>(
+    env: &'env Env,
+    signer: AsyncSignerInput,
+    #[napi(ts_arg_type = "JwtClaims | string")] claims: JsonInput,
+    options: Option<JwtIssueOptions>,
+) -> Result<Object<'env>> {
+    let value = claims.value("claims")?;
+    let kid = options.and_then(|o| o.kid);
+    signer.spawn(env, move |s| marque::jwt_issue(s, &value, kid.as_deref()), |j| j)
 }
 
 /// Verifies a compact JWT strictly (EdDSA only, key chosen by `kid` among `keys`, `exp`

@@ -10,5 +10,6 @@ mod jwt;
 mod keys;
 mod proof;
 mod revocation;
+mod signer;
 mod token;
 mod verify;

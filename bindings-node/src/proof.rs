@@ -3,8 +3,11 @@
 use napi_derive::napi;
 
 use crate::convert::{opt_now, TimeInput, TokenInput};
-use crate::errors::{no_panic, OrThrow, Result};
-use crate::keys::KeyPair;
+use napi::bindgen_prelude::Object;
+use napi::Env;
+
+use crate::errors::Result;
+use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// What a proof is bound to.
 #[napi(object, object_to_js = false)]
@@ -19,17 +22,35 @@ pub struct ProofOptions {
     pub now: Option<TimeInput>,
 }
 
-/// Signs a proof of possession for using `token` on one request. `agent` must be the key pair
-/// of the agent holding the token (`wrong_holder_key` otherwise). Send the returned string with
-/// the token; a verifier accepts it once, within its freshness window.
-#[napi]
-pub fn sign_proof(agent: &KeyPair, token: TokenInput, options: ProofOptions) -> Result<String> {
-    let token = token.token()?;
+fn proof_request(options: ProofOptions) -> Result<(marque::Request, Option<u64>)> {
     let request = marque::Request::new(
         options.tool,
         options.operation.unwrap_or_else(|| "*".into()),
         options.resource,
     );
-    let now = opt_now(options.now)?;
-    no_panic(|| token.sign_proof(&agent.inner, &request, now).or_throw())
+    Ok((request, opt_now(options.now)?))
+}
+
+/// Signs a proof of possession for using `token` on one request. `agent` must be the key pair
+/// (or a `Signer`) of the agent holding the token (`wrong_holder_key` otherwise). Send the
+/// returned string with the token; a verifier accepts it once, within its freshness window.
+#[napi]
+pub fn sign_proof(agent: SignerInput, token: TokenInput, options: ProofOptions) -> Result<String> {
+    let token = token.token()?;
+    let (request, now) = proof_request(options)?;
+    agent.with(|s| token.sign_proof(s, &request, now))
+}
+
+/// `signProof` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+/// thread; resolves to the proof string, rejects with a `MarqueError`.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn sign_proof_async<'env>(
+    env: &'env Env,
+    agent: AsyncSignerInput,
+    token: TokenInput,
+    options: ProofOptions,
+) -> Result<Object<'env>> {
+    let token = token.token()?;
+    let (request, now) = proof_request(options)?;
+    agent.spawn(env, move |s| token.sign_proof(s, &request, now), |p| p)
 }

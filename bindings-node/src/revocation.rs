@@ -1,6 +1,14 @@
-//! Revocation sets as plain objects, mirroring `marque::revocation`.
+//! Revocation sets as plain objects and signed revocation lists (`RevocationList`), mirroring
+//! `marque::revocation`.
 
+use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Object, TypeName, ValidateNapiValue};
+use napi::{sys, Env, ValueType};
 use napi_derive::napi;
+
+use crate::convert::{opt_now, seconds, JsonInput, KeyInput, TimeInput};
+use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
+use crate::keys::PublicKey;
+use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// A revocation set: block revocation ids, agents, principals and tasks (sorted).
 #[napi(object)]
@@ -55,5 +63,187 @@ impl RevocationsInit {
             set.revoke_task(&t);
         }
         set
+    }
+}
+
+/// Options of `RevocationList.sign`.
+#[napi(object, object_to_js = false)]
+pub struct RevocationListSignOptions {
+    /// The list's sequence number: every list an operator publishes has a higher one.
+    pub sequence: f64,
+    /// The operator's signer: a `KeyPair`, or a `Signer` whose key lives elsewhere.
+    pub signer: SignerInput,
+    /// Issue time: seconds since the epoch or a `Date` (default: now).
+    pub issued_at: Option<TimeInput>,
+}
+
+/// Options of `RevocationList.signAsync`.
+#[napi(object, object_to_js = false)]
+pub struct RevocationListSignAsyncOptions {
+    /// The list's sequence number: every list an operator publishes has a higher one.
+    pub sequence: f64,
+    /// The operator's signer: a `KeyPair`, or an `AsyncSigner` (its `sign` may return a Promise).
+    pub signer: AsyncSignerInput,
+    /// Issue time: seconds since the epoch or a `Date` (default: now).
+    pub issued_at: Option<TimeInput>,
+}
+
+fn sequence(v: f64) -> Result<u64> {
+    if v.fract() != 0.0 {
+        return Err(invalid_argument(format!("sequence must be a whole number (got {v})")));
+    }
+    seconds("sequence", v)
+}
+
+/// A revocation set signed by an operator key, with an issue time and a sequence number: what an
+/// operator publishes to a fleet of verifiers (`verifier.loadRevocationList`). Its JSON form is
+/// canonical (RFC 8785) and signed; parsing checks the signature against the issuer it names,
+/// and whether that issuer is trusted is the verifier's decision.
+#[napi]
+#[derive(Clone)]
+pub struct RevocationList {
+    pub(crate) inner: marque::RevocationList,
+}
+
+impl RevocationList {
+    fn wrap(inner: marque::RevocationList) -> Self {
+        RevocationList { inner }
+    }
+}
+
+#[napi]
+impl RevocationList {
+    /// Signs `revocations` as list number `sequence`, issued at `issuedAt` (default: now).
+    /// A signer that fails or returns a bad signature throws `signer_failed`.
+    #[napi(factory)]
+    pub fn sign(revocations: RevocationsInit, options: RevocationListSignOptions) -> Result<Self> {
+        let set = revocations.into_core();
+        let seq = sequence(options.sequence)?;
+        let at = opt_now(options.issued_at)?;
+        options
+            .signer
+            .with(|s| marque::RevocationList::sign(&set, seq, at, s))
+            .map(Self::wrap)
+    }
+
+    /// `sign` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
+    /// resolves to the `RevocationList`, rejects with a `MarqueError`.
+    #[napi(ts_return_type = "Promise<RevocationList>")]
+    pub fn sign_async<'env>(
+        env: &'env Env,
+        revocations: RevocationsInit,
+        options: RevocationListSignAsyncOptions,
+    ) -> Result<Object<'env>> {
+        let set = revocations.into_core();
+        let seq = sequence(options.sequence)?;
+        let at = opt_now(options.issued_at)?;
+        options.signer.spawn(
+            env,
+            move |s| marque::RevocationList::sign(&set, seq, at, s),
+            Self::wrap,
+        )
+    }
+
+    /// Parses a signed list (its JSON text, or the parsed object) and checks its signature
+    /// against the issuer it names: `revocation_list_invalid` if malformed, `invalid_signature`
+    /// if the signature fails.
+    #[napi(factory)]
+    pub fn from_json(#[napi(ts_arg_type = "string | object")] json: JsonInput) -> Result<Self> {
+        no_panic(|| marque::RevocationList::from_json(&json.0).or_throw().map(Self::wrap))
+    }
+
+    /// The signed JSON document (canonical: the same list always gives the same text).
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The operator key that signed the list.
+    #[napi(getter)]
+    pub fn issuer(&self) -> PublicKey {
+        PublicKey::wrap(*self.inner.issuer())
+    }
+
+    /// When the list was issued (seconds since the epoch).
+    #[napi(getter)]
+    pub fn issued_at(&self) -> f64 {
+        self.inner.issued_at() as f64
+    }
+
+    /// The list's sequence number.
+    #[napi(getter)]
+    pub fn sequence(&self) -> f64 {
+        self.inner.sequence() as f64
+    }
+
+    /// What the list revokes.
+    #[napi(getter)]
+    pub fn revoked(&self) -> Revocations {
+        Revocations::from_core(self.inner.revoked())
+    }
+
+    /// The signature, base64url.
+    #[napi(getter)]
+    pub fn signature(&self) -> String {
+        self.inner.signature().to_base64()
+    }
+
+    /// Throws `revocation_list_invalid` unless the issuer is one of `trustedKeys`.
+    #[napi]
+    pub fn check_issuer(&self, trusted_keys: Vec<KeyInput>) -> Result<()> {
+        let keys = trusted_keys
+            .into_iter()
+            .map(KeyInput::resolve)
+            .collect::<Result<Vec<_>>>()?;
+        self.inner.check_issuer(&keys).or_throw()
+    }
+
+    /// Whether `other` is the same signed content (issuer, time, sequence and entries).
+    #[napi]
+    pub fn equals(&self, other: &RevocationList) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// A signed revocation list as `loadRevocationList` accepts it: a `RevocationList`, its JSON
+/// text or the parsed JSON object.
+pub enum RevocationListInput {
+    /// A `RevocationList` instance (already checked).
+    List(Box<marque::RevocationList>),
+    /// JSON (parsed and checked by `resolve`).
+    Json(String),
+}
+
+impl RevocationListInput {
+    /// The parsed list (`revocation_list_invalid` / `invalid_signature` for a bad document).
+    pub fn resolve(self) -> Result<marque::RevocationList> {
+        match self {
+            RevocationListInput::List(l) => Ok(*l),
+            RevocationListInput::Json(j) => no_panic(|| marque::RevocationList::from_json(&j).or_throw()),
+        }
+    }
+}
+
+impl TypeName for RevocationListInput {
+    fn type_name() -> &'static str {
+        "RevocationList | string | object"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for RevocationListInput {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+impl FromNapiValue for RevocationListInput {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        if let Ok(l) = unsafe { RevocationList::from_napi_ref(env, v) } {
+            return Ok(RevocationListInput::List(Box::new(l.inner.clone())));
+        }
+        unsafe { JsonInput::from_napi_value(env, v) }.map(|j| RevocationListInput::Json(j.0))
     }
 }

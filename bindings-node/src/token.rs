@@ -1,11 +1,13 @@
 //! Minting and reading tokens (`mint`, `Token`), mirroring `marque::token`.
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Object};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::{opt_now, seconds, BytesInput, KeyInput, TimeInput};
 use crate::errors::{no_panic, OrThrow, Result};
-use crate::keys::{KeyPair, PublicKey};
+use crate::keys::PublicKey;
+use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// A right a token grants: a tool, an operation and a resource prefix (`"*"` = any).
 #[napi(object)]
@@ -77,9 +79,7 @@ pub(crate) fn right_to_js(r: &marque::Right) -> Right {
     }
 }
 
-/// Mints a token for `options.agent`, signed by the root key pair.
-#[napi]
-pub fn mint(root: &KeyPair, options: MintOptions) -> Result<Token> {
+fn mint_params(options: MintOptions) -> Result<marque::MintParams> {
     let mut params = marque::MintParams::new(
         options.agent,
         options.agent_key.resolve()?,
@@ -103,11 +103,29 @@ pub fn mint(root: &KeyPair, options: MintOptions) -> Result<Token> {
     }
     params.now = opt_now(options.now)?;
     params.root_key_id = options.root_key_id;
-    no_panic(|| {
-        marque::Token::mint(&root.inner, &params)
-            .or_throw()
-            .map(Token::wrap)
-    })
+    Ok(params)
+}
+
+/// Mints a token for `options.agent`, signed by the root: a `KeyPair`, or a `Signer` whose key
+/// lives elsewhere (a KMS, an HSM); a signer that fails or returns a bad signature throws
+/// `signer_failed`.
+#[napi]
+pub fn mint(root: SignerInput, options: MintOptions) -> Result<Token> {
+    let params = mint_params(options)?;
+    root.with(|s| marque::Token::mint(s, &params))
+        .map(Token::wrap)
+}
+
+/// `mint` with an `AsyncSigner` (whose `sign` may return a Promise, as a KMS client's does),
+/// run off the JS thread; resolves to the `Token`, rejects with a `MarqueError`.
+#[napi(ts_return_type = "Promise<Token>")]
+pub fn mint_async<'env>(
+    env: &'env Env,
+    root: AsyncSignerInput,
+    options: MintOptions,
+) -> Result<Object<'env>> {
+    let params = mint_params(options)?;
+    root.spawn(env, move |s| marque::Token::mint(s, &params), Token::wrap)
 }
 
 /// A marque token (Biscuit v3). Parsed, *not trusted*: only a `Verifier` decides.

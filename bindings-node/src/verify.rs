@@ -4,15 +4,17 @@
 //! runs the whole check (signatures, revocation, proof, Datalog) on the libuv thread pool.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use napi::bindgen_prelude::{AsyncTask, Env, Task};
+use napi::bindgen_prelude::{AsyncTask, Env, Object, Task};
 use napi::Either;
 use napi_derive::napi;
 
-use crate::convert::{opt_now, seconds, KeyInput, TimeInput, TokenInput};
+use crate::convert::{opt_now, seconds, JsonInput, KeyInput, TimeInput, TokenInput};
 use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
-use crate::revocation::{Revocations, RevocationsInit};
+use crate::keys::PublicKey;
+use crate::revocation::{RevocationList, RevocationListInput, Revocations, RevocationsInit};
+use crate::signer::{AsyncSignerInput, SignerInput};
 use crate::token::Token;
 
 /// A user policy: an id and Datalog `allow if` / `deny if` / `check if` lines.
@@ -117,6 +119,91 @@ pub struct VerifierOptions {
     pub limits: Option<LimitsInit>,
     /// Require a valid proof of possession on every authorization.
     pub require_proof: Option<bool>,
+    /// Operator keys trusted to sign revocation lists (`loadRevocationList`).
+    pub operator_keys: Option<Vec<KeyInput>>,
+    /// Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
+    /// revocation list is loaded or the loaded one is older than this many seconds.
+    pub max_revocation_staleness: Option<f64>,
+}
+
+/// Options of `Verifier.fromJwks` (the root keys come from the document).
+#[napi(object, object_to_js = false)]
+pub struct JwksVerifierOptions {
+    /// User policies, evaluated in order before the default rights policy.
+    pub policies: Option<Vec<Policy>>,
+    /// Limits to override.
+    pub limits: Option<LimitsInit>,
+    /// Require a valid proof of possession on every authorization.
+    pub require_proof: Option<bool>,
+    /// Operator keys trusted to sign revocation lists (`loadRevocationList`).
+    pub operator_keys: Option<Vec<KeyInput>>,
+    /// Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
+    /// revocation list is loaded or the loaded one is older than this many seconds.
+    pub max_revocation_staleness: Option<f64>,
+}
+
+/// A trusted root key and its root key id.
+#[napi(object, object_from_js = false)]
+pub struct RootKey {
+    /// The root key id tokens carry (32-bit).
+    pub id: u32,
+    /// The key.
+    pub key: PublicKey,
+}
+
+impl RootKey {
+    fn from_core((id, key): (u32, marque::PublicKey)) -> Self {
+        RootKey { id, key: PublicKey::wrap(key) }
+    }
+}
+
+/// Parses a JWKS document of root keys (`{"keys":[{"kty":"OKP","crv":"Ed25519","x":…,"kid":…}]}`,
+/// as text or object). A `kid` is the key's fingerprint (the key gets its derived id) or a
+/// decimal 32-bit root key id; keys of other types or uses are skipped; a private key, a
+/// mismatched fingerprint, a duplicate id or a document without an Ed25519 key throws
+/// `invalid_key`.
+#[napi]
+pub fn parse_jwks(#[napi(ts_arg_type = "Jwks | string")] jwks: JsonInput) -> Result<Vec<RootKey>> {
+    no_panic(|| marque::verify::parse_jwks(&jwks.0).or_throw())
+        .map(|keys| keys.into_iter().map(RootKey::from_core).collect())
+}
+
+/// A JWKS document (JSON text) publishing root keys: a list (each under its derived id, `kid` =
+/// fingerprint) or a map from root key id to key. The inverse of `parseJwks`.
+#[napi]
+pub fn to_jwks(
+    #[napi(ts_arg_type = "KeyInput[] | Record<string, KeyInput>")] keys: Either<
+        Vec<KeyInput>,
+        HashMap<String, KeyInput>,
+    >,
+) -> Result<String> {
+    Ok(marque::verify::to_jwks(&key_ids(keys)?))
+}
+
+fn key_ids(keys: Either<Vec<KeyInput>, HashMap<String, KeyInput>>) -> Result<Vec<(u32, marque::PublicKey)>> {
+    match keys {
+        Either::A(list) => list
+            .into_iter()
+            .map(|k| {
+                let k = k.resolve()?;
+                Ok((marque::verify::derived_key_id(&k), k))
+            })
+            .collect(),
+        Either::B(map) => {
+            let mut keys = Vec::with_capacity(map.len());
+            for (kid, key) in map {
+                let id: u32 = kid.trim().parse().map_err(|_| {
+                    invalid_argument(format!(
+                        "root key ids are unsigned 32-bit integers; got {:?}",
+                        kid.chars().take(40).collect::<String>()
+                    ))
+                })?;
+                keys.push((id, key.resolve()?));
+            }
+            keys.sort_by_key(|(id, _)| *id);
+            Ok(keys)
+        }
+    }
 }
 
 /// What is attempted now, and how to decide it.
@@ -184,10 +271,56 @@ fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Deci
     })
 }
 
+/// The shared core verifier: read-locked by every check (sync or on the thread pool),
+/// write-locked only to reconfigure it (root keys from a new JWKS, operator keys, staleness).
+type Shared = Arc<RwLock<marque::Verifier>>;
+
+fn read(v: &Shared) -> RwLockReadGuard<'_, marque::Verifier> {
+    v.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(v: &Shared) -> RwLockWriteGuard<'_, marque::Verifier> {
+    v.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Settings shared by `new Verifier(…)` and `Verifier.fromJwks(…)`.
+fn configure(
+    v: &mut marque::Verifier,
+    policies: Option<Vec<Policy>>,
+    limits: Option<LimitsInit>,
+    require_proof: Option<bool>,
+    operator_keys: Option<Vec<KeyInput>>,
+    max_revocation_staleness: Option<f64>,
+) -> Result<()> {
+    if let Some(l) = limits {
+        v.set_limits(l.apply(marque::Limits::default())?);
+    }
+    for p in policies.unwrap_or_default() {
+        v.add_policy(marque::Policy::new(p.id, p.source)).or_throw()?;
+    }
+    v.set_require_proof(require_proof.unwrap_or(false));
+    for k in operator_keys.unwrap_or_default() {
+        v.add_operator_key(k.resolve()?);
+    }
+    v.set_max_revocation_staleness(
+        max_revocation_staleness
+            .map(|s| seconds("maxRevocationStaleness", s))
+            .transpose()?,
+    );
+    Ok(())
+}
+
+/// Options of `loadRevocationList`.
+#[napi(object, object_to_js = false)]
+pub struct LoadRevocationListOptions {
+    /// Current time: seconds since the epoch or a `Date` (default: now).
+    pub now: Option<TimeInput>,
+}
+
 /// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
 #[napi]
 pub struct Verifier {
-    inner: Arc<marque::Verifier>,
+    inner: Shared,
 }
 
 #[napi]
@@ -203,29 +336,119 @@ impl Verifier {
                     .collect::<Result<Vec<_>>>()?;
                 marque::Verifier::new(keys)
             }
-            Either::B(map) => {
-                let mut keys = Vec::with_capacity(map.len());
-                for (kid, key) in map {
-                    let id: u32 = kid.trim().parse().map_err(|_| {
-                        invalid_argument(format!(
-                            "root key ids are unsigned 32-bit integers; got {:?}",
-                            kid.chars().take(40).collect::<String>()
-                        ))
-                    })?;
-                    keys.push((id, key.resolve()?));
-                }
-                marque::Verifier::with_key_ids(keys)
-            }
+            map @ Either::B(_) => marque::Verifier::with_key_ids(key_ids(map)?),
         };
-        if let Some(l) = options.limits {
-            v.set_limits(l.apply(marque::Limits::default())?);
+        configure(
+            &mut v,
+            options.policies,
+            options.limits,
+            options.require_proof,
+            options.operator_keys,
+            options.max_revocation_staleness,
+        )?;
+        Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
+    }
+
+    /// A verifier trusting the root keys of a JWKS document (`{"keys":[…]}`, as text or object;
+    /// see `parseJwks`): rotating the root key is publishing a new document. A malformed
+    /// document throws `invalid_key`.
+    #[napi(factory)]
+    pub fn from_jwks(
+        #[napi(ts_arg_type = "Jwks | string")] jwks: JsonInput,
+        options: Option<JwksVerifierOptions>,
+    ) -> Result<Self> {
+        let mut v = no_panic(|| marque::Verifier::from_jwks(&jwks.0).or_throw())?;
+        if let Some(o) = options {
+            configure(
+                &mut v,
+                o.policies,
+                o.limits,
+                o.require_proof,
+                o.operator_keys,
+                o.max_revocation_staleness,
+            )?;
         }
-        for p in options.policies.unwrap_or_default() {
-            v.add_policy(marque::Policy::new(p.id, p.source))
-                .or_throw()?;
-        }
-        v.set_require_proof(options.require_proof.unwrap_or(false));
-        Ok(Verifier { inner: Arc::new(v) })
+        Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
+    }
+
+    /// Replaces every trusted root key with those of a JWKS document (policies, limits,
+    /// revocations and operator keys stay): tokens of a removed root are then refused with
+    /// `unknown_root_key`. A malformed document throws `invalid_key` and changes nothing.
+    #[napi]
+    pub fn set_root_keys_from_jwks(
+        &self,
+        #[napi(ts_arg_type = "Jwks | string")] jwks: JsonInput,
+    ) -> Result<()> {
+        no_panic(|| write(&self.inner).set_root_keys_from_jwks(&jwks.0).or_throw())
+    }
+
+    /// The trusted root keys, with their root key ids.
+    #[napi(getter)]
+    pub fn root_keys(&self) -> Vec<RootKey> {
+        read(&self.inner)
+            .root_keys()
+            .into_iter()
+            .map(RootKey::from_core)
+            .collect()
+    }
+
+    /// Trusts `key` to sign revocation lists.
+    #[napi]
+    pub fn add_operator_key(&self, key: KeyInput) -> Result<()> {
+        let key = key.resolve()?;
+        write(&self.inner).add_operator_key(key);
+        Ok(())
+    }
+
+    /// The operator keys trusted to sign revocation lists.
+    #[napi(getter)]
+    pub fn operator_keys(&self) -> Vec<PublicKey> {
+        read(&self.inner)
+            .operator_keys()
+            .iter()
+            .map(|k| PublicKey::wrap(*k))
+            .collect()
+    }
+
+    /// Fail closed: with a number of seconds, every authorization throws
+    /// `revocation_list_stale` while no signed list is loaded or the loaded one was issued
+    /// longer ago than that. `null` turns the check off (the default).
+    #[napi]
+    pub fn set_max_revocation_staleness(&self, seconds_: Option<f64>) -> Result<()> {
+        let s = seconds_
+            .map(|s| seconds("maxRevocationStaleness", s))
+            .transpose()?;
+        write(&self.inner).set_max_revocation_staleness(s);
+        Ok(())
+    }
+
+    /// The configured maximum staleness of the signed revocation list (seconds), or `null`.
+    #[napi(getter)]
+    pub fn max_revocation_staleness(&self) -> Option<f64> {
+        read(&self.inner).max_revocation_staleness().map(|s| s as f64)
+    }
+
+    /// Loads a signed revocation list (a `RevocationList`, its JSON text or the parsed object),
+    /// replacing the previous one. Throws `revocation_list_invalid` unless a trusted operator
+    /// key signed it (or when it is issued more than 5 minutes in the future of `now`) and
+    /// `revocation_list_rollback` unless it moves forward (a lower sequence, the same sequence
+    /// with other content, or an older issue time). Returns `false` when it is the list
+    /// already loaded.
+    #[napi]
+    pub fn load_revocation_list(
+        &self,
+        list: RevocationListInput,
+        options: Option<LoadRevocationListOptions>,
+    ) -> Result<bool> {
+        let now = opt_now(options.and_then(|o| o.now))?;
+        let list = list.resolve()?;
+        no_panic(|| read(&self.inner).load_revocation_list(&list, now).or_throw())
+    }
+
+    /// The signed revocation list in force, or `null`.
+    #[napi(getter)]
+    pub fn revocation_list(&self) -> Option<RevocationList> {
+        read(&self.inner).revocation_list().map(|inner| RevocationList { inner })
     }
 
     /// Verifies `token` and decides the request. A bad signature, unknown root key, malformed
@@ -233,7 +456,7 @@ impl Verifier {
     #[napi]
     pub fn authorize(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Decision> {
         let p = prepare(token, options)?;
-        run(&self.inner, &p).or_throw().map(Decision::wrap)
+        run(&read(&self.inner), &p).or_throw().map(Decision::wrap)
     }
 
     /// Like `authorize`, but a denial throws a `MarqueError` whose code is the denial code.
@@ -244,7 +467,7 @@ impl Verifier {
         options: AuthorizeOptions,
     ) -> Result<Decision> {
         let p = prepare(token, options)?;
-        run(&self.inner, &p)
+        run(&read(&self.inner), &p)
             .and_then(marque::Decision::into_result)
             .or_throw()
             .map(Decision::wrap)
@@ -275,7 +498,7 @@ impl Verifier {
                 .to_bytes()
                 .to_vec(),
         };
-        no_panic(|| self.inner.verify(&bytes).or_throw().map(Token::wrap))
+        no_panic(|| read(&self.inner).verify(&bytes).or_throw().map(Token::wrap))
     }
 
     /// Why `token` is revoked under the current revocation set, or `null` (no Datalog runs):
@@ -283,49 +506,50 @@ impl Verifier {
     #[napi]
     pub fn revocation_reason(&self, token: TokenInput) -> Result<Option<String>> {
         let token = token.token()?;
-        no_panic(|| Ok(self.inner.revocation_reason(&token)))
+        no_panic(|| Ok(read(&self.inner).revocation_reason(&token)))
     }
 
     /// Revokes a block revocation id (and everything delegated below that block).
     #[napi]
     pub fn revoke(&self, revocation_id: String) {
-        self.inner.revoke(&revocation_id)
+        read(&self.inner).revoke(&revocation_id)
     }
 
     /// Revokes every token naming this agent in its chain.
     #[napi]
     pub fn revoke_agent(&self, agent_id: String) {
-        self.inner.revoke_agent(&agent_id)
+        read(&self.inner).revoke_agent(&agent_id)
     }
 
     /// Revokes every token issued on behalf of this principal.
     #[napi]
     pub fn revoke_principal(&self, principal: String) {
-        self.inner.revoke_principal(&principal)
+        read(&self.inner).revoke_principal(&principal)
     }
 
     /// Revokes every token for this task.
     #[napi]
     pub fn revoke_task(&self, task: String) {
-        self.inner.revoke_task(&task)
+        read(&self.inner).revoke_task(&task)
     }
 
     /// A copy of the revocation set (share it with other verifiers via `mergeRevocations`).
     #[napi(getter)]
     pub fn revocations(&self) -> Revocations {
-        Revocations::from_core(&self.inner.revocations())
+        Revocations::from_core(&read(&self.inner).revocations())
     }
 
     /// Adds every entry of `set` to this verifier's revocations.
     #[napi]
     pub fn merge_revocations(&self, set: RevocationsInit) {
-        self.inner.merge_revocations(&set.into_core())
+        read(&self.inner).merge_revocations(&set.into_core())
     }
 
     /// The limits in force.
     #[napi(getter)]
     pub fn limits(&self) -> Limits {
-        let l = self.inner.limits();
+        let guard = read(&self.inner);
+        let l = guard.limits();
         Limits {
             max_token_bytes: l.max_token_bytes as f64,
             max_blocks: l.max_blocks as f64,
@@ -380,7 +604,7 @@ pub struct RequestJson {
 
 /// `verifier.authorizeAsync` work item.
 pub struct AuthorizeTask {
-    verifier: Arc<marque::Verifier>,
+    verifier: Shared,
     prepared: Option<Prepared>,
 }
 
@@ -390,7 +614,7 @@ impl Task for AuthorizeTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         match self.prepared.take() {
-            Some(p) => Ok(run(&self.verifier, &p)),
+            Some(p) => Ok(run(&read(&self.verifier), &p)),
             None => Ok(Err(marque::Error::new(
                 marque::ErrorKind::Internal,
                 "authorize task ran twice",
@@ -401,6 +625,17 @@ impl Task for AuthorizeTask {
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Decision> {
         output.map(Decision::wrap).map_err(|e| reject_with(env, e))
     }
+}
+
+/// Options of `decision.toCompactJwt`.
+#[napi(object, object_to_js = false)]
+pub struct CompactJwtOptions {
+    /// `iss` of the JWT (who exchanges the decision, e.g. `"gateway"`).
+    pub issuer_name: String,
+    /// `aud` of the JWT.
+    pub audience: String,
+    /// Lifetime in seconds (capped at the token's expiry).
+    pub ttl_seconds: f64,
 }
 
 /// The outcome of an authorization. A denial is data: `allowed === false`, a stable `code`
@@ -557,6 +792,32 @@ impl Decision {
             expires_at: d.expires_at as f64,
             proof_verified: d.proof_verified,
         }
+    }
+    /// Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
+    /// (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,
+    /// `scope` = `tool:operation`, `exp` ≤ the token's expiry. A denied decision throws
+    /// `not_authorized`.
+    #[napi]
+    pub fn to_compact_jwt(&self, signer: SignerInput, options: CompactJwtOptions) -> Result<String> {
+        let ttl = seconds("ttlSeconds", options.ttl_seconds)?;
+        signer.with(|s| self.inner.to_compact_jwt(s, &options.issuer_name, &options.audience, ttl))
+    }
+    /// `toCompactJwt` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
+    /// thread; resolves to the JWT, rejects with a `MarqueError`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn to_compact_jwt_async<'env>(
+        &self,
+        env: &'env Env,
+        signer: AsyncSignerInput,
+        options: CompactJwtOptions,
+    ) -> Result<Object<'env>> {
+        let ttl = seconds("ttlSeconds", options.ttl_seconds)?;
+        let d = self.inner.clone();
+        signer.spawn(
+            env,
+            move |s| d.to_compact_jwt(s, &options.issuer_name, &options.audience, ttl),
+            |j| j,
+        )
     }
     /// The JSON text of `toJSON()` as the core writes it.
     #[napi]

@@ -108,10 +108,19 @@ test('every error code reachable from JS is raised with that code', () => {
     log.append(keys.root, { event_type: 't', agent_id: 'agent:a', agent_key_fingerprint: '', principal: 'p', action: 'x', resource: 'r', decision: 'allow', policy_id: '', timestamp: 1 })
     marque.AuditLog.fromJsonl(log.toJsonl().replace('"r"', '"s"')).verifyOrThrow([keys.root.publicKey])
   })
+  const operator = keys.other
+  const list = (sequence, issuedAt) => marque.RevocationList.sign({}, { sequence, issuedAt, signer: operator })
+  hit('revocation_list_stale', () => new Verifier({ rootKeys: [keys.root.publicKey], maxRevocationStaleness: 60 }).authorize(c, read))
+  hit('revocation_list_invalid', () => marque.RevocationList.fromJson('{}'))
+  hit('revocation_list_rollback', () => {
+    const w = new Verifier({ rootKeys: [keys.root.publicKey], operatorKeys: [operator.publicKey] })
+    w.loadRevocationList(list(2, NOW), { now: NOW })
+    w.loadRevocationList(list(1, NOW), { now: NOW })
+  })
+  hit('signer_failed', () => mint({ publicKey: keys.root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:x', agentKey: keys.orch.publicKey, principal: 'p', rights: ['*'], ttlSeconds: 60 }))
   for (const [want, code] of got) assert.equal(code, want)
-  // Not reachable from the current core API: revocation_list_stale (no signed revocation lists
-  // yet) and internal (an invariant failure).
-  const unreachable = ['revocation_list_stale', 'internal']
+  // Not reachable from the public API: internal (an invariant failure).
+  const unreachable = ['internal']
   assert.deepEqual([...ERROR_CODES].filter((c) => !got.has(c)).sort(), unreachable.filter((c) => ERROR_CODES.includes(c) && !got.has(c)).sort())
 })
 
@@ -147,6 +156,11 @@ function hostileValues(rand, validToken) {
     { to: str(5), toKey: bytes(32), tools: [str(2)], resourcePrefix: str(3) },
     { rootKeys: [bytes(32)] }, { rootKeys: { 1: str(64) } }, { rootKeys: [keys.root.publicKey], policies: [{ id: str(3), source: str(40) }] },
     { rootKeys: [keys.root.publicKey], limits: { maxFacts: rand() * -10 } },
+    { publicKey: keys.orch.publicKey, sign: () => bytes(64) }, { publicKey: str(64), sign: () => str(3) }, { publicKey: keys.orch.publicKey, sign: () => { throw cyclic } },
+    { get publicKey() { throw new Error('getter boom') }, sign: () => bytes(64) }, { publicKey: keys.orch.publicKey, sign: async () => bytes(64) },
+    { keys: [{ kty: 'OKP', crv: 'Ed25519', x: str(43) }] }, { keys: [bytes(3)] },
+    { agents: [str(4)], ids: [str(64)] }, { sequence: rand() * 1e6, signer: keys.orch, issuedAt: rand() * 1e9 }, { sequence: -1, signer: {} },
+    { now: NOW }, { type: 'marque-revocation-list', v: 1, issuer: str(64), issued_at: 1, sequence: 1, revoked: {}, sig: str(86) },
   ]
 }
 
@@ -169,6 +183,10 @@ test('fuzz: every entry point answers hostile input with a MarqueError or a valu
     (x) => marque.jwtIssue(keys.orch, x), (x) => marque.jwtIssue(x, { exp: 1 }, x), (x) => marque.jwtVerify(x, [keys.orch.publicKey]),
     (x) => marque.jwtVerify('a.b.c', x, x), (x) => new marque.AuditLog().append(keys.root, x), (x) => marque.AuditLog.fromJsonl(x).verify([keys.root.publicKey]),
     (x) => new marque.AuditLog().verify(x, x), (x) => marque.Envelope.fromJson(x), (x) => new marque.AuditLog().appendDecision(keys.root, x),
+    (x) => new marque.AuditLog().append(x, x), (x) => marque.jwtIssue(x, { exp: 1 }), (x) => signProof(x, c, { tool: 't', resource: 'r' }),
+    (x) => marque.RevocationList.fromJson(x), (x) => marque.RevocationList.sign(x, x), (x) => marque.RevocationList.sign({}, { sequence: 1, signer: x }),
+    (x) => v.loadRevocationList(x, x), (x) => v.loadRevocationList(x), (x) => v.addOperatorKey(x), (x) => v.setMaxRevocationStaleness(x),
+    (x) => marque.Verifier.fromJwks(x, x), (x) => marque.parseJwks(x), (x) => marque.toJwks(x), (x) => new Verifier({ rootKeys: [keys.root.publicKey], operatorKeys: x, maxRevocationStaleness: x }),
   ]
   let calls = 0
   let errors = 0
@@ -185,9 +203,19 @@ test('fuzz: every entry point answers hostile input with a MarqueError or a valu
           assert.ok(e.stack)
         }
       }
-      // The async path too.
-      const res = await v.authorizeAsync(value, { tool: 'read_file', resource: 'src/lib.rs', now: NOW }).then(() => null, (e) => e)
-      if (res) assert.ok(res instanceof MarqueError && ERROR_CODES.includes(res.code), String(res))
+      // The async paths too.
+      const asyncCalls = [
+        v.authorizeAsync(value, { tool: 'read_file', resource: 'src/lib.rs', now: NOW }),
+        marque.mintAsync(value, value),
+        marque.jwtIssueAsync(value, { exp: 1 }),
+        marque.signProofAsync(value, c, value),
+        c.delegateAsync(value, { to: 'agent:x', toKey: keys.other.publicKey }),
+        marque.RevocationList.signAsync({}, { sequence: 1, signer: value }),
+      ]
+      assert.ok(asyncCalls.every((p) => p instanceof Promise), 'async entry points never throw synchronously')
+      for (const res of await Promise.all(asyncCalls.map((p) => p.then(() => null, (e) => e)))) {
+        if (res) assert.ok(res instanceof MarqueError && ERROR_CODES.includes(res.code), String(res && res.stack))
+      }
     }
   }
   assert.ok(calls > 5000)

@@ -126,6 +126,22 @@ test('audit: each decision is appended, signed, to the log', async () => {
   assert.deepEqual(log.envelopes().map((e) => e.event.decision), ['allow', 'deny'])
   assert.equal(events[1].entry.seq, 1)
   assert.equal(events[1].entry.event.attributes.denial_code, 'not_authorized')
+  // The audit signer may be a Signer (a key held elsewhere) instead of a KeyPair.
+  const remote = { publicKey: keys.other.publicKey, sign: (m) => keys.other.sign(m) }
+  await authorizeToolCall(v, { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', now: NOW + 1, extra: { _meta: callMeta({ token: c }) }, audit: { log, signer: remote } })
+  assert.equal(log.length, 3)
+  assert.equal(log.verify([keys.other.publicKey]).ok, true)
+})
+
+test('a verifier built from JWKS with a signed revocation list guards tool calls, failing closed when the list is stale', async () => {
+  const { c } = scenario()
+  const operator = keys.agentC
+  const v = marque.Verifier.fromJwks(marque.toJwks([keys.root.publicKey]), { operatorKeys: [operator.publicKey], maxRevocationStaleness: 60 })
+  const call = (now) => authorizeToolCall(v, { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', now, extra: { _meta: callMeta({ token: c }) } })
+  assert.match((await call(NOW + 1)).result.content[0].text, /revocation_list_stale/)
+  v.loadRevocationList(marque.RevocationList.sign({}, { sequence: 1, signer: operator, issuedAt: NOW }), { now: NOW })
+  assert.ok((await call(NOW + 1)).decision.allowed)
+  assert.match((await call(NOW + 61)).result.content[0].text, /revocation_list_stale/)
 })
 
 test('defaultResource picks the first string argument that names a resource', () => {

@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'sealed'
   | 'invalid_argument'
   | 'revocation_list_stale'
+  | 'revocation_list_invalid'
+  | 'revocation_list_rollback'
+  | 'signer_failed'
   | 'internal'
 
 /** Every error code, in the core's stable order. */
@@ -46,6 +49,45 @@ export type TimeInput = number | Date
 export type TokenInput = Token | string | Uint8Array
 /** Bytes, or a string signed as UTF-8. */
 export type BytesInput = Uint8Array | string
+
+/**
+ * A key held outside this process (a KMS, an HSM, another process): what it signs with and how.
+ * `sign` is called with `this` = the signer and must return the 64-byte Ed25519 signature of
+ * `message` under `publicKey`. marque verifies every signature a signer returns: a wrong one, a
+ * non-`Uint8Array` result or a throwing `sign` is the error `signer_failed`. A `KeyPair` is a
+ * `Signer` too.
+ */
+export interface Signer {
+  /** The public key the signatures verify under. */
+  readonly publicKey: KeyInput
+  /** Signs `message` synchronously. */
+  sign(message: Uint8Array): Uint8Array
+}
+
+/**
+ * A `Signer` whose `sign` may return a Promise (a KMS client is asynchronous): accepted by the
+ * `…Async` functions (`mintAsync`, `token.delegateAsync`, `signProofAsync`, `jwtIssueAsync`,
+ * `decision.toCompactJwtAsync`, `RevocationList.signAsync`). A rejection is `signer_failed`.
+ */
+export interface AsyncSigner {
+  /** The public key the signatures verify under. */
+  readonly publicKey: KeyInput
+  /** Signs `message`, now or later. */
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/** Who signs: a `KeyPair` or a `Signer`. */
+export type SignerInput = KeyPair | Signer
+/** Who signs, asynchronously: a `KeyPair` or an `AsyncSigner`. */
+export type AsyncSignerInput = KeyPair | AsyncSigner
+
+/** A JWKS document of root keys: `{ keys: [{ kty: 'OKP', crv: 'Ed25519', x, kid? }, …] }`. */
+export interface Jwks {
+  keys: Array<Record<string, unknown>>
+}
+
+/** A signed revocation list: a `RevocationList`, its JSON text or the parsed JSON object. */
+export type RevocationListInput = RevocationList | string | object
 
 /** What is wrong with the first bad entry of an audit log (`docs/AUDIT.md`). */
 export type AuditProblemKind =

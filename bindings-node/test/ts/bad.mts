@@ -7,8 +7,10 @@ mint(k, { agent: 'a', agentKey: k.publicKey, principal: 'p', rights: [], ttlSeco
 new Verifier({ rootKeys: [k.publicKey], rootkeys: [] })
 // error: decision.allowed is boolean
 const n: number = new Verifier({ rootKeys: [] }).authorize('t', { tool: 't', resource: 'r' }).allowed
-// error: delegate needs a KeyPair
+// error: delegate needs a KeyPair or a Signer
 Token.fromBase64('x').delegate(k.publicKey, { to: 'a', toKey: k.publicKey })
 // error: a right needs a tool
 mint(k, { agent: 'a', agentKey: k.publicKey, principal: 'p', rights: [{ operation: 'read' }], ttlSeconds: 1 })
+// error: a synchronous Signer cannot return a Promise (that is an AsyncSigner, for mintAsync)
+mint({ publicKey: k.publicKey, sign: async (m: Uint8Array) => k.sign(m) }, { agent: 'a', agentKey: k.publicKey, principal: 'p', rights: [], ttlSeconds: 1 })
 export { n }

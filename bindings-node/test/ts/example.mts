@@ -6,6 +6,14 @@ import {
   Verifier,
   Decision,
   MarqueError,
+  RevocationList,
+  mintAsync,
+  parseJwks,
+  toJwks,
+  jwtIssueAsync,
+  type AsyncSigner,
+  type RootKey,
+  type Signer,
   ERROR_CODES,
   mint,
   signProof,
@@ -77,4 +85,24 @@ try {
   }
 }
 
+// Keys in operations: a KMS-style signer, a signed revocation list, a JWKS verifier.
+const kms: Signer = { publicKey: root.publicKey, sign: (m: Uint8Array): Uint8Array => root.sign(m) }
+const asyncKms: AsyncSigner = { publicKey: root.publicKey.toHex(), sign: async (m: Uint8Array) => root.sign(m) }
+const viaKms: Token = mint(kms, { agent: 'agent:o', agentKey: orch.publicKey, principal: 'p', rights: ['read_file'], ttlSeconds: 60 })
+const list: RevocationList = RevocationList.sign({ agents: ['agent:rogue'] }, { sequence: 2, signer: kms, issuedAt: new Date() })
+const listJson: string = list.toJson()
+const seq: number = RevocationList.fromJson(JSON.parse(listJson)).sequence
+const fleet = Verifier.fromJwks(toJwks([root.publicKey]), { operatorKeys: [root.publicKey], maxRevocationStaleness: 300 })
+const loaded: boolean = fleet.loadRevocationList(listJson, { now: Date.now() / 1000 })
+const current: RevocationList | null = fleet.revocationList
+fleet.setRootKeysFromJwks({ keys: [root.publicKey.toJwk() as unknown as Record<string, unknown>] })
+const roots: RootKey[] = parseJwks(toJwks({ '7': root.publicKey }))
+
+async function kmsLater(): Promise<string> {
+  const t: Token = await mintAsync(asyncKms, { agent: 'agent:o', agentKey: orch.publicKey, principal: 'p', rights: ['read_file'], ttlSeconds: 60 })
+  const signed: RevocationList = await RevocationList.signAsync({}, { sequence: 3, signer: asyncKms })
+  return (await jwtIssueAsync(asyncKms, { sub: t.agent, exp: 1 })) + signed.toJson()
+}
+
+export { viaKms, seq, loaded, current, roots, kmsLater }
 export { allowed, code, chain, did, fp, hops, datalog, task, snake, later }
