@@ -7,7 +7,7 @@ use marque::RevocationSet;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{instance, json_text, string, to_js, Options};
-use crate::errors::{JsError, JsResult};
+use crate::errors::JsResult;
 use crate::keys::PublicKey;
 use crate::verify::Verifier;
 
@@ -32,9 +32,9 @@ impl RevocationList {
     pub fn sign(revocations: JsValue, options: JsValue) -> JsResult<RevocationList> {
         let revoked = set(&revocations)?;
         let mut o = Options::new(&options, "revocation list options")?;
-        let sequence = o
-            .opt_uint("sequence")?
-            .ok_or_else(|| JsError::argument("revocation list options: `sequence` is required"))?;
+        let sequence = o.opt_uint("sequence")?.ok_or_else(|| {
+            crate::errors::JsError::argument("revocation list options: `sequence` is required")
+        })?;
         let signer =
             crate::signer::signer(&o.required("signer")?, "revocation list options.signer")?;
         let issued_at = match o.get("issuedAt")? {
