@@ -108,9 +108,9 @@ export declare class PublicKey {
  * A key kept elsewhere (a KMS, an HSM, another process): its public key and a synchronous
  * `sign`. Every signature it returns is verified under `publicKey` before use: a wrong key,
  * garbage, a wrong length, a throwing `sign` or a result that is not a `Uint8Array` is
- * `signer_failed` (the thrown message is kept in the error's message). Synchronous only: wasm
- * runs on the JavaScript thread, so an async KMS client belongs to `@marque/node`'s `*Async`
- * variants (a returned Promise is `signer_failed`).
+ * `signer_failed` (what `sign` threw is quoted in the message and is the error's `cause`).
+ * Synchronous only: wasm runs on the JavaScript thread, so an async KMS client belongs to
+ * `@marque/node`'s `*Async` variants (a returned Promise is `signer_failed`).
  */
 export interface Signer {
   publicKey: KeyInput

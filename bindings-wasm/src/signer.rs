@@ -5,6 +5,7 @@
 //! the typed `signer_failed` error. Synchronous only: wasm runs on the JavaScript thread, so an
 //! async KMS client belongs to `@marque/node`'s `*Async` variants.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Reflect, Uint8Array};
@@ -34,6 +35,16 @@ impl SignerArg {
     }
 }
 
+thread_local! {
+    /// What the last failing `sign()` threw: the `cause` of the `signer_failed` error.
+    static THROWN: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Takes what the last failing `sign()` threw (see `errors.rs`).
+pub fn take_thrown() -> Option<JsValue> {
+    THROWN.with(|t| t.borrow_mut().take())
+}
+
 fn failed(message: String) -> Error {
     Error::new(ErrorKind::SignerFailed, message)
 }
@@ -60,10 +71,13 @@ pub fn signer(v: &JsValue, what: &str) -> JsResult<SignerArg> {
     };
     let public = public_key(&field("publicKey")?, &format!("{what}.publicKey"))?;
     let this = v.clone();
+    take_thrown();
     Ok(SignerArg::Js(FnSigner::new(public, move |msg: &[u8]| {
-        let out = sign
-            .call1(&this, &Uint8Array::from(msg))
-            .map_err(|e| failed(format!("the signer's sign() threw: {}", thrown(&e))))?;
+        let out = sign.call1(&this, &Uint8Array::from(msg)).map_err(|e| {
+            let message = format!("the signer's sign() threw: {}", thrown(&e));
+            THROWN.with(|t| *t.borrow_mut() = Some(e));
+            failed(message)
+        })?;
         if out.is_instance_of::<js_sys::Promise>() {
             return Err(failed(
                 "the signer's sign() returned a Promise: @marque/wasm signers are synchronous \

@@ -104,8 +104,12 @@ test('misbehaving signers never produce tokens, proofs, entries, JWTs or lists',
 
 test('what a throwing or async sign() did is reported in the signer_failed message', () => {
   const [root, orch] = [kp(1), kp(2)]
-  const e = throwsCode(() => mint({ publicKey: root.publicKey, sign() { throw new Error('hsm offline') } }, params(orch)), 'signer_failed')
+  const offline = new Error('hsm offline')
+  const e = throwsCode(() => mint({ publicKey: root.publicKey, sign() { throw offline } }, params(orch)), 'signer_failed')
   assert.match(e.message, /hsm offline/)
+  assert.equal(e.cause, offline, 'what sign() threw is the cause')
+  const garbage = throwsCode(() => mint({ publicKey: root.publicKey, sign: () => new Uint8Array(64) }, params(orch)), 'signer_failed')
+  assert.equal(garbage.cause, undefined, 'no stale cause from an earlier failure')
   assert.match(throwsCode(() => mint({ publicKey: root.publicKey, sign() { throw 'kms said no' } }, params(orch)), 'signer_failed').message, /kms said no/)
   assert.match(throwsCode(() => mint({ publicKey: root.publicKey, async sign(m) { return root.sign(m) } }, params(orch)), 'signer_failed').message,
     /synchronous.*@marque\/node/)
