@@ -17,7 +17,17 @@ export interface McpCall {
 export type Target = { tool: string; operation?: string; resource: string } | null
 
 export interface GuardOptions {
-  verifier: { authorize(token: string, options: object): Decision; verify(token: string): Token }
+  /**
+   * With `maxRevocationStaleness` set, a missing or stale signed revocation list is answered 503
+   * `{"error":"revocation_list_stale"}` (fail closed), for tool calls and other requests alike.
+   */
+  verifier: {
+    authorize(token: string, options: object): Decision
+    verify(token: string): Token
+    revocationReason?(token: Token): string | null
+    readonly maxRevocationStaleness?: number | null
+    readonly revocationList?: { readonly issuedAt: number } | null
+  }
   /** Maps a request to what is authorized (default: `defaultTarget`). */
   toolFromRequest?: (request: Request, mcp: McpCall | null) => Target | Promise<Target>
   /** Default `Marque-Proof`. */
@@ -38,7 +48,7 @@ export interface Allowed {
   mcp: McpCall | null
 }
 
-/** Resolves to `Allowed`, or to a ready `Response` (401 / 403 / 400 / 500). */
+/** Resolves to `Allowed`, or to a ready `Response` (401 / 403 / 400 / 503 / 500). */
 export declare function guard(request: Request, options: GuardOptions): Promise<Allowed | Response>
 export declare function mcpCall(request: Request, options?: { checkBody?: boolean }): Promise<McpCall | null>
 export declare function defaultTarget(request: Request, mcp: McpCall | null): Target

@@ -2,7 +2,7 @@
 //
 //   import { guard } from '@marque/wasm/edge'
 //   const result = await guard(request, { verifier })
-//   if (result instanceof Response) return result      // 401 / 403 / 400, ready to send
+//   if (result instanceof Response) return result      // 401 / 403 / 400 / 503, ready to send
 //   return fetch(upstream, result.request)             // allowed: result.decision says who and why
 //
 // Runs anywhere `Request`/`Response` exist (Node >= 20, Deno, browsers, Workers-like runtimes).
@@ -24,7 +24,10 @@ const MAX_BODY_BYTES = 1024 * 1024
  * Authorizes `request`. Resolves to `{ decision, request, token, mcp }` when allowed (the original
  * `request`, body unread, ready to forward), or to a `Response` to send back as is:
  * 401 + `WWW-Authenticate: Bearer` when the token is missing or not acceptable, 403 with the
- * reasons when the decision is a denial, 400 when the request cannot be mapped to a tool call.
+ * reasons when the decision is a denial, 400 when the request cannot be mapped to a tool call,
+ * 503 `{"error":"revocation_list_stale"}` when the verifier has a `maxRevocationStaleness` and
+ * its signed revocation list is missing or too old (fail closed: refresh it with
+ * `verifier.loadRevocationList`).
  *
  * @param {Request} request
  * @param {{
@@ -67,6 +70,18 @@ export async function guard(request, options) {
       // be unexpired and not be revoked (no tool to decide, but no free pass either).
       const verified = verifier.verify(token)
       const at = now === undefined ? Date.now() / 1000 : now instanceof Date ? now.getTime() / 1000 : now
+      // The staleness rule `authorize` applies (no tool call here, so checked the same way).
+      const max = verifier.maxRevocationStaleness
+      if (typeof max === 'number') {
+        const list = verifier.revocationList
+        const issued = list?.issuedAt
+        list?.free?.()
+        if (issued === undefined || Math.floor(at) - issued > max) {
+          return problem(503, 'revocation_list_stale', issued === undefined
+            ? 'no signed revocation list is loaded and the verifier requires one (fail closed)'
+            : `the revocation list was issued ${Math.floor(at) - issued}s ago; the limit is ${max}s (fail closed)`)
+        }
+      }
       if (at > verified.expiresAt) return unauthorized(realm, 'expired', 'the token has expired')
       const revoked = typeof verifier.revocationReason === 'function' ? verifier.revocationReason(verified) : null
       if (revoked) return unauthorized(realm, 'revoked', revoked)
@@ -93,6 +108,8 @@ export async function guard(request, options) {
     const message = e instanceof Error ? e.message : String(e)
     if (CREDENTIAL_CODES.has(code)) return unauthorized(realm, code, message)
     if (code === 'invalid_argument') return problem(400, code, message)
+    // Fail closed: the verifier cannot vouch for revocations right now.
+    if (code === 'revocation_list_stale') return problem(503, code, message)
     return problem(500, code, 'authorization failed')
   }
 }

@@ -23,6 +23,9 @@ export const ERROR_CODES = Object.freeze([
   'sealed',
   'invalid_argument',
   'revocation_list_stale',
+  'revocation_list_invalid',
+  'revocation_list_rollback',
+  'signer_failed',
   'internal',
 ])
 const known = new Set(ERROR_CODES)

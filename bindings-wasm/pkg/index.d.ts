@@ -5,7 +5,8 @@ export type ErrorCode =
   | 'invalid_token' | 'invalid_signature' | 'unknown_root_key' | 'expired' | 'revoked'
   | 'not_authorized' | 'invalid_proof' | 'replayed_proof' | 'depth_exceeded' | 'attenuation_widens'
   | 'limits_exceeded' | 'invalid_key' | 'invalid_jwt' | 'audit_chain_broken' | 'wrong_holder_key'
-  | 'sealed' | 'invalid_argument' | 'revocation_list_stale' | 'internal'
+  | 'sealed' | 'invalid_argument' | 'revocation_list_stale' | 'revocation_list_invalid'
+  | 'revocation_list_rollback' | 'signer_failed' | 'internal'
 
 /** Every error code, in the core's stable order. */
 export declare const ERROR_CODES: readonly ErrorCode[]
@@ -103,6 +104,21 @@ export declare class PublicKey {
   free(): void
 }
 
+/**
+ * A key kept elsewhere (a KMS, an HSM, another process): its public key and a synchronous
+ * `sign`. Every signature it returns is verified under `publicKey` before use: a wrong key,
+ * garbage, a wrong length, a throwing `sign` or a result that is not a `Uint8Array` is
+ * `signer_failed` (what `sign` threw is quoted in the message and is the error's `cause`).
+ * Synchronous only: wasm runs on the JavaScript thread, so an async KMS client belongs to
+ * `@marque/node`'s `*Async` variants (a returned Promise is `signer_failed`).
+ */
+export interface Signer {
+  publicKey: KeyInput
+  sign(message: Uint8Array): Uint8Array
+}
+/** Whatever signs: an in-memory `KeyPair` or a `Signer` object. */
+export type SignerInput = KeyPair | Signer
+
 /** One agent of a token's delegation chain. */
 export interface Hop {
   agent: string
@@ -136,10 +152,10 @@ export declare class Token {
   /** What the token claims, as the CLI's `marque inspect` JSON. */
   inspect(): Record<string, unknown>
   /**
-   * Delegates to a child agent; `parent` must be the holder's key pair (`wrong_holder_key`),
+   * Delegates to a child agent; `parent` must sign with the holder's key (`wrong_holder_key`),
    * asking for more than the holder has is `attenuation_widens` (absent from the verifier-only build).
    */
-  delegate(parent: KeyPair, options: DelegateOptions): Token
+  delegate(parent: SignerInput, options: DelegateOptions): Token
   /** Seals the token: nobody can delegate it further (absent from the verifier-only build). */
   seal(): Token
   get agent(): string
@@ -177,8 +193,8 @@ export interface MintOptions {
   now?: TimeInput
   rootKeyId?: number
 }
-/** Mints a token signed by the root key pair (absent from the verifier-only build). */
-export declare function mint(root: KeyPair, options: MintOptions): Token
+/** Mints a token signed by the root key (absent from the verifier-only build). */
+export declare function mint(root: SignerInput, options: MintOptions): Token
 
 /** An omitted axis means "no further narrowing". Unknown keys are refused. */
 export interface DelegateOptions {
@@ -200,8 +216,8 @@ export interface ProofOptions {
   operation?: string
   now?: TimeInput
 }
-/** Signs a proof of possession; `agent` must be the holder's key pair (absent from the verifier-only build). */
-export declare function signProof(agent: KeyPair, token: TokenInput, options: ProofOptions): string
+/** Signs a proof of possession; `agent` must sign with the holder's key (absent from the verifier-only build). */
+export declare function signProof(agent: SignerInput, token: TokenInput, options: ProofOptions): string
 
 export interface Policy {
   id: string
@@ -227,7 +243,16 @@ export interface VerifierOptions {
   policies?: Policy[]
   limits?: Partial<Limits>
   requireProof?: boolean
+  /** Keys whose signed revocation lists this verifier loads (none: no list is trusted). */
+  operatorKeys?: KeyInput[]
+  /**
+   * Fail closed: `authorize` throws `revocation_list_stale` when no signed list is loaded or the
+   * loaded one was issued more than this many seconds ago.
+   */
+  maxRevocationStaleness?: number
 }
+/** `new Verifier` options without `rootKeys` (they come from the JWKS document). */
+export type JwksVerifierOptions = Omit<VerifierOptions, 'rootKeys'>
 export interface AuthorizeOptions {
   tool: string
   /** Default `"*"`. */
@@ -277,10 +302,66 @@ export interface Decision {
   readonly proofVerified: boolean
   /** The revocation id of the last block. */
   readonly tokenId: string | null
+  /**
+   * Token exchange: a short-lived EdDSA JWT for one downstream service (`sub` = the agent, `act`
+   * = the chain, `scope` = `tool:operation`, `cnf.jkt`, `kid` = the issuer's fingerprint, `exp`
+   * never past the token's). A denial is `not_authorized`. Absent from the verifier-only build.
+   */
+  toCompactJwt(issuer: SignerInput, options: { issuerName: string; audience: string; ttlSeconds: number }): string
+}
+
+/** A JWKS document of root keys: `kid` is the key's fingerprint or a decimal root key id. */
+export interface Jwks {
+  keys: Jwk[]
+}
+/** The root keys of a JWKS document by root key id (usable as `rootKeys`); malformed: `invalid_key`. */
+export declare function parseJwks(doc: Jwks | string): Record<string, PublicKey>
+/** The JWKS document (JSON text) publishing root keys given as `rootKeys` are. */
+export declare function toJwks(keys: KeyInput[] | Record<string, KeyInput>): string
+
+export interface RevocationListSignOptions {
+  /** Grows with every list the operator publishes (verifiers refuse to go back). */
+  sequence: number
+  /** The operator key. */
+  signer: SignerInput
+  /** Default: now. */
+  issuedAt?: TimeInput
+}
+/**
+ * A revocation set signed by an operator key, with an issue time and a sequence number (JSON:
+ * `{"type":"marque-revocation-list","v":1,…}`). Verifiers load it only from their `operatorKeys`
+ * and only forward; with `maxRevocationStaleness` they fail closed when it gets old.
+ */
+export declare class RevocationList {
+  private constructor()
+  /** Absent from the verifier-only build. */
+  static sign(revocations: Partial<Revocations> | string, options: RevocationListSignOptions): RevocationList
+  /** Checks the signature against the issuer it names: `invalid_signature`, `revocation_list_invalid`. */
+  static fromJson(json: string | object): RevocationList
+  /** RFC 8785 canonical JSON (what to publish). */
+  toJson(): string
+  toJSON(): Record<string, unknown>
+  get issuer(): PublicKey
+  get issuedAt(): number
+  get sequence(): number
+  get revoked(): Revocations
+  free(): void
 }
 
 export declare class Verifier {
   constructor(options: VerifierOptions)
+  /** Trusts the root keys of a JWKS document (`invalid_key` when malformed). */
+  static fromJwks(doc: Jwks | string, options?: JwksVerifierOptions | null): Verifier
+  /** Rotation: replaces every root key with the document's; a malformed one changes nothing. */
+  setRootKeysFromJwks(doc: Jwks | string): void
+  /**
+   * Loads a signed list (replacing the previous one): `revocation_list_invalid` unless an
+   * operator key signed it, `revocation_list_rollback` unless it moves forward (higher sequence,
+   * not older). `false` when it is the list already loaded.
+   */
+  loadRevocationList(list: RevocationList | string | object, options?: { now?: TimeInput } | null): boolean
+  get revocationList(): RevocationList | null
+  get maxRevocationStaleness(): number | null
   /** Throws for bad signatures, unknown roots, malformed tokens and hit limits; a refusal is a `Decision`. */
   authorize(token: TokenInput, options: AuthorizeOptions): Decision
   /** A denial throws a `MarqueError` whose code is the denial code. */
@@ -360,9 +441,9 @@ export declare class AuditLog {
   /** Never fails: a damaged log can still be verified, and the damage reported. */
   static fromJsonl(text: string): AuditLog
   toJsonl(): string
-  append(signer: KeyPair, event: AuditEventInit | string): Envelope
+  append(signer: SignerInput, event: AuditEventInit | string): Envelope
   /** Records a `Decision` with the core's mapping; event type `"authorization"` unless given. */
-  appendDecision(signer: KeyPair, decision: Decision, eventType?: string | null): Envelope
+  appendDecision(signer: SignerInput, decision: Decision, eventType?: string | null): Envelope
   get length(): number
   get head(): string
   envelopes(): Envelope[]
@@ -374,7 +455,7 @@ export declare class AuditLog {
 /** JWT claims (RFC 7519 + RFC 8693 `act`, `cnf`), unregistered claims kept. */
 export type JwtClaims = Record<string, unknown> & { exp: number; iss?: string; sub?: string; aud?: string | string[]; nbf?: number; iat?: number; jti?: string }
 /** Issues a compact JWT (`alg: EdDSA`); `claims` must include a numeric `exp`. */
-export declare function jwtIssue(keyPair: KeyPair, claims: JwtClaims | string, options?: { kid?: string } | null): string
+export declare function jwtIssue(signer: SignerInput, claims: JwtClaims | string, options?: { kid?: string } | null): string
 export interface JwtVerifyOptions {
   /** `aud` must be (or contain) this. Unset: a token with an `aud` is refused. */
   audience?: string

@@ -9,7 +9,7 @@ import * as glue from './marque_wasm.js'
 import { MarqueError, ERROR_CODES } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
-export const { KeyPair, PublicKey, Token, Verifier, AuditLog, Envelope, jwtIssue, jwtVerify, errorCodes, version } = glue
+export const { KeyPair, PublicKey, Token, Verifier, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = glue
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
 export const mint = glue.mint
 /** Absent from the verifier-only build. */
@@ -17,8 +17,15 @@ export const signProof = glue.signProof
 
 let pending = null
 
+/** `decision.toCompactJwt(issuer, { issuerName, audience, ttlSeconds })` (non-enumerable; not in
+ * the verifier-only build). */
+function toCompactJwt(issuer, options) {
+  return glue.__toCompactJwt(this, issuer, options)
+}
+
 function ready() {
   glue.__registerErrorClass(MarqueError)
+  if (glue.__toCompactJwt) glue.__registerDecisionMethod(toCompactJwt)
   // Compile the authorization path now (see src/warmup.rs): the first real `authorize` then
   // stays well inside the Datalog time limit.
   glue.__warmUp()

@@ -5,6 +5,13 @@ const glue = require('./marque_wasm_node.cjs')
 const { MarqueError, ERROR_CODES } = require('./errors.cjs')
 
 glue.__registerErrorClass(MarqueError)
+// `decision.toCompactJwt(issuer, { issuerName, audience, ttlSeconds })` (non-enumerable; not in
+// the verifier-only build).
+if (glue.__toCompactJwt) {
+  glue.__registerDecisionMethod(function toCompactJwt(issuer, options) {
+    return glue.__toCompactJwt(this, issuer, options)
+  })
+}
 // Compile the authorization path now (see src/warmup.rs).
 glue.__warmUp()
 
@@ -13,10 +20,13 @@ module.exports = {
   PublicKey: glue.PublicKey,
   Token: glue.Token,
   Verifier: glue.Verifier,
+  RevocationList: glue.RevocationList,
   AuditLog: glue.AuditLog,
   Envelope: glue.Envelope,
   jwtIssue: glue.jwtIssue,
   jwtVerify: glue.jwtVerify,
+  parseJwks: glue.parseJwks,
+  toJwks: glue.toJwks,
   mint: glue.mint,
   signProof: glue.signProof,
   errorCodes: glue.errorCodes,

@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::{array, json_text, string, to_js, Options};
 use crate::errors::{JsError, JsResult};
-use crate::keys::{key_pair, public_key, PublicKey};
+use crate::keys::{public_key, PublicKey};
+use crate::signer::signer as signer_arg;
 
 /// One signed audit entry.
 #[wasm_bindgen]
@@ -22,7 +23,8 @@ pub struct Envelope {
 #[wasm_bindgen]
 pub struct AuditLog {
     // Interior mutability: arguments are read (which may run user code) before the log is
-    // borrowed, so a re-entrant call can never find it borrowed.
+    // borrowed. Only a JavaScript signer's `sign()` runs while it is borrowed: a re-entrant call
+    // from there finds the log busy (an error, so the append fails with `signer_failed`).
     inner: RefCell<marque::AuditLog>,
 }
 
@@ -133,7 +135,7 @@ impl Envelope {
 }
 
 impl AuditLog {
-    fn append_event(&self, signer: &marque::KeyPair, event: AuditEvent) -> JsResult<Envelope> {
+    fn append_event(&self, signer: &dyn marque::Signer, event: AuditEvent) -> JsResult<Envelope> {
         let mut log = self
             .inner
             .try_borrow_mut()
@@ -188,9 +190,9 @@ impl AuditLog {
     }
     /// Signs `event` (the snake_case object of docs/AUDIT.md, or its JSON text) and appends it.
     pub fn append(&self, signer: JsValue, event: JsValue) -> JsResult<Envelope> {
-        let signer = key_pair(&signer, "signer")?;
+        let signer = signer_arg(&signer, "signer")?;
         let event = AuditEvent::from_json(&json_text(&event, "event")?)?;
-        self.append_event(&signer, event)
+        self.append_event(signer.get(), event)
     }
     /// Records an authorization decision (a `Decision` from `authorize`) with the core's mapping
     /// (`Decision::to_audit_event`); event type `"authorization"` unless `eventType` is given.
@@ -201,13 +203,13 @@ impl AuditLog {
         decision: JsValue,
         event_type: JsValue,
     ) -> JsResult<Envelope> {
-        let signer = key_pair(&signer, "signer")?;
+        let signer = signer_arg(&signer, "signer")?;
         let decision = marque::Decision::from_json(&json_text(&decision, "decision")?)?;
         let mut event = decision.to_audit_event();
         if !event_type.is_undefined() && !event_type.is_null() {
             event.event_type = string(&event_type, "eventType")?;
         }
-        self.append_event(&signer, event)
+        self.append_event(signer.get(), event)
     }
     /// Number of entries.
     #[wasm_bindgen(getter)]

@@ -7,15 +7,16 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::Options;
 use crate::errors::{JsError, JsResult};
-use crate::keys::{key_pair, public_key};
+use crate::keys::public_key;
+use crate::signer::signer;
 use crate::token::Token;
 
 #[wasm_bindgen]
 impl Token {
-    /// Delegates this token to a child agent. `parent` must be the key pair of the agent holding
-    /// the token (`wrong_holder_key` otherwise).
+    /// Delegates this token to a child agent. `parent` (a signer: `KeyPair` or `{publicKey, sign}`)
+    /// must hold the token's key (`wrong_holder_key` otherwise).
     pub fn delegate(&self, parent: JsValue, options: JsValue) -> JsResult<Token> {
-        let parent = key_pair(&parent, "parent")?;
+        let parent = signer(&parent, "parent")?;
         let mut o = Options::new(&options, "delegate options")?;
         let to = o.string("to")?;
         let to_key = public_key(&o.required("toKey")?, "delegate options.toKey")?;
@@ -32,6 +33,6 @@ impl Token {
         }
         params.now = Some(o.now()?);
         o.finish()?;
-        Ok(Token::wrap(self.inner.delegate(&parent, &params)?))
+        Ok(Token::wrap(self.inner.delegate(parent.get(), &params)?))
     }
 }

@@ -62,13 +62,21 @@ impl From<JsError> for JsValue {
     fn from(JsError(e): JsError) -> JsValue {
         let code = JsValue::from_str(e.code());
         let message = JsValue::from_str(e.message());
+        // `signer_failed` from a throwing `sign()`: what it threw is the error's `cause`.
+        let options = js_sys::Object::new();
+        #[cfg(feature = "full")]
+        if e.kind() == ErrorKind::SignerFailed {
+            if let Some(cause) = crate::signer::take_thrown() {
+                let _ = Reflect::set(&options, &JsValue::from_str("cause"), &cause);
+            }
+        }
         let registered = ERROR_CLASS.with(|c| c.borrow().clone());
         if let Some(class) = registered {
-            if let Ok(err) = Reflect::construct(&class, &Array::of2(&code, &message)) {
+            if let Ok(err) = Reflect::construct(&class, &Array::of3(&code, &message, &options)) {
                 return err;
             }
         }
-        let err = js_sys::Error::new(e.message());
+        let err = js_sys::Error::new_with_options(e.message(), &options);
         err.set_name("MarqueError");
         // Setting a property on a fresh Error object cannot fail.
         let _ = Reflect::set(&err, &JsValue::from_str("code"), &code);

@@ -12,14 +12,14 @@ use crate::keys::public_key;
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = jwtIssue)]
 pub fn jwt_issue(key: JsValue, claims: JsValue, options: JsValue) -> JsResult<String> {
-    let key = crate::keys::key_pair(&key, "keyPair")?;
+    let key = crate::signer::signer(&key, "signer")?;
     let text = crate::convert::json_text(&claims, "claims")?;
     let claims: serde_json::Value =
         serde_json::from_str(&text).map_err(|_| JsError::argument("claims are not valid JSON"))?;
     let mut o = Options::optional(&options, "jwtIssue options")?;
     let kid = o.opt_string("kid")?;
     o.finish()?;
-    Ok(marque::jwt_issue(&key, &claims, kid.as_deref())?)
+    Ok(marque::jwt_issue(key.get(), &claims, kid.as_deref())?)
 }
 
 /// Verifies a compact JWT strictly (EdDSA only, key chosen by `kid` among `keys`, `exp`

@@ -292,13 +292,6 @@ pub fn public_key(v: &JsValue, what: &str) -> JsResult<marque::PublicKey> {
     )))
 }
 
-/// A key pair argument (must be a `KeyPair`).
-pub fn key_pair(v: &JsValue, what: &str) -> JsResult<Rc<marque::KeyPair>> {
-    instance::<KeyPair>(v)
-        .map(|k| k.inner)
-        .ok_or_else(|| JsError::argument(format!("{what} must be a KeyPair")))
-}
-
 fn zeroize_string(s: String) -> zeroize::Zeroizing<String> {
     zeroize::Zeroizing::new(s)
 }

@@ -6,13 +6,15 @@
 //! module (synchronously in Node, `await init()` elsewhere) and the fetch-style `edge` helper.
 //!
 //! Modules mirror the core's one to one: [`keys`], [`token`] (mint), [`delegate`], [`proof`],
-//! [`verify`], [`revocation`], [`audit`], [`jwt`]; [`errors`] is the one error conversion and [`convert`] reads
-//! untrusted JavaScript arguments. Every export takes `JsValue` arguments so that a value of the
-//! wrong type is a `MarqueError` (`invalid_argument`), never a glue `TypeError` or a trap.
+//! [`verify`], [`revocation`], [`audit`], [`jwt`], [`signer`]; [`errors`] is the one error
+//! conversion and [`convert`] reads untrusted JavaScript arguments. Every export takes `JsValue`
+//! arguments so that a value of the wrong type is a `MarqueError` (`invalid_argument`), never a
+//! glue `TypeError` or a trap.
 //!
 //! Cargo feature `full` (default): key generation, minting, delegation, proof signing, the audit
-//! log and JWT issuing. Without it the module parses keys and tokens and verifies tokens, proofs
-//! and JWTs (the `--verify-only` build).
+//! log, JWT issuing and revocation-list signing (with a `KeyPair` or a JavaScript signer). Without
+//! it the module parses keys and tokens and verifies tokens, proofs, JWTs and signed revocation
+//! lists (the `--verify-only` build).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -31,6 +33,8 @@ pub mod keys;
 #[cfg(feature = "full")]
 pub mod proof;
 pub mod revocation;
+#[cfg(feature = "full")]
+pub mod signer;
 pub mod token;
 pub mod verify;
 pub mod warmup;

@@ -6,14 +6,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::Options;
 use crate::errors::JsResult;
-use crate::keys::key_pair;
+use crate::signer::signer;
 use crate::token::TokenArg;
 
-/// Signs a proof of possession for using `token` on one request. `agent` must be the key pair of
-/// the agent holding the token (`wrong_holder_key` otherwise).
+/// Signs a proof of possession for using `token` on one request. `agent` (a signer: `KeyPair` or
+/// `{publicKey, sign}`) must hold the token's key (`wrong_holder_key` otherwise).
 #[wasm_bindgen(js_name = signProof)]
 pub fn sign_proof(agent: JsValue, token: JsValue, options: JsValue) -> JsResult<String> {
-    let agent = key_pair(&agent, "agent")?;
+    let agent = signer(&agent, "agent")?;
     let token = TokenArg::from_js(&token, "token")?.parse()?;
     let mut o = Options::new(&options, "proof options")?;
     let tool = o.string("tool")?;
@@ -21,5 +21,9 @@ pub fn sign_proof(agent: JsValue, token: JsValue, options: JsValue) -> JsResult<
     let operation = o.opt_string("operation")?.unwrap_or_else(|| "*".into());
     let now = o.now()?;
     o.finish()?;
-    Ok(token.sign_proof(&agent, &Request::new(tool, operation, resource), Some(now))?)
+    Ok(token.sign_proof(
+        agent.get(),
+        &Request::new(tool, operation, resource),
+        Some(now),
+    )?)
 }

@@ -265,12 +265,12 @@ pub fn right(v: &JsValue, what: &'static str) -> JsResult<Right> {
     Ok(r)
 }
 
-/// Mints a token for `options.agent`, signed by the root key pair.
+/// Mints a token for `options.agent`, signed by the root signer (`KeyPair` or `{publicKey, sign}`).
 #[cfg(feature = "full")]
 #[wasm_bindgen]
 pub fn mint(root: JsValue, options: JsValue) -> JsResult<Token> {
     use marque::token::MintParams;
-    let root = crate::keys::key_pair(&root, "root")?;
+    let root = crate::signer::signer(&root, "root")?;
     let mut o = Options::new(&options, "mint options")?;
     let agent = o.string("agent")?;
     let agent_key = crate::keys::public_key(&o.required("agentKey")?, "mint options.agentKey")?;
@@ -298,5 +298,5 @@ pub fn mint(root: JsValue, options: JsValue) -> JsResult<Token> {
     }
     params.now = Some(o.now()?);
     o.finish()?;
-    Ok(Token::wrap(marque::Token::mint(&root, &params)?))
+    Ok(Token::wrap(marque::Token::mint(root.get(), &params)?))
 }

@@ -10,9 +10,9 @@ use marque::policy::{Limits, Policy, Request};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{array, entries, is_array, string, to_js, truncate, Options};
+use crate::convert::{array, entries, is_array, json_text, string, to_js, truncate, Options};
 use crate::errors::{JsError, JsResult};
-use crate::keys::public_key;
+use crate::keys::{public_key, PublicKey};
 use crate::token::{Token, TokenArg};
 
 /// Checks tokens against trusted root keys, policies, limits, revocations and proofs.
@@ -78,31 +78,53 @@ fn limits(v: &JsValue) -> JsResult<Limits> {
     Ok(l)
 }
 
-fn root_keys(v: &JsValue) -> JsResult<marque::Verifier> {
+/// Root keys with their ids: an array of keys (each under its derived id) or an object mapping
+/// key ids to keys.
+fn key_ids(v: &JsValue, what: &str) -> JsResult<Vec<(u32, marque::PublicKey)>> {
     if is_array(v) {
-        let keys = array(v, "rootKeys")?
+        return array(v, what)?
             .iter()
             .enumerate()
-            .map(|(i, k)| public_key(k, &format!("rootKeys[{i}]")))
-            .collect::<JsResult<Vec<_>>>()?;
-        return Ok(marque::Verifier::new(keys));
+            .map(|(i, k)| {
+                let k = public_key(k, &format!("{what}[{i}]"))?;
+                Ok((marque::verify::derived_key_id(&k), k))
+            })
+            .collect();
     }
     if !v.is_object() || v.is_function() {
-        return Err(JsError::argument(
-            "rootKeys must be an array of keys or an object mapping key ids to keys",
-        ));
+        return Err(JsError::argument(format!(
+            "{what} must be an array of keys or an object mapping key ids to keys"
+        )));
     }
     let mut keys = Vec::new();
-    for (id, key) in entries(v, "rootKeys")? {
+    for (id, key) in entries(v, what)? {
         let id: u32 = id.parse().map_err(|_| {
             JsError::argument(format!(
-                "rootKeys: key id {:?} is not a 32-bit unsigned integer",
+                "{what}: key id {:?} is not a 32-bit unsigned integer",
                 truncate(&id, 64)
             ))
         })?;
-        keys.push((id, public_key(&key, "rootKeys[id]")?));
+        keys.push((id, public_key(&key, &format!("{what}[id]"))?));
     }
-    Ok(marque::Verifier::with_key_ids(keys))
+    Ok(keys)
+}
+
+/// The keys of a JWKS document (`{"keys": [...]}`, object or JSON text) as an object mapping
+/// root key ids to `PublicKey`s (what `rootKeys` and `toJwks` take). Malformed: `invalid_key`.
+#[wasm_bindgen(js_name = parseJwks)]
+pub fn parse_jwks(doc: JsValue) -> JsResult<JsValue> {
+    let out = Object::new();
+    for (id, inner) in marque::verify::parse_jwks(&json_text(&doc, "JWKS document")?)? {
+        let _ = Reflect::set(&out, &id.to_string().into(), &PublicKey { inner }.into());
+    }
+    Ok(out.into())
+}
+
+/// The JWKS document (JSON text) publishing root keys: an array of keys (derived ids) or an
+/// object mapping key ids to keys, as `rootKeys` takes.
+#[wasm_bindgen(js_name = toJwks)]
+pub fn to_jwks(keys: JsValue) -> JsResult<String> {
+    Ok(marque::verify::to_jwks(&key_ids(&keys, "keys")?))
 }
 
 fn request(o: &mut Options) -> JsResult<Request> {
@@ -135,6 +157,35 @@ const ALIASES: [(&str, &str); 5] = [
     ("proofVerified", "proof_verified"),
 ];
 
+thread_local! {
+    static DECISION_METHOD: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Registers the JavaScript `toCompactJwt` method that `authorize` puts on every decision (the
+/// entry points define it over `__toCompactJwt`). Not part of the public API.
+#[wasm_bindgen(js_name = "__registerDecisionMethod")]
+pub fn register_decision_method(f: JsValue) {
+    DECISION_METHOD.with(|m| *m.borrow_mut() = Some(f));
+}
+
+/// `decision.toCompactJwt(issuer, {issuerName, audience, ttlSeconds})`: token exchange, a
+/// short-lived EdDSA JWT signed by `issuer` (a `KeyPair` or `{publicKey, sign}`) for an allowed
+/// decision (`not_authorized` for a denial). Not part of the public API: call the method.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = "__toCompactJwt")]
+pub fn to_compact_jwt(decision: JsValue, issuer: JsValue, options: JsValue) -> JsResult<String> {
+    let decision = marque::Decision::from_json(&json_text(&decision, "decision")?)?;
+    let issuer = crate::signer::signer(&issuer, "issuer")?;
+    let mut o = Options::new(&options, "toCompactJwt options")?;
+    let name = o.string("issuerName")?;
+    let audience = o.string("audience")?;
+    let ttl = o
+        .opt_uint("ttlSeconds")?
+        .ok_or_else(|| JsError::argument("toCompactJwt options: `ttlSeconds` is required"))?;
+    o.finish()?;
+    Ok(decision.to_compact_jwt(issuer.get(), &name, &audience, ttl)?)
+}
+
 fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
     let obj = to_js(d)?;
     let define = |name: &str, value: &JsValue| {
@@ -150,35 +201,79 @@ fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
         "tokenId",
         &d.token_id().map(JsValue::from_str).unwrap_or(JsValue::NULL),
     );
+    if let Some(f) = DECISION_METHOD.with(|m| m.borrow().clone()) {
+        define("toCompactJwt", &f);
+    }
     Ok(obj)
 }
 
 #[wasm_bindgen]
 impl Verifier {
-    /// `new Verifier({rootKeys, policies?, limits?, requireProof?})`.
+    /// `new Verifier({rootKeys, policies?, limits?, requireProof?, operatorKeys?,
+    /// maxRevocationStaleness?})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<Verifier> {
         let mut o = Options::new(&options, "verifier options")?;
-        let mut v = root_keys(&o.required("rootKeys")?)?;
-        if let Some(p) = o.get("policies")? {
-            for p in array(&p, "policies")? {
-                let mut po = Options::new(&p, "policy")?;
-                let id = po.string("id")?;
-                let source = po.string("source")?;
-                po.finish()?;
-                v.add_policy(Policy::new(id, source))?;
-            }
-        }
-        if let Some(l) = o.get("limits")? {
-            v.set_limits(limits(&l)?);
-        }
-        if let Some(r) = o.opt_bool("requireProof")? {
-            v.set_require_proof(r);
-        }
-        o.finish()?;
-        Ok(Verifier { inner: v })
+        let v = marque::Verifier::with_key_ids(key_ids(&o.required("rootKeys")?, "rootKeys")?);
+        configure(v, o)
     }
 
+    /// A verifier trusting the root keys of a JWKS document (object or JSON text); `options` as
+    /// for `new Verifier` without `rootKeys`. Malformed document: `invalid_key`.
+    #[wasm_bindgen(js_name = fromJwks)]
+    pub fn from_jwks(doc: JsValue, options: JsValue) -> JsResult<Verifier> {
+        let v = marque::Verifier::from_jwks(&json_text(&doc, "JWKS document")?)?;
+        configure(v, Options::optional(&options, "verifier options")?)
+    }
+
+    /// Rotation: replaces every trusted root key with those of a JWKS document (policies, limits,
+    /// revocations stay). A malformed document (`invalid_key`) changes nothing.
+    #[wasm_bindgen(js_name = setRootKeysFromJwks)]
+    pub fn set_root_keys_from_jwks(&mut self, doc: JsValue) -> JsResult<()> {
+        Ok(self
+            .inner
+            .set_root_keys_from_jwks(&json_text(&doc, "JWKS document")?)?)
+    }
+
+    /// The configured maximum age of the signed revocation list (seconds), or `null`.
+    #[wasm_bindgen(getter, js_name = maxRevocationStaleness, unchecked_return_type = "number | null")]
+    pub fn max_revocation_staleness(&self) -> JsValue {
+        self.inner
+            .max_revocation_staleness()
+            .map(|s| JsValue::from_f64(s as f64))
+            .unwrap_or(JsValue::NULL)
+    }
+}
+
+/// The options of `new Verifier` after `rootKeys`.
+fn configure(mut v: marque::Verifier, mut o: Options) -> JsResult<Verifier> {
+    if let Some(p) = o.get("policies")? {
+        for p in array(&p, "policies")? {
+            let mut po = Options::new(&p, "policy")?;
+            let id = po.string("id")?;
+            let source = po.string("source")?;
+            po.finish()?;
+            v.add_policy(Policy::new(id, source))?;
+        }
+    }
+    if let Some(l) = o.get("limits")? {
+        v.set_limits(limits(&l)?);
+    }
+    if let Some(r) = o.opt_bool("requireProof")? {
+        v.set_require_proof(r);
+    }
+    if let Some(keys) = o.get("operatorKeys")? {
+        for (i, k) in array(&keys, "operatorKeys")?.iter().enumerate() {
+            v.add_operator_key(public_key(k, &format!("operatorKeys[{i}]"))?);
+        }
+    }
+    v.set_max_revocation_staleness(o.opt_uint("maxRevocationStaleness")?);
+    o.finish()?;
+    Ok(Verifier { inner: v })
+}
+
+#[wasm_bindgen]
+impl Verifier {
     fn decide(&self, token: JsValue, options: JsValue) -> JsResult<marque::Decision> {
         let token = TokenArg::from_js(&token, "token")?;
         let mut o = Options::new(&options, "authorize options")?;

@@ -1,7 +1,9 @@
 // Headless Chromium (the system's /usr/bin/chromium, driven by playwright-core; no browser is
 // ever downloaded) loads the package with no bundler from a page served on 127.0.0.1:
 // `await init()` fetches the .wasm by URL, the page authorizes a vector token (the first
-// authorization after load) and mints + delegates + verifies with a proof, and reports back.
+// authorization after load) and mints + delegates + verifies with a proof, then mints with a
+// `{ publicKey, sign }` signer, checks a signed revocation list (fail closed when missing,
+// rollback refused) and a JWKS verifier, and reports back.
 // Skipped with a message when Chromium or playwright-core is missing.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -42,6 +44,21 @@ try {
   const v2 = new m.Verifier({ rootKeys: [root.publicKey] })
   out.minted = v2.authorize(t.toBase64(), { tool: 'read_file', operation: 'read', resource: 'src/x.rs', proof, now: new Date() })
   try { m.PublicKey.fromHex('nope') } catch (e) { out.error = { isMarque: e instanceof m.MarqueError, isError: e instanceof Error, code: e.code } }
+  // Keys in operations: a key behind a sign() function, a signed revocation list with a maximum
+  // staleness (fail closed), a verifier from a JWKS document, a misbehaving signer.
+  const code = (f) => { try { f(); return null } catch (e) { return e.code } }
+  const kms = { publicKey: root.publicKey, sign: (msg) => root.sign(msg) }
+  const operator = m.KeyPair.generate()
+  const viaKms = m.mint(kms, { agent: 'agent:a', agentKey: a.publicKey, principal: 'user:web', rights: ['read_file:read:src/'], ttlSeconds: 60 })
+  const fleet = m.Verifier.fromJwks(m.toJwks([root.publicKey]), { operatorKeys: [operator.publicKey], maxRevocationStaleness: 60 })
+  const req = { tool: 'read_file', operation: 'read', resource: 'src/x.rs' }
+  out.ops = { stale: code(() => fleet.authorize(viaKms, req)) }
+  const list = m.RevocationList.sign({ agents: ['agent:a'] }, { sequence: 1, signer: { publicKey: operator.publicKey, sign: (msg) => operator.sign(msg) } })
+  out.ops.loaded = fleet.loadRevocationList(list.toJson())
+  out.ops.revoked = fleet.authorize(viaKms, req).code
+  out.ops.rollback = code(() => fleet.loadRevocationList(m.RevocationList.sign({}, { sequence: 0, signer: operator })))
+  out.ops.liar = code(() => m.mint({ publicKey: root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:a', agentKey: a.publicKey, principal: 'u', rights: ['x'], ttlSeconds: 60 }))
+  out.ops.throwing = code(() => m.signProof({ publicKey: a.publicKey, sign() { throw new Error('kms offline') } }, viaKms, req))
 } catch (e) {
   out.failure = String(e && e.stack || e)
 }
@@ -92,6 +109,7 @@ test('the package runs in headless Chromium from a plain page (no bundler)', { s
     assert.equal(out.minted.allowed, true)
     assert.equal(out.minted.proof_verified, true)
     assert.deepEqual(out.error, { isMarque: true, isError: true, code: 'invalid_key' })
+    assert.deepEqual(out.ops, { stale: 'revocation_list_stale', loaded: true, revoked: 'revoked', rollback: 'revocation_list_rollback', liar: 'signer_failed', throwing: 'signer_failed' })
     console.log(`# chromium: init ${out.initMs.toFixed(1)} ms, first authorize ${out.firstAuthorizeMs.toFixed(2)} ms`)
   } finally {
     await browser.close()

@@ -45,3 +45,31 @@ test('wasm-minted tokens and proofs verify in the core CLI', { skip }, () => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('a revocation list and a JWKS document made here (signed by a { publicKey, sign } signer) work in the core CLI', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'marque-wasm-cli-'))
+  try {
+    const root = key('root')
+    const operator = marque.KeyPair.generate()
+    const orch = marque.KeyPair.generate()
+    const now = Math.floor(Date.now() / 1000)
+    const kms = { publicKey: root.publicKey, sign: (m) => root.sign(m) }
+    const token = marque.mint(kms, { agent: 'agent:orchestrator', agentKey: orch.publicKey, principal: 'user:alice', rights: ['read_file:read:src/'], ttlSeconds: 600, now })
+    writeFileSync(join(dir, 'token'), token.toBase64())
+    writeFileSync(join(dir, 'jwks.json'), marque.toJwks([root.publicKey]))
+    const list = marque.RevocationList.sign({ agents: ['agent:orchestrator'] }, { sequence: 1, issuedAt: now, signer: { publicKey: operator.publicKey, sign: (m) => operator.sign(m) } })
+    writeFileSync(join(dir, 'list.json'), list.toJson())
+    const cli = (args) => spawnSync(CLI, args, { encoding: 'utf8', timeout: 30_000 })
+    const base = ['authorize', '--jwks', join(dir, 'jwks.json'), '--token', `@${join(dir, 'token')}`, '--tool', 'read_file', '--operation', 'read', '--resource', 'src/a.rs', '--now', String(now + 1)]
+    const allowed = cli(base)
+    assert.equal(allowed.status, 0, allowed.stderr)
+    const revoked = cli([...base, '--revocation-list', join(dir, 'list.json'), '--operator-key', operator.publicKey.toHex(), '--max-staleness', '60'])
+    assert.equal(revoked.status, 1, revoked.stderr)
+    assert.equal(JSON.parse(revoked.stdout).code, 'revoked')
+    const shown = cli(['revoke', 'show', join(dir, 'list.json'), '--operator-key', operator.publicKey.toHex()])
+    assert.equal(shown.status, 0, shown.stderr)
+    assert.match(shown.stdout, /agent:orchestrator/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -113,6 +113,43 @@ test('MCP methods that are not tool calls need only a valid token', async () => 
   assert.match(revoked.headers.get('www-authenticate'), /revoked/)
 })
 
+test('a verifier with maxRevocationStaleness fails closed: 503 revocation_list_stale until a fresh signed list is loaded', async () => {
+  const operator = marque.KeyPair.generate()
+  const fleet = new marque.Verifier({ rootKeys: [root.publicKey], operatorKeys: [operator.publicKey], maxRevocationStaleness: 300 })
+  const listCall = () => new Request('https://gw.example/mcp', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/list' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }),
+  })
+  const stale = async (req, options = {}) => {
+    const r = await guard(req, { verifier: fleet, ...options })
+    assert.ok(r instanceof Response)
+    assert.equal(r.status, 503)
+    assert.equal(r.headers.get('content-type'), 'application/json')
+    const body = await r.json()
+    assert.equal(body.error, 'revocation_list_stale')
+    assert.match(body.message, /fail closed/)
+  }
+  // No list loaded: tool calls and other MCP methods alike.
+  await stale(call('read_file'))
+  await stale(listCall())
+  // A fresh list: allowed again.
+  const now = Math.floor(Date.now() / 1000)
+  fleet.loadRevocationList(marque.RevocationList.sign({}, { sequence: 1, signer: operator, issuedAt: now }))
+  const ok = await guard(call('read_file'), { verifier: fleet })
+  assert.ok(!(ok instanceof Response) && ok.decision.allowed)
+  assert.equal((await guard(listCall(), { verifier: fleet })).decision, null)
+  // Too old at the guard's `now`: 503 again.
+  await stale(call('read_file'), { now: now + 301 })
+  await stale(listCall(), { now: now + 301 })
+  // A newer list revoking the agent: 403 revoked on tool calls, 401 on the others.
+  fleet.loadRevocationList(marque.RevocationList.sign({ agents: ['agent:gw-test'] }, { sequence: 2, signer: operator, issuedAt: now }))
+  const denied = await guard(call('read_file'), { verifier: fleet })
+  assert.equal(denied.status, 403)
+  assert.equal((await denied.json()).error, 'revoked')
+  assert.equal((await guard(listCall(), { verifier: fleet })).status, 401)
+})
+
 test('plain HTTP: {tool: "http", operation: METHOD, resource: path}', async () => {
   const get = (path) => new Request(`https://gw.example${path}`, { headers: { authorization: `Bearer ${token}` } })
   assert.equal((await guard(get('/api/users'), { verifier })).decision.allowed, true)

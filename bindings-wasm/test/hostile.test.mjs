@@ -85,7 +85,9 @@ function randomValue(depth = 0) {
 }
 const OPTION_KEYS = ['tool', 'operation', 'resource', 'proof', 'now', 'attributes', 'agent', 'agentKey', 'principal',
   'task', 'workspace', 'rights', 'ttlSeconds', 'maxDepth', 'rootKeyId', 'to', 'toKey', 'tools', 'operations',
-  'resourcePrefix', 'rootKeys', 'policies', 'limits', 'requireProof', 'id', 'source', 'kty', 'crv', 'x', 'd']
+  'resourcePrefix', 'rootKeys', 'policies', 'limits', 'requireProof', 'id', 'source', 'kty', 'crv', 'x', 'd',
+  'sequence', 'signer', 'issuedAt', 'operatorKeys', 'maxRevocationStaleness', 'issuerName', 'audience', 'publicKey',
+  'sign', 'keys', 'agents', 'ids']
 function randomOptions(depth = 0) {
   const o = {}
   for (let i = rnd(6); i > 0; i--) o[pick(OPTION_KEYS)] = randomValue(depth + 1)
@@ -147,6 +149,20 @@ test('every entry point: random arguments give results or MarqueErrors only', ()
     ['jwtIssue', (x, y, z) => marque.jwtIssue(x, y, z)],
     ['jwtVerify', (x, y, z) => marque.jwtVerify(x, y, z)],
     ['jwtVerify(random token)', (x) => marque.jwtVerify(x, [kp.publicKey], { now: NOW })],
+    // Keys in operations: signers, signed revocation lists, JWKS.
+    ['mint(random signer object)', (x, y) => mint({ publicKey: x, sign: () => y }, { agent: 'agent:a', agentKey: kp.publicKey, principal: 'u', rights: ['x'], ttlSeconds: 60 })],
+    ['mint(signer returning random)', (x) => mint({ publicKey: kp.publicKey, sign: () => x }, { agent: 'agent:a', agentKey: kp.publicKey, principal: 'u', rights: ['x'], ttlSeconds: 60 })],
+    ['signProof(signer throwing random)', (x) => signProof({ publicKey: c.publicKey, sign() { throw x } }, tc, { tool: 't', resource: 'r' })],
+    ['RevocationList.sign', (x, y) => marque.RevocationList.sign(x, y)],
+    ['RevocationList.sign(random signer)', (x) => marque.RevocationList.sign({}, { sequence: 1, signer: x })],
+    ['RevocationList.fromJson', (x) => marque.RevocationList.fromJson(x)],
+    ['verifier.loadRevocationList', (x, y) => new Verifier({ rootKeys: [kp.publicKey], operatorKeys: [kp.publicKey] }).loadRevocationList(x, y)],
+    ['new Verifier({operatorKeys, maxRevocationStaleness})', (x, y) => new Verifier({ rootKeys: [kp.publicKey], operatorKeys: x, maxRevocationStaleness: y })],
+    ['Verifier.fromJwks', (x, y) => Verifier.fromJwks(x, y)],
+    ['verifier.setRootKeysFromJwks', (x) => new Verifier({ rootKeys: [kp.publicKey] }).setRootKeysFromJwks(x)],
+    ['parseJwks', (x) => marque.parseJwks(x)],
+    ['toJwks', (x) => marque.toJwks(x)],
+    ['decision.toCompactJwt', (x, y) => verifier.authorize(tc, { tool: 'read_file', operation: 'read', resource: 'src/main.rs', now: NOW + 1 }).toCompactJwt(x, y)],
   ]
   for (let i = 0; i < ROUNDS; i++) {
     for (const [label, fn] of entry) {

@@ -1,7 +1,7 @@
 // Type-checks the hand-written declarations (pkg/index.d.ts, pkg/edge.d.ts) against a user
 // script: `npm run typecheck` (tsc --noEmit). Not executed.
-import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify } from '../../pkg/index.js'
-import type { Decision, ErrorCode, Limits } from '../../pkg/index.js'
+import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify, RevocationList, parseJwks, toJwks } from '../../pkg/index.js'
+import type { Decision, ErrorCode, Limits, Signer } from '../../pkg/index.js'
 import { guard, mcpCall } from '../../pkg/edge.js'
 
 export async function main(bytes: Uint8Array, request: Request): Promise<Response> {
@@ -29,6 +29,16 @@ export async function main(bytes: Uint8Array, request: Request): Promise<Respons
   const jwt = jwtIssue(root, { sub: 'agent:a', exp: 1 }, { kid: 'k' })
   const claims = jwtVerify(jwt, { k: root.publicKey }, { leewaySeconds: 5 })
   console.log(report.ok, claims.sub, child.chain[0]?.fingerprint, await mcpCall(request))
+  // Keys in operations: a KMS-style signer, a signed revocation list, JWKS root keys.
+  const kms: Signer = { publicKey: root.publicKey, sign: (m: Uint8Array) => root.sign(m) }
+  const viaKms: Token = mint(kms, { agent: 'agent:a', agentKey: pk, principal: 'user:x', rights: ['x'], ttlSeconds: 60 })
+  const list: RevocationList = RevocationList.sign({ agents: ['agent:rogue'] }, { sequence: 1, signer: kms, issuedAt: new Date() })
+  const fleet = Verifier.fromJwks(toJwks([root.publicKey]), { operatorKeys: [root.publicKey], maxRevocationStaleness: 300 })
+  const loaded: boolean = fleet.loadRevocationList(RevocationList.fromJson(list.toJson()), { now: list.issuedAt })
+  fleet.setRootKeysFromJwks({ keys: [root.publicKey.toJwk()] })
+  const roots: Record<string, PublicKey> = parseJwks(toJwks({ 7: root.publicKey }))
+  const exchanged: string = fleet.authorize(viaKms, { tool: 'x', resource: 'y' }).toCompactJwt(kms, { issuerName: 'gw', audience: 'svc', ttlSeconds: 60 })
+  console.log(loaded, fleet.revocationList?.sequence, fleet.maxRevocationStaleness, list.revoked.agents, roots, exchanged)
   const r = await guard(request, { verifier, toolFromRequest: (_req, mcp) => (mcp ? { tool: mcp.name ?? '', resource: '' } : null) })
   if (r instanceof Response) return r
   return fetch('http://127.0.0.1:1/', { method: r.request.method, body: r.request.body })
