@@ -68,20 +68,12 @@ export async function guard(request, options) {
     if (target === null || target === undefined) {
       // Not a tool call (MCP initialize, tools/list, notifications…): the token must verify,
       // be unexpired and not be revoked (no tool to decide, but no free pass either).
+      // The staleness rule `authorize` applies first (throws revocation_list_stale → 503 below).
+      if (typeof verifier.checkRevocationListFresh === 'function') {
+        verifier.checkRevocationListFresh(now === undefined ? undefined : { now })
+      }
       const verified = verifier.verify(token)
       const at = now === undefined ? Date.now() / 1000 : now instanceof Date ? now.getTime() / 1000 : now
-      // The staleness rule `authorize` applies (no tool call here, so checked the same way).
-      const max = verifier.maxRevocationStaleness
-      if (typeof max === 'number') {
-        const list = verifier.revocationList
-        const issued = list?.issuedAt
-        list?.free?.()
-        if (issued === undefined || Math.floor(at) - issued > max) {
-          return problem(503, 'revocation_list_stale', issued === undefined
-            ? 'no signed revocation list is loaded and the verifier requires one (fail closed)'
-            : `the revocation list was issued ${Math.floor(at) - issued}s ago; the limit is ${max}s (fail closed)`)
-        }
-      }
       if (at > verified.expiresAt) return unauthorized(realm, 'expired', 'the token has expired')
       const revoked = typeof verifier.revocationReason === 'function' ? verifier.revocationReason(verified) : null
       if (revoked) return unauthorized(realm, 'revoked', revoked)

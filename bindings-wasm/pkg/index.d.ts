@@ -370,6 +370,12 @@ export declare class Verifier {
   verify(token: TokenInput): Token
   /** Why `token` is revoked under this verifier's revocation set, or `null`. */
   revocationReason(token: Token): string | null
+  /**
+   * Throws `revocation_list_stale` when `maxRevocationStaleness` is set and the signed list is
+   * missing or older than that at `now` (default: the host clock): the check `authorize` makes
+   * first, for requests admitted without a tool call.
+   */
+  checkRevocationListFresh(options?: { now?: number | Date }): void
   revoke(revocationId: string): void
   revokeAgent(agentId: string): void
   revokePrincipal(principal: string): void

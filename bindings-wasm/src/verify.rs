@@ -311,6 +311,17 @@ impl Verifier {
         Ok(Token::wrap(self.inner.verify(&bytes)?))
     }
 
+    /// Throws `revocation_list_stale` when `maxRevocationStaleness` is set and the signed list is
+    /// missing or older than that at `now` (default: the host clock) — the rule `authorize`
+    /// applies first, for requests admitted without a tool call.
+    #[wasm_bindgen(js_name = checkRevocationListFresh)]
+    pub fn check_revocation_list_fresh(&self, options: JsValue) -> JsResult<()> {
+        let mut o = Options::optional(&options, "checkRevocationListFresh options")?;
+        let now = o.now()?;
+        o.finish()?;
+        Ok(self.inner.check_revocation_list_fresh(Some(now))?)
+    }
+
     /// Why `token` is revoked under this verifier's revocation set, or `null` (no Datalog runs).
     #[wasm_bindgen(js_name = revocationReason)]
     pub fn revocation_reason(&self, token: &Token) -> Option<String> {

@@ -630,8 +630,14 @@ impl Verifier {
         read(&self.revocation_list).clone()
     }
 
-    /// `revocation_list_stale` when a maximum staleness is set and the signed list is missing or
-    /// too old at `now`.
+    /// The fail-closed rule [`Verifier::authorize`] applies first, for callers that admit a token
+    /// without a tool call (an HTTP layer answering MCP `initialize`, say): `revocation_list_stale`
+    /// when a maximum staleness is set and the signed list is missing or older than it at `now`
+    /// (default: the clock). Cheap: no token work, no list copy.
+    pub fn check_revocation_list_fresh(&self, now: Option<u64>) -> Result<()> {
+        self.check_revocation_freshness(resolve_now(now)?)
+    }
+
     fn check_revocation_freshness(&self, now: u64) -> Result<()> {
         let Some(max) = self.max_revocation_staleness else { return Ok(()) };
         let issued = read(&self.revocation_list).as_ref().map(RevocationList::issued_at);
