@@ -1,11 +1,12 @@
 // The marque story in JavaScript, with either package: `node examples/demo.mjs node` (@marque/node,
 // napi) or `node examples/demo.mjs wasm` (@marque/wasm, the build edge runtimes use): mint → attenuate
-// twice → authorize (allowed and denied) → a thief without the key → revoke → a signed audit log.
+// twice → authorize (allowed and denied) → a thief without the key → revoke (a signed revocation
+// list) → a signed audit log.
 // Run by scripts/setup.sh and scripts/test.sh.
 const which = process.argv[2] ?? 'node'
 const entry = { node: '../bindings-node/index.mjs', wasm: '../bindings-wasm/pkg/node.js' }[which]
 if (!entry) throw new Error('usage: node examples/demo.mjs node|wasm')
-const { AuditLog, KeyPair, Verifier, mint, signProof } = await import(entry)
+const { AuditLog, KeyPair, RevocationList, Verifier, mint, signProof } = await import(entry)
 console.log(`[${which === 'node' ? '@marque/node' : '@marque/wasm'}]`)
 
 const [root, orch, agentA, agentC, server] = Array.from({ length: 5 }, () => KeyPair.generate())
@@ -17,7 +18,10 @@ const forA = token.delegate(orch, { to: 'agent:agent_a', toKey: agentA.publicKey
 const forC = forA.delegate(agentA, { to: 'agent:agent_c', toKey: agentC.publicKey, resourcePrefix: 'src/main.rs' })
 console.log(`minted for ${token.path}, delegated to ${forA.path}, then to ${forC.path}`)
 
-const verifier = new Verifier({ rootKeys: [root.publicKey], requireProof: true })
+// The operator signs the fleet's revocation list; the server fails closed when it is older than 5 minutes.
+const operator = KeyPair.generate()
+const verifier = new Verifier({ rootKeys: [root.publicKey], requireProof: true, operatorKeys: [operator.publicKey], maxRevocationStaleness: 300 })
+verifier.loadRevocationList(RevocationList.sign({}, { sequence: 1, signer: operator }))
 const log = new AuditLog()
 for (const [tool, operation, resource] of [['read_file', 'read', 'src/main.rs'], ['write_file', 'write', 'src/main.rs']]) {
   const proof = signProof(agentC, forC, { tool, operation, resource })
@@ -29,10 +33,10 @@ for (const [tool, operation, resource] of [['read_file', 'read', 'src/main.rs'],
 const stolen = verifier.authorize(forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs' })
 console.log(`  a thief without agent_c's key: ${stolen.allowed ? 'ALLOWED' : `DENIED (${stolen.code})`}`)
 
-verifier.revoke(forA.revocationIds[1])
+verifier.loadRevocationList(RevocationList.sign({ ids: [forA.revocationIds[1]] }, { sequence: 2, signer: operator }))
 const proof = signProof(agentC, forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs' })
 const after = verifier.authorize(forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs', proof })
-console.log(`  after revoking agent_a's hop: ${after.allowed ? 'ALLOWED' : `DENIED (${after.code})`}`)
+console.log(`  after the operator's signed list #2 revokes agent_a's hop: ${after.allowed ? 'ALLOWED' : `DENIED (${after.code})`}`)
 log.appendDecision(server, after)
 
 const report = log.verify([server.publicKey])

@@ -26,7 +26,12 @@ def main() -> None:
     print("chain         ", " → ".join(f"{h.agent} ({h.path})" for h in c_token.chain))
     print("token size    ", len(c_token), "bytes,", len(str(c_token)), "base64 characters\n")
 
-    verifier = marque.Verifier([root.public_key], require_proof=True)
+    # The operator signs the fleet's revocation list; the server fails closed when it is older
+    # than 5 minutes.
+    operator = marque.KeyPair.generate()
+    verifier = marque.Verifier([root.public_key], require_proof=True, operator_keys=[operator.public_key],
+                               max_revocation_staleness=300)
+    verifier.load_revocation_list(marque.RevocationList.sign(marque.RevocationSet(), sequence=1, signer=operator))
     server = marque.KeyPair.generate()  # the tool server's audit key
     log = marque.AuditLog()
 
@@ -50,8 +55,9 @@ def main() -> None:
     except marque.WrongHolderKey as e:
         print(f"  {'agent_a signs for agent_c':<44} REFUSED ({e.code})")
 
-    verifier.revoke(a_token.revocation_ids[1])
-    print("\nrevoked agent_a's hop (and everything below it)")
+    revoked = marque.RevocationSet(ids=[a_token.revocation_ids[1]])
+    verifier.load_revocation_list(marque.RevocationList.sign(revoked, sequence=2, signer=operator))
+    print("\nthe operator's signed revocation list #2 revokes agent_a's hop (and everything below it)")
     show("agent_c reads src/main.rs", call(c_token, c, "read_file", "read", "src/main.rs"))
     show("orchestrator reads README.md", call(token, orch, "read_file", "read", "README.md"))
 
