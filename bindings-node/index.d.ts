@@ -505,6 +505,12 @@ export declare class Verifier {
    * already loaded.
    */
   loadRevocationList(list: RevocationListInput, options?: LoadRevocationListOptions | undefined | null): boolean
+  /**
+   * Throws `revocation_list_stale` when `maxRevocationStaleness` is set and the signed list is
+   * missing or older than that at `now` (default: the clock): the check `authorize` makes
+   * first, for layers that admit a token without a tool call.
+   */
+  checkRevocationListFresh(options?: LoadRevocationListOptions | undefined | null): void
   /** The signed revocation list in force, or `null`. */
   get revocationList(): RevocationList | null
   /**

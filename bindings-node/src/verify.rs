@@ -445,6 +445,15 @@ impl Verifier {
         no_panic(|| read(&self.inner).load_revocation_list(&list, now).or_throw())
     }
 
+    /// Throws `revocation_list_stale` when `maxRevocationStaleness` is set and the signed list is
+    /// missing or older than that at `now` (default: the clock): the check `authorize` makes
+    /// first, for layers that admit a token without a tool call.
+    #[napi]
+    pub fn check_revocation_list_fresh(&self, options: Option<LoadRevocationListOptions>) -> Result<()> {
+        let now = opt_now(options.and_then(|o| o.now))?;
+        no_panic(|| read(&self.inner).check_revocation_list_fresh(now).or_throw())
+    }
+
     /// The signed revocation list in force, or `null`.
     #[napi(getter)]
     pub fn revocation_list(&self) -> Option<RevocationList> {

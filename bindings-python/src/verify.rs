@@ -354,6 +354,16 @@ impl Verifier {
         })?)
     }
 
+    /// Raises `RevocationListStale` when `max_revocation_staleness` is set and the signed list is
+    /// missing or older than that at `now` (default: the clock): the check `authorize` makes
+    /// first, for layers that admit a token without a tool call.
+    #[pyo3(signature = (*, now = None))]
+    fn check_revocation_list_fresh(&self, now: Option<&Bound<'_, PyAny>>) -> Result<()> {
+        let now = convert::now(now)?;
+        self.read(|v| no_panic(|| v.check_revocation_list_fresh(now)))?;
+        Ok(())
+    }
+
     /// Why `token` is revoked under the verifier's current revocation set (a readable reason),
     /// or `None`. The token is parsed, not verified, and no policy runs: a cheap check for an
     /// HTTP layer before any tool call is decided.

@@ -466,10 +466,15 @@ def test_signed_lists_revoke_before_datalog_and_fail_closed_when_stale() -> None
     # No list yet: fail closed.
     with pytest.raises(marque.RevocationListStale):
         authorize(v, token)
+    with pytest.raises(marque.RevocationListStale):
+        v.check_revocation_list_fresh(now=NOW)
     with pytest.raises(marque.RevocationListStaleError):
         v.authorize_or_raise(token, tool="read_file", operation="read", resource="src/a.rs", now=NOW)
     # A fresh empty list: allowed.
     v.load_revocation_list(signed(1, NOW), now=NOW)
+    v.check_revocation_list_fresh(now=NOW + 600)
+    with pytest.raises(marque.RevocationListStale):
+        v.check_revocation_list_fresh(now=NOW + 601)
     assert authorize(v, token, now=NOW + 600).allowed
     # Older than the limit: fail closed, even for a token that would be allowed.
     with pytest.raises(marque.RevocationListStale) as e:
