@@ -75,7 +75,8 @@ fi
 # std itself is built with its `optimize_for_size` feature (smaller sort, formatting and string
 # routines): about 13 KiB gzipped less, no measurable cost on the bench (bindings-wasm/README.md).
 echo "== cargo ($PROFILE, ${FEATURES[*]:-default features}, std optimize_for_size, RUSTFLAGS=${RUSTFLAGS:-})"
-wasm_cargo build --profile "$PROFILE" -p marque-wasm "${FEATURES[@]}" -Z build-std-features=optimize_for_size
+wasm_cargo build --profile "$PROFILE" -p marque-wasm "${FEATURES[@]}" -Z build-std-features=optimize_for_size \
+    --config "profile.$PROFILE.package.dlmalloc.opt-level=3" --config "profile.$PROFILE.package.hashbrown.opt-level=3"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/marque-wasm.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
