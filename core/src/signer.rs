@@ -150,6 +150,7 @@ pub fn sign_checked<S: Signer + ?Sized>(signer: &S, message: &[u8]) -> Result<Si
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn key_pair_and_function_signers_agree() {
