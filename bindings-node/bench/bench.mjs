@@ -113,6 +113,30 @@ for (const [label, fn, per] of [
   concurrency.push([label, one, two])
 }
 
+// worker_threads: each worker is its own JS thread with its own Verifier, calling the
+// synchronous authorize, so no main thread sits between the calls.
+const { Worker } = await import('node:worker_threads')
+async function workersThroughput(workers, perWorker, fresh) {
+  const data = { rootKey: root.publicKey.toHex(), token: m1b64, request, limits, fresh, count: perWorker }
+  const ws = Array.from({ length: workers }, () => new Worker(new URL('./authorize-worker.mjs', import.meta.url), { workerData: data }))
+  await Promise.all(ws.map((w) => new Promise((resolve) => w.once('message', resolve))))
+  const s = process.hrtime.bigint()
+  const done = ws.map((w) => new Promise((resolve) => w.once('message', resolve)))
+  for (const w of ws) w.postMessage('go')
+  await Promise.all(done)
+  const perSecond = (workers * perWorker) / (Number(process.hrtime.bigint() - s) / 1e9)
+  await Promise.all(ws.map((w) => w.terminate()))
+  return perSecond
+}
+for (const [label, fresh, per] of [
+  ['worker_threads, fresh verifier each call (cold)', true, Math.max(200, N)],
+  ['worker_threads, repeated token (verified cache)', false, Math.max(1000, N * 4)],
+]) {
+  const one = await median3(() => workersThroughput(1, per, fresh))
+  const two = await median3(() => workersThroughput(2, per, fresh))
+  concurrency.push([label, one, two])
+}
+
 // ---- biscuit-wasm: the same token work --------------------------------------------------
 // Frees wasm-side objects (nothing there is garbage-collected); objects a call consumed are
 // already gone and refuse a second free.
@@ -215,7 +239,7 @@ for (const [name, r, cmp] of rows) {
   console.log(`| ${name} | ${us(r.median)} | ${us(r.p90)} | ${n.join(' | ')} | ${c.join(' | ')} |`)
 }
 if (native) console.log(`\nNative core: the same operations timed by \`core/examples/bench_native.rs\` earlier in the same \`scripts/bench.sh\` run (load average then: ${native.load}).`)
-console.log('\n| concurrent authorizeAsync calls in flight (libuv pool) | 1 (calls/s) | 2 (calls/s) | speed-up |')
+console.log('\n| concurrency: authorizeAsync calls in flight (libuv pool), or worker threads | 1 (calls/s) | 2 (calls/s) | speed-up |')
 console.log('|---|---:|---:|---:|')
 for (const [label, one, two] of concurrency) console.log(`| ${label} | ${one.toFixed(0)} | ${two.toFixed(0)} | ${(two / one).toFixed(2)}× |`)
 console.log('\nbiscuit-wasm has no verifier object to reuse, so its "repeated" row repeats the cold work. marque\'s authorize also checks that each hop was signed by the key the previous hop named, the revocation set and, with a proof, the replay cache.')
