@@ -34,14 +34,26 @@ print("| group | operation | median |")
 print("|---|---|---:|")
 for (g, n), v in sorted(rows.items()):
     print(f"| {g} | {n} | {us(v)} |")
-pairs = [("authorize_3_blocks", "authorize_3_blocks"), ("mint", "mint")]
+pairs = [("authorize_3_blocks_cold", "authorize_3_blocks"), ("authorize_3_blocks", "authorize_3_blocks"), ("mint", "mint")]
 print()
 for m, b in pairs:
     if ("marque", m) in rows and ("biscuit_auth", b) in rows:
         print(f"- marque `{m}` / biscuit-auth `{b}`: {rows[('marque', m)] / rows[('biscuit_auth', b)]:.2f}×")
-if ("marque", "authorize_3_blocks") in rows and ("biscuit_auth", "authorize_marque_token_bytes") in rows:
-    print(f"- marque `authorize_3_blocks` / biscuit-auth on the identical bytes: {rows[('marque', 'authorize_3_blocks')] / rows[('biscuit_auth', 'authorize_marque_token_bytes')]:.2f}×")
+if ("marque", "authorize_3_blocks_cold") in rows and ("biscuit_auth", "authorize_marque_token_bytes") in rows:
+    print(f"- marque `authorize_3_blocks_cold` / biscuit-auth on the identical bytes: {rows[('marque', 'authorize_3_blocks_cold')] / rows[('biscuit_auth', 'authorize_marque_token_bytes')]:.2f}×")
+print()
+print("`marque/authorize_3_blocks` is the repeated-token path (verified-token cache), `authorize_3_blocks_cold` a verifier without the cache.")
+au = rows.get(("audit_verify", "in_memory_1000"))
+if au:
+    print(f"Audit log verification (criterion, 1,000 entries): {1000 / (au / 1e6):,.0f} entries/s.")
 PY
+
+# The native core on the same workload as the binding benches: their tables show its medians
+# beside theirs (MARQUE_NATIVE_BENCH), and it measures 1 vs 2 threads sharing one Verifier.
+NATIVE_JSON="${CARGO_TARGET_DIR:-$REPO/target}/bench-native.json"
+cargo build --locked --release -p marque --example bench_native >/dev/null 2>&1 || cargo build --locked --release -p marque --example bench_native
+{ echo; echo "## Native core, same workload as the Python and Node benches"; echo; "${CARGO_TARGET_DIR:-$REPO/target}/release/examples/bench_native" --json "$NATIVE_JSON"; } >>"$TMP"
+export MARQUE_NATIVE_BENCH="$NATIVE_JSON"
 
 if [ -x "$REPO/scripts/build-python.sh" ]; then
     "$REPO/scripts/build-python.sh" >/dev/null

@@ -18,7 +18,9 @@ shared machine are noisy: compare medians, and rerun before drawing conclusions.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import threading
 import platform
 import tempfile
 import statistics
@@ -63,17 +65,18 @@ def measure(fn: Callable[[], object], iterations: int, warmup: int) -> Stat:
 
 def marque_ops(proof_count: int) -> dict[str, Callable[[], object]]:
     root, orch, agent = marque.KeyPair.generate(), marque.KeyPair.generate(), marque.KeyPair.generate()
-    rights = ["read_file:read:*", "write_file:write:src/"]
+    # The shared workload (core/examples/bench_native.rs and bindings-node/bench/bench.mjs do the same).
+    rights = ["read_file:read:*", "write_file:write:src/", "run_tests:*:*"]
 
     def mint() -> marque.Token:
         return marque.mint(root, agent="agent:orchestrator", agent_key=orch.public_key, principal="user:alice",
-                           task="bench", rights=rights, ttl_seconds=3600)
+                           task="fix-issue-42", rights=rights, ttl_seconds=3600)
 
     token = mint()
 
     def delegate() -> marque.Token:
         return token.delegate(orch, to="agent:agent_a", to_key=agent.public_key, tools=["read_file"],
-                              operations=["read"], resource_prefix="src/")
+                              resource_prefix="src/")
 
     child = delegate()
     text = child.to_base64()
@@ -81,21 +84,21 @@ def marque_ops(proof_count: int) -> dict[str, Callable[[], object]]:
     uncached = marque.Verifier([root.public_key], limits=marque.Limits(verified_cache_capacity=0))
 
     def authorize_cold() -> marque.Decision:
-        return uncached.authorize(text, tool="read_file", operation="read", resource="src/main.rs")
+        return uncached.authorize(text, tool="read_file", operation="read", resource="src/lib.rs")
 
     def authorize_parsed() -> marque.Decision:
-        return uncached.authorize(child, tool="read_file", operation="read", resource="src/main.rs")
+        return uncached.authorize(child, tool="read_file", operation="read", resource="src/lib.rs")
 
     def authorize_cached() -> marque.Decision:
-        return verifier.authorize(text, tool="read_file", operation="read", resource="src/main.rs")
+        return verifier.authorize(text, tool="read_file", operation="read", resource="src/lib.rs")
 
     def sign() -> str:
-        return marque.sign_proof(agent, child, tool="read_file", operation="read", resource="src/main.rs")
+        return marque.sign_proof(agent, child, tool="read_file", operation="read", resource="src/lib.rs")
 
     proofs = [sign() for _ in range(proof_count)]  # fresh single-use proofs, signed untimed
 
     def authorize_with_proof() -> marque.Decision:
-        return verifier.authorize(child, tool="read_file", operation="read", resource="src/main.rs",
+        return verifier.authorize(text, tool="read_file", operation="read", resource="src/lib.rs",
                                   proof=proofs.pop())
 
     server = marque.KeyPair.generate()
@@ -180,10 +183,10 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     root, orch, agent = ba.KeyPair(), ba.KeyPair(), ba.KeyPair()
     now = int(time.time())
     authority = (
-        'marque_profile(1); agent("agent:orchestrator"); agent_key({key}); principal("user:alice"); task("bench");'
+        'marque_profile(1); agent("agent:orchestrator"); agent_key({key}); principal("user:alice"); task("fix-issue-42");'
         " issued_at({iat}); expires_at({exp}); max_depth(4);"
         " check if time($time), $time <= {exp}; check if depth($depth), $depth <= 4;"
-        ' right("read_file", "read", "*"); right("write_file", "write", "src/");'
+        ' right("read_file", "read", "*"); right("write_file", "write", "src/"); right("run_tests", "*", "*");'
     )
     import datetime
 
@@ -197,10 +200,10 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     token = mint()
     hop = (
         'hop(1, "agent:agent_a", "/root/agent_a", {key}); check if time($time), $time <= {exp};'
-        ' check if tool($tool), {tools}.contains($tool); check if operation($op), {ops}.contains($op);'
+        ' check if tool($tool), {tools}.contains($tool);'
         ' check if resource($res), $res.starts_with("src/");'
     )
-    hop_params = {"key": agent.public_key.to_bytes(), "exp": exp, "tools": {"read_file"}, "ops": {"read"}}
+    hop_params = {"key": agent.public_key.to_bytes(), "exp": exp, "tools": {"read_file"}}
 
     def delegate() -> ba.Biscuit:
         request = token.third_party_request()
@@ -217,7 +220,7 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     def authorizer(b: ba.Biscuit) -> int:
         now_dt = datetime.datetime.now(tz=datetime.timezone.utc)
         builder = ba.AuthorizerBuilder(
-            'time({now}); tool("read_file"); operation("read"); resource("src/main.rs"); depth(1);'
+            'time({now}); tool("read_file"); operation("read"); resource("src/lib.rs"); depth(1);'
             ' actor("agent:agent_a"); actor_path("/root/agent_a");',
             {"now": now_dt},
         )
@@ -243,6 +246,49 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     }
 
 
+# Rows timed by the native core on the same workload (core/examples/bench_native.rs).
+NATIVE_KEYS = {
+    "mint (authority block)": "mint",
+    "delegate (third-party hop block)": "delegate",
+    "authorize, no cache (base64 text, 2 blocks)": "authorize_cold",
+    "authorize, repeated token (verified cache)": "authorize_warm",
+    "proof: sign": "proof_sign",
+    "authorize + proof verify (verified cache)": "authorize_proof",
+    "audit: append (sign + chain)": "audit_append",
+    f"audit: verify {AUDIT_LOG_ENTRIES:,}-entry log (in memory)": "audit_verify_1000",
+    "jwt: issue (EdDSA)": "jwt_issue",
+    "jwt: verify (EdDSA)": "jwt_verify",
+}
+
+
+def native_results() -> dict[str, object]:
+    """The native core's medians from `MARQUE_NATIVE_BENCH` (written by bench_native --json)."""
+    path = os.environ.get("MARQUE_NATIVE_BENCH")
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return dict(json.load(f))
+
+
+def threads_throughput(fn: Callable[[], object], threads: int, per_thread: int) -> float:
+    """Calls per second with `threads` Python threads each making `per_thread` calls."""
+    barrier = threading.Barrier(threads + 1)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(per_thread):
+            fn()
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in pool:
+        t.join()
+    return threads * per_thread / (time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--iterations", type=int, default=300)
@@ -250,6 +296,8 @@ def main() -> None:
     args = ap.parse_args()
 
     m = marque_ops(args.iterations + args.warmup)
+    native = native_results()
+    native_ops = native.get("ops", {}) if isinstance(native.get("ops"), dict) else {}
     references = [("biscuit-python", biscuit_ops()), ("PyJWT", pyjwt_ops())]
 
     rows = []
@@ -268,15 +316,34 @@ def main() -> None:
           f"{platform.machine()}, {os.cpu_count()} CPUs"
           f"{f', load average {load[0]:.1f}' if load else ''}; {args.iterations} iterations (+{args.warmup} warm-up; "
           f"audit verification: {max(10, args.iterations // 10)}); µs per operation\n")
-    print("| operation | marque median | marque p90 | reference | reference median | reference p90 | ratio (median) |")
-    print("|---|---:|---:|---|---:|---:|---:|")
+    print("| operation | marque median | marque p90 | native core median | marque / native | reference | "
+          "reference median | reference p90 | ratio marque / reference |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
     for name, ms, rs in rows:
+        nat = native_ops.get(NATIVE_KEYS.get(name, ""))
+        ncols = f"{nat['median_us']:.1f} | {ms.median_us / nat['median_us']:.2f}x" if nat else "n/a | "
         if rs is None:
-            print(f"| {name} | {ms.median_us:.1f} | {ms.p90_us:.1f} | n/a | | | |")
+            print(f"| {name} | {ms.median_us:.1f} | {ms.p90_us:.1f} | {ncols} | n/a | | | |")
         else:
             label, st = rs
-            print(f"| {name} | {ms.median_us:.1f} | {ms.p90_us:.1f} | {label} | {st.median_us:.1f} | {st.p90_us:.1f} | "
-                  f"{ms.median_us / st.median_us:.2f}x |")
+            print(f"| {name} | {ms.median_us:.1f} | {ms.p90_us:.1f} | {ncols} | {label} | {st.median_us:.1f} | "
+                  f"{st.p90_us:.1f} | {ms.median_us / st.median_us:.2f}x |")
+    if native_ops:
+        print(f"\nNative core: the same operations timed by `core/examples/bench_native.rs` earlier in the same "
+              f"`scripts/bench.sh` run (load average then: {native.get('load', '?')}).")
+
+    # Concurrency: the binding releases the GIL while the core works, so threads run in parallel.
+    print("\n| Python threads sharing one Verifier | 1 thread (calls/s) | 2 threads (calls/s) | speed-up |")
+    print("|---|---:|---:|---:|")
+    per = max(100, args.iterations)
+    for label, key in [("authorize, no cache (base64 text, 2 blocks)", "cold"),
+                       ("authorize, repeated token (verified cache)", "warm")]:
+        fn = m[label]
+        n = per if key == "cold" else per * 4
+        threads_throughput(fn, 1, n // 10)
+        one = statistics.median(threads_throughput(fn, 1, n) for _ in range(3))
+        two = statistics.median(threads_throughput(fn, 2, n) for _ in range(3))
+        print(f"| {label} | {one:,.0f} | {two:,.0f} | {two / one:.2f}x |")
     sys.stdout.flush()
 
 

@@ -50,6 +50,12 @@ fn marque_benches(c: &mut Criterion) {
     g.bench_function("authorize_3_blocks", |b| {
         b.iter(|| assert!(verifier.authorize(&bytes, &request, None, Some(NOW)).unwrap().allowed))
     });
+    // Without the verified-token cache: parse + every signature + claims + Datalog each time.
+    let uncached = Verifier::new([root.public_key()])
+        .with_limits(marque::Limits { verified_cache_capacity: 0, ..marque::Limits::default() });
+    g.bench_function("authorize_3_blocks_cold", |b| {
+        b.iter(|| assert!(uncached.authorize(&bytes, &request, None, Some(NOW)).unwrap().allowed))
+    });
     g.bench_function("parse_token", |b| b.iter(|| Token::from_bytes(&bytes).unwrap()));
     let agent = kp(4);
     let preq = ProofRequest { tool: "read_file", operation: "read", resource: "src/main.rs" };

@@ -457,16 +457,53 @@ pub fn verify_many(items: &[(&PublicKey, &[u8], &Signature)]) -> core::result::R
     }
 }
 
+/// Whether the `R` half of a signature decodes to a point of small order, without decoding it:
+/// the batch equation decompresses `R` itself, so decompressing it here as well would double
+/// the cost (a field exponentiation per signature).
+///
+/// Exactly eight points have small order, with five distinct y-coordinates (0, 1, −1 and the
+/// pair ±y₈ of the order-8 points). An encoding is the y-coordinate (255 bits, read mod p, so
+/// y < 19 also has the non-canonical form y + p) plus the sign bit of x, which decompression
+/// accepts either way. Hence the 14 encodings: these seven y-values with either sign bit (the
+/// list libsodium uses; the tests rebuild it from the torsion points). Any other 32 bytes either
+/// decode to a point that is not of small order or do not decode at all (and then batch and
+/// strict verification both reject).
 fn r_is_small_order(sig: &[u8; SIGNATURE_LENGTH]) -> bool {
-    let mut r = [0u8; 32];
-    r.copy_from_slice(&sig[..32]);
-    curve25519_point(&r).unwrap_or(true)
+    let mut y = [0u8; 32];
+    y.copy_from_slice(&sig[..32]);
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
-fn curve25519_point(bytes: &[u8; 32]) -> Option<bool> {
-    // VerifyingKey::from_bytes decompresses a point; is_weak() tells small order.
-    VerifyingKey::from_bytes(bytes).ok().map(|p| p.is_weak())
-}
+/// The y-encodings (sign bit clear) of the small-order points; see [`r_is_small_order`].
+const SMALL_ORDER_Y: [[u8; 32]; 7] = {
+    const fn ff(first: u8) -> [u8; 32] {
+        let mut b = [0xff; 32];
+        b[0] = first;
+        b[31] = 0x7f;
+        b
+    }
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    [
+        // y = 0 (order 4), y = 1 (the identity).
+        [0u8; 32],
+        one,
+        // ±y₈ (order 8).
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac,
+            0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53,
+            0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+        ],
+        // y = p − 1 (order 2); p and p + 1, the non-canonical forms of 0 and 1.
+        ff(0xec),
+        ff(0xed),
+        ff(0xee),
+    ]
+};
 
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -561,6 +598,52 @@ mod tests {
         assert!(!dbg.contains(SEED));
         assert!(!dbg.contains(&kp.to_jwk().d.clone().unwrap()));
         assert!(dbg.contains("redacted"));
+    }
+
+    /// The decompressing check `r_is_small_order` replaces: `Some(small order)` when it decodes.
+    fn curve25519_point(bytes: &[u8; 32]) -> Option<bool> {
+        VerifyingKey::from_bytes(bytes).ok().map(|p| p.is_weak())
+    }
+
+    #[test]
+    fn small_order_table_is_exactly_the_torsion_encodings() {
+        use alloc::collections::BTreeSet;
+        // Rebuild the list: the multiples of an order-8 point are the eight small-order points.
+        let t = VerifyingKey::from_bytes(&SMALL_ORDER_Y[2]).unwrap().to_edwards();
+        let mut p = t;
+        let mut ys = BTreeSet::new();
+        for _ in 0..8 {
+            let mut y = p.compress().to_bytes();
+            y[31] &= 0x7f;
+            ys.insert(y);
+            // y + p for y < 19 (only 0 and 1 here) is a second encoding of the same y.
+            if y[1..].iter().all(|b| *b == 0) && y[0] < 19 {
+                let mut alt = [0xffu8; 32];
+                alt[0] = 0xed + y[0];
+                alt[31] = 0x7f;
+                ys.insert(alt);
+            }
+            p += t;
+        }
+        assert_eq!(ys, SMALL_ORDER_Y.iter().copied().collect::<BTreeSet<_>>());
+        // Every listed encoding, with either sign bit, decodes to a small-order point, as the
+        // decompressing check said.
+        for y in SMALL_ORDER_Y {
+            for sign in [0u8, 0x80] {
+                let mut r = y;
+                r[31] |= sign;
+                assert_eq!(curve25519_point(&r), Some(true), "{}", hex_encode(&r));
+                let mut sig = [0u8; SIGNATURE_LENGTH];
+                sig[..32].copy_from_slice(&r);
+                assert!(r_is_small_order(&sig));
+            }
+        }
+        // Honest signatures' R are never small order.
+        for i in 0..64u8 {
+            let sig = KeyPair::from_seed(&[i; 32]).sign(&[i; 3]);
+            assert!(!r_is_small_order(&sig.0));
+            assert_eq!(curve25519_point(&sig.0[..32].try_into().unwrap()), Some(false));
+        }
     }
 
     #[test]

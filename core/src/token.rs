@@ -158,7 +158,7 @@ impl Claims {
                 .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid key")))?;
             let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
             let signer = match external_keys.get(depth) {
-                Some(Some(k)) => PublicKey::from_biscuit(k)?,
+                Some(Some(k)) => k,
                 _ => {
                     return Err(Error::new(
                         ErrorKind::InvalidSignature,
@@ -166,7 +166,13 @@ impl Claims {
                     ))
                 }
             };
-            if signer != previous {
+            // Compare the encodings: `previous` is already a validated key, so an equal Ed25519
+            // encoding is the same key and needs no second point decompression. Only a mismatch
+            // (an error) decodes the signer, to name it.
+            let same_signer = signer.algorithm() == biscuit_auth::format::schema::public_key::Algorithm::Ed25519
+                && signer.to_bytes()[..] == previous.as_bytes()[..];
+            if !same_signer {
+                let signer = PublicKey::from_biscuit(signer)?;
                 return Err(Error::new(
                     ErrorKind::InvalidSignature,
                     format!(
@@ -437,33 +443,30 @@ impl Token {
 
     /// Parses with explicit size and block-count limits.
     pub fn from_bytes_limited(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Token> {
-        if bytes.len() > limits.max_token_bytes {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
-            ));
-        }
-        let raw = biscuit_auth::format::schema::Biscuit::decode(bytes)
-            .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
-        if raw.blocks.len() + 1 > limits.max_blocks {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token has {} blocks; the limit is {}", raw.blocks.len() + 1, limits.max_blocks),
-            ));
-        }
+        let skeleton = TokenSkeleton::checked(bytes, limits)?;
         let inner = UnverifiedBiscuit::from(bytes)?;
-        let mut contexts = Vec::with_capacity(raw.blocks.len() + 1);
-        for signed in std::iter::once(&raw.authority).chain(raw.blocks.iter()) {
-            let block = biscuit_auth::format::schema::Block::decode(&signed.block[..])
+        Token::from_checked(bytes.to_vec(), skeleton, inner)
+    }
+
+    /// A token biscuit-auth has just produced (delegation, sealing): its serialized form is
+    /// read exactly as [`from_bytes`](Self::from_bytes) would, without biscuit-auth parsing (and
+    /// decompressing the keys of) the bytes it already holds parsed.
+    pub(crate) fn from_unverified(inner: UnverifiedBiscuit) -> Result<Token> {
+        let bytes = inner.to_vec()?;
+        let skeleton = TokenSkeleton::checked(&bytes, &crate::policy::Limits::default())?;
+        Token::from_checked(bytes, skeleton, inner)
+    }
+
+    fn from_checked(bytes: Vec<u8>, skeleton: TokenSkeleton, inner: UnverifiedBiscuit) -> Result<Token> {
+        let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
+        for signed in skeleton.authority.iter().chain(skeleton.blocks.iter()) {
+            let block = BlockContextOnly::decode(&signed.block[..])
                 .map_err(|_| Error::invalid_token("a token block does not decode"))?;
             contexts.push(block.context);
         }
-        let sealed = matches!(
-            raw.proof.content,
-            Some(biscuit_auth::format::schema::proof::Content::FinalSignature(_))
-        );
+        let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
         let claims = Claims::from_parts(contexts, inner.external_public_keys(), inner.revocation_identifiers())?;
-        Ok(Token { bytes: bytes.to_vec(), inner, claims, sealed, root_key_id: raw.root_key_id })
+        Ok(Token { bytes, inner, claims, sealed, root_key_id: skeleton.root_key_id })
     }
 
     /// Parses base64url (padded or not; standard `+/` alphabet refused).
@@ -590,8 +593,7 @@ impl Token {
 
     /// Seals the token: nobody can delegate it further.
     pub fn seal(&self) -> Result<Token> {
-        let sealed = self.inner.seal()?;
-        Token::from_bytes(&sealed.to_vec()?)
+        Token::from_unverified(self.inner.seal()?)
     }
 
     pub(crate) fn claims(&self) -> &Claims {
@@ -600,6 +602,73 @@ impl Token {
     pub(crate) fn inner(&self) -> &UnverifiedBiscuit {
         &self.inner
     }
+}
+
+/// The fields of a serialized Biscuit that [`Token::from_bytes_limited`] reads itself (field
+/// numbers of biscuit-auth's `schema.proto`); prost skips the others (keys, signatures) without
+/// copying them.
+#[derive(Clone, PartialEq, prost::Message)]
+struct TokenSkeleton {
+    #[prost(uint32, optional, tag = "1")]
+    root_key_id: Option<u32>,
+    #[prost(message, optional, tag = "2")]
+    authority: Option<SignedBlockBytes>,
+    #[prost(message, repeated, tag = "3")]
+    blocks: Vec<SignedBlockBytes>,
+    #[prost(message, optional, tag = "4")]
+    proof: Option<ProofKind>,
+}
+
+impl TokenSkeleton {
+    /// One pass over the outer protobuf for what biscuit-auth does not expose (the block count,
+    /// checked before the full parse; each block's descriptor; the sealed flag), skipping
+    /// everything else, after the size limit.
+    fn checked(bytes: &[u8], limits: &crate::policy::Limits) -> Result<TokenSkeleton> {
+        if bytes.len() > limits.max_token_bytes {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
+            ));
+        }
+        let skeleton = TokenSkeleton::decode(bytes)
+            .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
+        if skeleton.blocks.len() + 1 > limits.max_blocks {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("token has {} blocks; the limit is {}", skeleton.blocks.len() + 1, limits.max_blocks),
+            ));
+        }
+        Ok(skeleton)
+    }
+}
+
+/// `SignedBlock.block`: the serialized block.
+#[derive(Clone, PartialEq, prost::Message)]
+struct SignedBlockBytes {
+    #[prost(bytes = "vec", tag = "1")]
+    block: Vec<u8>,
+}
+
+/// `Proof`: which member of its oneof is present tells whether the token is sealed.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProofKind {
+    #[prost(oneof = "ProofContent", tags = "1, 2")]
+    content: Option<ProofContent>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum ProofContent {
+    #[prost(bytes, tag = "1")]
+    NextSecret(Vec<u8>),
+    #[prost(bytes, tag = "2")]
+    FinalSignature(Vec<u8>),
+}
+
+/// `Block.context`: the marque descriptor; the block's Datalog is skipped.
+#[derive(Clone, PartialEq, prost::Message)]
+struct BlockContextOnly {
+    #[prost(string, optional, tag = "2")]
+    context: Option<String>,
 }
 
 fn params_vec(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<(&'static str, Term)> {

@@ -29,6 +29,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use biscuit_auth::builder::{fact, Term};
@@ -313,22 +314,22 @@ struct Verified {
 }
 
 /// A bounded map from SHA-256(token bytes) to verified tokens, evicting the least recently used.
+/// Lookups need only shared access (recency is an atomic stamp), so threads authorizing cached
+/// tokens never wait for each other; only an insertion takes the write lock.
 struct VerifiedCache {
     capacity: usize,
-    tick: u64,
-    map: HashMap<[u8; 32], (Arc<Verified>, u64)>,
+    tick: AtomicU64,
+    map: HashMap<[u8; 32], (Arc<Verified>, AtomicU64)>,
 }
 
 impl VerifiedCache {
     fn new(capacity: usize) -> Self {
-        VerifiedCache { capacity, tick: 0, map: HashMap::new() }
+        VerifiedCache { capacity, tick: AtomicU64::new(0), map: HashMap::new() }
     }
 
-    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Verified>> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.map.get_mut(key).map(|(v, used)| {
-            *used = tick;
+    fn get(&self, key: &[u8; 32]) -> Option<Arc<Verified>> {
+        self.map.get(key).map(|(v, used)| {
+            used.store(self.tick.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
             Arc::clone(v)
         })
     }
@@ -338,12 +339,14 @@ impl VerifiedCache {
             return;
         }
         if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
-            if let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) {
+            if let Some(oldest) =
+                self.map.iter().min_by_key(|(_, (_, used))| used.load(Ordering::Relaxed)).map(|(k, _)| *k)
+            {
                 self.map.remove(&oldest);
             }
         }
-        self.tick += 1;
-        self.map.insert(key, (value, self.tick));
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed) + 1;
+        self.map.insert(key, (value, AtomicU64::new(tick)));
     }
 }
 
@@ -373,7 +376,7 @@ pub struct Verifier {
     /// Fail closed when the signed list is older than this many seconds (or absent).
     max_revocation_staleness: Option<u64>,
     replay: Mutex<ReplayCache>,
-    verified: Mutex<VerifiedCache>,
+    verified: RwLock<VerifiedCache>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -420,7 +423,7 @@ impl Verifier {
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
             policies: Vec::new(),
             replay: Mutex::new(ReplayCache::new(limits.replay_cache_capacity)),
-            verified: Mutex::new(VerifiedCache::new(limits.verified_cache_capacity)),
+            verified: RwLock::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
             revocations: RwLock::new(RevocationSet::new()),
@@ -463,7 +466,7 @@ impl Verifier {
             self.roots.push(RootKey { id: Some(id.unwrap_or_else(|| derived_key_id(&key))), key, biscuit });
         }
         // Trust changed: forget what was verified under the previous set of roots.
-        self.verified = Mutex::new(VerifiedCache::new(self.limits.verified_cache_capacity));
+        self.verified = RwLock::new(VerifiedCache::new(self.limits.verified_cache_capacity));
     }
 
     /// The trusted root keys with their ids.
@@ -474,7 +477,7 @@ impl Verifier {
     /// Replaces the limits (the replay cache is reset to the new capacity).
     pub fn set_limits(&mut self, limits: Limits) {
         self.replay = Mutex::new(ReplayCache::new(limits.replay_cache_capacity));
-        self.verified = Mutex::new(VerifiedCache::new(limits.verified_cache_capacity));
+        self.verified = RwLock::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
     }
 
@@ -853,18 +856,18 @@ impl Verifier {
             return Ok(Arc::new(Verified { biscuit, claims }));
         }
         let key: [u8; 32] = Sha256::digest(token).into();
-        if let Some(hit) = lock(&self.verified).get(&key) {
+        if let Some(hit) = read(&self.verified).get(&key) {
             return Ok(hit);
         }
         let (biscuit, claims) = self.verify_token(token)?;
         let verified = Arc::new(Verified { biscuit, claims });
-        lock(&self.verified).insert(key, Arc::clone(&verified));
+        write(&self.verified).insert(key, Arc::clone(&verified));
         Ok(verified)
     }
 
     /// How many verified tokens are remembered.
     pub fn verified_cache_len(&self) -> usize {
-        lock(&self.verified).map.len()
+        read(&self.verified).map.len()
     }
 
     fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
@@ -999,6 +1002,22 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Shared access to a lock's value, recovering from poisoning (as [`lock`]).
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    match l.read() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Exclusive access to a lock's value, recovering from poisoning (as [`lock`]).
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    match l.write() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
 }
 
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
