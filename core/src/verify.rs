@@ -456,7 +456,7 @@ impl Verifier {
         for (id, key) in keys {
             self.add_root_key(Some(id), key);
         }
-        self.verified = Mutex::new(VerifiedCache::new(self.limits.verified_cache_capacity));
+        self.verified = RwLock::new(VerifiedCache::new(self.limits.verified_cache_capacity));
         Ok(())
     }
 
@@ -1002,22 +1002,6 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Shared access to a lock's value, recovering from poisoning (as [`lock`]).
-fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    match l.read() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
-/// Exclusive access to a lock's value, recovering from poisoning (as [`lock`]).
-fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    match l.write() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
 }
 
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
