@@ -308,9 +308,24 @@ impl Drop for Jwk {
 }
 
 /// An Ed25519 key pair. The secret is zeroized on drop and never printed.
-#[derive(Clone)]
 pub struct KeyPair {
     signing: SigningKey,
+    /// biscuit-auth's form of the same key, made on first use (minting): building it derives
+    /// the public key again (≈ 18 µs), which a long-lived root key pays once, not per token.
+    /// Its `SigningKey` is zeroized on drop like ours. Shared by clones (the bindings clone a
+    /// key pair into each call).
+    #[cfg(feature = "biscuit")]
+    biscuit: std::sync::Arc<std::sync::OnceLock<biscuit_auth::KeyPair>>,
+}
+
+impl Clone for KeyPair {
+    fn clone(&self) -> Self {
+        KeyPair {
+            signing: self.signing.clone(),
+            #[cfg(feature = "biscuit")]
+            biscuit: std::sync::Arc::clone(&self.biscuit),
+        }
+    }
 }
 
 impl KeyPair {
@@ -323,7 +338,7 @@ impl KeyPair {
 
     /// Builds a key pair from a 32-byte seed (the RFC 8032 private key).
     pub fn from_seed(seed: &[u8; KEY_LENGTH]) -> Self {
-        KeyPair { signing: SigningKey::from_bytes(seed) }
+        KeyPair::from_signing(SigningKey::from_bytes(seed))
     }
 
     /// Builds a key pair from a 32-byte seed given as a slice.
@@ -357,7 +372,7 @@ impl KeyPair {
     pub fn from_pem(pem: &str) -> Result<Self> {
         let signing = SigningKey::from_pkcs8_pem(pem.trim())
             .map_err(|_| Error::invalid_key("not an Ed25519 PKCS#8 PEM private key"))?;
-        Ok(KeyPair { signing })
+        Ok(KeyPair::from_signing(signing))
     }
 
     /// PKCS#8 PEM, in a buffer zeroized on drop.
@@ -414,6 +429,24 @@ impl KeyPair {
     #[cfg(feature = "biscuit")]
     pub(crate) fn to_biscuit(&self) -> Result<biscuit_auth::KeyPair> {
         Ok(biscuit_auth::KeyPair::from(&self.to_biscuit_private()?))
+    }
+
+    /// biscuit-auth's key pair for this key, built once and kept.
+    #[cfg(feature = "biscuit")]
+    pub(crate) fn biscuit_key_pair(&self) -> Result<&biscuit_auth::KeyPair> {
+        if let Some(k) = self.biscuit.get() {
+            return Ok(k);
+        }
+        let _ = self.biscuit.set(self.to_biscuit()?);
+        self.biscuit.get().ok_or_else(|| Error::internal("biscuit key pair cache"))
+    }
+
+    fn from_signing(signing: SigningKey) -> Self {
+        KeyPair {
+            signing,
+            #[cfg(feature = "biscuit")]
+            biscuit: Default::default(),
+        }
     }
 }
 

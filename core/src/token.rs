@@ -420,7 +420,7 @@ impl Token {
             ))?;
         }
         let bytes = match root.key_pair() {
-            Some(kp) => builder.build(&kp.to_biscuit()?)?.to_vec()?,
+            Some(kp) => builder.build(kp.biscuit_key_pair()?)?.to_vec()?,
             None => {
                 // Biscuit signs the authority block with the root key it is given; build with a
                 // placeholder and put the external signer's signature in its place.
