@@ -164,8 +164,8 @@ impl FromNapiValue for KeyInput {
 
 /// A token in any accepted shape; parsed by [`TokenInput::bytes`] or [`TokenInput::token`].
 pub enum TokenInput {
-    /// The raw bytes of a `Token` instance (already parsed).
-    Parsed(Box<marque::Token>),
+    /// A `Token` instance (already parsed), shared.
+    Parsed(std::sync::Arc<marque::Token>),
     /// base64url text.
     Text(String),
     /// Raw bytes.
@@ -174,11 +174,11 @@ pub enum TokenInput {
 
 impl TokenInput {
     /// A parsed (untrusted) token.
-    pub fn token(self) -> Result<marque::Token> {
+    pub fn token(self) -> Result<std::sync::Arc<marque::Token>> {
         match self {
-            TokenInput::Parsed(t) => Ok(*t),
-            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw()),
-            TokenInput::Bytes(b) => no_panic(|| marque::Token::from_bytes(&b).or_throw()),
+            TokenInput::Parsed(t) => Ok(t),
+            TokenInput::Text(s) => no_panic(|| marque::Token::from_base64(&s).or_throw()).map(std::sync::Arc::new),
+            TokenInput::Bytes(b) => no_panic(|| marque::Token::from_bytes(&b).or_throw()).map(std::sync::Arc::new),
         }
     }
 }
@@ -209,7 +209,7 @@ impl FromNapiValue for TokenInput {
                 Ok(TokenInput::Bytes(unsafe { read_bytes(env, v, "a token") }?))
             }
             ValueType::Object => unsafe { Token::from_napi_ref(env, v) }
-                .map(|t| TokenInput::Parsed(Box::new(t.inner.clone())))
+                .map(|t| TokenInput::Parsed(std::sync::Arc::clone(&t.inner)))
                 .map_err(|_| shape_error("a token", EXPECTED)),
             _ => Err(shape_error("a token", EXPECTED)),
         }

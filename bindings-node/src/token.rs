@@ -132,12 +132,13 @@ pub fn mint_async<'env>(
 #[napi]
 #[derive(Clone)]
 pub struct Token {
-    pub(crate) inner: marque::Token,
+    /// Shared, not copied, when a `Token` is passed back into a call (proofs, authorize…).
+    pub(crate) inner: std::sync::Arc<marque::Token>,
 }
 
 impl Token {
     pub(crate) fn wrap(inner: marque::Token) -> Self {
-        Token { inner }
+        Token { inner: std::sync::Arc::new(inner) }
     }
 }
 
