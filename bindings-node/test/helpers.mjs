@@ -2,6 +2,17 @@
 import * as marque from '../index.mjs'
 
 export { marque }
+
+/** The `MarqueError` code that `fn` throws; anything else thrown, or nothing, fails the test. */
+export function thrownCode(fn) {
+  try {
+    fn()
+  } catch (e) {
+    if (!(e instanceof marque.MarqueError)) throw e
+    return e.code
+  }
+  throw new Error('expected a MarqueError')
+}
 export const NOW = 1_700_000_000
 export const seed = (n) => n.toString(16).padStart(2, '0').repeat(32)
 export const keys = {

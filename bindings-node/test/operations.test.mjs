@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import * as marque from '../index.mjs'
+import { thrownCode } from './helpers.mjs'
 
 const { AuditLog, KeyPair, MarqueError, RevocationList, Token, Verifier, jwtIssue, jwtIssueAsync, jwtVerify, mint, mintAsync, parseJwks, signProof, signProofAsync, toJwks } = marque
 
@@ -85,15 +86,7 @@ function params(agent, extra = {}) {
 
 const read = (resource, extra = {}) => ({ tool: 'read_file', operation: 'read', resource, now: NOW, ...extra })
 
-function code(fn) {
-  try {
-    fn()
-  } catch (e) {
-    assert.ok(e instanceof MarqueError, String(e))
-    return e.code
-  }
-  assert.fail('expected an error')
-}
+const code = thrownCode
 
 async function rejection(promise) {
   try {

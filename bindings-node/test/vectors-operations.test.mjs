@@ -4,20 +4,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { marque } from './helpers.mjs'
+import { marque, thrownCode } from './helpers.mjs'
 
-const { KeyPair, RevocationList, Verifier, MarqueError, parseJwks } = marque
+const { KeyPair, RevocationList, Verifier, parseJwks } = marque
 const doc = JSON.parse(readFileSync(new URL('../../tests/vectors/operations.json', import.meta.url), 'utf8'))
 
-function code(fn) {
-  try {
-    fn()
-  } catch (e) {
-    assert.ok(e instanceof MarqueError, String(e))
-    return e.code
-  }
-  return 'ok'
-}
+const code = thrownCode
 
 test('signed revocation list: byte-identical re-signing, parse, tamper', () => {
   const rl = doc.revocation_list
