@@ -9,6 +9,7 @@ use pyo3::types::PyString;
 use crate::convert::{self, py_str_repr};
 use crate::errors::{no_panic, Result};
 use crate::keys::{KeyPair, PublicKey};
+use crate::signer::Signer;
 
 fn trusted(v: Option<&Bound<'_, PyAny>>) -> Result<Option<marque::PublicKey>> {
     match v {
@@ -203,8 +204,9 @@ pub fn sign_agent_assertion(
     task_id: &str,
     now: Option<&Bound<'_, PyAny>>,
 ) -> Result<String> {
-    let kp = convert::keypair("keypair", keypair)?;
-    Ok(marque::identity::sign_agent_assertion(&kp, agent_runtime_id, task_id, convert::now_or_clock(now)?)?)
+    let signer = Signer::extract("keypair", keypair)?;
+    let now = convert::now_or_clock(now)?;
+    signer.finish(marque::identity::sign_agent_assertion(signer.core(), agent_runtime_id, task_id, now))
 }
 
 /// Adds the identity classes, functions and constants to the module.

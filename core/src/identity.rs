@@ -387,9 +387,10 @@ impl AssertionOptions {
 /// `AgentAssertion ` + base64url (unpadded) of the JSON object `{agent_runtime_id, task_id,
 /// timestamp, signature}`, where `timestamp` is RFC 3339 UTC (`2023-11-14T22:13:20Z`) and
 /// `signature` is the standard-base64 Ed25519 signature of
-/// `"<agent_runtime_id>:<task_id>:<timestamp>"`.
-pub fn sign_agent_assertion(
-    key: &KeyPair,
+/// `"<agent_runtime_id>:<task_id>:<timestamp>"`. `key` is a [`KeyPair`] or any
+/// [`Signer`](crate::signer::Signer) (its signature is checked before use: `signer_failed`).
+pub fn sign_agent_assertion<S: crate::signer::Signer + ?Sized>(
+    key: &S,
     agent_runtime_id: &str,
     task_id: &str,
     now: u64,
@@ -400,8 +401,8 @@ pub fn sign_agent_assertion(
     }
     let timestamp = rfc3339_from_unix(now);
     let message = format!("{agent_runtime_id}:{task_id}:{timestamp}");
-    let signature =
-        base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes()).to_bytes());
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(crate::signer::sign_checked(key, message.as_bytes())?.to_bytes());
     let mut body = Map::new();
     body.insert("agent_runtime_id".into(), agent_runtime_id.into());
     body.insert("task_id".into(), task_id.into());

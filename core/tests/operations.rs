@@ -158,6 +158,13 @@ fn proofs_audit_and_jwt_with_external_signers() {
     let jwt2 = d.to_compact_jwt(&signer, "gateway", "svc", 60).unwrap();
     assert_eq!(calls.get(), before + 1);
     assert!(jwt_verify(&jwt2, &JwtKeys::from(orch.public_key()), &JwtOptions::new(NOW).audience("svc")).is_ok());
+    // Agent assertions (identity headers) too.
+    let by_fn = marque::identity::sign_agent_assertion(&signer, "rt_1", "task_1", NOW).unwrap();
+    assert_eq!(by_fn, marque::identity::sign_agent_assertion(&orch, "rt_1", "task_1", NOW).unwrap());
+    for (what, liar) in liars(orch.public_key()) {
+        let e = marque::identity::sign_agent_assertion(&liar, "rt_1", "task_1", NOW).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::SignerFailed, "assertion with {what}");
+    }
     // A boxed trait object works wherever a signer is taken.
     let boxed: Box<dyn Signer> = Box::new(orch.clone());
     assert!(Token::mint(&kp(1), &params(&orch)).unwrap().sign_proof(&boxed, &read("x"), Some(NOW)).is_ok());

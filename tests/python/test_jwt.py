@@ -98,6 +98,11 @@ def test_assertions_are_signed_byte_for_byte() -> None:
     fresh = next(c["header"] for c in DOC["agent_assertions"] if c["name"] == "fresh")
     assert ident.sign_assertion("task_1", NOW) == fresh
     assert marque.sign_agent_assertion(ident.keypair, "rt_abc", "task_1", NOW) == fresh
+    # The same bytes from the key behind a function (a KMS signer); a lying signer is refused.
+    kp = ident.keypair
+    assert marque.sign_agent_assertion(marque.Signer(kp.public_key, kp.sign), "rt_abc", "task_1", NOW) == fresh
+    with pytest.raises(marque.SignerFailed):
+        marque.sign_agent_assertion(marque.Signer(kp.public_key, lambda m: bytes(64)), "rt_abc", "task_1", NOW)
     assert marque.verify_agent_assertion(ident.sign_assertion("t"), ident.public_key).task_id == "t"  # the clock
     with pytest.raises(marque.Expired):
         marque.verify_agent_assertion(fresh, ident.public_key, now=NOW + 120)

@@ -834,5 +834,5 @@ def verify_agent_assertion(
     window_seconds: int | float | None = None,
 ) -> AgentAssertion: ...
 def sign_agent_assertion(
-    keypair: KeyPair, agent_runtime_id: str, task_id: str, now: _Time | None = None
+    keypair: _SignerLike, agent_runtime_id: str, task_id: str, now: _Time | None = None
 ) -> str: ...
