@@ -146,13 +146,6 @@ pub fn public_key(v: &Bound<'_, PyAny>) -> Result<marque::PublicKey> {
     )))
 }
 
-/// A key pair slot: only a `KeyPair` (secrets are never parsed implicitly).
-pub fn keypair(what: &str, v: &Bound<'_, PyAny>) -> Result<marque::KeyPair> {
-    v.cast::<KeyPair>()
-        .map(|k| k.get().inner.clone())
-        .map_err(|_| type_error(format!("{what} must be a marque.KeyPair, got {}", type_name(v))))
-}
-
 /// One right: `"tool:operation:resource"`, a dict `{tool, operation?, resource?}` or a `Right`.
 pub fn right(v: &Bound<'_, PyAny>) -> Result<marque::Right> {
     if let Ok(r) = v.cast::<Right>() {
