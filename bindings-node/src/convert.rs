@@ -6,7 +6,7 @@
 //! happens later in `resolve()`, so a malformed key or token raises the core's typed error
 //! (`invalid_key`, `invalid_token`) rather than a napi conversion error.
 
-use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, TypeName, Uint8Array, ValidateNapiValue};
+use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Uint8Array};
 use napi::{sys, ValueType};
 
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
@@ -64,25 +64,34 @@ pub fn seconds(what: &str, v: f64) -> Result<u64> {
     Ok(v.floor() as u64)
 }
 
+/// Declares an argument type whose own `FromNapiValue` does all the checking (napi's up-front
+/// validation lets every value through) and whose TypeScript name, for error messages, is `$name`.
+macro_rules! loose_arg {
+    ($t:ty, $name:literal) => {
+        impl napi::bindgen_prelude::TypeName for $t {
+            fn type_name() -> &'static str {
+                $name
+            }
+            fn value_type() -> napi::ValueType {
+                napi::ValueType::Unknown
+            }
+        }
+
+        impl napi::bindgen_prelude::ValidateNapiValue for $t {
+            unsafe fn validate(_: napi::sys::napi_env, _: napi::sys::napi_value) -> napi::Result<napi::sys::napi_value> {
+                Ok(std::ptr::null_mut())
+            }
+        }
+    };
+}
+pub(crate) use loose_arg;
+
 /// Optional time resolved to the core's `Option<u64>`.
 pub fn opt_now(now: Option<TimeInput>) -> Result<Option<u64>> {
     now.map(TimeInput::seconds).transpose()
 }
 
-impl TypeName for TimeInput {
-    fn type_name() -> &'static str {
-        "number | Date"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for TimeInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(TimeInput, "number | Date");
 
 impl FromNapiValue for TimeInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
@@ -125,20 +134,7 @@ impl KeyInput {
     }
 }
 
-impl TypeName for KeyInput {
-    fn type_name() -> &'static str {
-        "PublicKey | string | Uint8Array | Jwk"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for KeyInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(KeyInput, "PublicKey | string | Uint8Array | Jwk");
 
 impl FromNapiValue for KeyInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
@@ -183,20 +179,7 @@ impl TokenInput {
     }
 }
 
-impl TypeName for TokenInput {
-    fn type_name() -> &'static str {
-        "Token | string | Uint8Array"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for TokenInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(TokenInput, "Token | string | Uint8Array");
 
 impl FromNapiValue for TokenInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
@@ -231,20 +214,7 @@ impl BytesInput {
     }
 }
 
-impl TypeName for BytesInput {
-    fn type_name() -> &'static str {
-        "Uint8Array | string"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for BytesInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(BytesInput, "Uint8Array | string");
 
 impl FromNapiValue for BytesInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
@@ -275,20 +245,7 @@ impl JsonInput {
     }
 }
 
-impl TypeName for JsonInput {
-    fn type_name() -> &'static str {
-        "object | string"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for JsonInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(JsonInput, "object | string");
 
 impl FromNapiValue for JsonInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {

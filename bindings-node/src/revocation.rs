@@ -1,11 +1,11 @@
 //! Revocation sets as plain objects and signed revocation lists (`RevocationList`), mirroring
 //! `marque::revocation`.
 
-use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Object, TypeName, ValidateNapiValue};
-use napi::{sys, Env, ValueType};
+use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Object};
+use napi::{sys, Env};
 use napi_derive::napi;
 
-use crate::convert::{opt_now, seconds, JsonInput, KeyInput, TimeInput};
+use crate::convert::{loose_arg, opt_now, seconds, JsonInput, KeyInput, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::signer::{AsyncSignerInput, SignerInput};
@@ -224,20 +224,7 @@ impl RevocationListInput {
     }
 }
 
-impl TypeName for RevocationListInput {
-    fn type_name() -> &'static str {
-        "RevocationList | string | object"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for RevocationListInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(RevocationListInput, "RevocationList | string | object");
 
 impl FromNapiValue for RevocationListInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {

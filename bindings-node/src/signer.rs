@@ -17,12 +17,12 @@ use std::sync::mpsc;
 
 use napi::bindgen_prelude::{
     CallbackContext, FromNapiRef, FromNapiValue, Function, Object, PromiseRaw, ToNapiValue,
-    TypeName, Uint8Array, Unknown, ValidateNapiValue,
+    Uint8Array, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, JsValue, Status, ValueType};
 
-use crate::convert::{is_typed_array, shape_error, type_of, KeyInput};
+use crate::convert::{loose_arg, is_typed_array, shape_error, type_of, KeyInput};
 use crate::errors::{internal, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::keys::KeyPair;
 
@@ -64,20 +64,7 @@ pub struct JsSignerBox(JsSigner);
 /// Promise.
 pub struct AsyncSignerInput(pub SignerInput);
 
-impl TypeName for SignerInput {
-    fn type_name() -> &'static str {
-        "KeyPair | Signer"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for SignerInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(SignerInput, "KeyPair | Signer");
 
 impl FromNapiValue for SignerInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
@@ -108,20 +95,7 @@ impl FromNapiValue for SignerInput {
     }
 }
 
-impl TypeName for AsyncSignerInput {
-    fn type_name() -> &'static str {
-        "KeyPair | AsyncSigner"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ValidateNapiValue for AsyncSignerInput {
-    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
-        Ok(std::ptr::null_mut())
-    }
-}
+loose_arg!(AsyncSignerInput, "KeyPair | AsyncSigner");
 
 impl FromNapiValue for AsyncSignerInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
