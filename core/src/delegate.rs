@@ -276,7 +276,7 @@ impl Token {
                 // biscuit-auth signs third-party blocks with a private key it holds: build with a
                 // placeholder, then put the external signer's signature (and key) in its place.
                 let placeholder = KeyPair::from_seed(&[0x6d; 32]).to_biscuit_private()?;
-                let previous = ThirdPartyBlockRequest::decode(&self.inner().third_party_request()?.serialize()?[..])
+                let previous = ThirdPartyBlockRequest::decode(&request.serialize()?[..])
                     .map_err(|_| Error::internal("a third-party block request does not decode"))?
                     .previous_signature;
                 let built = request.create_block(&placeholder, block)?.serialize()?;
