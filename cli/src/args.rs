@@ -59,6 +59,11 @@ impl Args {
     }
 }
 
+/// A file's text, or a one-line error naming it.
+pub fn read_file(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
 /// Resolves a TOKEN-style argument: `-` reads stdin, `@file` reads a file, anything else is
 /// the value itself. Surrounding whitespace is trimmed.
 pub fn read_arg(arg: &str) -> Result<String, String> {
@@ -67,7 +72,7 @@ pub fn read_arg(arg: &str) -> Result<String, String> {
         std::io::stdin().take(1 << 20).read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
         Ok(s.trim().to_string())
     } else if let Some(path) = arg.strip_prefix('@') {
-        let s = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let s = read_file(path)?;
         Ok(s.trim().to_string())
     } else {
         Ok(arg.trim().to_string())

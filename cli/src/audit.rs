@@ -221,7 +221,7 @@ pub(crate) fn read_value(v: &str) -> Result<String, String> {
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         Ok(s)
     } else if let Some(path) = v.strip_prefix('@') {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        crate::args::read_file(path)
     } else {
         Ok(v.to_string())
     }
@@ -229,7 +229,7 @@ pub(crate) fn read_value(v: &str) -> Result<String, String> {
 
 /// A PKCS#8 PEM private key file.
 pub(crate) fn load_keypair(path: &str) -> Result<KeyPair, String> {
-    let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let pem = crate::args::read_file(path)?;
     KeyPair::from_pem(&pem).map_err(show)
 }
 

@@ -201,7 +201,7 @@ fn authorize(a: Args) -> Result<u8, String> {
     let mut verifier = match (roots.is_empty(), a.one("jwks")) {
         (false, None) => Verifier::new(roots),
         (true, Some(path)) => {
-            let doc = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let doc = args::read_file(path)?;
             Verifier::from_jwks(&doc).map_err(err)?
         }
         _ => return Err("give the root keys with --root-pub HEX... or --jwks FILE (one of them)".into()),
@@ -219,7 +219,7 @@ fn authorize(a: Args) -> Result<u8, String> {
             if a.all("operator-key").is_empty() {
                 return Err("--revocation-list needs the --operator-key that signs it".into());
             }
-            let doc = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let doc = args::read_file(path)?;
             verifier.load_revocation_list_json(&doc, now).map_err(err)?;
         }
         None if a.one("max-staleness").is_some() => {

@@ -9,7 +9,7 @@
 use marque::verify::{derived_key_id, to_jwks};
 use marque::{PublicKey, RevocationList, RevocationSet};
 
-use crate::args::Args;
+use crate::args::{read_file as read, Args};
 use crate::{err, load_key, parse_u64};
 
 const USAGE: &str = "usage:
@@ -31,10 +31,6 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         Some(other) => Err(format!("unknown revoke command {other:?}; {}", USAGE.replace('\n', " "))),
         None => Err(USAGE.replace('\n', " ")),
     }
-}
-
-fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
 /// An unsigned set file, or the set of a signed list (so `add` can start from the last list).
