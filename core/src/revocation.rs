@@ -173,12 +173,17 @@ impl RevocationSet {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+    /// Block ids in their canonical lowercase form (hex is case-insensitive on input).
+    fn with_lowercase_ids(mut self) -> Self {
+        self.ids = self.ids.into_iter().map(|i| i.to_ascii_lowercase()).collect();
+        self
+    }
+
     /// Parses the JSON form; unknown fields are refused.
     pub fn from_json(json: &str) -> Result<Self> {
-        let mut set: RevocationSet = serde_json::from_str(json)
+        let set: RevocationSet = serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("revocation set is not valid JSON: {e}")))?;
-        set.ids = set.ids.into_iter().map(|i| i.to_ascii_lowercase()).collect();
-        Ok(set)
+        Ok(set.with_lowercase_ids())
     }
 }
 
@@ -266,8 +271,7 @@ impl RevocationList {
             return Err(Error::invalid_argument("sequence and issued_at must be below 2^53"));
         }
         let issuer = signer.public_key();
-        let mut revoked = revoked.clone();
-        revoked.ids = revoked.ids.into_iter().map(|i| i.to_ascii_lowercase()).collect();
+        let revoked = revoked.clone().with_lowercase_ids();
         let canonical = crate::jcs::canonicalize(&unsigned_value(&revoked, &issuer, issued_at, sequence)?)?;
         let sig = sign_checked(signer, &signing_input(&canonical))?;
         Ok(RevocationList { issuer, issued_at, sequence, revoked, sig, canonical })
