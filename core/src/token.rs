@@ -443,9 +443,9 @@ impl Token {
 
     /// Parses with explicit size and block-count limits.
     pub fn from_bytes_limited(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Token> {
-        let skeleton = TokenSkeleton::checked(bytes, limits)?;
+        let outline = outline(bytes, limits)?;
         let inner = UnverifiedBiscuit::from(bytes)?;
-        Token::from_checked(bytes.to_vec(), skeleton, inner)
+        Token::from_checked(bytes.to_vec(), outline, inner)
     }
 
     /// A token biscuit-auth has just produced (delegation, sealing): its serialized form is
@@ -453,20 +453,13 @@ impl Token {
     /// decompressing the keys of) the bytes it already holds parsed.
     pub(crate) fn from_unverified(inner: UnverifiedBiscuit) -> Result<Token> {
         let bytes = inner.to_vec()?;
-        let skeleton = TokenSkeleton::checked(&bytes, &crate::policy::Limits::default())?;
-        Token::from_checked(bytes, skeleton, inner)
+        let outline = outline(&bytes, &crate::policy::Limits::default())?;
+        Token::from_checked(bytes, outline, inner)
     }
 
-    fn from_checked(bytes: Vec<u8>, skeleton: TokenSkeleton, inner: UnverifiedBiscuit) -> Result<Token> {
-        let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
-        for signed in skeleton.authority.iter().chain(skeleton.blocks.iter()) {
-            let block = BlockContextOnly::decode(&signed.block[..])
-                .map_err(|_| Error::invalid_token("a token block does not decode"))?;
-            contexts.push(block.context);
-        }
-        let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
-        let claims = Claims::from_parts(contexts, inner.external_public_keys(), inner.revocation_identifiers())?;
-        Ok(Token { bytes, inner, claims, sealed, root_key_id: skeleton.root_key_id })
+    fn from_checked(bytes: Vec<u8>, outline: Outline, inner: UnverifiedBiscuit) -> Result<Token> {
+        let claims = Claims::from_parts(outline.contexts, inner.external_public_keys(), inner.revocation_identifiers())?;
+        Ok(Token { bytes, inner, claims, sealed: outline.sealed, root_key_id: outline.root_key_id })
     }
 
     /// Parses base64url (padded or not; standard `+/` alphabet refused).
@@ -604,49 +597,94 @@ impl Token {
     }
 }
 
-/// The fields of a serialized Biscuit that [`Token::from_bytes_limited`] reads itself (field
-/// numbers of biscuit-auth's `schema.proto`); prost skips the others (keys, signatures) without
-/// copying them.
+/// What marque reads from a serialized Biscuit before (and besides) biscuit-auth: the root key
+/// id, each block's descriptor and whether the token is sealed, after checking the size and
+/// block-count limits and that every key in the token is Ed25519.
+pub(crate) struct Outline {
+    pub(crate) root_key_id: Option<u32>,
+    contexts: Vec<Option<String>>,
+    sealed: bool,
+}
+
+/// One pass over the protobuf (field numbers of biscuit-auth's `schema.proto`; prost skips the
+/// fields not declared here, signatures and Datalog included, without decoding them).
+///
+/// marque's profile is Ed25519 only (`docs/PROFILE.md`): a secp256r1 key anywhere (a block's
+/// next key, a third-party signer, a public key a block's Datalog names) is `invalid_token` in
+/// every build, whether or not the biscuit-auth underneath was built with P-256 support.
+pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Outline> {
+    if bytes.len() > limits.max_token_bytes {
+        return Err(Error::new(
+            ErrorKind::LimitsExceeded,
+            format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
+        ));
+    }
+    let skeleton = TokenSkeleton::decode(bytes)
+        .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
+    if skeleton.blocks.len() + 1 > limits.max_blocks {
+        return Err(Error::new(
+            ErrorKind::LimitsExceeded,
+            format!("token has {} blocks; the limit is {}", skeleton.blocks.len() + 1, limits.max_blocks),
+        ));
+    }
+    let ed25519_only = |key: &Option<KeyAlgorithm>, what: &str| match key.as_ref().and_then(|k| k.algorithm) {
+        None | Some(ED25519) => Ok(()),
+        Some(other) => Err(Error::invalid_token(format!(
+            "{what} is not an Ed25519 key (algorithm {other}); marque tokens use Ed25519 keys only"
+        ))),
+    };
+    let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
+    for signed in skeleton.authority.iter().chain(skeleton.blocks.iter()) {
+        ed25519_only(&signed.next_key, "a block's next key")?;
+        ed25519_only(&signed.external_signature.as_ref().and_then(|e| e.public_key.clone()), "a third-party block's signer")?;
+        let block = BlockOutline::decode(&signed.block[..]).map_err(|_| Error::invalid_token("a token block does not decode"))?;
+        for key in &block.public_keys {
+            ed25519_only(&Some(key.clone()), "a public key named in a block")?;
+        }
+        contexts.push(block.context);
+    }
+    let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
+    Ok(Outline { root_key_id: skeleton.root_key_id, contexts, sealed })
+}
+
+/// `PublicKey.Algorithm.Ed25519`.
+const ED25519: i32 = 0;
+
 #[derive(Clone, PartialEq, prost::Message)]
 struct TokenSkeleton {
     #[prost(uint32, optional, tag = "1")]
     root_key_id: Option<u32>,
     #[prost(message, optional, tag = "2")]
-    authority: Option<SignedBlockBytes>,
+    authority: Option<SignedBlockOutline>,
     #[prost(message, repeated, tag = "3")]
-    blocks: Vec<SignedBlockBytes>,
+    blocks: Vec<SignedBlockOutline>,
     #[prost(message, optional, tag = "4")]
     proof: Option<ProofKind>,
 }
 
-impl TokenSkeleton {
-    /// One pass over the outer protobuf for what biscuit-auth does not expose (the block count,
-    /// checked before the full parse; each block's descriptor; the sealed flag), skipping
-    /// everything else, after the size limit.
-    fn checked(bytes: &[u8], limits: &crate::policy::Limits) -> Result<TokenSkeleton> {
-        if bytes.len() > limits.max_token_bytes {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
-            ));
-        }
-        let skeleton = TokenSkeleton::decode(bytes)
-            .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
-        if skeleton.blocks.len() + 1 > limits.max_blocks {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token has {} blocks; the limit is {}", skeleton.blocks.len() + 1, limits.max_blocks),
-            ));
-        }
-        Ok(skeleton)
-    }
-}
-
-/// `SignedBlock.block`: the serialized block.
+/// `SignedBlock` without its signatures.
 #[derive(Clone, PartialEq, prost::Message)]
-struct SignedBlockBytes {
+struct SignedBlockOutline {
     #[prost(bytes = "vec", tag = "1")]
     block: Vec<u8>,
+    #[prost(message, optional, tag = "2")]
+    next_key: Option<KeyAlgorithm>,
+    #[prost(message, optional, tag = "4")]
+    external_signature: Option<ExternalSignerOutline>,
+}
+
+/// `ExternalSignature.publicKey`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ExternalSignerOutline {
+    #[prost(message, optional, tag = "2")]
+    public_key: Option<KeyAlgorithm>,
+}
+
+/// `PublicKey.algorithm` (the key bytes are skipped).
+#[derive(Clone, PartialEq, prost::Message)]
+struct KeyAlgorithm {
+    #[prost(int32, optional, tag = "1")]
+    algorithm: Option<i32>,
 }
 
 /// `Proof`: which member of its oneof is present tells whether the token is sealed.
@@ -664,11 +702,13 @@ enum ProofContent {
     FinalSignature(Vec<u8>),
 }
 
-/// `Block.context`: the marque descriptor; the block's Datalog is skipped.
+/// `Block`: the marque descriptor (`context`) and the public-key table; the Datalog is skipped.
 #[derive(Clone, PartialEq, prost::Message)]
-struct BlockContextOnly {
+struct BlockOutline {
     #[prost(string, optional, tag = "2")]
     context: Option<String>,
+    #[prost(message, repeated, tag = "8")]
+    public_keys: Vec<KeyAlgorithm>,
 }
 
 fn params_vec(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<(&'static str, Term)> {

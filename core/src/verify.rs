@@ -893,7 +893,7 @@ impl Verifier {
 
     fn parse_with_roots(&self, token: &[u8]) -> Result<Biscuit> {
         use biscuit_auth::error::{Format, Token as T};
-        let kid = peek_root_key_id(token)?;
+        let kid = crate::token::outline(token, &self.limits)?.root_key_id;
         if let Some(root) = kid.and_then(|id| self.roots.iter().find(|r| r.id == Some(id))) {
             return Biscuit::from(token, root.biscuit).map_err(Error::from);
         }
@@ -1009,22 +1009,6 @@ fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
     decision.code = Some(kind.code().into());
     decision.reasons = vec![reason];
     decision
-}
-
-/// Only the root key id of a serialized Biscuit (field 1); prost skips every other field
-/// without decoding it.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RootKeyIdOnly {
-    #[prost(uint32, optional, tag = "1")]
-    root_key_id: Option<u32>,
-}
-
-/// Reads the root key id from the protobuf without verifying (or decoding) anything else.
-fn peek_root_key_id(token: &[u8]) -> Result<Option<u32>> {
-    use prost::Message as _;
-    let raw = RootKeyIdOnly::decode(token)
-        .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
-    Ok(raw.root_key_id)
 }
 
 #[cfg(test)]

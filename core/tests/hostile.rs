@@ -184,3 +184,34 @@ fn errors_never_echo_secret_material() {
         assert!(!m.contains(&seed_hex[..16]), "secret prefix in: {m}");
     }
 }
+
+/// marque's profile is Ed25519 only: a hop that is otherwise valid (signed by the holder, a
+/// well-formed descriptor) but whose next block key is P-256 is refused by the core itself, in
+/// every build, before biscuit-auth (which in this test build does support P-256) sees it.
+#[test]
+fn p256_keys_are_refused_everywhere_in_a_token() {
+    let (v, t) = chain();
+    let ub = UnverifiedBiscuit::from(t.to_bytes()).unwrap();
+    let ctx = format!(
+        r#"{{"marque":1,"depth":2,"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
+        t.path(),
+        kp(9).public_key().to_hex(),
+        NOW + 100
+    );
+    let code = format!("hop(2, \"agent:x\", \"{}/x\", hex:{});", t.path(), kp(9).public_key().to_hex());
+    let holder = biscuit_auth::PrivateKey::from_bytes(&kp(3).to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
+    let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx.clone()).code(&code).unwrap()).unwrap();
+    let p256_next = biscuit_auth::KeyPair::new_with_algorithm(biscuit_auth::Algorithm::Secp256r1);
+    let with_p256 = ub.append_third_party_with_keypair(&block.serialize().unwrap(), p256_next).unwrap().to_vec().unwrap();
+    // The same hop with an Ed25519 next key is accepted: only the algorithm differs.
+    let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx).code(&code).unwrap()).unwrap();
+    let with_ed25519 = ub.append_third_party(&block.serialize().unwrap()).unwrap().to_vec().unwrap();
+    assert!(v.authorize(&with_ed25519, &req(), None, Some(NOW)).unwrap().allowed);
+
+    let e = v.authorize(&with_p256, &req(), None, Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "invalid_token");
+    assert!(e.message().contains("Ed25519 keys only"), "{e}");
+    let e = Token::from_bytes(&with_p256).unwrap_err();
+    assert_eq!(e.code(), "invalid_token");
+    assert!(e.message().contains("Ed25519 keys only"), "{e}");
+}

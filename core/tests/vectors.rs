@@ -54,6 +54,23 @@ fn generate() -> Value {
         &MintParams::new("agent:orchestrator", k("orchestrator").public_key(), "user:alice").right(Right::new("*", "*", "*")).now(NOW),
     )
     .unwrap();
+    // A hop by agent_c that is valid in every respect except that its next block key is P-256:
+    // marque tokens are Ed25519 only, in every runtime (the bindings' biscuit-auth has no P-256).
+    let p256_hop = {
+        use biscuit_auth::{builder::BlockBuilder, UnverifiedBiscuit};
+        let ub = UnverifiedBiscuit::from(tc.to_bytes()).unwrap();
+        let ctx = format!(
+            r#"{{"marque":1,"depth":3,"agent":"agent:d","path":"{}/d","key":"{}","iat":{NOW},"exp":{}}}"#,
+            tc.path(),
+            k("other_root").public_key().to_hex(),
+            NOW + 600
+        );
+        let code = format!("hop(3, \"agent:d\", \"{}/d\", hex:{});", tc.path(), k("other_root").public_key().to_hex());
+        let holder = biscuit_auth::PrivateKey::from_bytes(&k("agent_c").to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
+        let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx).code(&code).unwrap()).unwrap();
+        let next = biscuit_auth::KeyPair::new_with_algorithm(biscuit_auth::Algorithm::Secp256r1);
+        base64_url(&ub.append_third_party_with_keypair(&block.serialize().unwrap(), next).unwrap().to_vec().unwrap())
+    };
     let mut tampered = tc.to_bytes().to_vec();
     let n = tampered.len();
     tampered[n / 2] ^= 0x20;
@@ -96,10 +113,11 @@ fn generate() -> Value {
         case("stale proof", "agent_c", "read_file", "read", "src/main.rs", NOW + 120, Some(&proof_ok), None),
         case("foreign root", "foreign", "read_file", "read", "src/main.rs", NOW + 10, None, None),
         case("tampered token", "tampered", "read_file", "read", "src/main.rs", NOW + 10, None, None),
+        case("a P-256 key in a hop", "p256_hop", "read_file", "read", "src/main.rs", NOW + 10, None, None),
     ];
     let tokens = json!({
         "root_token": t0.to_base64(), "agent_a": ta.to_base64(), "agent_c": tc.to_base64(),
-        "foreign": foreign.to_base64(), "tampered": tampered,
+        "foreign": foreign.to_base64(), "tampered": tampered, "p256_hop": p256_hop,
     });
     // Expected results come from running the core on the fresh inputs.
     let doc = json!({"version": 1, "now": NOW, "tokens": tokens, "cases": []});
