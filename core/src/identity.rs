@@ -336,10 +336,7 @@ fn parse_private_key(value: Value) -> Result<KeyPair> {
             if raw.len() == crate::keys::KEY_LENGTH {
                 return KeyPair::from_bytes(&raw);
             }
-            use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-            let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&raw)
-                .map_err(|_| Error::invalid_key(FORMATS))?;
-            Ok(KeyPair::from_seed(&zeroize::Zeroizing::new(signing.to_bytes())))
+            KeyPair::from_pkcs8_der(&raw).map_err(|_| Error::invalid_key(FORMATS))
         }
         _ => Err(Error::invalid_key(FORMATS)),
     }

@@ -21,12 +21,11 @@
 //! ```
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 use base64::Engine as _;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -127,17 +126,18 @@ impl PublicKey {
 
     /// Parses an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let key = VerifyingKey::from_public_key_pem(pem.trim())
-            .map_err(|_| Error::invalid_key("not an Ed25519 SPKI PEM public key"))?;
-        PublicKey::from_bytes(key.as_bytes())
+        let not = || Error::invalid_key("not an Ed25519 SPKI PEM public key");
+        let der = pem_decode(pem, "PUBLIC KEY").ok_or_else(not)?;
+        let key = der.strip_prefix(&SPKI_PREFIX[..]).filter(|k| k.len() == KEY_LENGTH).ok_or_else(not)?;
+        PublicKey::from_bytes(key)
     }
 
     /// SPKI PEM.
     pub fn to_pem(&self) -> String {
-        // Encoding a valid key into PEM cannot fail; keep a fallback that never panics.
-        self.key
-            .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-            .unwrap_or_default()
+        let mut der = Vec::with_capacity(SPKI_PREFIX.len() + KEY_LENGTH);
+        der.extend_from_slice(&SPKI_PREFIX);
+        der.extend_from_slice(self.key.as_bytes());
+        pem_encode("PUBLIC KEY", &der)
     }
 
     /// RFC 8037 JWK (`{"kty":"OKP","crv":"Ed25519","x":…}`), with `kid` set to the fingerprint.
@@ -370,18 +370,40 @@ impl KeyPair {
 
     /// Parses a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let signing = SigningKey::from_pkcs8_pem(pem.trim())
-            .map_err(|_| Error::invalid_key("not an Ed25519 PKCS#8 PEM private key"))?;
-        Ok(KeyPair::from_signing(signing))
+        let der = pem_decode(pem, "PRIVATE KEY").ok_or_else(|| Error::invalid_key("not an Ed25519 PKCS#8 PEM private key"))?;
+        KeyPair::from_pkcs8_der(&der).map_err(|_| Error::invalid_key("not an Ed25519 PKCS#8 PEM private key"))
     }
 
-    /// PKCS#8 PEM, in a buffer zeroized on drop.
+    /// Parses a DER PKCS#8 private key (RFC 8410): version 1 (the seed) or version 2 (the seed
+    /// and the public key, which must match it).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let not = || Error::invalid_key("not an Ed25519 PKCS#8 private key");
+        let (version, rest) = match der {
+            [0x30, 0x2e, rest @ ..] if rest.len() == 0x2e => (0, rest),
+            [0x30, 0x51, rest @ ..] if rest.len() == 0x51 => (1, rest),
+            _ => return Err(not()),
+        };
+        let rest = rest.strip_prefix(&[0x02, 0x01, version][..]).ok_or_else(not)?;
+        let rest = rest.strip_prefix(&PKCS8_ALGORITHM_AND_SEED[..]).ok_or_else(not)?;
+        let (seed, public) = rest.split_at_checked(KEY_LENGTH).ok_or_else(not)?;
+        let kp = KeyPair::from_bytes(seed)?;
+        match (version, public) {
+            (0, []) => Ok(kp),
+            (1, [0x81, 0x21, 0x00, key @ ..]) if key == kp.public_key().as_bytes() => Ok(kp),
+            (1, [0x81, 0x21, 0x00, _key @ ..]) => Err(Error::invalid_key("the PKCS#8 public key does not match its private key")),
+            _ => Err(not()),
+        }
+    }
+
+    /// PKCS#8 PEM (version 2: seed and public key), in a buffer zeroized on drop.
     pub fn to_pem(&self) -> Result<Zeroizing<String>> {
-        let pem = self
-            .signing
-            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-            .map_err(|_| Error::internal("could not encode the private key as PEM"))?;
-        Ok(Zeroizing::new(pem.as_str().to_string()))
+        let mut der = Zeroizing::new(Vec::with_capacity(0x53));
+        der.extend_from_slice(&[0x30, 0x51, 0x02, 0x01, 0x01]);
+        der.extend_from_slice(&PKCS8_ALGORITHM_AND_SEED);
+        der.extend_from_slice(&*self.to_seed());
+        der.extend_from_slice(&[0x81, 0x21, 0x00]);
+        der.extend_from_slice(self.public_key().as_bytes());
+        Ok(Zeroizing::new(pem_encode("PRIVATE KEY", &der)))
     }
 
     /// Parses a private RFC 8037 JWK (with `d`). The `x` member, when present, must match.
@@ -564,6 +586,53 @@ pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
     b.chunks(2).map(|p| Some(val(p[0])? << 4 | val(p[1])?)).collect()
 }
 
+// ---- DER and PEM (RFC 8410, RFC 7468) ------------------------------------------------------
+// Ed25519 keys have exactly one DER form each, so they are matched byte for byte rather than
+// parsed by a general ASN.1 decoder.
+
+/// `SubjectPublicKeyInfo` of an Ed25519 key up to the 32 key bytes: SEQUENCE { SEQUENCE { OID
+/// 1.3.101.112 }, BIT STRING (0 unused bits) }.
+const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+/// In a PKCS#8 `OneAsymmetricKey`, after the version: the algorithm (OID 1.3.101.112) and the
+/// private key, an OCTET STRING holding the 32-byte seed as an OCTET STRING.
+const PKCS8_ALGORITHM_AND_SEED: [u8; 11] = [0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+/// The DER inside a PEM block labelled `label`: whitespace around the block and line endings
+/// (LF or CRLF) are accepted, headers and any other text are not.
+fn pem_decode(pem: &str, label: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN ")?
+        .strip_prefix(label)?
+        .strip_prefix("-----")?
+        .strip_suffix("-----")?
+        .strip_suffix(label)?
+        .strip_suffix("-----END ")?;
+    let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
+    for line in body.lines() {
+        b64.push_str(line.trim_matches(|c| c == ' ' || c == '\t' || c == '\r'));
+    }
+    base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()).ok().map(Zeroizing::new)
+}
+
+/// A PEM block: base64 in lines of 64 characters, LF line endings, a final newline.
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 32);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII.
+        out.push_str(core::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,6 +650,64 @@ mod tests {
         assert_eq!(hex_encode(&sig.0), SIG);
         kp.public_key().verify(b"", &sig).unwrap();
         assert_eq!(kp.public_key().verify(b"x", &sig).unwrap_err().code(), "invalid_signature");
+    }
+
+    /// The DER and PEM written by hand match ed25519-dalek's (RustCrypto `pkcs8`/`spki`)
+    /// encoders byte for byte, and what they write reads back here; OpenSSL's version-1 PKCS#8
+    /// reads too; anything else is `invalid_key`.
+    #[test]
+    fn pem_and_der_match_the_reference_encoders() {
+        use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+        use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+        for seed in [[0u8; 32], [7; 32], [0xff; 32], *KeyPair::from_hex(SEED).unwrap().to_seed()] {
+            let kp = KeyPair::from_seed(&seed);
+            let reference = SigningKey::from_bytes(&seed);
+            assert_eq!(kp.to_pem().unwrap().as_str(), reference.to_pkcs8_pem(LineEnding::LF).unwrap().as_str());
+            assert_eq!(kp.public_key().to_pem(), reference.verifying_key().to_public_key_pem(LineEnding::LF).unwrap());
+            assert_eq!(SigningKey::from_pkcs8_pem(&kp.to_pem().unwrap()).unwrap().to_bytes(), seed);
+            assert_eq!(VerifyingKey::from_public_key_pem(&kp.public_key().to_pem()).unwrap(), reference.verifying_key());
+            assert_eq!(KeyPair::from_pkcs8_der(reference.to_pkcs8_der().unwrap().as_bytes()).unwrap(), kp);
+            let crlf = kp.to_pem().unwrap().replace('\n', "\r\n");
+            assert_eq!(KeyPair::from_pem(&format!("  \n{crlf}\n")).unwrap(), kp);
+        }
+        // `openssl genpkey -algorithm ed25519` (PKCS#8 version 1, no public key) and `openssl pkey -pubout`.
+        let openssl = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIZUScOoCPawQljh/aqSrbnNZxVEGbkEg72pam56zmr0\n-----END PRIVATE KEY-----\n";
+        let openssl_pub = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAWB2PKHx/aESxjWHBJuveidy3XbyLXl2ujHZjUAcZeo8=\n-----END PUBLIC KEY-----\n";
+        let kp = KeyPair::from_pem(openssl).unwrap();
+        assert_eq!(&*kp.to_hex(), "865449c3a808f6b04258e1fdaa92adb9cd67154419b90483bda96a6e7ace6af4");
+        assert_eq!(kp.public_key(), PublicKey::from_pem(openssl_pub).unwrap());
+        assert_eq!(kp.public_key().to_pem(), openssl_pub);
+
+        let good = KeyPair::from_seed(&[7; 32]).to_pem().unwrap().to_string();
+        let other_pub = KeyPair::from_seed(&[8; 32]).public_key();
+        let mut mismatched = SigningKey::from_bytes(&[7; 32]).to_pkcs8_der().unwrap().as_bytes().to_vec();
+        let n = mismatched.len();
+        mismatched[n - 32..].copy_from_slice(other_pub.as_bytes());
+        assert!(KeyPair::from_pkcs8_der(&mismatched).unwrap_err().message().contains("does not match"));
+        let bad_pems = [
+            good.replace("PRIVATE KEY", "PUBLIC KEY"),
+            good.replace("BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY"),
+            good.replacen("M", "m", 1),
+            good.replace("-----END PRIVATE KEY-----\n", ""),
+            format!("Proc-Type: 4,ENCRYPTED\n{good}"),
+            good.replace("\n-----END", "AAAA\n-----END"),
+            "-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----".to_string(),
+            KeyPair::from_seed(&[7; 32]).public_key().to_pem(),
+        ];
+        for bad in &bad_pems {
+            assert_eq!(KeyPair::from_pem(bad).unwrap_err().code(), "invalid_key", "{bad}");
+        }
+        for bad in [openssl.to_string(), openssl_pub.replace("MCow", "MCox"), openssl_pub.replace("K2Vw", "K2Vx"), String::new()] {
+            assert_eq!(PublicKey::from_pem(&bad).unwrap_err().code(), "invalid_key", "{bad}");
+        }
+        // Truncated and extended DER.
+        let der = SigningKey::from_bytes(&[7; 32]).to_pkcs8_der().unwrap().as_bytes().to_vec();
+        for cut in 0..der.len() {
+            assert!(KeyPair::from_pkcs8_der(&der[..cut]).is_err(), "cut {cut}");
+        }
+        let mut longer = der.clone();
+        longer.push(0);
+        assert!(KeyPair::from_pkcs8_der(&longer).is_err());
     }
 
     #[test]

@@ -757,6 +757,8 @@ impl TokenNext {
     }
 }
 
+// marque fork: only the `pem` functions use it.
+#[cfg_attr(not(feature = "pem"), allow(dead_code))]
 fn parse_any_algorithm<I: Copy, O>(
     i: I,
     parse: fn(i: I, alg: Algorithm) -> Result<O, error::Format>,
