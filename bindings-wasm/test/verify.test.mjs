@@ -180,4 +180,10 @@ test('regex policies: ASCII patterns work; patterns this build cannot compile ar
   // The wasm module is built without Unicode tables: a `deny if` using them would never deny.
   throwsCode(() => mk('deny if resource($r), $r.matches("\\\\p{L}");'), 'invalid_argument')
   throwsCode(() => mk('deny if resource($r), $r.matches("(unclosed");'), 'invalid_argument')
+  // regex-lite reads \w \d \s \b and (?i) as ASCII where native builds are Unicode-aware:
+  // refused rather than decide differently on non-ASCII input.
+  for (const p of ['^\\\\w+$', '\\\\d', '\\\\bx', '(?i)secret']) {
+    assert.throws(() => mk(`deny if resource($r), $r.matches("${p}");`), (e) => e.code === 'invalid_argument' && /ASCII only/.test(e.message), p)
+  }
+  assert.equal(mk('deny if resource($r), $r.matches("^src/[A-Za-z0-9_]+[.]rs$");').authorize(tc, { ...READ_MAIN, now: NOW + 10 }).policy, 'p')
 })

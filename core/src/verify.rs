@@ -958,21 +958,31 @@ impl Verifier {
 }
 
 /// Refuses a policy whose `.matches(…)` pattern does not compile in this build (a syntax error,
-/// or Unicode classes in a build without the `regex-full` feature, such as the wasm module), or
-/// is not a string literal. Biscuit evaluates a regex that does not compile as "no match", so
-/// such a `deny if` would silently never deny: refusing it at configuration time fails closed.
+/// `\p{..}` classes without the `regex-full` feature), would match differently here than in a
+/// build with `regex-full` (see [`ascii_only_construct`]), or is not a string literal. Biscuit
+/// evaluates a regex that does not compile as "no match", so such a `deny if` would silently
+/// never deny: refusing it at configuration time fails closed.
 fn check_regexes(policy_id: &str, ops: &[biscuit_auth::builder::Op]) -> Result<()> {
     use biscuit_auth::builder::{Binary, Op};
     for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Binary(Binary::Regex) => match i.checked_sub(1).and_then(|j| ops.get(j)) {
                 Some(Op::Value(Term::Str(pattern))) => {
-                    if let Err(e) = regex::Regex::new(pattern) {
+                    #[cfg(feature = "regex-full")]
+                    let compiled = regex::Regex::new(pattern).map(drop).map_err(|e| e.to_string());
+                    #[cfg(not(feature = "regex-full"))]
+                    let compiled = match ascii_only_construct(pattern) {
+                        Some(what) => Err(format!(
+                            "{what} would match ASCII only in this build (regex-lite: feature regex-full is off); \
+                             spell the class out, e.g. [A-Za-z0-9_]"
+                        )),
+                        None => regex_lite::Regex::new(pattern).map(drop).map_err(|e| e.to_string()),
+                    };
+                    if let Err(e) = compiled {
                         return Err(Error::invalid_argument(format!(
-                            "policy {policy_id:?}: regex {:?} does not compile in this build{}: {}",
+                            "policy {policy_id:?}: regex {:?} does not compile in this build: {}",
                             crate::error::sanitize(pattern),
-                            if cfg!(feature = "regex-full") { "" } else { " (no Unicode tables: feature regex-full is off)" },
-                            crate::error::sanitize(&e.to_string())
+                            crate::error::sanitize(&e)
                         )));
                     }
                 }
@@ -990,6 +1000,41 @@ fn check_regexes(policy_id: &str, ops: &[biscuit_auth::builder::Op]) -> Result<(
 }
 
 /// Locks a mutex, recovering from poisoning (the guarded caches stay consistent on panic).
+/// The first construct of `pattern` whose meaning regex-lite (builds without `regex-full`, such
+/// as the wasm module) narrows to ASCII, where the full engine is Unicode-aware: the Perl classes
+/// `\w \d \s` (and negations), the word boundaries `\b \B`, and case-insensitive matching
+/// (`(?i)`). A user policy using one would decide differently on non-ASCII input than the same
+/// policy on a native verifier, so it is refused instead. Conservative: an escaped backslash is
+/// skipped, everything else that looks like one of these is reported.
+#[cfg_attr(feature = "regex-full", allow(dead_code))]
+fn ascii_only_construct(pattern: &str) -> Option<String> {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n @ ('w' | 'W' | 'd' | 'D' | 's' | 'S' | 'b' | 'B')) = chars.next() {
+                    return Some(format!("\\{n}"));
+                }
+            }
+            '(' if chars.peek() == Some(&'?') => {
+                chars.next();
+                let mut enabling = true;
+                while let Some(&f) = chars.peek() {
+                    match f {
+                        '-' => enabling = false,
+                        'i' if enabling => return Some("case-insensitive matching (?i)".into()),
+                        f if f.is_ascii_alphabetic() => {}
+                        _ => break,
+                    }
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -1030,6 +1075,26 @@ mod tests {
         // Unicode classes compile only with the full regex engine.
         let unicode = v.add_policy(Policy::new("unicode", "deny if resource($r), $r.matches(\"\\\\p{L}\");"));
         assert_eq!(unicode.is_ok(), cfg!(feature = "regex-full"), "{unicode:?}");
+    }
+
+    #[test]
+    fn constructs_regex_lite_narrows_to_ascii_are_found() {
+        for (pattern, found) in [
+            (r"^\w+$", Some(r"\w")),
+            (r"[\d-]", Some(r"\d")),
+            (r"a\Sb", Some(r"\S")),
+            (r"\bword", Some(r"\b")),
+            (r"(?i)secret", Some("case-insensitive matching (?i)")),
+            (r"(?xi:secret)", Some("case-insensitive matching (?i)")),
+            (r"^secrets/[a-z]+$", None),
+            (r"\\w", None),               // an escaped backslash, then a literal w
+            (r"(?-i)secret", None),
+            (r"(?P<id>[0-9]+)", None),
+            (r"(?:a|b)\.", None),
+            (r"[[:alpha:]]", None),
+        ] {
+            assert_eq!(ascii_only_construct(pattern).as_deref(), found, "{pattern}");
+        }
     }
 
     #[test]
