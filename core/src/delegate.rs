@@ -26,9 +26,8 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use std::collections::HashMap;
 
-use biscuit_auth::builder::Term;
+use biscuit_auth::builder::{fact, Binary, Op, Term};
 use biscuit_auth::format::schema::{ThirdPartyBlockContents, ThirdPartyBlockRequest};
 use biscuit_auth::BlockBuilder;
 use prost::Message as _;
@@ -38,7 +37,7 @@ use crate::identity::child_path;
 use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
-use crate::token::{param_map, resolve_now, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, resolve_now, HopInfo, Token, PROFILE_VERSION};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -302,32 +301,102 @@ fn set_term(items: &[String]) -> Term {
     Term::Set(items.iter().map(|s| Term::Str(s.clone())).collect())
 }
 
-/// The Datalog of a delegation block (see `docs/PROFILE.md`).
+/// The block of a delegation hop (`docs/PROFILE.md`), built directly (biscuit-auth's builder
+/// types, not Datalog text: delegating runs no parser); the test `hop_block_matches_its_datalog`
+/// pins it to the profile's Datalog byte for byte.
 fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
     let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
-    let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
-    let mut p = vec![
-        ("depth", Term::Integer(i64::from(info.depth))),
-        ("agent", Term::Str(info.agent.clone())),
-        ("path", Term::Str(info.path.clone())),
-        ("key", Term::Bytes(key.to_bytes().to_vec())),
-        ("exp", Term::Date(info.exp)),
-    ];
+    let var = |v: &str| Op::Value(Term::Variable(v.into()));
+    let mut block = BlockBuilder::new()
+        .context(context)
+        .fact(fact(
+            "hop",
+            &[
+                Term::Integer(i64::from(info.depth)),
+                Term::Str(info.agent.clone()),
+                Term::Str(info.path.clone()),
+                Term::Bytes(key.to_bytes().to_vec()),
+            ],
+        ))?
+        .check(check_at_most("time", "time", Term::Date(info.exp)))?;
     if let Some(t) = &info.tools {
-        code.push_str("check if tool($tool), {tools}.contains($tool);\n");
-        p.push(("tools", set_term(t)));
+        block = block.check(check_on("tool", "tool", vec![Op::Value(set_term(t)), var("tool"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(o) = &info.operations {
-        code.push_str("check if operation($op), {operations}.contains($op);\n");
-        p.push(("operations", set_term(o)));
+        block = block.check(check_on("operation", "op", vec![Op::Value(set_term(o)), var("op"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(r) = &info.resource_prefix {
-        code.push_str("check if resource($res), $res.starts_with({prefix});\n");
-        p.push(("prefix", Term::Str(r.clone())));
+        block = block.check(check_on("resource", "res", vec![var("res"), Op::Value(Term::Str(r.clone())), Op::Binary(Binary::Prefix)]))?;
     }
     if let Some(d) = info.max_depth {
-        code.push_str("check if depth($depth), $depth <= {max_depth};\n");
-        p.push(("max_depth", Term::Integer(i64::from(d))));
+        block = block.check(check_at_most("depth", "depth", Term::Integer(i64::from(d))))?;
     }
-    Ok(BlockBuilder::new().context(context).code_with_params(code, param_map(p), HashMap::new())?)
+    Ok(block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Right;
+    use crate::token::MintParams;
+    use std::collections::HashMap;
+
+    /// The block `Token::delegate` builds directly is, byte for byte, the block biscuit-auth
+    /// parses from the profile's Datalog for a hop (docs/PROFILE.md), for every optional check.
+    #[test]
+    fn hop_block_matches_its_datalog() {
+        let (root, agent, child) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+        let token = Token::mint(&root, &MintParams::new("agent:o", agent.public_key(), "user:a").right(Right::new("*", "*", "*")).max_depth(4).now(1_767_225_600))
+            .unwrap();
+        let all = DelegateParams::new("agent:c", child.public_key())
+            .tools(["write_file", "read_file"])
+            .operations(["read"])
+            .resource_prefix("src/")
+            .max_depth(3)
+            .ttl_seconds(60)
+            .now(1_767_225_600);
+        for params in [all, DelegateParams::new("agent:c", child.public_key()).now(1_767_225_600)] {
+            let delegated = token.delegate(&agent, &params).unwrap();
+            let built = biscuit_auth::format::schema::Biscuit::decode(delegated.to_bytes()).unwrap().blocks[0].block.clone();
+            let context = biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context.unwrap();
+            let info: HopInfo = serde_json::from_str(&context).unwrap();
+
+            let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
+            let mut p: Vec<(&str, Term)> = vec![
+                ("depth", Term::Integer(1)),
+                ("agent", Term::Str("agent:c".into())),
+                ("path", Term::Str("/root/c".into())),
+                ("key", Term::Bytes(child.public_key().to_bytes().to_vec())),
+                ("exp", Term::Date(info.exp)),
+            ];
+            if let Some(t) = &info.tools {
+                code.push_str("check if tool($tool), {tools}.contains($tool);\n");
+                p.push(("tools", set_term(t)));
+            }
+            if let Some(o) = &info.operations {
+                code.push_str("check if operation($op), {operations}.contains($op);\n");
+                p.push(("operations", set_term(o)));
+            }
+            if let Some(r) = &info.resource_prefix {
+                code.push_str("check if resource($res), $res.starts_with({prefix});\n");
+                p.push(("prefix", Term::Str(r.clone())));
+            }
+            if let Some(d) = info.max_depth {
+                code.push_str("check if depth($depth), $depth <= {max_depth};\n");
+                p.push(("max_depth", Term::Integer(i64::from(d))));
+            }
+            let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let parsed = BlockBuilder::new().context(context).code_with_params(code, params, HashMap::new()).unwrap();
+            let contents = token
+                .inner()
+                .third_party_request()
+                .unwrap()
+                .create_block(&agent.to_biscuit_private().unwrap(), parsed)
+                .unwrap()
+                .serialize()
+                .unwrap();
+            let payload = ThirdPartyBlockContents::decode(&contents[..]).unwrap().payload;
+            assert_eq!(built, payload, "{info:?}");
+        }
+    }
 }

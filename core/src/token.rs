@@ -28,10 +28,9 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use std::collections::HashMap;
 
 use base64::Engine as _;
-use biscuit_auth::builder::Term;
+use biscuit_auth::builder::{constrained_rule, fact, pred, Binary, Check, CheckKind, Expression, Fact, Op, Term};
 use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
@@ -301,10 +300,6 @@ impl MintParams {
 /// Resolves an optional `now` to seconds since the epoch.
 pub(crate) use crate::resolve_now;
 
-pub(crate) fn param_map(pairs: Vec<(&str, Term)>) -> HashMap<String, Term> {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
 /// A marque token: a Biscuit v3 token following the marque profile. Parsed, not trusted.
 #[derive(Clone)]
 pub struct Token {
@@ -394,33 +389,14 @@ impl Token {
         builder = builder.root_key_id(
             params.root_key_id.unwrap_or_else(|| crate::verify::derived_key_id(&root.public_key())),
         );
-        let mut code = String::from(
-            "marque_profile({v});\nagent({agent});\nagent_key({key});\nprincipal({principal});\n\
-             issued_at({iat});\nexpires_at({exp});\nmax_depth({max_depth});\n\
-             check if time($time), $time <= {exp};\ncheck if depth($depth), $depth <= {max_depth};\n",
-        );
-        let mut p = params_vec(&info, &params.agent_key);
-        if let Some(t) = &info.task {
-            code.push_str("task({task});\n");
-            p.push(("task", Term::Str(t.clone())));
+        for f in authority_facts(&info, &params.agent_key) {
+            builder = builder.fact(f)?;
         }
-        if let Some(w) = &info.workspace {
-            code.push_str("workspace({workspace});\n");
-            p.push(("workspace", Term::Str(w.clone())));
-        }
-        builder = builder.code_with_params(code, param_map(p), HashMap::new())?;
-        for r in &info.rights {
-            builder = builder.fact(biscuit_auth::builder::fact(
-                "right",
-                &[
-                    Term::Str(r.tool.clone()),
-                    Term::Str(r.operation.clone()),
-                    Term::Str(r.resource.clone()),
-                ],
-            ))?;
-        }
+        builder = builder.check(check_at_most("time", "time", Term::Date(info.exp)))?;
+        builder = builder.check(check_at_most("depth", "depth", Term::Integer(i64::from(info.max_depth))))?;
         let bytes = match root.key_pair() {
-            Some(kp) => builder.build(kp.biscuit_key_pair()?)?.to_vec()?,
+            // The token as built, without serializing and parsing it again.
+            Some(kp) => return Token::from_unverified(builder.build(kp.biscuit_key_pair()?)?.into_unverified()),
             None => {
                 // Biscuit signs the authority block with the root key it is given; build with a
                 // placeholder and put the external signer's signature in its place.
@@ -711,16 +687,41 @@ struct BlockOutline {
     public_keys: Vec<KeyAlgorithm>,
 }
 
-fn params_vec(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<(&'static str, Term)> {
-    vec![
-        ("v", Term::Integer(i64::from(PROFILE_VERSION))),
-        ("agent", Term::Str(info.agent.clone())),
-        ("key", Term::Bytes(agent_key.to_bytes().to_vec())),
-        ("principal", Term::Str(info.principal.clone())),
-        ("iat", Term::Date(info.iat)),
-        ("exp", Term::Date(info.exp)),
-        ("max_depth", Term::Integer(i64::from(info.max_depth))),
-    ]
+/// The facts of the authority block (`docs/PROFILE.md`), in the profile's order: built directly
+/// (biscuit-auth's builder types, not Datalog text, so minting runs no parser); the test
+/// `authority_block_matches_its_datalog` pins them to the profile's Datalog byte for byte.
+fn authority_facts(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<Fact> {
+    let str = |s: &str| Term::Str(s.to_string());
+    let mut facts = vec![
+        fact("marque_profile", &[Term::Integer(i64::from(PROFILE_VERSION))]),
+        fact("agent", &[str(&info.agent)]),
+        fact("agent_key", &[Term::Bytes(agent_key.to_bytes().to_vec())]),
+        fact("principal", &[str(&info.principal)]),
+        fact("issued_at", &[Term::Date(info.iat)]),
+        fact("expires_at", &[Term::Date(info.exp)]),
+        fact("max_depth", &[Term::Integer(i64::from(info.max_depth))]),
+    ];
+    if let Some(t) = &info.task {
+        facts.push(fact("task", &[str(t)]));
+    }
+    if let Some(w) = &info.workspace {
+        facts.push(fact("workspace", &[str(w)]));
+    }
+    for r in &info.rights {
+        facts.push(fact("right", &[str(&r.tool), str(&r.operation), str(&r.resource)]));
+    }
+    facts
+}
+
+/// `check if {predicate}(${var}), ${var} <= {bound}`.
+pub(crate) fn check_at_most(predicate: &str, var: &str, bound: Term) -> Check {
+    check_on(predicate, var, vec![Op::Value(Term::Variable(var.into())), Op::Value(bound), Op::Binary(Binary::LessOrEqual)])
+}
+
+/// `check if {predicate}(${var}), <expression>`, the expression in biscuit's postfix form.
+pub(crate) fn check_on(predicate: &str, var: &str, ops: Vec<Op>) -> Check {
+    let body = [pred(predicate, &[Term::Variable(var.into())])];
+    Check { queries: vec![constrained_rule("query", &[] as &[Term], &body, &[Expression { ops }])], kind: CheckKind::One }
 }
 
 /// Decodes a token's text form: base64url, with or without padding, surrounding whitespace
@@ -807,6 +808,73 @@ impl Token {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    fn param_map(pairs: Vec<(&str, Term)>) -> HashMap<String, Term> {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    /// The authority block of the serialized token `bytes` (what the root signs, without keys).
+    pub(crate) fn authority_block(bytes: &[u8]) -> Vec<u8> {
+        biscuit_auth::format::schema::Biscuit::decode(bytes).unwrap().authority.block
+    }
+
+    /// The authority block `Token::mint` builds directly is, byte for byte, the block biscuit-auth
+    /// parses from the profile's Datalog (docs/PROFILE.md), with and without the optional facts.
+    #[test]
+    fn authority_block_matches_its_datalog() {
+        let root = KeyPair::from_seed(&[1; 32]);
+        let agent_key = KeyPair::from_seed(&[2; 32]).public_key();
+        for (task, workspace) in [(Some("fix-42"), Some("acme/web")), (None, None), (Some("t"), None)] {
+            let mut params = MintParams::new("agent:orchestrator", agent_key, "user:alice")
+                .right(Right::new("read_file", "read", "src/"))
+                .right(Right::new("*", "*", "*"))
+                .ttl_seconds(3600)
+                .max_depth(3)
+                .now(1_767_225_600);
+            if let Some(t) = task {
+                params = params.task(t);
+            }
+            if let Some(w) = workspace {
+                params = params.workspace(w);
+            }
+            let token = Token::mint(&root, &params).unwrap();
+
+            let mut code = String::from(
+                "marque_profile({v});\nagent({agent});\nagent_key({key});\nprincipal({principal});\n\
+                 issued_at({iat});\nexpires_at({exp});\nmax_depth({max_depth});\n\
+                 check if time($time), $time <= {exp};\ncheck if depth($depth), $depth <= {max_depth};\n",
+            );
+            let mut p: Vec<(&str, Term)> = vec![
+                ("v", Term::Integer(1)),
+                ("agent", Term::Str("agent:orchestrator".into())),
+                ("key", Term::Bytes(agent_key.to_bytes().to_vec())),
+                ("principal", Term::Str("user:alice".into())),
+                ("iat", Term::Date(1_767_225_600)),
+                ("exp", Term::Date(1_767_229_200)),
+                ("max_depth", Term::Integer(3)),
+            ];
+            if let Some(t) = task {
+                code.push_str("task({task});\n");
+                p.push(("task", Term::Str(t.into())));
+            }
+            if let Some(w) = workspace {
+                code.push_str("workspace({workspace});\n");
+                p.push(("workspace", Term::Str(w.into())));
+            }
+            code.push_str("right(\"read_file\", \"read\", \"src/\");\nright(\"*\", \"*\", \"*\");\n");
+            let parsed = BiscuitBuilder::new()
+                .context(biscuit_auth::format::schema::Block::decode(&authority_block(token.to_bytes())[..]).unwrap().context.unwrap())
+                .root_key_id(crate::verify::derived_key_id(&root.public_key()))
+                .code_with_params(code, param_map(p), HashMap::new())
+                .unwrap()
+                .build(root.biscuit_key_pair().unwrap())
+                .unwrap()
+                .to_vec()
+                .unwrap();
+            assert_eq!(authority_block(token.to_bytes()), authority_block(&parsed), "{task:?} {workspace:?}");
+        }
+    }
 
     fn mint() -> Token {
         let root = KeyPair::from_seed(&[1; 32]);

@@ -90,6 +90,12 @@ pub struct Biscuit {
 }
 
 impl Biscuit {
+    /// marque fork: the same token as an [`UnverifiedBiscuit`], without serializing and parsing
+    /// it again (a token just built by its issuer, whose blocks are already in hand).
+    pub fn into_unverified(self) -> crate::UnverifiedBiscuit {
+        crate::UnverifiedBiscuit::from_parts(self.authority, self.blocks, self.symbols, self.container)
+    }
+
     /// create the first block's builder
     ///
     /// call [`builder::BiscuitBuilder::build`] to create the token

@@ -35,6 +35,16 @@ pub struct UnverifiedBiscuit {
 }
 
 impl UnverifiedBiscuit {
+    /// marque fork: see [`Biscuit::into_unverified`](crate::Biscuit::into_unverified).
+    pub(crate) fn from_parts(
+        authority: schema::Block,
+        blocks: Vec<schema::Block>,
+        symbols: SymbolTable,
+        container: SerializedBiscuit,
+    ) -> Self {
+        UnverifiedBiscuit { authority, blocks, symbols, container }
+    }
+
     /// deserializes a token from raw bytes
     pub fn from<T>(slice: T) -> Result<Self, error::Token>
     where
