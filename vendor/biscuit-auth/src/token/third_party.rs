@@ -99,6 +99,16 @@ impl ThirdPartyRequest {
         private_key: &PrivateKey,
         block_builder: BlockBuilder,
     ) -> Result<ThirdPartyBlock, error::Token> {
+        self.create_block_with_keypair(&KeyPair::from(private_key), block_builder)
+    }
+
+    /// marque fork: [`create_block`](Self::create_block) with the signer's key pair, so a caller
+    /// that keeps one (an agent delegating many times) does not derive its public key each time.
+    pub fn create_block_with_keypair(
+        self,
+        keypair: &KeyPair,
+        block_builder: BlockBuilder,
+    ) -> Result<ThirdPartyBlock, error::Token> {
         let symbols = SymbolTable::new();
         let mut block = block_builder.build(symbols);
         block.version = max(super::DATALOG_3_2, block.version);
@@ -116,7 +126,6 @@ impl ThirdPartyRequest {
             THIRD_PARTY_SIGNATURE_VERSION,
         );
 
-        let keypair = KeyPair::from(private_key);
         let signature = keypair.sign(&signed_payload)?;
 
         let public_key = keypair.public();
