@@ -7,6 +7,10 @@
 #                                         -> bindings-wasm/pkg-verify/ (measured, not published)
 #   scripts/build-wasm.sh --sizes         only print the sizes of what is built
 #
+# MARQUE_WASM_EXTRA_CONFIG adds cargo --config arguments for experiments, e.g.
+#   MARQUE_WASM_EXTRA_CONFIG='--config profile.wasm-release.package.marque.opt-level=3'
+# (then compare the copies of pkg/ with bindings-wasm/bench/compare-builds.mjs).
+#
 # Steps: cargo (Debian rustc + build-std, profile `wasm-release`, always `-p marque-wasm`) ->
 # wasm-bindgen twice on the same .wasm (`--target web`: the ES module glue for browsers, Deno,
 # Workers and Node's ESM entry; `--target nodejs`: the CommonJS glue for `require`) -> wasm-opt.
@@ -76,7 +80,7 @@ fi
 # routines): about 13 KiB gzipped less, no measurable cost on the bench (bindings-wasm/README.md).
 echo "== cargo ($PROFILE, ${FEATURES[*]:-default features}, std optimize_for_size, RUSTFLAGS=${RUSTFLAGS:-})"
 wasm_cargo build --profile "$PROFILE" -p marque-wasm "${FEATURES[@]}" -Z build-std-features=optimize_for_size \
-    --config "profile.$PROFILE.package.dlmalloc.opt-level=3" --config "profile.$PROFILE.package.hashbrown.opt-level=3"
+    --config "profile.$PROFILE.package.dlmalloc.opt-level=3" --config "profile.$PROFILE.package.hashbrown.opt-level=3" ${MARQUE_WASM_EXTRA_CONFIG:-}
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/marque-wasm.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
