@@ -37,7 +37,7 @@ use crate::identity::child_path;
 use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
-use crate::token::{check_at_most, check_on, resolve_now, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -293,7 +293,12 @@ impl Token {
         let next = biscuit_auth::KeyPair::from_bytes(&seed[..], biscuit_auth::format::schema::public_key::Algorithm::Ed25519)
             .map_err(|_| Error::internal("biscuit-auth refused a fresh Ed25519 seed"))?;
         let appended = self.inner().append_third_party_with_keypair(&signed, next)?;
-        Token::from_unverified(appended)
+        // What the new token claims: the parent's chain and the hop just written (checked
+        // above: signed by the holder's key), not read back from the bytes.
+        let mut claims = claims.clone();
+        claims.chain.push(Hop { agent: params.to.clone(), path, key: params.to_key });
+        claims.hops.push(info);
+        Token::from_built(appended, claims)
     }
 }
 
@@ -340,6 +345,25 @@ mod tests {
     use crate::policy::Right;
     use crate::token::MintParams;
     use std::collections::HashMap;
+
+    #[test]
+    fn delegated_claims_are_the_parsed_claims() {
+        let (root, agent, child, grandchild) =
+            (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]), KeyPair::from_seed(&[4; 32]));
+        let token = Token::mint(&root, &MintParams::new("agent:o", agent.public_key(), "user:a").right(Right::new("*", "*", "*")).max_depth(4).task("t"))
+            .unwrap();
+        let external = crate::signer::FnSigner::new(child.public_key(), move |m: &[u8]| Ok(KeyPair::from_seed(&[3; 32]).sign(m).to_bytes().to_vec()));
+        let first = token
+            .delegate(&agent, &DelegateParams::new("agent:c", child.public_key()).tools(["b", "a", "a"]).operations(["read"]).resource_prefix("src/").max_depth(3))
+            .unwrap();
+        let second = first.delegate(&external, &DelegateParams::new("agent:g", grandchild.public_key()).ttl_seconds(60)).unwrap();
+        for delegated in [&first, &second] {
+            let parsed = Token::from_bytes(delegated.to_bytes()).unwrap();
+            assert_eq!(delegated.claims(), parsed.claims());
+            assert_eq!((delegated.is_sealed(), delegated.root_key_id()), (parsed.is_sealed(), parsed.root_key_id()));
+        }
+        assert_eq!(second.chain().len(), 3);
+    }
 
     /// The block `Token::delegate` builds directly is, byte for byte, the block biscuit-auth
     /// parses from the profile's Datalog for a hop (docs/PROFILE.md), for every optional check.
