@@ -26,6 +26,11 @@ fn req() -> Request {
 
 /// Appends a third-party hop signed by `signer` carrying `code`.
 fn hop_with(token: &Token, signer: &KeyPair, depth: u32, code: &str) -> Vec<u8> {
+    hop_with_next_key(token, signer, depth, code, None)
+}
+
+/// [`hop_with`], with the block's next key chosen by the caller (else a fresh Ed25519 key).
+fn hop_with_next_key(token: &Token, signer: &KeyPair, depth: u32, code: &str, next: Option<biscuit_auth::KeyPair>) -> Vec<u8> {
     let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
     let ctx = format!(
         r#"{{"marque":1,"depth":{depth},"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
@@ -35,7 +40,11 @@ fn hop_with(token: &Token, signer: &KeyPair, depth: u32, code: &str) -> Vec<u8> 
     );
     let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
     let block = ub.third_party_request().unwrap().create_block(&sk, BlockBuilder::new().context(ctx).code(code).unwrap()).unwrap();
-    ub.append_third_party(&block.serialize().unwrap()).unwrap().to_vec().unwrap()
+    let appended = match next {
+        Some(next) => ub.append_third_party_with_keypair(&block.serialize().unwrap(), next),
+        None => ub.append_third_party(&block.serialize().unwrap()),
+    };
+    appended.unwrap().to_vec().unwrap()
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> T {
@@ -191,21 +200,11 @@ fn errors_never_echo_secret_material() {
 #[test]
 fn p256_keys_are_refused_everywhere_in_a_token() {
     let (v, t) = chain();
-    let ub = UnverifiedBiscuit::from(t.to_bytes()).unwrap();
-    let ctx = format!(
-        r#"{{"marque":1,"depth":2,"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
-        t.path(),
-        kp(9).public_key().to_hex(),
-        NOW + 100
-    );
     let code = format!("hop(2, \"agent:x\", \"{}/x\", hex:{});", t.path(), kp(9).public_key().to_hex());
-    let holder = biscuit_auth::PrivateKey::from_bytes(&kp(3).to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
-    let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx.clone()).code(&code).unwrap()).unwrap();
     let p256_next = biscuit_auth::KeyPair::new_with_algorithm(biscuit_auth::Algorithm::Secp256r1);
-    let with_p256 = ub.append_third_party_with_keypair(&block.serialize().unwrap(), p256_next).unwrap().to_vec().unwrap();
+    let with_p256 = hop_with_next_key(&t, &kp(3), 2, &code, Some(p256_next));
     // The same hop with an Ed25519 next key is accepted: only the algorithm differs.
-    let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx).code(&code).unwrap()).unwrap();
-    let with_ed25519 = ub.append_third_party(&block.serialize().unwrap()).unwrap().to_vec().unwrap();
+    let with_ed25519 = hop_with(&t, &kp(3), 2, &code);
     assert!(v.authorize(&with_ed25519, &req(), None, Some(NOW)).unwrap().allowed);
 
     let e = v.authorize(&with_p256, &req(), None, Some(NOW)).unwrap_err();
