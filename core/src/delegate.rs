@@ -298,7 +298,7 @@ impl Token {
         let mut claims = claims.clone();
         claims.chain.push(Hop { agent: params.to.clone(), path, key: params.to_key });
         claims.hops.push(info);
-        Token::from_built(appended, claims)
+        Token::from_built(appended, claims, self.root_key_id())
     }
 }
 
