@@ -37,7 +37,7 @@ use crate::identity::child_path;
 use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
-use crate::token::{check_at_most, check_on, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, fresh_block_key, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -287,11 +287,7 @@ impl Token {
                 contents.encode_to_vec()
             }
         };
-        // The next block key straight from a fresh seed: one public-key derivation, not two
-        // (KeyPair::generate() then to_biscuit() derived it twice).
-        let seed = zeroize::Zeroizing::new(crate::random_bytes::<32>()?);
-        let next = biscuit_auth::KeyPair::from_bytes(&seed[..], biscuit_auth::format::schema::public_key::Algorithm::Ed25519)
-            .map_err(|_| Error::internal("biscuit-auth refused a fresh Ed25519 seed"))?;
+        let next = fresh_block_key()?;
         let appended = self.inner().append_third_party_with_keypair(&signed, next)?;
         // What the new token claims: the parent's chain and the hop just written (checked
         // above: signed by the holder's key), not read back from the bytes.

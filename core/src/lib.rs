@@ -91,12 +91,108 @@ pub use identity::AgentIdentity;
 pub use jwt::{jwt_issue, jwt_verify, Claims, JwtKeys, JwtOptions};
 
 /// Fills an array from the platform CSPRNG (the OS, or `crypto.getRandomValues` on wasm).
+///
+/// On wasm32 each getrandom call is a call into JavaScript that costs more than the 32 bytes a
+/// key needs, so small requests are served from a [`random_pool`] filled 256 bytes at a time.
 #[cfg(feature = "std")]
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    #[cfg(target_arch = "wasm32")]
+    if N <= random_pool::SIZE {
+        return random_pool::take::<N>();
+    }
     let mut buf = [0u8; N];
     getrandom::getrandom(&mut buf)
         .map_err(|e| Error::internal(alloc::format!("no randomness available: {e}")))?;
     Ok(buf)
+}
+
+/// Bytes from getrandom, drawn [`SIZE`](random_pool::SIZE) at a time and handed out once each:
+/// the bytes given out are zeroed in the pool, a failed refill leaves it empty (the next call
+/// retries), and the lock makes two takes never share a byte. Used on wasm32 only (see
+/// [`random_bytes`]); compiled everywhere so that its tests run natively.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod random_pool {
+    use std::sync::Mutex;
+    use zeroize::Zeroize as _;
+
+    use crate::error::{Error, Result};
+
+    pub(crate) const SIZE: usize = 256;
+
+    pub(crate) struct Pool {
+        bytes: [u8; SIZE],
+        used: usize,
+    }
+
+    static POOL: Mutex<Pool> = Mutex::new(Pool { bytes: [0; SIZE], used: SIZE });
+
+    pub(crate) fn take<const N: usize>() -> Result<[u8; N]> {
+        take_from::<N>(&mut POOL.lock().unwrap_or_else(|e| e.into_inner()), getrandom::getrandom)
+    }
+
+    pub(crate) fn take_from<const N: usize>(
+        pool: &mut Pool,
+        fill: impl FnOnce(&mut [u8]) -> core::result::Result<(), getrandom::Error>,
+    ) -> Result<[u8; N]> {
+        if N > SIZE {
+            return Err(Error::internal("random pool request too large"));
+        }
+        if SIZE - pool.used < N {
+            pool.bytes.zeroize();
+            pool.used = SIZE;
+            fill(&mut pool.bytes).map_err(|e| Error::internal(alloc::format!("no randomness available: {e}")))?;
+            pool.used = 0;
+        }
+        let mut out = [0u8; N];
+        let taken = &mut pool.bytes[pool.used..pool.used + N];
+        out.copy_from_slice(taken);
+        taken.zeroize();
+        pool.used += N;
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_byte_is_handed_out_once_and_zeroed_in_the_pool() {
+            let mut pool = Pool { bytes: [0; SIZE], used: SIZE };
+            let mut fills = 0u8;
+            let mut taken = alloc::vec::Vec::new();
+            for _ in 0..20 {
+                let t = take_from::<32>(&mut pool, |buf| {
+                    fills += 1;
+                    for (i, b) in buf.iter_mut().enumerate() {
+                        *b = (i as u8) ^ fills.wrapping_mul(97);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+                assert!(pool.bytes[..pool.used].iter().all(|b| *b == 0), "handed-out bytes are zeroed");
+                taken.push(t);
+            }
+            assert_eq!(fills, 3, "256 bytes serve eight 32-byte takes");
+            for (i, a) in taken.iter().enumerate() {
+                for b in &taken[i + 1..] {
+                    assert_ne!(a, b);
+                }
+            }
+            // A failed refill is an error and leaves the pool empty; the next take refills.
+            let e = take_from::<32>(&mut Pool { bytes: [7; SIZE], used: SIZE - 8 }, |_| Err(getrandom::Error::UNSUPPORTED)).unwrap_err();
+            assert_eq!(e.code(), "internal");
+            let mut p = Pool { bytes: [7; SIZE], used: SIZE - 8 };
+            assert!(take_from::<32>(&mut p, |_| Err(getrandom::Error::UNSUPPORTED)).is_err());
+            assert_eq!((p.used, p.bytes), (SIZE, [0; SIZE]));
+            assert!(take_from::<32>(&mut p, |buf| {
+                buf.fill(1);
+                Ok(())
+            })
+            .is_ok());
+            assert!(take::<16>().is_ok() && take::<16>().unwrap() != take::<16>().unwrap());
+        }
+    }
 }
 
 /// `now`, or the system clock when `None` (an error where there is no clock: wasm32, no_std).

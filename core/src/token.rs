@@ -396,7 +396,10 @@ impl Token {
         let bytes = match root.key_pair() {
             Some(kp) => {
                 // The token as built, and what it claims as written (not parsed back).
-                let inner = builder.build(kp.biscuit_key_pair()?)?.into_unverified();
+                let next = fresh_block_key()?;
+                let inner = builder
+                    .build_with_key_pair(kp.biscuit_key_pair()?, biscuit_auth::datalog::SymbolTable::new(), &next)?
+                    .into_unverified();
                 let chain = vec![Hop { agent: info.agent.clone(), path: ROOT_PATH.into(), key: params.agent_key }];
                 return Token::from_built(inner, Claims { authority: info, hops: Vec::new(), chain, revocation_ids: Vec::new() }, Some(root_key_id));
             }
@@ -703,6 +706,14 @@ struct BlockOutline {
     context: Option<String>,
     #[prost(message, repeated, tag = "8")]
     public_keys: Vec<KeyAlgorithm>,
+}
+
+/// A fresh key for the next block of a token, straight from a random seed (one public-key
+/// derivation; the seed from [`crate::random_bytes`], pooled on wasm).
+pub(crate) fn fresh_block_key() -> Result<biscuit_auth::KeyPair> {
+    let seed = zeroize::Zeroizing::new(crate::random_bytes::<32>()?);
+    biscuit_auth::KeyPair::from_bytes(&seed[..], biscuit_auth::format::schema::public_key::Algorithm::Ed25519)
+        .map_err(|_| Error::internal("biscuit-auth refused a fresh Ed25519 seed"))
 }
 
 /// The facts of the authority block (`docs/PROFILE.md`), in the profile's order: built directly
