@@ -919,6 +919,10 @@ mod tests {
             let parsed = Token::from_bytes(minted.to_bytes()).unwrap();
             assert_eq!(minted.claims(), parsed.claims());
             assert_eq!((minted.is_sealed(), minted.root_key_id()), (parsed.is_sealed(), parsed.root_key_id()));
+            // biscuit-auth's own view of the token built in memory is the parsed one too.
+            assert_eq!(minted.to_datalog(), parsed.to_datalog());
+            assert_eq!(minted.inner().print_block_source(0).unwrap(), parsed.inner().print_block_source(0).unwrap());
+            assert_eq!(minted.inner().revocation_identifiers(), parsed.inner().revocation_identifiers());
         }
     }
 

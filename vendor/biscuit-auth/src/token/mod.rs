@@ -295,12 +295,9 @@ impl Biscuit {
 
         symbols.public_keys.extend(&authority.public_keys)?;
 
-        let authority = schema::Block::decode(&container.authority.data[..]).map_err(|e| {
-            error::Token::Format(error::Format::BlockDeserializationError(format!(
-                "error deserializing block: {:?}",
-                e
-            )))
-        })?;
+        // marque fork: the protobuf form of the block just serialized, converted directly
+        // rather than encoded and decoded back (`container.authority.data` is its encoding).
+        let authority = crate::format::convert::token_block_to_proto_block(&authority);
 
         Ok(Biscuit {
             root_key_id,
