@@ -375,7 +375,17 @@ impl KeyPair {
     }
 
     /// Parses a DER PKCS#8 private key (RFC 8410): version 1 (the seed) or version 2 (the seed
-    /// and the public key, which must match it).
+    /// and the public key, which must match it). Anything else is `invalid_key`.
+    ///
+    /// ```
+    /// use marque::KeyPair;
+    /// // `openssl genpkey -algorithm ed25519 -outform DER` (version 1): a fixed 16-byte prefix, then the seed.
+    /// let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    /// der.extend_from_slice(&[7; 32]);
+    /// assert_eq!(KeyPair::from_pkcs8_der(&der)?, KeyPair::from_seed(&[7; 32]));
+    /// assert_eq!(KeyPair::from_pkcs8_der(&der[..40]).unwrap_err().code(), "invalid_key");
+    /// # Ok::<(), marque::Error>(())
+    /// ```
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
         let not = || Error::invalid_key("not an Ed25519 PKCS#8 private key");
         let (version, rest) = match der {
