@@ -63,16 +63,25 @@ PY
 }
 
 status=0
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
 for t in "${TARGETS[@]}"; do
     seed "$t"
     echo "==> fuzz $t for ${SECONDS_PER_TARGET}s"
-    if ! (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- \
-            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-            grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done|thread .* panicked)" ); then
-        :
+    if (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- \
+            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1) >"$LOG" 2>&1; then
+        fuzzed=1
+    else
+        fuzzed=0
     fi
+    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done|thread .* panicked)" "$LOG" || true
     if [ -n "$(ls -A "fuzz/artifacts/$t" 2>/dev/null)" ]; then
         echo "crash found for $t: fuzz/artifacts/$t" >&2
+        status=1
+    elif [ "$fuzzed" = 0 ] || ! grep -q "^stat::number_of_executed_units" "$LOG"; then
+        # A fuzzer that did not build or run is a failure, never a silent pass.
+        echo "fuzzing $t did not run (last lines of its output follow)" >&2
+        tail -n 25 "$LOG" >&2
         status=1
     fi
 done

@@ -281,6 +281,37 @@ fn verifier_loads_only_trusted_forward_moving_lists() {
     assert_eq!(bare.load_revocation_list(&l5, Some(NOW)).unwrap_err().kind(), ErrorKind::RevocationListInvalid);
 }
 
+/// Rollback protection lives in the verifier (the list it holds is the floor), so it survives a
+/// restart when the process keeps the last list it accepted and loads it first: older lists are
+/// then refused, and the kept list, however old, still fails closed under the staleness limit
+/// until a fresh one arrives. A process that starts empty takes any validly signed list.
+#[test]
+fn rollback_protection_survives_a_restart_through_the_kept_list() {
+    let f = fleet();
+    let ok = read("src/a.rs");
+    let before = RevocationList::sign(&RevocationSet::new(), 4, Some(NOW), &f.operator).unwrap();
+    let revoking = RevocationList::sign(&set_with(Some("agent:orchestrator")), 5, Some(NOW + 10), &f.operator).unwrap();
+    let v = verifier(&f, Some(300));
+    assert!(v.load_revocation_list(&before, Some(NOW)).unwrap());
+    assert!(v.load_revocation_list(&revoking, Some(NOW + 10)).unwrap());
+    let kept = v.revocation_list().unwrap().to_json();
+
+    let later = NOW + 1_000;
+    let restarted = verifier(&f, Some(300));
+    assert!(restarted.load_revocation_list_json(&kept, Some(later)).unwrap());
+    let e = restarted.authorize(f.token.to_bytes(), &ok, None, Some(later)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RevocationListStale, "the kept list is too old to authorize with");
+    let e = restarted.load_revocation_list(&before, Some(later)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RevocationListRollback, "the list from before the revocation is refused");
+    let fresh = RevocationList::sign(&set_with(Some("agent:orchestrator")), 6, Some(later), &f.operator).unwrap();
+    assert!(restarted.load_revocation_list(&fresh, Some(later)).unwrap());
+    let d = restarted.authorize(f.token.to_bytes(), &ok, None, Some(later)).unwrap();
+    assert_eq!((d.allowed, d.code.as_deref()), (false, Some("revoked")));
+
+    let amnesiac = verifier(&f, Some(300));
+    assert!(amnesiac.load_revocation_list(&before, Some(later)).unwrap(), "without the kept list the floor is gone");
+}
+
 #[test]
 fn signed_lists_revoke_before_datalog_and_fail_closed_when_stale() {
     let f = fleet();
