@@ -28,7 +28,6 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-
 use base64::Engine as _;
 use biscuit_auth::builder::{constrained_rule, fact, pred, Binary, Check, CheckKind, Expression, Fact, Op, Term};
 use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
@@ -430,7 +429,7 @@ impl Token {
         Token::from_checked(bytes.to_vec(), outline, inner)
     }
 
-    /// A token biscuit-auth has just produced (delegation, sealing): its serialized form is
+    /// A token biscuit-auth has just produced (sealing): its serialized form is
     /// read exactly as [`from_bytes`](Self::from_bytes) would, without biscuit-auth parsing (and
     /// decompressing the keys of) the bytes it already holds parsed.
     pub(crate) fn from_unverified(inner: UnverifiedBiscuit) -> Result<Token> {
@@ -446,10 +445,7 @@ impl Token {
     /// and `delegated_claims_are_the_parsed_claims` hold the result equal to parsing its bytes.
     pub(crate) fn from_built(inner: UnverifiedBiscuit, mut claims: Claims, root_key_id: Option<u32>) -> Result<Token> {
         let bytes = inner.to_vec()?;
-        let limit = crate::policy::Limits::default().max_token_bytes;
-        if bytes.len() > limit {
-            return Err(Error::new(ErrorKind::LimitsExceeded, format!("token is {} bytes; the limit is {limit}", bytes.len())));
-        }
+        check_token_size(bytes.len(), crate::policy::Limits::default().max_token_bytes)?;
         claims.revocation_ids = inner.revocation_identifiers().iter().map(|r| hex_encode(r)).collect();
         Ok(Token { bytes, inner, claims, sealed: false, root_key_id })
     }
@@ -599,8 +595,8 @@ impl Token {
 /// block-count limits and that every key in the token is Ed25519.
 pub(crate) struct Outline {
     pub(crate) root_key_id: Option<u32>,
-    contexts: Vec<Option<String>>,
-    sealed: bool,
+    pub(crate) contexts: Vec<Option<String>>,
+    pub(crate) sealed: bool,
 }
 
 /// One pass over the protobuf (field numbers of biscuit-auth's `schema.proto`; prost skips the
@@ -610,12 +606,7 @@ pub(crate) struct Outline {
 /// next key, a third-party signer, a public key a block's Datalog names) is `invalid_token` in
 /// every build, whether or not the biscuit-auth underneath was built with P-256 support.
 pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Outline> {
-    if bytes.len() > limits.max_token_bytes {
-        return Err(Error::new(
-            ErrorKind::LimitsExceeded,
-            format!("token is {} bytes; the limit is {}", bytes.len(), limits.max_token_bytes),
-        ));
-    }
+    check_token_size(bytes.len(), limits.max_token_bytes)?;
     let skeleton = TokenSkeleton::decode(bytes)
         .map_err(|_| Error::invalid_token("token is not a Biscuit (protobuf does not decode)"))?;
     if skeleton.blocks.len() + 1 > limits.max_blocks {
@@ -624,7 +615,7 @@ pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Ou
             format!("token has {} blocks; the limit is {}", skeleton.blocks.len() + 1, limits.max_blocks),
         ));
     }
-    let ed25519_only = |key: &Option<KeyAlgorithm>, what: &str| match key.as_ref().and_then(|k| k.algorithm) {
+    let ed25519_only = |key: Option<&KeyAlgorithm>, what: &str| match key.and_then(|k| k.algorithm) {
         None | Some(ED25519) => Ok(()),
         Some(other) => Err(Error::invalid_token(format!(
             "{what} is not an Ed25519 key (algorithm {other}); marque tokens use Ed25519 keys only"
@@ -632,16 +623,24 @@ pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Ou
     };
     let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
     for signed in skeleton.authority.iter().chain(skeleton.blocks.iter()) {
-        ed25519_only(&signed.next_key, "a block's next key")?;
-        ed25519_only(&signed.external_signature.as_ref().and_then(|e| e.public_key.clone()), "a third-party block's signer")?;
+        ed25519_only(signed.next_key.as_ref(), "a block's next key")?;
+        ed25519_only(signed.external_signature.as_ref().and_then(|e| e.public_key.as_ref()), "a third-party block's signer")?;
         let block = BlockOutline::decode(&signed.block[..]).map_err(|_| Error::invalid_token("a token block does not decode"))?;
         for key in &block.public_keys {
-            ed25519_only(&Some(key.clone()), "a public key named in a block")?;
+            ed25519_only(Some(key), "a public key named in a block")?;
         }
         contexts.push(block.context);
     }
     let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
     Ok(Outline { root_key_id: skeleton.root_key_id, contexts, sealed })
+}
+
+/// `limits_exceeded` when a serialized token is longer than `limit` bytes.
+pub(crate) fn check_token_size(len: usize, limit: usize) -> Result<()> {
+    if len > limit {
+        return Err(Error::new(ErrorKind::LimitsExceeded, format!("token is {len} bytes; the limit is {limit}")));
+    }
+    Ok(())
 }
 
 /// `PublicKey.Algorithm.Ed25519`.
@@ -844,7 +843,7 @@ mod tests {
     }
 
     /// The authority block of the serialized token `bytes` (what the root signs, without keys).
-    pub(crate) fn authority_block(bytes: &[u8]) -> Vec<u8> {
+    fn authority_block(bytes: &[u8]) -> Vec<u8> {
         biscuit_auth::format::schema::Biscuit::decode(bytes).unwrap().authority.block
     }
 

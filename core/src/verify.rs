@@ -871,29 +871,19 @@ impl Verifier {
     }
 
     fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
-        if token.len() > self.limits.max_token_bytes {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token is {} bytes; the limit is {}", token.len(), self.limits.max_token_bytes),
-            ));
-        }
+        crate::token::check_token_size(token.len(), self.limits.max_token_bytes)?;
         if self.roots.is_empty() {
             return Err(Error::new(ErrorKind::UnknownRootKey, "the verifier trusts no root key"));
         }
-        let biscuit = self.parse_with_roots(token)?;
-        if biscuit.block_count() > self.limits.max_blocks {
-            return Err(Error::new(
-                ErrorKind::LimitsExceeded,
-                format!("token has {} blocks; the limit is {}", biscuit.block_count(), self.limits.max_blocks),
-            ));
-        }
-        let claims = Claims::from_parts(biscuit.context(), biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+        // Size, block count, Ed25519-only keys and the descriptors, before any signature work.
+        let outline = crate::token::outline(token, &self.limits)?;
+        let biscuit = self.parse_with_roots(token, outline.root_key_id)?;
+        let claims = Claims::from_parts(outline.contexts, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
         Ok((biscuit, claims))
     }
 
-    fn parse_with_roots(&self, token: &[u8]) -> Result<Biscuit> {
+    fn parse_with_roots(&self, token: &[u8], kid: Option<u32>) -> Result<Biscuit> {
         use biscuit_auth::error::{Format, Token as T};
-        let kid = crate::token::outline(token, &self.limits)?.root_key_id;
         if let Some(root) = kid.and_then(|id| self.roots.iter().find(|r| r.id == Some(id))) {
             return Biscuit::from(token, root.biscuit).map_err(Error::from);
         }
