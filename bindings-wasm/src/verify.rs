@@ -147,10 +147,9 @@ fn request(o: &mut Options) -> JsResult<Request> {
     Ok(req)
 }
 
-/// camelCase aliases of the snake_case decision fields, non-enumerable so that
-/// `JSON.stringify(decision)` stays the core's `Decision` JSON.
-// The camelCase aliases, `tokenId` and `toCompactJwt` as non-enumerable properties, set in one
-// call into JavaScript (one boundary crossing instead of three per property).
+// The camelCase aliases of the snake_case decision fields, `tokenId` and `toCompactJwt`, as
+// non-enumerable properties (so `JSON.stringify(decision)` stays the core's `Decision` JSON),
+// set in one call into JavaScript (one boundary crossing instead of three per property).
 #[wasm_bindgen(inline_js = "export function decorateDecision(d, tokenId, toCompactJwt) {
   const hidden = (value) => ({ value })
   const props = {

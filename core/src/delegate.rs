@@ -26,7 +26,6 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-
 use biscuit_auth::builder::{fact, Binary, Op, Term};
 use biscuit_auth::format::schema::{ThirdPartyBlockContents, ThirdPartyBlockRequest};
 use biscuit_auth::BlockBuilder;

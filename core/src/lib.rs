@@ -101,9 +101,13 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
         return random_pool::take::<N>();
     }
     let mut buf = [0u8; N];
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| Error::internal(alloc::format!("no randomness available: {e}")))?;
+    getrandom::getrandom(&mut buf).map_err(no_randomness)?;
     Ok(buf)
+}
+
+#[cfg(feature = "std")]
+fn no_randomness(e: getrandom::Error) -> Error {
+    Error::internal(alloc::format!("no randomness available: {e}"))
 }
 
 /// Bytes from getrandom, drawn [`SIZE`](random_pool::SIZE) at a time and handed out once each:
@@ -141,7 +145,7 @@ mod random_pool {
         if SIZE - pool.used < N {
             pool.bytes.zeroize();
             pool.used = SIZE;
-            fill(&mut pool.bytes).map_err(|e| Error::internal(alloc::format!("no randomness available: {e}")))?;
+            fill(&mut pool.bytes).map_err(super::no_randomness)?;
             pool.used = 0;
         }
         let mut out = [0u8; N];
