@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'revocation_list_invalid'
   | 'revocation_list_rollback'
   | 'signer_failed'
+  | 'invalid_request'
   | 'internal'
 
 /** Every error code, in the core's stable order. */

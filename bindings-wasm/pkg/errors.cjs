@@ -24,6 +24,7 @@ const ERROR_CODES = Object.freeze([
   'revocation_list_invalid',
   'revocation_list_rollback',
   'signer_failed',
+  'invalid_request',
   'internal',
 ])
 const known = new Set(ERROR_CODES)

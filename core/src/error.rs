@@ -68,6 +68,10 @@ pub enum ErrorKind {
     /// A [`Signer`](crate::signer::Signer) failed, or returned a signature that does not verify
     /// under its own public key.
     SignerFailed,
+    /// A request is malformed or ambiguous: a resource with `.`/`..` or empty segments,
+    /// backslashes, percent-escaped separators or control characters; an MCP message that cannot
+    /// be mapped to one marque request. Refused before any policy runs.
+    InvalidRequest,
     /// An invariant inside marque failed; please report it.
     Internal,
 }
@@ -96,6 +100,7 @@ impl ErrorKind {
         ErrorKind::RevocationListInvalid,
         ErrorKind::RevocationListRollback,
         ErrorKind::SignerFailed,
+        ErrorKind::InvalidRequest,
         ErrorKind::Internal,
     ];
 
@@ -123,6 +128,7 @@ impl ErrorKind {
             ErrorKind::RevocationListInvalid => "revocation_list_invalid",
             ErrorKind::RevocationListRollback => "revocation_list_rollback",
             ErrorKind::SignerFailed => "signer_failed",
+            ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Internal => "internal",
         }
     }

@@ -69,6 +69,7 @@ from marque._native import (
     InvalidJwt,
     InvalidKey,
     InvalidProof,
+    InvalidRequest,
     InvalidSignature,
     InvalidToken,
     KeyPair,
@@ -164,6 +165,7 @@ ErrorCode = Literal[
     "revocation_list_invalid",
     "revocation_list_rollback",
     "signer_failed",
+    "invalid_request",
     "internal",
 ]
 
@@ -210,6 +212,7 @@ __all__ = [
     "InvalidJwt",
     "InvalidKey",
     "InvalidProof",
+    "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
     "KeyPair",

@@ -30,6 +30,7 @@ _ErrorCode: TypeAlias = Literal[
     "revocation_list_invalid",
     "revocation_list_rollback",
     "signer_failed",
+    "invalid_request",
     "internal",
 ]
 
@@ -100,6 +101,7 @@ __all__ = [
     "RevocationListInvalid",
     "RevocationListRollback",
     "SignerFailed",
+    "InvalidRequest",
     "SignerFailedError",
     "RevocationListInvalidError",
     "RevocationListRollbackError",
@@ -191,6 +193,7 @@ class RevocationListStale(MarqueError): ...
 class RevocationListInvalid(MarqueError): ...
 class RevocationListRollback(MarqueError): ...
 class SignerFailed(MarqueError): ...
+class InvalidRequest(MarqueError): ...
 class InternalError(MarqueError): ...
 
 SignerFailedError = SignerFailed
