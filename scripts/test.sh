@@ -72,11 +72,17 @@ python_tests() {
     "$REPO/scripts/build-python.sh" && "$REPO/.venv/bin/python" -m pytest -q tests/python &&
         "$REPO/.venv/bin/python" examples/demo.py >/dev/null
 }
+# The one JS suite shared by both JS packages (tests/js), against the package named by $1.
+js_shared_tests() {
+    MARQUE_JS="$1" node --test tests/js/*.test.mjs
+}
 node_tests() {
-    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && node examples/demo.mjs node >/dev/null
+    "$REPO/scripts/build-node.sh" && (cd bindings-node && npm test) && js_shared_tests node &&
+        node examples/demo.mjs node >/dev/null
 }
 wasm_tests() {
-    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && node examples/demo.mjs wasm >/dev/null
+    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && js_shared_tests wasm &&
+        node examples/demo.mjs wasm >/dev/null
 }
 [ -d bindings-python ] && suite "python package" python_tests
 [ -d bindings-node ] && suite "node package" node_tests
