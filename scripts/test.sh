@@ -43,7 +43,7 @@ rust_nostd_tests() {
 }
 rust_clippy() {
     cargo clippy --locked -p marque -p marque-cli --all-targets -- -D warnings &&
-        cargo clippy --locked -p marque-wasm -- -D warnings &&
+        cargo clippy --locked -p marque-wasm -p marque-python -p marque-node -- -D warnings &&
         cargo clippy --locked -p marque --no-default-features -- -D warnings
 }
 core_baremetal() {

@@ -11,14 +11,14 @@ import { createServer } from 'node:http'
 import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, normalize, extname } from 'node:path'
-import { PKG, vectors } from './helpers.mjs'
+import { PKG, vectors, skipUnlessCI } from './helpers.mjs'
 
 const CHROMIUM = process.env.MARQUE_CHROMIUM ?? '/usr/bin/chromium'
 let chromium = null
 try {
   ;({ chromium } = await import('playwright-core'))
 } catch {}
-const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : chromium === null ? 'playwright-core is not installed (npm ci in bindings-wasm)' : false
+const skip = skipUnlessCI(!existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : chromium === null ? 'playwright-core is not installed (npm ci in bindings-wasm)' : false)
 
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' }
 const CASE = vectors.cases.find((c) => c.name === 'agent_c reads its file')

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO, marque, key } from './helpers.mjs'
+import { REPO, marque, key, skipUnlessCI } from './helpers.mjs'
 
 const CLI = process.env.MARQUE_CLI ?? join(REPO, 'target/debug/marque')
-const skip = existsSync(CLI) ? false : `the CLI is not built (${CLI}); run cargo build -p marque-cli`
+const skip = skipUnlessCI(existsSync(CLI) ? false : `the CLI is not built (${CLI}); run cargo build -p marque-cli`)
 
 test('wasm-minted tokens and proofs verify in the core CLI', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'marque-wasm-cli-'))

@@ -61,3 +61,12 @@ export function chain() {
   const verifier = new marque.Verifier({ rootKeys: [root.publicKey] })
   return { root, orch, a, c, t0, ta, tc, verifier }
 }
+
+/**
+ * A test's `skip` value: `reason` (a string) or `false`. With `CI` set, a reason throws instead,
+ * so a check whose tool is missing fails in CI rather than passing by not running.
+ */
+export function skipUnlessCI(reason) {
+  if (reason && process.env.CI) throw new Error(`CI is set, so this test may not skip: ${reason}`)
+  return reason || false
+}
