@@ -8,7 +8,7 @@
 #
 # Why Debian's toolchain for the cross builds: rustup cannot download target std libraries here,
 # so std/core are rebuilt from Debian's rust-web-src, which must match the compiler exactly, i.e.
-# Debian's /usr/bin/rustc (rustc-web), not rustup's. See shared/toolchain/wasm.md.
+# Debian's /usr/bin/rustc (rustc-web), not rustup's. See docs/TOOLCHAIN.md.
 # Native builds keep using rustup's cargo (first on PATH); the cross builds use their own
 # target dirs so the two compilers never invalidate each other's artifacts.
 # Safe to source more than once and under `set -euo pipefail`.

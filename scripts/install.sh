@@ -19,7 +19,7 @@ APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-16   # Debian rustc + std sources + wasm-ld-16 (wasm/bare-metal recipe)
     chromium                                  # browser tests (never download a browser)
 )
-NPM_PROJECT_DIRS=(bindings-node bindings-wasm tests/js)
+NPM_PROJECT_DIRS=(bindings-node bindings-wasm)
 # ------------------------------------------------------------------------------------------------
 
 # shellcheck source=scripts/env.sh
@@ -74,6 +74,35 @@ as_root() {
     elif command -v sudo >/dev/null; then sudo -n env DEBIAN_FRONTEND=noninteractive "$@"
     else echo "need root (or sudo) for: $*" >&2; exit 1
     fi
+}
+
+# ---- 0. prerequisites this script cannot install ----------------------------------------------
+# The machine kind marque's scripts are made for (README "Prerequisites"): Debian 12 (apt), root
+# or passwordless sudo, Rust >= 1.85 through rustup (cargo on PATH), Node.js >= 20.19 with npm,
+# Python >= 3.9 (3.11 tested) with venv. Missing ones are reported with what to do, and stop.
+version_at_least() { # VERSION MINIMUM: dotted numeric comparison
+    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+step_prereqs() {
+    local bad=0 v
+    prereq_missing() { say "prerequisite" "MISSING: $1"; bad=1; }
+    if [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ]; then :
+    else say "prerequisite" "warning: made for Debian 12; this is ${PRETTY_NAME:-an unknown system} (apt steps may differ)"; fi
+    command -v apt-get >/dev/null || prereq_missing "apt-get (a Debian-based system)"
+    if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then prereq_missing "root or passwordless sudo (for apt-get)"; fi
+    if command -v cargo >/dev/null && v="$(cargo --version | awk '{print $2}')" && version_at_least "$v" 1.85.0; then :
+    else prereq_missing "Rust >= 1.85 via rustup (cargo on PATH; have: ${v:-none}) — https://rustup.rs"; fi
+    v=""
+    if command -v node >/dev/null && v="$(node --version | tr -d v)" && version_at_least "$v" 20.19.0 && command -v npm >/dev/null; then :
+    else prereq_missing "Node.js >= 20.19 with npm (have: ${v:-none})"; fi
+    v=""
+    if v="$("${PYTHON:-python3}" -c 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)" && version_at_least "$v" 3.9.0; then :
+    else prereq_missing "Python >= 3.9 with the venv module as ${PYTHON:-python3} (have: ${v:-none})"; fi
+    if [ "$bad" = 1 ]; then
+        echo "install.sh: install the missing prerequisites above first (README: Prerequisites)" >&2
+        exit 1
+    fi
+    say "prerequisites" "ok (rust $(cargo --version | awk '{print $2}'), node $(node --version), python $(${PYTHON:-python3} --version 2>&1 | awk '{print $2}'))"
 }
 
 # ---- 1. Debian packages ------------------------------------------------------------------------
@@ -177,6 +206,7 @@ step_npm_dirs() {
     done
 }
 
+step_prereqs
 step_apt
 step_wasm_bindgen
 step_venv
