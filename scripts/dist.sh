@@ -194,10 +194,10 @@ pkg.napi.targets = built
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n')
 EOF
     # napi-rs's layout: npm/<platform>/package.json per target, then each binary into its package.
-    (cd "$stage" && "$napi" create-npm-dirs >/dev/null)
+    (cd "$stage" && "$napi" create-npm-dirs) >"$TMP/napi.log" 2>&1 || { cat "$TMP/napi.log" >&2; exit 1; }
     mkdir -p "$stage/artifacts"
     cp "$bins"/marque.*.node "$stage/artifacts/"
-    (cd "$stage" && "$napi" artifacts --output-dir artifacts >/dev/null)
+    (cd "$stage" && "$napi" artifacts --output-dir artifacts) >"$TMP/napi.log" 2>&1 || { cat "$TMP/napi.log" >&2; exit 1; }
     rm -rf "$stage/artifacts" "$stage"/marque.*.node   # `napi artifacts` also copies them to the root
     # What `napi pre-publish` adds to the main package (without publishing anything): an
     # optionalDependency on each platform package, at the same version; and each platform package

@@ -102,7 +102,10 @@ unpack() {
 }
 
 # ---- Python ------------------------------------------------------------------------------------
-fresh_venv() { python3 -m venv "$1" && "$1/bin/python" -m pip --version >/dev/null; }
+# A fresh venv without pip of its own (creating one with pip costs seconds); the dev venv's pip
+# installs into it (`pip --python`).
+fresh_venv() { python3 -m venv --without-pip "$1"; }
+vpip() { local venv="$1"; shift; "$REPO/.venv/bin/python" -m pip --python "$venv/bin/python" "$@"; }
 
 wheel_licences() {
     local whl="$1" d="$T/wheel-unpacked"
@@ -111,9 +114,9 @@ wheel_licences() {
 }
 wheel_install() {
     fresh_venv "$T/venv-wheel" &&
-        "$T/venv-wheel/bin/pip" install -q --disable-pip-version-check --no-index --find-links "$DIST" \
+        vpip "$T/venv-wheel" install -q --disable-pip-version-check --no-index --find-links "$DIST" \
             "marque==$VERSION" &&
-        "$T/venv-wheel/bin/pip" show -f marque | grep -q "licenses/NOTICE"
+        vpip "$T/venv-wheel" show -f marque | grep -q "licenses/NOTICE"
 }
 run_story_py() { # run_story_py VENV
     mkdir -p "$T/work" && cp "$HERE/story.py" "$T/work/story.py" &&
@@ -149,14 +152,15 @@ sdist_licences() {
 }
 sdist_install() {
     # Build isolation installs maturin from the wheelhouse only; cargo finds every crate in its
-    # cache. A quick profile (no LTO, opt-level 1) keeps the suite short: the sdist must build, and
+    # cache. A quick profile (no LTO, opt-level 0) keeps the suite short: the sdist must build, and
     # the optimised build is the wheel's.
     fresh_venv "$T/venv-sdist" &&
         env PIP_NO_INDEX=1 PIP_FIND_LINKS="$WHEELHOUSE" CARGO_NET_OFFLINE=true \
             CARGO_TARGET_DIR="$REPO/target/sdist-install" CARGO_PROFILE_RELEASE_LTO=false \
-            CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-            "$T/venv-sdist/bin/pip" install --disable-pip-version-check "$1" &&
-        "$T/venv-sdist/bin/pip" show -f marque | grep -q '_native.abi3.so'
+            CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+            "$REPO/.venv/bin/python" -m pip --python "$T/venv-sdist/bin/python" install \
+            --disable-pip-version-check "$1" &&
+        vpip "$T/venv-sdist" show -f marque | grep -q '_native.abi3.so'
 }
 
 # ---- npm -----------------------------------------------------------------------------------------
@@ -250,7 +254,7 @@ for part in "${PARTS[@]}"; do
             ;;
         lint)
             if have actionlint shellcheck; then
-                check "actionlint .github/workflows (with shellcheck)" actionlint -color=never
+                check "actionlint .github/workflows (with shellcheck)" actionlint -no-color -shellcheck shellcheck
             fi
             ;;
     esac
