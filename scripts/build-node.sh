@@ -3,8 +3,14 @@
 # package-lock.json and builds the release native module, so `require('./bindings-node')` and
 # `import … from './bindings-node/index.mjs'` work from the repo root. Idempotent: cargo and
 # npm skip what is up to date.
+#
+# On Linux x86_64 (glibc) the module is linked by zig against glibc 2.17 (`napi build -x`:
+# cargo-zigbuild with the `ziglang` package, both from scripts/requirements-dev.txt), so the
+# binary scripts/dist.sh packs as @marque/node-linux-x64-gnu loads on any glibc >= 2.17, not only
+# on the glibc of the build machine. MARQUE_NODE_NATIVE_LINK=1 links with the system toolchain.
 set -euo pipefail
-cd "$(dirname "$0")/../bindings-node"
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$REPO/bindings-node"
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
   :
 elif [ -f package-lock.json ]; then
@@ -12,6 +18,17 @@ elif [ -f package-lock.json ]; then
 else
   npm install --no-audit --no-fund
 fi
-npm run build
+BUILD_ARGS=()
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ -z "${MARQUE_NODE_NATIVE_LINK:-}" ] \
+    && ! ldd --version 2>&1 | grep -qi musl; then
+    PATH="$REPO/.venv/bin:$PATH"   # cargo-zigbuild, and python -m ziglang for zig
+    command -v cargo-zigbuild >/dev/null && python -m ziglang version >/dev/null 2>&1 || {
+        echo "build-node: cargo-zigbuild or ziglang missing from .venv (run scripts/install.sh," \
+             "or MARQUE_NODE_NATIVE_LINK=1 for a build linked against this machine's glibc)" >&2
+        exit 1
+    }
+    BUILD_ARGS=(--target x86_64-unknown-linux-gnu.2.17 --cross-compile)
+fi
+npm run build -- "${BUILD_ARGS[@]}"
 node scripts/link-example.mjs
 node -e "require('.'); console.log('bindings-node: built', require('./package.json').name)"

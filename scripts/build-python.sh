@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Build the Python wheel (release) and install it into $REPO/.venv.
+# Build the Python wheel (release) and install it into $REPO/.venv. It is the wheel that ships
+# (scripts/dist.sh copies it into dist/): abi3 (CPython >= 3.9), linked by zig (maturin --zig, the
+# `ziglang` package) against glibc 2.17, so it is tagged manylinux2014 / manylinux_2_17.
 #
 #   scripts/build-python.sh            build if sources changed, then install
 #   scripts/build-python.sh --force    always rebuild and reinstall
@@ -15,6 +17,7 @@ cd "$REPO"
 VENV="${VENV:-$REPO/.venv}"
 PY="$VENV/bin/python"
 MATURIN_PIN="maturin==1.16.0"
+ZIG_PIN="ziglang==0.15.2"   # same pins as scripts/requirements-dev.txt
 OUT="$REPO/target/wheels-python"
 STAMP="$VENV/.marque-python-build"
 
@@ -33,6 +36,9 @@ fi
 if ! "$VENV/bin/maturin" --version >/dev/null 2>&1; then
     "$PY" -m pip install -q --disable-pip-version-check "$MATURIN_PIN"
 fi
+if ! "$PY" -m ziglang version >/dev/null 2>&1; then
+    "$PY" -m pip install -q --disable-pip-version-check "$ZIG_PIN"
+fi
 
 source_files() {
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -48,6 +54,7 @@ inputs_hash() {
         source_files | sort -z | xargs -0 sha256sum
         rustc --version
         "$VENV/bin/maturin" --version
+        "$PY" -m ziglang version
         "$PY" --version
     } 2>/dev/null | sha256sum | cut -d' ' -f1
 }
@@ -59,10 +66,11 @@ if [ "$FORCE" = 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
     exit 0
 fi
 
-echo "build-python: building the release wheel (maturin; a few minutes from scratch)"
+echo "build-python: building the release wheel (maturin --zig, manylinux2014; a few minutes from scratch)"
 rm -rf "$OUT"
-"$VENV/bin/maturin" build --release --manifest-path bindings-python/Cargo.toml --out "$OUT" \
-    --interpreter "$PY" --quiet
+# maturin finds zig through the `ziglang` module of the interpreter it runs under.
+PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --manifest-path bindings-python/Cargo.toml \
+    --out "$OUT" --interpreter "$PY" --zig --compatibility manylinux2014 --quiet
 wheel="$(ls "$OUT"/marque-*.whl)"
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 (cd / && "$PY" -c 'import marque; marque.KeyPair.generate()')

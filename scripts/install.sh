@@ -18,8 +18,12 @@ BINARYEN_NPM_VERSION=132.0.0
 APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-16   # Debian rustc + std sources + wasm-ld-16 (wasm/bare-metal recipe)
     chromium                                  # browser tests (never download a browser)
+    shellcheck                                # actionlint checks the workflows' shell steps with it
 )
 NPM_PROJECT_DIRS=(bindings-node bindings-wasm)
+# Wheels that tests/dist/run.sh installs with pip --no-index (the sdist's build backend), into
+# .tools/wheelhouse. maturin's pin is the one in scripts/requirements-dev.txt.
+WHEELHOUSE_PACKAGES=(maturin)
 # ------------------------------------------------------------------------------------------------
 
 # shellcheck source=scripts/env.sh
@@ -206,12 +210,30 @@ step_npm_dirs() {
     done
 }
 
+# ---- 6. a local wheelhouse for offline builds from the sdist ------------------------------------
+step_wheelhouse() {
+    local dir="$REPO/.tools/wheelhouse" p pin want=() missing=()
+    for p in "${WHEELHOUSE_PACKAGES[@]}"; do
+        pin="$(grep -i "^$p==" scripts/requirements-dev.txt | head -n1)"
+        [ -n "$pin" ] || { echo "no pin for $p in scripts/requirements-dev.txt" >&2; exit 1; }
+        want+=("$pin")
+        compgen -G "$dir/${p//-/_}-${pin#*==}-*.whl" >/dev/null || missing+=("$pin")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then say wheelhouse "ok (${want[*]})"; return; fi
+    todo wheelhouse "${missing[*]} in .tools/wheelhouse" || return 0
+    begin wheelhouse "pip download ${missing[*]} into .tools/wheelhouse"
+    mkdir -p "$dir"
+    run wheelhouse .venv/bin/python -m pip download -q --only-binary=:all: --no-deps -d "$dir" "${missing[@]}"
+    finish
+}
+
 step_prereqs
 step_apt
 step_wasm_bindgen
 step_venv
 step_binaryen
 step_npm_dirs
+step_wheelhouse
 
 if [ "$CHECK_ONLY" = 1 ] && [ "$MISSING" = 1 ]; then
     echo "some tools are missing: run scripts/install.sh" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of every runtime: Rust core + CLI (unit, integration, doc, clippy, no-std and wasm32
-# builds), then the Python, Node and Wasm packages where they exist. Installs what is missing
+# builds), then the Python, Node and Wasm packages where they exist, then the release artifacts
+# installed from their files. Installs what is missing
 # first (idempotent). `.ci/run` calls exactly this.
 #
 #   scripts/test.sh            everything
@@ -87,6 +88,13 @@ wasm_tests() {
 [ -d bindings-python ] && suite "python package" python_tests
 [ -d bindings-node ] && suite "node package" node_tests
 [ -d bindings-wasm ] && suite "wasm package" wasm_tests
+
+# The release artifacts (scripts/dist.sh packs the builds above into dist/), each installed from
+# its file, offline, in a fresh venv / npm project outside the repository (tests/dist/run.sh).
+dist_tests() {
+    "$REPO/scripts/dist.sh" && "$REPO/tests/dist/run.sh"
+}
+suite "release artifacts: built, installed from the files, used" dist_tests
 
 echo
 if [ "$FAILED" -gt 0 ]; then
