@@ -357,7 +357,7 @@ impl Budget {
     pub const CLOCK_EVERY: u32 = 256;
 
     /// A budget ending at `deadline`, allowing `max_facts` facts.
-    pub fn new(deadline: Instant, max_facts: u64) -> Self {
+    pub(crate) fn new(deadline: Instant, max_facts: u64) -> Self {
         Budget {
             deadline: Some(deadline),
             max_facts,
@@ -368,12 +368,17 @@ impl Budget {
 
     /// A budget starting now, from `limits`' `max_time` and `max_facts`.
     pub fn from_limits(limits: &RunLimits) -> Self {
+        Budget::starting_now(limits.max_time, limits.max_facts)
+    }
+
+    /// A budget of `max_time` from now, allowing `max_facts` facts.
+    pub fn starting_now(max_time: Duration, max_facts: u64) -> Self {
         let now = Instant::now();
-        match now.checked_add(limits.max_time) {
-            Some(deadline) => Budget::new(deadline, limits.max_facts),
+        match now.checked_add(max_time) {
+            Some(deadline) => Budget::new(deadline, max_facts),
             None => Budget {
                 deadline: None,
-                ..Budget::new(now, limits.max_facts)
+                ..Budget::new(now, max_facts)
             },
         }
     }
