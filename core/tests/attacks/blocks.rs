@@ -98,6 +98,12 @@ pub fn cases(b: &mut Book) {
     let mismatch = b.token_b64("blocks/hop whose Datalog is wider than its descriptor", append(&ta, &agent_a, code_block(&narrow_ctx, &code)));
     b.authorize("blocks: a hop descriptor narrowing to src/lib/ over Datalog that does not", &mismatch, read(), error("invalid_token"));
 
+    // The same descriptor fields, as JSON that is not the canonical serialization (a space).
+    let spaced = ctx.replacen("{\"marque\"", "{ \"marque\"", 1);
+    assert_ne!(spaced, ctx);
+    let spaced = b.token_b64("blocks/hop whose descriptor JSON is not canonical", append(&ta, &agent_a, code_block(&spaced, &code)));
+    b.authorize("blocks: a hop descriptor with the same fields in non-canonical JSON", &spaced, read(), error("invalid_token"));
+
     // The hop fact names another key than the descriptor does.
     let (_, mallory_code) = honest_hop(&ta, &agent_a, &DelegateParams::new("agent:agent_c", key("mallory").public_key()).now(NOW));
     let other_key = b.token_b64("blocks/hop whose hop fact names another key", append(&ta, &agent_a, code_block(&ctx, &mallory_code)));
