@@ -250,3 +250,31 @@ fn p256_keys_are_refused_everywhere_in_a_token() {
     assert_eq!(e.code(), "invalid_token");
     assert!(e.message().contains("Ed25519 keys only"), "{e}");
 }
+
+/// Found by the `hop_block_datalog` fuzzer: biscuit-auth's `append_third_party` panicked
+/// (`unwrap`) on a correctly signed third-party payload that is a protobuf `Block` but not a
+/// valid block (here: an unknown schema version). The vendored copy returns an error.
+#[test]
+fn appending_a_signed_payload_that_is_no_valid_block_is_an_error() {
+    use biscuit_auth::format::schema;
+    let (_, t) = chain();
+    let ub = UnverifiedBiscuit::from(t.to_bytes()).unwrap();
+    let request = ub.third_party_request().unwrap().serialize().unwrap();
+    let previous = schema::ThirdPartyBlockRequest::decode(&request[..]).unwrap().previous_signature;
+    let payload = schema::Block { version: Some(99), ..Default::default() }.encode_to_vec();
+    let mut message = b"\0EXTERNAL\0\0VERSION\0".to_vec();
+    message.extend_from_slice(&1u32.to_le_bytes());
+    message.extend_from_slice(b"\0PAYLOAD\0");
+    message.extend_from_slice(&payload);
+    message.extend_from_slice(b"\0PREVSIG\0");
+    message.extend_from_slice(&previous);
+    let holder = biscuit_auth::KeyPair::from(&biscuit_auth::PrivateKey::from_bytes(&kp(3).to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap());
+    let contents = schema::ThirdPartyBlockContents {
+        payload,
+        external_signature: schema::ExternalSignature {
+            signature: holder.sign(&message).unwrap().to_bytes().to_vec(),
+            public_key: holder.public().to_proto(),
+        },
+    };
+    assert!(ub.append_third_party(&contents.encode_to_vec()).is_err());
+}
