@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$REPO"
 
 SECONDS_PER_TARGET="${1:-20}"
-TARGETS=(token_authorize jwt_verify proof_verify audit_log key_import)
+TARGETS=(token_authorize hop_block_datalog jwt_verify proof_verify audit_log key_import)
 [ $# -ge 2 ] && TARGETS=("${@:2}")
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
@@ -38,6 +38,35 @@ if target == "token_authorize":
     for t in v("tokens.json")["tokens"].values():
         put(t)
         put(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)))
+elif target == "hop_block_datalog":
+    # Mode byte + input (fuzz/fuzz_targets/hop_block_datalog.rs). Mode 3 (a raw serialized
+    # block) starts from the hop blocks of the attack vectors, the profile's own among them.
+    def fields(buf):
+        i = 0
+        while i < len(buf):
+            key, i = varint(buf, i)
+            kind = key & 7
+            if kind == 0:
+                _, i = varint(buf, i); yield key >> 3, None
+            elif kind == 2:
+                n, i = varint(buf, i); yield key >> 3, buf[i:i + n]; i += n
+            else:
+                return
+    def varint(buf, i):
+        v = shift = 0
+        while True:
+            b = buf[i]; i += 1; v |= (b & 0x7f) << shift; shift += 7
+            if b < 0x80:
+                return v, i
+    for t in v("attacks.json")["tokens"].values():
+        raw = base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
+        blocks = [b for f, b in fields(raw) if f == 3]
+        if blocks:
+            payload = [b for f, b in fields(blocks[-1]) if f == 1]
+            if payload:
+                put(b"\x03" + payload[0])
+    for seed in [b"\x01", b"\x01extra(1);", b"\x00check if true;", b"\x01check if f($a), f($b), $a + $b == 3;", b"\x02\x01\x02\x00\x05\x01abc"]:
+        put(seed)
 elif target == "jwt_verify":
     doc = v("jwt.json")
     for case in doc.get("verify", []):

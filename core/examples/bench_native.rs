@@ -115,6 +115,66 @@ fn best_of_3(threads: usize, per_thread: usize, f: &Arc<dyn Fn() + Send + Sync>)
     runs.swap_remove(0)
 }
 
+/// The largest token within the default limits with `hops` delegations after a root token that
+/// allows every tool: each hop lists as many tools (16-byte names, the same list at every hop so
+/// each one narrows nothing) as fits the size limit evenly.
+fn largest_token(root: &KeyPair, hops: usize) -> Token {
+    let keys: Vec<KeyPair> = (0..=hops).map(|i| KeyPair::from_seed(&[40 + i as u8; 32])).collect();
+    let minted = Token::mint(
+        root,
+        &MintParams::new("agent:orchestrator", keys[0].public_key(), "user:alice")
+            .right(Right::new("*", "*", "*"))
+            .max_depth(marque::token::MAX_DEPTH_CAP)
+            .ttl_seconds(3600)
+            .now(NOW),
+    )
+    .expect("mint");
+    let build = |tools: usize| -> Option<Token> {
+        let names: Vec<String> = (0..tools).map(|i| format!("tool_{i:011}")).collect();
+        let mut t = minted.clone();
+        for h in 0..hops {
+            let mut params = DelegateParams::new(format!("agent:a{h}"), keys[h + 1].public_key()).resource_prefix("src/").now(NOW);
+            if tools > 0 {
+                params = params.tools(names.iter().cloned().chain(["read_file".to_string()]));
+            }
+            t = t.delegate(&keys[h], &params).ok()?;
+        }
+        Some(t)
+    };
+    let (mut lo, mut hi) = (0usize, 2048usize);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if build(mid).is_some() {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    build(lo).expect("a token within the limits")
+}
+
+/// `child_token` plus a hop block carrying the profile's Datalog and a five-way join check over
+/// 20 facts (seconds of CPU before the canonical-block rule), signed by the real holder, as
+/// base64url (no `Token` holds it: parsing refuses it).
+fn hostile_join_token(child_token: &Token, child: &KeyPair) -> String {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let next = KeyPair::from_seed(&[60; 32]);
+    let honest = child_token.delegate(child, &DelegateParams::new("agent:c", next.public_key()).now(NOW)).expect("delegate");
+    let raw = biscuit_auth::format::schema::Biscuit::decode(honest.to_bytes()).expect("biscuit");
+    let last = &raw.blocks.last().expect("hop").block;
+    let context = biscuit_auth::format::schema::Block::decode(&last[..]).expect("block").context.expect("descriptor");
+    let source = biscuit_auth::UnverifiedBiscuit::from(honest.to_bytes()).expect("parse").print_block_source(raw.blocks.len()).expect("source");
+    let facts: String = (0..20).map(|i| format!("f({i});")).collect();
+    let code = format!("{source}\n{facts} check if f($a), f($b), f($c), f($d), f($e), $a + $b + $c + $d + $e == -1;");
+    let signer = biscuit_auth::PrivateKey::from_bytes(&child.to_seed()[..], biscuit_auth::Algorithm::Ed25519).expect("key");
+    let block = biscuit_auth::BlockBuilder::new().context(context).code(code).expect("datalog");
+    let parent = biscuit_auth::UnverifiedBiscuit::from(child_token.to_bytes()).expect("parse");
+    let contents = parent.third_party_request().expect("request").create_block(&signer, block).expect("block");
+    let bytes = parent.append_third_party(&contents.serialize().expect("serialize")).expect("append").to_vec().expect("bytes");
+    base64::engine::general_purpose::URL_SAFE.encode(bytes)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut json_path = None;
@@ -159,6 +219,29 @@ fn main() {
             let v = Verifier::new([root.public_key()]).with_limits(node_limits.clone());
             assert!(v.authorize_base64(&text, &req, None, now).expect("authorize").allowed)
         }),
+    ));
+    // The worst tokens a holder can build within the limits. Every block must be the profile's
+    // block for its descriptor (docs/PROFILE.md), so a holder's only levers are the size of
+    // what a hop lists and the number of hops: a 2-block token filled to the size limit, and a
+    // token with the most blocks (16), filled to the size limit too. And a hop block carrying a
+    // heavy Datalog join (refused: time to the refusal).
+    let worst_two = largest_token(&root, 1).to_base64();
+    let worst_all = largest_token(&root, Limits::default().max_blocks - 1).to_base64();
+    let hostile = hostile_join_token(&child_token, &child);
+    ops.push((
+        "authorize_cold_worst_2_blocks",
+        "authorize, no cache: largest 2-block token (one hop listing tools up to 16 KiB)",
+        measure(n, || drop(cold.authorize_base64(&worst_two, &req, None, now).expect("authorize"))),
+    ));
+    ops.push((
+        "authorize_cold_worst_16_blocks",
+        "authorize, no cache: largest token within the limits (16 blocks, 16 KiB)",
+        measure(n, || drop(cold.authorize_base64(&worst_all, &req, None, now).expect("authorize"))),
+    ));
+    ops.push((
+        "authorize_cold_hostile_join",
+        "authorize, no cache: hop block with a five-way join check (refused as non-canonical)",
+        measure(n, || assert_eq!(cold.authorize_base64(&hostile, &req, None, now).unwrap_err().code(), "invalid_token")),
     ));
     ops.push((
         "authorize_warm",
@@ -231,6 +314,16 @@ fn main() {
     for (_, label, s) in &ops {
         println!("| {label} | {:.1} | {:.1} |", s.median, s.p90);
     }
+    let median = |key: &str| ops.iter().find(|(k, _, _)| *k == key).map(|(_, _, s)| s.median).unwrap_or(f64::NAN);
+    let cold_median = median("authorize_cold");
+    println!(
+        "\nWorst tokens a holder can build, against a normal cold authorization ({cold_median:.1} µs, 2 blocks): \
+         largest 2-block token {:.2}×, largest token within the limits (16 blocks) {:.2}×, \
+         hop block with a five-way join (refused) {:.2}×.",
+        median("authorize_cold_worst_2_blocks") / cold_median,
+        median("authorize_cold_worst_16_blocks") / cold_median,
+        median("authorize_cold_hostile_join") / cold_median,
+    );
     println!(
         "\nAudit log verification: {:.0} entries/s (median of a {AUDIT_ENTRIES}-entry log, one core).",
         AUDIT_ENTRIES as f64 / audit.median * 1e6

@@ -303,8 +303,9 @@ fn set_term(items: &[String]) -> Term {
 
 /// The block of a delegation hop (`docs/PROFILE.md`), built directly (biscuit-auth's builder
 /// types, not Datalog text: delegating runs no parser); the test `hop_block_matches_its_datalog`
-/// pins it to the profile's Datalog byte for byte.
-fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
+/// pins it to the profile's Datalog byte for byte. Delegation builds it; verification rebuilds
+/// it from each hop's descriptor and compares the bytes ([`crate::canonical`]).
+pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
     let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
     let var = |v: &str| Op::Value(Term::Variable(v.into()));
     let mut block = BlockBuilder::new()

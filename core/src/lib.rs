@@ -68,6 +68,8 @@ pub mod revocation;
 pub mod signer;
 
 #[cfg(feature = "biscuit")]
+mod canonical;
+#[cfg(feature = "biscuit")]
 pub mod delegate;
 #[cfg(feature = "biscuit")]
 pub mod token;

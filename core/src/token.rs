@@ -120,10 +120,13 @@ pub(crate) struct Claims {
 }
 
 impl Claims {
-    /// Reads descriptors and checks the hop-signer chain. `external_keys[i]` is the key that
-    /// signed block `i` as a third party (None for the authority block).
+    /// Reads descriptors, checks the hop-signer chain, then that every block is canonical: its
+    /// serialized Datalog (`blocks[i]`, as signed) is exactly what the profile's builders make
+    /// from its descriptor ([`crate::canonical`]). `external_keys[i]` is the key that signed
+    /// block `i` as a third party (None for the authority block).
     pub(crate) fn from_parts(
         contexts: Vec<Option<String>>,
+        blocks: &[Vec<u8>],
         external_keys: Vec<Option<biscuit_auth::PublicKey>>,
         revocation_ids: Vec<Vec<u8>>,
     ) -> Result<Claims> {
@@ -188,12 +191,14 @@ impl Claims {
             chain.push(Hop { agent: hop.agent.clone(), path: hop.path.clone(), key });
             hops.push(hop);
         }
-        Ok(Claims {
+        let claims = Claims {
             authority,
             hops,
             chain,
             revocation_ids: revocation_ids.iter().map(|r| hex_encode(r)).collect(),
-        })
+        };
+        crate::canonical::check_blocks(&claims, blocks)?;
+        Ok(claims)
     }
 
     pub(crate) fn holder(&self) -> &Hop {
@@ -383,15 +388,8 @@ impl Token {
             exp,
             max_depth: params.max_depth,
         };
-        let context = serde_json::to_string(&info).map_err(|_| Error::internal("descriptor encoding"))?;
-        let mut builder = BiscuitBuilder::new().context(context);
         let root_key_id = params.root_key_id.unwrap_or_else(|| crate::verify::derived_key_id(&root.public_key()));
-        builder = builder.root_key_id(root_key_id);
-        for f in authority_facts(&info, &params.agent_key) {
-            builder = builder.fact(f)?;
-        }
-        builder = builder.check(check_at_most("time", "time", Term::Date(info.exp)))?;
-        builder = builder.check(check_at_most("depth", "depth", Term::Integer(i64::from(info.max_depth))))?;
+        let builder = authority_builder(&info, &params.agent_key)?.root_key_id(root_key_id);
         let bytes = match root.key_pair() {
             Some(kp) => {
                 // The token as built, and what it claims as written (not parsed back).
@@ -423,6 +421,10 @@ impl Token {
     }
 
     /// Parses with explicit size and block-count limits.
+    ///
+    /// Parsing checks structure, not signatures: the hop-signer chain, and that every block
+    /// holds exactly the profile's Datalog for its descriptor (a token carrying anything more is
+    /// `invalid_token`, so a holder never presents or delegates on top of a hostile block).
     pub fn from_bytes_limited(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Token> {
         let outline = outline(bytes, limits)?;
         let inner = UnverifiedBiscuit::from(bytes)?;
@@ -451,7 +453,8 @@ impl Token {
     }
 
     fn from_checked(bytes: Vec<u8>, outline: Outline, inner: UnverifiedBiscuit) -> Result<Token> {
-        let claims = Claims::from_parts(outline.contexts, inner.external_public_keys(), inner.revocation_identifiers())?;
+        let claims =
+            Claims::from_parts(outline.contexts, &outline.blocks, inner.external_public_keys(), inner.revocation_identifiers())?;
         Ok(Token { bytes, inner, claims, sealed: outline.sealed, root_key_id: outline.root_key_id })
     }
 
@@ -596,6 +599,8 @@ impl Token {
 pub(crate) struct Outline {
     pub(crate) root_key_id: Option<u32>,
     pub(crate) contexts: Vec<Option<String>>,
+    /// Each block's serialized Datalog, as signed (authority first).
+    pub(crate) blocks: Vec<Vec<u8>>,
     pub(crate) sealed: bool,
 }
 
@@ -621,8 +626,10 @@ pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Ou
             "{what} is not an Ed25519 key (algorithm {other}); marque tokens use Ed25519 keys only"
         ))),
     };
+    let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
     let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
-    for signed in skeleton.authority.iter().chain(skeleton.blocks.iter()) {
+    let mut blocks = Vec::with_capacity(skeleton.blocks.len() + 1);
+    for signed in skeleton.authority.into_iter().chain(skeleton.blocks) {
         ed25519_only(signed.next_key.as_ref(), "a block's next key")?;
         ed25519_only(signed.external_signature.as_ref().and_then(|e| e.public_key.as_ref()), "a third-party block's signer")?;
         let block = BlockOutline::decode(&signed.block[..]).map_err(|_| Error::invalid_token("a token block does not decode"))?;
@@ -630,9 +637,9 @@ pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Ou
             ed25519_only(Some(key), "a public key named in a block")?;
         }
         contexts.push(block.context);
+        blocks.push(signed.block);
     }
-    let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
-    Ok(Outline { root_key_id: skeleton.root_key_id, contexts, sealed })
+    Ok(Outline { root_key_id: skeleton.root_key_id, contexts, blocks, sealed })
 }
 
 /// `limits_exceeded` when a serialized token is longer than `limit` bytes.
@@ -713,6 +720,20 @@ pub(crate) fn fresh_block_key() -> Result<biscuit_auth::KeyPair> {
     let seed = zeroize::Zeroizing::new(crate::random_bytes::<32>()?);
     biscuit_auth::KeyPair::from_bytes(&seed[..], biscuit_auth::format::schema::public_key::Algorithm::Ed25519)
         .map_err(|_| Error::internal("biscuit-auth refused a fresh Ed25519 seed"))
+}
+
+/// The authority block (`docs/PROFILE.md`): descriptor, facts and checks, without the root key
+/// id (not part of the block). Minting builds it; verification rebuilds it from a token's
+/// descriptor and compares the bytes ([`crate::canonical`]).
+pub(crate) fn authority_builder(info: &AuthorityInfo, agent_key: &PublicKey) -> Result<BiscuitBuilder> {
+    let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
+    let mut builder = BiscuitBuilder::new().context(context);
+    for f in authority_facts(info, agent_key) {
+        builder = builder.fact(f)?;
+    }
+    builder = builder.check(check_at_most("time", "time", Term::Date(info.exp)))?;
+    builder = builder.check(check_at_most("depth", "depth", Term::Integer(i64::from(info.max_depth))))?;
+    Ok(builder)
 }
 
 /// The facts of the authority block (`docs/PROFILE.md`), in the profile's order: built directly

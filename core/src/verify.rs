@@ -878,7 +878,10 @@ impl Verifier {
         // Size, block count, Ed25519-only keys and the descriptors, before any signature work.
         let outline = crate::token::outline(token, &self.limits)?;
         let biscuit = self.parse_with_roots(token, outline.root_key_id)?;
-        let claims = Claims::from_parts(outline.contexts, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+        // Every block must be the profile's block for its descriptor (checked there, before any
+        // Datalog runs: crate::canonical).
+        let claims =
+            Claims::from_parts(outline.contexts, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
         Ok((biscuit, claims))
     }
 

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::UnverifiedBiscuit;
+use prost::Message as _;
 use marque::{DelegateParams, KeyPair, Limits, MintParams, Request, Right, Token, Verifier};
 
 const NOW: u64 = 1_767_225_600;
@@ -24,22 +25,30 @@ fn req() -> Request {
     Request::new("read_file", "read", "src/a.rs")
 }
 
-/// Appends a third-party hop signed by `signer` carrying `code`.
-fn hop_with(token: &Token, signer: &KeyPair, depth: u32, code: &str) -> Vec<u8> {
-    hop_with_next_key(token, signer, depth, code, None)
+/// The descriptor and Datalog of the profile's hop from `token`'s holder (key pair `holder`) to
+/// `agent:x` (key 9): what an honest delegation writes, read back from one.
+fn canonical_hop(token: &Token, holder: &KeyPair) -> (String, String) {
+    let child = token.delegate(holder, &DelegateParams::new("agent:x", kp(9).public_key()).ttl_seconds(100).now(NOW)).unwrap();
+    let raw = biscuit_auth::format::schema::Biscuit::decode(child.to_bytes()).unwrap();
+    let block = &raw.blocks.last().unwrap().block;
+    let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).unwrap().context.unwrap();
+    let code = UnverifiedBiscuit::from(child.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap();
+    (ctx, code)
+}
+
+/// Appends the hop `token`'s holder (`holder`) would write to `agent:x`, plus `extra` Datalog,
+/// signed by `signer` as a third-party block.
+fn hop_with(token: &Token, holder: &KeyPair, signer: &KeyPair, extra: &str) -> Vec<u8> {
+    hop_with_next_key(token, holder, signer, extra, None)
 }
 
 /// [`hop_with`], with the block's next key chosen by the caller (else a fresh Ed25519 key).
-fn hop_with_next_key(token: &Token, signer: &KeyPair, depth: u32, code: &str, next: Option<biscuit_auth::KeyPair>) -> Vec<u8> {
+fn hop_with_next_key(token: &Token, holder: &KeyPair, signer: &KeyPair, extra: &str, next: Option<biscuit_auth::KeyPair>) -> Vec<u8> {
     let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
-    let ctx = format!(
-        r#"{{"marque":1,"depth":{depth},"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
-        token.path(),
-        kp(9).public_key().to_hex(),
-        NOW + 100
-    );
+    let (ctx, code) = canonical_hop(token, holder);
     let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
-    let block = ub.third_party_request().unwrap().create_block(&sk, BlockBuilder::new().context(ctx).code(code).unwrap()).unwrap();
+    let builder = BlockBuilder::new().context(ctx).code(format!("{code}\n{extra}")).unwrap();
+    let block = ub.third_party_request().unwrap().create_block(&sk, builder).unwrap();
     let appended = match next {
         Some(next) => ub.append_third_party_with_keypair(&block.serialize().unwrap(), next),
         None => ub.append_third_party(&block.serialize().unwrap()),
@@ -119,27 +128,55 @@ fn invalid_utf8_inside_a_block_is_refused() {
     assert!(["invalid_token", "invalid_signature"].contains(&e.code()));
 }
 
+/// A hop block carrying Datalog beyond the profile's — huge fact sets, recursive rules, heavy
+/// checks — is refused as a whole (`invalid_token`) before any Datalog runs, by the verifier and
+/// by a plain parse; the same hop without the extra Datalog is accepted (the helper builds the
+/// profile's block, so the extra Datalog is what is refused). The attack vectors
+/// (`core/tests/attacks/blocks.rs`) hold the cases every runtime replays.
 #[test]
-fn huge_fact_sets_and_exploding_datalog_hit_run_limits() {
+fn hop_blocks_with_datalog_beyond_the_profile_are_refused_before_it_runs() {
     let (v, t) = chain();
+    let honest = hop_with(&t, &kp(3), &kp(3), "");
+    assert!(v.authorize(&honest, &req(), None, Some(NOW)).unwrap().allowed);
     let facts: String = (0..1200).map(|i| format!("f({i});")).collect();
-    let e = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &facts), &req(), None, Some(NOW))).unwrap_err();
-    assert!(["limits_exceeded"].contains(&e.code()), "{}", e.code());
-    // Recursive transitive closure over a chain.
     let edges: String = (0..60).map(|i| format!("e({i}, {});", i + 1)).collect();
-    let code = format!("{edges} p($x, $y) <- e($x, $y); p($x, $z) <- p($x, $y), e($y, $z);");
-    let e = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &code), &req(), None, Some(NOW))).unwrap_err();
-    assert_eq!(e.code(), "limits_exceeded");
-    // Biscuit Datalog cannot loop on string concatenation (rule heads must be bound by body
-    // predicates), so the worst a token can do is a long string, concatenated and matched with
-    // a pathological-looking regex inside one check: linear-time regex, bounded by the token size.
+    let closure = format!("{edges} p($x, $y) <- e($x, $y); p($x, $z) <- p($x, $y), e($y, $z);");
     let long = "a".repeat(4000);
-    let code = format!(r#"s("{long}"); check if s($x), ($x + $x + $x + $x).matches("^(a|aa)+b$");"#);
-    let r = timed(|| v.authorize(&hop_with(&t, &kp(3), 2, &code), &req(), None, Some(NOW)));
-    match r {
-        Err(e) => assert!(["limits_exceeded", "invalid_token"].contains(&e.code()), "{}", e.code()),
-        Ok(d) => assert!(!d.allowed),
+    let regex = format!(r#"s("{long}"); check if s($x), ($x + $x + $x + $x).matches("^(a|aa)+b$");"#);
+    let join: String = (0..20).map(|i| format!("f({i});")).collect::<String>()
+        + "check if f($a), f($b), f($c), f($d), f($e), $a + $b + $c + $d + $e == -1;";
+    for extra in [facts.as_str(), &closure, &regex, &join, "check if true;"] {
+        let hostile = hop_with(&t, &kp(3), &kp(3), extra);
+        let e = timed(|| v.authorize(&hostile, &req(), None, Some(NOW))).unwrap_err();
+        assert_eq!(e.code(), "invalid_token", "{}", &extra[..extra.len().min(40)]);
+        assert!(e.message().contains("block 2"), "{e}");
+        assert_eq!(Token::from_bytes(&hostile).unwrap_err().code(), "invalid_token");
     }
+}
+
+/// Defence in depth (biscuit-auth fork, `datalog::Budget`): an operator policy is only
+/// allow/deny/check, but one query can still join request attributes (up to 64) five ways —
+/// 64⁵ ≈ 10⁹ combinations. The time limit now holds *inside* that query, so it ends with
+/// `limits_exceeded` within the limit instead of running for minutes and being compared with
+/// the limit afterwards.
+#[test]
+fn an_operator_policy_joining_request_attributes_five_ways_hits_the_time_limit() {
+    let (mut v, t) = chain();
+    v.add_policy(marque::Policy::new(
+        "five-way",
+        "deny if attribute($a, $va), attribute($b, $vb), attribute($c, $vc), attribute($d, $vd), \
+         attribute($e, $ve), $va + $vb + $vc + $vd + $ve == \"never\";",
+    ))
+    .unwrap();
+    let mut request = req();
+    for i in 0..64 {
+        request = request.attribute(format!("k{i}"), format!("v{i}"));
+    }
+    let e = v.authorize(t.to_bytes(), &request, None, Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "limits_exceeded", "{e}");
+    // The same policy over a few attributes completes (and denies nothing).
+    let small = req().attribute("k", "v").attribute("l", "w");
+    assert!(v.authorize(t.to_bytes(), &small, None, Some(NOW)).unwrap().allowed);
 }
 
 #[test]
@@ -167,14 +204,14 @@ fn oversized_inputs_are_limits_exceeded() {
 fn a_hop_signed_by_an_unexpected_key_or_naming_another_next_key() {
     let (v, t) = chain();
     // Signed by a stranger.
-    assert_eq!(v.authorize(&hop_with(&t, &kp(66), 2, "check if true;"), &req(), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
+    assert_eq!(v.authorize(&hop_with(&t, &kp(3), &kp(66), ""), &req(), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
     // Hop 2 names key 9; a hop 3 signed by anyone but key 9 is refused, even by agent a.
-    let two = Token::from_bytes(&hop_with(&t, &kp(3), 2, "check if true;")).unwrap();
+    let two = Token::from_bytes(&hop_with(&t, &kp(3), &kp(3), "")).unwrap();
     assert_eq!(two.holder_key(), &kp(9).public_key());
-    let three = hop_with(&two, &kp(3), 3, "check if true;");
+    let three = hop_with(&two, &kp(9), &kp(3), "");
     assert_eq!(v.authorize(&three, &req(), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
-    let ok = hop_with(&two, &kp(9), 3, "check if true;");
-    assert!(v.authorize(&ok, &req(), None, Some(NOW)).is_ok() || Token::from_bytes(&ok).is_err());
+    let ok = hop_with(&two, &kp(9), &kp(9), "");
+    assert!(v.authorize(&ok, &req(), None, Some(NOW)).unwrap().allowed);
 }
 
 #[test]
@@ -200,11 +237,10 @@ fn errors_never_echo_secret_material() {
 #[test]
 fn p256_keys_are_refused_everywhere_in_a_token() {
     let (v, t) = chain();
-    let code = format!("hop(2, \"agent:x\", \"{}/x\", hex:{});", t.path(), kp(9).public_key().to_hex());
     let p256_next = biscuit_auth::KeyPair::new_with_algorithm(biscuit_auth::Algorithm::Secp256r1);
-    let with_p256 = hop_with_next_key(&t, &kp(3), 2, &code, Some(p256_next));
+    let with_p256 = hop_with_next_key(&t, &kp(3), &kp(3), "", Some(p256_next));
     // The same hop with an Ed25519 next key is accepted: only the algorithm differs.
-    let with_ed25519 = hop_with(&t, &kp(3), 2, &code);
+    let with_ed25519 = hop_with(&t, &kp(3), &kp(3), "");
     assert!(v.authorize(&with_ed25519, &req(), None, Some(NOW)).unwrap().allowed);
 
     let e = v.authorize(&with_p256, &req(), None, Some(NOW)).unwrap_err();
@@ -213,4 +249,32 @@ fn p256_keys_are_refused_everywhere_in_a_token() {
     let e = Token::from_bytes(&with_p256).unwrap_err();
     assert_eq!(e.code(), "invalid_token");
     assert!(e.message().contains("Ed25519 keys only"), "{e}");
+}
+
+/// Found by the `hop_block_datalog` fuzzer: biscuit-auth's `append_third_party` panicked
+/// (`unwrap`) on a correctly signed third-party payload that is a protobuf `Block` but not a
+/// valid block (here: an unknown schema version). The vendored copy returns an error.
+#[test]
+fn appending_a_signed_payload_that_is_no_valid_block_is_an_error() {
+    use biscuit_auth::format::schema;
+    let (_, t) = chain();
+    let ub = UnverifiedBiscuit::from(t.to_bytes()).unwrap();
+    let request = ub.third_party_request().unwrap().serialize().unwrap();
+    let previous = schema::ThirdPartyBlockRequest::decode(&request[..]).unwrap().previous_signature;
+    let payload = schema::Block { version: Some(99), ..Default::default() }.encode_to_vec();
+    let mut message = b"\0EXTERNAL\0\0VERSION\0".to_vec();
+    message.extend_from_slice(&1u32.to_le_bytes());
+    message.extend_from_slice(b"\0PAYLOAD\0");
+    message.extend_from_slice(&payload);
+    message.extend_from_slice(b"\0PREVSIG\0");
+    message.extend_from_slice(&previous);
+    let holder = biscuit_auth::KeyPair::from(&biscuit_auth::PrivateKey::from_bytes(&kp(3).to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap());
+    let contents = schema::ThirdPartyBlockContents {
+        payload,
+        external_signature: schema::ExternalSignature {
+            signature: holder.sign(&message).unwrap().to_bytes().to_vec(),
+            public_key: holder.public().to_proto(),
+        },
+    };
+    assert!(ub.append_third_party(&contents.encode_to_vec()).is_err());
 }

@@ -8,6 +8,7 @@ use crate::error::Execution;
 use crate::time::Instant;
 use crate::token::{Scope, DATALOG_3_1, DATALOG_3_3, MIN_SCHEMA_VERSION};
 use crate::{builder, error};
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::convert::AsRef;
 use std::fmt;
@@ -137,12 +138,16 @@ impl Rule {
             .collect::<HashSet<_>>()
     }
 
+    /// marque fork: `budget` meters the candidate facts examined; when it runs out the
+    /// iterator ends early and [`Budget::check`] reports the limit (callers must ask it before
+    /// trusting an exhausted iterator as "no more matches").
     pub fn apply<'a, IT>(
         &'a self,
         facts: IT,
         rule_origin: usize,
         symbols: &'a SymbolTable,
         extern_funcs: &'a HashMap<String, ExternFunc>,
+        budget: &'a Budget,
     ) -> impl Iterator<Item = Result<(Origin, Fact), error::Expression>> + 'a
     where
         IT: Iterator<Item = (&'a Origin, &'a Fact)> + Clone + 'a,
@@ -150,7 +155,7 @@ impl Rule {
         let head = self.head.clone();
         let variables = MatchedVariables::new(self.variables_set());
 
-        CombineIt::new(variables, &self.body, facts, symbols)
+        CombineIt::new(variables, &self.body, facts, symbols, budget)
         .map(move |(origin, variables)| {
                     let mut temporary_symbols = TemporarySymbolTable::new(symbols);
                     for e in self.expressions.iter() {
@@ -200,13 +205,16 @@ impl Rule {
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
         extern_funcs: &HashMap<String, ExternFunc>,
+        budget: &Budget,
     ) -> Result<bool, Execution> {
         let fact_it = facts.iterator(scope);
-        let mut it = self.apply(fact_it, origin, symbols, extern_funcs);
+        let mut it = self.apply(fact_it, origin, symbols, extern_funcs, budget);
 
         let next = it.next();
         match next {
-            None => Ok(false),
+            // marque fork: an iterator that ended because the budget ran out found nothing yet
+            // but did not look everywhere: that is the run limit, not a non-match.
+            None => budget.check().map(|()| false),
             Some(Ok(_)) => Ok(true),
             Some(Err(e)) => Err(Execution::Expression(e)),
         }
@@ -218,12 +226,13 @@ impl Rule {
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
         extern_funcs: &HashMap<String, ExternFunc>,
+        budget: &Budget,
     ) -> Result<bool, Execution> {
         let fact_it = facts.iterator(scope);
         let variables = MatchedVariables::new(self.variables_set());
         let mut found = false;
 
-        for (_, variables) in CombineIt::new(variables, &self.body, fact_it, symbols) {
+        for (_, variables) in CombineIt::new(variables, &self.body, fact_it, symbols, budget) {
             found = true;
 
             let mut temporary_symbols = TemporarySymbolTable::new(symbols);
@@ -244,6 +253,8 @@ impl Rule {
             }
         }
 
+        // marque fork: "every match passed" only holds if every match was looked at.
+        budget.check()?;
         Ok(found)
     }
 
@@ -323,6 +334,103 @@ impl Rule {
     }
 }
 
+/// marque fork: the run limits, enforced *while* a rule, query or check is applied. Upstream
+/// checks `max_time` only between fixpoint iterations and after whole queries, and `max_facts`
+/// only after an iteration has merged everything it derived, so one rule or check (a join of
+/// five predicates over a few dozen facts) could run for seconds or derive millions of facts
+/// first. Every candidate fact a [`CombineIt`] examines, at every depth of the join, is one
+/// step; every [`Budget::CLOCK_EVERY`] steps the clock is read, and past the deadline every
+/// iterator sharing the budget ends at once. Whoever drives an iterator must then ask
+/// [`Budget::check`]: an iterator that ended early is a run limit, never "no (more) matches".
+/// `max_facts` bounds what a single rule application or query adds (`World::run_with_limits`,
+/// `World::query_rule_with_budget`).
+#[derive(Debug)]
+pub struct Budget {
+    deadline: Option<Instant>,
+    max_facts: u64,
+    steps: Cell<u32>,
+    timed_out: Cell<bool>,
+}
+
+impl Budget {
+    /// How many steps pass between two readings of the clock.
+    pub const CLOCK_EVERY: u32 = 256;
+
+    /// A budget ending at `deadline`, allowing `max_facts` facts.
+    pub(crate) fn new(deadline: Instant, max_facts: u64) -> Self {
+        Budget {
+            deadline: Some(deadline),
+            max_facts,
+            steps: Cell::new(0),
+            timed_out: Cell::new(false),
+        }
+    }
+
+    /// A budget starting now, from `limits`' `max_time` and `max_facts`.
+    pub fn from_limits(limits: &RunLimits) -> Self {
+        Budget::starting_now(limits.max_time, limits.max_facts)
+    }
+
+    /// A budget of `max_time` from now, allowing `max_facts` facts.
+    pub fn starting_now(max_time: Duration, max_facts: u64) -> Self {
+        let now = Instant::now();
+        match now.checked_add(max_time) {
+            Some(deadline) => Budget::new(deadline, max_facts),
+            None => Budget {
+                deadline: None,
+                ..Budget::new(now, max_facts)
+            },
+        }
+    }
+
+    /// No limit (upstream's behaviour for the limit-free `World` entry points).
+    pub fn unlimited() -> Self {
+        Budget {
+            deadline: None,
+            max_facts: u64::MAX,
+            steps: Cell::new(0),
+            timed_out: Cell::new(false),
+        }
+    }
+
+    /// Counts one step; `false` once the deadline has passed (and from then on).
+    #[inline]
+    pub fn step(&self) -> bool {
+        if self.timed_out.get() {
+            return false;
+        }
+        let Some(deadline) = self.deadline else {
+            return true;
+        };
+        let n = self.steps.get().wrapping_add(1);
+        self.steps.set(n);
+        if n % Self::CLOCK_EVERY == 0 && Instant::now() >= deadline {
+            self.timed_out.set(true);
+            return false;
+        }
+        true
+    }
+
+    /// Whether the deadline has been seen to pass.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.get()
+    }
+
+    /// The facts limit.
+    pub fn max_facts(&self) -> u64 {
+        self.max_facts
+    }
+
+    /// `Err(RunLimit::Timeout)` once the deadline has been seen to pass.
+    pub fn check(&self) -> Result<(), Execution> {
+        if self.timed_out.get() {
+            Err(Execution::RunLimit(crate::error::RunLimit::Timeout))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// recursive iterator for rule application
 pub struct CombineIt<'a, IT> {
     variables: MatchedVariables,
@@ -331,6 +439,8 @@ pub struct CombineIt<'a, IT> {
     symbols: &'a SymbolTable,
     current_facts: Box<dyn Iterator<Item = (&'a Origin, &'a Fact)> + 'a>,
     current_it: Option<Box<dyn Iterator<Item = (Origin, HashMap<u32, Term>)> + 'a>>,
+    // marque fork: shared by every level of the join.
+    budget: &'a Budget,
 }
 
 impl<'a, IT> CombineIt<'a, IT>
@@ -342,16 +452,19 @@ where
         predicates: &'a [Predicate],
         facts: IT,
         symbols: &'a SymbolTable,
+        budget: &'a Budget,
     ) -> Self {
         let current_facts: Box<dyn Iterator<Item = (&'a Origin, &'a Fact)> + 'a> =
             if predicates.is_empty() {
                 Box::new(facts.clone())
             } else {
                 let p = predicates[0].clone();
+                // marque fork: every candidate fact is a step of the budget; once it is spent
+                // nothing matches any more, so every level of the join ends.
                 Box::new(
                     facts
                         .clone()
-                        .filter(move |fact| match_preds(&p, &fact.1.predicate)),
+                        .filter(move |fact| budget.step() && match_preds(&p, &fact.1.predicate)),
                 )
             };
 
@@ -362,6 +475,7 @@ where
             symbols,
             current_facts,
             current_it: None,
+            budget,
         }
     }
 }
@@ -374,6 +488,10 @@ where
     type Item = (Origin, HashMap<u32, Term>);
 
     fn next(&mut self) -> Option<(Origin, HashMap<u32, Term>)> {
+        // marque fork: a spent budget ends the join.
+        if self.budget.timed_out() {
+            return None;
+        }
         // if we're the last iterator in the recursive chain, stop here
         if self.predicates.is_empty() {
             match self.variables.complete() {
@@ -437,6 +555,7 @@ where
                                     &self.predicates[1..],
                                     self.all_facts.clone(),
                                     self.symbols,
+                                    self.budget,
                                 )
                                 .map(move |(origin, variables)| {
                                     (origin.union(current_origin), variables)
@@ -620,22 +739,50 @@ impl World {
         let start = Instant::now();
         let time_limit = start + limits.max_time;
         let mut index = 0;
+        // marque fork: the limits hold inside each rule application too (see `Budget`).
+        let budget = Budget::new(time_limit, limits.max_facts);
 
         let res = loop {
             let mut new_facts = FactSet::default();
+            let held = self.facts.len() as u64;
+            let mut added: u64 = 0;
 
             for (scope, rules) in self.rules.inner.iter() {
                 let it = self.facts.iterator(scope);
                 for (origin, rule) in rules {
-                    for res in rule.apply(it.clone(), *origin, symbols, &self.extern_funcs) {
+                    for res in
+                        rule.apply(it.clone(), *origin, symbols, &self.extern_funcs, &budget)
+                    {
                         match res {
                             Ok((origin, fact)) => {
-                                new_facts.insert(&origin, fact);
+                                // marque fork: count the facts this iteration really adds (not
+                                // those the world already holds, which merging ignores) and stop
+                                // as soon as the world would reach `max_facts`, instead of
+                                // deriving everything first.
+                                let known = self
+                                    .facts
+                                    .inner
+                                    .get(&origin)
+                                    .is_some_and(|set| set.contains(&fact));
+                                if !known && new_facts.inner.entry(origin).or_default().insert(fact)
+                                {
+                                    added += 1;
+                                    if held.saturating_add(added) >= limits.max_facts {
+                                        self.iterations += index;
+                                        return Err(Execution::RunLimit(
+                                            crate::error::RunLimit::TooManyFacts,
+                                        ));
+                                    }
+                                }
                             }
                             Err(e) => {
                                 return Err(Execution::Expression(e));
                             }
                         }
+                    }
+                    if budget.timed_out() {
+                        self.iterations += index;
+                        return Err(Execution::RunLimit(crate::error::RunLimit::Timeout));
                     }
                     //println!("new_facts after applying {:?}:\n{:#?}", rule, new_facts);
                 }
@@ -699,40 +846,66 @@ impl World {
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
     ) -> Result<FactSet, Execution> {
+        self.query_rule_with_budget(rule, origin, scope, symbols, &Budget::unlimited())
+    }
+
+    /// marque fork: [`query_rule`](Self::query_rule) within `budget`: `Timeout` past its
+    /// deadline, `TooManyFacts` when the results outnumber its `max_facts`.
+    pub fn query_rule_with_budget(
+        &self,
+        rule: Rule,
+        origin: usize,
+        scope: &TrustedOrigins,
+        symbols: &SymbolTable,
+        budget: &Budget,
+    ) -> Result<FactSet, Execution> {
         let mut new_facts = FactSet::default();
+        let mut found: u64 = 0;
         let it = self.facts.iterator(scope);
         //new_facts.extend(rule.apply(it, origin, symbols));
-        for res in rule.apply(it.clone(), origin, symbols, &self.extern_funcs) {
+        for res in rule.apply(it.clone(), origin, symbols, &self.extern_funcs, budget) {
             match res {
                 Ok((origin, fact)) => {
-                    new_facts.insert(&origin, fact);
+                    if new_facts.inner.entry(origin).or_default().insert(fact) {
+                        found += 1;
+                        if found > budget.max_facts() {
+                            return Err(Execution::RunLimit(crate::error::RunLimit::TooManyFacts));
+                        }
+                    }
                 }
                 Err(e) => {
                     return Err(Execution::Expression(e));
                 }
             }
         }
+        budget.check()?;
 
         Ok(new_facts)
     }
 
+    /// Whether `rule` matches (a `check if`, `reject if` or policy query). marque fork: within
+    /// `budget` (`Timeout` when it runs out before a match is found).
     pub fn query_match(
         &self,
         rule: Rule,
         origin: usize,
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
+        budget: &Budget,
     ) -> Result<bool, Execution> {
-        rule.find_match(&self.facts, origin, scope, symbols, &self.extern_funcs)
+        rule.find_match(&self.facts, origin, scope, symbols, &self.extern_funcs, budget)
     }
 
+    /// Whether every match of `rule` passes its expressions (a `check all`). marque fork:
+    /// within `budget`.
     pub fn query_match_all(
         &self,
         rule: Rule,
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
+        budget: &Budget,
     ) -> Result<bool, Execution> {
-        rule.check_match_all(&self.facts, scope, symbols, &self.extern_funcs)
+        rule.check_match_all(&self.facts, scope, symbols, &self.extern_funcs, budget)
     }
 }
 

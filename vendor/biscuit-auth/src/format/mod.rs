@@ -29,6 +29,18 @@ pub mod convert;
 
 use self::convert::*;
 
+/// marque fork: a block's protobuf encoding (what a token carries and its signatures cover),
+/// written into `out` (cleared first). The one encoding shared by the authority block, the
+/// third-party block payload and the marque encoders (`BiscuitBuilder::encode_authority_block`,
+/// `BlockBuilder::encode_third_party_block`), so a block rebuilt from its claims is encoded
+/// exactly as a signed one was.
+pub(crate) fn encode_block(block: &Block, out: &mut Vec<u8>) -> Result<(), error::Token> {
+    out.clear();
+    token_block_to_proto_block(block)
+        .encode(out)
+        .map_err(|e| error::Format::SerializationError(format!("serialization error: {:?}", e)).into())
+}
+
 pub(crate) const THIRD_PARTY_SIGNATURE_VERSION: u32 = 1;
 pub(crate) const DATALOG_3_3_SIGNATURE_VERSION: u32 = 1;
 pub(crate) const NON_ED25519_SIGNATURE_VERSION: u32 = 1;
@@ -323,11 +335,7 @@ impl SerializedBiscuit {
         authority_signature_version: u32,
     ) -> Result<Self, error::Token> {
         let mut v = Vec::new();
-        token_block_to_proto_block(authority)
-            .encode(&mut v)
-            .map_err(|e| {
-                error::Format::SerializationError(format!("serialization error: {:?}", e))
-            })?;
+        encode_block(authority, &mut v)?;
 
         let signature = crypto::sign_authority_block(
             root_keypair,

@@ -217,7 +217,7 @@ impl Authorizer {
     fn query_inner<T: TryFrom<Fact, Error = E>, E: Into<error::Token>>(
         &mut self,
         rule: datalog::Rule,
-        _limits: AuthorizerLimits,
+        limits: AuthorizerLimits,
     ) -> Result<Vec<T>, error::Token> {
         let rule_trusted_origins = TrustedOrigins::from_scopes(
             &rule.scopes,
@@ -231,7 +231,14 @@ impl Authorizer {
 
         let res = self
             .world
-            .query_rule(rule, usize::MAX, &rule_trusted_origins, &self.symbols)?;
+            // marque fork: within the limits (upstream ignored them here).
+            .query_rule_with_budget(
+                rule,
+                usize::MAX,
+                &rule_trusted_origins,
+                &self.symbols,
+                &datalog::Budget::from_limits(&limits),
+            )?;
 
         res.inner
             .into_iter()
@@ -312,7 +319,7 @@ impl Authorizer {
     fn query_all_inner<T: TryFrom<Fact, Error = E>, E: Into<error::Token>>(
         &mut self,
         rule: datalog::Rule,
-        _limits: AuthorizerLimits,
+        limits: AuthorizerLimits,
     ) -> Result<Vec<T>, error::Token> {
         let rule_trusted_origins = if rule.scopes.is_empty() {
             self.token_origins.clone()
@@ -330,7 +337,14 @@ impl Authorizer {
 
         let res = self
             .world
-            .query_rule(rule, 0, &rule_trusted_origins, &self.symbols)?;
+            // marque fork: within the limits (upstream ignored them here).
+            .query_rule_with_budget(
+                rule,
+                0,
+                &rule_trusted_origins,
+                &self.symbols,
+                &datalog::Budget::from_limits(&limits),
+            )?;
 
         let r: HashSet<_> = res.into_iter().map(|(_, fact)| fact).collect();
 
@@ -394,6 +408,9 @@ impl Authorizer {
     fn authorize_inner(&mut self, limits: AuthorizerLimits) -> Result<usize, error::Token> {
         let start = Instant::now();
         let time_limit = start + limits.max_time;
+        // marque fork: checks and policies are evaluated within the time limit, not only
+        // compared with it after each whole query (see `datalog::Budget`).
+        let budget = datalog::Budget::new(time_limit, limits.max_facts);
 
         let mut errors = vec![];
         let mut policy_result: Option<Result<usize, usize>> = None;
@@ -434,16 +451,18 @@ impl Authorizer {
                         usize::MAX,
                         &rule_trusted_origins,
                         &self.symbols,
+                            &budget,
                     )?,
                     CheckKind::All => {
                         self.world
-                            .query_match_all(query, &rule_trusted_origins, &self.symbols)?
+                            .query_match_all(query, &rule_trusted_origins, &self.symbols, &budget)?
                     }
                     CheckKind::Reject => !self.world.query_match(
                         query,
                         usize::MAX,
                         &rule_trusted_origins,
                         &self.symbols,
+                            &budget,
                     )?,
                 };
 
@@ -492,17 +511,20 @@ impl Authorizer {
                             0,
                             &rule_trusted_origins,
                             &self.symbols,
+                            &budget,
                         )?,
                         CheckKind::All => self.world.query_match_all(
                             query.clone(),
                             &rule_trusted_origins,
                             &self.symbols,
+                            &budget,
                         )?,
                         CheckKind::Reject => !self.world.query_match(
                             query.clone(),
                             0,
                             &rule_trusted_origins,
                             &self.symbols,
+                            &budget,
                         )?,
                     };
 
@@ -542,6 +564,7 @@ impl Authorizer {
                     usize::MAX,
                     &rule_trusted_origins,
                     &self.symbols,
+                            &budget,
                 )?;
 
                 let now = Instant::now();
@@ -585,17 +608,20 @@ impl Authorizer {
                                 i + 1,
                                 &rule_trusted_origins,
                                 &self.symbols,
+                            &budget,
                             )?,
                             CheckKind::All => self.world.query_match_all(
                                 query.clone(),
                                 &rule_trusted_origins,
                                 &self.symbols,
+                            &budget,
                             )?,
                             CheckKind::Reject => !self.world.query_match(
                                 query.clone(),
                                 i + 1,
                                 &rule_trusted_origins,
                                 &self.symbols,
+                            &budget,
                             )?,
                         };
 

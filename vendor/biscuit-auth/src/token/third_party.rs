@@ -2,16 +2,13 @@
  * Copyright (c) 2019 Geoffroy Couprie <contact@geoffroycouprie.com> and Contributors to the Eclipse Foundation.
  * SPDX-License-Identifier: Apache-2.0
  */
-use std::cmp::max;
-
 use prost::Message;
 
 use crate::{
     builder::BlockBuilder,
     crypto::generate_external_signature_payload_v1,
-    datalog::SymbolTable,
     error,
-    format::{convert::token_block_to_proto_block, schema, SerializedBiscuit},
+    format::{schema, SerializedBiscuit},
     KeyPair, PrivateKey,
 };
 
@@ -109,16 +106,10 @@ impl ThirdPartyRequest {
         keypair: &KeyPair,
         block_builder: BlockBuilder,
     ) -> Result<ThirdPartyBlock, error::Token> {
-        let symbols = SymbolTable::new();
-        let mut block = block_builder.build(symbols);
-        block.version = max(super::DATALOG_3_2, block.version);
-
+        // marque fork: the payload is built by `BlockBuilder::encode_third_party_block`, the
+        // encoder a verifier uses to rebuild a block from its claims.
         let mut payload = Vec::new();
-        token_block_to_proto_block(&block)
-            .encode(&mut payload)
-            .map_err(|e| {
-                error::Format::SerializationError(format!("serialization error: {:?}", e))
-            })?;
+        block_builder.encode_third_party_block(&mut payload)?;
 
         let signed_payload = generate_external_signature_payload_v1(
             &payload,

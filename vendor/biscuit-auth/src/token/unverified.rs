@@ -365,7 +365,9 @@ impl UnverifiedBiscuit {
             self.container
                 .append_serialized(&next_keypair, payload, Some(external_signature))?;
 
-        let token_block = proto_block_to_token_block(&block, Some(external_key)).unwrap();
+        // marque fork: a payload that is a valid protobuf but not a valid block (found by the
+        // `hop_block_datalog` fuzzer) is an error, not a panic.
+        let token_block = proto_block_to_token_block(&block, Some(external_key))?;
         for key in &token_block.public_keys.keys {
             symbols.public_keys.insert_fallible(key)?;
         }

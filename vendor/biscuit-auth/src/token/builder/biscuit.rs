@@ -146,6 +146,20 @@ impl BiscuitBuilder {
         Biscuit::new_with_rng(rng, self.root_key_id, root, symbols, authority_block)
     }
 
+    /// marque fork: the serialized authority block (`schema::Block` protobuf) that
+    /// [`build_with_key_pair`](Self::build_with_key_pair) with the same `symbols` signs, written
+    /// into `out` (cleared first), without signing anything. Deterministic: the same builder and
+    /// symbol table always give the same bytes, so a verifier can rebuild an authority block
+    /// from its claims and compare it with the token's byte for byte.
+    pub fn encode_authority_block(
+        self,
+        symbols: SymbolTable,
+        out: &mut Vec<u8>,
+    ) -> Result<(), error::Token> {
+        let authority_block = self.inner.build(symbols);
+        crate::format::encode_block(&authority_block, out)
+    }
+
     pub fn build_with_key_pair(
         self,
         root: &KeyPair,

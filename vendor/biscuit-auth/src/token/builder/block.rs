@@ -182,6 +182,18 @@ impl BlockBuilder {
         self
     }
 
+    /// marque fork: the serialized block (`schema::Block` protobuf) that
+    /// [`ThirdPartyRequest::create_block`](crate::ThirdPartyRequest::create_block) signs for this
+    /// builder — a third-party block: its own symbol table, starting from the default one, and
+    /// at least Datalog 3.2 — written into `out` (cleared first), without signing anything.
+    /// Deterministic: the same builder always gives the same bytes, so a verifier can rebuild a
+    /// block from its claims and compare it with the token's byte for byte.
+    pub fn encode_third_party_block(self, out: &mut Vec<u8>) -> Result<(), error::Token> {
+        let mut block = self.build(SymbolTable::new());
+        block.version = std::cmp::max(crate::token::DATALOG_3_2, block.version);
+        crate::format::encode_block(&block, out)
+    }
+
     pub(crate) fn build(self, mut symbols: SymbolTable) -> Block {
         let symbols_start = symbols.current_offset();
         let public_keys_start = symbols.public_keys.current_offset();
