@@ -349,6 +349,8 @@ impl Envelope {
         let prev = parse_digest("prev", prev)?;
         check_seq(seq)?;
         event.check()?;
+        // A new record's time is seconds (a millisecond timestamp is refused, not recorded).
+        crate::clock::check("audit event timestamp", event.timestamp)?;
         let public = signer.public_key();
         let event_json = event.canonical()?;
         let signer_hex = public.to_hex();

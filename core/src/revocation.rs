@@ -325,6 +325,11 @@ impl RevocationList {
         if revoked.ids.iter().any(|i| i.bytes().any(|b| b.is_ascii_uppercase())) {
             return Err(list_error("revocation ids in a signed list are lowercase hex"));
         }
+        if crate::clock::check("issued_at", issued_at).is_err() {
+            return Err(list_error(format!(
+                "revocation list issued_at {issued_at} is not seconds since the epoch (2000-01-01 … 2200-01-01): milliseconds?"
+            )));
+        }
         Ok(RevocationList { issuer, issued_at, sequence, revoked, sig, canonical })
     }
 

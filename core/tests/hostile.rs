@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::UnverifiedBiscuit;
+use marque::token::PROFILE_VERSION as PROFILE;
 use marque::{DelegateParams, KeyPair, Limits, MintParams, Request, Right, Token, Verifier};
 
 const NOW: u64 = 1_767_225_600;
@@ -33,7 +34,7 @@ fn hop_with(token: &Token, signer: &KeyPair, depth: u32, code: &str) -> Vec<u8> 
 fn hop_with_next_key(token: &Token, signer: &KeyPair, depth: u32, code: &str, next: Option<biscuit_auth::KeyPair>) -> Vec<u8> {
     let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
     let ctx = format!(
-        r#"{{"marque":1,"depth":{depth},"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
+        r#"{{"marque":{PROFILE},"depth":{depth},"agent":"agent:x","path":"{}/x","key":"{}","iat":{NOW},"exp":{}}}"#,
         token.path(),
         kp(9).public_key().to_hex(),
         NOW + 100
