@@ -739,7 +739,8 @@ impl AuditLog {
         out
     }
 
-    /// Signs `event` as the next entry and appends it.
+    /// Signs `event` as the next entry and appends it. Its timestamp must be seconds since the
+    /// epoch between 2000 and 2200 ([`crate::clock`]; a millisecond time is `invalid_argument`).
     pub fn append<S: crate::signer::Signer + ?Sized>(&mut self, signer: &S, event: AuditEvent) -> Result<Envelope> {
         let (next_seq, digest) = match &self.tail {
             Tail::Head { next_seq, digest } => (*next_seq, *digest),

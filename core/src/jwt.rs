@@ -9,7 +9,9 @@
 //! `jku`, `x5u`, `x5c` and any `crit` are refused); duplicate JSON members are refused in header
 //! and payload; the key is chosen by `kid` among the verifier's [`JwtKeys`], never taken from the
 //! token; the signature is checked with strict Ed25519 verification; `exp` is required and must
-//! be a number; `nbf`, `iat` and `aud` are checked with a leeway. Every rejection is an
+//! be a number; `nbf`, `iat` and `aud` are checked with a leeway. Times are seconds
+//! ([`crate::clock`]): an `exp`/`nbf`/`iat` outside 2000…2200 is `invalid_argument` when issuing
+//! and `invalid_jwt` when verifying, a verification time outside it `invalid_argument`. Every rejection is an
 //! `invalid_jwt` error, except a past `exp` (`expired`) and an over-size token
 //! (`limits_exceeded`). [`chain_to_act`] and [`act_to_chain`] convert a delegation chain to and
 //! from the RFC 8693 nested `act` claim.

@@ -383,6 +383,21 @@ impl RevocationList {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "std")]
+    #[test]
+    fn issue_times_are_seconds() {
+        let operator = crate::KeyPair::from_seed(&[5; 32]);
+        let set = RevocationSet::new();
+        let e = RevocationList::sign(&set, 1, Some(1_767_225_600_000), &operator).unwrap_err();
+        assert!(e.code() == "invalid_argument" && e.message().contains("milliseconds"), "{e}");
+        // A list signed with a millisecond issued_at (by another implementation) is refused.
+        let canonical = crate::jcs::canonicalize(&unsigned_value(&set, &operator.public_key(), 1_767_225_600_000, 1).unwrap()).unwrap();
+        let sig = B64.encode(operator.sign(&signing_input(&canonical)).to_bytes());
+        let json = canonical.replacen('{', &alloc::format!("{{\"sig\":\"{sig}\","), 1);
+        let e = RevocationList::from_json(&json).unwrap_err();
+        assert!(e.code() == "revocation_list_invalid" && e.message().contains("milliseconds"), "{e}");
+    }
+
     #[test]
     fn checks_each_kind() {
         let mut s = RevocationSet::new();
