@@ -44,7 +44,7 @@ export declare class MarqueError extends Error {
 
 /** A public key: a `PublicKey`, key text (hex, `ed25519/hex`, SPKI PEM, JWK JSON, `did:key`), 32 raw bytes or a JWK object. */
 export type KeyInput = PublicKey | string | Uint8Array | Jwk
-/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. */
+/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. Milliseconds (`Date.now()`) are refused: `invalid_argument`. */
 export type TimeInput = number | Date
 /** A token: a `Token`, its base64url text or its raw bytes. */
 export type TokenInput = Token | string | Uint8Array
@@ -636,11 +636,14 @@ export interface DelegateOptions {
   to: string
   /** The child agent's public key. */
   toKey: KeyInput
-  /** Only these tools. */
+  /** Only these tools (`["*"]`: unchanged). */
   tools?: Array<string>
-  /** Only these operations. */
+  /** Only these operations (`["*"]`: unchanged). */
   operations?: Array<string>
-  /** Only resources starting with this prefix. */
+  /**
+   * Only the resources this prefix covers, on segment boundaries (`src` and `src/` cover
+   * `src` and `src/…`, never `src2`; `repo:` and `channel#` are namespaces; `"*"`: unchanged).
+   */
   resourcePrefix?: string
   /** Lifetime from `now` in seconds (clamped to the parent's expiry). */
   ttlSeconds?: number
@@ -927,7 +930,10 @@ export interface Right {
   tool: string
   /** Operation, or `"*"`. */
   operation: string
-  /** Resource prefix (`"src/"`), or `"*"`. */
+  /**
+   * Resource prefix, matched on segment boundaries (`"src/"` covers `src/main.rs`, never
+   * `src2/x`), or `"*"`.
+   */
   resource: string
 }
 

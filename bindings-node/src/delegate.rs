@@ -17,11 +17,12 @@ pub struct DelegateOptions {
     pub to: String,
     /// The child agent's public key.
     pub to_key: KeyInput,
-    /// Only these tools.
+    /// Only these tools (`["*"]`: unchanged).
     pub tools: Option<Vec<String>>,
-    /// Only these operations.
+    /// Only these operations (`["*"]`: unchanged).
     pub operations: Option<Vec<String>>,
-    /// Only resources starting with this prefix.
+    /// Only the resources this prefix covers, on segment boundaries (`src` and `src/` cover
+    /// `src` and `src/…`, never `src2`; `repo:` and `channel#` are namespaces; `"*"`: unchanged).
     pub resource_prefix: Option<String>,
     /// Lifetime from `now` in seconds (clamped to the parent's expiry).
     pub ttl_seconds: Option<f64>,

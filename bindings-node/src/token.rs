@@ -17,7 +17,8 @@ pub struct Right {
     pub tool: String,
     /// Operation, or `"*"`.
     pub operation: String,
-    /// Resource prefix (`"src/"`), or `"*"`.
+    /// Resource prefix, matched on segment boundaries (`"src/"` covers `src/main.rs`, never
+    /// `src2/x`), or `"*"`.
     pub resource: String,
 }
 

@@ -105,7 +105,7 @@ test('every error code reachable from JS is raised with that code', () => {
   hit('invalid_jwt', () => marque.jwtVerify('a.b.c', [keys.orch.publicKey]))
   hit('audit_chain_broken', () => {
     const log = new marque.AuditLog()
-    log.append(keys.root, { event_type: 't', agent_id: 'agent:a', agent_key_fingerprint: '', principal: 'p', action: 'x', resource: 'r', decision: 'allow', policy_id: '', timestamp: 1 })
+    log.append(keys.root, { event_type: 't', agent_id: 'agent:a', agent_key_fingerprint: '', principal: 'p', action: 'x', resource: 'r', decision: 'allow', policy_id: '', timestamp: NOW })
     marque.AuditLog.fromJsonl(log.toJsonl().replace('"r"', '"s"')).verifyOrThrow([keys.root.publicKey])
   })
   const operator = keys.other
@@ -117,6 +117,7 @@ test('every error code reachable from JS is raised with that code', () => {
     w.loadRevocationList(list(2, NOW), { now: NOW })
     w.loadRevocationList(list(1, NOW), { now: NOW })
   })
+  hit('invalid_request', () => v.authorize(c, { ...read, resource: 'src/../secrets/key' }))
   hit('signer_failed', () => mint({ publicKey: keys.root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:x', agentKey: keys.orch.publicKey, principal: 'p', rights: ['*'], ttlSeconds: 60 }))
   for (const [want, code] of got) assert.equal(code, want)
   // Not reachable from the public API: internal (an invariant failure).

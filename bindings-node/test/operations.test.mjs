@@ -123,8 +123,9 @@ test('mint and delegate with external signers', () => {
   assert.ok(d.allowed, d.reasons.join())
   assert.equal(d.chain.length, 2)
   assert.equal(verifier.authorize(delegated, { tool: 'deploy', operation: 'run', resource: 'prod', now: NOW }).allowed, false, 'the external hop narrows like a native one')
-  const grandchild = delegated.delegate(child, { to: 'agent:gc', toKey: kp(4).publicKey, resourcePrefix: 'src/a', now: NOW })
+  const grandchild = delegated.delegate(child, { to: 'agent:gc', toKey: kp(4).publicKey, resourcePrefix: 'src/a.rs', now: NOW })
   assert.ok(verifier.authorize(grandchild, read('src/a.rs')).allowed)
+  assert.equal(verifier.authorize(grandchild, read('src/a.rsx')).allowed, false, 'prefixes match on segment boundaries')
 
   // The holder check uses the signer's public key.
   assert.equal(code(() => token.delegate(remote(kp(7)), { to: 'agent:x', toKey: child.publicKey, now: NOW })), 'wrong_holder_key')

@@ -44,7 +44,7 @@ export declare class MarqueError extends Error {
 
 /** A public key: a `PublicKey`, key text (hex, `ed25519/hex`, SPKI PEM, JWK JSON, `did:key`), 32 raw bytes or a JWK object. */
 export type KeyInput = PublicKey | string | Uint8Array | Jwk
-/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. */
+/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. Milliseconds (`Date.now()`) are refused: `invalid_argument`. */
 export type TimeInput = number | Date
 /** A token: a `Token`, its base64url text or its raw bytes. */
 export type TokenInput = Token | string | Uint8Array

@@ -99,7 +99,7 @@ export async function guard(request, options) {
     const code = e && typeof e.code === 'string' ? e.code : 'internal'
     const message = e instanceof Error ? e.message : String(e)
     if (CREDENTIAL_CODES.has(code)) return unauthorized(realm, code, message)
-    if (code === 'invalid_argument') return problem(400, code, message)
+    if (code === 'invalid_argument' || code === 'invalid_request') return problem(400, code, message)
     // Fail closed: the verifier cannot vouch for revocations right now.
     if (code === 'revocation_list_stale') return problem(503, code, message)
     return problem(500, code, 'authorization failed')
@@ -155,7 +155,7 @@ export async function mcpCall(request, { checkBody = true } = {}) {
 }
 
 /**
- * The default mapping: an MCP `tools/call` is `{tool: <name>, operation: "call", resource: ""}`
+ * The default mapping: an MCP `tools/call` is `{tool: <name>, operation: "call", resource: "*"}`
  * (the tool itself; pass `toolFromRequest` to authorize on arguments such as a path); other MCP
  * methods only need a valid token; plain HTTP is `{tool: "http", operation: <METHOD>,
  * resource: <path>}`.
@@ -164,7 +164,7 @@ export function defaultTarget(request, mcp) {
   if (mcp) {
     if (mcp.method !== 'tools/call') return null
     if (!mcp.name) throw new Error('tools/call without a tool name')
-    return { tool: mcp.name, operation: 'call', resource: '' }
+    return { tool: mcp.name, operation: 'call', resource: '*' }
   }
   return { tool: 'http', operation: request.method, resource: new URL(request.url).pathname }
 }

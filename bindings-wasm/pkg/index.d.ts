@@ -34,7 +34,7 @@ export declare function initSync(input: BufferSource | WebAssembly.Module): void
 
 /** A public key: a `PublicKey`, key text (hex, `ed25519/hex`, SPKI PEM, JWK JSON, `did:key`), 32 bytes or a JWK object. */
 export type KeyInput = PublicKey | string | Uint8Array | Jwk
-/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. Omitted: `Date.now()`. */
+/** A time: seconds since the Unix epoch (fractions are floored) or a `Date`. Omitted: the host clock. Milliseconds (`Date.now()`) are refused: `invalid_argument`. */
 export type TimeInput = number | Date
 /** A token: a `Token`, its base64url text or its raw bytes. */
 export type TokenInput = Token | string | Uint8Array
@@ -128,7 +128,7 @@ export interface Hop {
   fingerprint: string
 }
 
-/** A right: a tool, an operation and a resource prefix (`"*"` = any). */
+/** A right: a tool, an operation and a resource prefix matched on segment boundaries (`"*"` = any). */
 export interface Right {
   tool: string
   operation: string
@@ -200,8 +200,11 @@ export declare function mint(root: SignerInput, options: MintOptions): Token
 export interface DelegateOptions {
   to: string
   toKey: KeyInput
+  /** Only these tools (`["*"]`: unchanged). */
   tools?: string[]
+  /** Only these operations (`["*"]`: unchanged). */
   operations?: string[]
+  /** Only the resources this prefix covers, on segment boundaries (`src` and `src/` cover `src` and `src/…`, never `src2`; `repo:` and `channel#` are namespaces; `"*"`: unchanged). */
   resourcePrefix?: string
   /** Clamped to the parent's expiry. */
   ttlSeconds?: number

@@ -39,7 +39,7 @@ try {
   // Mint, delegate, prove and verify in the browser (crypto.getRandomValues, Date.now()).
   const root = m.KeyPair.generate(), a = m.KeyPair.generate(), b = m.KeyPair.generate()
   const t = m.mint(root, { agent: 'agent:a', agentKey: a.publicKey, principal: 'user:web', rights: ['read_file:read:src/'], ttlSeconds: 60 })
-    .delegate(a, { to: 'agent:b', toKey: b.publicKey, resourcePrefix: 'src/x' })
+    .delegate(a, { to: 'agent:b', toKey: b.publicKey, resourcePrefix: 'src/x.rs' })
   const proof = m.signProof(b, t, { tool: 'read_file', operation: 'read', resource: 'src/x.rs' })
   const v2 = new m.Verifier({ rootKeys: [root.publicKey] })
   out.minted = v2.authorize(t.toBase64(), { tool: 'read_file', operation: 'read', resource: 'src/x.rs', proof, now: new Date() })

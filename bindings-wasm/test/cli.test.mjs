@@ -21,7 +21,7 @@ test('wasm-minted tokens and proofs verify in the core CLI', { skip }, () => {
     const now = Math.floor(Date.now() / 1000)
     const token = marque
       .mint(root, { agent: 'agent:orchestrator', agentKey: orch.publicKey, principal: 'user:alice', task: 't-1', rights: ['read_file:read:src/'], ttlSeconds: 600, now })
-      .delegate(orch, { to: 'agent:child', toKey: child.publicKey, resourcePrefix: 'src/lib', now })
+      .delegate(orch, { to: 'agent:child', toKey: child.publicKey, resourcePrefix: 'src/lib.rs', now })
     writeFileSync(join(dir, 'token'), token.toBase64())
     const cli = (resource, extra = []) => {
       const r = spawnSync(CLI, ['authorize', '--root-pub', root.publicKey.toHex(), '--token', `@${join(dir, 'token')}`,
@@ -29,7 +29,7 @@ test('wasm-minted tokens and proofs verify in the core CLI', { skip }, () => {
       return { status: r.status, decision: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr }
     }
     const verifier = new marque.Verifier({ rootKeys: [root.publicKey] })
-    for (const resource of ['src/lib.rs', 'src/main.rs']) {
+    for (const resource of ['src/lib.rs', 'src/main.rs', 'src/lib.rsx']) {
       const got = cli(resource)
       const here = verifier.authorize(token, { tool: 'read_file', operation: 'read', resource, now: now + 1 })
       assert.equal(got.status, here.allowed ? 0 : 1, got.stderr)

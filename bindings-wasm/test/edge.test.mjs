@@ -53,7 +53,7 @@ test('allowed tools/call from the Mcp-Method / Mcp-Name headers; the body stays 
   assert.ok(!(r instanceof Response), 'allowed')
   assert.equal(r.decision.allowed, true)
   assert.equal(r.decision.agent, 'agent:gw-test')
-  assert.deepEqual(r.decision.request, { tool: 'read_file', operation: 'call', resource: '' })
+  assert.deepEqual(r.decision.request, { tool: 'read_file', operation: 'call', resource: '*' })
   assert.equal(r.mcp.method, 'tools/call')
   assert.equal(r.request, req)
   assert.equal((await req.json()).params.name, 'read_file', 'the original body can still be forwarded')
@@ -159,7 +159,7 @@ test('plain HTTP: {tool: "http", operation: METHOD, resource: path}', async () =
 test('proof of possession from the Marque-Proof header; replay is refused', async () => {
   const strict = new marque.Verifier({ rootKeys: [root.publicKey], requireProof: true })
   assert.equal((await guard(call('read_file'), { verifier: strict })).status, 403)
-  const proof = marque.signProof(agent, token, { tool: 'read_file', operation: 'call', resource: '' })
+  const proof = marque.signProof(agent, token, { tool: 'read_file', operation: 'call', resource: '*' })
   const ok = await guard(call('read_file', { headers: { 'marque-proof': proof } }), { verifier: strict })
   assert.equal(ok.decision.proof_verified, true)
   const replay = await guard(call('read_file', { headers: { 'marque-proof': proof } }), { verifier: strict })

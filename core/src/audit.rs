@@ -349,6 +349,8 @@ impl Envelope {
         let prev = parse_digest("prev", prev)?;
         check_seq(seq)?;
         event.check()?;
+        // A new record's time is seconds (a millisecond timestamp is refused, not recorded).
+        crate::clock::check("audit event timestamp", event.timestamp)?;
         let public = signer.public_key();
         let event_json = event.canonical()?;
         let signer_hex = public.to_hex();
@@ -737,7 +739,8 @@ impl AuditLog {
         out
     }
 
-    /// Signs `event` as the next entry and appends it.
+    /// Signs `event` as the next entry and appends it. Its timestamp must be seconds since the
+    /// epoch between 2000 and 2200 ([`crate::clock`]; a millisecond time is `invalid_argument`).
     pub fn append<S: crate::signer::Signer + ?Sized>(&mut self, signer: &S, event: AuditEvent) -> Result<Envelope> {
         let (next_seq, digest) = match &self.tail {
             Tail::Head { next_seq, digest } => (*next_seq, *digest),

@@ -9,6 +9,14 @@
 //! at once (`attenuation_widens`) with a message naming what was asked and what is held; going
 //! past the maximum depth is `depth_exceeded`; a sealed token is `sealed`.
 //!
+//! A resource prefix is validated like a resource ([`crate::resource::validate_prefix`]: `..`,
+//! empty segments, escapes… are `invalid_argument`) and must be covered, on segment boundaries
+//! ([`crate::resource::covers`]), by a right of the token and by every prefix an earlier hop set;
+//! the hop's Datalog check is that rule for the prefix ([`crate::resource`]). On every axis `"*"`
+//! means *unchanged*: `resource_prefix("*")`, `tools(["*"])` or `operations(["*"])` narrow
+//! nothing (the block carries no check for that axis), whatever the parent holds; `"*"` mixed
+//! with names in a list is `invalid_argument`.
+//!
 //! ```
 //! use marque::{KeyPair, Token, token::MintParams, delegate::DelegateParams, policy::Right};
 //! let root = KeyPair::from_seed(&[1; 32]);
@@ -23,6 +31,10 @@
 //! let err = token.delegate(&orch, &DelegateParams::new("agent:b", child.public_key())
 //!     .tools(["deploy"]).now(1_700_000_000)).unwrap_err();
 //! assert_eq!(err.code(), "attenuation_widens");
+//! // Prefixes match on segment boundaries and are checked like paths.
+//! let err = child_token.delegate(&child, &DelegateParams::new("agent:c", orch.public_key())
+//!     .resource_prefix("src/../etc").now(1_700_000_000)).unwrap_err();
+//! assert_eq!(err.code(), "invalid_argument");
 //! # Ok::<(), marque::Error>(())
 //! ```
 
@@ -36,6 +48,7 @@ use crate::identity::child_path;
 use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
+use crate::resource::covers;
 use crate::token::{check_at_most, check_on, fresh_block_key, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
@@ -45,11 +58,11 @@ pub struct DelegateParams {
     pub to: String,
     /// The child agent's public key.
     pub to_key: PublicKey,
-    /// Only these tools.
+    /// Only these tools (`["*"]`: unchanged, like `None`).
     pub tools: Option<Vec<String>>,
-    /// Only these operations.
+    /// Only these operations (`["*"]`: unchanged, like `None`).
     pub operations: Option<Vec<String>>,
-    /// Only resources with this prefix.
+    /// Only resources this prefix covers ([`crate::resource::covers`]; `"*"`: unchanged).
     pub resource_prefix: Option<String>,
     /// Lifetime from `now` (clamped to the parent's expiry).
     pub ttl_seconds: Option<u64>,
@@ -83,7 +96,8 @@ impl DelegateParams {
         self.operations = Some(ops.into_iter().map(Into::into).collect());
         self
     }
-    /// Restricts to resources starting with `prefix`.
+    /// Restricts to the resources `prefix` covers (`src` or `src/`: `src` and everything below
+    /// it; `repo:` or `channel#`: that namespace; `"*"`: no narrowing).
     pub fn resource_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.resource_prefix = Some(prefix.into());
         self
@@ -207,19 +221,23 @@ impl Token {
             held_names(auth_axis(|r| &r.tool), claims.hops.iter().filter_map(|h| h.tools.as_ref()).collect());
         let held_ops =
             held_names(auth_axis(|r| &r.operation), claims.hops.iter().filter_map(|h| h.operations.as_ref()).collect());
-        if let Some(t) = &params.tools {
+        // `"*"` on an axis means unchanged: no narrowing, no check in the block.
+        let tools = unchanged_if_any("tools", &params.tools)?;
+        let operations = unchanged_if_any("operations", &params.operations)?;
+        let resource_prefix = params.resource_prefix.as_ref().filter(|p| p.as_str() != ANY);
+        if let Some(t) = tools {
             validate_list("tools", t)?;
             check_axis("tools", t, &held_tools, &holder.agent)?;
         }
-        if let Some(o) = &params.operations {
+        if let Some(o) = operations {
             validate_list("operations", o)?;
             check_axis("operations", o, &held_ops, &holder.agent)?;
         }
-        if let Some(p) = &params.resource_prefix {
-            crate::identity::validate_name("resource_prefix", p)?;
+        if let Some(p) = resource_prefix {
+            crate::resource::validate_prefix("resource_prefix", p)?;
             let hop_prefixes: Vec<&String> = claims.hops.iter().filter_map(|h| h.resource_prefix.as_ref()).collect();
-            let by_rights = rights.iter().any(|r| r.resource == ANY || (p != ANY && p.starts_with(r.resource.as_str())));
-            let by_hops = hop_prefixes.iter().all(|q| p != ANY && p.starts_with(q.as_str()));
+            let by_rights = rights.iter().any(|r| covers(&r.resource, p));
+            let by_hops = hop_prefixes.iter().all(|q| covers(q, p));
             if !(by_rights && by_hops) {
                 let mut held: Vec<String> = if rights.iter().any(|r| r.resource == ANY) {
                     vec![]
@@ -245,8 +263,8 @@ impl Token {
             Some(ttl) => now.saturating_add(ttl).min(parent_exp),
             None => parent_exp,
         };
-        let normalize = |v: &Option<Vec<String>>| {
-            v.as_ref().map(|l| {
+        let normalize = |v: Option<&Vec<String>>| {
+            v.map(|l| {
                 let mut l = l.clone();
                 l.sort();
                 l.dedup();
@@ -259,9 +277,9 @@ impl Token {
             agent: params.to.clone(),
             path: path.clone(),
             key: params.to_key.to_hex(),
-            tools: normalize(&params.tools),
-            operations: normalize(&params.operations),
-            resource_prefix: params.resource_prefix.clone(),
+            tools: normalize(tools),
+            operations: normalize(operations),
+            resource_prefix: resource_prefix.cloned(),
             iat: now,
             exp,
             max_depth: params.max_depth,
@@ -297,6 +315,23 @@ impl Token {
     }
 }
 
+/// A delegation list where `"*"` means unchanged: `["*"]` is `None`; `"*"` beside names is
+/// ambiguous (`invalid_argument`).
+fn unchanged_if_any<'a>(what: &str, list: &'a Option<Vec<String>>) -> Result<Option<&'a Vec<String>>> {
+    match list {
+        Some(l) if l.iter().any(|x| x == ANY) => {
+            if l.iter().all(|x| x == ANY) {
+                Ok(None)
+            } else {
+                Err(Error::invalid_argument(format!(
+                    "{what}: \"*\" means unchanged and cannot be combined with names"
+                )))
+            }
+        }
+        other => Ok(other.as_ref()),
+    }
+}
+
 fn set_term(items: &[String]) -> Term {
     Term::Set(items.iter().map(|s| Term::Str(s.clone())).collect())
 }
@@ -326,8 +361,8 @@ pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder>
     if let Some(o) = &info.operations {
         block = block.check(check_on("operation", "op", vec![Op::Value(set_term(o)), var("op"), Op::Binary(Binary::Contains)]))?;
     }
-    if let Some(r) = &info.resource_prefix {
-        block = block.check(check_on("resource", "res", vec![var("res"), Op::Value(Term::Str(r.clone())), Op::Binary(Binary::Prefix)]))?;
+    if let Some(check) = info.resource_prefix.as_deref().and_then(crate::resource::hop_check) {
+        block = block.check(check)?;
     }
     if let Some(d) = info.max_depth {
         block = block.check(check_at_most("depth", "depth", Term::Integer(i64::from(d))))?;
@@ -375,7 +410,8 @@ mod tests {
             .max_depth(3)
             .ttl_seconds(60)
             .now(1_767_225_600);
-        for params in [all, DelegateParams::new("agent:c", child.public_key()).now(1_767_225_600)] {
+        let prefix = |p: &str| DelegateParams::new("agent:c", child.public_key()).resource_prefix(p).now(1_767_225_600);
+        for params in [all, DelegateParams::new("agent:c", child.public_key()).now(1_767_225_600), prefix("src"), prefix("repo:"), prefix("mcp://srv")] {
             let delegated = token.delegate(&agent, &params).unwrap();
             let built = biscuit_auth::format::schema::Biscuit::decode(delegated.to_bytes()).unwrap().blocks[0].block.clone();
             let context = biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context.unwrap();
@@ -397,9 +433,18 @@ mod tests {
                 code.push_str("check if operation($op), {operations}.contains($op);\n");
                 p.push(("operations", set_term(o)));
             }
-            if let Some(r) = &info.resource_prefix {
-                code.push_str("check if resource($res), $res.starts_with({prefix});\n");
-                p.push(("prefix", Term::Str(r.clone())));
+            match info.resource_prefix.as_deref().map(crate::resource::shape) {
+                Some(crate::resource::PrefixShape::Path { exact }) => {
+                    code.push_str("check if resource($res), $res.starts_with({below}) or resource($res), $res === {exact};\n");
+                    p.push(("below", Term::Str(format!("{exact}/"))));
+                    p.push(("exact", Term::Str(exact.into())));
+                }
+                Some(crate::resource::PrefixShape::Namespace(ns)) => {
+                    code.push_str("check if resource($res), $res.starts_with({namespace});\n");
+                    p.push(("namespace", Term::Str(ns.into())));
+                }
+                Some(crate::resource::PrefixShape::Any) => panic!("a descriptor never holds \"*\""),
+                None => {}
             }
             if let Some(d) = info.max_depth {
                 code.push_str("check if depth($depth), $depth <= {max_depth};\n");

@@ -396,7 +396,7 @@ pub fn sign_agent_assertion<S: crate::signer::Signer + ?Sized>(
     if agent_runtime_id.trim().is_empty() || task_id.trim().is_empty() {
         return Err(Error::invalid_argument("agent_runtime_id and task_id must not be empty"));
     }
-    let timestamp = rfc3339_from_unix(now);
+    let timestamp = rfc3339_from_unix(crate::clock::check("now", now)?);
     let message = format!("{agent_runtime_id}:{task_id}:{timestamp}");
     let signature = base64::engine::general_purpose::STANDARD
         .encode(crate::signer::sign_checked(key, message.as_bytes())?.to_bytes());
@@ -436,6 +436,7 @@ pub fn verify_agent_assertion_with<F: FnOnce(&str) -> Option<PublicKey>>(
     options: &AssertionOptions,
 ) -> Result<AgentAssertion> {
     let bad = |m: &str| Error::new(ErrorKind::InvalidProof, format!("agent assertion: {m}"));
+    crate::clock::check("now", options.now)?;
     if header.len() > options.max_size {
         return Err(Error::new(
             ErrorKind::LimitsExceeded,

@@ -9,7 +9,9 @@
 //! `jku`, `x5u`, `x5c` and any `crit` are refused); duplicate JSON members are refused in header
 //! and payload; the key is chosen by `kid` among the verifier's [`JwtKeys`], never taken from the
 //! token; the signature is checked with strict Ed25519 verification; `exp` is required and must
-//! be a number; `nbf`, `iat` and `aud` are checked with a leeway. Every rejection is an
+//! be a number; `nbf`, `iat` and `aud` are checked with a leeway. Times are seconds
+//! ([`crate::clock`]): an `exp`/`nbf`/`iat` outside 2000…2200 is `invalid_argument` when issuing
+//! and `invalid_jwt` when verifying, a verification time outside it `invalid_argument`. Every rejection is an
 //! `invalid_jwt` error, except a past `exp` (`expired`) and an over-size token
 //! (`limits_exceeded`). [`chain_to_act`] and [`act_to_chain`] convert a delegation chain to and
 //! from the RFC 8693 nested `act` claim.
@@ -529,6 +531,12 @@ pub fn jwt_issue<T: Serialize + ?Sized, S: crate::signer::Signer + ?Sized>(
         }
         Some(_) => {}
     }
+    // Times are seconds: a millisecond exp would issue a token valid for millennia.
+    for name in ["exp", "nbf", "iat"] {
+        if let Some(t) = payload.get(name).and_then(|v| numeric_date(v, false)) {
+            crate::clock::check(name, t)?;
+        }
+    }
     let payload = Value::Object(payload);
     serde_json::from_value::<Claims>(payload.clone()).map_err(|e| {
         Error::invalid_argument(format!(
@@ -554,6 +562,7 @@ pub fn jwt_issue<T: Serialize + ?Sized, S: crate::signer::Signer + ?Sized>(
 
 /// Verifies a compact JWT strictly (see the module documentation) and returns its claims.
 pub fn jwt_verify(token: &str, keys: &JwtKeys, options: &JwtOptions) -> Result<Claims> {
+    crate::clock::check("now", options.now)?;
     let parts = jws_verify(token, keys, options.max_size)?;
     check_claims(&parts.payload, options)?;
     let claims: Claims = serde_json::from_value(Value::Object(parts.payload))
@@ -676,9 +685,11 @@ fn check_claims(payload: &Map<String, Value>, options: &JwtOptions) -> Result<()
     let date = |name: &str, round_up: bool| -> Result<Option<u64>> {
         match payload.get(name) {
             None => Ok(None),
-            Some(v) => numeric_date(v, round_up).map(Some).ok_or_else(|| {
-                invalid(format!("{name} must be a NumericDate (a non-negative JSON number)"))
-            }),
+            Some(v) => match numeric_date(v, round_up) {
+                // A time outside 2000…2200 (milliseconds, say) would never expire: refused.
+                Some(t) => crate::clock::check(name, t).map(Some).map_err(|e| invalid(e.message().to_string())),
+                None => Err(invalid(format!("{name} must be a NumericDate (a non-negative JSON number)"))),
+            },
         }
     };
     let exp = date("exp", false)?.ok_or_else(|| invalid("exp is required"))?;

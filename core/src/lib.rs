@@ -44,7 +44,8 @@
 //! ```
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
-//! [`policy`], [`proof`], [`revocation`], [`error`]. The wire contract is `docs/PROFILE.md`.
+//! [`policy`], [`resource`] (what a request may name, what a prefix covers), [`clock`] (times
+//! are seconds), [`proof`], [`revocation`], [`error`]. The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
 //! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts). Without default
@@ -57,6 +58,7 @@
 extern crate alloc;
 
 pub mod audit;
+pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod jcs;
@@ -64,6 +66,7 @@ pub mod jwt;
 pub mod keys;
 pub mod policy;
 pub mod proof;
+pub mod resource;
 pub mod revocation;
 pub mod signer;
 
@@ -201,18 +204,20 @@ mod random_pool {
     }
 }
 
-/// `now`, or the system clock when `None` (an error where there is no clock: wasm32, no_std).
+/// `now`, or the system clock when `None` (an error where there is no clock: wasm32, no_std);
+/// either way a plausible time in seconds ([`clock::check`]: a millisecond `now` is refused).
 pub(crate) fn resolve_now(now: Option<u64>) -> Result<u64> {
-    match now {
-        Some(n) => Ok(n),
+    let now = match now {
+        Some(n) => n,
         #[cfg(all(feature = "std", not(target_arch = "wasm32")))]
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
-            .map_err(|_| Error::internal("the system clock is before 1970")),
+            .map_err(|_| Error::internal("the system clock is before 1970"))?,
         #[cfg(not(all(feature = "std", not(target_arch = "wasm32"))))]
-        None => Err(Error::invalid_argument("no clock on this platform: pass `now`")),
-    }
+        None => return Err(Error::invalid_argument("no clock on this platform: pass `now`")),
+    };
+    clock::check("now", now)
 }
 
 /// Seconds since the Unix epoch from the system clock (not available on wasm32, where the

@@ -1,7 +1,10 @@
 //! Rights, requests, policies and limits: what a token grants and what a verifier asks.
 //!
 //! A [`Right`] is `{tool, operation, resource}` where `"*"` means any and `resource` is a prefix
-//! (`"src/"` covers `"src/main.rs"`). A [`Request`] is what an agent attempts now. The verifier's
+//! matched on segment boundaries (`"src/"` and `"src"` cover `"src"` and `"src/main.rs"`, never
+//! `"src2/x"`; the rule is [`crate::resource`]). A [`Request`] is what an agent attempts now; its
+//! resource must pass [`crate::resource::validate`] (no `..`, empty segments, escapes…), or it is
+//! refused with `invalid_request` before any policy runs. The verifier's
 //! default policy, [`RIGHTS_POLICY`], allows a request when one right of the token's authority
 //! block covers it and every check of every delegation block passes; user policies (Datalog
 //! `allow if …` / `deny if …` lines, each with an id) run before it. [`Limits`] bound everything an
@@ -35,8 +38,10 @@ pub const ANY: &str = "*";
 /// The id of marque's default policy (rights in the authority block).
 pub const RIGHTS_POLICY_ID: &str = "marque:rights";
 
-/// The Datalog of marque's default policy.
-pub const RIGHTS_POLICY: &str = "allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == \"*\" || $rt == $tool), ($ro == \"*\" || $ro == $op), ($rr == \"*\" || $res.starts_with($rr))";
+/// The Datalog of marque's default policy: a right of the authority block covers the request.
+/// Its resource condition is [`COVERS_DATALOG`](crate::resource::COVERS_DATALOG), the rule of
+/// [`crate::resource::covers`] with the right's prefix in `$rr`.
+pub const RIGHTS_POLICY: &str = "allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == \"*\" || $rt == $tool), ($ro == \"*\" || $ro == $op), ($rr == \"*\" || $res == $rr || $res.starts_with($rr + \"/\") || $res + \"/\" == $rr || ($rr.ends_with(\"/\") || $rr.ends_with(\":\") || $rr.ends_with(\"#\")) && $res.starts_with($rr))";
 
 /// One right granted by a token: a tool, an operation and a resource prefix (`"*"` = any).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -46,7 +51,7 @@ pub struct Right {
     /// Operation, or `"*"`.
     #[serde(default = "any")]
     pub operation: String,
-    /// Resource prefix, or `"*"`.
+    /// Resource prefix (matched on segment boundaries, [`crate::resource::covers`]), or `"*"`.
     #[serde(default = "any")]
     pub resource: String,
 }
@@ -56,7 +61,7 @@ fn any() -> String {
 }
 
 impl Right {
-    /// A right on `tool` for `operation` over resources starting with `resource`.
+    /// A right on `tool` for `operation` over the resources `resource` covers.
     pub fn new(tool: impl Into<String>, operation: impl Into<String>, resource: impl Into<String>) -> Self {
         Right { tool: tool.into(), operation: operation.into(), resource: resource.into() }
     }
@@ -73,18 +78,19 @@ impl Right {
         Ok(right)
     }
 
-    /// Checks that every part is a valid name.
+    /// Checks that tool and operation are valid names and the resource a valid prefix
+    /// ([`crate::resource::validate_prefix`]: no `..`, empty segments, escapes…).
     pub fn validate(&self) -> Result<()> {
         validate_name("right tool", &self.tool)?;
         validate_name("right operation", &self.operation)?;
-        validate_name("right resource", &self.resource)
+        crate::resource::validate_prefix("right resource", &self.resource)
     }
 
     /// Whether this right covers `request` (the same rule as [`RIGHTS_POLICY`]).
     pub fn covers(&self, request: &Request) -> bool {
         (self.tool == ANY || self.tool == request.tool)
             && (self.operation == ANY || self.operation == request.operation)
-            && (self.resource == ANY || request.resource.starts_with(self.resource.as_str()))
+            && crate::resource::covers(&self.resource, &request.resource)
     }
 }
 
@@ -136,6 +142,7 @@ impl Request {
                 format!("resource is {} bytes; the limit is {}", self.resource.len(), limits.max_resource_bytes),
             ));
         }
+        crate::resource::validate(&self.resource)?;
         if self.attributes.len() > 64 {
             return Err(Error::new(crate::ErrorKind::LimitsExceeded, "at most 64 request attributes"));
         }
@@ -242,5 +249,15 @@ mod tests {
         let r = Right::new("read_file", "read", "src/");
         assert!(!r.covers(&Request::new("read_file", "write", "src/a")));
         assert!(!r.covers(&Request::new("write_file", "read", "src/a")));
+        // Segment boundaries, not string prefixes.
+        assert!(r.covers(&Request::new("read_file", "read", "src")));
+        assert!(!r.covers(&Request::new("read_file", "read", "src2/a")));
+        assert!(!Right::new("*", "*", "src").covers(&Request::new("t", "o", "src.env")));
+        assert_eq!(Right::parse("a:b:src/../etc").unwrap_err().code(), "invalid_argument");
+    }
+
+    #[test]
+    fn the_rights_policy_carries_the_resource_rule() {
+        assert!(RIGHTS_POLICY.ends_with(&alloc::format!(", ({})", crate::resource::COVERS_DATALOG)));
     }
 }

@@ -84,6 +84,7 @@ pub fn sign_proof_with_nonce<S: Signer + ?Sized>(
     now: u64,
     nonce: [u8; 16],
 ) -> Result<String> {
+    crate::clock::check("now", now)?;
     let claims = ProofClaims {
         v: 1,
         th: token_hash(token_bytes),
@@ -124,6 +125,7 @@ pub fn verify_proof(
     window: u64,
     skew: u64,
 ) -> Result<ProofClaims> {
+    crate::clock::check("now", now)?;
     if proof.len() > MAX_PROOF_BYTES {
         return Err(Error::new(ErrorKind::LimitsExceeded, "proof is larger than 8 KiB"));
     }
@@ -224,23 +226,27 @@ mod tests {
 
     #[test]
     fn binding_and_freshness() {
+        const T: u64 = 1_767_225_600;
         let kp = KeyPair::from_seed(&[3; 32]);
         let other = KeyPair::from_seed(&[4; 32]);
-        let p = sign_proof_with_nonce(&kp, b"tok", &req(), 100, [0; 16]).unwrap();
-        assert!(verify_proof(&p, &kp.public_key(), b"tok", &req(), 100, 60, 5).is_ok());
+        let p = sign_proof_with_nonce(&kp, b"tok", &req(), T, [0; 16]).unwrap();
+        assert!(verify_proof(&p, &kp.public_key(), b"tok", &req(), T, 60, 5).is_ok());
         let code = |r: Result<ProofClaims>| r.unwrap_err().code();
-        assert_eq!(code(verify_proof(&p, &other.public_key(), b"tok", &req(), 100, 60, 5)), "invalid_proof");
-        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok2", &req(), 100, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&p, &other.public_key(), b"tok", &req(), T, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok2", &req(), T, 60, 5)), "invalid_proof");
         let r2 = ProofRequest { resource: "r2", ..req() };
-        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &r2, 100, 60, 5)), "invalid_proof");
-        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), 161, 60, 5)), "invalid_proof");
-        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), 94, 60, 5)), "invalid_proof");
-        assert!(verify_proof(&p, &kp.public_key(), b"tok", &req(), 95, 60, 5).is_ok());
-        assert_eq!(code(verify_proof("x.y", &kp.public_key(), b"tok", &req(), 100, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &r2, T, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), T + 61, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), T - 6, 60, 5)), "invalid_proof");
+        assert!(verify_proof(&p, &kp.public_key(), b"tok", &req(), T - 5, 60, 5).is_ok());
+        assert_eq!(code(verify_proof("x.y", &kp.public_key(), b"tok", &req(), T, 60, 5)), "invalid_proof");
         let mut tampered = p.clone().into_bytes();
         tampered[3] ^= 1;
         let tampered = String::from_utf8(tampered).unwrap();
-        assert_eq!(code(verify_proof(&tampered, &kp.public_key(), b"tok", &req(), 100, 60, 5)), "invalid_proof");
+        assert_eq!(code(verify_proof(&tampered, &kp.public_key(), b"tok", &req(), T, 60, 5)), "invalid_proof");
+        // Times are seconds: a millisecond now is refused, signing or verifying.
+        assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), T * 1000, 60, 5)), "invalid_argument");
+        assert_eq!(sign_proof_with_nonce(&kp, b"tok", &req(), T * 1000, [0; 16]).unwrap_err().code(), "invalid_argument");
     }
 
     #[test]

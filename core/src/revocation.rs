@@ -325,6 +325,11 @@ impl RevocationList {
         if revoked.ids.iter().any(|i| i.bytes().any(|b| b.is_ascii_uppercase())) {
             return Err(list_error("revocation ids in a signed list are lowercase hex"));
         }
+        if crate::clock::check("issued_at", issued_at).is_err() {
+            return Err(list_error(format!(
+                "revocation list issued_at {issued_at} is not seconds since the epoch (2000-01-01 … 2200-01-01): milliseconds?"
+            )));
+        }
         Ok(RevocationList { issuer, issued_at, sequence, revoked, sig, canonical })
     }
 
@@ -377,6 +382,21 @@ impl RevocationList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn issue_times_are_seconds() {
+        let operator = crate::KeyPair::from_seed(&[5; 32]);
+        let set = RevocationSet::new();
+        let e = RevocationList::sign(&set, 1, Some(1_767_225_600_000), &operator).unwrap_err();
+        assert!(e.code() == "invalid_argument" && e.message().contains("milliseconds"), "{e}");
+        // A list signed with a millisecond issued_at (by another implementation) is refused.
+        let canonical = crate::jcs::canonicalize(&unsigned_value(&set, &operator.public_key(), 1_767_225_600_000, 1).unwrap()).unwrap();
+        let sig = B64.encode(operator.sign(&signing_input(&canonical)).to_bytes());
+        let json = canonical.replacen('{', &alloc::format!("{{\"sig\":\"{sig}\","), 1);
+        let e = RevocationList::from_json(&json).unwrap_err();
+        assert!(e.code() == "revocation_list_invalid" && e.message().contains("milliseconds"), "{e}");
+    }
 
     #[test]
     fn checks_each_kind() {

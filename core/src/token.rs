@@ -40,8 +40,10 @@ use crate::keys::{hex_encode, KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::Right;
 
-/// Version of the token profile written into every block.
-pub const PROFILE_VERSION: u32 = 1;
+/// Version of the token profile written into every block. Version 2: resources match on
+/// segment boundaries and requests are validated as paths ([`crate::resource`]); a token of
+/// another version (1 matched resources as plain string prefixes) is `invalid_token`.
+pub const PROFILE_VERSION: u32 = 2;
 /// Default maximum delegation depth.
 pub const DEFAULT_MAX_DEPTH: u32 = 4;
 /// Largest delegation depth a token may allow.
@@ -136,7 +138,10 @@ impl Claims {
         let authority: AuthorityInfo = serde_json::from_str(&authority_json)
             .map_err(|_| Error::invalid_token("not a marque token: malformed authority descriptor"))?;
         if authority.marque != PROFILE_VERSION {
-            return Err(Error::invalid_token(format!("unsupported marque profile version {}", authority.marque)));
+            return Err(Error::invalid_token(format!(
+                "unsupported marque profile version {}: this build reads profile {PROFILE_VERSION} only (re-mint the token)",
+                authority.marque
+            )));
         }
         let root_key = PublicKey::from_hex(&authority.key)
             .map_err(|_| Error::invalid_token("authority descriptor has an invalid agent key"))?;
@@ -845,6 +850,7 @@ impl Token {
                 ),
             ));
         }
+        crate::resource::validate(&request.resource)?;
         let req = crate::proof::ProofRequest {
             tool: &request.tool,
             operation: &request.operation,
@@ -895,7 +901,7 @@ mod tests {
                  check if time($time), $time <= {exp};\ncheck if depth($depth), $depth <= {max_depth};\n",
             );
             let mut p: Vec<(&str, Term)> = vec![
-                ("v", Term::Integer(1)),
+                ("v", Term::Integer(i64::from(PROFILE_VERSION))),
                 ("agent", Term::Str("agent:orchestrator".into())),
                 ("key", Term::Bytes(agent_key.to_bytes().to_vec())),
                 ("principal", Term::Str("user:alice".into())),
@@ -932,7 +938,7 @@ mod tests {
         let params = [
             MintParams::new("agent:o", agent, "user:a").right(Right::new("read_file", "read", "src/")),
             MintParams::new("agent:o", agent, "user:a").task("t-1").workspace("acme/web").max_depth(0).root_key_id(7).ttl_seconds(5),
-            MintParams::new("agent:o", agent, "user:a").right(Right::new("*", "*", "*")).right(Right::new("a", "b", "c")).now(1),
+            MintParams::new("agent:o", agent, "user:a").right(Right::new("*", "*", "*")).right(Right::new("a", "b", "c")).now(1_767_225_600),
         ];
         for p in &params {
             let minted = Token::mint(&root, p).unwrap();
@@ -955,7 +961,7 @@ mod tests {
                 .task("t1")
                 .workspace("w1")
                 .right(Right::new("read_file", "read", "src/"))
-                .now(1_000)
+                .now(1_767_225_600)
                 .ttl_seconds(60),
         )
         .unwrap()
@@ -968,7 +974,7 @@ mod tests {
         assert_eq!(t.principal(), "user:alice");
         assert_eq!(t.task(), Some("t1"));
         assert_eq!(t.workspace(), Some("w1"));
-        assert_eq!(t.expires_at(), 1_060);
+        assert_eq!(t.expires_at(), 1_767_225_660);
         assert_eq!(t.depth(), 0);
         assert_eq!(t.max_depth(), DEFAULT_MAX_DEPTH);
         assert!(!t.is_sealed());
@@ -984,12 +990,16 @@ mod tests {
         let root = KeyPair::from_seed(&[1; 32]);
         let k = KeyPair::from_seed(&[2; 32]).public_key();
         let bad = [
-            MintParams::new("agent:", k, "user:a").now(1),
-            MintParams::new("agent:a", k, "").now(1),
-            MintParams::new("agent:a", k, "user:a").ttl_seconds(0).now(1),
-            MintParams::new("agent:a", k, "user:a").task("x\"y").now(1),
-            MintParams::new("agent:a", k, "user:a").max_depth(1000).now(1),
-            MintParams::new("agent:a", k, "user:a").ttl_seconds(u64::MAX).now(1),
+            MintParams::new("agent:", k, "user:a").now(1_767_225_600),
+            MintParams::new("agent:a", k, "").now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").ttl_seconds(0).now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").task("x\"y").now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").max_depth(1000).now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").ttl_seconds(u64::MAX).now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").right(Right::new("t", "o", "src/../etc")).now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").right(Right::new("t", "o", "src//x")).now(1_767_225_600),
+            MintParams::new("agent:a", k, "user:a").now(1_767_225_600_000),
+            MintParams::new("agent:a", k, "user:a").now(1_000),
         ];
         for p in bad {
             assert_eq!(Token::mint(&root, &p).unwrap_err().code(), "invalid_argument", "{p:?}");

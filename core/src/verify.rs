@@ -238,7 +238,7 @@ impl Decision {
         .principal(self.principal.clone())
         .chain(self.chain.iter().cloned())
         .operation(self.request.operation.clone())
-        .policy(self.policy.clone().unwrap_or_else(|| "none".into()), Some("marque-profile/1"));
+        .policy(self.policy.clone().unwrap_or_else(|| "none".into()), Some(&format!("marque-profile/{}", crate::token::PROFILE_VERSION)));
         event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
         if let Some(t) = &self.task {
             event = event.task(t.clone());
@@ -582,10 +582,10 @@ impl Verifier {
     /// v.add_operator_key(operator.public_key());
     /// let mut set = RevocationSet::new();
     /// set.revoke_agent("agent:rogue");
-    /// let list = RevocationList::sign(&set, 2, Some(1_000), &operator)?;
-    /// assert!(v.load_revocation_list(&list, Some(1_000))?);
-    /// let older = RevocationList::sign(&RevocationSet::new(), 1, Some(1_100), &operator)?;
-    /// assert_eq!(v.load_revocation_list(&older, Some(1_100)).unwrap_err().code(), "revocation_list_rollback");
+    /// let list = RevocationList::sign(&set, 2, Some(1_767_225_600), &operator)?;
+    /// assert!(v.load_revocation_list(&list, Some(1_767_225_600))?);
+    /// let older = RevocationList::sign(&RevocationSet::new(), 1, Some(1_767_225_700), &operator)?;
+    /// assert_eq!(v.load_revocation_list(&older, Some(1_767_225_700)).unwrap_err().code(), "revocation_list_rollback");
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn load_revocation_list(&self, list: &RevocationList, now: Option<u64>) -> Result<bool> {

@@ -455,6 +455,11 @@ fn single_envelopes() {
     let mut late = event(0);
     late.timestamp = 1 << 53;
     assert_eq!(Envelope::sign(&signer(), late, 0, GENESIS).unwrap_err().code(), "invalid_argument");
+    // Times are seconds: a millisecond timestamp (Date.now()) is refused, not recorded.
+    let mut millis = event(0);
+    millis.timestamp = 1_767_225_600_000;
+    let e = Envelope::sign(&signer(), millis, 0, GENESIS).unwrap_err();
+    assert!(e.code() == "invalid_argument" && e.message().contains("milliseconds"), "{e}");
     assert_eq!(Envelope::from_json("{}").unwrap_err().code(), "invalid_argument");
     // Debug shows no signature bytes nor anything secret, but does show where it is.
     assert!(format!("{env:?}").contains("seq: 0"));

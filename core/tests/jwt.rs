@@ -961,3 +961,30 @@ fn cross_language_vectors_are_up_to_date() {
         assert_eq!(serde_json::to_value(claims).unwrap(), case["claims"]);
     }
 }
+
+/// Times are seconds (marque::clock): a millisecond `exp` is refused at issue (it would be valid
+/// for millennia) and when received, a millisecond verification time is refused, and agent
+/// assertions refuse a millisecond `now` on both sides.
+#[test]
+fn millisecond_times_are_refused() {
+    let ms = NOW * 1000;
+    let code = |r: marque::Result<String>| r.unwrap_err().code();
+    for name in ["exp", "nbf", "iat"] {
+        let mut c = claims_json();
+        c[name] = json!(ms);
+        assert_eq!(code(jwt_issue(&issuer(), &c, Some("k1"))), "invalid_argument", "{name}");
+        // Received from another issuer that used milliseconds: refused, never read as "forever".
+        let token = forge(r#"{"alg":"EdDSA","kid":"k1"}"#, &c.to_string(), &issuer());
+        let e = jwt_verify(&token, &keys(), &options()).unwrap_err();
+        assert!(e.code() == "invalid_jwt" && e.message().contains("milliseconds"), "{name}: {e}");
+    }
+    let token = jwt_issue(&issuer(), &claims_json(), Some("k1")).unwrap();
+    let e = jwt_verify(&token, &keys(), &JwtOptions::new(ms).audience("https://tools.example")).unwrap_err();
+    assert!(e.code() == "invalid_argument" && e.message().contains("milliseconds"), "{e}");
+
+    let key = issuer();
+    assert_eq!(code(sign_agent_assertion(&key, "agent:a", "task", ms)), "invalid_argument");
+    let header = sign_agent_assertion(&key, "agent:a", "task", NOW).unwrap();
+    let e = verify_agent_assertion(&header, &key.public_key(), &AssertionOptions::new(ms)).unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
+}

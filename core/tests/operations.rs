@@ -89,9 +89,10 @@ fn mint_and_delegate_with_external_signers() {
     assert!(!denied.allowed, "the external hop narrows like a native one");
     // A second hop from the external-signed one, natively.
     let grandchild = delegated
-        .delegate(&child, &DelegateParams::new("agent:gc", kp(4).public_key()).resource_prefix("src/a").now(NOW))
+        .delegate(&child, &DelegateParams::new("agent:gc", kp(4).public_key()).resource_prefix("src/a.rs").now(NOW))
         .unwrap();
     assert!(verifier.authorize(grandchild.to_bytes(), &read("src/a.rs"), None, Some(NOW)).unwrap().allowed);
+    assert!(!verifier.authorize(grandchild.to_bytes(), &read("src/a.rsx"), None, Some(NOW)).unwrap().allowed);
 
     // The holder check uses the signer's public key.
     let wrong = remote(kp(7), &orch_calls);

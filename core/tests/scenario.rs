@@ -2,6 +2,7 @@
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::UnverifiedBiscuit;
+use marque::token::PROFILE_VERSION as PROFILE;
 use marque::delegate::DelegateParams;
 use marque::policy::{Limits, Policy, Request, Right};
 use marque::token::MintParams;
@@ -114,8 +115,14 @@ fn delegation_refuses_widening_with_a_readable_diff() {
     assert!(e.message().contains("docs/") && e.message().contains("src/"), "{e}");
     let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).resource_prefix("staging/").tools(["deploy"]).now(NOW));
     assert!(e.is_ok(), "prefix held by another right of the orchestrator is not widening");
-    let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).tools(["*"]).now(NOW)).unwrap_err();
-    assert_eq!(e.code(), "attenuation_widens");
+    // "*" means unchanged, never a literal tool named "*": the child keeps the parent's tools.
+    let same = w.ta.delegate(&w.a, &DelegateParams::new("agent:x", w.c.public_key()).tools(["*"]).operations(["*"]).resource_prefix("*").now(NOW)).unwrap();
+    let v = verifier(&w);
+    assert!(v.authorize(same.to_bytes(), &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap().allowed);
+    assert!(!v.authorize(same.to_bytes(), &req("read_file", "read", "docs/a.md"), None, Some(NOW)).unwrap().allowed, "the parent's prefix still holds");
+    assert!(!v.authorize(same.to_bytes(), &req("write_file", "write", "src/a.rs"), None, Some(NOW)).unwrap().allowed, "the parent's tools still hold");
+    let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).tools(["*", "deploy"]).now(NOW)).unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
     let e = w.t0.delegate(&w.orch, &DelegateParams::new("agent:x", w.c.public_key()).max_depth(9).now(NOW)).unwrap_err();
     assert_eq!(e.code(), "attenuation_widens");
     // A longer ttl than the parent's is clamped, never extended.
@@ -145,7 +152,7 @@ fn forge_hop(token: &Token, signer: &KeyPair, context: String, code: &str) -> Ve
 
 fn hop_context(depth: u32, agent: &str, path: &str, key: &KeyPair, exp: u64, extra: &str) -> String {
     format!(
-        r#"{{"marque":1,"depth":{depth},"agent":"{agent}","path":"{path}","key":"{}","iat":{NOW},"exp":{exp}{extra}}}"#,
+        r#"{{"marque":{PROFILE},"depth":{depth},"agent":"{agent}","path":"{path}","key":"{}","iat":{NOW},"exp":{exp}{extra}}}"#,
         key.public_key().to_hex()
     )
 }

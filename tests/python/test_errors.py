@@ -144,6 +144,8 @@ TRIGGERS: dict[str, Callable[[], object]] = {
     "revocation_list_invalid": lambda: marque.RevocationList.from_json("{}"),
     "revocation_list_rollback": _rollback,
     "signer_failed": lambda: marque.jwt_issue(marque.Signer(key(1).public_key, lambda m: bytes(64)), {"exp": NOW}),
+    "invalid_request": lambda: build_scenario().verifier.authorize(
+        build_scenario().c_token, tool="read_file", operation="read", resource="src/../secrets/key", now=NOW),
 }
 
 # Codes the core has no Python-reachable path for yet (each one says why). When one becomes

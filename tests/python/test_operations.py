@@ -118,7 +118,7 @@ def test_mint_and_delegate_with_external_signers() -> None:
     denied = verifier.authorize(delegated, tool="deploy", operation="run", resource="prod", now=NOW)
     assert not denied.allowed, "the external hop narrows like a native one"
     # A second hop from the external-signed one, natively; a third with public_key() as a method.
-    grandchild = delegated.delegate(child, to="agent:gc", to_key=key(4).public_key, resource_prefix="src/a", now=NOW)
+    grandchild = delegated.delegate(child, to="agent:gc", to_key=key(4).public_key, resource_prefix="src/a.rs", now=NOW)
     assert authorize(verifier, grandchild).allowed
     great = grandchild.delegate(RemoteWithKeyMethod(key(4)), to="agent:ggc", to_key=key(5), now=NOW)
     assert authorize(verifier, great).allowed

@@ -39,7 +39,7 @@ export async function main(bytes: Uint8Array, request: Request): Promise<Respons
   const roots: Record<string, PublicKey> = parseJwks(toJwks({ 7: root.publicKey }))
   const exchanged: string = fleet.authorize(viaKms, { tool: 'x', resource: 'y' }).toCompactJwt(kms, { issuerName: 'gw', audience: 'svc', ttlSeconds: 60 })
   console.log(loaded, fleet.revocationList?.sequence, fleet.maxRevocationStaleness, list.revoked.agents, roots, exchanged)
-  const r = await guard(request, { verifier, toolFromRequest: (_req, mcp) => (mcp ? { tool: mcp.name ?? '', resource: '' } : null) })
+  const r = await guard(request, { verifier, toolFromRequest: (_req, mcp) => (mcp ? { tool: mcp.name ?? '', resource: '*' } : null) })
   if (r instanceof Response) return r
   return fetch('http://127.0.0.1:1/', { method: r.request.method, body: r.request.body })
 }
