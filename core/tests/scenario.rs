@@ -164,11 +164,12 @@ fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
     // agent_a (legitimately holding ta) forges a hop that "grants" write access and new rights.
     let ctx = hop_context(2, "agent:evil", "/root/agent_a/evil", &w.c, NOW + 100, r#","tools":["write_file"]"#);
     let bytes = forge_hop(&w.ta, &w.a, ctx, "right(\"write_file\", \"write\", \"*\");\ncheck if true;");
-    let d = v.authorize(&bytes, &req("write_file", "write", "src/a.rs"), None, Some(NOW)).unwrap();
-    assert!(!d.allowed, "a delegation block can never add rights: {d:?}");
-    assert_eq!(d.agent, "agent:evil");
-    let d = v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap();
-    assert!(d.allowed, "what the parent allows still passes");
+    // Its Datalog is not the profile's block for its descriptor: refused whole, before any
+    // Datalog runs (it could not have granted anything anyway: only the authority's rights count).
+    for r in [req("write_file", "write", "src/a.rs"), req("read_file", "read", "src/a.rs")] {
+        assert_eq!(v.authorize(&bytes, &r, None, Some(NOW)).unwrap_err().code(), "invalid_token");
+    }
+    assert_eq!(Token::from_bytes(&bytes).unwrap_err().code(), "invalid_token");
 }
 
 #[test]
@@ -293,12 +294,12 @@ fn depth_is_enforced_at_delegation_and_at_verification() {
     let t1 = t.delegate(&w.orch, &DelegateParams::new("agent:a", w.a.public_key()).now(NOW)).unwrap();
     let e = t1.delegate(&w.a, &DelegateParams::new("agent:c", w.c.public_key()).now(NOW)).unwrap_err();
     assert_eq!(e.code(), "depth_exceeded");
-    // A hop forged past the limit (bypassing marque's check) is denied by the token's Datalog.
+    // A hop forged past the limit (bypassing marque's check) is refused: its block is not the
+    // profile's (and were it canonical, the authority's `check if depth($depth), $depth <= 1`
+    // would deny it).
     let ctx = hop_context(2, "agent:c", "/root/a/c", &w.c, NOW + 100, "");
     let bytes = forge_hop(&t1, &w.a, ctx, "check if true;");
-    let d = verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap();
-    assert!(!d.allowed);
-    assert_eq!(d.code.as_deref(), Some("depth_exceeded"));
+    assert_eq!(verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
 }
 
 #[test]
@@ -365,10 +366,10 @@ fn limits_are_typed_errors() {
     let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, "");
     let facts: String = (0..100).map(|i| format!("a({i});\n")).collect();
     let bomb = forge_hop(&w.ta, &w.a, ctx, &format!("{facts}p($x, $y) <- a($x), a($y);\ncheck if true;"));
-    let start = std::time::Instant::now();
+    // Refused as a non-canonical block before the rule could run (the engine's own limits, checked
+    // inside rule application, are tested in datalog_limits.rs).
     let e = verifier(&w).authorize(&bomb, &r, None, Some(NOW)).unwrap_err();
-    assert_eq!(e.code(), "limits_exceeded");
-    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(e.code(), "invalid_token");
     // Requests are bounded too.
     let long = req("read_file", "read", &"a".repeat(5000));
     assert_eq!(verifier(&w).authorize(w.tc.to_bytes(), &long, None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
