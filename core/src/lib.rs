@@ -44,7 +44,7 @@
 //! ```
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
-//! [`policy`], [`proof`], [`revocation`], [`error`]. The wire contract is `docs/PROFILE.md`.
+//! [`policy`], [`proof`], [`revocation`], [`options`], [`error`]. The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
 //! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts). Without default
@@ -62,6 +62,7 @@ pub mod identity;
 pub mod jcs;
 pub mod jwt;
 pub mod keys;
+pub mod options;
 pub mod policy;
 pub mod proof;
 pub mod revocation;
