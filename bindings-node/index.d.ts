@@ -762,8 +762,12 @@ export interface Limits {
   proofFutureSkewSeconds: number
   /** Proofs: how many recent proofs the replay cache remembers. */
   replayCacheCapacity: number
+  /** Proofs: how many unexpired proofs one signing key may hold in the replay cache. */
+  replayCachePerKey: number
   /** Longest accepted request resource, in bytes. */
   maxResourceBytes: number
+  /** How many verified tokens the verifier remembers (0 disables the cache). */
+  verifiedCacheCapacity: number
 }
 
 /** Limits to override; omitted fields keep their safe defaults. */
@@ -784,8 +788,15 @@ export interface LimitsInit {
   proofFutureSkewSeconds?: number
   /** Proofs: replay cache capacity. */
   replayCacheCapacity?: number
+  /**
+   * Proofs: how many unexpired proofs one signing key may hold in the replay cache
+   * (its quota; a key at its quota gets `limits_exceeded`, other keys are unaffected).
+   */
+  replayCachePerKey?: number
   /** Longest accepted request resource, in bytes. */
   maxResourceBytes?: number
+  /** How many verified tokens the verifier remembers (0 disables the cache). */
+  verifiedCacheCapacity?: number
 }
 
 /** Options of `loadRevocationList`. */

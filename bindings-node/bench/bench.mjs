@@ -67,7 +67,7 @@ const m0 = mint(root, mintOpts)
 const m1 = m0.delegate(orch, delegOpts)
 const m1b64 = m1.toBase64()
 const request = { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', now: NOW + 1 }
-const limits = { replayCacheCapacity: 10_000_000, maxTimeMicros: 1_000_000 }
+const limits = { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, maxTimeMicros: 1_000_000 }
 const verifier = new Verifier({ rootKeys: [root.publicKey], limits })
 
 const rows = []

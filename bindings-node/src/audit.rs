@@ -5,6 +5,8 @@
 
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{JsonInput, KeyInput};
 use std::cell::RefCell;
 
@@ -48,7 +50,8 @@ pub struct AuditReport {
 }
 
 /// Options of `auditLog.verify`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct AuditVerifyOptions {
     /// The head recorded last time: detects entries cut from the end.
     pub expected_head: Option<String>,

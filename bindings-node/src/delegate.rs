@@ -2,6 +2,8 @@
 
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
 use napi::bindgen_prelude::Object;
 use napi::Env;
@@ -11,7 +13,8 @@ use crate::signer::{AsyncSignerInput, SignerInput};
 use crate::token::Token;
 
 /// Options of `token.delegate`. An omitted axis means "no further narrowing".
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct DelegateOptions {
     /// The child agent's id, e.g. `agent:agent_a`.
     pub to: String,

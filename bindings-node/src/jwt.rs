@@ -6,19 +6,23 @@ use napi::bindgen_prelude::Object;
 use napi::{Either, Env};
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{opt_now, JsonInput, KeyInput, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// Options of `jwtIssue`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct JwtIssueOptions {
     /// Key id written in the header.
     pub kid: Option<String>,
 }
 
 /// Options of `jwtVerify`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct JwtVerifyOptions {
     /// `aud` must be (or contain) this. Unset: a token with an `aud` is refused.
     pub audience: Option<String>,

@@ -2,6 +2,8 @@
 
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{opt_now, TimeInput, TokenInput};
 use napi::bindgen_prelude::Object;
 use napi::Env;
@@ -10,7 +12,8 @@ use crate::errors::Result;
 use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// What a proof is bound to.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct ProofOptions {
     /// The tool called.
     pub tool: String,

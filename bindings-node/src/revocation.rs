@@ -5,6 +5,8 @@ use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Object};
 use napi::{sys, Env};
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{loose_arg, opt_now, seconds, JsonInput, KeyInput, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
@@ -24,7 +26,8 @@ pub struct Revocations {
 }
 
 /// A revocation set to merge into a verifier; every list is optional.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct RevocationsInit {
     /// Block revocation ids (hex).
     pub ids: Option<Vec<String>>,
@@ -67,7 +70,8 @@ impl RevocationsInit {
 }
 
 /// Options of `RevocationList.sign`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct RevocationListSignOptions {
     /// The list's sequence number: every list an operator publishes has a higher one.
     pub sequence: f64,
@@ -78,7 +82,8 @@ pub struct RevocationListSignOptions {
 }
 
 /// Options of `RevocationList.signAsync`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct RevocationListSignAsyncOptions {
     /// The list's sequence number: every list an operator publishes has a higher one.
     pub sequence: f64,

@@ -1,10 +1,12 @@
 //! Minting and reading tokens (`mint`, `Token`), mirroring `marque::token`.
 
-use napi::bindgen_prelude::{Buffer, Object};
+use napi::bindgen_prelude::{Buffer, FromNapiValue, Object};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::{opt_now, seconds, BytesInput, KeyInput, TimeInput};
+use marque_node_derive::Options;
+
+use crate::convert::{loose_arg, opt_now, seconds, type_of, BytesInput, KeyInput, TimeInput};
 use crate::errors::{no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::signer::{AsyncSignerInput, SignerInput};
@@ -23,7 +25,8 @@ pub struct Right {
 }
 
 /// A right as given to `mint`: `operation` and `resource` default to `"*"`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct RightInit {
     /// Tool name, or `"*"`.
     pub tool: String,
@@ -31,6 +34,28 @@ pub struct RightInit {
     pub operation: Option<String>,
     /// Resource prefix (default `"*"`).
     pub resource: Option<String>,
+}
+
+/// A right as given to `mint`: its text or a [`RightInit`]. (Not napi's `Either`, which would
+/// replace the object's own error — an unknown key, say — by "none of these types".)
+pub enum RightInput {
+    /// `"TOOL[:OPERATION[:RESOURCE]]"`.
+    Text(String),
+    /// An object.
+    Object(RightInit),
+}
+
+loose_arg!(RightInput, "RightInit | string");
+
+impl FromNapiValue for RightInput {
+    unsafe fn from_napi_value(env: napi::sys::napi_env, v: napi::sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the handles napi passed in, used within this call.
+        if type_of(env, v)? == napi::ValueType::String {
+            Ok(RightInput::Text(unsafe { String::from_napi_value(env, v) }?))
+        } else {
+            Ok(RightInput::Object(unsafe { RightInit::from_napi_value(env, v) }?))
+        }
+    }
 }
 
 /// One agent of a token's delegation chain.
@@ -47,7 +72,8 @@ pub struct Hop {
 }
 
 /// Options of [`mint`].
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct MintOptions {
     /// The agent the token is for (it sits at `/root`), e.g. `agent:orchestrator`.
     pub agent: String,
@@ -61,7 +87,7 @@ pub struct MintOptions {
     pub workspace: Option<String>,
     /// Rights granted: objects, or `"TOOL[:OPERATION[:RESOURCE]]"` strings.
     #[napi(ts_type = "Array<RightInit | string>")]
-    pub rights: Vec<napi::Either<String, RightInit>>,
+    pub rights: Vec<RightInput>,
     /// Lifetime in seconds from `now`.
     pub ttl_seconds: f64,
     /// Maximum delegation depth (default 4).
@@ -90,8 +116,8 @@ fn mint_params(options: MintOptions) -> Result<marque::MintParams> {
     params.workspace = options.workspace;
     for r in options.rights {
         params.rights.push(match r {
-            napi::Either::A(text) => marque::Right::parse(&text).or_throw()?,
-            napi::Either::B(o) => marque::Right::new(
+            RightInput::Text(text) => marque::Right::parse(&text).or_throw()?,
+            RightInput::Object(o) => marque::Right::new(
                 o.tool,
                 o.operation.unwrap_or_else(|| "*".into()),
                 o.resource.unwrap_or_else(|| "*".into()),

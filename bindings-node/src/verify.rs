@@ -10,6 +10,8 @@ use napi::bindgen_prelude::{AsyncTask, Env, Object, Task};
 use napi::Either;
 use napi_derive::napi;
 
+use marque_node_derive::Options;
+
 use crate::convert::{opt_now, seconds, JsonInput, KeyInput, TimeInput, TokenInput};
 use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::keys::PublicKey;
@@ -18,7 +20,8 @@ use crate::signer::{AsyncSignerInput, SignerInput};
 use crate::token::Token;
 
 /// A user policy: an id and Datalog `allow if` / `deny if` / `check if` lines.
-#[napi(object)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct Policy {
     /// Stable id reported in decisions (e.g. `"prod-deny-deploy"`).
     pub id: String,
@@ -45,12 +48,17 @@ pub struct Limits {
     pub proof_future_skew_seconds: f64,
     /// Proofs: how many recent proofs the replay cache remembers.
     pub replay_cache_capacity: f64,
+    /// Proofs: how many unexpired proofs one signing key may hold in the replay cache.
+    pub replay_cache_per_key: f64,
     /// Longest accepted request resource, in bytes.
     pub max_resource_bytes: f64,
+    /// How many verified tokens the verifier remembers (0 disables the cache).
+    pub verified_cache_capacity: f64,
 }
 
 /// Limits to override; omitted fields keep their safe defaults.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct LimitsInit {
     /// Largest accepted token, in bytes.
     pub max_token_bytes: Option<f64>,
@@ -68,8 +76,13 @@ pub struct LimitsInit {
     pub proof_future_skew_seconds: Option<f64>,
     /// Proofs: replay cache capacity.
     pub replay_cache_capacity: Option<f64>,
+    /// Proofs: how many unexpired proofs one signing key may hold in the replay cache
+    /// (its quota; a key at its quota gets `limits_exceeded`, other keys are unaffected).
+    pub replay_cache_per_key: Option<f64>,
     /// Longest accepted request resource, in bytes.
     pub max_resource_bytes: Option<f64>,
+    /// How many verified tokens the verifier remembers (0 disables the cache).
+    pub verified_cache_capacity: Option<f64>,
 }
 
 impl LimitsInit {
@@ -99,15 +112,22 @@ impl LimitsInit {
         if let Some(v) = n("replayCacheCapacity", self.replay_cache_capacity)? {
             l.replay_cache_capacity = v as usize;
         }
+        if let Some(v) = n("replayCachePerKey", self.replay_cache_per_key)? {
+            l.replay_cache_per_key = v as usize;
+        }
         if let Some(v) = n("maxResourceBytes", self.max_resource_bytes)? {
             l.max_resource_bytes = v as usize;
+        }
+        if let Some(v) = n("verifiedCacheCapacity", self.verified_cache_capacity)? {
+            l.verified_cache_capacity = v as usize;
         }
         Ok(l)
     }
 }
 
 /// Options of `new Verifier(…)`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct VerifierOptions {
     /// Trusted root public keys: a list (each under its derived key id), or a map from root
     /// key id (a `u32`, as a string key) to key.
@@ -127,7 +147,8 @@ pub struct VerifierOptions {
 }
 
 /// Options of `Verifier.fromJwks` (the root keys come from the document).
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct JwksVerifierOptions {
     /// User policies, evaluated in order before the default rights policy.
     pub policies: Option<Vec<Policy>>,
@@ -207,7 +228,8 @@ fn key_ids(keys: Either<Vec<KeyInput>, HashMap<String, KeyInput>>) -> Result<Vec
 }
 
 /// What is attempted now, and how to decide it.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct AuthorizeOptions {
     /// The tool called.
     pub tool: String,
@@ -311,7 +333,8 @@ fn configure(
 }
 
 /// Options of `loadRevocationList`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct LoadRevocationListOptions {
     /// Current time: seconds since the epoch or a `Date` (default: now).
     pub now: Option<TimeInput>,
@@ -568,7 +591,9 @@ impl Verifier {
             proof_window_seconds: l.proof_window_seconds as f64,
             proof_future_skew_seconds: l.proof_future_skew_seconds as f64,
             replay_cache_capacity: l.replay_cache_capacity as f64,
+            replay_cache_per_key: l.replay_cache_per_key as f64,
             max_resource_bytes: l.max_resource_bytes as f64,
+            verified_cache_capacity: l.verified_cache_capacity as f64,
         }
     }
 }
@@ -637,7 +662,8 @@ impl Task for AuthorizeTask {
 }
 
 /// Options of `decision.toCompactJwt`.
-#[napi(object, object_to_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
 pub struct CompactJwtOptions {
     /// `iss` of the JWT (who exchanges the decision, e.g. `"gateway"`).
     pub issuer_name: String,

@@ -80,7 +80,8 @@ def marque_ops(proof_count: int) -> dict[str, Callable[[], object]]:
 
     child = delegate()
     text = child.to_base64()
-    verifier = marque.Verifier([root.public_key])
+    # One agent key signs every proof: let it use the whole replay cache.
+    verifier = marque.Verifier([root.public_key], limits=marque.Limits(replay_cache_per_key=100_000))
     uncached = marque.Verifier([root.public_key], limits=marque.Limits(verified_cache_capacity=0))
 
     def authorize_cold() -> marque.Decision:

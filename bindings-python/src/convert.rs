@@ -167,11 +167,7 @@ pub fn right(v: &Bound<'_, PyAny>) -> Result<marque::Right> {
                 "tool" => tool = Some(text),
                 "operation" => operation = text,
                 "resource" => resource = text,
-                other => {
-                    return Err(invalid_argument(format!(
-                        "unknown right field {other:?} (expected tool, operation, resource)"
-                    )))
-                }
+                other => return Err(marque::options::unknown_key("right", other, &["tool", "operation", "resource"]).into()),
             }
         }
         let tool = tool.ok_or_else(|| invalid_argument("a right needs a \"tool\""))?;

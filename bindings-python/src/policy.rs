@@ -167,7 +167,7 @@ macro_rules! limits {
                         $( stringify!($field) => {
                             inner.$field = crate::convert::uint::<$ty>(&key, &v)?;
                         } )*
-                        other => return Err(crate::errors::invalid_argument(format!("unknown limit {other:?}"))),
+                        other => return Err(marque::options::unknown_key("limits", other, &[$(stringify!($field)),*]).into()),
                     }
                 }
                 Ok(Limits { inner })
@@ -189,6 +189,7 @@ limits! {
     proof_window_seconds: u64, "Proofs: how old (in seconds) a proof may be.";
     proof_future_skew_seconds: u64, "Proofs: how far in the future (clock skew, seconds) a proof's time may be.";
     replay_cache_capacity: usize, "Proofs: how many recent proofs the replay cache remembers (fails closed when full).";
+    replay_cache_per_key: usize, "Proofs: how many unexpired proofs one signing key may hold in the replay cache (its quota: a key at its quota gets LimitsExceeded, other keys are unaffected).";
     max_resource_bytes: usize, "Longest accepted request resource, in bytes.";
     verified_cache_capacity: usize, "How many verified tokens the verifier remembers (0 disables the cache); a remembered token skips parsing and signature checks, while revocation, time, request and proof are checked on every call.";
 }

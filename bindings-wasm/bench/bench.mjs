@@ -64,9 +64,9 @@ const t1 = t0.delegate(orch, { to: 'agent:a', toKey: child.publicKey, tools: ['r
 const t1b64 = t1.toBase64()
 // A generous Datalog time limit (as for biscuit-wasm below): the limit is wall-clock, and on a
 // loaded machine one of 100 000 calls can be descheduled past the 50 ms default (limits_exceeded).
-const verifier = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, maxTimeMicros: 10_000_000 } })
+const verifier = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, maxTimeMicros: 10_000_000 } })
 // The same without the core's cache of verified tokens: every call checks every signature.
-const uncached = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, verifiedCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
+const uncached = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, verifiedCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
 const req = { tool: 'read_file', operation: 'read', resource: 'src/main.rs', now: NOW }
 const rows = []
 

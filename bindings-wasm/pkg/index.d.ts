@@ -236,6 +236,8 @@ export interface Limits {
   proofWindowSeconds: number
   proofFutureSkewSeconds: number
   replayCacheCapacity: number
+  /** How many unexpired proofs one signing key may hold in the replay cache (its quota). */
+  replayCachePerKey: number
   maxResourceBytes: number
   /** How many verified tokens (signatures checked) are remembered; 0 turns the cache off. */
   verifiedCacheCapacity: number

@@ -182,12 +182,8 @@ impl Options {
         for i in 0..keys.length() {
             let k = keys.get(i).as_string().unwrap_or_default();
             if !self.known.iter().any(|known| *known == k) {
-                return Err(JsError::argument(format!(
-                    "{}: unknown option `{}` (expected one of: {})",
-                    self.what,
-                    truncate(&k, 64),
-                    self.known.join(", ")
-                )));
+                let e = marque::options::unknown_key(self.what, &k, &self.known);
+                return Err(JsError::argument(e.message().to_string()));
             }
         }
         Ok(())

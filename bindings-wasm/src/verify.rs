@@ -33,6 +33,7 @@ struct LimitsJs {
     proof_window_seconds: u64,
     proof_future_skew_seconds: u64,
     replay_cache_capacity: usize,
+    replay_cache_per_key: usize,
     max_resource_bytes: usize,
     verified_cache_capacity: usize,
 }
@@ -67,6 +68,9 @@ fn limits(v: &JsValue) -> JsResult<Limits> {
     }
     if let Some(n) = o.opt_uint("replayCacheCapacity")? {
         l.replay_cache_capacity = usize_of(n, "limits.replayCacheCapacity")?;
+    }
+    if let Some(n) = o.opt_uint("replayCachePerKey")? {
+        l.replay_cache_per_key = usize_of(n, "limits.replayCachePerKey")?;
     }
     if let Some(n) = o.opt_uint("maxResourceBytes")? {
         l.max_resource_bytes = usize_of(n, "limits.maxResourceBytes")?;
@@ -339,6 +343,7 @@ impl Verifier {
             proof_window_seconds: l.proof_window_seconds,
             proof_future_skew_seconds: l.proof_future_skew_seconds,
             replay_cache_capacity: l.replay_cache_capacity,
+            replay_cache_per_key: l.replay_cache_per_key,
             max_resource_bytes: l.max_resource_bytes,
             verified_cache_capacity: l.verified_cache_capacity,
         })

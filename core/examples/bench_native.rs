@@ -196,7 +196,7 @@ fn main() {
     let text = child_token.to_base64();
     let req = request();
     let now = Some(NOW + 1);
-    let warm = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { replay_cache_capacity: 10_000_000, ..Limits::default() }));
+    let warm = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { replay_cache_capacity: 10_000_000, replay_cache_per_key: 10_000_000, ..Limits::default() }));
     let cold = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { verified_cache_capacity: 0, ..Limits::default() }));
 
     let mut ops: Vec<(&str, &str, Stat)> = Vec::new();
@@ -211,7 +211,7 @@ fn main() {
         "authorize, no cache (base64 text, 2 blocks)",
         measure(n, || assert!(cold.authorize_base64(&text, &req, None, now).expect("authorize").allowed)),
     ));
-    let node_limits = Limits { replay_cache_capacity: 10_000_000, max_time_micros: 1_000_000, ..Limits::default() };
+    let node_limits = Limits { replay_cache_capacity: 10_000_000, replay_cache_per_key: 10_000_000, max_time_micros: 1_000_000, ..Limits::default() };
     ops.push((
         "authorize_fresh_verifier",
         "authorize, fresh verifier (construct + parse base64 + verify + Datalog)",

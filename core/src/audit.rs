@@ -223,7 +223,7 @@ impl AuditEvent {
     /// Parses an event from JSON (duplicate members and unknown members refused).
     pub fn from_json(json: &str) -> Result<Self> {
         let event: AuditEvent = serde_json::from_str(json).map_err(|e| {
-            Error::invalid_argument(format!("not an audit event: {}", sanitize(&e.to_string())))
+            Error::invalid_argument(format!("not an audit event: {}", crate::options::explain_serde(&e.to_string())))
         })?;
         event.check()?;
         Ok(event)

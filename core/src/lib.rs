@@ -45,7 +45,7 @@
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
 //! [`policy`], [`resource`] (what a request may name, what a prefix covers), [`clock`] (times
-//! are seconds), [`proof`], [`revocation`], [`error`]. The wire contract is `docs/PROFILE.md`.
+//! are seconds), [`proof`], [`revocation`], [`options`] (option keys are checked), [`error`]. The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
 //! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts). Without default
@@ -64,6 +64,7 @@ pub mod identity;
 pub mod jcs;
 pub mod jwt;
 pub mod keys;
+pub mod options;
 pub mod policy;
 pub mod proof;
 pub mod resource;

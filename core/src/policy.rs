@@ -189,6 +189,11 @@ pub struct Limits {
     /// Proofs: how many recent proofs the replay cache remembers; when full of unexpired
     /// proofs, new proofs are refused (fail closed) rather than forgetting old ones.
     pub replay_cache_capacity: usize,
+    /// Proofs: how many unexpired proofs one signing key may hold in the replay cache (its
+    /// quota, so one key cannot fill the cache for everyone); a key at its quota gets
+    /// `limits_exceeded` for its new proofs, other keys are unaffected. Raise it with the
+    /// capacity for a single very busy agent.
+    pub replay_cache_per_key: usize,
     /// Longest accepted request resource, in bytes.
     pub max_resource_bytes: usize,
     /// How many verified tokens the verifier remembers (0 disables the cache). A remembered
@@ -210,6 +215,7 @@ impl Default for Limits {
             proof_window_seconds: 60,
             proof_future_skew_seconds: 5,
             replay_cache_capacity: 100_000,
+            replay_cache_per_key: 10_000,
             max_resource_bytes: 4096,
             verified_cache_capacity: 1024,
         }

@@ -182,7 +182,7 @@ impl RevocationSet {
     /// Parses the JSON form; unknown fields are refused.
     pub fn from_json(json: &str) -> Result<Self> {
         let set: RevocationSet = serde_json::from_str(json)
-            .map_err(|e| Error::invalid_argument(format!("revocation set is not valid JSON: {e}")))?;
+            .map_err(|e| Error::invalid_argument(format!("revocation set is not valid JSON: {}", crate::options::explain_serde(&e.to_string()))))?;
         Ok(set.with_lowercase_ids())
     }
 }

@@ -4,8 +4,10 @@
 //! [`Limits`], a revocation set and a replay cache. [`Verifier::authorize`] checks, in order: size
 //! and block limits; every signature (root, blocks, and that each delegation block was signed by
 //! the key the previous hop named); revocation (before any Datalog runs); the proof of possession
-//! when one is given or required; then the Datalog — the verifier always adds the current time
-//! itself, plus only the request facts of the profile. A bad signature, unknown root key,
+//! when one is given or required (signature, binding, freshness, not replayed); then the Datalog
+//! — the verifier always adds the current time itself, plus only the request facts of the
+//! profile — and only for an allowed call is the proof's nonce recorded in the replay cache
+//! (bounded per signing key). A bad signature, unknown root key,
 //! malformed token or hit limit is an [`Error`]; a refusal is a [`Decision`] with
 //! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,
 //! `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable `reasons`.
@@ -390,6 +392,10 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+fn replay_cache(limits: &Limits) -> ReplayCache {
+    ReplayCache::with_key_quota(limits.replay_cache_capacity, limits.replay_cache_per_key)
+}
+
 fn base_template() -> Result<AuthorizerBuilder> {
     Ok(AuthorizerBuilder::new().policy(RIGHTS_POLICY)?)
 }
@@ -422,7 +428,7 @@ impl Verifier {
             template: base_template().unwrap_or_default(),
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
             policies: Vec::new(),
-            replay: Mutex::new(ReplayCache::new(limits.replay_cache_capacity)),
+            replay: Mutex::new(replay_cache(&limits)),
             verified: RwLock::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
@@ -476,7 +482,7 @@ impl Verifier {
 
     /// Replaces the limits (the replay cache is reset to the new capacity).
     pub fn set_limits(&mut self, limits: Limits) {
-        self.replay = Mutex::new(ReplayCache::new(limits.replay_cache_capacity));
+        self.replay = Mutex::new(replay_cache(&limits));
         self.verified = RwLock::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
     }
@@ -725,10 +731,13 @@ impl Verifier {
             return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
         }
 
-        // Proof of possession, by the acting agent's key.
+        // Proof of possession, by the acting agent's key: signature, binding, freshness and
+        // replay now (a replayed nonce never reaches Datalog); its nonce is recorded only once
+        // the call is allowed, so proofs of refused calls never fill the replay cache.
+        let holder = claims.holder();
+        let mut nonce = None;
         match proof {
             Some(p) => {
-                let holder = claims.holder();
                 let req = ProofRequest { tool: &request.tool, operation: &request.operation, resource: &request.resource };
                 let checked = verify_proof(
                     p,
@@ -739,12 +748,12 @@ impl Verifier {
                     self.limits.proof_window_seconds,
                     self.limits.proof_future_skew_seconds,
                 )
-                .and_then(|c| {
-                    let expires = c.iat.saturating_add(self.limits.proof_window_seconds);
-                    lock(&self.replay).check_and_insert(&holder.key, &c.nonce, expires, now)
-                });
+                .and_then(|c| lock(&self.replay).check(&holder.key, &c.nonce, now).map(|()| c));
                 match checked {
-                    Ok(()) => decision.proof_verified = true,
+                    Ok(c) => {
+                        decision.proof_verified = true;
+                        nonce = Some((c.iat.saturating_add(self.limits.proof_window_seconds), c.nonce));
+                    }
                     Err(e) if e.kind() == ErrorKind::LimitsExceeded => return Err(e),
                     Err(e) => return Ok(deny(decision, e.kind(), e.message().to_string())),
                 }
@@ -756,7 +765,6 @@ impl Verifier {
         }
 
         // Datalog: the verifier adds the time and the request facts itself.
-        let holder = claims.holder();
         let mut builder = self
             .template
             .clone()
@@ -786,6 +794,18 @@ impl Verifier {
         }
         match authorizer.authorize() {
             Ok(index) => {
+                // Allowed: now the proof's nonce is recorded (atomically: of two concurrent
+                // calls with one proof, the second is `replayed_proof`).
+                if let Some((expires, nonce)) = nonce {
+                    match lock(&self.replay).check_and_insert(&holder.key, &nonce, expires, now) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::LimitsExceeded => return Err(e),
+                        Err(e) => {
+                            decision.proof_verified = false;
+                            return Ok(deny(decision, e.kind(), e.message().to_string()));
+                        }
+                    }
+                }
                 decision.allowed = true;
                 decision.policy = self.policy_ids.get(index).cloned();
                 Ok(decision)

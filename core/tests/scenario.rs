@@ -352,6 +352,87 @@ fn replay_cache_flood_stays_bounded_and_fails_closed() {
     assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 100)).unwrap().allowed);
 }
 
+/// The replay cache holds proofs of allowed calls only: an expired token's proofs, a token
+/// without the right's proofs and a revoked token's proofs never take a slot, however many.
+#[test]
+fn proofs_of_refused_calls_never_enter_the_replay_cache() {
+    let w = world();
+    let v = verifier(&w).with_limits(Limits { replay_cache_capacity: 4, replay_cache_per_key: 4, ..Limits::default() });
+    let r = req("read_file", "read", "src/main.rs");
+    // tc expires at NOW + 1800 (agent_a's hop); its holder signs perfectly good proofs after that.
+    let late = NOW + 1801;
+    // A token whose only right is of another tool, held by mallory.
+    let mallory = kp(5);
+    let zero = Token::mint(
+        &w.root,
+        &MintParams::new("agent:mallory", mallory.public_key(), "user:mallory").right(Right::new("ping", "*", "*")).now(NOW),
+    )
+    .unwrap();
+    for i in 0..50 {
+        let p = w.tc.sign_proof(&w.c, &r, Some(late)).unwrap();
+        let d = v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(late)).unwrap();
+        assert_eq!(d.code.as_deref(), Some("expired"), "call {i}: {d:?}");
+        let p = zero.sign_proof(&mallory, &r, Some(NOW)).unwrap();
+        let d = v.authorize(zero.to_bytes(), &r, Some(&p), Some(NOW)).unwrap();
+        assert_eq!(d.code.as_deref(), Some("not_authorized"), "call {i}: {d:?}");
+    }
+    // The cache is still empty: four legitimate proofs fit, the fifth finds it full.
+    for i in 0..4 {
+        let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+        assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW)).unwrap().allowed, "proof {i}");
+    }
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+    assert_eq!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW)).unwrap_err().code(), "limits_exceeded");
+}
+
+/// A per-key quota: one key at its quota gets `limits_exceeded`, another key's proofs still pass.
+#[test]
+fn one_key_at_its_replay_quota_does_not_block_another() {
+    let w = world();
+    let v = verifier(&w).with_limits(Limits { replay_cache_capacity: 100, replay_cache_per_key: 3, ..Limits::default() });
+    let r = req("read_file", "read", "src/main.rs");
+    for _ in 0..3 {
+        let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+        assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW)).unwrap().allowed);
+    }
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+    let e = v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "limits_exceeded");
+    assert!(e.message().contains(&w.c.public_key().fingerprint()), "{e}");
+    // agent_a's key (another token, another holder) is not affected.
+    for _ in 0..3 {
+        let p = w.ta.sign_proof(&w.a, &r, Some(NOW)).unwrap();
+        assert!(v.authorize(w.ta.to_bytes(), &r, Some(&p), Some(NOW)).unwrap().allowed);
+    }
+    // Once agent_c's proofs leave their window, its quota frees up.
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW + 61)).unwrap();
+    assert!(v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 61)).unwrap().allowed);
+}
+
+/// Someone who captured a token and its proof in flight presents them first in a call the
+/// verifier denies (a request attribute a policy refuses): the nonce is not burnt, so the agent's
+/// own call with that proof still passes, once; a replay is `replayed_proof` whether the
+/// replayed call would be allowed or denied.
+#[test]
+fn a_denied_call_does_not_burn_the_nonce_of_a_captured_proof() {
+    let w = world();
+    let mut v = verifier(&w);
+    v.add_policy(Policy::new("no-relay", "deny if attribute(\"via\", \"relay\");")).unwrap();
+    let r = req("read_file", "read", "src/main.rs");
+    let relayed = r.clone().attribute("via", "relay");
+    let p = w.tc.sign_proof(&w.c, &r, Some(NOW)).unwrap();
+    for _ in 0..3 {
+        let d = v.authorize(w.tc.to_bytes(), &relayed, Some(&p), Some(NOW)).unwrap();
+        assert_eq!((d.allowed, d.code.as_deref(), d.policy.as_deref()), (false, Some("not_authorized"), Some("no-relay")));
+    }
+    let d = v.authorize(w.tc.to_bytes(), &r, Some(&p), Some(NOW + 1)).unwrap();
+    assert!(d.allowed && d.proof_verified, "{d:?}");
+    for request in [&r, &relayed] {
+        let d = v.authorize(w.tc.to_bytes(), request, Some(&p), Some(NOW + 2)).unwrap();
+        assert_eq!((d.allowed, d.code.as_deref(), d.proof_verified), (false, Some("replayed_proof"), false), "{request:?}");
+    }
+}
+
 #[test]
 fn limits_are_typed_errors() {
     let w = world();

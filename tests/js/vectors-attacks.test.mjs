@@ -13,18 +13,46 @@ const doc = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { cases:
 const key = (name) => KeyPair.fromHex(doc.keys[name].seed_hex)
 const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null))
 
-function run(c) {
+const camel = (snake) => snake.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase())
+
+/** The verifier a case describes (`root`, `verifier`: require_proof, revocations, policies, limits). */
+function makeVerifier(c) {
+  const v = c.verifier ?? {}
+  const limits = v.limits && Object.fromEntries(Object.entries(v.limits).map(([k, n]) => [camel(k), n]))
+  const verifier = new Verifier(defined({
+    rootKeys: [key(c.root).publicKey], requireProof: v.require_proof, policies: v.policies, limits,
+  }))
+  if (v.revocations) verifier.mergeRevocations(v.revocations)
+  return verifier
+}
+
+/** One authorization (`token`, `request`, `proof`, `now` of `call`). */
+function authorize(verifier, call) {
+  const r = call.request
+  const d = verifier.authorize(doc.tokens[call.token], defined({
+    tool: r.tool, operation: r.operation, resource: r.resource, attributes: r.attributes, proof: call.proof, now: call.now,
+  }))
+  return { allowed: d.allowed, code: d.code ?? null }
+}
+
+/** `fn()`, or `{ error: code }` for a MarqueError. */
+function outcome(fn) {
   try {
+    return fn()
+  } catch (e) {
+    if (e instanceof MarqueError) return { error: e.code }
+    throw e
+  }
+}
+
+function run(c) {
+  return outcome(() => {
     switch (c.op) {
-      case 'authorize': {
-        const v = c.verifier ?? {}
-        const verifier = new Verifier(defined({ rootKeys: [key(c.root).publicKey], requireProof: v.require_proof }))
-        if (v.revocations) verifier.mergeRevocations(v.revocations)
-        const r = c.request
-        const d = verifier.authorize(doc.tokens[c.token], defined({
-          tool: r.tool, operation: r.operation, resource: r.resource, attributes: r.attributes, proof: c.proof, now: c.now,
-        }))
-        return { allowed: d.allowed, code: d.code ?? null }
+      case 'authorize':
+        return authorize(makeVerifier(c), c)
+      case 'authorize_sequence': {
+        const verifier = makeVerifier(c)
+        return { sequence: c.calls.map((call) => outcome(() => authorize(verifier, call))) }
       }
       case 'delegate': {
         const p = c.params
@@ -48,10 +76,7 @@ function run(c) {
       default:
         throw new Error(`unknown op ${c.op}`)
     }
-  } catch (e) {
-    if (e instanceof MarqueError) return { error: e.code }
-    throw e
-  }
+  })
 }
 
 test(`attack vectors (${RUNTIME}): document shape`, () => {

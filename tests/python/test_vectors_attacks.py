@@ -25,27 +25,46 @@ def keypair(name: str) -> marque.KeyPair:
     return marque.KeyPair.from_hex(DOC["keys"][name]["seed_hex"])
 
 
+def make_verifier(case: dict[str, Any]) -> marque.Verifier:
+    """The verifier a case describes (`root`, `verifier`: require_proof, revocations, policies, limits)."""
+    v = case.get("verifier") or {}
+    verifier = marque.Verifier(
+        [keypair(case["root"]).public_key],
+        require_proof=bool(v.get("require_proof", False)),
+        policies=[marque.Policy(p["id"], p["source"]) for p in v.get("policies") or []],
+        limits=marque.Limits(**v["limits"]) if v.get("limits") else None,
+    )
+    if v.get("revocations") is not None:
+        verifier.merge_revocations(marque.RevocationSet.from_json(json.dumps(v["revocations"])))
+    return verifier
+
+
+def authorize(verifier: marque.Verifier, call: dict[str, Any]) -> dict[str, Any]:
+    """One authorization (`token`, `request`, `proof`, `now` of `call`)."""
+    r = call["request"]
+    try:
+        d = verifier.authorize(
+            DOC["tokens"][call["token"]],
+            tool=r["tool"],
+            operation=r["operation"],
+            resource=r["resource"],
+            attributes=r.get("attributes"),
+            proof=call["proof"],
+            now=call["now"],
+        )
+    except marque.MarqueError as e:
+        return {"error": e.code}
+    return {"allowed": d.allowed, "code": d.code}
+
+
 def run(case: dict[str, Any]) -> dict[str, Any]:
     op = case["op"]
     try:
         if op == "authorize":
-            v = case.get("verifier") or {}
-            verifier = marque.Verifier(
-                [keypair(case["root"]).public_key], require_proof=bool(v.get("require_proof", False))
-            )
-            if v.get("revocations") is not None:
-                verifier.merge_revocations(marque.RevocationSet.from_json(json.dumps(v["revocations"])))
-            r = case["request"]
-            d = verifier.authorize(
-                DOC["tokens"][case["token"]],
-                tool=r["tool"],
-                operation=r["operation"],
-                resource=r["resource"],
-                attributes=r.get("attributes"),
-                proof=case["proof"],
-                now=case["now"],
-            )
-            return {"allowed": d.allowed, "code": d.code}
+            return authorize(make_verifier(case), case)
+        if op == "authorize_sequence":
+            verifier = make_verifier(case)
+            return {"sequence": [authorize(verifier, call) for call in case["calls"]]}
         if op == "delegate":
             p = case["params"]
             child = marque.Token.from_base64(DOC["tokens"][case["token"]]).delegate(

@@ -296,6 +296,7 @@ class Limits:
         proof_window_seconds: int | None = None,
         proof_future_skew_seconds: int | None = None,
         replay_cache_capacity: int | None = None,
+        replay_cache_per_key: int | None = None,
         max_resource_bytes: int | None = None,
         verified_cache_capacity: int | None = None,
     ) -> Self: ...
@@ -315,6 +316,8 @@ class Limits:
     def proof_future_skew_seconds(self) -> int: ...
     @property
     def replay_cache_capacity(self) -> int: ...
+    @property
+    def replay_cache_per_key(self) -> int: ...
     @property
     def max_resource_bytes(self) -> int: ...
     @property

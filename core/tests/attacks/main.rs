@@ -13,8 +13,11 @@
 //! ```json
 //! {"name": "...", "topic": "resources", "op": "authorize",
 //!  "root": "root", "token": "<name in tokens>", "request": {"tool","operation","resource","attributes"?},
-//!  "proof": "<proof text>" | null, "verifier": {"require_proof": bool, "revocations": <RevocationSet JSON>}?,
+//!  "proof": "<proof text>" | null, "verifier": <verifier>?,
 //!  "now": 1767225600, "expect": {"allowed": false, "code": "not_authorized"} | {"error": "invalid_request"}}
+//! {"name": "...", "op": "authorize_sequence", "root": "root", "verifier": <verifier>?,
+//!  "calls": [{"token", "request", "proof", "now"}, ...],
+//!  "expect": {"sequence": [<an authorize outcome per call, in order>]}}
 //! {"name": "...", "op": "delegate", "token": "...", "holder": "<key name>",
 //!  "params": {"to","to_key": "<key name>","tools"?,"operations"?,"resource_prefix"?,"ttl_seconds"?,"max_depth"?,"now"?},
 //!  "expect": {"ok": true, "path": "/root/x"} | {"error": "attenuation_widens"}}
@@ -23,6 +26,10 @@
 //!  "expect": {"ok": true} | {"error": "invalid_argument"}}
 //! {"name": "...", "op": "revoke", "id": "0123abcd", "expect": {"ok": true} | {"error": "invalid_argument"}}
 //! ```
+//! `<verifier>` is `{"require_proof": bool?, "revocations": <RevocationSet JSON>?,
+//! "policies": [{"id", "source"}]?, "limits": {<Limits field, snake_case>: number}?}`. An
+//! `authorize_sequence` makes its calls, in order, against one verifier (the replay cache is the
+//! state they share); a call that errors records `{"error": code}` and the sequence goes on.
 //! Keys are named (`keys` maps a name to its 32-byte seed in hex); `now` is seconds.
 
 mod blocks;
@@ -35,7 +42,7 @@ mod resources;
 use std::collections::BTreeMap;
 
 use marque::delegate::DelegateParams;
-use marque::policy::{Request, Right};
+use marque::policy::{Limits, Policy, Request, Right};
 use marque::token::MintParams;
 use marque::{KeyPair, RevocationSet, Token, Verifier};
 use serde_json::{json, Value};
@@ -176,6 +183,43 @@ fn strings(v: &Value) -> Option<Vec<String>> {
     v.as_array().map(|a| a.iter().map(|s| s.as_str().expect("string").to_string()).collect())
 }
 
+/// The verifier a case describes (`root`, `verifier`).
+fn verifier(doc: &Value, case: &Value) -> Result<Verifier, marque::Error> {
+    let mut verifier = Verifier::new([seed(doc, case["root"].as_str().expect("root")).public_key()]);
+    let v = &case["verifier"];
+    if !v["limits"].is_null() {
+        verifier.set_limits(serde_json::from_value::<Limits>(v["limits"].clone()).expect("limits"));
+    }
+    if v["require_proof"].as_bool() == Some(true) {
+        verifier.set_require_proof(true);
+    }
+    if !v["revocations"].is_null() {
+        verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?);
+    }
+    for p in v["policies"].as_array().into_iter().flatten() {
+        verifier.add_policy(Policy::new(p["id"].as_str().expect("policy id"), p["source"].as_str().expect("policy source")))?;
+    }
+    Ok(verifier)
+}
+
+/// One authorization (`token`, `request`, `proof`, `now` of `call`) by `verifier`.
+fn authorize(doc: &Value, verifier: &Verifier, call: &Value) -> Result<Value, marque::Error> {
+    let r = &call["request"];
+    let mut request = Request::new(
+        r["tool"].as_str().expect("tool"),
+        r["operation"].as_str().expect("operation"),
+        r["resource"].as_str().expect("resource"),
+    );
+    if let Some(attrs) = r["attributes"].as_object() {
+        for (k, val) in attrs {
+            request = request.attribute(k.clone(), val.as_str().expect("attribute value"));
+        }
+    }
+    let text = doc["tokens"][call["token"].as_str().expect("token name")].as_str().expect("token");
+    let d = verifier.authorize_base64(text, &request, call["proof"].as_str(), call["now"].as_u64())?;
+    Ok(json!({"allowed": d.allowed, "code": d.code}))
+}
+
 /// Runs one case against the core; returns the observed outcome in the `expect` shape.
 fn run(doc: &Value, case: &Value) -> Value {
     let outcome: Result<Value, marque::Error> = (|| {
@@ -183,29 +227,13 @@ fn run(doc: &Value, case: &Value) -> Value {
             Token::from_base64(doc["tokens"][name.as_str().expect("token name")].as_str().expect("token"))
         };
         match case["op"].as_str().expect("op") {
-            "authorize" => {
-                let mut verifier = Verifier::new([seed(doc, case["root"].as_str().expect("root")).public_key()]);
-                let v = &case["verifier"];
-                if v["require_proof"].as_bool() == Some(true) {
-                    verifier.set_require_proof(true);
-                }
-                if !v["revocations"].is_null() {
-                    verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?);
-                }
-                let r = &case["request"];
-                let mut request = Request::new(
-                    r["tool"].as_str().expect("tool"),
-                    r["operation"].as_str().expect("operation"),
-                    r["resource"].as_str().expect("resource"),
-                );
-                if let Some(attrs) = r["attributes"].as_object() {
-                    for (k, val) in attrs {
-                        request = request.attribute(k.clone(), val.as_str().expect("attribute value"));
-                    }
-                }
-                let text = doc["tokens"][case["token"].as_str().expect("token name")].as_str().expect("token");
-                let d = verifier.authorize_base64(text, &request, case["proof"].as_str(), case["now"].as_u64())?;
-                Ok(json!({"allowed": d.allowed, "code": d.code}))
+            "authorize" => authorize(doc, &verifier(doc, case)?, case),
+            "authorize_sequence" => {
+                let verifier = verifier(doc, case)?;
+                let calls = case["calls"].as_array().expect("calls");
+                let outcomes: Vec<Value> =
+                    calls.iter().map(|call| authorize(doc, &verifier, call).unwrap_or_else(|e| json!({"error": e.code()}))).collect();
+                Ok(json!({"sequence": outcomes}))
             }
             "delegate" => {
                 let p = &case["params"];
@@ -288,9 +316,17 @@ fn shape(doc: &Value) -> Vec<Value> {
         .iter()
         .map(|c| {
             let mut c = c.clone();
-            if let Some(o) = c.as_object_mut() {
+            let hide_proof = |o: &mut serde_json::Map<String, Value>| {
                 if o.get("proof").is_some_and(Value::is_string) {
                     o.insert("proof".into(), json!("<proof>"));
+                }
+            };
+            if let Some(o) = c.as_object_mut() {
+                hide_proof(o);
+                for call in o.get_mut("calls").and_then(Value::as_array_mut).into_iter().flatten() {
+                    if let Some(call) = call.as_object_mut() {
+                        hide_proof(call);
+                    }
                 }
             }
             c
