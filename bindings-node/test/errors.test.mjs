@@ -121,7 +121,7 @@ test('every error code reachable from JS is raised with that code', () => {
   hit('signer_failed', () => mint({ publicKey: keys.root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:x', agentKey: keys.orch.publicKey, principal: 'p', rights: ['*'], ttlSeconds: 60 }))
   for (const [want, code] of got) assert.equal(code, want)
   // Not reachable from the public API: internal (an invariant failure).
-  const unreachable = ['internal', 'invalid_request'] // invalid_request: produced once resource validation lands
+  const unreachable = ['internal']
   assert.deepEqual([...ERROR_CODES].filter((c) => !got.has(c)).sort(), unreachable.filter((c) => ERROR_CODES.includes(c) && !got.has(c)).sort())
 })
 
