@@ -73,7 +73,9 @@ check_python_licence_copies() {
 npm_pack() {
     local name
     name="$(cd "$1" && npm pack --silent --pack-destination "$2" 2>/dev/null | tail -n1)"
-    [ -n "$name" ] && [ -f "$2/$name" ] || { echo "dist: npm pack failed in $1" >&2; (cd "$1" && npm pack --dry-run) >&2; exit 1; }
+    if [ -z "$name" ] || [ ! -f "$2/$name" ]; then
+        echo "dist: npm pack failed in $1" >&2; (cd "$1" && npm pack --dry-run) >&2; exit 1
+    fi
     echo "$2/$name"
 }
 
@@ -99,11 +101,12 @@ wheel() {
     built="$(ls "$REPO"/target/wheels-python/marque-"$VERSION"-*.whl)"
     rm -f "$DIST"/marque-*.whl
     cp "$built" "$DIST/"
-    local whl="$DIST/$(basename "$built")" report
+    local whl report
+    whl="$DIST/$(basename "$built")"
     # auditwheel reads the versioned glibc symbols the extension needs: they must allow manylinux_2_17.
     report="$(auditwheel show "$whl")"
-    if ! grep -q 'consistent with the following platform tag:' <<<"$report" ||
-        ! tr -d '\n' <<<"$report" | grep -q 'platform tag: *"manylinux_2_17_x86_64"'; then
+    local flat="${report//$'\n'/ }"
+    if ! grep -q 'consistent with the following platform tag: *"manylinux_2_17_x86_64"' <<<"$flat"; then
         echo "$report" >&2
         echo "dist: $(basename "$whl") is not manylinux_2_17 (manylinux2014) compliant" >&2
         exit 1

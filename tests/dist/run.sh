@@ -61,6 +61,7 @@ check() { # check NAME CMD...: one named check, its output indented
     else
         FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name"); echo "FAIL  $name ($((SECONDS - start)) s)"
         sed 's/^/      /' "$T/out" | tail -n 60
+        return 1
     fi
 }
 # have TOOL...: true when every tool exists; otherwise a skip, or a failure under CI.
@@ -116,7 +117,7 @@ wheel_install() {
     fresh_venv "$T/venv-wheel" &&
         vpip "$T/venv-wheel" install -q --disable-pip-version-check --no-index --find-links "$DIST" \
             "marque==$VERSION" &&
-        vpip "$T/venv-wheel" show -f marque | grep -q "licenses/NOTICE"
+        vpip "$T/venv-wheel" show -f marque >"$T/show-wheel" && grep -q "licenses/NOTICE" "$T/show-wheel"
 }
 run_story_py() { # run_story_py VENV
     mkdir -p "$T/work" && cp "$HERE/story.py" "$T/work/story.py" &&
@@ -160,7 +161,8 @@ sdist_install() {
             CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
             "$REPO/.venv/bin/python" -m pip --python "$T/venv-sdist/bin/python" install \
             --disable-pip-version-check "$1" &&
-        vpip "$T/venv-sdist" show -f marque | grep -q '_native.abi3.so'
+        vpip "$T/venv-sdist" show -f marque >"$T/show-sdist" && grep -q '_native.abi3.so' "$T/show-sdist" &&
+        grep -q "licenses/NOTICE" "$T/show-sdist"
 }
 
 # ---- npm -----------------------------------------------------------------------------------------
