@@ -12,7 +12,9 @@
 #          lays it out)
 #   wasm   marque-wasm-V.tgz: `npm pack` of bindings-wasm/pkg
 #
-# Every artifact carries LICENSE, NOTICE and third_party/biscuit-auth/LICENSE (vendor/'s licence).
+# Every artifact carries LICENSE, NOTICE and third_party/biscuit-auth/LICENSE (vendor/'s licence);
+# each one holding a compiled module also third_party/THIRD-PARTY-LICENSES.txt, the licence texts
+# of the crates compiled into it (scripts/third-party-licenses.py).
 # Idempotent; reuses the release builds of scripts/build-{python,node,wasm}.sh (each skips what is
 # up to date), so after `scripts/test.sh`'s binding suites it only packs.
 #
@@ -56,6 +58,13 @@ put_licences() {
     mkdir -p "$1/third_party/biscuit-auth"
     cp LICENSE NOTICE "$1/"
     cp vendor/biscuit-auth/LICENSE "$1/third_party/biscuit-auth/LICENSE"
+}
+
+# put_third_party DIR MANIFEST TARGET: the licence texts of the crates compiled into the binary of
+# MANIFEST for TARGET, as DIR/third_party/THIRD-PARTY-LICENSES.txt (packages holding a binary).
+put_third_party() {
+    mkdir -p "$1/third_party"
+    python3 "$REPO/scripts/third-party-licenses.py" "$2" "$3" "$1/third_party/THIRD-PARTY-LICENSES.txt" 2>/dev/null
 }
 
 # The Python project keeps committed copies (maturin reads licence files from its own directory
@@ -127,6 +136,9 @@ wheel() {
 sdist() {
     need maturin "maturin from scripts/requirements-dev.txt"
     check_python_licence_copies
+    # The sdist carries pyproject.toml's licence files, this one included (build-python.sh writes it
+    # for the wheel; the release workflow may run this step alone).
+    put_third_party bindings-python bindings-python/Cargo.toml x86_64-unknown-linux-gnu
     maturin sdist --manifest-path bindings-python/Cargo.toml --out "$TMP/sdist" >"$TMP/sdist.log" 2>&1 ||
         { cat "$TMP/sdist.log" >&2; exit 1; }
     local src="$TMP/sdist/marque-$VERSION.tar.gz" out="$DIST/marque-$VERSION.tar.gz"
@@ -231,9 +243,16 @@ fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n')
 console.error(`dist: @marque/node optionalDependencies: ${Object.keys(optional).join(', ')}`)
 EOF
     rm -f "$DIST"/marque-node-*.tgz
-    local dir out
+    local dir out triple
     for dir in "$stage"/npm/*/; do
         put_licences "$dir"
+        triple="$(node -e '
+const { parseTriple } = require(require.resolve("@napi-rs/cli", { paths: [process.env.REPO + "/bindings-node"] }))
+const pkg = require(process.argv[1])
+const t = pkg.napi.targets.find((t) => parseTriple(t).platformArchABI === process.argv[2])
+if (!t) process.exit(1)
+console.log(t)' "$stage/package.json" "$(basename "$dir")")"
+        put_third_party "$dir" bindings-node/Cargo.toml "$triple"
         out="$(npm_pack "$dir" "$DIST")"
         echo "dist: node    $(basename "$out")"
     done
@@ -252,6 +271,7 @@ wasm_pkg() {
     fi
     stage_npm "$pkg" "$stage"
     put_licences "$stage"
+    put_third_party "$stage" bindings-wasm/Cargo.toml wasm32-unknown-unknown
     rm -f "$DIST"/marque-wasm-*.tgz
     local out
     out="$(npm_pack "$stage" "$DIST")"
