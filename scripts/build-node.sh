@@ -19,14 +19,15 @@ else
   npm install --no-audit --no-fund
 fi
 BUILD_ARGS=()
+LIBC="$(ldd --version 2>&1 || true)"
 if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ -z "${MARQUE_NODE_NATIVE_LINK:-}" ] \
-    && ! ldd --version 2>&1 | grep -qi musl; then
+    && [[ "$LIBC" != *musl* ]]; then
     PATH="$REPO/.venv/bin:$PATH"   # cargo-zigbuild, and python -m ziglang for zig
-    command -v cargo-zigbuild >/dev/null && python -m ziglang version >/dev/null 2>&1 || {
+    if ! command -v cargo-zigbuild >/dev/null || ! python -m ziglang version >/dev/null 2>&1; then
         echo "build-node: cargo-zigbuild or ziglang missing from .venv (run scripts/install.sh," \
              "or MARQUE_NODE_NATIVE_LINK=1 for a build linked against this machine's glibc)" >&2
         exit 1
-    }
+    fi
     BUILD_ARGS=(--target x86_64-unknown-linux-gnu.2.17 --cross-compile)
 fi
 npm run build -- "${BUILD_ARGS[@]}"

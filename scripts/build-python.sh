@@ -68,6 +68,9 @@ fi
 
 echo "build-python: building the release wheel (maturin --zig, manylinux2014; a few minutes from scratch)"
 rm -rf "$OUT"
+# The licence texts of the crates compiled into the module (pyproject.toml's license-files).
+python3 scripts/third-party-licenses.py bindings-python/Cargo.toml x86_64-unknown-linux-gnu \
+    bindings-python/third_party/THIRD-PARTY-LICENSES.txt
 # maturin finds zig through the `ziglang` module of the interpreter it runs under.
 PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --manifest-path bindings-python/Cargo.toml \
     --out "$OUT" --interpreter "$PY" --zig --compatibility manylinux2014 --quiet

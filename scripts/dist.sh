@@ -12,7 +12,9 @@
 #          lays it out)
 #   wasm   marque-wasm-V.tgz: `npm pack` of bindings-wasm/pkg
 #
-# Every artifact carries LICENSE, NOTICE and third_party/biscuit-auth/LICENSE (vendor/'s licence).
+# Every artifact carries LICENSE, NOTICE and third_party/biscuit-auth/LICENSE (vendor/'s licence);
+# each one holding a compiled module also third_party/THIRD-PARTY-LICENSES.txt, the licence texts
+# of the crates compiled into it (scripts/third-party-licenses.py).
 # Idempotent; reuses the release builds of scripts/build-{python,node,wasm}.sh (each skips what is
 # up to date), so after `scripts/test.sh`'s binding suites it only packs.
 #
@@ -58,6 +60,13 @@ put_licences() {
     cp vendor/biscuit-auth/LICENSE "$1/third_party/biscuit-auth/LICENSE"
 }
 
+# put_third_party DIR MANIFEST TARGET: the licence texts of the crates compiled into the binary of
+# MANIFEST for TARGET, as DIR/third_party/THIRD-PARTY-LICENSES.txt (packages holding a binary).
+put_third_party() {
+    mkdir -p "$1/third_party"
+    python3 "$REPO/scripts/third-party-licenses.py" "$2" "$3" "$1/third_party/THIRD-PARTY-LICENSES.txt" 2>/dev/null
+}
+
 # The Python project keeps committed copies (maturin reads licence files from its own directory
 # only): they must equal the originals.
 check_python_licence_copies() {
@@ -73,7 +82,9 @@ check_python_licence_copies() {
 npm_pack() {
     local name
     name="$(cd "$1" && npm pack --silent --pack-destination "$2" 2>/dev/null | tail -n1)"
-    [ -n "$name" ] && [ -f "$2/$name" ] || { echo "dist: npm pack failed in $1" >&2; (cd "$1" && npm pack --dry-run) >&2; exit 1; }
+    if [ -z "$name" ] || [ ! -f "$2/$name" ]; then
+        echo "dist: npm pack failed in $1" >&2; (cd "$1" && npm pack --dry-run) >&2; exit 1
+    fi
     echo "$2/$name"
 }
 
@@ -99,11 +110,12 @@ wheel() {
     built="$(ls "$REPO"/target/wheels-python/marque-"$VERSION"-*.whl)"
     rm -f "$DIST"/marque-*.whl
     cp "$built" "$DIST/"
-    local whl="$DIST/$(basename "$built")" report
+    local whl report
+    whl="$DIST/$(basename "$built")"
     # auditwheel reads the versioned glibc symbols the extension needs: they must allow manylinux_2_17.
     report="$(auditwheel show "$whl")"
-    if ! grep -q 'consistent with the following platform tag:' <<<"$report" ||
-        ! tr -d '\n' <<<"$report" | grep -q 'platform tag: *"manylinux_2_17_x86_64"'; then
+    local flat="${report//$'\n'/ }"
+    if ! grep -q 'consistent with the following platform tag: *"manylinux_2_17_x86_64"' <<<"$flat"; then
         echo "$report" >&2
         echo "dist: $(basename "$whl") is not manylinux_2_17 (manylinux2014) compliant" >&2
         exit 1
@@ -124,6 +136,9 @@ wheel() {
 sdist() {
     need maturin "maturin from scripts/requirements-dev.txt"
     check_python_licence_copies
+    # The sdist carries pyproject.toml's licence files, this one included (build-python.sh writes it
+    # for the wheel; the release workflow may run this step alone).
+    put_third_party bindings-python bindings-python/Cargo.toml x86_64-unknown-linux-gnu
     maturin sdist --manifest-path bindings-python/Cargo.toml --out "$TMP/sdist" >"$TMP/sdist.log" 2>&1 ||
         { cat "$TMP/sdist.log" >&2; exit 1; }
     local src="$TMP/sdist/marque-$VERSION.tar.gz" out="$DIST/marque-$VERSION.tar.gz"
@@ -228,9 +243,16 @@ fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n')
 console.error(`dist: @marque/node optionalDependencies: ${Object.keys(optional).join(', ')}`)
 EOF
     rm -f "$DIST"/marque-node-*.tgz
-    local dir out
+    local dir out triple
     for dir in "$stage"/npm/*/; do
         put_licences "$dir"
+        triple="$(node -e '
+const { parseTriple } = require(require.resolve("@napi-rs/cli", { paths: [process.env.REPO + "/bindings-node"] }))
+const pkg = require(process.argv[1])
+const t = pkg.napi.targets.find((t) => parseTriple(t).platformArchABI === process.argv[2])
+if (!t) process.exit(1)
+console.log(t)' "$stage/package.json" "$(basename "$dir")")"
+        put_third_party "$dir" bindings-node/Cargo.toml "$triple"
         out="$(npm_pack "$dir" "$DIST")"
         echo "dist: node    $(basename "$out")"
     done
@@ -249,6 +271,7 @@ wasm_pkg() {
     fi
     stage_npm "$pkg" "$stage"
     put_licences "$stage"
+    put_third_party "$stage" bindings-wasm/Cargo.toml wasm32-unknown-unknown
     rm -f "$DIST"/marque-wasm-*.tgz
     local out
     out="$(npm_pack "$stage" "$DIST")"

@@ -15,7 +15,8 @@
 #   lint   actionlint (with shellcheck) on .github/workflows/
 #
 # and checks that every artifact carries LICENSE, NOTICE and third_party/biscuit-auth/LICENSE,
-# byte-identical to the repository's. Tools missing: skipped with a message, but with CI set the
+# byte-identical to the repository's, and each one holding a binary the licence texts of the
+# crates compiled into it (third_party/THIRD-PARTY-LICENSES.txt). Tools missing: skipped with a message, but with CI set the
 # suite fails instead.
 #
 #   tests/dist/run.sh                 everything
@@ -61,6 +62,7 @@ check() { # check NAME CMD...: one named check, its output indented
     else
         FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name"); echo "FAIL  $name ($((SECONDS - start)) s)"
         sed 's/^/      /' "$T/out" | tail -n 60
+        return 1
     fi
 }
 # have TOOL...: true when every tool exists; otherwise a skip, or a failure under CI.
@@ -92,6 +94,13 @@ licences_in() {
         cmp "$REPO/vendor/biscuit-auth/LICENSE" "$dir/third_party/biscuit-auth/LICENSE" &&
         grep -q 'Apache License' "$dir/LICENSE" && echo "licences in $dir: ok"
 }
+# third_party_in DIR: the licence texts of the crates compiled into the binary, there and sane.
+third_party_in() {
+    local f="$1/third_party/THIRD-PARTY-LICENSES.txt"
+    grep -q '^  curve25519-dalek ' "$f" && grep -q '^  biscuit-auth 6.0.0 ' "$f" &&
+        grep -q 'Permission is hereby granted' "$f" && grep -q 'Apache License' "$f" &&
+        echo "third-party licences in $f: $(grep -c '^  [a-z]' "$f") crates"
+}
 # unpack ARCHIVE DIR
 unpack() {
     mkdir -p "$2"
@@ -110,13 +119,14 @@ vpip() { local venv="$1"; shift; "$REPO/.venv/bin/python" -m pip --python "$venv
 wheel_licences() {
     local whl="$1" d="$T/wheel-unpacked"
     unpack "$whl" "$d" && licences_in "$d/marque-$VERSION.dist-info/licenses" &&
+        third_party_in "$d/marque-$VERSION.dist-info/licenses" &&
         test -f "$d/marque/py.typed" && test -f "$d/marque/_native.pyi" && echo "py.typed + _native.pyi: ok"
 }
 wheel_install() {
     fresh_venv "$T/venv-wheel" &&
-        vpip "$T/venv-wheel" install -q --disable-pip-version-check --no-index --find-links "$DIST" \
+        vpip "$T/venv-wheel" install -q --disable-pip-version-check --no-cache-dir --no-index --find-links "$DIST" \
             "marque==$VERSION" &&
-        vpip "$T/venv-wheel" show -f marque | grep -q "licenses/NOTICE"
+        vpip "$T/venv-wheel" show -f marque >"$T/show-wheel" && grep -q "licenses/NOTICE" "$T/show-wheel"
 }
 run_story_py() { # run_story_py VENV
     mkdir -p "$T/work" && cp "$HERE/story.py" "$T/work/story.py" &&
@@ -146,21 +156,26 @@ EOF
 
 sdist_licences() {
     local d="$T/sdist-unpacked" root
-    unpack "$1" "$d" && root="$d/marque-$VERSION" && licences_in "$root" &&
+    unpack "$1" "$d" && root="$d/marque-$VERSION" && licences_in "$root" && third_party_in "$root" &&
         test -f "$root/vendor/biscuit-auth/Cargo.toml" && test -f "$root/vendor/README.md" &&
         grep -q '^License-File: NOTICE$' "$root/PKG-INFO" && echo "vendor/biscuit-auth: ok"
 }
 sdist_install() {
     # Build isolation installs maturin from the wheelhouse only; cargo finds every crate in its
-    # cache. A quick profile (no LTO, opt-level 0) keeps the suite short: the sdist must build, and
+    # cache; no pip cache (a wheel pip built from an earlier sdist at the same path would be reused). A quick profile (no LTO, opt-level 0) keeps the suite short: the sdist must build, and
     # the optimised build is the wheel's.
+    # The crates built from the sdist's own sources are cleaned first, so they are compiled from
+    # the unpacked files (cargo would otherwise reuse them: same relative paths, older mtimes).
+    cargo clean -q --release --target-dir "$REPO/target/sdist-install" -p marque -p marque-python \
+        -p biscuit-auth 2>/dev/null || true
     fresh_venv "$T/venv-sdist" &&
         env PIP_NO_INDEX=1 PIP_FIND_LINKS="$WHEELHOUSE" CARGO_NET_OFFLINE=true \
             CARGO_TARGET_DIR="$REPO/target/sdist-install" CARGO_PROFILE_RELEASE_LTO=false \
             CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
             "$REPO/.venv/bin/python" -m pip --python "$T/venv-sdist/bin/python" install \
-            --disable-pip-version-check "$1" &&
-        vpip "$T/venv-sdist" show -f marque | grep -q '_native.abi3.so'
+            --disable-pip-version-check --no-cache-dir "$1" &&
+        vpip "$T/venv-sdist" show -f marque >"$T/show-sdist" && grep -q '_native.abi3.so' "$T/show-sdist" &&
+        grep -q "licenses/NOTICE" "$T/show-sdist"
 }
 
 # ---- npm -----------------------------------------------------------------------------------------
@@ -174,7 +189,7 @@ npm_project() {
 node_layout() {
     local p="$T/npm-node/node_modules/@marque" plat
     plat="$(basename "$(ls -d "$p"/node-*)")"
-    licences_in "$p/node" && licences_in "$p/$plat" &&
+    licences_in "$p/node" && licences_in "$p/$plat" && third_party_in "$p/$plat" &&
         test -f "$p/$plat/marque.${plat#node-}.node" && echo "binary: @marque/$plat/marque.${plat#node-}.node" &&
         { ! compgen -G "$p/node/*.node" >/dev/null || { echo "the main package holds a .node"; return 1; }; } &&
         node -e 'const p=require(process.argv[1]); if (!p.optionalDependencies[process.argv[2]]) process.exit(1)' \
@@ -205,6 +220,8 @@ const k = m.KeyPair.generate()
 if (!require.resolve(process.argv[1]).startsWith(process.cwd())) process.exit(2)
 console.log(process.argv[1], "via require():", k.publicKey.toHex().length === 64 ? "ok" : "wrong")' "$2")
 }
+
+wasm_licences() { licences_in "$1" && third_party_in "$1"; }
 
 # ---- run -----------------------------------------------------------------------------------------
 echo "==> artifacts in $DIST, installed under $T"
@@ -246,7 +263,7 @@ for part in "${PARTS[@]}"; do
             artifact "marque-wasm-$VERSION.tgz" || continue
             tgz="$FOUND"
             check "wasm: npm install of the tarball, no registry" npm_project "$T/npm-wasm" "$tgz" || continue
-            check "wasm: licences inside" licences_in "$T/npm-wasm/node_modules/@marque/wasm"
+            check "wasm: licences inside" wasm_licences "$T/npm-wasm/node_modules/@marque/wasm"
             if have "$TSC" "$NODE_TYPES/node"; then
                 check "wasm: tsc --strict on the TypeScript user script, then run it" ts_story "$T/npm-wasm" @marque/wasm
             fi
