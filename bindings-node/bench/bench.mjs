@@ -163,7 +163,7 @@ const bmint = () => {
   return t
 }
 const hopCode = `hop(1, "agent:agent_a", "/root/agent_a"); check if time($t), $t <= ${exp};
-check if tool($tool), ["read_file"].contains($tool); check if resource($r), $r.starts_with("src/") or resource($r), $r === "src";`
+check if tool($tool), ["read_file"].contains($tool); check if resource($r), ($r + "/").starts_with("src/");`
 const bdelegate = (tok) => {
   const req = tok.getThirdPartyRequest()
   const bb = new BlockBuilder()
@@ -178,7 +178,7 @@ const bdelegate = (tok) => {
 const b0 = bmint()
 const b1 = bdelegate(b0)
 const b1b64 = b1.toBase64()
-const policy = `allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == "*" || $rt == $tool), ($ro == "*" || $ro == $op), ($rr == "*" || $res == $rr || $res.starts_with($rr + "/") || $res + "/" == $rr || ($rr.ends_with("/") || $rr.ends_with(":") || $rr.ends_with("#")) && $res.starts_with($rr));`
+const policy = `allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == "*" || $rt == $tool), ($ro == "*" || $ro == $op), ($rr == "*" || ($res + "/").starts_with($rr));`
 const bauthorize = () => {
   const rootPub = broot.getPublicKey()
   const tok = Biscuit.fromBase64(b1b64, rootPub)

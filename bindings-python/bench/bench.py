@@ -202,7 +202,7 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     hop = (
         'hop(1, "agent:agent_a", "/root/agent_a", {key}); check if time($time), $time <= {exp};'
         ' check if tool($tool), {tools}.contains($tool);'
-        ' check if resource($res), $res.starts_with("src/") or resource($res), $res === "src";'
+        ' check if resource($res), ($res + "/").starts_with("src/");'
     )
     hop_params = {"key": agent.public_key.to_bytes(), "exp": exp, "tools": {"read_file"}}
 
@@ -215,7 +215,7 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     text = child.to_base64()
     policy = (
         'allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == "*" || $rt == $tool),'
-        ' ($ro == "*" || $ro == $op), ($rr == "*" || $res == $rr || $res.starts_with($rr + "/") || $res + "/" == $rr || ($rr.ends_with("/") || $rr.ends_with(":") || $rr.ends_with("#")) && $res.starts_with($rr))'
+        ' ($ro == "*" || $ro == $op), ($rr == "*" || ($res + "/").starts_with($rr))'
     )
 
     def authorizer(b: ba.Biscuit) -> int:

@@ -101,7 +101,7 @@ try {
   const tok = mintB()
   const attenuate = () => {
     const blk = new b.BlockBuilder()
-    blk.addCode('check if tool($tool), ["read_file"].contains($tool); check if resource($r), $r.starts_with("src/") or resource($r), $r === "src";')
+    blk.addCode('check if tool($tool), ["read_file"].contains($tool); check if resource($r), ($r + "/").starts_with("src/");')
     return tok.appendBlock(blk)
   }
   const tokBytes = attenuate().toBytes()
@@ -111,7 +111,7 @@ try {
     const t = b.Biscuit.fromBytes(tokBytes, rootKp.getPublicKey())
     const az = new b.AuthorizerBuilder()
     az.addCode(`time(${date}); tool("read_file"); operation("read"); resource("src/main.rs");
-      allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == "*" || $rt == $tool), ($ro == "*" || $ro == $op), ($rr == "*" || $res == $rr || $res.starts_with($rr + "/") || $res + "/" == $rr || ($rr.ends_with("/") || $rr.ends_with(":") || $rr.ends_with("#")) && $res.starts_with($rr));`)
+      allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == "*" || $rt == $tool), ($ro == "*" || $ro == $op), ($rr == "*" || ($res + "/").starts_with($rr));`)
     const a = az.buildAuthenticated(t)
     a.authorizeWithLimits(limits)
     a.free()

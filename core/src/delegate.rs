@@ -12,7 +12,8 @@
 //! A resource prefix is validated like a resource ([`crate::resource::validate_prefix`]: `..`,
 //! empty segments, escapes… are `invalid_argument`) and must be covered, on segment boundaries
 //! ([`crate::resource::covers`]), by a right of the token and by every prefix an earlier hop set;
-//! the hop's Datalog check is that rule for the prefix ([`crate::resource`]). On every axis `"*"`
+//! it is written in its [canonical](crate::resource::canonical) form (`src` as `src/`) and the
+//! hop's Datalog check is the rule for it ([`crate::resource`]). On every axis `"*"`
 //! means *unchanged*: `resource_prefix("*")`, `tools(["*"])` or `operations(["*"])` narrow
 //! nothing (the block carries no check for that axis), whatever the parent holds; `"*"` mixed
 //! with names in a list is `invalid_argument`.
@@ -279,7 +280,7 @@ impl Token {
             key: params.to_key.to_hex(),
             tools: normalize(tools),
             operations: normalize(operations),
-            resource_prefix: resource_prefix.cloned(),
+            resource_prefix: resource_prefix.map(|p| crate::resource::canonical(p).into_owned()),
             iat: now,
             exp,
             max_depth: params.max_depth,
@@ -433,18 +434,10 @@ mod tests {
                 code.push_str("check if operation($op), {operations}.contains($op);\n");
                 p.push(("operations", set_term(o)));
             }
-            match info.resource_prefix.as_deref().map(crate::resource::shape) {
-                Some(crate::resource::PrefixShape::Path { exact }) => {
-                    code.push_str("check if resource($res), $res.starts_with({below}) or resource($res), $res === {exact};\n");
-                    p.push(("below", Term::Str(format!("{exact}/"))));
-                    p.push(("exact", Term::Str(exact.into())));
-                }
-                Some(crate::resource::PrefixShape::Namespace(ns)) => {
-                    code.push_str("check if resource($res), $res.starts_with({namespace});\n");
-                    p.push(("namespace", Term::Str(ns.into())));
-                }
-                Some(crate::resource::PrefixShape::Any) => panic!("a descriptor never holds \"*\""),
-                None => {}
+            if let Some(r) = &info.resource_prefix {
+                assert!(crate::resource::is_canonical(r) && r != "*", "{r}");
+                code.push_str("check if resource($res), ($res + \"/\").starts_with({prefix});\n");
+                p.push(("prefix", Term::Str(r.clone())));
             }
             if let Some(d) = info.max_depth {
                 code.push_str("check if depth($depth), $depth <= {max_depth};\n");

@@ -40,8 +40,8 @@ pub const RIGHTS_POLICY_ID: &str = "marque:rights";
 
 /// The Datalog of marque's default policy: a right of the authority block covers the request.
 /// Its resource condition is [`COVERS_DATALOG`](crate::resource::COVERS_DATALOG), the rule of
-/// [`crate::resource::covers`] with the right's prefix in `$rr`.
-pub const RIGHTS_POLICY: &str = "allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == \"*\" || $rt == $tool), ($ro == \"*\" || $ro == $op), ($rr == \"*\" || $res == $rr || $res.starts_with($rr + \"/\") || $res + \"/\" == $rr || ($rr.ends_with(\"/\") || $rr.ends_with(\":\") || $rr.ends_with(\"#\")) && $res.starts_with($rr))";
+/// [`crate::resource::covers`] with the right's prefix (written in canonical form at mint) in `$rr`.
+pub const RIGHTS_POLICY: &str = "allow if tool($tool), operation($op), resource($res), right($rt, $ro, $rr), ($rt == \"*\" || $rt == $tool), ($ro == \"*\" || $ro == $op), ($rr == \"*\" || ($res + \"/\").starts_with($rr))";
 
 /// One right granted by a token: a tool, an operation and a resource prefix (`"*"` = any).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -20,10 +20,14 @@
 //! starting with `P/` — so `src` and `src/` both cover `src` and `src/main.rs`, never `src2/x`,
 //! `src.env` or `src_secret`; `mcp://srv` never covers `mcp://srv2/x` or `mcp://srv.evil/x`;
 //! `repo:org` never covers `repo:org2`. Prefixes are checked like resources ([`validate_prefix`],
-//! `invalid_argument`). The same rule is written in Datalog twice: [`COVERS_DATALOG`] inside
-//! marque's rights policy (the prefix is a variable there), and the check each delegation block
-//! carries (the prefix is known when the block is written, so the check is the rule specialised
-//! to it). `docs/PROFILE.md` ("Resources") is the normative text.
+//! `invalid_argument`).
+//!
+//! One expression decides it everywhere. A prefix is written into a token in its
+//! [`canonical`] form — `"*"`, or ending in `/`, `:` or `#` (`src` is written `src/`) — and then
+//! `P` covers `R` exactly when `P == "*"` or `R + "/"` starts with `P`. In Datalog that is
+//! [`COVERS_DATALOG`], inside marque's rights policy (the prefix in the variable `$rr`), and
+//! `check if resource($res), ($res + "/").starts_with("<P>")` in each delegation block (the
+//! prefix written in). `docs/PROFILE.md` ("Resources") is the normative text.
 //!
 //! ```
 //! use marque::resource::{covers, validate};
@@ -31,8 +35,10 @@
 //! assert!(!covers("src", "src2/x") && !covers("src/", "src.env") && !covers("repo:org", "repo:org2"));
 //! assert_eq!(validate("src/../secrets/key").unwrap_err().code(), "invalid_request");
 //! assert!(validate("mcp://files/notes/today.md").is_ok());
+//! assert_eq!(marque::resource::canonical("src"), "src/");
 //! ```
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 
@@ -41,9 +47,10 @@ use crate::error::{Error, ErrorKind, Result};
 /// The prefix that covers every resource.
 pub const ANY: &str = "*";
 
-/// "Prefix `$rr` covers resource `$res`" in Biscuit Datalog: the resource condition of marque's
-/// rights policy ([`RIGHTS_POLICY`](crate::policy::RIGHTS_POLICY)), the same rule as [`covers`].
-pub const COVERS_DATALOG: &str = "$rr == \"*\" || $res == $rr || $res.starts_with($rr + \"/\") || $res + \"/\" == $rr || ($rr.ends_with(\"/\") || $rr.ends_with(\":\") || $rr.ends_with(\"#\")) && $res.starts_with($rr)";
+/// "The [canonical] prefix `$rr` covers resource `$res`" in Biscuit Datalog: the resource condition
+/// of marque's rights policy ([`RIGHTS_POLICY`](crate::policy::RIGHTS_POLICY)), the rule of
+/// [`covers`].
+pub const COVERS_DATALOG: &str = "$rr == \"*\" || ($res + \"/\").starts_with($rr)";
 
 /// Characters whose NFKC form is made of dots, slashes or backslashes only.
 const LOOKALIKES: &[char] = &[
@@ -59,34 +66,31 @@ const LOOKALIKES: &[char] = &[
     '\u{FF3C}', // FULLWIDTH REVERSE SOLIDUS → \
 ];
 
-/// How a (valid) prefix matches: what the rights policy computes and what a hop's check spells out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PrefixShape<'a> {
-    /// `"*"`: every resource.
-    Any,
-    /// Ends in `:` or `#`: every resource starting with it.
-    Namespace(&'a str),
-    /// A path: the resource `exact` itself, and every resource starting with `exact` + `/`
-    /// (`exact` is the prefix without its one trailing `/`).
-    Path {
-        /// The prefix without a trailing `/`.
-        exact: &'a str,
-    },
-}
-
-/// How `prefix` matches resources (see the module doc).
-pub fn shape(prefix: &str) -> PrefixShape<'_> {
-    if prefix == ANY {
-        PrefixShape::Any
-    } else if prefix.ends_with(':') || prefix.ends_with('#') {
-        PrefixShape::Namespace(prefix)
+/// The form a prefix is written in a token: `"*"` and prefixes ending in `/`, `:` or `#` as they
+/// are, any other prefix with a `/` appended (`src` → `src/`, `mcp://srv` → `mcp://srv/`,
+/// `repo:org` → `repo:org/`). Both forms cover the same resources; the canonical one lets a single
+/// `starts_with` decide ([`COVERS_DATALOG`]).
+///
+/// ```
+/// use marque::resource::canonical;
+/// assert_eq!((canonical("src"), canonical("src/"), canonical("repo:"), canonical("*")), ("src/".into(), "src/".into(), "repo:".into(), "*".into()));
+/// ```
+pub fn canonical(prefix: &str) -> Cow<'_, str> {
+    if is_canonical(prefix) {
+        Cow::Borrowed(prefix)
     } else {
-        PrefixShape::Path { exact: prefix.strip_suffix('/').unwrap_or(prefix) }
+        Cow::Owned(format!("{prefix}/"))
     }
 }
 
-/// Whether `prefix` covers `resource`, on segment boundaries (the module doc has the rule;
-/// [`COVERS_DATALOG`] is the same rule in Datalog).
+/// Whether `prefix` is in [`canonical`] form.
+pub fn is_canonical(prefix: &str) -> bool {
+    prefix == ANY || prefix.ends_with('/') || prefix.ends_with(':') || prefix.ends_with('#')
+}
+
+/// Whether `prefix` covers `resource`, on segment boundaries (the module doc has the rule):
+/// `canonical(prefix) == "*"`, or `resource + "/"` starts with `canonical(prefix)` — what
+/// [`COVERS_DATALOG`] computes.
 ///
 /// ```
 /// use marque::resource::covers;
@@ -95,16 +99,11 @@ pub fn shape(prefix: &str) -> PrefixShape<'_> {
 /// assert!(covers("channel#", "channel#general") && !covers("channel", "channel#general"));
 /// ```
 pub fn covers(prefix: &str, resource: &str) -> bool {
-    match shape(prefix) {
-        PrefixShape::Any => true,
-        PrefixShape::Namespace(p) => resource.starts_with(p),
-        PrefixShape::Path { exact } => {
-            resource == exact
-                || (resource.len() > exact.len()
-                    && resource.starts_with(exact)
-                    && resource.as_bytes()[exact.len()] == b'/')
-        }
-    }
+    let p = canonical(prefix);
+    // `resource + "/"` starts with `p`: `p` is a prefix of `resource`, or `p` is `resource + "/"`.
+    p == ANY
+        || resource.starts_with(&*p)
+        || (p.len() == resource.len() + 1 && p.ends_with('/') && p.starts_with(resource))
 }
 
 /// Checks a request resource: `invalid_request` (before any policy) when it is empty, has a
@@ -243,28 +242,26 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// The check a delegation block carries for `prefix` (`docs/PROFILE.md`): the rule of [`covers`]
-/// specialised to a known prefix. `None` for `"*"` (no check: the axis is unchanged).
-///
-/// * a path prefix `P` (`exact` = `P` without one trailing `/`):
-///   `check if resource($res), $res.starts_with("<exact>/") or resource($res), $res === "<exact>";`
-/// * a namespace prefix `N` (ends in `:` or `#`): `check if resource($res), $res.starts_with("<N>");`
+/// The check a delegation block carries for `prefix` (`docs/PROFILE.md`):
+/// `check if resource($res), ($res + "/").starts_with("<canonical prefix>");` — the rule of
+/// [`covers`] with the prefix written in. `None` for `"*"` (no check: the axis is unchanged).
 #[cfg(feature = "biscuit")]
 pub(crate) fn hop_check(prefix: &str) -> Option<biscuit_auth::builder::Check> {
-    use biscuit_auth::builder::{constrained_rule, pred, Binary, Check, CheckKind, Expression, Op, Term};
-    let query = |value: String, op: Binary| {
-        let body = [pred("resource", &[Term::Variable("res".into())])];
-        let ops = alloc::vec![Op::Value(Term::Variable("res".into())), Op::Value(Term::Str(value)), Op::Binary(op)];
-        constrained_rule("query", &[] as &[Term], &body, &[Expression { ops }])
-    };
-    let queries = match shape(prefix) {
-        PrefixShape::Any => return None,
-        PrefixShape::Namespace(p) => alloc::vec![query(p.into(), Binary::Prefix)],
-        PrefixShape::Path { exact } => {
-            alloc::vec![query(format!("{exact}/"), Binary::Prefix), query(exact.into(), Binary::Equal)]
-        }
-    };
-    Some(Check { queries, kind: CheckKind::One })
+    use biscuit_auth::builder::{constrained_rule, pred, Binary, Check, CheckKind, Expression, Op, Term, Unary};
+    if prefix == ANY {
+        return None;
+    }
+    let ops = alloc::vec![
+        Op::Value(Term::Variable("res".into())),
+        Op::Value(Term::Str("/".into())),
+        Op::Binary(Binary::Add),
+        Op::Unary(Unary::Parens),
+        Op::Value(Term::Str(canonical(prefix).into_owned())),
+        Op::Binary(Binary::Prefix),
+    ];
+    let body = [pred("resource", &[Term::Variable("res".into())])];
+    let query = constrained_rule("query", &[] as &[Term], &body, &[Expression { ops }]);
+    Some(Check { queries: alloc::vec![query], kind: CheckKind::One })
 }
 
 #[cfg(test)]
@@ -378,11 +375,30 @@ mod tests {
     }
 
     #[test]
-    fn shapes() {
-        assert_eq!(shape("*"), PrefixShape::Any);
-        assert_eq!(shape("src/"), PrefixShape::Path { exact: "src" });
-        assert_eq!(shape("src"), PrefixShape::Path { exact: "src" });
-        assert_eq!(shape("repo:"), PrefixShape::Namespace("repo:"));
-        assert_eq!(shape("channel#"), PrefixShape::Namespace("channel#"));
+    fn canonical_forms_cover_the_same_resources() {
+        for (p, c) in [("*", "*"), ("src", "src/"), ("src/", "src/"), ("repo:", "repo:"), ("channel#", "channel#"), ("mcp://srv", "mcp://srv/"), ("/", "/")] {
+            assert_eq!(canonical(p), c);
+            assert!(is_canonical(c) && validate_prefix("p", c).is_ok());
+            for (_, r, _) in TABLE {
+                assert_eq!(covers(p, r), covers(c, r), "{p} / {c} on {r}");
+            }
+        }
+    }
+
+    /// The lead's statement of the rule, spelt out case by case, agrees with `covers`.
+    #[test]
+    fn covers_is_the_rule_as_stated() {
+        let stated = |p: &str, r: &str| {
+            p == "*"
+                || r == p
+                || r.starts_with(&format!("{p}/"))
+                || (p.ends_with('/') && (r.starts_with(p) || format!("{r}/") == p))
+                || ((p.ends_with(':') || p.ends_with('#')) && r.starts_with(p))
+        };
+        for (p, _, _) in TABLE {
+            for (_, r, _) in TABLE {
+                assert_eq!(covers(p, r), stated(p, r), "{p} covers {r}");
+            }
+        }
     }
 }

@@ -145,6 +145,11 @@ impl Claims {
         }
         let root_key = PublicKey::from_hex(&authority.key)
             .map_err(|_| Error::invalid_token("authority descriptor has an invalid agent key"))?;
+        // Prefixes are written in canonical form (`src/`, not `src`): the one form the rights
+        // policy and the hop checks read on segment boundaries.
+        if authority.rights.iter().any(|r| !crate::resource::is_canonical(&r.resource)) {
+            return Err(Error::invalid_token("the authority descriptor has a right whose resource is not in canonical form"));
+        }
         if external_keys.first().map(Option::is_some).unwrap_or(false) {
             return Err(Error::invalid_token("the authority block must be signed by the root key only"));
         }
@@ -159,6 +164,9 @@ impl Claims {
                 .map_err(|_| Error::invalid_token(format!("block {depth} has a malformed delegation descriptor")))?;
             if hop.marque != PROFILE_VERSION || hop.depth as usize != depth {
                 return Err(Error::invalid_token(format!("block {depth} has an inconsistent descriptor")));
+            }
+            if hop.resource_prefix.as_deref().is_some_and(|p| p == crate::resource::ANY || !crate::resource::is_canonical(p)) {
+                return Err(Error::invalid_token(format!("block {depth} has a resource prefix that is not in canonical form")));
             }
             let key = PublicKey::from_hex(&hop.key)
                 .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid key")))?;
@@ -388,7 +396,12 @@ impl Token {
             principal: params.principal.clone(),
             task: params.task.clone(),
             workspace: params.workspace.clone(),
-            rights: params.rights.clone(),
+            // Resources in canonical form (`src` → `src/`): one `starts_with` then decides.
+            rights: params
+                .rights
+                .iter()
+                .map(|r| Right { resource: crate::resource::canonical(&r.resource).into_owned(), ..r.clone() })
+                .collect(),
             iat: now,
             exp,
             max_depth: params.max_depth,

@@ -172,6 +172,23 @@ fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
     assert_eq!(Token::from_bytes(&bytes).unwrap_err().code(), "invalid_token");
 }
 
+/// Prefixes are written in canonical form (`src/`, never `src`): a hop whose descriptor names a
+/// non-canonical prefix (or "*") is not a marque hop, whatever its Datalog says.
+#[test]
+fn a_hop_with_a_non_canonical_prefix_is_refused() {
+    let w = world();
+    let v = verifier(&w);
+    for prefix in ["src/lib", "*"] {
+        let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, &format!(r#","resource_prefix":"{prefix}""#));
+        let bytes = forge_hop(&w.ta, &w.a, ctx, "check if resource($res), ($res + \"/\").starts_with(\"src/lib/\");");
+        let e = v.authorize(&bytes, &req("read_file", "read", "src/lib/a.rs"), None, Some(NOW)).unwrap_err();
+        assert_eq!(e.code(), "invalid_token", "{prefix}: {e}");
+    }
+    let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, r#","resource_prefix":"src/lib/""#);
+    let bytes = forge_hop(&w.ta, &w.a, ctx, "check if resource($res), ($res + \"/\").starts_with(\"src/lib/\");");
+    assert!(v.authorize(&bytes, &req("read_file", "read", "src/lib/a.rs"), None, Some(NOW)).unwrap().allowed);
+}
+
 #[test]
 fn every_hop_must_be_signed_by_the_key_the_previous_hop_named() {
     let w = world();
