@@ -189,7 +189,7 @@ fn run(doc: &Value, case: &Value) -> Value {
                     verifier.set_require_proof(true);
                 }
                 if !v["revocations"].is_null() {
-                    verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?);
+                    verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?)?;
                 }
                 let r = &case["request"];
                 let mut request = Request::new(
@@ -248,7 +248,7 @@ fn run(doc: &Value, case: &Value) -> Value {
             }
             "revoke" => {
                 let verifier = Verifier::new([seed(doc, "root").public_key()]);
-                verifier.revoke(case["id"].as_str().expect("id"));
+                verifier.revoke(case["id"].as_str().expect("id"))?;
                 Ok(json!({"ok": true}))
             }
             other => panic!("unknown op {other}"),
