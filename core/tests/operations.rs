@@ -460,6 +460,7 @@ fn vector_set() -> RevocationSet {
     set.revoke_principal("user:mallory").unwrap();
     set.revoke_task("task:leaked").unwrap();
     set.revoke(&"ab".repeat(64)).unwrap();
+    set.revoke_key(&kp(51).public_key());
     set
 }
 
