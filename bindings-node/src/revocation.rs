@@ -38,7 +38,7 @@ pub struct RevocationsInit {
     pub principals: Option<Vec<String>>,
     /// Tasks.
     pub tasks: Option<Vec<String>>,
-    /// Agent public keys (hex, or any key text `PublicKey.parse` reads).
+    /// Agent public keys (64 hex digits).
     pub keys: Option<Vec<String>>,
 }
 
@@ -70,7 +70,7 @@ impl RevocationsInit {
             set.revoke_task(&t).or_throw()?;
         }
         for k in self.keys.unwrap_or_default() {
-            set.revoke_key(&marque::PublicKey::parse(&k).or_throw()?);
+            set.revoke_key_hex(&k).or_throw()?;
         }
         Ok(set)
     }

@@ -175,6 +175,11 @@ impl RevocationSet {
     pub fn revoke_key(&mut self, key: &PublicKey) -> bool {
         self.keys.insert(key.to_hex())
     }
+    /// [`revoke_key`](Self::revoke_key) for a key given as hex, the set's JSON form (uppercase
+    /// normalized); anything but an Ed25519 public key is `invalid_argument`.
+    pub fn revoke_key_hex(&mut self, key: &str) -> Result<bool> {
+        Ok(self.keys.insert(canonical_key(key.trim())?))
+    }
     /// Revokes every token issued on behalf of this principal (`invalid_argument` for an
     /// empty or malformed name).
     pub fn revoke_principal(&mut self, principal: &str) -> Result<bool> {
@@ -551,6 +556,8 @@ mod tests {
         let upper = format!("{{\"keys\":[\"{}\"],\"ids\":[\"{}\"]}}", key.to_hex().to_ascii_uppercase(), id('C'));
         let parsed = RevocationSet::from_json(&upper).unwrap();
         assert!(parsed.keys.contains(key.to_hex().as_str()) && parsed.ids.contains(&id('c')));
+        assert!(s.clone().revoke_key_hex(&key.to_hex().to_ascii_uppercase()).unwrap());
+        assert_eq!(s.revoke_key_hex("00ff").unwrap_err().code(), "invalid_argument");
         // A set filled through its public fields is checked by validate().
         let mut raw = RevocationSet::new();
         raw.ids.insert("0123abcd".into());
