@@ -12,7 +12,7 @@ use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::signer::{AsyncSignerInput, SignerInput};
 
-/// A revocation set: block revocation ids, agents, principals and tasks (sorted).
+/// A revocation set: block revocation ids, agents, principals, tasks and agent keys (sorted).
 #[napi(object)]
 pub struct Revocations {
     /// Revoked block revocation ids (lowercase hex).
@@ -23,9 +23,13 @@ pub struct Revocations {
     pub principals: Vec<String>,
     /// Revoked tasks.
     pub tasks: Vec<String>,
+    /// Revoked agent public keys (lowercase hex): any token whose chain holds one.
+    pub keys: Vec<String>,
 }
 
-/// A revocation set to merge into a verifier; every list is optional.
+/// A revocation set to merge into a verifier; every list is optional. Every entry is checked
+/// (`invalid_argument`): a block id is the whole 128-hex-digit revocation id, an agent a valid
+/// agent id, a key an Ed25519 public key (hex or any key text).
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Options)]
 pub struct RevocationsInit {
@@ -37,6 +41,8 @@ pub struct RevocationsInit {
     pub principals: Option<Vec<String>>,
     /// Tasks.
     pub tasks: Option<Vec<String>>,
+    /// Agent public keys (64 hex digits).
+    pub keys: Option<Vec<String>>,
 }
 
 impl Revocations {
@@ -46,26 +52,30 @@ impl Revocations {
             agents: set.agents.iter().cloned().collect(),
             principals: set.principals.iter().cloned().collect(),
             tasks: set.tasks.iter().cloned().collect(),
+            keys: set.keys.iter().cloned().collect(),
         }
     }
 }
 
 impl RevocationsInit {
-    pub(crate) fn into_core(self) -> marque::RevocationSet {
+    pub(crate) fn into_core(self) -> Result<marque::RevocationSet> {
         let mut set = marque::RevocationSet::new();
         for id in self.ids.unwrap_or_default() {
-            set.revoke(&id);
+            set.revoke(&id).or_throw()?;
         }
         for a in self.agents.unwrap_or_default() {
-            set.revoke_agent(&a);
+            set.revoke_agent(&a).or_throw()?;
         }
         for p in self.principals.unwrap_or_default() {
-            set.revoke_principal(&p);
+            set.revoke_principal(&p).or_throw()?;
         }
         for t in self.tasks.unwrap_or_default() {
-            set.revoke_task(&t);
+            set.revoke_task(&t).or_throw()?;
         }
-        set
+        for k in self.keys.unwrap_or_default() {
+            set.revoke_key_hex(&k).or_throw()?;
+        }
+        Ok(set)
     }
 }
 
@@ -122,7 +132,7 @@ impl RevocationList {
     /// A signer that fails or returns a bad signature throws `signer_failed`.
     #[napi(factory)]
     pub fn sign(revocations: RevocationsInit, options: RevocationListSignOptions) -> Result<Self> {
-        let set = revocations.into_core();
+        let set = revocations.into_core()?;
         let seq = sequence(options.sequence)?;
         let at = opt_now(options.issued_at)?;
         options
@@ -139,7 +149,7 @@ impl RevocationList {
         revocations: RevocationsInit,
         options: RevocationListSignAsyncOptions,
     ) -> Result<Object<'env>> {
-        let set = revocations.into_core();
+        let set = revocations.into_core()?;
         let seq = sequence(options.sequence)?;
         let at = opt_now(options.issued_at)?;
         options.signer.spawn(

@@ -541,28 +541,40 @@ impl Verifier {
         no_panic(|| Ok(read(&self.inner).revocation_reason(&token)))
     }
 
-    /// Revokes a block revocation id (and everything delegated below that block).
+    /// Revokes a block revocation id (and everything delegated below that block): the 128 hex
+    /// digits of `token.revocationIds`. A malformed id — such as the 16-digit prefix a
+    /// revocation reason shows — throws `invalid_argument` (it would revoke nothing).
     #[napi]
-    pub fn revoke(&self, revocation_id: String) {
-        read(&self.inner).revoke(&revocation_id)
+    pub fn revoke(&self, revocation_id: String) -> Result<()> {
+        read(&self.inner).revoke(&revocation_id).or_throw()
     }
 
-    /// Revokes every token naming this agent in its chain.
+    /// Revokes every token naming this agent in its chain (`invalid_argument` unless it is an
+    /// agent id).
     #[napi]
-    pub fn revoke_agent(&self, agent_id: String) {
-        read(&self.inner).revoke_agent(&agent_id)
+    pub fn revoke_agent(&self, agent_id: String) -> Result<()> {
+        read(&self.inner).revoke_agent(&agent_id).or_throw()
+    }
+
+    /// Revokes every token whose chain holds this public key — the root agent's or any hop's —
+    /// under whatever agent id it was delegated.
+    #[napi]
+    pub fn revoke_key(&self, key: KeyInput) -> Result<()> {
+        let key = key.resolve()?;
+        read(&self.inner).revoke_key(&key);
+        Ok(())
     }
 
     /// Revokes every token issued on behalf of this principal.
     #[napi]
-    pub fn revoke_principal(&self, principal: String) {
-        read(&self.inner).revoke_principal(&principal)
+    pub fn revoke_principal(&self, principal: String) -> Result<()> {
+        read(&self.inner).revoke_principal(&principal).or_throw()
     }
 
     /// Revokes every token for this task.
     #[napi]
-    pub fn revoke_task(&self, task: String) {
-        read(&self.inner).revoke_task(&task)
+    pub fn revoke_task(&self, task: String) -> Result<()> {
+        read(&self.inner).revoke_task(&task).or_throw()
     }
 
     /// A copy of the revocation set (share it with other verifiers via `mergeRevocations`).
@@ -573,8 +585,8 @@ impl Verifier {
 
     /// Adds every entry of `set` to this verifier's revocations.
     #[napi]
-    pub fn merge_revocations(&self, set: RevocationsInit) {
-        read(&self.inner).merge_revocations(&set.into_core())
+    pub fn merge_revocations(&self, set: RevocationsInit) -> Result<()> {
+        read(&self.inner).merge_revocations(&set.into_core()?).or_throw()
     }
 
     /// The limits in force.
@@ -615,6 +627,8 @@ pub struct DecisionJson {
     pub task: Option<String>,
     pub workspace: Option<String>,
     pub chain: Vec<String>,
+    #[napi(js_name = "chain_key_fingerprints")]
+    pub chain_key_fingerprints: Vec<String>,
     pub policy: Option<String>,
     pub reasons: Vec<String>,
     #[napi(js_name = "revocation_ids")]
@@ -742,6 +756,11 @@ impl Decision {
     pub fn chain(&self) -> Vec<String> {
         self.inner.chain.clone()
     }
+    /// Key fingerprints of the delegation chain, root first (one per agent of `chain`).
+    #[napi(getter)]
+    pub fn chain_key_fingerprints(&self) -> Vec<String> {
+        self.inner.chain_key_fingerprints.clone()
+    }
     /// The id of the policy that matched, if one did.
     #[napi(getter)]
     pub fn policy(&self) -> Option<String> {
@@ -809,6 +828,7 @@ impl Decision {
             task: d.task.clone(),
             workspace: d.workspace.clone(),
             chain: d.chain.clone(),
+            chain_key_fingerprints: d.chain_key_fingerprints.clone(),
             policy: d.policy.clone(),
             reasons: d.reasons.clone(),
             revocation_ids: d.revocation_ids.clone(),
@@ -830,7 +850,7 @@ impl Decision {
     }
     /// Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
     /// (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,
-    /// `scope` = `tool:operation`, `exp` ≤ the token's expiry. A denied decision throws
+    /// `scope` = `tool:operation`, `resource` = the resource decided, `exp` ≤ the token's expiry. A denied decision throws
     /// `not_authorized`.
     #[napi]
     pub fn to_compact_jwt(&self, signer: SignerInput, options: CompactJwtOptions) -> Result<String> {

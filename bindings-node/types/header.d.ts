@@ -149,5 +149,7 @@ export interface JwtClaims {
   task?: string
   workspace?: string
   principal?: string
+  /** In a token exchanged from a decision: the one resource that was decided. */
+  resource?: string
   [claim: string]: unknown
 }

@@ -2,13 +2,12 @@
 //! `marque::audit`). Every rule (canonical JSON, signing input, chain classification) is the
 //! core's; this module converts arguments and results.
 
-use std::path::PathBuf;
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::convert::{self, py_str_repr};
+use crate::convert::{self, py_str_repr, Str};
 use crate::errors::{invalid_argument, no_panic, type_error, Result};
 use crate::keys::PublicKey;
 use crate::signer::Signer;
@@ -49,37 +48,40 @@ pub struct AuditEvent {
 impl AuditEvent {
     #[new]
     #[pyo3(signature = (*, event_type, agent_id, action, resource, decision, timestamp = None,
-        agent_key_fingerprint = "", chain = None, principal = "", task = None, operation = None,
-        policy_id = "", policy_version = None, token_id = None, approval = None, attributes = None))]
+        agent_key_fingerprint = Str::from(""), chain = None, principal = Str::from(""), task = None, operation = None,
+        policy_id = Str::from(""), policy_version = None, token_id = None, approval = None, attributes = None),
+        text_signature = "(*, event_type, agent_id, action, resource, decision, timestamp=None, agent_key_fingerprint='', \
+chain=None, principal='', task=None, operation=None, policy_id='', policy_version=None, token_id=None, approval=None, \
+attributes=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        event_type: String,
-        agent_id: String,
-        action: String,
-        resource: String,
-        decision: &str,
+        event_type: Str,
+        agent_id: Str,
+        action: Str,
+        resource: Str,
+        decision: Str,
         timestamp: Option<&Bound<'_, PyAny>>,
-        agent_key_fingerprint: &str,
-        chain: Option<Vec<String>>,
-        principal: &str,
-        task: Option<String>,
-        operation: Option<String>,
-        policy_id: &str,
-        policy_version: Option<String>,
-        token_id: Option<String>,
+        agent_key_fingerprint: Str,
+        chain: Option<Vec<Str>>,
+        principal: Str,
+        task: Option<Str>,
+        operation: Option<Str>,
+        policy_id: Str,
+        policy_version: Option<Str>,
+        token_id: Option<Str>,
         approval: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let timestamp = convert::now_or_clock(timestamp)?;
-        let mut e = marque::AuditEvent::new(event_type, agent_id, action, resource, decision_from_str(decision)?, timestamp);
-        e.agent_key_fingerprint = agent_key_fingerprint.to_owned();
-        e.chain = chain.unwrap_or_default();
-        e.principal = principal.to_owned();
-        e.task = task;
-        e.operation = operation;
-        e.policy_id = policy_id.to_owned();
-        e.policy_version = policy_version;
-        e.token_id = token_id;
+        let mut e = marque::AuditEvent::new(event_type, agent_id, action, resource, decision_from_str(&decision)?, timestamp);
+        e.agent_key_fingerprint = agent_key_fingerprint.into();
+        e.chain = convert::strings(chain.unwrap_or_default());
+        e.principal = principal.into();
+        e.task = convert::opt(task);
+        e.operation = convert::opt(operation);
+        e.policy_id = policy_id.into();
+        e.policy_version = convert::opt(policy_version);
+        e.token_id = convert::opt(token_id);
         e.approval = match approval {
             Some(a) if !a.is_none() => Some(convert::json_object("approval", a)?),
             _ => None,
@@ -100,8 +102,8 @@ impl AuditEvent {
     }
     /// From JSON text (duplicate and unknown members refused).
     #[staticmethod]
-    fn from_json(json: &str) -> Result<Self> {
-        Ok(AuditEvent { inner: marque::AuditEvent::from_json(json)? })
+    fn from_json(json: Str) -> Result<Self> {
+        Ok(AuditEvent { inner: marque::AuditEvent::from_json(&json)? })
     }
     /// RFC 8785 canonical JSON of the event.
     fn to_json(&self) -> Result<String> {
@@ -246,18 +248,18 @@ impl Envelope {
     /// Signs `event` as entry `seq` of a log whose previous entry has digest `prev`
     /// (`AUDIT_GENESIS` for the first). `AuditLog.append` does this for you.
     #[staticmethod]
-    #[pyo3(signature = (signer, event, seq, prev = marque::audit::GENESIS))]
-    fn sign(py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>, seq: u64, prev: &str) -> Result<Self> {
+    #[pyo3(signature = (signer, event, seq, prev = Str::from(marque::audit::GENESIS)))]
+    fn sign(py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>, seq: u64, prev: Str) -> Result<Self> {
         let signer = Signer::extract("signer", signer)?;
         let event = event_arg(event)?;
-        let env = py.detach(|| signer.finish(no_panic(|| marque::Envelope::sign(signer.core(), event, seq, prev))))?;
+        let env = py.detach(|| signer.finish(no_panic(|| marque::Envelope::sign(signer.core(), event, seq, &prev))))?;
         Ok(Envelope { inner: env })
     }
     /// Parses an envelope (any formatting; duplicate and unknown members refused). Nothing is
     /// trusted until `verify`.
     #[staticmethod]
-    fn from_json(json: &str) -> Result<Self> {
-        Ok(Envelope { inner: marque::Envelope::from_json(json)? })
+    fn from_json(json: Str) -> Result<Self> {
+        Ok(Envelope { inner: marque::Envelope::from_json(&json)? })
     }
     /// RFC 8785 canonical JSON of the whole envelope (one JSONL line, no newline).
     fn to_json(&self) -> String {
@@ -483,8 +485,8 @@ impl AuditLog {
     }
     /// Reads a JSONL log (blank lines skipped; nothing verified).
     #[staticmethod]
-    fn from_jsonl(text: &str) -> Self {
-        AuditLog { inner: RwLock::new(marque::AuditLog::from_jsonl(text)) }
+    fn from_jsonl(text: Str) -> Self {
+        AuditLog { inner: RwLock::new(marque::AuditLog::from_jsonl(&text)) }
     }
     /// The log as JSONL (every line ends with a newline).
     fn to_jsonl(&self, py: Python<'_>) -> String {
@@ -511,7 +513,7 @@ impl AuditLog {
     /// With `expected_head` (a `head` from an earlier report or from `AuditLog.head`), a cut
     /// tail is detected too. Returns a `VerifyReport` (it does not raise for a broken log).
     #[pyo3(signature = (trusted_keys, expected_head = None))]
-    fn verify(&self, py: Python<'_>, trusted_keys: &Bound<'_, PyAny>, expected_head: Option<String>) -> Result<VerifyReport> {
+    fn verify(&self, py: Python<'_>, trusted_keys: &Bound<'_, PyAny>, expected_head: Option<Str>) -> Result<VerifyReport> {
         let keys = convert::public_keys("trusted_keys", trusted_keys)?;
         let report = py.detach(|| {
             no_panic(|| Ok(self.read(|l| l.verify(&keys, expected_head.as_deref()))))
@@ -556,11 +558,12 @@ impl AuditLog {
 #[pyo3(signature = (path, trusted_keys, expected_head = None, *, max_line_bytes = None))]
 pub fn verify_audit_file(
     py: Python<'_>,
-    path: PathBuf,
+    path: &Bound<'_, PyAny>,
     trusted_keys: &Bound<'_, PyAny>,
-    expected_head: Option<String>,
+    expected_head: Option<Str>,
     max_line_bytes: Option<&Bound<'_, PyAny>>,
 ) -> Result<VerifyReport> {
+    let path = convert::path(path)?;
     let keys = convert::public_keys("trusted_keys", trusted_keys)?;
     let mut options = marque::audit::VerifyOptions::default();
     if let Some(n) = convert::opt_uint::<usize>("max_line_bytes", max_line_bytes)? {

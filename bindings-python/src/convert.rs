@@ -13,6 +13,90 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::policy::Right;
 use crate::token::Token;
 
+/// The text of a Python `str`, as UTF-8. A `str` may hold lone surrogates (`"agent:\\ud800"`),
+/// which are not Unicode scalar values and have no UTF-8 form: that is `InvalidArgument` (a
+/// `MarqueError`), never a `UnicodeEncodeError`. Every string that enters the binding goes
+/// through here — directly, or as a [`Str`] argument.
+pub fn text(s: &Bound<'_, PyString>) -> Result<String> {
+    match s.to_cow() {
+        Ok(t) => Ok(t.into_owned()),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyUnicodeEncodeError>(s.py()) => Err(invalid_argument(
+            "a str argument is not valid Unicode text: it contains a lone surrogate (such as \\ud800), \
+             which has no UTF-8 form",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Any object that must be a `str` (`TypeError` otherwise), as text (see [`text`]).
+pub fn str_arg(what: &str, v: &Bound<'_, PyAny>) -> Result<String> {
+    match v.cast::<PyString>() {
+        Ok(s) => text(s),
+        Err(_) => Err(type_error(format!("{what} must be a str, got {}", type_name(v)))),
+    }
+}
+
+/// A `str` argument of a binding function: what signatures take instead of `String` / `&str`,
+/// so that a `str` with lone surrogates is `InvalidArgument` (see [`text`]) and not the
+/// `UnicodeEncodeError` pyo3's own `String` extraction raises.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Str(pub String);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Str {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Str(str_arg("the argument", &obj)?))
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Str {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Str> for String {
+    fn from(s: Str) -> String {
+        s.0
+    }
+}
+
+/// `Vec<Str>` as strings.
+pub fn strings(v: Vec<Str>) -> Vec<String> {
+    v.into_iter().map(String::from).collect()
+}
+
+/// `Option<Str>` as an optional string.
+pub fn opt(v: Option<Str>) -> Option<String> {
+    v.map(String::from)
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Str {
+        Str(s.to_owned())
+    }
+}
+
+/// A filesystem path argument (`str` or `os.PathLike`); a path pyo3 cannot encode (a lone
+/// surrogate outside the file system's escape range) is `InvalidArgument`.
+pub fn path(v: &Bound<'_, PyAny>) -> Result<std::path::PathBuf> {
+    v.extract::<std::path::PathBuf>().map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyUnicodeError>(v.py()) {
+            invalid_argument("the path is not valid text for the file system (it contains a lone surrogate)")
+        } else {
+            e.into()
+        }
+    })
+}
+
 /// `now=`: `None` (the clock), an `int` or `float` of seconds since the Unix epoch (floats are
 /// truncated towards the past), or an aware `datetime`.
 pub fn now(value: Option<&Bound<'_, PyAny>>) -> Result<Option<u64>> {
@@ -81,7 +165,7 @@ impl TokenInput {
             return Ok(TokenInput::Parsed(t.get().inner.clone()));
         }
         if let Ok(s) = v.cast::<PyString>() {
-            return Ok(TokenInput::Text(s.to_cow()?.into_owned()));
+            return Ok(TokenInput::Text(text(s)?));
         }
         if let Some(b) = bytes_like(v)? {
             return Ok(TokenInput::Bytes(b));
@@ -117,7 +201,7 @@ pub fn bytes_like(v: &Bound<'_, PyAny>) -> Result<Option<Vec<u8>>> {
 /// Bytes to sign or verify: `bytes`-like or `str` (UTF-8).
 pub fn message(v: &Bound<'_, PyAny>) -> Result<Vec<u8>> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_cow()?.as_bytes().to_vec());
+        return Ok(text(s)?.into_bytes());
     }
     bytes_like(v)?.ok_or_else(|| type_error(format!("expected bytes or str, got {}", type_name(v))))
 }
@@ -132,7 +216,7 @@ pub fn public_key(v: &Bound<'_, PyAny>) -> Result<marque::PublicKey> {
         return Ok(k.get().inner.public_key());
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(marque::PublicKey::parse(&s.to_cow()?)?);
+        return Ok(marque::PublicKey::parse(&text(s)?)?);
     }
     if v.is_instance_of::<PyDict>() {
         return Ok(marque::PublicKey::from_jwk_json(&to_json_text(v)?)?);
@@ -152,17 +236,15 @@ pub fn right(v: &Bound<'_, PyAny>) -> Result<marque::Right> {
         return Ok(r.get().inner.clone());
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(marque::Right::parse(&s.to_cow()?)?);
+        return Ok(marque::Right::parse(&text(s)?)?);
     }
     if let Ok(d) = v.cast::<PyDict>() {
         let mut tool = None;
         let mut operation = marque::policy::ANY.to_string();
         let mut resource = marque::policy::ANY.to_string();
         for (k, val) in d.iter() {
-            let key: String = k.extract().map_err(|_| type_error("right dict keys must be str"))?;
-            let text: String = val
-                .extract()
-                .map_err(|_| type_error(format!("right field {key:?} must be a str, got {}", type_name(&val))))?;
+            let key = str_arg("a right dict key", &k)?;
+            let text = str_arg(&format!("right field {key:?}"), &val)?;
             match key.as_str() {
                 "tool" => tool = Some(text),
                 "operation" => operation = text,
@@ -199,14 +281,12 @@ pub fn names(what: &str, v: Option<&Bound<'_, PyAny>>) -> Result<Option<Vec<Stri
         return Ok(None);
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(Some(vec![s.to_cow()?.into_owned()]));
+        return Ok(Some(vec![text(s)?]));
     }
     let iter = v.try_iter().map_err(|_| type_error(format!("{what} must be a list of str, got {}", type_name(v))))?;
     let items: Result<Vec<String>> = iter
         .map(|item| {
-            let item = item?;
-            item.extract::<String>()
-                .map_err(|_| type_error(format!("{what} must hold str, got {}", type_name(&item))))
+            str_arg(&format!("each item of {what}"), &item?)
         })
         .collect();
     items.map(Some)
@@ -221,8 +301,8 @@ pub fn str_map(what: &str, v: Option<&Bound<'_, PyAny>>) -> Result<std::collecti
     }
     let d = v.cast::<PyDict>().map_err(|_| type_error(format!("{what} must be a dict[str, str], got {}", type_name(v))))?;
     for (k, val) in d.iter() {
-        let k: String = k.extract().map_err(|_| type_error(format!("{what} keys must be str")))?;
-        let val: String = val.extract().map_err(|_| type_error(format!("{what} values must be str")))?;
+        let k = str_arg(&format!("a key of {what}"), &k)?;
+        let val = str_arg(&format!("a value of {what}"), &val)?;
         out.insert(k, val);
     }
     Ok(out)
@@ -241,7 +321,7 @@ pub fn json_to_py<'py>(py: Python<'py>, text: &str) -> Result<Bound<'py, PyAny>>
 /// Serializes a Python object (dict/list/str/…) or passes a str through, as JSON text.
 pub fn to_json_text(v: &Bound<'_, PyAny>) -> Result<String> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_cow()?.into_owned());
+        return text(s);
     }
     json_module(v.py())?
         .call_method1("dumps", (v,))

@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::convert;
+use crate::convert::{self, Str};
 use crate::errors::Result;
 
 /// RFC 8785 (JCS) canonical JSON of a Python value (dict, list, str, int, float, bool, None):
@@ -16,8 +16,8 @@ pub fn jcs_canonicalize(value: &Bound<'_, PyAny>) -> Result<String> {
 
 /// RFC 8785 canonical form of JSON text (parsed strictly: duplicate member names refused).
 #[pyfunction]
-pub fn jcs_canonicalize_str(json: &str) -> Result<String> {
-    Ok(marque::jcs::canonicalize_str(json)?)
+pub fn jcs_canonicalize_str(json: Str) -> Result<String> {
+    Ok(marque::jcs::canonicalize_str(&json)?)
 }
 
 /// Adds the JCS functions to the module.

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::convert::{self, type_name};
+use crate::convert::{self, type_name, Str};
 use crate::errors::{no_panic, type_error, Result};
 use crate::signer::Signer;
 
@@ -14,9 +14,7 @@ fn jwt_keys(v: &Bound<'_, PyAny>) -> Result<marque::JwtKeys> {
     let mut keys = marque::JwtKeys::new();
     if let Ok(d) = v.cast::<PyDict>() {
         for (kid, key) in d.iter() {
-            let kid: String = kid
-                .extract()
-                .map_err(|_| type_error(format!("key ids must be str, got {}", type_name(&kid))))?;
+            let kid = convert::str_arg("a key id", &kid)?;
             keys.insert(Some(kid), convert::public_key(&key)?);
         }
         return Ok(keys);
@@ -33,7 +31,7 @@ fn jwt_keys(v: &Bound<'_, PyAny>) -> Result<marque::JwtKeys> {
 /// mistyped registered claims are refused (`InvalidArgument`), as verification would refuse them.
 #[pyfunction]
 #[pyo3(signature = (keypair, claims, kid = None))]
-pub fn jwt_issue(py: Python<'_>, keypair: &Bound<'_, PyAny>, claims: &Bound<'_, PyAny>, kid: Option<String>) -> Result<String> {
+pub fn jwt_issue(py: Python<'_>, keypair: &Bound<'_, PyAny>, claims: &Bound<'_, PyAny>, kid: Option<Str>) -> Result<String> {
     let signer = Signer::extract("keypair", keypair)?;
     let claims = serde_json::Value::Object(convert::json_object("claims", claims)?);
     py.detach(|| signer.finish(no_panic(|| marque::jwt_issue(signer.core(), &claims, kid.as_deref()))))
@@ -56,25 +54,25 @@ pub fn jwt_verify<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
     keys: &Bound<'py, PyAny>,
-    audience: Option<String>,
+    audience: Option<Str>,
     leeway_seconds: Option<&Bound<'py, PyAny>>,
     now: Option<&Bound<'py, PyAny>>,
-    issuer: Option<String>,
+    issuer: Option<Str>,
     max_size: Option<&Bound<'py, PyAny>>,
-    required_claims: Option<Vec<String>>,
+    required_claims: Option<Vec<Str>>,
 ) -> Result<Bound<'py, PyAny>> {
     let token = token_text(token)?;
     let keys = jwt_keys(keys)?;
     let mut options = marque::JwtOptions::new(convert::now_or_clock(now)?);
-    options.audience = audience;
-    options.issuer = issuer;
+    options.audience = convert::opt(audience);
+    options.issuer = convert::opt(issuer);
     if let Some(l) = convert::opt_seconds("leeway_seconds", leeway_seconds)? {
         options.leeway_seconds = l;
     }
     if let Some(m) = convert::opt_uint::<usize>("max_size", max_size)? {
         options.max_size = m;
     }
-    options.required_claims = required_claims.unwrap_or_default();
+    options.required_claims = convert::strings(required_claims.unwrap_or_default());
     let claims = py.detach(move || no_panic(|| marque::jwt_verify(&token, &keys, &options)))?;
     let value = serde_json::to_value(&claims)
         .map_err(|e| marque::Error::new(marque::ErrorKind::Internal, format!("claims encoding: {e}")))?;
@@ -94,7 +92,7 @@ pub fn jwt_decode<'py>(py: Python<'py>, token: &Bound<'py, PyAny>) -> Result<Bou
 
 fn token_text(v: &Bound<'_, PyAny>) -> Result<String> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_cow()?.into_owned());
+        return convert::text(s);
     }
     if let Some(b) = convert::bytes_like(v)? {
         return String::from_utf8(b).map_err(|_| {
@@ -107,7 +105,7 @@ fn token_text(v: &Bound<'_, PyAny>) -> Result<String> {
 /// The nested RFC 8693 `act` claim of a delegation chain given root first: the last agent is
 /// the outermost (current) actor. `None` for an empty chain.
 #[pyfunction]
-pub fn chain_to_act<'py>(py: Python<'py>, chain: Vec<String>) -> Result<Option<Bound<'py, PyAny>>> {
+pub fn chain_to_act<'py>(py: Python<'py>, chain: Vec<Str>) -> Result<Option<Bound<'py, PyAny>>> {
     marque::jwt::chain_to_act(&chain)
         .map(|act| {
             let value = serde_json::to_value(&act)

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::convert::{self, py_str_repr};
+use crate::convert::{self, py_str_repr, Str};
 use crate::errors::Result;
 
 /// An Ed25519 key pair: an agent's or a root's signing identity.
@@ -38,8 +38,8 @@ impl KeyPair {
 
     /// From the 32-byte seed as 64 hex digits.
     #[staticmethod]
-    fn from_hex(hex: &str) -> Result<Self> {
-        Ok(KeyPair { inner: marque::KeyPair::from_hex(hex)? })
+    fn from_hex(hex: Str) -> Result<Self> {
+        Ok(KeyPair { inner: marque::KeyPair::from_hex(&hex)? })
     }
 
     /// From the 32-byte seed (the RFC 8032 private key).
@@ -51,8 +51,8 @@ impl KeyPair {
 
     /// From a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
     #[staticmethod]
-    fn from_pem(pem: &str) -> Result<Self> {
-        Ok(KeyPair { inner: marque::KeyPair::from_pem(pem)? })
+    fn from_pem(pem: Str) -> Result<Self> {
+        Ok(KeyPair { inner: marque::KeyPair::from_pem(&pem)? })
     }
 
     /// From a private RFC 8037 JWK (dict or JSON text, with `d`).
@@ -129,8 +129,8 @@ pub struct PublicKey {
 impl PublicKey {
     /// From 64 hex digits (an `ed25519/` prefix is accepted).
     #[staticmethod]
-    fn from_hex(hex: &str) -> Result<Self> {
-        Ok(PublicKey { inner: marque::PublicKey::from_hex(hex)? })
+    fn from_hex(hex: Str) -> Result<Self> {
+        Ok(PublicKey { inner: marque::PublicKey::from_hex(&hex)? })
     }
 
     /// From 32 raw bytes.
@@ -142,8 +142,8 @@ impl PublicKey {
 
     /// From an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
     #[staticmethod]
-    fn from_pem(pem: &str) -> Result<Self> {
-        Ok(PublicKey { inner: marque::PublicKey::from_pem(pem)? })
+    fn from_pem(pem: Str) -> Result<Self> {
+        Ok(PublicKey { inner: marque::PublicKey::from_pem(&pem)? })
     }
 
     /// From an RFC 8037 OKP/Ed25519 JWK (dict or JSON text); a private JWK is refused.
@@ -154,14 +154,14 @@ impl PublicKey {
 
     /// From a `did:key:z6Mk…` identifier.
     #[staticmethod]
-    fn from_did(did: &str) -> Result<Self> {
-        Ok(PublicKey { inner: marque::PublicKey::from_did(did)? })
+    fn from_did(did: Str) -> Result<Self> {
+        Ok(PublicKey { inner: marque::PublicKey::from_did(&did)? })
     }
 
     /// From any text form: hex, `ed25519/hex`, PEM, JWK JSON or `did:key`.
     #[staticmethod]
-    fn parse(text: &str) -> Result<Self> {
-        Ok(PublicKey { inner: marque::PublicKey::parse(text)? })
+    fn parse(text: Str) -> Result<Self> {
+        Ok(PublicKey { inner: marque::PublicKey::parse(&text)? })
     }
 
     /// Lowercase hex of the 32 bytes.

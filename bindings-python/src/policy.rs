@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::py_str_repr;
+use crate::convert::{py_str_repr, Str};
 use crate::errors::Result;
 
 /// One right granted by a token: a tool, an operation and a resource prefix (`"*"` = any).
@@ -19,8 +19,9 @@ pub struct Right {
 #[pymethods]
 impl Right {
     #[new]
-    #[pyo3(signature = (tool, operation = "*", resource = "*"))]
-    fn new(tool: String, operation: &str, resource: &str) -> Result<Self> {
+    #[pyo3(signature = (tool, operation = Str::from("*"), resource = Str::from("*")),
+        text_signature = "(tool, operation='*', resource='*')")]
+    fn new(tool: Str, operation: Str, resource: Str) -> Result<Self> {
         let inner = marque::Right::new(tool, operation, resource);
         inner.validate()?;
         Ok(Right { inner })
@@ -28,8 +29,8 @@ impl Right {
 
     /// Parses `TOOL[:OPERATION[:RESOURCE]]`; missing parts are `"*"`.
     #[staticmethod]
-    fn parse(text: &str) -> Result<Self> {
-        Ok(Right { inner: marque::Right::parse(text)? })
+    fn parse(text: Str) -> Result<Self> {
+        Ok(Right { inner: marque::Right::parse(&text)? })
     }
 
     /// The tool, or `"*"`.
@@ -49,8 +50,9 @@ impl Right {
     }
 
     /// Whether this right covers the request (same rule as the verifier's default policy).
-    #[pyo3(signature = (*, tool, resource, operation = "*"))]
-    fn covers(&self, tool: &str, resource: &str, operation: &str) -> bool {
+    #[pyo3(signature = (*, tool, resource, operation = Str::from("*")),
+        text_signature = "($self, *, tool, resource, operation='*')")]
+    fn covers(&self, tool: Str, resource: Str, operation: Str) -> bool {
         self.inner.covers(&marque::Request::new(tool, operation, resource))
     }
 
@@ -93,7 +95,7 @@ pub struct Policy {
 #[pymethods]
 impl Policy {
     #[new]
-    fn new(id: String, source: String) -> Self {
+    fn new(id: Str, source: Str) -> Self {
         Policy { inner: marque::Policy::new(id, source) }
     }
     /// Stable id reported in decisions (`Decision.policy`).
@@ -162,7 +164,7 @@ macro_rules! limits {
             fn from_dict(d: &Bound<'_, PyDict>) -> Result<Self> {
                 let mut inner = marque::Limits::default();
                 for (k, v) in d.iter() {
-                    let key: String = k.extract().map_err(|_| crate::errors::type_error("limit names must be str"))?;
+                    let key = crate::convert::str_arg("a limit name", &k)?;
                     match key.as_str() {
                         $( stringify!($field) => {
                             inner.$field = crate::convert::uint::<$ty>(&key, &v)?;

@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::convert::{self, TokenInput};
+use crate::convert::{self, Str, TokenInput};
 use crate::errors::{no_panic, Result};
 use crate::signer::Signer;
 
@@ -11,17 +11,18 @@ use crate::signer::Signer;
 /// `agent_keypair` must be the key of the agent holding the token (`WrongHolderKey`
 /// otherwise). Give the returned string as `proof=` to `Verifier.authorize`.
 #[pyfunction]
-#[pyo3(signature = (agent_keypair, token, *, tool, resource, operation = "*", now = None))]
+#[pyo3(signature = (agent_keypair, token, *, tool, resource, operation = Str::from("*"), now = None),
+    text_signature = "(agent_keypair, token, *, tool, resource, operation='*', now=None)")]
 pub fn sign_proof(
     py: Python<'_>,
     agent_keypair: &Bound<'_, PyAny>,
     token: &Bound<'_, PyAny>,
-    tool: String,
-    resource: String,
-    operation: &str,
+    tool: Str,
+    resource: Str,
+    operation: Str,
     now: Option<&Bound<'_, PyAny>>,
 ) -> Result<String> {
-    sign(py, agent_keypair, TokenInput::extract(token)?, tool, resource, operation.to_owned(), now)
+    sign(py, agent_keypair, TokenInput::extract(token)?, tool.0, resource.0, operation.0, now)
 }
 
 pub fn sign(

@@ -3,13 +3,17 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::convert::{self, py_str_repr};
+use crate::convert::{self, py_str_repr, Str};
 use crate::errors::{no_panic, Result};
 use crate::keys::PublicKey;
 use crate::signer::Signer;
 
-/// A set of revoked block ids, agents, principals and tasks, serializable to JSON so a fleet
-/// of verifiers can share it (`Verifier(revocations=…)`, `Verifier.merge_revocations`).
+/// A set of revoked block ids, agents, agent keys, principals and tasks, serializable to JSON
+/// so a fleet of verifiers can share it (`Verifier(revocations=…)`, `Verifier.merge_revocations`).
+///
+/// Every entry is checked as it enters (`InvalidArgument`, nothing stored): a block id is the
+/// whole 128-hex-digit revocation id (`Token.revocation_ids`; uppercase and surrounding spaces
+/// are normalized), an agent a valid agent id, a key an Ed25519 public key.
 #[pyclass(module = "marque", eq)]
 #[derive(Clone, Default, PartialEq)]
 pub struct RevocationSet {
@@ -19,44 +23,57 @@ pub struct RevocationSet {
 #[pymethods]
 impl RevocationSet {
     #[new]
-    #[pyo3(signature = (*, ids = None, agents = None, principals = None, tasks = None))]
+    #[pyo3(signature = (*, ids = None, agents = None, principals = None, tasks = None, keys = None))]
     fn new(
-        ids: Option<Vec<String>>,
-        agents: Option<Vec<String>>,
-        principals: Option<Vec<String>>,
-        tasks: Option<Vec<String>>,
-    ) -> Self {
+        ids: Option<Vec<Str>>,
+        agents: Option<Vec<Str>>,
+        principals: Option<Vec<Str>>,
+        tasks: Option<Vec<Str>>,
+        keys: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
         let mut s = marque::RevocationSet::new();
         for i in ids.unwrap_or_default() {
-            s.revoke(&i);
+            s.revoke(&i)?;
         }
         for a in agents.unwrap_or_default() {
-            s.revoke_agent(&a);
+            s.revoke_agent(&a)?;
         }
         for p in principals.unwrap_or_default() {
-            s.revoke_principal(&p);
+            s.revoke_principal(&p)?;
         }
         for t in tasks.unwrap_or_default() {
-            s.revoke_task(&t);
+            s.revoke_task(&t)?;
         }
-        RevocationSet { inner: s }
+        if let Some(keys) = keys.filter(|k| !k.is_none()) {
+            for k in convert::public_keys("keys", keys)? {
+                s.revoke_key(&k);
+            }
+        }
+        Ok(RevocationSet { inner: s })
     }
 
-    /// Revokes a block revocation id (hex) and everything delegated below it. Returns whether it was new.
-    fn revoke(&mut self, revocation_id: &str) -> bool {
-        self.inner.revoke(revocation_id)
+    /// Revokes a block revocation id (the 128 hex digits of `Token.revocation_ids`) and
+    /// everything delegated below it. Returns whether it was new; a malformed id (such as the
+    /// 16-digit prefix a revocation reason shows) raises `InvalidArgument`.
+    fn revoke(&mut self, revocation_id: Str) -> Result<bool> {
+        Ok(self.inner.revoke(&revocation_id)?)
     }
     /// Revokes every token naming this agent in its chain. Returns whether it was new.
-    fn revoke_agent(&mut self, agent_id: &str) -> bool {
-        self.inner.revoke_agent(agent_id)
+    fn revoke_agent(&mut self, agent_id: Str) -> Result<bool> {
+        Ok(self.inner.revoke_agent(&agent_id)?)
+    }
+    /// Revokes every token whose chain holds this public key (a `PublicKey` or key text), under
+    /// whatever agent id. Returns whether it was new.
+    fn revoke_key(&mut self, key: &Bound<'_, PyAny>) -> Result<bool> {
+        Ok(self.inner.revoke_key(&convert::public_key(key)?))
     }
     /// Revokes every token issued for this principal. Returns whether it was new.
-    fn revoke_principal(&mut self, principal: &str) -> bool {
-        self.inner.revoke_principal(principal)
+    fn revoke_principal(&mut self, principal: Str) -> Result<bool> {
+        Ok(self.inner.revoke_principal(&principal)?)
     }
     /// Revokes every token for this task. Returns whether it was new.
-    fn revoke_task(&mut self, task: &str) -> bool {
-        self.inner.revoke_task(task)
+    fn revoke_task(&mut self, task: Str) -> Result<bool> {
+        Ok(self.inner.revoke_task(&task)?)
     }
     /// Adds every entry of `other`.
     fn merge(&mut self, other: PyRef<'_, RevocationSet>) {
@@ -82,25 +99,32 @@ impl RevocationSet {
     fn tasks(&self) -> Vec<String> {
         self.inner.tasks.iter().cloned().collect()
     }
-    /// `{"ids":[…],"agents":[…],"principals":[…],"tasks":[…]}` (sorted, stable).
+    /// Revoked agent public keys, lowercase hex (sorted).
+    #[getter]
+    fn keys(&self) -> Vec<String> {
+        self.inner.keys.iter().cloned().collect()
+    }
+    /// `{"ids":[…],"agents":[…],"principals":[…],"tasks":[…]}`, plus `"keys":[…]` when keys are
+    /// revoked (sorted, stable).
     fn to_json(&self) -> String {
         self.inner.to_json()
     }
-    /// Parses the JSON form; unknown fields are refused (`InvalidArgument`).
+    /// Parses the JSON form; unknown fields and malformed entries are refused (`InvalidArgument`).
     #[staticmethod]
-    fn from_json(json: &str) -> Result<Self> {
-        Ok(RevocationSet { inner: marque::RevocationSet::from_json(json)? })
+    fn from_json(json: Str) -> Result<Self> {
+        Ok(RevocationSet { inner: marque::RevocationSet::from_json(&json)? })
     }
     fn __len__(&self) -> usize {
         self.inner.len()
     }
     fn __repr__(&self) -> String {
         format!(
-            "RevocationSet(ids={}, agents={}, principals={}, tasks={})",
+            "RevocationSet(ids={}, agents={}, principals={}, tasks={}, keys={})",
             self.inner.ids.len(),
             self.inner.agents.len(),
             self.inner.principals.len(),
-            self.inner.tasks.len()
+            self.inner.tasks.len(),
+            self.inner.keys.len()
         )
     }
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::convert::{self, py_str_repr, TokenInput};
+use crate::convert::{self, py_str_repr, TokenInput, Str};
 use crate::errors::{no_panic, Result};
 use crate::keys::PublicKey;
 use crate::policy::Right;
@@ -21,8 +21,8 @@ pub struct Hop {
 #[pymethods]
 impl Hop {
     #[new]
-    fn new(agent: String, path: String, key: &Bound<'_, PyAny>) -> Result<Self> {
-        Ok(Hop { inner: marque::Hop { agent, path, key: convert::public_key(key)? } })
+    fn new(agent: Str, path: Str, key: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Hop { inner: marque::Hop { agent: agent.0, path: path.0, key: convert::public_key(key)? } })
     }
     /// Agent id, e.g. `agent:reviewer`.
     #[getter]
@@ -91,9 +91,9 @@ impl Token {
 impl Token {
     /// Parses base64url text (padded or not). Does not verify signatures against a root.
     #[staticmethod]
-    fn from_base64(py: Python<'_>, text: &str) -> Result<Self> {
+    fn from_base64(py: Python<'_>, text: Str) -> Result<Self> {
         let text = text.to_owned();
-        Ok(Token { inner: py.detach(move || no_panic(|| TokenInput::Text(text).parse()))? })
+        Ok(Token { inner: py.detach(move || no_panic(|| TokenInput::Text(text.0).parse()))? })
     }
 
     /// Parses raw bytes. Does not verify signatures against a root.
@@ -228,16 +228,16 @@ impl Token {
         &self,
         py: Python<'_>,
         parent_keypair: &Bound<'_, PyAny>,
-        to: String,
+        to: Str,
         to_key: &Bound<'_, PyAny>,
         tools: Option<&Bound<'_, PyAny>>,
         operations: Option<&Bound<'_, PyAny>>,
-        resource_prefix: Option<String>,
+        resource_prefix: Option<Str>,
         ttl_seconds: Option<&Bound<'_, PyAny>>,
         max_depth: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> Result<Token> {
-        let params = crate::delegate::params(to, to_key, tools, operations, resource_prefix, ttl_seconds, max_depth, now)?;
+        let params = crate::delegate::params(to.0, to_key, tools, operations, convert::opt(resource_prefix), ttl_seconds, max_depth, now)?;
         let parent = Signer::extract("parent_keypair", parent_keypair)?;
         let token = self.inner.clone();
         let child = py.detach(|| parent.finish(no_panic(|| token.delegate(parent.core(), &params))))?;
@@ -245,17 +245,18 @@ impl Token {
     }
 
     /// Signs a proof of possession for using this token on one request (see `sign_proof`).
-    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = "*", now = None))]
+    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = Str::from("*"), now = None),
+        text_signature = "($self, agent_keypair, *, tool, resource, operation='*', now=None)")]
     fn sign_proof(
         &self,
         py: Python<'_>,
         agent_keypair: &Bound<'_, PyAny>,
-        tool: String,
-        resource: String,
-        operation: &str,
+        tool: Str,
+        resource: Str,
+        operation: Str,
         now: Option<&Bound<'_, PyAny>>,
     ) -> Result<String> {
-        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool, resource, operation.to_owned(), now)
+        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool.0, resource.0, operation.0, now)
     }
 
     /// A sealed copy: nobody can delegate it further.
@@ -290,11 +291,11 @@ impl Token {
 pub fn mint(
     py: Python<'_>,
     root_keypair: &Bound<'_, PyAny>,
-    agent: String,
+    agent: Str,
     agent_key: &Bound<'_, PyAny>,
-    principal: String,
-    task: Option<String>,
-    workspace: Option<String>,
+    principal: Str,
+    task: Option<Str>,
+    workspace: Option<Str>,
     rights: Option<&Bound<'_, PyAny>>,
     ttl_seconds: Option<&Bound<'_, PyAny>>,
     max_depth: Option<&Bound<'_, PyAny>>,
@@ -303,8 +304,8 @@ pub fn mint(
 ) -> Result<Token> {
     let root = Signer::extract("root_keypair", root_keypair)?;
     let mut params = marque::MintParams::new(agent, convert::public_key(agent_key)?, principal);
-    params.task = task;
-    params.workspace = workspace;
+    params.task = convert::opt(task);
+    params.workspace = convert::opt(workspace);
     params.rights = convert::rights(rights)?;
     if let Some(ttl) = convert::opt_seconds("ttl_seconds", ttl_seconds)? {
         params.ttl_seconds = ttl;

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use crate::audit::AuditEvent;
-use crate::convert::{self, py_str_repr, TokenInput};
+use crate::convert::{self, py_str_repr, TokenInput, Str};
 use crate::errors::{no_panic, type_error, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy};
@@ -54,15 +54,20 @@ impl Verifier {
                 let policy = if let Ok(p) = p.cast::<Policy>() {
                     p.get().inner.clone()
                 } else {
-                    let (id, source): (String, String) =
-                        p.extract().map_err(|_| type_error("policies must be a list of Policy or (id, source) tuples"))?;
+                    let pair = p
+                        .cast::<pyo3::types::PyTuple>()
+                        .ok()
+                        .filter(|t| t.len() == 2)
+                        .ok_or_else(|| type_error("policies must be a list of Policy or (id, source) tuples"))?;
+                    let id = convert::str_arg("a policy id", &pair.get_item(0)?)?;
+                    let source = convert::str_arg("a policy source", &pair.get_item(1)?)?;
                     marque::Policy::new(id, source)
                 };
                 v.add_policy(policy)?;
             }
         }
         if let Some(r) = revocations {
-            v.merge_revocations(&r.inner);
+            v.merge_revocations(&r.inner)?;
         }
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
     }
@@ -233,21 +238,22 @@ impl Verifier {
     /// Verifies `token` (a `Token`, base64url str or bytes) and decides the request at `now`
     /// (default: the clock). `proof` is a proof of possession from `sign_proof`.
     /// Returns a `Decision`; raises on a bad signature, unknown root key, malformed token or a hit limit.
-    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
+    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None)")]
     #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
         py: Python<'_>,
         token: &Bound<'_, PyAny>,
-        tool: String,
-        resource: String,
-        operation: &str,
-        proof: Option<String>,
+        tool: Str,
+        resource: Str,
+        operation: Str,
+        proof: Option<Str>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
     ) -> Result<Decision> {
         let token = TokenInput::extract(token)?;
-        let request = request(tool, resource, operation.to_owned(), attributes)?;
+        let request = request(tool.0, resource.0, operation.0, attributes)?;
         let now = convert::now(now)?;
         let inner = self.inner.clone();
         let decision = py.detach(move || {
@@ -269,16 +275,17 @@ impl Verifier {
 
     /// Like `authorize`, but a denial raises the exception of its code (`NotAuthorized`,
     /// `Expired`, `Revoked`, `InvalidProof`, …) instead of returning a denied `Decision`.
-    #[pyo3(signature = (token, *, tool, resource, operation = "*", proof = None, now = None, attributes = None))]
+    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None)")]
     #[allow(clippy::too_many_arguments)]
     fn authorize_or_raise(
         &self,
         py: Python<'_>,
         token: &Bound<'_, PyAny>,
-        tool: String,
-        resource: String,
-        operation: &str,
-        proof: Option<String>,
+        tool: Str,
+        resource: Str,
+        operation: Str,
+        proof: Option<Str>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
     ) -> Result<Decision> {
@@ -306,31 +313,42 @@ impl Verifier {
         Ok(Token::new(t))
     }
 
-    /// Revokes a block revocation id (and everything delegated below that block).
-    fn revoke(&self, py: Python<'_>, revocation_id: String) {
+    /// Revokes a block revocation id (and everything delegated below that block): the 128 hex
+    /// digits of `Token.revocation_ids`. A malformed id — such as the 16-digit prefix a revocation
+    /// reason shows — raises `InvalidArgument` (it would revoke nothing).
+    fn revoke(&self, py: Python<'_>, revocation_id: Str) -> Result<()> {
         let inner = self.inner.clone();
-        py.detach(move || read_guard(&inner).revoke(&revocation_id))
+        Ok(py.detach(move || read_guard(&inner).revoke(&revocation_id))?)
     }
-    /// Revokes every token naming `agent_id` in its chain.
-    fn revoke_agent(&self, py: Python<'_>, agent_id: String) {
+    /// Revokes every token naming `agent_id` in its chain (`InvalidArgument` unless it is an
+    /// agent id).
+    fn revoke_agent(&self, py: Python<'_>, agent_id: Str) -> Result<()> {
         let inner = self.inner.clone();
-        py.detach(move || read_guard(&inner).revoke_agent(&agent_id))
+        Ok(py.detach(move || read_guard(&inner).revoke_agent(&agent_id))?)
+    }
+    /// Revokes every token whose chain holds `key` (a `PublicKey` or key text) — the root
+    /// agent's key or any hop's — under whatever agent id it was delegated.
+    fn revoke_key(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> Result<()> {
+        let key = convert::public_key(key)?;
+        let inner = self.inner.clone();
+        py.detach(move || read_guard(&inner).revoke_key(&key));
+        Ok(())
     }
     /// Revokes every token issued for `principal`.
-    fn revoke_principal(&self, py: Python<'_>, principal: String) {
+    fn revoke_principal(&self, py: Python<'_>, principal: Str) -> Result<()> {
         let inner = self.inner.clone();
-        py.detach(move || read_guard(&inner).revoke_principal(&principal))
+        Ok(py.detach(move || read_guard(&inner).revoke_principal(&principal))?)
     }
     /// Revokes every token for `task`.
-    fn revoke_task(&self, py: Python<'_>, task: String) {
+    fn revoke_task(&self, py: Python<'_>, task: Str) -> Result<()> {
         let inner = self.inner.clone();
-        py.detach(move || read_guard(&inner).revoke_task(&task))
+        Ok(py.detach(move || read_guard(&inner).revoke_task(&task))?)
     }
     /// Adds every entry of a `RevocationSet` (e.g. one shared by a fleet).
-    fn merge_revocations(&self, py: Python<'_>, revocations: PyRef<'_, RevocationSet>) {
+    fn merge_revocations(&self, py: Python<'_>, revocations: PyRef<'_, RevocationSet>) -> Result<()> {
         let set = revocations.inner.clone();
         let inner = self.inner.clone();
-        py.detach(move || read_guard(&inner).merge_revocations(&set))
+        Ok(py.detach(move || read_guard(&inner).merge_revocations(&set))?)
     }
     /// A copy of the verifier's revocation set.
     #[getter]
@@ -341,7 +359,7 @@ impl Verifier {
     /// Adds a user policy (Datalog `allow if` / `deny if` / `check if`; facts and rules are
     /// refused). User policies run before the default rights policy, in the order added.
     #[pyo3(signature = (id, source))]
-    fn add_policy(&self, py: Python<'_>, id: String, source: String) -> Result<()> {
+    fn add_policy(&self, py: Python<'_>, id: Str, source: Str) -> Result<()> {
         let inner = self.inner.clone();
         Ok(py.detach(move || {
             no_panic(|| {
@@ -477,6 +495,11 @@ impl Decision {
     fn chain(&self) -> Vec<String> {
         self.inner.chain.clone()
     }
+    /// Key fingerprints of the delegation chain, root first (one per agent of `chain`).
+    #[getter]
+    fn chain_key_fingerprints(&self) -> Vec<String> {
+        self.inner.chain_key_fingerprints.clone()
+    }
     /// The id of the policy that matched (allow or deny), if one did.
     #[getter]
     fn policy(&self) -> Option<&str> {
@@ -545,21 +568,21 @@ impl Decision {
     /// Token exchange: a short-lived compact EdDSA JWT (signed by `issuer`, `kid` = its
     /// fingerprint) that lets one downstream service (`audience`) accept this *allowed*
     /// decision: `sub` = acting agent, `act` = the delegation chain, `scope` =
-    /// `tool:operation`, `cnf.jkt` = the agent key's thumbprint, `exp` = decision time +
+    /// `tool:operation`, `resource` = the resource decided, `cnf.jkt` = the agent key's thumbprint, `exp` = decision time +
     /// `ttl_seconds`, never past the token's expiry. A denied decision raises `NotAuthorized`.
     #[pyo3(signature = (issuer, *, issuer_name, audience, ttl_seconds))]
     fn to_compact_jwt(
         &self,
         py: Python<'_>,
         issuer: &Bound<'_, PyAny>,
-        issuer_name: &str,
-        audience: &str,
+        issuer_name: Str,
+        audience: Str,
         ttl_seconds: &Bound<'_, PyAny>,
     ) -> Result<String> {
         let signer = Signer::extract("issuer", issuer)?;
         let ttl = convert::seconds("ttl_seconds", ttl_seconds)?;
         let decision = &self.inner;
-        py.detach(|| signer.finish(no_panic(|| decision.to_compact_jwt(signer.core(), issuer_name, audience, ttl))))
+        py.detach(|| signer.finish(no_panic(|| decision.to_compact_jwt(signer.core(), &issuer_name, &audience, ttl))))
     }
 
     /// JSON text with stable field names (the core's form, byte for byte).
@@ -572,8 +595,8 @@ impl Decision {
     }
     /// Reads back `to_json()` output (a record only: it re-verifies nothing).
     #[staticmethod]
-    fn from_json(json: &str) -> Result<Self> {
-        Ok(Decision { inner: marque::Decision::from_json(json)? })
+    fn from_json(json: Str) -> Result<Self> {
+        Ok(Decision { inner: marque::Decision::from_json(&json)? })
     }
     /// Returns `self` when allowed; raises the exception of the denial code otherwise.
     fn into_result(slf: Py<Self>) -> Result<Py<Self>> {

@@ -269,10 +269,13 @@ export interface AuthorizeOptions {
   attributes?: Record<string, string>
 }
 export interface Revocations {
+  /** Block revocation ids: 128 lowercase hex digits each. */
   ids: string[]
   agents: string[]
   principals: string[]
   tasks: string[]
+  /** Revoked agent public keys (lowercase hex); present when keys are revoked. */
+  keys?: string[]
 }
 
 /**
@@ -293,6 +296,8 @@ export interface Decision {
   workspace: string | null
   /** Agent ids, root first. */
   chain: string[]
+  /** Key fingerprints of the chain, root first (one per agent of `chain`). */
+  chain_key_fingerprints: string[]
   policy: string | null
   reasons: string[]
   revocation_ids: string[]
@@ -302,6 +307,7 @@ export interface Decision {
   proof_verified: boolean
   readonly agentKeyFingerprint: string
   readonly agentKey: string
+  readonly chainKeyFingerprints: string[]
   readonly revocationIds: string[]
   readonly expiresAt: number
   readonly proofVerified: boolean
@@ -381,8 +387,12 @@ export declare class Verifier {
    * first, for requests admitted without a tool call.
    */
   checkRevocationListFresh(options?: { now?: number | Date }): void
+  /** Revokes a block revocation id (the 128 hex digits of `token.revocationIds`); a malformed id throws `invalid_argument`. */
   revoke(revocationId: string): void
+  /** Throws `invalid_argument` unless `agentId` is an agent id. */
   revokeAgent(agentId: string): void
+  /** Revokes every token whose chain holds this public key, under whatever agent id. */
+  revokeKey(key: KeyInput): void
   revokePrincipal(principal: string): void
   revokeTask(task: string): void
   get revocations(): Revocations

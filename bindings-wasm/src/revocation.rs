@@ -1,5 +1,5 @@
 //! Revocation (the core's `revocation` module): revoke a block (and everything delegated below
-//! it), an agent, a principal or a task; share the set between verifiers as plain JSON, or as a
+//! it), an agent, an agent key, a principal or a task (every entry checked: `invalid_argument`); share the set between verifiers as plain JSON, or as a
 //! `RevocationList` signed by an operator key (sequence number, issue time) that verifiers load
 //! only from trusted operators and only forward (`revocation_list_rollback`).
 
@@ -25,7 +25,7 @@ fn set(v: &JsValue) -> JsResult<RevocationSet> {
 
 #[wasm_bindgen]
 impl RevocationList {
-    /// Signs `revocations` (`{ids?, agents?, principals?, tasks?}` or its JSON text) as list
+    /// Signs `revocations` (`{ids?, agents?, principals?, tasks?, keys?}` or its JSON text) as list
     /// number `options.sequence`, issued at `options.issuedAt` (default: now), with
     /// `options.signer` (a `KeyPair` or `{publicKey, sign}`). Not in the verifier-only build.
     #[cfg(feature = "full")]
@@ -88,7 +88,7 @@ impl RevocationList {
         self.inner.sequence() as f64
     }
 
-    /// What it revokes: `{ids, agents, principals, tasks}`.
+    /// What it revokes: `{ids, agents, principals, tasks}`, plus `keys` when keys are revoked.
     #[wasm_bindgen(getter)]
     pub fn revoked(&self) -> JsResult<JsValue> {
         to_js(self.inner.revoked())
@@ -103,35 +103,42 @@ impl RevocationList {
 
 #[wasm_bindgen]
 impl Verifier {
-    /// Revokes a block revocation id (and everything delegated below that block).
+    /// Revokes a block revocation id (and everything delegated below that block): the 128 hex
+    /// digits of `token.revocationIds`. A malformed id — such as the 16-digit prefix a
+    /// revocation reason shows — throws `invalid_argument` (it would revoke nothing).
     pub fn revoke(&self, revocation_id: JsValue) -> JsResult<()> {
-        self.inner.revoke(&string(&revocation_id, "revocationId")?);
-        Ok(())
+        Ok(self.inner.revoke(&string(&revocation_id, "revocationId")?)?)
     }
 
-    /// Revokes every token naming this agent in its chain.
+    /// Revokes every token naming this agent in its chain (`invalid_argument` unless it is an
+    /// agent id).
     #[wasm_bindgen(js_name = revokeAgent)]
     pub fn revoke_agent(&self, agent_id: JsValue) -> JsResult<()> {
-        self.inner.revoke_agent(&string(&agent_id, "agentId")?);
+        Ok(self.inner.revoke_agent(&string(&agent_id, "agentId")?)?)
+    }
+
+    /// Revokes every token whose chain holds this public key (a `PublicKey`, key text, 32 bytes
+    /// or a JWK) — the root agent's or any hop's — under whatever agent id it was delegated.
+    #[wasm_bindgen(js_name = revokeKey)]
+    pub fn revoke_key(&self, key: JsValue) -> JsResult<()> {
+        self.inner.revoke_key(&crate::keys::public_key(&key, "key")?);
         Ok(())
     }
 
     /// Revokes every token issued on behalf of this principal.
     #[wasm_bindgen(js_name = revokePrincipal)]
     pub fn revoke_principal(&self, principal: JsValue) -> JsResult<()> {
-        self.inner
-            .revoke_principal(&string(&principal, "principal")?);
-        Ok(())
+        Ok(self.inner.revoke_principal(&string(&principal, "principal")?)?)
     }
 
     /// Revokes every token for this task.
     #[wasm_bindgen(js_name = revokeTask)]
     pub fn revoke_task(&self, task: JsValue) -> JsResult<()> {
-        self.inner.revoke_task(&string(&task, "task")?);
-        Ok(())
+        Ok(self.inner.revoke_task(&string(&task, "task")?)?)
     }
 
-    /// A copy of the revocation set: `{ids, agents, principals, tasks}`.
+    /// A copy of the revocation set: `{ids, agents, principals, tasks}`, plus `keys` when keys
+    /// are revoked.
     #[wasm_bindgen(getter)]
     pub fn revocations(&self) -> JsResult<JsValue> {
         to_js(&self.inner.revocations())
@@ -140,8 +147,7 @@ impl Verifier {
     /// Adds every entry of `set` (an object like `revocations`, or its JSON text).
     #[wasm_bindgen(js_name = mergeRevocations)]
     pub fn merge_revocations(&self, revocations: JsValue) -> JsResult<()> {
-        self.inner.merge_revocations(&set(&revocations)?);
-        Ok(())
+        Ok(self.inner.merge_revocations(&set(&revocations)?)?)
     }
 
     /// Loads a signed revocation list (a `RevocationList` or its JSON), replacing the previous

@@ -159,6 +159,7 @@ fn request(o: &mut Options) -> JsResult<Request> {
   const props = {
     agentKeyFingerprint: hidden(d.agent_key_fingerprint),
     agentKey: hidden(d.agent_key),
+    chainKeyFingerprints: hidden(d.chain_key_fingerprints),
     revocationIds: hidden(d.revocation_ids),
     expiresAt: hidden(d.expires_at),
     proofVerified: hidden(d.proof_verified),

@@ -76,7 +76,7 @@ pub fn run() -> Result<(), String> {
         if stolen.allowed { "ALLOWED" } else { "DENIED" }, stolen.reasons.join("; "));
 
     let mut revoked = RevocationSet::new();
-    revoked.revoke(&ta.revocation_ids()[1]);
+    revoked.revoke(&ta.revocation_ids()[1]).map_err(e)?;
     let list2 = RevocationList::sign(&revoked, 2, Some(now), &operator).map_err(e)?;
     verifier.load_revocation_list_json(&list2.to_json(), Some(now)).map_err(e)?;
     let d = verifier.authorize_token(&tc, &request, Some(&tc.sign_proof(&agent_c, &request, Some(now)).map_err(e)?), Some(now)).map_err(e)?;

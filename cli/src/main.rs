@@ -30,7 +30,7 @@ commands:
   authorize (--root-pub HEX... | --jwks FILE) --token TOKEN --tool T [--operation O] --resource R
        [--proof P] [--now SECS] [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
-  revoke add --list FILE [--id HEX]... [--agent ID]... [--principal P]... [--task T]...
+  revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
   revoke show FILE [--operator-key HEX]...    a revocation list; signed: signature (and issuer) checked
   jwks ROOT_PUBLIC_KEY...                     a JWKS document of root keys (publish it; rotate by republishing)

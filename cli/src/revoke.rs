@@ -13,7 +13,7 @@ use crate::args::{read_file as read, Args};
 use crate::{err, load_key, parse_u64};
 
 const USAGE: &str = "usage:
-  marque revoke add --list FILE [--id HEX]... [--agent ID]... [--principal P]... [--task T]...
+  marque revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   marque revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
   marque revoke show FILE [--operator-key HEX]...";
 
@@ -21,7 +21,7 @@ const USAGE: &str = "usage:
 pub fn run(args: &[String]) -> Result<u8, String> {
     let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
-        Some("add") => add(Args::parse(rest, &["list", "id", "agent", "principal", "task"], &[])?),
+        Some("add") => add(Args::parse(rest, &["list", "id", "agent", "key", "principal", "task"], &[])?),
         Some("sign") => sign(Args::parse(rest, &["list", "key", "sequence", "previous", "now", "out"], &[])?),
         Some("show") => show(Args::parse(rest, &["operator-key"], &[])?),
         Some("-h" | "--help" | "help") => {
@@ -49,24 +49,25 @@ fn add(a: Args) -> Result<u8, String> {
         Err(_) => RevocationSet::new(),
     };
     let mut added = 0;
+    // Every entry is checked by the core (a malformed one is refused, nothing is written).
     for id in a.all("id") {
-        if id.len() != 128 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("--id must be a block revocation id (128 hex digits), got {id:?}"));
-        }
-        added += usize::from(set.revoke(id));
+        added += usize::from(set.revoke(id).map_err(|e| format!("--id: {}", err(e)))?);
     }
     for agent in a.all("agent") {
-        marque::identity::validate_agent_id(agent).map_err(err)?;
-        added += usize::from(set.revoke_agent(agent));
+        added += usize::from(set.revoke_agent(agent).map_err(|e| format!("--agent: {}", err(e)))?);
+    }
+    for key in a.all("key") {
+        let key = PublicKey::parse(key).map_err(|e| format!("--key: {}", err(e)))?;
+        added += usize::from(set.revoke_key(&key));
     }
     for p in a.all("principal") {
-        added += usize::from(set.revoke_principal(p));
+        added += usize::from(set.revoke_principal(p).map_err(|e| format!("--principal: {}", err(e)))?);
     }
     for t in a.all("task") {
-        added += usize::from(set.revoke_task(t));
+        added += usize::from(set.revoke_task(t).map_err(|e| format!("--task: {}", err(e)))?);
     }
-    if ["id", "agent", "principal", "task"].iter().all(|k| a.all(k).is_empty()) {
-        return Err("nothing to add: give --id, --agent, --principal or --task".into());
+    if ["id", "agent", "key", "principal", "task"].iter().all(|k| a.all(k).is_empty()) {
+        return Err("nothing to add: give --id, --agent, --key, --principal or --task".into());
     }
     std::fs::write(path, set.to_json() + "\n").map_err(|e| format!("cannot write {path}: {e}"))?;
     println!("{{\"added\":{added},\"entries\":{}}}", set.len());

@@ -134,6 +134,20 @@ fn revoke_add_sign_show_and_authorize_with_a_signed_list_and_jwks() {
     let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((shown["sequence"].as_u64(), shown["signature"].as_str()), (Some(2), Some("valid")));
     assert_eq!(shown["revoked"]["agents"][0], "agent:orch");
+    // Revocation by key: the orchestrator's key, in a list of its own.
+    let (kset, kl) = (p("kset.json"), p("kl.json"));
+    let o = marque(&["revoke", "add", "--list", &kset, "--key", &orch_pub]);
+    assert_eq!(stdout(&o), "{\"added\":1,\"entries\":1}", "{o:?}");
+    let o = marque(&["revoke", "sign", "--list", &kset, "--key", &op_key, "--sequence", "1", "--now", now, "--out", &kl]);
+    assert!(o.status.success(), "{o:?}");
+    // Malformed entries are refused and nothing is written: a 16-digit id prefix, a bad key or agent.
+    for bad in [["--id", "0123abcd01234567"], ["--key", "00ff"], ["--agent", "agent:"]] {
+        let o = marque(&["revoke", "add", "--list", &kset, bad[0], bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {o:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(bad[0]), "{o:?}");
+    }
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kset).unwrap()).unwrap();
+    assert_eq!(written["keys"], serde_json::json!([orch_pub]), "only the valid entry was written");
     // Untrusted operator, tampered list: exit 2 with the code.
     let o = marque(&["revoke", "show", &l2, "--operator-key", &other_pub]);
     assert_eq!(o.status.code(), Some(2));
@@ -154,6 +168,10 @@ fn revoke_add_sign_show_and_authorize_with_a_signed_list_and_jwks() {
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(d["code"], "revoked");
+    let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &kl, "--operator-key", &op_pub, "--now", now]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["code"], "revoked", "the agent's key is revoked: {d}");
     // Stale: fail closed.
     let o = authorize(&["--root-pub", &root_pub, "--revocation-list", &l1, "--operator-key", &op_pub, "--max-staleness", "60", "--now", "1767225661"]);
     assert_eq!(o.status.code(), Some(2));

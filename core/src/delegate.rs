@@ -45,7 +45,7 @@ use biscuit_auth::BlockBuilder;
 use prost::Message as _;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::identity::child_path;
+use crate::identity::child_path_in_chain;
 use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
@@ -188,7 +188,9 @@ impl Token {
         if self.is_sealed() {
             return Err(Error::new(ErrorKind::Sealed, "the token is sealed and cannot be delegated further"));
         }
-        let path = child_path(&holder.path, &params.to)?;
+        // The child is one new agent: no id or name of the chain again (docs/PROFILE.md).
+        let chain_ids: Vec<&str> = claims.chain.iter().map(|h| h.agent.as_str()).collect();
+        let path = child_path_in_chain(&chain_ids, &holder.path, &params.to)?;
         let depth = claims.depth() + 1;
         let max_depth = claims.max_depth();
         if depth > max_depth {

@@ -73,6 +73,48 @@ pub fn child_path(parent_path: &str, child_id: &str) -> Result<String> {
     Ok(format!("{parent_path}/{}", agent_name(child_id)))
 }
 
+/// The path of a child agent `child_id` appended to a delegation chain, checking that the child
+/// names **one new agent**: its id must not be the id of an agent already in the chain, and its
+/// name (the path segment [`child_path`] appends) must be neither the name of an agent already
+/// in the chain — the root agent included — nor a segment of the parent's path (`root`, or an
+/// earlier hop's name). Otherwise a child could report itself as the root agent (`agent:o`
+/// delegating to a second `agent:o`) in decisions, audit events and exchanged JWTs.
+///
+/// `chain` is the agent ids of the chain, root first; `parent_path` the path of its last agent.
+/// A clash is `invalid_argument` naming it (the verifier turns it into `invalid_token`).
+///
+/// ```
+/// use marque::identity::child_path_in_chain;
+/// assert_eq!(child_path_in_chain(&["agent:o", "agent:a"], "/root/a", "agent:b")?, "/root/a/b");
+/// let e = child_path_in_chain(&["agent:o", "agent:a"], "/root/a", "agent:o").unwrap_err();
+/// assert_eq!(e.code(), "invalid_argument");
+/// // Another id with a name already used (the path segment "a") is refused too.
+/// assert!(child_path_in_chain(&["agent:o", "agent:a"], "/root/a", "team:a").is_err());
+/// assert!(child_path_in_chain(&["agent:o"], "/root", "agent:root").is_err());
+/// # Ok::<(), marque::Error>(())
+/// ```
+pub fn child_path_in_chain(chain: &[&str], parent_path: &str, child_id: &str) -> Result<String> {
+    let path = child_path(parent_path, child_id)?;
+    let name = agent_name(child_id);
+    if let Some(other) = chain.iter().find(|a| **a == child_id) {
+        return Err(Error::invalid_argument(format!(
+            "agent id {other:?} is already in the delegation chain; each agent of a chain has its own id"
+        )));
+    }
+    if let Some(other) = chain.iter().find(|a| agent_name(a) == name) {
+        return Err(Error::invalid_argument(format!(
+            "agent name {name:?} of {child_id:?} is already used by {other:?} in the delegation chain; \
+             each agent of a chain has its own name (the last part of its id)"
+        )));
+    }
+    if parent_path.split('/').any(|segment| segment == name) {
+        return Err(Error::invalid_argument(format!(
+            "agent name {name:?} of {child_id:?} is already a segment of the path {parent_path:?}"
+        )));
+    }
+    Ok(path)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Agent identity records and agent assertions
 // ---------------------------------------------------------------------------------------------
@@ -413,7 +455,8 @@ pub fn sign_agent_assertion<S: crate::signer::Signer + ?Sized>(
 }
 
 /// Verifies an agent assertion (the `Authorization` header value, with or without the
-/// `AgentAssertion` scheme) signed by `key`. See [`verify_agent_assertion_with`].
+/// `AgentAssertion` scheme) signed by `key`. See [`verify_agent_assertion_with`]; it does not
+/// refuse a replay ([`AssertionVerifier`] does).
 pub fn verify_agent_assertion(
     header: &str,
     key: &PublicKey,
@@ -430,11 +473,24 @@ pub fn verify_agent_assertion(
 /// `"<agent_runtime_id>:<task_id>:<timestamp as written>"`, checked strictly). A malformed
 /// assertion, an unknown agent or a bad signature is `invalid_proof`; a timestamp more than the
 /// window in the past is `expired`, more than the window in the future `invalid_proof`.
+///
+/// This checks one assertion and remembers nothing: the same header is accepted again while its
+/// timestamp is within the window. To refuse a second use, verify through an
+/// [`AssertionVerifier`].
 pub fn verify_agent_assertion_with<F: FnOnce(&str) -> Option<PublicKey>>(
     header: &str,
     lookup: F,
     options: &AssertionOptions,
 ) -> Result<AgentAssertion> {
+    verify_assertion_parts(header, lookup, options).map(|(assertion, _)| assertion)
+}
+
+/// [`verify_agent_assertion_with`], also returning the verified signature.
+fn verify_assertion_parts<F: FnOnce(&str) -> Option<PublicKey>>(
+    header: &str,
+    lookup: F,
+    options: &AssertionOptions,
+) -> Result<(AgentAssertion, crate::keys::Signature)> {
     let bad = |m: &str| Error::new(ErrorKind::InvalidProof, format!("agent assertion: {m}"));
     crate::clock::check("now", options.now)?;
     if header.len() > options.max_size {
@@ -498,7 +554,145 @@ pub fn verify_agent_assertion_with<F: FnOnce(&str) -> Option<PublicKey>>(
             ),
         ));
     }
-    Ok(AgentAssertion { agent_runtime_id, task_id, timestamp })
+    Ok((AgentAssertion { agent_runtime_id, task_id, timestamp }, sig))
+}
+
+/// Default number of agent assertions an [`AssertionVerifier`] remembers.
+pub const DEFAULT_ASSERTION_CACHE_CAPACITY: usize = 100_000;
+
+/// Verifies agent assertions and refuses a second use of one: the replay rule the Codex wire
+/// format leaves to the verifier.
+///
+/// The wire format has no nonce and no audience, so [`verify_agent_assertion`] alone accepts
+/// the same header again and again while its timestamp is within the window. An
+/// `AssertionVerifier` keeps the window (default [`DEFAULT_ASSERTION_WINDOW_SECONDS`] either
+/// side of `now`) and a seen-set of the assertions it accepted, keyed by agent key and signature
+/// (so a re-encoded header — another base64 alphabet, padding, member order — is the same
+/// assertion). An assertion is remembered until its timestamp plus the window, after which it is
+/// `expired` anyway. A second use within the window is `replayed_proof`. The set is bounded
+/// (default [`DEFAULT_ASSERTION_CACHE_CAPACITY`]) and fails closed: when full of unexpired
+/// assertions, new ones are refused (`limits_exceeded`) rather than older ones forgotten.
+/// One agent signing the same task twice within one second produces the same assertion (Ed25519
+/// signatures are deterministic): only the first is accepted.
+///
+/// The seen-set belongs to one verifier (one process): a fleet of servers behind a load
+/// balancer needs a shared store, or an audience-specific task id, to refuse a replay on
+/// another server.
+///
+/// ```
+/// use marque::identity::{AgentIdentity, AssertionVerifier};
+/// let id = AgentIdentity::from_json(r#"{"workspace_id":"ws","agent_runtime_id":"rt_42",
+///   "agent_private_key":"0101010101010101010101010101010101010101010101010101010101010101"}"#)?;
+/// let header = id.sign_assertion("task_7", 1_700_000_000)?;
+/// let mut verifier = AssertionVerifier::new();
+/// let ok = verifier.verify(&header, &id.public_key(), 1_700_000_010)?;
+/// assert_eq!(ok.task_id, "task_7");
+/// let again = verifier.verify(&header, &id.public_key(), 1_700_000_020).unwrap_err();
+/// assert_eq!(again.code(), "replayed_proof");
+/// # Ok::<(), marque::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AssertionVerifier {
+    window_seconds: u64,
+    max_size: usize,
+    capacity: usize,
+    seen: crate::proof::ReplayCache,
+}
+
+impl core::fmt::Debug for AssertionVerifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AssertionVerifier")
+            .field("window_seconds", &self.window_seconds)
+            .field("capacity", &self.capacity)
+            .field("remembered", &self.seen.len())
+            .finish()
+    }
+}
+
+impl Default for AssertionVerifier {
+    fn default() -> Self {
+        AssertionVerifier::new()
+    }
+}
+
+impl AssertionVerifier {
+    /// A verifier with the default window (60 s) and capacity (100 000 assertions).
+    pub fn new() -> Self {
+        AssertionVerifier::with_capacity(DEFAULT_ASSERTION_CACHE_CAPACITY)
+    }
+    /// A verifier remembering at most `capacity` unexpired assertions.
+    pub fn with_capacity(capacity: usize) -> Self {
+        AssertionVerifier {
+            window_seconds: DEFAULT_ASSERTION_WINDOW_SECONDS,
+            max_size: MAX_ASSERTION_BYTES,
+            capacity,
+            seen: crate::proof::ReplayCache::new(capacity),
+        }
+    }
+    /// Sets the freshness window (seconds either side of `now`).
+    pub fn window_seconds(mut self, seconds: u64) -> Self {
+        self.window_seconds = seconds;
+        self
+    }
+    /// The freshness window, in seconds either side of `now`.
+    pub fn window(&self) -> u64 {
+        self.window_seconds
+    }
+    /// Most unexpired assertions remembered.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// How many assertions are remembered (expired ones are dropped on the next verification).
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+    /// Whether no assertion is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Verifies an assertion signed by `key` at `now` (see [`verify_agent_assertion_with`]) and
+    /// records it; a second use within the window is `replayed_proof`, a full set
+    /// `limits_exceeded`.
+    pub fn verify(&mut self, header: &str, key: &PublicKey, now: u64) -> Result<AgentAssertion> {
+        self.verify_with(header, |_| Some(*key), now)
+    }
+
+    /// [`verify`](Self::verify), looking the agent's key up by its runtime id.
+    pub fn verify_with<F: FnOnce(&str) -> Option<PublicKey>>(
+        &mut self,
+        header: &str,
+        lookup: F,
+        now: u64,
+    ) -> Result<AgentAssertion> {
+        let options = AssertionOptions { now, window_seconds: self.window_seconds, max_size: self.max_size };
+        let mut signer = None;
+        let (assertion, signature) = verify_assertion_parts(
+            header,
+            |id| {
+                signer = lookup(id);
+                signer
+            },
+            &options,
+        )?;
+        let key = signer.ok_or_else(|| Error::internal("a verified assertion has no key"))?;
+        let expires = assertion.timestamp.saturating_add(self.window_seconds);
+        self.seen
+            .check_and_insert(&key, &crate::keys::hex_encode(&signature.to_bytes()), expires, now)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ReplayedProof => Error::new(
+                    ErrorKind::ReplayedProof,
+                    "agent assertion: already used (an assertion is accepted once within its window)",
+                ),
+                ErrorKind::LimitsExceeded => Error::new(
+                    ErrorKind::LimitsExceeded,
+                    "agent assertion: the verifier remembers as many unexpired assertions as it may; \
+                     refusing new ones until some expire",
+                ),
+                _ => e,
+            })?;
+        Ok(assertion)
+    }
 }
 
 fn parse_timestamp(s: &str) -> Option<u64> {
@@ -607,6 +801,60 @@ mod tests {
             assert_eq!(validate_agent_id(bad).unwrap_err().code(), "invalid_argument", "{bad:?}");
         }
         assert!(validate_name("principal", &"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn a_child_names_one_new_agent() {
+        let chain = ["agent:o", "agent:a"];
+        assert_eq!(child_path_in_chain(&chain, "/root/a", "agent:b").unwrap(), "/root/a/b");
+        for (clash, what) in [
+            ("agent:o", "agent id \"agent:o\""),
+            ("agent:a", "agent id \"agent:a\""),
+            ("team:o", "agent name \"o\""),
+            ("x:y:a", "agent name \"a\""),
+            ("agent:root", "segment"),
+        ] {
+            let e = child_path_in_chain(&chain, "/root/a", clash).unwrap_err();
+            assert_eq!(e.code(), "invalid_argument", "{clash}");
+            assert!(e.message().contains(what), "{clash}: {e}");
+        }
+        // Names are compared exactly (ids are case-sensitive everywhere).
+        assert!(child_path_in_chain(&chain, "/root/a", "agent:O").is_ok());
+        assert_eq!(child_path_in_chain(&chain, "/root/a", "agent:").unwrap_err().code(), "invalid_argument");
+    }
+
+    #[test]
+    fn an_assertion_verifier_refuses_replays_and_fails_closed_when_full() {
+        let key = KeyPair::from_seed(&[7; 32]);
+        let t = 1_700_000_000;
+        let header = sign_agent_assertion(&key, "rt_1", "task", t).unwrap();
+        let mut v = AssertionVerifier::with_capacity(2);
+        assert!(v.verify(&header, &key.public_key(), t).is_ok());
+        assert_eq!(v.verify(&header, &key.public_key(), t + 1).unwrap_err().code(), "replayed_proof");
+        // The same assertion re-encoded (standard base64, padded) is the same assertion.
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header.trim_start_matches("AgentAssertion ")).unwrap();
+        let reencoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        assert_eq!(v.verify(&reencoded, &key.public_key(), t + 1).unwrap_err().code(), "replayed_proof");
+        // Another task is another assertion; a third one does not fit: refused, nothing forgotten.
+        assert!(v.verify(&sign_agent_assertion(&key, "rt_1", "task2", t).unwrap(), &key.public_key(), t).is_ok());
+        let third = sign_agent_assertion(&key, "rt_1", "task3", t).unwrap();
+        assert_eq!(v.verify(&third, &key.public_key(), t).unwrap_err().code(), "limits_exceeded");
+        assert_eq!(v.len(), 2);
+        // A failed verification records nothing.
+        let other = KeyPair::from_seed(&[8; 32]).public_key();
+        assert_eq!(v.verify(&third, &other, t).unwrap_err().code(), "invalid_proof");
+        // Past the window the first ones are expired: their slots free up, and the old header
+        // is `expired`, not accepted again.
+        let later = t + DEFAULT_ASSERTION_WINDOW_SECONDS + 1;
+        assert_eq!(v.verify(&header, &key.public_key(), later).unwrap_err().code(), "expired");
+        let fresh = sign_agent_assertion(&key, "rt_1", "task3", later).unwrap();
+        assert!(v.verify(&fresh, &key.public_key(), later).is_ok());
+        assert_eq!(v.len(), 1);
+        // The stateless function accepts a replay (documented): the verifier is what refuses it.
+        let options = AssertionOptions::new(t);
+        assert!(verify_agent_assertion(&header, &key.public_key(), &options).is_ok());
+        assert!(verify_agent_assertion(&header, &key.public_key(), &options).is_ok());
     }
 
     #[test]

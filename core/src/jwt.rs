@@ -70,7 +70,7 @@ pub const MAX_DECODE_SIZE: usize = 64 * 1024;
 const ACCEPTED_TYP: [&str; 2] = ["JWT", "aip+jwt"];
 
 /// Claim names with a typed member in [`Claims`].
-pub const REGISTERED_CLAIMS: [&str; 13] = [
+pub const REGISTERED_CLAIMS: [&str; 14] = [
     "iss",
     "sub",
     "aud",
@@ -84,6 +84,7 @@ pub const REGISTERED_CLAIMS: [&str; 13] = [
     "task",
     "workspace",
     "principal",
+    "resource",
 ];
 
 fn invalid(message: impl Into<alloc::borrow::Cow<'static, str>>) -> Error {
@@ -199,6 +200,10 @@ pub struct Claims {
     /// On whose behalf (`user:alice`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
+    /// The resource the token allows (a token exchanged from a marque decision: the one
+    /// resource that was decided, together with `scope` = `tool:operation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// Other claims.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -310,6 +315,11 @@ impl Claims {
     /// Sets `principal`.
     pub fn principal(mut self, principal: impl Into<String>) -> Self {
         self.principal = Some(principal.into());
+        self
+    }
+    /// Sets `resource`.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
         self
     }
     /// Adds an unregistered claim. Names with a typed member ([`REGISTERED_CLAIMS`]) are refused

@@ -1,11 +1,15 @@
-//! Revocation: kill a hop and everything below it, or an agent, a principal or a task.
+//! Revocation: kill a hop and everything below it, or an agent, an agent key, a principal or a
+//! task.
 //!
-//! Every block of a token has a revocation id (the hex of its signature). Revoking the id of
-//! hop *k* revokes every token that contains that block — hop *k* and everything delegated below
-//! it — while its siblings (other tokens delegated from the same parent) stay valid. Revocation
-//! by agent id, principal or task kills every token whose chain names them. A [`RevocationSet`]
-//! serializes to JSON so a fleet of verifiers can share it; the verifier checks it before any
-//! Datalog runs.
+//! Every block of a token has a revocation id (the hex of its signature: 128 hex digits).
+//! Revoking the id of hop *k* revokes every token that contains that block — hop *k* and
+//! everything delegated below it — while its siblings (other tokens delegated from the same
+//! parent) stay valid. Revocation by agent id, principal or task kills every token whose chain
+//! names them; revocation by public key kills every token whose chain holds that key, under
+//! whatever agent id it was delegated (a compromised key re-delegated under a fresh id is one
+//! entry). Entries are checked as they enter a set: a malformed one is `invalid_argument`, never
+//! an entry that silently revokes nothing. A [`RevocationSet`] serializes to JSON so a fleet of
+//! verifiers can share it; the verifier checks it before any Datalog runs.
 //!
 //! To distribute revocations to a fleet, an operator signs the set as a [`RevocationList`]: the
 //! set plus an issued-at time and a sequence number, signed (JCS canonical JSON, Ed25519) by an
@@ -17,9 +21,12 @@
 //! ```
 //! use marque::revocation::RevocationSet;
 //! let mut set = RevocationSet::default();
-//! set.revoke_agent("agent:compromised");
+//! set.revoke_agent("agent:compromised")?;
+//! set.revoke_key(&marque::KeyPair::from_seed(&[7; 32]).public_key());
 //! let json = set.to_json();
 //! assert_eq!(RevocationSet::from_json(&json)?, set);
+//! // A revocation id is a block's whole signature, not the prefix a message shows.
+//! assert_eq!(set.revoke("0123abcd").unwrap_err().code(), "invalid_argument");
 //! # Ok::<(), marque::Error>(())
 //! ```
 //!
@@ -29,7 +36,7 @@
 //! use marque::{KeyPair, RevocationList, RevocationSet};
 //! let operator = KeyPair::from_seed(&[5; 32]);
 //! let mut set = RevocationSet::new();
-//! set.revoke_task("task:leaked");
+//! set.revoke_task("task:leaked")?;
 //! let list = RevocationList::sign(&set, 7, Some(1_700_000_000), &operator)?;
 //! let parsed = RevocationList::from_json(&list.to_json())?;
 //! assert_eq!((parsed.sequence(), parsed.issued_at()), (7, 1_700_000_000));
@@ -54,11 +61,22 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{PublicKey, Signature};
 use crate::signer::{sign_checked, Signer};
 
-/// A set of revoked block ids, agents, principals and tasks.
+/// Length of a block revocation id in hex digits: a Biscuit v3 revocation id is the block's
+/// Ed25519 signature (64 bytes), and marque tokens carry Ed25519 keys only.
+pub const REVOCATION_ID_HEX_LEN: usize = 128;
+
+/// A set of revoked block ids, agents, agent keys, principals and tasks.
+///
+/// Every entry is checked when it enters the set ([`revoke`](Self::revoke) and friends,
+/// [`from_json`](Self::from_json), signed lists), so a malformed entry — a revocation id cut to
+/// the 16 digits a [`Revoked`] message shows, an agent id that no token can carry — is refused
+/// (`invalid_argument`) instead of silently revoking nothing. The fields are public for reading;
+/// a set filled through them directly is checked by [`validate`](Self::validate), which the
+/// verifier calls when it merges a set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RevocationSet {
-    /// Revoked block revocation ids (lowercase hex).
+    /// Revoked block revocation ids (128 lowercase hex digits).
     pub ids: BTreeSet<String>,
     /// Revoked agent ids (any hop naming them).
     pub agents: BTreeSet<String>,
@@ -66,6 +84,10 @@ pub struct RevocationSet {
     pub principals: BTreeSet<String>,
     /// Revoked tasks.
     pub tasks: BTreeSet<String>,
+    /// Revoked agent public keys (64 lowercase hex digits): any token with the key anywhere in its
+    /// chain, whatever agent id it was delegated under. Absent from the JSON when empty.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub keys: BTreeSet<String>,
 }
 
 /// Why a token is revoked.
@@ -80,6 +102,13 @@ pub enum Revoked {
     },
     /// An agent of the chain is revoked.
     Agent(String),
+    /// The key of an agent of the chain is revoked.
+    Key {
+        /// The agent of the chain holding that key.
+        agent: String,
+        /// The key's fingerprint (`ed25519:…`).
+        fingerprint: String,
+    },
     /// The principal is revoked.
     Principal(String),
     /// The task is revoked.
@@ -94,10 +123,33 @@ impl core::fmt::Display for Revoked {
                 write!(f, "block {index} is revoked (revocation id {short}…)")
             }
             Revoked::Agent(a) => write!(f, "agent {a} is revoked"),
+            Revoked::Key { agent, fingerprint } => write!(f, "the key {fingerprint} of agent {agent} is revoked"),
             Revoked::Principal(p) => write!(f, "principal {p} is revoked"),
             Revoked::Task(t) => write!(f, "task {t} is revoked"),
         }
     }
+}
+
+/// `invalid_argument` unless `id` is a block revocation id: exactly
+/// [`REVOCATION_ID_HEX_LEN`] lowercase hex digits.
+pub fn validate_revocation_id(id: &str) -> Result<()> {
+    if id.len() != REVOCATION_ID_HEX_LEN || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(Error::invalid_argument(format!(
+            "a revocation id is {REVOCATION_ID_HEX_LEN} lowercase hex digits (a block's 64-byte signature, as \
+             Token.revocation_ids gives it); got {} characters{}",
+            id.chars().count(),
+            if id.bytes().any(|b| b.is_ascii_uppercase()) { " with uppercase letters" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
+/// The canonical form of a revoked key entry: 64 lowercase hex digits of a valid Ed25519 key.
+fn canonical_key(hex: &str) -> Result<String> {
+    let key = PublicKey::from_hex(hex).map_err(|e| {
+        Error::invalid_argument(format!("a revoked key is an Ed25519 public key in hex (64 digits): {}", e.message()))
+    })?;
+    Ok(key.to_hex())
 }
 
 impl RevocationSet {
@@ -105,21 +157,39 @@ impl RevocationSet {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Revokes a block id (hex; case-insensitive). Returns whether it was new.
-    pub fn revoke(&mut self, revocation_id: &str) -> bool {
-        self.ids.insert(revocation_id.trim().to_ascii_lowercase())
+    /// Revokes a block id: 128 hex digits (surrounding whitespace is ignored and uppercase is
+    /// normalized to lowercase); anything else is `invalid_argument`. Returns whether it was new.
+    pub fn revoke(&mut self, revocation_id: &str) -> Result<bool> {
+        let id = revocation_id.trim().to_ascii_lowercase();
+        validate_revocation_id(&id)?;
+        Ok(self.ids.insert(id))
     }
-    /// Revokes every token naming this agent anywhere in its chain.
-    pub fn revoke_agent(&mut self, agent_id: &str) -> bool {
-        self.agents.insert(agent_id.to_string())
+    /// Revokes every token naming this agent anywhere in its chain (`invalid_argument` for a
+    /// string that is not an agent id).
+    pub fn revoke_agent(&mut self, agent_id: &str) -> Result<bool> {
+        crate::identity::validate_agent_id(agent_id)?;
+        Ok(self.agents.insert(agent_id.to_string()))
     }
-    /// Revokes every token issued on behalf of this principal.
-    pub fn revoke_principal(&mut self, principal: &str) -> bool {
-        self.principals.insert(principal.to_string())
+    /// Revokes every token with `key` anywhere in its chain (the root agent's key or any hop's),
+    /// whatever agent id it was delegated under: one entry for a compromised key.
+    pub fn revoke_key(&mut self, key: &PublicKey) -> bool {
+        self.keys.insert(key.to_hex())
     }
-    /// Revokes every token for this task.
-    pub fn revoke_task(&mut self, task: &str) -> bool {
-        self.tasks.insert(task.to_string())
+    /// [`revoke_key`](Self::revoke_key) for a key given as hex, the set's JSON form (uppercase
+    /// normalized); anything but an Ed25519 public key is `invalid_argument`.
+    pub fn revoke_key_hex(&mut self, key: &str) -> Result<bool> {
+        Ok(self.keys.insert(canonical_key(key.trim())?))
+    }
+    /// Revokes every token issued on behalf of this principal (`invalid_argument` for an
+    /// empty or malformed name).
+    pub fn revoke_principal(&mut self, principal: &str) -> Result<bool> {
+        crate::identity::validate_name("principal", principal)?;
+        Ok(self.principals.insert(principal.to_string()))
+    }
+    /// Revokes every token for this task (`invalid_argument` for an empty or malformed name).
+    pub fn revoke_task(&mut self, task: &str) -> Result<bool> {
+        crate::identity::validate_name("task", task)?;
+        Ok(self.tasks.insert(task.to_string()))
     }
     /// Adds everything of `other`.
     pub fn merge(&mut self, other: &RevocationSet) {
@@ -127,21 +197,51 @@ impl RevocationSet {
         self.agents.extend(other.agents.iter().cloned());
         self.principals.extend(other.principals.iter().cloned());
         self.tasks.extend(other.tasks.iter().cloned());
+        self.keys.extend(other.keys.iter().cloned());
     }
     /// Whether nothing is revoked.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty() && self.agents.is_empty() && self.principals.is_empty() && self.tasks.is_empty()
+        self.ids.is_empty()
+            && self.agents.is_empty()
+            && self.principals.is_empty()
+            && self.tasks.is_empty()
+            && self.keys.is_empty()
     }
     /// Total number of entries.
     pub fn len(&self) -> usize {
-        self.ids.len() + self.agents.len() + self.principals.len() + self.tasks.len()
+        self.ids.len() + self.agents.len() + self.principals.len() + self.tasks.len() + self.keys.len()
     }
 
-    /// Checks a token's block ids, chain agents, principal and task; the first match wins.
+    /// `invalid_argument` unless every entry is well-formed: ids are 128 lowercase hex digits,
+    /// keys 64 lowercase hex digits of an Ed25519 key, agents valid agent ids, principals and
+    /// tasks valid names.
+    pub fn validate(&self) -> Result<()> {
+        for id in &self.ids {
+            validate_revocation_id(id)?;
+        }
+        for key in &self.keys {
+            if canonical_key(key)? != *key {
+                return Err(Error::invalid_argument("a revoked key is written in lowercase hex"));
+            }
+        }
+        for a in &self.agents {
+            crate::identity::validate_agent_id(a)?;
+        }
+        for p in &self.principals {
+            crate::identity::validate_name("principal", p)?;
+        }
+        for t in &self.tasks {
+            crate::identity::validate_name("task", t)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a token's block ids, chain (each agent with its key), principal and task; the
+    /// first match wins (block ids, then agents, then keys, then principal, then task).
     pub fn check<'a>(
         &self,
         block_ids: impl IntoIterator<Item = &'a str>,
-        agents: impl IntoIterator<Item = &'a str>,
+        chain: impl IntoIterator<Item = (&'a str, &'a PublicKey)> + Clone,
         principal: &str,
         task: Option<&str>,
     ) -> Option<Revoked> {
@@ -153,9 +253,18 @@ impl RevocationSet {
                 return Some(Revoked::Block { index, id: id.to_string() });
             }
         }
-        for a in agents {
-            if self.agents.contains(a) {
-                return Some(Revoked::Agent(a.to_string()));
+        if !self.agents.is_empty() {
+            for (a, _) in chain.clone() {
+                if self.agents.contains(a) {
+                    return Some(Revoked::Agent(a.to_string()));
+                }
+            }
+        }
+        if !self.keys.is_empty() {
+            for (a, key) in chain {
+                if self.keys.contains(key.to_hex().as_str()) {
+                    return Some(Revoked::Key { agent: a.to_string(), fingerprint: key.fingerprint() });
+                }
             }
         }
         if self.principals.contains(principal) {
@@ -169,21 +278,26 @@ impl RevocationSet {
         None
     }
 
-    /// JSON: `{"ids":[…],"agents":[…],"principals":[…],"tasks":[…]}` (sorted, stable).
+    /// JSON: `{"ids":[…],"agents":[…],"principals":[…],"tasks":[…]}`, plus `"keys":[…]` when
+    /// keys are revoked (sorted, stable).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-    /// Block ids in their canonical lowercase form (hex is case-insensitive on input).
-    fn with_lowercase_ids(mut self) -> Self {
+    /// Block ids and keys in their canonical lowercase form (hex is case-insensitive on input).
+    fn normalized(mut self) -> Self {
         self.ids = self.ids.into_iter().map(|i| i.to_ascii_lowercase()).collect();
+        self.keys = self.keys.into_iter().map(|k| k.to_ascii_lowercase()).collect();
         self
     }
 
-    /// Parses the JSON form; unknown fields are refused.
+    /// Parses the JSON form; unknown fields and malformed entries (see
+    /// [`validate`](Self::validate); hex may be uppercase) are refused (`invalid_argument`).
     pub fn from_json(json: &str) -> Result<Self> {
         let set: RevocationSet = serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("revocation set is not valid JSON: {}", crate::options::explain_serde(&e.to_string()))))?;
-        Ok(set.with_lowercase_ids())
+        let set = set.normalized();
+        set.validate()?;
+        Ok(set)
     }
 }
 
@@ -198,7 +312,8 @@ pub const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 /// A [`RevocationSet`] signed by an operator key, with an issued-at time and a sequence number.
 ///
 /// JSON form (RFC 8785 canonical, members sorted):
-/// `{"issued_at":…,"issuer":"<hex public key>","revoked":{"agents":[…],"ids":[…],"principals":[…],"tasks":[…]},"sequence":…,"sig":"<base64url>","type":"marque-revocation-list","v":1}`;
+/// `{"issued_at":…,"issuer":"<hex public key>","revoked":{"agents":[…],"ids":[…],"keys":[…],"principals":[…],"tasks":[…]},"sequence":…,"sig":"<base64url>","type":"marque-revocation-list","v":1}`
+/// (`keys` only when keys are revoked);
 /// `sig` is Ed25519 over `marque-revocation-list/v1\0` followed by the canonical JSON of the
 /// document without `sig`. Parsing checks the signature against the `issuer` it names; whether
 /// that issuer is trusted is the verifier's decision ([`RevocationList::check_issuer`]).
@@ -271,7 +386,8 @@ impl RevocationList {
             return Err(Error::invalid_argument("sequence and issued_at must be below 2^53"));
         }
         let issuer = signer.public_key();
-        let revoked = revoked.clone().with_lowercase_ids();
+        let revoked = revoked.clone().normalized();
+        revoked.validate()?;
         let canonical = crate::jcs::canonicalize(&unsigned_value(&revoked, &issuer, issued_at, sequence)?)?;
         let sig = sign_checked(signer, &signing_input(&canonical))?;
         Ok(RevocationList { issuer, issued_at, sequence, revoked, sig, canonical })
@@ -322,9 +438,9 @@ impl RevocationList {
         issuer.verify(&signing_input(&canonical), &sig).map_err(|_| {
             Error::new(ErrorKind::InvalidSignature, "the revocation list's signature does not verify under its issuer")
         })?;
-        if revoked.ids.iter().any(|i| i.bytes().any(|b| b.is_ascii_uppercase())) {
-            return Err(list_error("revocation ids in a signed list are lowercase hex"));
-        }
+        // Entries as a set's own checks want them, and already canonical (lowercase hex): what
+        // was signed is exactly what is matched.
+        revoked.validate().map_err(|e| list_error(format!("revocation list \"revoked\": {}", e.message())))?;
         if crate::clock::check("issued_at", issued_at).is_err() {
             return Err(list_error(format!(
                 "revocation list issued_at {issued_at} is not seconds since the epoch (2000-01-01 … 2200-01-01): milliseconds?"
@@ -382,6 +498,11 @@ impl RevocationList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::KeyPair;
+
+    fn id(c: char) -> String {
+        core::iter::repeat_n(c, REVOCATION_ID_HEX_LEN).collect()
+    }
 
     #[cfg(feature = "std")]
     #[test]
@@ -400,19 +521,94 @@ mod tests {
 
     #[test]
     fn checks_each_kind() {
+        let x = KeyPair::from_seed(&[1; 32]).public_key();
+        let y = KeyPair::from_seed(&[2; 32]).public_key();
+        let chain = [("agent:x", &x), ("agent:y", &y)];
+        let (a, b) = (id('a'), id('b'));
         let mut s = RevocationSet::new();
-        assert_eq!(s.check(["aa"], ["agent:x"], "user:a", Some("t")), None);
-        s.revoke("BB");
-        assert!(!s.revoke("bb"), "duplicate ids are one entry");
+        assert_eq!(s.check([a.as_str()], chain, "user:a", Some("t")), None);
+        assert!(s.revoke(&id('B')).unwrap());
+        assert!(!s.revoke(&b).unwrap(), "duplicate ids are one entry");
         assert_eq!(
-            s.check(["aa", "bb"], ["agent:x"], "user:a", None),
-            Some(Revoked::Block { index: 1, id: "bb".into() })
+            s.check([a.as_str(), b.as_str()], chain, "user:a", None),
+            Some(Revoked::Block { index: 1, id: b.clone() })
         );
         let mut s = RevocationSet::new();
-        s.revoke_task("t");
-        assert_eq!(s.check(["aa"], ["agent:x"], "user:a", Some("t")), Some(Revoked::Task("t".into())));
-        s.revoke_principal("user:a");
-        assert_eq!(s.check(["aa"], ["agent:x"], "user:a", Some("t")), Some(Revoked::Principal("user:a".into())));
+        s.revoke_task("t").unwrap();
+        assert_eq!(s.check([a.as_str()], chain, "user:a", Some("t")), Some(Revoked::Task("t".into())));
+        s.revoke_principal("user:a").unwrap();
+        assert_eq!(s.check([a.as_str()], chain, "user:a", Some("t")), Some(Revoked::Principal("user:a".into())));
+        assert!(s.revoke_key(&y));
+        assert_eq!(
+            s.check([a.as_str()], chain, "user:a", Some("t")),
+            Some(Revoked::Key { agent: "agent:y".into(), fingerprint: y.fingerprint() })
+        );
         assert!(RevocationSet::from_json("{\"nope\":[]}").is_err());
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_not_stored() {
+        let mut s = RevocationSet::new();
+        let short: String = id('a').chars().take(16).collect();
+        for bad in ["", "0123abcd", short.as_str(), &id('g'), &format!("{}0", id('a')), &id('a')[1..]] {
+            assert_eq!(s.revoke(bad).unwrap_err().code(), "invalid_argument", "{bad:?}");
+        }
+        assert_eq!(s.revoke_agent("agent:").unwrap_err().code(), "invalid_argument");
+        assert_eq!(s.revoke_agent("").unwrap_err().code(), "invalid_argument");
+        assert_eq!(s.revoke_principal("a\"b").unwrap_err().code(), "invalid_argument");
+        assert_eq!(s.revoke_task("").unwrap_err().code(), "invalid_argument");
+        assert!(s.is_empty(), "nothing malformed was stored");
+        // Surrounding whitespace and uppercase are normalized.
+        assert!(s.revoke(&format!(" {} ", id('A'))).unwrap());
+        assert_eq!(s.ids.iter().next(), Some(&id('a')));
+        // The JSON form is checked the same way; keys appear only when some are revoked.
+        assert_eq!(s.to_json(), format!("{{\"ids\":[\"{}\"],\"agents\":[],\"principals\":[],\"tasks\":[]}}", id('a')));
+        for bad in [
+            r#"{"ids":["0123abcd"]}"#.to_string(),
+            r#"{"agents":["agent:"]}"#.into(),
+            r#"{"keys":["00"]}"#.into(),
+            format!("{{\"keys\":[\"{}\"]}}", "zz".repeat(32)),
+            r#"{"tasks":[""]}"#.into(),
+        ] {
+            assert_eq!(RevocationSet::from_json(&bad).unwrap_err().code(), "invalid_argument", "{bad}");
+        }
+        let key = KeyPair::from_seed(&[3; 32]).public_key();
+        let upper = format!("{{\"keys\":[\"{}\"],\"ids\":[\"{}\"]}}", key.to_hex().to_ascii_uppercase(), id('C'));
+        let parsed = RevocationSet::from_json(&upper).unwrap();
+        assert!(parsed.keys.contains(key.to_hex().as_str()) && parsed.ids.contains(&id('c')));
+        assert!(s.clone().revoke_key_hex(&key.to_hex().to_ascii_uppercase()).unwrap());
+        assert_eq!(s.revoke_key_hex("00ff").unwrap_err().code(), "invalid_argument");
+        // A set filled through its public fields is checked by validate().
+        let mut raw = RevocationSet::new();
+        raw.ids.insert("0123abcd".into());
+        assert_eq!(raw.validate().unwrap_err().code(), "invalid_argument");
+    }
+
+    #[test]
+    fn signed_lists_carry_keys_and_refuse_malformed_entries() {
+        let operator = KeyPair::from_seed(&[5; 32]);
+        let key = KeyPair::from_seed(&[3; 32]).public_key();
+        let mut set = RevocationSet::new();
+        set.revoke_key(&key);
+        let list = RevocationList::sign(&set, 1, Some(1_000), &operator).unwrap();
+        assert!(list.to_json().contains(&format!("\"keys\":[\"{}\"]", key.to_hex())), "{}", list.to_json());
+        assert_eq!(RevocationList::from_json(&list.to_json()).unwrap().revoked(), &set);
+        // Without keys, a list's bytes are what they were before keys existed.
+        let plain = RevocationList::sign(&RevocationSet::new(), 1, Some(1_000), &operator).unwrap();
+        assert!(!plain.to_json().contains("keys"), "{}", plain.to_json());
+        // Signing a set with a malformed entry is refused.
+        let mut raw = RevocationSet::new();
+        raw.ids.insert("0123abcd".into());
+        assert_eq!(RevocationList::sign(&raw, 2, Some(1_000), &operator).unwrap_err().code(), "invalid_argument");
+        // A correctly signed list with a malformed entry is refused too.
+        let mut m = serde_json::Map::new();
+        m.insert("ids".into(), serde_json::json!(["0123abcd"]));
+        let revoked = Value::Object(m);
+        let mut doc = serde_json::json!({"type": LIST_TYPE, "v": 1, "issuer": operator.public_key().to_hex(),
+            "issued_at": 1000, "sequence": 3, "revoked": revoked});
+        let canonical = crate::jcs::canonicalize(&doc).unwrap();
+        doc["sig"] = operator.sign(&signing_input(&canonical)).to_base64().into();
+        let e = RevocationList::from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.code(), "revocation_list_invalid", "{e}");
     }
 }

@@ -196,8 +196,11 @@ impl Claims {
                     ),
                 ));
             }
-            let expected_path = crate::identity::child_path(&chain[chain.len() - 1].path, &hop.agent)
-                .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid agent id")))?;
+            // A valid agent id, and one agent per id and per name in a chain (docs/PROFILE.md):
+            // a hop naming an agent already in the chain would report that agent's identity.
+            let ids: Vec<&str> = chain.iter().map(|h| h.agent.as_str()).collect();
+            let expected_path = crate::identity::child_path_in_chain(&ids, &chain[chain.len() - 1].path, &hop.agent)
+                .map_err(|e| Error::invalid_token(format!("block {depth} names an invalid agent: {}", e.message())))?;
             if expected_path != hop.path {
                 return Err(Error::invalid_token(format!("block {depth} has a path that does not extend its parent's")));
             }

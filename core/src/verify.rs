@@ -168,6 +168,10 @@ pub struct Decision {
     pub workspace: Option<String>,
     /// Agent ids of the delegation chain, root first.
     pub chain: Vec<String>,
+    /// Key fingerprints of the delegation chain, root first (one per agent of `chain`): with
+    /// `path`, what identifies each agent beyond its id.
+    #[serde(default)]
+    pub chain_key_fingerprints: Vec<String>,
     /// The id of the policy that matched (allow or deny), if one did.
     pub policy: Option<String>,
     /// Readable reasons when denied (failed checks, revocation, proof problem).
@@ -211,8 +215,9 @@ impl Decision {
 
     /// The audit event recording this decision (`event_type` `"authorization"`): acting agent
     /// and key fingerprint, chain, principal, task, tool as action, operation, resource,
-    /// allow/deny, the policy that matched (or the denial code), time and token id. Denial
-    /// reasons go into `attributes.reasons`.
+    /// allow/deny, the policy that matched (or the denial code), time and token id. The chain's
+    /// key fingerprints go into `attributes.chain_key_fingerprints` (root first), denial
+    /// reasons into `attributes.reasons`.
     ///
     /// ```
     /// # use marque::{KeyPair, Token, Verifier, MintParams, Request, Right, audit::AuditLog};
@@ -242,6 +247,9 @@ impl Decision {
         .operation(self.request.operation.clone())
         .policy(self.policy.clone().unwrap_or_else(|| "none".into()), Some(&format!("marque-profile/{}", crate::token::PROFILE_VERSION)));
         event.agent_key_fingerprint = self.agent_key_fingerprint.clone();
+        if !self.chain_key_fingerprints.is_empty() {
+            event = event.attribute("chain_key_fingerprints", self.chain_key_fingerprints.clone());
+        }
         if let Some(t) = &self.task {
             event = event.task(t.clone());
         }
@@ -259,9 +267,10 @@ impl Decision {
 
     /// Token exchange (RFC 8693 spirit): a short-lived compact EdDSA JWT that lets one
     /// downstream service accept this *allowed* decision without Biscuit: `sub` = acting agent,
-    /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `cnf.jkt` = the acting
-    /// agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's expiry.
-    /// A denied decision is refused (`not_authorized`).
+    /// `act` = the delegation chain, `aud`, `scope` = `tool:operation`, `resource` = the
+    /// resource that was decided (the JWT allows that one resource, nothing else), `cnf.jkt` =
+    /// the acting agent's key thumbprint, `principal`/`task`/`workspace`, `exp` ≤ the token's
+    /// expiry. A denied decision is refused (`not_authorized`).
     pub fn to_compact_jwt<S: crate::signer::Signer + ?Sized>(&self, issuer: &S, issuer_name: &str, audience: &str, ttl_seconds: u64) -> Result<String> {
         if !self.allowed {
             return Err(Error::new(ErrorKind::NotAuthorized, "only an allowed decision can be exchanged for a JWT"));
@@ -273,6 +282,7 @@ impl Decision {
             .issued_at(self.time)
             .expires_at(self.time.saturating_add(ttl_seconds).min(self.expires_at))
             .scope(format!("{}:{}", self.request.tool, self.request.operation))
+            .resource(self.request.resource.clone())
             .actor_chain(&self.chain)
             .principal(self.principal.clone());
         if let Some(id) = self.token_id() {
@@ -587,7 +597,7 @@ impl Verifier {
     /// let mut v = Verifier::new([KeyPair::from_seed(&[1; 32]).public_key()]).with_max_revocation_staleness(3600);
     /// v.add_operator_key(operator.public_key());
     /// let mut set = RevocationSet::new();
-    /// set.revoke_agent("agent:rogue");
+    /// set.revoke_agent("agent:rogue")?;
     /// let list = RevocationList::sign(&set, 2, Some(1_767_225_600), &operator)?;
     /// assert!(v.load_revocation_list(&list, Some(1_767_225_600))?);
     /// let older = RevocationList::sign(&RevocationSet::new(), 1, Some(1_767_225_700), &operator)?;
@@ -663,40 +673,62 @@ impl Verifier {
         }
     }
 
-    /// Revokes a block revocation id (and everything delegated below that block).
-    pub fn revoke(&self, revocation_id: &str) {
+    /// Revokes a block revocation id (and everything delegated below that block): the 128 hex
+    /// digits of [`Token::revocation_ids`] (uppercase and surrounding whitespace are normalized);
+    /// anything else — say the 16-digit prefix a `revoked` reason shows — is `invalid_argument`.
+    pub fn revoke(&self, revocation_id: &str) -> Result<()> {
+        self.with_revocations(|s| s.revoke(revocation_id).map(drop))
+    }
+    /// Revokes every token naming `agent_id` in its chain (`invalid_argument` unless it is an
+    /// agent id).
+    pub fn revoke_agent(&self, agent_id: &str) -> Result<()> {
+        self.with_revocations(|s| s.revoke_agent(agent_id).map(drop))
+    }
+    /// Revokes every token whose chain holds `key` (as the root agent's or any hop's key),
+    /// whatever agent id it was delegated under.
+    ///
+    /// ```
+    /// use marque::{DelegateParams, KeyPair, MintParams, Request, Right, Token, Verifier};
+    /// let (root, orch, stolen) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+    /// let now = 1_767_225_600;
+    /// let token = Token::mint(&root, &MintParams::new("agent:orch", orch.public_key(), "user:alice")
+    ///     .right(Right::new("read_file", "*", "*")).now(now))?;
+    /// let verifier = Verifier::new([root.public_key()]);
+    /// verifier.revoke_key(&stolen.public_key());
+    /// // The compromised key, delegated to under any id, is refused.
+    /// for id in ["agent:a", "agent:fresh-name"] {
+    ///     let child = token.delegate(&orch, &DelegateParams::new(id, stolen.public_key()).now(now))?;
+    ///     let d = verifier.authorize(child.to_bytes(), &Request::new("read_file", "read", "x"), None, Some(now))?;
+    ///     assert_eq!(d.code.as_deref(), Some("revoked"));
+    /// }
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn revoke_key(&self, key: &PublicKey) {
         self.with_revocations(|s| {
-            s.revoke(revocation_id);
+            s.revoke_key(key);
         })
     }
-    /// Revokes every token naming `agent_id` in its chain.
-    pub fn revoke_agent(&self, agent_id: &str) {
-        self.with_revocations(|s| {
-            s.revoke_agent(agent_id);
-        })
+    /// Revokes every token issued for `principal` (`invalid_argument` for a malformed name).
+    pub fn revoke_principal(&self, principal: &str) -> Result<()> {
+        self.with_revocations(|s| s.revoke_principal(principal).map(drop))
     }
-    /// Revokes every token issued for `principal`.
-    pub fn revoke_principal(&self, principal: &str) {
-        self.with_revocations(|s| {
-            s.revoke_principal(principal);
-        })
-    }
-    /// Revokes every token for `task`.
-    pub fn revoke_task(&self, task: &str) {
-        self.with_revocations(|s| {
-            s.revoke_task(task);
-        })
+    /// Revokes every token for `task` (`invalid_argument` for a malformed name).
+    pub fn revoke_task(&self, task: &str) -> Result<()> {
+        self.with_revocations(|s| s.revoke_task(task).map(drop))
     }
     /// A copy of the revocation set.
     pub fn revocations(&self) -> RevocationSet {
         read(&self.revocations).clone()
     }
-    /// Adds every entry of `set` to the verifier's revocations.
-    pub fn merge_revocations(&self, set: &RevocationSet) {
-        self.with_revocations(|s| s.merge(set))
+    /// Adds every entry of `set` to the verifier's revocations, after checking every entry
+    /// ([`RevocationSet::validate`]; `invalid_argument`, and nothing is added).
+    pub fn merge_revocations(&self, set: &RevocationSet) -> Result<()> {
+        set.validate()?;
+        self.with_revocations(|s| s.merge(set));
+        Ok(())
     }
 
-    fn with_revocations(&self, f: impl FnOnce(&mut RevocationSet)) {
+    fn with_revocations<T>(&self, f: impl FnOnce(&mut RevocationSet) -> T) -> T {
         f(&mut write(&self.revocations))
     }
 
@@ -774,7 +806,8 @@ impl Verifier {
             .fact(fact("resource", &[Term::Str(request.resource.clone())]))?
             .fact(fact("depth", &[Term::Integer(i64::from(claims.depth()))]))?
             .fact(fact("actor", &[Term::Str(holder.agent.clone())]))?
-            .fact(fact("actor_path", &[Term::Str(holder.path.clone())]))?;
+            .fact(fact("actor_path", &[Term::Str(holder.path.clone())]))?
+            .fact(fact("actor_key", &[Term::Bytes(holder.key.to_bytes().to_vec())]))?;
         for (k, v) in &request.attributes {
             builder = builder.fact(fact("attribute", &[Term::Str(k.clone()), Term::Str(v.clone())]))?;
         }
@@ -854,7 +887,7 @@ impl Verifier {
         let check = |set: &RevocationSet| {
             set.check(
                 claims.revocation_ids.iter().map(String::as_str),
-                claims.chain.iter().map(|h| h.agent.as_str()),
+                claims.chain.iter().map(|h| (h.agent.as_str(), &h.key)),
                 &claims.authority.principal,
                 claims.authority.task.as_deref(),
             )
@@ -943,6 +976,7 @@ impl Verifier {
             task: claims.authority.task.clone(),
             workspace: claims.authority.workspace.clone(),
             chain: claims.chain.iter().map(|h| h.agent.clone()).collect(),
+            chain_key_fingerprints: claims.chain.iter().map(Hop::fingerprint).collect(),
             policy: None,
             reasons: Vec::new(),
             revocation_ids: claims.revocation_ids.clone(),
@@ -1131,6 +1165,7 @@ mod tests {
             task: None,
             workspace: Some("w".into()),
             chain: vec!["agent:a".into()],
+            chain_key_fingerprints: vec!["ed25519:0011223344556677".into()],
             policy: None,
             reasons: vec!["no".into()],
             revocation_ids: vec!["ab".into()],

@@ -195,7 +195,7 @@ fn verifier(f: &Fleet, staleness: Option<u64>) -> Verifier {
 fn set_with(agent: Option<&str>) -> RevocationSet {
     let mut s = RevocationSet::new();
     if let Some(a) = agent {
-        s.revoke_agent(a);
+        s.revoke_agent(a).unwrap();
     }
     s
 }
@@ -204,16 +204,16 @@ fn set_with(agent: Option<&str>) -> RevocationSet {
 fn revocation_list_round_trips_and_rejects_tampering() {
     let f = fleet();
     let mut set = set_with(Some("agent:rogue"));
-    set.revoke(&"AB".repeat(32));
-    set.revoke_principal("user:mallory");
-    set.revoke_task("task:leak");
+    set.revoke(&"AB".repeat(64)).unwrap();
+    set.revoke_principal("user:mallory").unwrap();
+    set.revoke_task("task:leak").unwrap();
     let list = RevocationList::sign(&set, 3, Some(NOW), &f.operator).unwrap();
     let json = list.to_json();
     let back = RevocationList::from_json(&json).unwrap();
     assert_eq!(back, list);
     assert_eq!(back.to_json(), json, "canonical: serializes to the same bytes");
     assert_eq!((back.sequence(), back.issued_at(), back.issuer()), (3, NOW, &f.operator.public_key()));
-    assert!(back.revoked().ids.contains(&"ab".repeat(32)), "ids are normalized before signing");
+    assert!(back.revoked().ids.contains(&"ab".repeat(64)), "ids are normalized before signing");
     assert!(!format!("{back:?}").contains("sig"));
 
     // Any edit breaks the signature.
@@ -342,7 +342,7 @@ fn signed_lists_revoke_before_datalog_and_fail_closed_when_stale() {
     v.load_revocation_list(&l3, Some(NOW + 700)).unwrap();
     assert!(v.authorize(f.token.to_bytes(), &ok, None, Some(NOW + 700)).unwrap().allowed);
     // Local revocations still apply beside the list.
-    v.revoke_task("t-1");
+    v.revoke_task("t-1").unwrap();
     assert_eq!(v.authorize(f.token.to_bytes(), &ok, None, Some(NOW + 700)).unwrap().code.as_deref(), Some("revoked"));
     // Without a staleness limit an old list is still applied, never required.
     let relaxed = verifier(&f, None);
@@ -358,17 +358,17 @@ fn revocation_lists_revoke_by_block_principal_and_task() {
     let v = verifier(&f, Some(3600));
     let child = f.token.delegate(&kp(2), &DelegateParams::new("agent:c", kp(3).public_key()).now(NOW)).unwrap();
     let mut s = RevocationSet::new();
-    s.revoke(&child.revocation_ids()[1]);
+    s.revoke(&child.revocation_ids()[1]).unwrap();
     v.load_revocation_list(&RevocationList::sign(&s, 1, Some(NOW), &f.operator).unwrap(), Some(NOW)).unwrap();
     assert_eq!(v.authorize(child.to_bytes(), &read("src/a"), None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
     assert!(v.authorize(f.token.to_bytes(), &read("src/a"), None, Some(NOW)).unwrap().allowed, "the parent stays valid");
     for (n, set) in [(2, {
         let mut s = RevocationSet::new();
-        s.revoke_principal("user:alice");
+        s.revoke_principal("user:alice").unwrap();
         s
     }), (3, {
         let mut s = RevocationSet::new();
-        s.revoke_task("t-1");
+        s.revoke_task("t-1").unwrap();
         s
     })] {
         v.load_revocation_list(&RevocationList::sign(&set, n, Some(NOW), &f.operator).unwrap(), Some(NOW)).unwrap();
@@ -457,10 +457,11 @@ fn vectors_path() -> std::path::PathBuf {
 
 fn vector_set() -> RevocationSet {
     let mut set = RevocationSet::new();
-    set.revoke_agent("agent:rogue");
-    set.revoke_principal("user:mallory");
-    set.revoke_task("task:leaked");
-    set.revoke(&"ab".repeat(64));
+    set.revoke_agent("agent:rogue").unwrap();
+    set.revoke_principal("user:mallory").unwrap();
+    set.revoke_task("task:leaked").unwrap();
+    set.revoke(&"ab".repeat(64)).unwrap();
+    set.revoke_key(&kp(51).public_key());
     set
 }
 

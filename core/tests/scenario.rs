@@ -283,7 +283,7 @@ fn revoking_a_hop_kills_it_and_below_not_its_siblings() {
     let sibling = w.t0.delegate(&w.orch, &DelegateParams::new("agent:agent_b", kp(5).public_key()).now(NOW)).unwrap();
     for k in 0..3 {
         let v = verifier(&w);
-        v.revoke(&w.tc.revocation_ids()[k]);
+        v.revoke(&w.tc.revocation_ids()[k]).unwrap();
         let d = v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap();
         assert_eq!(d.code.as_deref(), Some("revoked"), "revoking block {k}");
         assert!(d.reasons[0].contains(&format!("block {k}")));
@@ -292,14 +292,14 @@ fn revoking_a_hop_kills_it_and_below_not_its_siblings() {
         assert_eq!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref() == Some("revoked"), k == 0);
     }
     let v = verifier(&w);
-    v.revoke_agent("agent:agent_a");
+    v.revoke_agent("agent:agent_a").unwrap();
     assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
     assert!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().allowed);
     let v = verifier(&w);
-    v.revoke_principal("user:alice");
+    v.revoke_principal("user:alice").unwrap();
     assert_eq!(v.authorize(sibling.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
     let v = verifier(&w);
-    v.revoke_task("fix-issue-42");
+    v.revoke_task("fix-issue-42").unwrap();
     assert_eq!(v.authorize(w.t0.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
     assert_eq!(marque::RevocationSet::from_json(&v.revocations().to_json()).unwrap(), v.revocations());
 }
@@ -538,7 +538,7 @@ fn verified_token_cache_skips_only_what_it_may() {
     // Still checked on a cached token: the request, the time, revocation and proofs.
     assert!(!v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/lib.rs"), None, Some(NOW)).unwrap().allowed);
     assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW + 4000)).unwrap().code.as_deref(), Some("expired"));
-    v.revoke(&w.tc.revocation_ids()[2]);
+    v.revoke(&w.tc.revocation_ids()[2]).unwrap();
     assert_eq!(v.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap().code.as_deref(), Some("revoked"));
     // A tampered copy is a different key: verified from scratch, and refused.
     let mut bad = w.tc.to_bytes().to_vec();
@@ -584,6 +584,8 @@ fn decisions_become_audit_events_and_compact_jwts() {
     assert_eq!(event["chain"][1], "agent:agent_a");
     assert_eq!(event["attributes"]["denial_code"], "not_authorized");
     assert_eq!(event["token_id"], w.tc.revocation_ids()[2].as_str());
+    let fingerprints = [w.orch.public_key().fingerprint(), w.a.public_key().fingerprint(), w.c.public_key().fingerprint()];
+    assert_eq!(event["attributes"]["chain_key_fingerprints"], serde_json::json!(fingerprints));
 
     // Exchange an allowed decision for a compact JWT; a denied one is refused.
     let jwt = allowed.to_compact_jwt(&server, "https://gw.example", "https://tools.example", 60).unwrap();
@@ -591,6 +593,9 @@ fn decisions_become_audit_events_and_compact_jwts() {
     assert_eq!(claims.sub.as_deref(), Some("agent:agent_c"));
     assert_eq!(claims.delegation_chain(), ["agent:orchestrator", "agent:agent_a", "agent:agent_c"]);
     assert!(claims.confirmation_matches(&w.c.public_key()));
+    // The JWT names the one resource that was decided (with scope tool:operation).
+    assert_eq!(claims.resource.as_deref(), Some(allowed.request.resource.as_str()));
+    assert_eq!(claims.scopes(), [format!("{}:{}", allowed.request.tool, allowed.request.operation)]);
     assert_eq!(denied.to_compact_jwt(&server, "gw", "aud", 60).unwrap_err().code(), "not_authorized");
 }
 
@@ -599,7 +604,53 @@ fn revocation_can_be_checked_without_a_request() {
     let w = world();
     let v = verifier(&w);
     assert_eq!(v.revocation_reason(&w.tc), None);
-    v.revoke_agent("agent:agent_a");
+    v.revoke_agent("agent:agent_a").unwrap();
     assert!(v.revocation_reason(&w.tc).unwrap().contains("agent:agent_a"));
     assert_eq!(v.revocation_reason(&w.t0), None);
+}
+
+/// Decisions carry the key fingerprints of the whole chain, and policies can key on the acting
+/// agent's key through the verifier-added fact `actor_key(hex:…)`.
+#[test]
+fn decisions_carry_the_chain_keys_and_policies_see_the_actor_key() {
+    let w = world();
+    let d = verifier(&w).authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    let keys = [&w.orch, &w.a, &w.c].map(|k| k.public_key().fingerprint());
+    assert_eq!(d.chain_key_fingerprints, keys);
+    assert_eq!(d.agent_key_fingerprint, keys[2]);
+    let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+    assert_eq!(json["chain_key_fingerprints"], serde_json::json!(keys));
+    // A record written before the field existed still reads back (empty).
+    let mut old = json.clone();
+    old.as_object_mut().unwrap().remove("chain_key_fingerprints");
+    assert!(marque::Decision::from_json(&old.to_string()).unwrap().chain_key_fingerprints.is_empty());
+
+    // An operator policy denying one key: agent_c's key is refused whoever holds the token.
+    let mut v = verifier(&w);
+    let c_key = w.c.public_key().to_hex();
+    v.add_policy(Policy::new("no-c-key", format!("deny if actor_key(hex:{c_key});"))).unwrap();
+    let denied = v.authorize(w.tc.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    assert_eq!((denied.allowed, denied.policy.as_deref()), (false, Some("no-c-key")));
+    let other = v.authorize(w.ta.to_bytes(), &req("read_file", "read", "src/main.rs"), None, Some(NOW)).unwrap();
+    assert!(other.allowed, "{other:?}");
+}
+
+/// The identity rule at delegation: an id or a name already in the chain is refused, naming it.
+#[test]
+fn a_child_cannot_take_an_id_or_name_of_its_chain() {
+    let w = world();
+    for (to, what) in [
+        ("agent:orchestrator", "agent:orchestrator"),
+        ("agent:agent_a", "agent:agent_a"),
+        ("agent:agent_c", "agent:agent_c"),
+        ("x:orchestrator", "orchestrator"),
+        ("x:agent_a", "agent_a"),
+        ("x:root", "root"),
+    ] {
+        let e = w.tc.delegate(&w.c, &DelegateParams::new(to, kp(9).public_key()).now(NOW)).unwrap_err();
+        assert_eq!(e.code(), "invalid_argument", "{to}");
+        assert!(e.message().contains(what), "{to}: {e}");
+    }
+    let ok = w.tc.delegate(&w.c, &DelegateParams::new("agent:agent_d", kp(9).public_key()).now(NOW)).unwrap();
+    assert_eq!(ok.path(), "/root/agent_a/agent_c/agent_d");
 }

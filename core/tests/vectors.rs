@@ -85,9 +85,9 @@ fn generate() -> Value {
     )
     .unwrap();
     let mut revoke_hop1 = RevocationSet::new();
-    revoke_hop1.revoke(&tc.revocation_ids()[1]);
+    revoke_hop1.revoke(&tc.revocation_ids()[1]).unwrap();
     let mut revoke_agent = RevocationSet::new();
-    revoke_agent.revoke_agent("agent:agent_c");
+    revoke_agent.revoke_agent("agent:agent_c").unwrap();
 
     let case = |name: &str, token: &str, tool: &str, op: &str, res: &str, now: u64, proof: Option<&str>, rev: Option<&RevocationSet>| {
         json!({
@@ -146,7 +146,7 @@ fn run_case(doc: &Value, case: &Value, key_of: &dyn Fn(&str) -> KeyPair) -> Valu
     let token = doc["tokens"][case["token"].as_str().unwrap()].as_str().unwrap();
     let verifier = Verifier::new([key_of(case["root"].as_str().unwrap()).public_key()]);
     if let Some(rev) = case.get("revocations").filter(|r| !r.is_null()) {
-        verifier.merge_revocations(&RevocationSet::from_json(&rev.to_string()).unwrap());
+        verifier.merge_revocations(&RevocationSet::from_json(&rev.to_string()).unwrap()).unwrap();
     }
     let r = &case["request"];
     let request = Request::new(r["tool"].as_str().unwrap(), r["operation"].as_str().unwrap(), r["resource"].as_str().unwrap());

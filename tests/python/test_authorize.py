@@ -63,7 +63,8 @@ def test_decision_serialization(s: Scenario) -> None:
     assert as_dict["request"] == {"tool": "read_file", "operation": "read", "resource": "src/lib.rs"}
     assert set(as_dict) == {
         "allowed", "code", "agent", "path", "agent_key_fingerprint", "agent_key", "principal", "task", "workspace",
-        "chain", "policy", "reasons", "revocation_ids", "request", "time", "expires_at", "proof_verified",
+        "chain", "chain_key_fingerprints", "policy", "reasons", "revocation_ids", "request", "time", "expires_at",
+        "proof_verified",
     }
     assert d.agent_key == s.c.public_key and as_dict["agent_key"] == s.c.public_key.to_hex()
     assert marque.Decision.from_json(d.to_json()) == d

@@ -365,7 +365,7 @@ def signed(seq: int, at: int, *, agents: list[str] | None = None, signer: Any = 
 
 def test_revocation_list_round_trips_and_rejects_tampering() -> None:
     operator = key(OPERATOR)
-    rs = marque.RevocationSet(agents=["agent:rogue"], ids=["AB" * 32], principals=["user:mallory"],
+    rs = marque.RevocationSet(agents=["agent:rogue"], ids=["AB" * 64], principals=["user:mallory"],
                               tasks=["task:leak"])
     lst = marque.RevocationList.sign(rs, sequence=3, signer=operator, issued_at=NOW)
     text = lst.to_json()
@@ -373,7 +373,7 @@ def test_revocation_list_round_trips_and_rejects_tampering() -> None:
     assert back == lst
     assert back.to_json() == text, "canonical: serializes to the same bytes"
     assert (back.sequence, back.issued_at, back.issuer) == (3, NOW, operator.public_key)
-    assert "ab" * 32 in back.revoked.ids, "ids are normalized before signing"
+    assert "ab" * 64 in back.revoked.ids, "ids are normalized before signing"
     assert back.revoked.agents == ["agent:rogue"] and len(back.revoked) == 4
     assert len(back.signature) == 64
     assert "sig" not in repr(back) and "sequence=3" in repr(back)

@@ -194,7 +194,7 @@ fn verifier(doc: &Value, case: &Value) -> Result<Verifier, marque::Error> {
         verifier.set_require_proof(true);
     }
     if !v["revocations"].is_null() {
-        verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?);
+        verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?)?;
     }
     for p in v["policies"].as_array().into_iter().flatten() {
         verifier.add_policy(Policy::new(p["id"].as_str().expect("policy id"), p["source"].as_str().expect("policy source")))?;
@@ -277,7 +277,7 @@ fn run(doc: &Value, case: &Value) -> Value {
             }
             "revoke" => {
                 let verifier = Verifier::new([seed(doc, "root").public_key()]);
-                verifier.revoke(case["id"].as_str().expect("id"));
+                verifier.revoke(case["id"].as_str().expect("id"))?;
                 Ok(json!({"ok": true}))
             }
             other => panic!("unknown op {other}"),
