@@ -149,6 +149,8 @@ export interface JwtClaims {
   task?: string
   workspace?: string
   principal?: string
+  /** In a token exchanged from a decision: the one resource that was decided. */
+  resource?: string
   [claim: string]: unknown
 }
 
@@ -231,6 +233,8 @@ export declare class Decision {
   get workspace(): string | null
   /** Agent ids of the delegation chain, root first. */
   get chain(): Array<string>
+  /** Key fingerprints of the delegation chain, root first (one per agent of `chain`). */
+  get chainKeyFingerprints(): Array<string>
   /** The id of the policy that matched, if one did. */
   get policy(): string | null
   /** Readable reasons when denied. */
@@ -255,7 +259,7 @@ export declare class Decision {
   /**
    * Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
    * (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,
-   * `scope` = `tool:operation`, `exp` ≤ the token's expiry. A denied decision throws
+   * `scope` = `tool:operation`, `resource` = the resource decided, `exp` ≤ the token's expiry. A denied decision throws
    * `not_authorized`.
    */
   toCompactJwt(signer: SignerInput, options: CompactJwtOptions): string
@@ -533,10 +537,22 @@ export declare class Verifier {
    * lets an HTTP layer refuse a revoked token before any tool call is decided.
    */
   revocationReason(token: TokenInput): string | null
-  /** Revokes a block revocation id (and everything delegated below that block). */
+  /**
+   * Revokes a block revocation id (and everything delegated below that block): the 128 hex
+   * digits of `token.revocationIds`. A malformed id — such as the 16-digit prefix a
+   * revocation reason shows — throws `invalid_argument` (it would revoke nothing).
+   */
   revoke(revocationId: string): void
-  /** Revokes every token naming this agent in its chain. */
+  /**
+   * Revokes every token naming this agent in its chain (`invalid_argument` unless it is an
+   * agent id).
+   */
   revokeAgent(agentId: string): void
+  /**
+   * Revokes every token whose chain holds this public key — the root agent's or any hop's —
+   * under whatever agent id it was delegated.
+   */
+  revokeKey(key: KeyInput): void
   /** Revokes every token issued on behalf of this principal. */
   revokePrincipal(principal: string): void
   /** Revokes every token for this task. */
@@ -621,6 +637,7 @@ export interface DecisionJson {
   task: string | null
   workspace: string | null
   chain: Array<string>
+  chain_key_fingerprints: Array<string>
   policy: string | null
   reasons: Array<string>
   revocation_ids: Array<string>
@@ -911,7 +928,7 @@ export interface RevocationListSignOptions {
   issuedAt?: TimeInput
 }
 
-/** A revocation set: block revocation ids, agents, principals and tasks (sorted). */
+/** A revocation set: block revocation ids, agents, principals, tasks and agent keys (sorted). */
 export interface Revocations {
   /** Revoked block revocation ids (lowercase hex). */
   ids: Array<string>
@@ -921,9 +938,15 @@ export interface Revocations {
   principals: Array<string>
   /** Revoked tasks. */
   tasks: Array<string>
+  /** Revoked agent public keys (lowercase hex): any token whose chain holds one. */
+  keys: Array<string>
 }
 
-/** A revocation set to merge into a verifier; every list is optional. */
+/**
+ * A revocation set to merge into a verifier; every list is optional. Every entry is checked
+ * (`invalid_argument`): a block id is the whole 128-hex-digit revocation id, an agent a valid
+ * agent id, a key an Ed25519 public key (hex or any key text).
+ */
 export interface RevocationsInit {
   /** Block revocation ids (hex). */
   ids?: Array<string>
@@ -933,6 +956,8 @@ export interface RevocationsInit {
   principals?: Array<string>
   /** Tasks. */
   tasks?: Array<string>
+  /** Agent public keys (64 hex digits). */
+  keys?: Array<string>
 }
 
 /** A right a token grants: a tool, an operation and a resource prefix (`"*"` = any). */

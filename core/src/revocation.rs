@@ -590,11 +590,11 @@ mod tests {
         let key = KeyPair::from_seed(&[3; 32]).public_key();
         let mut set = RevocationSet::new();
         set.revoke_key(&key);
-        let list = RevocationList::sign(&set, 1, Some(1_000), &operator).unwrap();
+        let list = RevocationList::sign(&set, 1, Some(1_767_225_600), &operator).unwrap();
         assert!(list.to_json().contains(&format!("\"keys\":[\"{}\"]", key.to_hex())), "{}", list.to_json());
         assert_eq!(RevocationList::from_json(&list.to_json()).unwrap().revoked(), &set);
         // Without keys, a list's bytes are what they were before keys existed.
-        let plain = RevocationList::sign(&RevocationSet::new(), 1, Some(1_000), &operator).unwrap();
+        let plain = RevocationList::sign(&RevocationSet::new(), 1, Some(1_767_225_600), &operator).unwrap();
         assert!(!plain.to_json().contains("keys"), "{}", plain.to_json());
         // Signing a set with a malformed entry is refused.
         let mut raw = RevocationSet::new();

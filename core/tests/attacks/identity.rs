@@ -22,8 +22,9 @@ fn hand_built_hop(token: &Token, signer: &str, agent: &str, path: &str, hop_key:
     // The scenario's hop expiry (NOW + 1800 s), as a descriptor number and a Datalog date.
     let (exp, exp_date) = (NOW + 1800, "2026-01-01T00:30:00Z");
     let child_key = key(hop_key).public_key().to_hex();
+    let profile = marque::token::PROFILE_VERSION;
     let ctx = format!(
-        r#"{{"marque":1,"depth":{depth},"agent":"{agent}","path":"{path}","key":"{child_key}","iat":{NOW},"exp":{exp}}}"#
+        r#"{{"marque":{profile},"depth":{depth},"agent":"{agent}","path":"{path}","key":"{child_key}","iat":{NOW},"exp":{exp}}}"#
     );
     let code = format!(
         "hop({depth}, \"{agent}\", \"{path}\", hex:{child_key});\ncheck if time($time), $time <= {exp_date};\n"
