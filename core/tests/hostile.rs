@@ -28,7 +28,7 @@ fn req() -> Request {
 /// The descriptor and Datalog of the profile's hop from `token`'s holder (key pair `holder`) to
 /// `agent:x` (key 9): what an honest delegation writes, read back from one.
 fn canonical_hop(token: &Token, holder: &KeyPair) -> (String, String) {
-    let child = token.delegate(holder, &DelegateParams::new("agent:x", kp(9).public_key()).ttl_seconds(100).now(NOW)).unwrap();
+    let child = token.delegate(holder, &DelegateParams::new(format!("agent:x{}", token.depth() + 1), kp(9).public_key()).ttl_seconds(100).now(NOW)).unwrap();
     let raw = biscuit_auth::format::schema::Biscuit::decode(child.to_bytes()).unwrap();
     let block = &raw.blocks.last().unwrap().block;
     let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).unwrap().context.unwrap();
