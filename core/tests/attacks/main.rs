@@ -140,7 +140,8 @@ pub fn scenario() -> (Token, Token) {
 
 fn generate() -> Value {
     let mut book = Book::default();
-    let topics: [(&str, fn(&mut Book)); 6] = [
+    type Topic = (&'static str, fn(&mut Book));
+    let topics: [Topic; 6] = [
         ("blocks", blocks::cases),
         ("resources", resources::cases),
         ("identity", identity::cases),
