@@ -39,7 +39,7 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use biscuit_auth::builder::{fact, Binary, Op, Term};
+use biscuit_auth::builder::{Binary, Op, Term};
 use biscuit_auth::format::schema::{ThirdPartyBlockContents, ThirdPartyBlockRequest};
 use biscuit_auth::BlockBuilder;
 use prost::Message as _;
@@ -50,7 +50,7 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
 use crate::resource::covers;
-use crate::token::{check_at_most, check_on, fresh_block_key, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, fresh_block_key, new_fact, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -348,9 +348,9 @@ pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder>
     let var = |v: &str| Op::Value(Term::Variable(v.into()));
     let mut block = BlockBuilder::new()
         .context(context)
-        .fact(fact(
+        .fact(new_fact(
             "hop",
-            &[
+            vec![
                 Term::Integer(i64::from(info.depth)),
                 Term::Str(info.agent.clone()),
                 Term::Str(info.path.clone()),

@@ -29,7 +29,7 @@
 //! ```
 
 use base64::Engine as _;
-use biscuit_auth::builder::{constrained_rule, fact, pred, Binary, Check, CheckKind, Expression, Fact, Op, Term};
+use biscuit_auth::builder::{Binary, Check, CheckKind, Expression, Fact, Op, Predicate, Rule, Term};
 use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
@@ -762,25 +762,31 @@ pub(crate) fn authority_builder(info: &AuthorityInfo, agent_key: &PublicKey) -> 
 /// `authority_block_matches_its_datalog` pins them to the profile's Datalog byte for byte.
 fn authority_facts(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<Fact> {
     let str = |s: &str| Term::Str(s.to_string());
-    let mut facts = vec![
-        fact("marque_profile", &[Term::Integer(i64::from(PROFILE_VERSION))]),
-        fact("agent", &[str(&info.agent)]),
-        fact("agent_key", &[Term::Bytes(agent_key.to_bytes().to_vec())]),
-        fact("principal", &[str(&info.principal)]),
-        fact("issued_at", &[Term::Date(info.iat)]),
-        fact("expires_at", &[Term::Date(info.exp)]),
-        fact("max_depth", &[Term::Integer(i64::from(info.max_depth))]),
-    ];
+    let mut facts = Vec::with_capacity(9 + info.rights.len());
+    facts.extend([
+        new_fact("marque_profile", vec![Term::Integer(i64::from(PROFILE_VERSION))]),
+        new_fact("agent", vec![str(&info.agent)]),
+        new_fact("agent_key", vec![Term::Bytes(agent_key.to_bytes().to_vec())]),
+        new_fact("principal", vec![str(&info.principal)]),
+        new_fact("issued_at", vec![Term::Date(info.iat)]),
+        new_fact("expires_at", vec![Term::Date(info.exp)]),
+        new_fact("max_depth", vec![Term::Integer(i64::from(info.max_depth))]),
+    ]);
     if let Some(t) = &info.task {
-        facts.push(fact("task", &[str(t)]));
+        facts.push(new_fact("task", vec![str(t)]));
     }
     if let Some(w) = &info.workspace {
-        facts.push(fact("workspace", &[str(w)]));
+        facts.push(new_fact("workspace", vec![str(w)]));
     }
     for r in &info.rights {
-        facts.push(fact("right", &[str(&r.tool), str(&r.operation), str(&r.resource)]));
+        facts.push(new_fact("right", vec![str(&r.tool), str(&r.operation), str(&r.resource)]));
     }
     facts
+}
+
+/// `name(terms…)`, the terms moved in (biscuit's `fact()` copies them).
+pub(crate) fn new_fact(name: &str, terms: Vec<Term>) -> Fact {
+    Fact::new(name.to_string(), terms)
 }
 
 /// `check if {predicate}(${var}), ${var} <= {bound}`.
@@ -790,8 +796,10 @@ pub(crate) fn check_at_most(predicate: &str, var: &str, bound: Term) -> Check {
 
 /// `check if {predicate}(${var}), <expression>`, the expression in biscuit's postfix form.
 pub(crate) fn check_on(predicate: &str, var: &str, ops: Vec<Op>) -> Check {
-    let body = [pred(predicate, &[Term::Variable(var.into())])];
-    Check { queries: vec![constrained_rule("query", &[] as &[Term], &body, &[Expression { ops }])], kind: CheckKind::One }
+    // biscuit's `constrained_rule` with its parts moved in rather than copied.
+    let body = vec![Predicate::new(predicate.to_string(), vec![Term::Variable(var.into())])];
+    let query = Rule::new(Predicate::new("query".to_string(), Vec::new()), body, vec![Expression { ops }], Vec::new());
+    Check { queries: vec![query], kind: CheckKind::One }
 }
 
 /// Decodes a token's text form: base64url, with or without padding, surrounding whitespace

@@ -150,6 +150,16 @@ fn forge_hop(token: &Token, signer: &KeyPair, context: String, code: &str) -> Ve
     ub.append_third_party(&signed.serialize().unwrap()).unwrap().to_vec().unwrap()
 }
 
+/// The descriptor and Datalog an honest delegation writes in `token`'s last block.
+fn last_block_parts(token: &Token) -> (String, String) {
+    use prost::Message as _;
+    let raw = biscuit_auth::format::schema::Biscuit::decode(token.to_bytes()).unwrap();
+    let block = &raw.blocks.last().unwrap().block;
+    let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).unwrap().context.unwrap();
+    let code = UnverifiedBiscuit::from(token.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap();
+    (ctx, code)
+}
+
 fn hop_context(depth: u32, agent: &str, path: &str, key: &KeyPair, exp: u64, extra: &str) -> String {
     format!(
         r#"{{"marque":{PROFILE},"depth":{depth},"agent":"{agent}","path":"{path}","key":"{}","iat":{NOW},"exp":{exp}{extra}}}"#,
@@ -161,15 +171,36 @@ fn hop_context(depth: u32, agent: &str, path: &str, key: &KeyPair, exp: u64, ext
 fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
     let w = world();
     let v = verifier(&w);
-    // agent_a (legitimately holding ta) forges a hop that "grants" write access and new rights.
+    // agent_a (legitimately holding ta) forges a hop that "grants" write access and new rights:
+    // a block carrying Datalog beyond the profile's is refused outright.
     let ctx = hop_context(2, "agent:evil", "/root/agent_a/evil", &w.c, NOW + 100, r#","tools":["write_file"]"#);
     let bytes = forge_hop(&w.ta, &w.a, ctx, "right(\"write_file\", \"write\", \"*\");\ncheck if true;");
-    // Its Datalog is not the profile's block for its descriptor: refused whole, before any
-    // Datalog runs (it could not have granted anything anyway: only the authority's rights count).
-    for r in [req("write_file", "write", "src/a.rs"), req("read_file", "read", "src/a.rs")] {
-        assert_eq!(v.authorize(&bytes, &r, None, Some(NOW)).unwrap_err().code(), "invalid_token");
-    }
-    assert_eq!(Token::from_bytes(&bytes).unwrap_err().code(), "invalid_token");
+    let e = v.authorize(&bytes, &req("write_file", "write", "src/a.rs"), None, Some(NOW)).unwrap_err();
+    assert_eq!(e.code(), "invalid_token");
+
+    // Behind that rule, the rights policy still reads `right` facts from the authority block
+    // only: a third-party block's `right` facts grant nothing (checked on biscuit-auth directly,
+    // since marque no longer lets such a block reach the authorizer).
+    let root = biscuit_auth::KeyPair::new();
+    let token = biscuit_auth::Biscuit::builder().code("right(\"read_file\", \"read\", \"*\");").unwrap().build(&root).unwrap();
+    let signer = biscuit_auth::KeyPair::new();
+    let block = token
+        .third_party_request()
+        .unwrap()
+        .create_block(&signer.private(), BlockBuilder::new().code("right(\"write_file\", \"write\", \"*\");").unwrap())
+        .unwrap();
+    let token = token.append_third_party(signer.public(), block).unwrap();
+    let decide = |tool: &str, op: &str| {
+        biscuit_auth::AuthorizerBuilder::new()
+            .code(format!("tool(\"{tool}\"); operation(\"{op}\"); resource(\"src/a.rs\"); {};", marque::policy::RIGHTS_POLICY))
+            .unwrap()
+            .build(&token)
+            .unwrap()
+            .authorize()
+            .is_ok()
+    };
+    assert!(!decide("write_file", "write"), "a delegation block can never add rights");
+    assert!(decide("read_file", "read"), "what the authority allows still passes");
 }
 
 /// Prefixes are written in canonical form (`src/`, never `src`): a hop whose descriptor names a
@@ -311,12 +342,20 @@ fn depth_is_enforced_at_delegation_and_at_verification() {
     let t1 = t.delegate(&w.orch, &DelegateParams::new("agent:a", w.a.public_key()).now(NOW)).unwrap();
     let e = t1.delegate(&w.a, &DelegateParams::new("agent:c", w.c.public_key()).now(NOW)).unwrap_err();
     assert_eq!(e.code(), "depth_exceeded");
-    // A hop forged past the limit (bypassing marque's check) is refused: its block is not the
-    // profile's (and were it canonical, the authority's `check if depth($depth), $depth <= 1`
-    // would deny it).
-    let ctx = hop_context(2, "agent:c", "/root/a/c", &w.c, NOW + 100, "");
-    let bytes = forge_hop(&t1, &w.a, ctx, "check if true;");
-    assert_eq!(verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
+    // A hop forged past the limit (bypassing marque's check) is denied by the token's Datalog.
+    // Its block is the profile's own (what an honest delegation under a deeper limit writes),
+    // signed by the real holder.
+    let deeper = Token::mint(&w.root, &MintParams::new("agent:o", w.orch.public_key(), "user:a").right(Right::new("*", "*", "*")).max_depth(2).now(NOW))
+        .unwrap()
+        .delegate(&w.orch, &DelegateParams::new("agent:a", w.a.public_key()).now(NOW))
+        .unwrap()
+        .delegate(&w.a, &DelegateParams::new("agent:c", w.c.public_key()).now(NOW))
+        .unwrap();
+    let (ctx, code) = last_block_parts(&deeper);
+    let bytes = forge_hop(&t1, &w.a, ctx, &code);
+    let d = verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.code.as_deref(), Some("depth_exceeded"));
 }
 
 #[test]
@@ -460,12 +499,11 @@ fn limits_are_typed_errors() {
     assert_eq!(few.authorize(w.tc.to_bytes(), &r, None, Some(NOW)).unwrap_err().code(), "limits_exceeded");
     assert!(few.authorize(w.ta.to_bytes(), &r, None, Some(NOW)).is_ok());
 
-    // A hop whose Datalog explodes: a recursive rule generating facts without bound.
+    // A hop whose Datalog would explode (a rule deriving 10,000 facts) is refused before it
+    // runs: its block is not the profile's.
     let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, "");
     let facts: String = (0..100).map(|i| format!("a({i});\n")).collect();
     let bomb = forge_hop(&w.ta, &w.a, ctx, &format!("{facts}p($x, $y) <- a($x), a($y);\ncheck if true;"));
-    // Refused as a non-canonical block before the rule could run (the engine's own limits, checked
-    // inside rule application, are tested in datalog_limits.rs).
     let e = verifier(&w).authorize(&bomb, &r, None, Some(NOW)).unwrap_err();
     assert_eq!(e.code(), "invalid_token");
     // Requests are bounded too.

@@ -356,10 +356,10 @@ impl Budget {
     /// How many steps pass between two readings of the clock.
     pub const CLOCK_EVERY: u32 = 256;
 
-    /// A budget ending at `deadline`, allowing `max_facts` facts.
-    pub(crate) fn new(deadline: Instant, max_facts: u64) -> Self {
+    /// A budget ending at `deadline` (`None`: never), allowing `max_facts` facts.
+    pub(crate) fn new(deadline: Option<Instant>, max_facts: u64) -> Self {
         Budget {
-            deadline: Some(deadline),
+            deadline,
             max_facts,
             steps: Cell::new(0),
             timed_out: Cell::new(false),
@@ -373,14 +373,7 @@ impl Budget {
 
     /// A budget of `max_time` from now, allowing `max_facts` facts.
     pub fn starting_now(max_time: Duration, max_facts: u64) -> Self {
-        let now = Instant::now();
-        match now.checked_add(max_time) {
-            Some(deadline) => Budget::new(deadline, max_facts),
-            None => Budget {
-                deadline: None,
-                ..Budget::new(now, max_facts)
-            },
-        }
+        Budget::new(Instant::now().checked_add(max_time), max_facts)
     }
 
     /// No limit (upstream's behaviour for the limit-free `World` entry points).
@@ -737,7 +730,8 @@ impl World {
         limits: RunLimits,
     ) -> Result<(), crate::error::Execution> {
         let start = Instant::now();
-        let time_limit = start + limits.max_time;
+        // marque fork: a time limit past the clock's range means none (upstream's `+` panicked).
+        let time_limit = start.checked_add(limits.max_time);
         let mut index = 0;
         // marque fork: the limits hold inside each rule application too (see `Budget`).
         let budget = Budget::new(time_limit, limits.max_facts);
@@ -806,7 +800,7 @@ impl World {
             }
 
             let now = Instant::now();
-            if now >= time_limit {
+            if time_limit.is_some_and(|limit| now >= limit) {
                 break Err(Execution::RunLimit(crate::error::RunLimit::Timeout));
             }
         };

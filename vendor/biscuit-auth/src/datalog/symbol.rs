@@ -52,6 +52,19 @@ const DEFAULT_SYMBOLS: [&str; 28] = [
 
 const OFFSET: usize = 1024;
 
+/// marque fork: the index of `s` among the default symbols. Compares length and first byte
+/// before the bytes (no call per candidate): symbol lookups run for every term of every block
+/// built, parsed or translated, on the verifier's cold path.
+#[inline]
+fn default_symbol_index(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let first = *b.first()?;
+    DEFAULT_SYMBOLS.iter().position(|sym| {
+        let d = sym.as_bytes();
+        d.len() == b.len() && d[0] == first && d == b
+    })
+}
+
 impl SymbolTable {
     pub fn new() -> Self {
         SymbolTable {
@@ -61,10 +74,8 @@ impl SymbolTable {
     }
 
     pub fn from(symbols: Vec<String>) -> Result<Self, error::Format> {
-        let h1 = DEFAULT_SYMBOLS.iter().copied().collect::<HashSet<_>>();
-        let h2 = symbols.iter().map(|s| s.as_str()).collect::<HashSet<_>>();
-
-        if !h1.is_disjoint(&h2) {
+        // marque fork: the same disjointness test without building two hash sets per block.
+        if symbols.iter().any(|s| default_symbol_index(s).is_some()) {
             return Err(error::Format::SymbolTableOverlap);
         }
 
@@ -93,7 +104,7 @@ impl SymbolTable {
     }
 
     pub fn insert(&mut self, s: &str) -> SymbolIndex {
-        if let Some(index) = DEFAULT_SYMBOLS.iter().position(|sym| *sym == s) {
+        if let Some(index) = default_symbol_index(s) {
             return index as u64;
         }
 
@@ -112,7 +123,7 @@ impl SymbolTable {
     }
 
     pub fn get(&self, s: &str) -> Option<SymbolIndex> {
-        if let Some(index) = DEFAULT_SYMBOLS.iter().position(|sym| *sym == s) {
+        if let Some(index) = default_symbol_index(s) {
             return Some(index as u64);
         }
 
@@ -126,6 +137,11 @@ impl SymbolTable {
         self.symbols.clone()
     }
 
+    /// marque fork: the symbols, moved out (the table is left empty).
+    pub(crate) fn take_strings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.symbols)
+    }
+
     pub fn current_offset(&self) -> usize {
         self.symbols.len()
     }
@@ -137,6 +153,14 @@ impl SymbolTable {
     }
 
     pub fn is_disjoint(&self, other: &SymbolTable) -> bool {
+        // marque fork: small tables (every marque token's) are compared pairwise, without
+        // building two hash sets per block; large ones as upstream.
+        if self.symbols.len().saturating_mul(other.symbols.len()) <= 4096 {
+            return !self
+                .symbols
+                .iter()
+                .any(|a| other.symbols.iter().any(|b| a == b));
+        }
         let h1 = self.symbols.iter().collect::<HashSet<_>>();
         let h2 = other.symbols.iter().collect::<HashSet<_>>();
 

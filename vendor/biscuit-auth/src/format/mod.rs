@@ -41,6 +41,21 @@ pub(crate) fn encode_block(block: &Block, out: &mut Vec<u8>) -> Result<(), error
         .map_err(|e| error::Format::SerializationError(format!("serialization error: {:?}", e)).into())
 }
 
+/// marque fork: [`encode_block`] for a block that is not needed afterwards: its symbol strings
+/// and context are moved into the protobuf form instead of copied (the same conversion
+/// otherwise, so the same bytes).
+pub(crate) fn encode_owned_block(mut block: Block, out: &mut Vec<u8>) -> Result<(), error::Token> {
+    let symbols = block.symbols.take_strings();
+    let context = block.context.take();
+    let mut proto = token_block_to_proto_block(&block);
+    proto.symbols = symbols;
+    proto.context = context;
+    out.clear();
+    proto
+        .encode(out)
+        .map_err(|e| error::Format::SerializationError(format!("serialization error: {:?}", e)).into())
+}
+
 pub(crate) const THIRD_PARTY_SIGNATURE_VERSION: u32 = 1;
 pub(crate) const DATALOG_3_3_SIGNATURE_VERSION: u32 = 1;
 pub(crate) const NON_ED25519_SIGNATURE_VERSION: u32 = 1;

@@ -407,7 +407,8 @@ impl Authorizer {
 
     fn authorize_inner(&mut self, limits: AuthorizerLimits) -> Result<usize, error::Token> {
         let start = Instant::now();
-        let time_limit = start + limits.max_time;
+        // marque fork: a time limit past the clock's range means none (upstream's `+` panicked).
+        let time_limit = start.checked_add(limits.max_time);
         // marque fork: checks and policies are evaluated within the time limit, not only
         // compared with it after each whole query (see `datalog::Budget`).
         let budget = datalog::Budget::new(time_limit, limits.max_facts);
@@ -467,7 +468,7 @@ impl Authorizer {
                 };
 
                 let now = Instant::now();
-                if now >= time_limit {
+                if time_limit.is_some_and(|limit| now >= limit) {
                     return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                 }
 
@@ -529,7 +530,7 @@ impl Authorizer {
                     };
 
                     let now = Instant::now();
-                    if now >= time_limit {
+                    if time_limit.is_some_and(|limit| now >= limit) {
                         return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                     }
 
@@ -568,7 +569,7 @@ impl Authorizer {
                 )?;
 
                 let now = Instant::now();
-                if now >= time_limit {
+                if time_limit.is_some_and(|limit| now >= limit) {
                     return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                 }
 
@@ -626,7 +627,7 @@ impl Authorizer {
                         };
 
                         let now = Instant::now();
-                        if now >= time_limit {
+                        if time_limit.is_some_and(|limit| now >= limit) {
                             return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                         }
 

@@ -157,7 +157,7 @@ impl BiscuitBuilder {
         out: &mut Vec<u8>,
     ) -> Result<(), error::Token> {
         let authority_block = self.inner.build(symbols);
-        crate::format::encode_block(&authority_block, out)
+        crate::format::encode_owned_block(authority_block, out)
     }
 
     pub fn build_with_key_pair(

@@ -191,7 +191,7 @@ impl BlockBuilder {
     pub fn encode_third_party_block(self, out: &mut Vec<u8>) -> Result<(), error::Token> {
         let mut block = self.build(SymbolTable::new());
         block.version = std::cmp::max(crate::token::DATALOG_3_2, block.version);
-        crate::format::encode_block(&block, out)
+        crate::format::encode_owned_block(block, out)
     }
 
     pub(crate) fn build(self, mut symbols: SymbolTable) -> Block {

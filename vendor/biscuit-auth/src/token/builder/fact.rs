@@ -140,6 +140,13 @@ impl Fact {
 
 impl Convert<datalog::Fact> for Fact {
     fn convert(&self, symbols: &mut SymbolTable) -> datalog::Fact {
+        // marque fork: without parameters to apply, convert in place instead of cloning the
+        // fact first (the result is the same; building blocks is on the verifier's cold path).
+        if self.parameters.as_ref().is_none_or(|p| p.is_empty()) {
+            return datalog::Fact {
+                predicate: self.predicate.convert(symbols),
+            };
+        }
         let mut fact = self.clone();
         fact.apply_parameters();
 

@@ -315,8 +315,19 @@ impl Rule {
 
 impl Convert<datalog::Rule> for Rule {
     fn convert(&self, symbols: &mut SymbolTable) -> datalog::Rule {
-        let mut r = self.clone();
-        r.apply_parameters();
+        // marque fork: without parameters to apply, convert in place instead of cloning the
+        // rule first (the result is the same; building blocks is on the verifier's cold path).
+        let applied;
+        let r = if self.parameters.as_ref().is_none_or(|p| p.is_empty())
+            && self.scope_parameters.as_ref().is_none_or(|p| p.is_empty())
+        {
+            self
+        } else {
+            let mut r = self.clone();
+            r.apply_parameters();
+            applied = r;
+            &applied
+        };
 
         let head = r.head.convert(symbols);
         let mut body = vec![];
