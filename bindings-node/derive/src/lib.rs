@@ -65,3 +65,22 @@ pub fn derive_options(input: TokenStream) -> TokenStream {
     }
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::camel;
+
+    #[test]
+    fn js_names_are_napi_camel_case() {
+        for (snake, js) in [
+            ("to", "to"),
+            ("to_key", "toKey"),
+            ("resource_prefix", "resourcePrefix"),
+            ("max_revocation_staleness", "maxRevocationStaleness"),
+            ("replay_cache_per_key", "replayCachePerKey"),
+            ("r#type", "type"),
+        ] {
+            assert_eq!(camel(snake), js);
+        }
+    }
+}
