@@ -275,7 +275,7 @@ const sign = (revocations, sequence, issuedAt, signer) => RevocationList.sign(re
 
 test('revocation lists round trip and reject tampering', () => {
   const f = fleet()
-  const set = { agents: ['agent:rogue'], ids: ['AB'.repeat(32)], principals: ['user:mallory'], tasks: ['task:leak'] }
+  const set = { agents: ['agent:rogue'], ids: ['AB'.repeat(64)], principals: ['user:mallory'], tasks: ['task:leak'] }
   const list = sign(set, 3, NOW, f.operator)
   const json = list.toJson()
   const back = RevocationList.fromJson(json)
@@ -283,7 +283,7 @@ test('revocation lists round trip and reject tampering', () => {
   assert.equal(back.toJson(), json, 'canonical: serializes to the same text')
   assert.equal(RevocationList.fromJson(JSON.parse(json)).toJson(), json, 'the parsed object is accepted too')
   assert.deepEqual([back.sequence, back.issuedAt, back.issuer.toHex()], [3, NOW, f.operator.publicKey.toHex()])
-  assert.deepEqual(back.revoked, { agents: ['agent:rogue'], ids: ['ab'.repeat(32)], principals: ['user:mallory'], tasks: ['task:leak'] }, 'ids are normalized before signing')
+  assert.deepEqual(back.revoked, { agents: ['agent:rogue'], ids: ['ab'.repeat(64)], principals: ['user:mallory'], tasks: ['task:leak'], keys: [] }, 'ids are normalized before signing')
   assert.equal(typeof back.signature, 'string')
   back.checkIssuer([f.operator.publicKey])
   assert.equal(code(() => back.checkIssuer([kp(51).publicKey])), 'revocation_list_invalid')

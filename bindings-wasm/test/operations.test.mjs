@@ -203,14 +203,14 @@ const sign = (revocations, sequence, issuedAt, signer) => RevocationList.sign(re
 
 test('revocation lists round-trip and refuse tampering', () => {
   const f = fleet()
-  const list = sign({ agents: ['agent:rogue'], ids: ['AB'.repeat(32)], principals: ['user:mallory'], tasks: ['task:leak'] }, 3, NOW, remote(f.operator))
+  const list = sign({ agents: ['agent:rogue'], ids: ['AB'.repeat(64)], principals: ['user:mallory'], tasks: ['task:leak'] }, 3, NOW, remote(f.operator))
   const json = list.toJson()
   const back = RevocationList.fromJson(json)
   assert.equal(back.toJson(), json, 'canonical: serializes to the same bytes')
   assert.equal(JSON.stringify(back), json, 'JSON.stringify gives the signed document')
   assert.equal(RevocationList.fromJson(JSON.parse(json)).toJson(), json, 'the parsed object is accepted too')
   assert.deepEqual([back.sequence, back.issuedAt, back.issuer.toHex()], [3, NOW, f.operator.publicKey.toHex()])
-  assert.deepEqual(back.revoked.ids, ['ab'.repeat(32)], 'ids are normalized before signing')
+  assert.deepEqual(back.revoked.ids, ['ab'.repeat(64)], 'ids are normalized before signing')
   assert.deepEqual(back.revoked.agents, ['agent:rogue'])
   assert.equal(sign({}, 3, NOW, f.operator).toJson(), sign({}, 3, NOW, remote(f.operator)).toJson(), 'KeyPair and signer agree')
   assert.ok(Math.abs(RevocationList.sign({}, { sequence: 1, signer: f.operator }).issuedAt - Date.now() / 1000) < 5, 'issuedAt defaults to now')
