@@ -42,7 +42,7 @@ test('toJSON is the core JSON byte for byte', () => {
   const v = verifier()
   for (const d of [v.authorize(c, read('src/lib.rs')), v.authorize(c, read('.env')), v.authorize(c, read('src/lib.rs', { attributes: { ip: '10.0.0.1' } }))]) {
     assert.equal(JSON.stringify(d), d.toJsonString())
-    assert.deepEqual(Object.keys(d.toJSON()), ['allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain', 'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified'])
+    assert.deepEqual(Object.keys(d.toJSON()), ['allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain', 'chain_key_fingerprints', 'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified'])
   }
 })
 
@@ -113,11 +113,11 @@ test('revocation: hop, agent, principal, task', () => {
   const v = verifier()
   v.revokeAgent('agent:x')
   v.revoke(root.revocationIds[0])
-  assert.deepEqual(v.revocations, { ids: [root.revocationIds[0]], agents: ['agent:x'], principals: [], tasks: [] })
+  assert.deepEqual(v.revocations, { ids: [root.revocationIds[0]], agents: ['agent:x'], principals: [], tasks: [], keys: [] })
   const w = verifier()
   w.mergeRevocations(v.revocations)
   w.mergeRevocations({ tasks: ['t'] })
-  assert.deepEqual(w.revocations, { ids: [root.revocationIds[0]], agents: ['agent:x'], principals: [], tasks: ['t'] })
+  assert.deepEqual(w.revocations, { ids: [root.revocationIds[0]], agents: ['agent:x'], principals: [], tasks: ['t'], keys: [] })
   assert.equal(thrown(() => w.authorizeOrThrow(c, read('src/lib.rs'))).code, 'revoked')
 })
 

@@ -11,7 +11,7 @@ test('a decision is a plain object with the core Decision JSON fields', () => {
   const d = verifier.authorize(tc, { ...READ_MAIN, now: NOW + 10 })
   assert.equal(Object.getPrototypeOf(d), Object.prototype)
   assert.deepEqual(Object.keys(d), [
-    'allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain',
+    'allowed', 'code', 'agent', 'path', 'agent_key_fingerprint', 'agent_key', 'principal', 'task', 'workspace', 'chain', 'chain_key_fingerprints',
     'policy', 'reasons', 'revocation_ids', 'request', 'time', 'expires_at', 'proof_verified',
   ])
   assert.equal(d.allowed, true)
