@@ -150,6 +150,20 @@ mod tests {
         check_blocks(claims, &signed).unwrap();
     }
 
+    /// A hop listing hundreds of tools (hundreds of symbols, through the symbol table's hash
+    /// index) is rebuilt byte for byte.
+    #[test]
+    fn a_hop_with_many_symbols_is_canonical() {
+        let (root, a, b) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+        let tools: Vec<String> = (0..300).map(|i| format!("tool_{i:04}")).collect();
+        let token = Token::mint(&root, &MintParams::new("agent:o", a.public_key(), "user:u").right(Right::new("*", "*", "*")).now(1_767_225_600))
+            .unwrap()
+            .delegate(&a, &DelegateParams::new("agent:b", b.public_key()).tools(tools).now(1_767_225_600))
+            .unwrap();
+        check_blocks(token.claims(), &blocks(&token)).unwrap();
+        assert_eq!(Token::from_bytes(token.to_bytes()).unwrap(), token);
+    }
+
     #[test]
     fn any_other_byte_or_block_count_is_refused() {
         let token = chain();

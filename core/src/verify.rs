@@ -3,10 +3,11 @@
 //! A [`Verifier`] holds the trusted root keys (several, by key id, for rotation), user policies,
 //! [`Limits`], a revocation set and a replay cache. [`Verifier::authorize`] checks, in order: size
 //! and block limits; every signature (root, blocks, and that each delegation block was signed by
-//! the key the previous hop named); revocation (before any Datalog runs); the proof of possession
-//! when one is given or required (signature, binding, freshness, not replayed); then the Datalog
-//! — the verifier always adds the current time itself, plus only the request facts of the
-//! profile — and only for an allowed call is the proof's nonce recorded in the replay cache
+//! the key the previous hop named); that every block holds exactly the profile's Datalog for its
+//! descriptor (`invalid_token` otherwise); revocation (before any Datalog runs); the proof of
+//! possession when one is given or required (signature, binding, freshness, not replayed); then
+//! the Datalog — the verifier always adds the current time itself, plus only the request facts of
+//! the profile — and only for an allowed call is the proof's nonce recorded in the replay cache
 //! (bounded per signing key). A bad signature, unknown root key,
 //! malformed token or hit limit is an [`Error`]; a refusal is a [`Decision`] with
 //! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,

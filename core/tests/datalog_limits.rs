@@ -134,3 +134,32 @@ fn the_authorizer_stops_one_heavy_check_at_the_time_limit() {
         .unwrap_err();
     assert_eq!(e, biscuit_auth::error::Token::RunLimit(RunLimit::Timeout), "after {:?}", started.elapsed());
 }
+
+/// The symbol table's hash index (marque fork: lookups were a scan, O(n²) for a block with n
+/// strings) answers exactly as the scan did, through inserts, lookups, splits and extensions.
+#[test]
+fn symbol_lookups_through_the_index_match_a_scan() {
+    let mut table = SymbolTable::new();
+    let names: Vec<String> = (0..300).map(|i| format!("tool_{i:04}")).collect();
+    let first: Vec<u64> = names.iter().map(|n| table.insert(n)).collect();
+    // Default symbols keep their fixed indices; new ones are numbered in order from 1024.
+    assert_eq!(table.insert("read"), 0);
+    assert_eq!(first, (1024..1324).collect::<Vec<u64>>());
+    for (n, i) in names.iter().zip(&first) {
+        assert_eq!(table.insert(n), *i);
+        assert_eq!(table.get(n), Some(*i));
+    }
+    assert_eq!(table.get("absent"), None);
+    // After a split the table is shorter: lookups of what moved out no longer find it there.
+    let tail = table.split_at(100);
+    assert_eq!(table.get(&names[150]), None);
+    assert_eq!(tail.get(&names[150]), Some(1024 + 50));
+    assert_eq!(table.insert(&names[150]), 1124);
+    assert_eq!(table.get(&names[99]), Some(1123));
+    // Extending with a disjoint table appends its symbols after ours.
+    let mut other = SymbolTable::new();
+    other.insert("elsewhere");
+    table.extend(&other).unwrap();
+    assert_eq!(table.get("elsewhere"), Some(1125));
+    assert_eq!(table.strings().len(), 102);
+}

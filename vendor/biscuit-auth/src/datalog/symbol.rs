@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 //! Symbol table implementation
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 pub type SymbolIndex = u64;
@@ -17,7 +17,50 @@ use super::{Check, Fact, Predicate, Rule, Term, World};
 pub struct SymbolTable {
     symbols: Vec<String>,
     pub(crate) public_keys: PublicKeys,
+    // marque fork: see `LookupIndex`.
+    index: LookupIndex,
 }
+
+/// marque fork: a hash index from symbol to position, built once a table holds
+/// [`LookupIndex::FROM`] symbols. Upstream looked every symbol up by scanning the table, so
+/// building or translating a block with *n* distinct strings cost O(n²) string comparisons:
+/// a hop listing a few hundred tool names took milliseconds to verify. Invisible to equality
+/// (a cache of `symbols`); dropped whenever the table shrinks or is replaced.
+#[derive(Clone, Debug, Default)]
+struct LookupIndex(Option<HashMap<String, usize>>);
+
+impl LookupIndex {
+    const FROM: usize = 32;
+
+    fn position(&mut self, symbols: &[String], s: &str) -> Option<usize> {
+        if symbols.len() < Self::FROM {
+            return symbols.iter().position(|sym| sym.as_str() == s);
+        }
+        let map = self.0.get_or_insert_with(|| {
+            let mut map = HashMap::with_capacity(symbols.len() * 2);
+            for (i, sym) in symbols.iter().enumerate() {
+                // The first occurrence wins, as with a scan.
+                map.entry(sym.clone()).or_insert(i);
+            }
+            map
+        });
+        map.get(s).copied()
+    }
+
+    fn pushed(&mut self, symbols: &[String]) {
+        if let (Some(map), Some(last)) = (self.0.as_mut(), symbols.last()) {
+            map.entry(last.clone()).or_insert(symbols.len() - 1);
+        }
+    }
+}
+
+impl PartialEq for LookupIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LookupIndex {}
 
 const DEFAULT_SYMBOLS: [&str; 28] = [
     "read",
@@ -70,6 +113,7 @@ impl SymbolTable {
         SymbolTable {
             symbols: vec![],
             public_keys: PublicKeys::new(),
+            index: LookupIndex::default(),
         }
     }
 
@@ -82,6 +126,7 @@ impl SymbolTable {
         Ok(SymbolTable {
             symbols,
             public_keys: PublicKeys::new(),
+            index: LookupIndex::default(),
         })
     }
 
@@ -99,6 +144,8 @@ impl SymbolTable {
             return Err(error::Format::SymbolTableOverlap);
         }
         self.symbols.extend(other.symbols.iter().cloned());
+        // marque fork: rebuilt on the next lookup.
+        self.index = LookupIndex::default();
         self.public_keys.extend(&other.public_keys)?;
         Ok(())
     }
@@ -108,10 +155,11 @@ impl SymbolTable {
             return index as u64;
         }
 
-        match self.symbols.iter().position(|sym| sym.as_str() == s) {
+        match self.index.position(&self.symbols, s) {
             Some(index) => (OFFSET + index) as u64,
             None => {
                 self.symbols.push(s.to_string());
+                self.index.pushed(&self.symbols);
                 (OFFSET + (self.symbols.len() - 1)) as u64
             }
         }
@@ -127,10 +175,12 @@ impl SymbolTable {
             return Some(index as u64);
         }
 
-        self.symbols
-            .iter()
-            .position(|sym| sym.as_str() == s)
-            .map(|i| (OFFSET + i) as SymbolIndex)
+        // marque fork: through the index when one is built.
+        match &self.index.0 {
+            Some(map) => map.get(s).copied(),
+            None => self.symbols.iter().position(|sym| sym.as_str() == s),
+        }
+        .map(|i| (OFFSET + i) as SymbolIndex)
     }
 
     pub fn strings(&self) -> Vec<String> {
@@ -139,6 +189,7 @@ impl SymbolTable {
 
     /// marque fork: the symbols, moved out (the table is left empty).
     pub(crate) fn take_strings(&mut self) -> Vec<String> {
+        self.index = LookupIndex::default();
         std::mem::take(&mut self.symbols)
     }
 
@@ -149,6 +200,8 @@ impl SymbolTable {
     pub fn split_at(&mut self, offset: usize) -> SymbolTable {
         let mut table = SymbolTable::new();
         table.symbols = self.symbols.split_off(offset);
+        // marque fork: the index no longer matches the shortened table.
+        self.index = LookupIndex::default();
         table
     }
 
