@@ -2,7 +2,10 @@
 //! block that the token's real holder signs and appends to a valid token, which is then
 //! authorized and parsed. Never a panic; the token is refused (`invalid_token`, or
 //! `limits_exceeded` for a token over the size limit) unless the block is byte for byte the
-//! profile's block for its descriptor, which is allowed.
+//! profile's block for its descriptor. The oracle for that is independent of marque's builders:
+//! the profile's Datalog *text* (`docs/PROFILE.md`) filled from the descriptor JSON and put
+//! through biscuit-auth's parser. A canonical block for another descriptor (another child, an
+//! `exp` past the parent's) is a legitimate hop and may be allowed or denied, never an error.
 //!
 //! The first byte picks how the rest is used:
 //! - 0: the whole Datalog of the block (the honest descriptor kept);
@@ -15,6 +18,8 @@
 //! and the canonical one is among them.
 #![no_main]
 use std::sync::OnceLock;
+
+use std::collections::{BTreeSet, HashMap};
 
 use biscuit_auth::builder::{fact, BlockBuilder, Term};
 use biscuit_auth::format::schema::{self, ThirdPartyBlockContents, ThirdPartyBlockRequest};
@@ -164,6 +169,55 @@ fn build(s: &Setup, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((payload, token))
 }
 
+/// The profile's block for the descriptor `payload` carries, from the profile's Datalog text
+/// (the same template as `delegate::tests::hop_block_matches_its_datalog`), or `None` when the
+/// payload has no descriptor the template can fill.
+fn profile_block(payload: &[u8]) -> Option<Vec<u8>> {
+    let context = schema::Block::decode(payload).ok()?.context?;
+    let info: serde_json::Value = serde_json::from_str(&context).ok()?;
+    let text = |k: &str| info.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    let int = |k: &str| info.get(k).and_then(serde_json::Value::as_u64);
+    let set = |k: &str| -> Option<Option<Term>> {
+        match info.get(k) {
+            None => Some(None),
+            Some(v) => {
+                let items = v.as_array()?.iter().map(|s| s.as_str().map(|s| Term::Str(s.into()))).collect::<Option<BTreeSet<_>>>()?;
+                Some(Some(Term::Set(items)))
+            }
+        }
+    };
+    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(text("key")?.get(2 * i..2 * i + 2)?, 16).ok()).collect::<Option<_>>()?;
+    let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
+    let mut p: Vec<(&str, Term)> = vec![
+        ("depth", Term::Integer(i64::try_from(int("depth")?).ok()?)),
+        ("agent", Term::Str(text("agent")?)),
+        ("path", Term::Str(text("path")?)),
+        ("key", Term::Bytes(key)),
+        ("exp", Term::Date(int("exp")?)),
+    ];
+    if let Some(tools) = set("tools")? {
+        code.push_str("check if tool($tool), {tools}.contains($tool);\n");
+        p.push(("tools", tools));
+    }
+    if let Some(ops) = set("operations")? {
+        code.push_str("check if operation($op), {operations}.contains($op);\n");
+        p.push(("operations", ops));
+    }
+    if let Some(prefix) = info.get("resource_prefix") {
+        code.push_str("check if resource($res), ($res + \"/\").starts_with({prefix});\n");
+        p.push(("prefix", Term::Str(prefix.as_str()?.to_string())));
+    }
+    if let Some(d) = info.get("max_depth") {
+        code.push_str("check if depth($depth), $depth <= {max_depth};\n");
+        p.push(("max_depth", Term::Integer(i64::try_from(d.as_u64()?).ok()?)));
+    }
+    let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let builder = BlockBuilder::new().context(context).code_with_params(code, params, HashMap::new()).ok()?;
+    let mut out = Vec::new();
+    builder.encode_third_party_block(&mut out).ok()?;
+    Some(out)
+}
+
 fuzz_target!(|data: &[u8]| {
     let s = setup();
     let Some((payload, token)) = build(s, data) else { return };
@@ -172,6 +226,12 @@ fuzz_target!(|data: &[u8]| {
     if payload == s.canonical {
         assert!(decided.expect("the profile's block is accepted").allowed);
         assert!(parsed.is_ok());
+        return;
+    }
+    if decided.is_ok() || parsed.is_ok() {
+        // Only a block that is the profile's own for its descriptor gets this far.
+        assert!(decided.is_ok() && parsed.is_ok(), "authorize and parse disagree on a hop block");
+        assert_eq!(profile_block(&payload).as_deref(), Some(&payload[..]), "a non-canonical hop block was accepted");
         return;
     }
     let too_long = token.len() > Limits::default().max_token_bytes;

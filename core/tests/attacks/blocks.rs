@@ -60,6 +60,23 @@ pub fn cases(b: &mut Book) {
     let control = b.token_b64("blocks/hop rebuilt as the profile's block", append(&ta, &agent_a, code_block(&ctx, &code)));
     b.authorize("blocks: control, a hop rebuilt from its descriptor and the profile's Datalog", &control, read(), allowed());
 
+    // A canonical hop for a descriptor whose `exp` is past the parent's (what `delegate` never
+    // writes: it clamps to the parent): the block is the profile's own, so it is read, and the
+    // parent's expiry still binds (found by the hop_block_datalog fuzz target's oracle).
+    let (t0_long, _) = scenario();
+    let ta_long = t0_long
+        .delegate(
+            &key("orchestrator"),
+            &DelegateParams::new("agent:agent_a", agent_a.public_key()).tools(["read_file"]).operations(["read"]).resource_prefix("src/").now(NOW),
+        )
+        .expect("delegate");
+    let (late_ctx, late_code) = honest_hop(&ta_long, &agent_a, &to_c());
+    assert!(late_ctx != ctx, "the long-lived descriptor differs");
+    let late = b.token_b64("blocks/hop claiming an exp past its parent's", append(&ta, &agent_a, code_block(&late_ctx, &late_code)));
+    b.authorize("blocks: a canonical hop claiming a later exp than its parent is read (allowed while the parent lives)", &late, read(), allowed());
+    b.case(json!({"name": "blocks: a canonical hop claiming a later exp than its parent expires with the parent", "op": "authorize",
+        "root": "root", "token": late, "request": read(), "proof": null, "now": NOW + 1801, "expect": crate::denied("expired")}));
+
     let hostile: Vec<(&str, String)> = vec![
         ("an extra fact", format!("{code}\nextra(1);")),
         ("an extra check", format!("{code}\ncheck if tool(\"read_file\");")),
