@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `tools/call` | the tool name (or its configured alias), its configured operation (default `*`), the resource from the argument the tool declares ([`ToolConfig`]) |
 //! | `resources/read`, `resources/subscribe`, `resources/unsubscribe` | the method, `read` / `subscribe` / `unsubscribe`, `params.uri` |
+//! | `subscriptions/listen` (2026-07-28) | with one `params.notifications.resourceSubscriptions` URI: `resources/subscribe`, `subscribe`, that URI; with none: admitted without a rights check (list-changed notifications only); with more: refused (one request per message) |
 //! | `prompts/get` | `prompts/get`, `get`, `params.name` |
 //! | `completion/complete` | `completion/complete`, `prompt` or `resource`, the `params.ref` name or URI |
 //! | an allow-listed method (default [`DEFAULT_ALLOW`]) | none: admitted without a rights check |
@@ -65,10 +66,12 @@ use crate::policy::{Request, ANY};
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// JSON-RPC error code for a marque refusal, in the implementation-defined band.
 pub const DENIED_ERROR_CODE: i64 = -32010;
-/// The methods admitted without a rights check unless configured otherwise: the handshake,
-/// liveness, notifications and the catalogues (which list what exists, not its content).
+/// The methods admitted without a rights check unless configured otherwise: the handshake
+/// (`initialize`, or `server/discover` since 2026-07-28), liveness, notifications and the
+/// catalogues (which list what exists, not its content).
 pub const DEFAULT_ALLOW: &[&str] = &[
     "initialize",
+    "server/discover",
     "ping",
     "notifications/*",
     "tools/list",
@@ -77,8 +80,15 @@ pub const DEFAULT_ALLOW: &[&str] = &[
     "prompts/list",
 ];
 /// The methods marque always maps to a request; no allow-list entry may cover them.
-pub const MAPPED_METHODS: &[&str] =
-    &["tools/call", "resources/read", "resources/subscribe", "resources/unsubscribe", "prompts/get", "completion/complete"];
+pub const MAPPED_METHODS: &[&str] = &[
+    "tools/call",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "subscriptions/listen",
+    "prompts/get",
+    "completion/complete",
+];
 /// The argument names a tool without a declared resource may name its resource with; more
 /// than one present is refused.
 pub const RESOURCE_ARGUMENTS: &[&str] = &["resource", "path", "file", "uri", "url"];
@@ -335,6 +345,7 @@ impl McpConfig {
                 Some(Request::new(method, "get", string("name")?))
             }
             "completion/complete" => Some(completion(params.get("ref"))?),
+            "subscriptions/listen" => listen(params.get("notifications"))?,
             m if self.is_allowed(m) => None,
             m => return Err(bad(format!("{m} is neither authorized by marque nor allow-listed"))),
         };
@@ -394,6 +405,22 @@ fn response(msg: &Map<String, Value>, call: &McpCall<'_>) -> Result<Mapped> {
         return Err(bad("a JSON-RPC response carries no method or name"));
     }
     Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from) })
+}
+
+/// `subscriptions/listen`: one resource subscription is a `resources/subscribe` request, none
+/// needs no right, several are refused (one marque request per message).
+fn listen(filter: Option<&Value>) -> Result<Option<Request>> {
+    let filter = object_or_absent(filter, "subscriptions/listen notifications")?;
+    match filter.and_then(|f| f.get("resourceSubscriptions")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(uris)) => match uris.as_slice() {
+            [] => Ok(None),
+            [Value::String(uri)] if !uri.is_empty() => Ok(Some(Request::new("resources/subscribe", "subscribe", uri.as_str()))),
+            [_] => Err(bad("subscriptions/listen: a resource subscription is not a URI string")),
+            _ => Err(bad("subscriptions/listen: one resource subscription per stream (marque authorizes one request per message)")),
+        },
+        Some(_) => Err(bad("subscriptions/listen: resourceSubscriptions must be a list of URIs")),
+    }
 }
 
 fn completion(reference: Option<&Value>) -> Result<Request> {

@@ -222,6 +222,13 @@ fn mcp_cases(b: &mut Book) {
     b.mcp("resources/read without a uri is refused", "files", call(json!(3), "resources/read", json!({})), bearer("orchestrator"), error("invalid_request"));
     b.mcp("resources/subscribe is authorized", "files", call(json!(3), "resources/subscribe", json!({"uri": "file:///srv/docs/a.md"})), bearer("orchestrator"),
         denied("not_authorized", ("resources/subscribe", "subscribe", "file:///srv/docs/a.md")));
+    let listen = |subs: Value| call(json!(3), "subscriptions/listen", json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": subs}}));
+    b.mcp("subscriptions/listen without resources needs no right", "files", listen(json!([])), bearer("agent_a"), allowed(None));
+    b.mcp("subscriptions/listen to one resource is a resources/subscribe", "files", listen(json!(["file:///srv/docs/a.md"])), bearer("agent_a"),
+        denied("not_authorized", ("resources/subscribe", "subscribe", "file:///srv/docs/a.md")));
+    b.mcp("subscriptions/listen to several resources is refused", "files", listen(json!(["file:///a", "file:///b"])), bearer("orchestrator"),
+        error("invalid_request"));
+    b.mcp("server/discover is allow-listed", "files", call(json!(0), "server/discover", json!({})), bearer("agent_a"), allowed(None));
     let prompt = |name: &str| call(json!(4), "prompts/get", json!({"name": name, "arguments": {"code": "x"}}));
     b.mcp("prompts/get within the right", "files", prompt("code_review"), bearer("orchestrator"), allowed(Some(("prompts/get", "get", "code_review"))));
     b.mcp("prompts/get outside the right", "files", prompt("exfiltrate"), bearer("orchestrator"), denied("not_authorized", ("prompts/get", "get", "exfiltrate")));

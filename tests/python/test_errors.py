@@ -36,6 +36,7 @@ CLASSES = {
     "revocation_list_invalid": marque.RevocationListInvalid,
     "revocation_list_rollback": marque.RevocationListRollback,
     "signer_failed": marque.SignerFailed,
+    "invalid_request": marque.InvalidRequest,
     "internal": marque.InternalError,
 }
 
@@ -143,6 +144,7 @@ TRIGGERS: dict[str, Callable[[], object]] = {
     "revocation_list_invalid": lambda: marque.RevocationList.from_json("{}"),
     "revocation_list_rollback": _rollback,
     "signer_failed": lambda: marque.jwt_issue(marque.Signer(key(1).public_key, lambda m: bytes(64)), {"exp": NOW}),
+    "invalid_request": lambda: marque.McpConfig().map({"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "t"}}),
 }
 
 # Codes the core has no Python-reachable path for yet (each one says why). When one becomes
