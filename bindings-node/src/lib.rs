@@ -8,6 +8,7 @@ mod delegate;
 mod errors;
 mod jwt;
 mod keys;
+mod mcp;
 mod proof;
 mod revocation;
 mod signer;

@@ -117,6 +117,7 @@ test('every error code reachable from JS is raised with that code', () => {
     w.loadRevocationList(list(2, NOW), { now: NOW })
     w.loadRevocationList(list(1, NOW), { now: NOW })
   })
+  hit('invalid_request', () => new marque.McpConfig().map({ jsonrpc: '2.0', method: 'tools/call', params: { name: 't' } }))
   hit('signer_failed', () => mint({ publicKey: keys.root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:x', agentKey: keys.orch.publicKey, principal: 'p', rights: ['*'], ttlSeconds: 60 }))
   for (const [want, code] of got) assert.equal(code, want)
   // Not reachable from the public API: internal (an invariant failure).
