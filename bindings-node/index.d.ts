@@ -87,6 +87,40 @@ export interface Jwks {
   keys: Array<Record<string, unknown>>
 }
 
+/** One tool's mapping in an MCP configuration (the core's JSON form, snake_case). */
+export interface McpToolConfigJson {
+  /** The marque tool name (default: the MCP tool name). */
+  tool?: string
+  /** The operation (default `*`). */
+  operation?: string
+  /** The string argument holding the resource. */
+  resource_arg?: string
+  /** A fixed resource. */
+  resource?: string
+}
+
+/** An MCP configuration in the core's JSON form; unknown keys are refused. */
+export interface McpConfigJson {
+  /** Methods admitted without a rights check (default `mcpDefaultAllow()`). */
+  allow?: string[]
+  /** Per-tool mappings, by MCP tool name. */
+  tools?: Record<string, McpToolConfigJson>
+}
+
+/** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
+export interface ProtectedResourceMetadata {
+  resource: string
+  bearer_methods_supported: string[]
+  authorization_servers?: string[]
+  scopes_supported?: string[]
+  resource_name?: string
+  resource_documentation?: string
+  marque_token_format: 'biscuit-v3'
+  marque_proof_header: string
+  marque_meta_keys: { token: string; proof: string }
+  marque_root_keys?: Jwk[]
+}
+
 /** A signed revocation list: a `RevocationList`, its JSON text or the parsed JSON object. */
 export type RevocationListInput = RevocationList | string | object
 
@@ -332,6 +366,48 @@ export declare class KeyPair {
   toJSON(): { publicKey: string }
 }
 
+/**
+ * How an MCP server maps messages to marque requests: the allow-list and each tool's mapping.
+ * `new McpConfig()` is the default (allow-list `MCP_DEFAULT_ALLOW`, no tool mappings); `new
+ * McpConfig({ allow, tools: { read_file: { operation: 'read', resource_arg: 'path' } } })` (an
+ * object or JSON text, in the core's JSON form) the general one. Unknown keys, an allow-list
+ * entry covering a method marque always authorizes, or a tool with both `resource_arg` and
+ * `resource` throw `invalid_argument`.
+ */
+export declare class McpConfig {
+  /** A configuration (default: the default allow-list and no tool mappings). */
+  constructor(config?: McpConfigJson | string)
+  /**
+   * Maps one MCP message (an object or JSON text) with the transport's extras; throws
+   * `invalid_request` for a message marque refuses.
+   */
+  map(message: object | string, options?: McpCallOptions | undefined | null): McpMapped
+  /** Whether `method` is admitted without a rights check. */
+  isAllowed(method: string): boolean
+  /** The allow-list. */
+  get allow(): Array<string>
+  /** The JSON form. */
+  toJSON(): McpConfigJson
+}
+
+/**
+ * What `verifier.authorizeMcp` decided for one MCP message: `allowed` (may it reach the
+ * server); `request` and `decision` when it was authorized; `admission` when it was admitted
+ * without a rights check and carried a token.
+ */
+export declare class McpOutcome {
+  /** Whether the message may reach the server. */
+  get allowed(): boolean
+  /** The JSON-RPC method (`null` for a response). */
+  get method(): string | null
+  /** The marque request decided, or `null` (admitted without a rights check). */
+  get request(): McpRequest | null
+  /** The decision on `request`, if one was taken. */
+  get decision(): Decision | null
+  /** The admission of the token of a message admitted without a rights check, if it had one. */
+  get admission(): Admission | null
+}
+
 /** An Ed25519 public key: what verifiers trust and delegations name. */
 export declare class PublicKey {
   /** Parses 64 hex digits (an `ed25519/` prefix is accepted). */
@@ -473,6 +549,24 @@ export declare class Token {
 
 /** Checks tokens against trusted root keys, policies, limits, revocations and proofs. */
 export declare class Verifier {
+  /**
+   * Admits `token` at the door: the revocation-list staleness rule, signatures, expiry,
+   * revocation and depth, failing closed with the matching `MarqueError`
+   * (`revocation_list_stale`, `invalid_token`, `expired`, `revoked`, …). Returns the holder's
+   * identity and effective (narrowed) rights as `scopes`.
+   */
+  admit(token: TokenInput, options?: AdmitOptions | undefined | null): Admission
+  /**
+   * Maps one MCP message (an object or JSON text) with `config` and decides it: a
+   * `tools/call`, `resources/read`, `prompts/get`, `completion/complete` … is authorized with
+   * the token and proof (the transport's, else `_meta["marque/token"]` /
+   * `_meta["marque/proof"]`); an allow-listed method is admitted (its token, if any, through
+   * `admit`). Throws `invalid_request` for a message marque refuses, `not_authorized` for a
+   * mapped message without a token.
+   */
+  authorizeMcp(config: McpConfig, message: object | string, options?: McpCallOptions | undefined | null): McpOutcome
+  /** `authorizeMcp` on the libuv thread pool; resolves to an `McpOutcome`. */
+  authorizeMcpAsync(config: McpConfig, message: object | string, options?: McpCallOptions | undefined | null): Promise<McpOutcome>
   /** A verifier trusting `rootKeys`. */
   constructor(options: VerifierOptions)
   /**
@@ -565,6 +659,49 @@ export declare class Verifier {
   get limits(): Limits
 }
 
+/** An admitted token (`verifier.admit`): the holder's identity and effective rights. */
+export interface Admission {
+  /** The acting agent (the last hop). */
+  agent: string
+  /** Its path in the spawn tree. */
+  path: string
+  /** The acting agent's key fingerprint. */
+  agentKeyFingerprint: string
+  /** The acting agent's public key (hex). */
+  agentKey: string
+  /** On whose behalf. */
+  principal: string
+  /** The task, if any. */
+  task?: string
+  /** The workspace, if any. */
+  workspace?: string
+  /** Agent ids of the delegation chain, root first. */
+  chain: Array<string>
+  /** When the authority block was issued (seconds since the epoch). */
+  issuedAt: number
+  /** The token's effective expiry (seconds since the epoch). */
+  expiresAt: number
+  /** The root key id the token names, if any. */
+  rootKeyId?: number
+  /** The token id (the last block's revocation id). */
+  tokenId: string
+  /** Revocation ids of every block, authority first. */
+  revocationIds: Array<string>
+  /**
+   * The effective rights (the authority block's, narrowed by every hop) as
+   * `tool:operation:resource` scope strings, at most 256.
+   */
+  scopes: Array<string>
+  /** The time of the admission. */
+  time: number
+}
+
+/** Options of `verifier.admit`. */
+export interface AdmitOptions {
+  /** Current time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
+}
+
 /** The first bad entry of a log. */
 export interface AuditProblem {
   /** 0-based index of the entry. */
@@ -611,6 +748,29 @@ export interface AuthorizeOptions {
   /** Extra context, offered to policies as `attribute(key, value)` facts. */
   attributes?: Record<string, string>
 }
+
+/** The token of an `Authorization` header value `Bearer <token>`, else `null`. */
+export declare function bearerToken(authorization: string): string | null
+
+/** Options of `wwwAuthenticate` (RFC 6750 §3 parameters; `resourceMetadata` from RFC 9728). */
+export interface ChallengeOptions {
+  /** `realm`. */
+  realm?: string
+  /** `error`: `invalid_request`, `invalid_token` or `insufficient_scope`. */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+  /** `error_description`. */
+  errorDescription?: string
+  /** `scope`: scope tokens. */
+  scope?: Array<string>
+  /** `resource_metadata`: the RFC 9728 metadata URL. */
+  resourceMetadata?: string
+}
+
+/**
+ * The text of a challenge value after the core's quoting rule (what a header built elsewhere,
+ * such as the MCP SDK's, should carry between its quotes).
+ */
+export declare function challengeValue(text: string): string
 
 /** Options of `decision.toCompactJwt`. */
 export interface CompactJwtOptions {
@@ -683,6 +843,21 @@ export interface Hop {
   key: string
   /** The key's fingerprint. */
   fingerprint: string
+}
+
+/**
+ * The HTTP status and RFC 6750 error for a marque code (`null`: no credentials were
+ * presented): `expired` → 401 `invalid_token`, `not_authorized` → 403 `insufficient_scope`,
+ * `invalid_request` → 400, `revocation_list_stale` → 503, …
+ */
+export declare function httpRefusal(code?: string | undefined | null): HttpRefusal
+
+/** How an HTTP layer answers a marque code. */
+export interface HttpRefusal {
+  /** HTTP status (400, 401, 403, 500, 503). */
+  status: number
+  /** The challenge's RFC 6750 `error`, or `null`. */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null
 }
 
 /**
@@ -822,6 +997,50 @@ export interface LoadRevocationListOptions {
   now?: TimeInput
 }
 
+/** JSON-RPC error code of a marque refusal (`-32010`). */
+export declare const MCP_DENIED_ERROR_CODE: number
+
+/** What travels beside an MCP message (`McpConfig.map`, `verifier.authorizeMcp`). */
+export interface McpCallOptions {
+  /** The transport's token (the bearer token). */
+  token?: TokenInput
+  /** The transport's proof (the `Marque-Proof` header). */
+  proof?: string
+  /** The `Mcp-Method` header, if sent (it must match the body). */
+  mcpMethod?: string
+  /** The `Mcp-Name` header, if sent (it must match the body; `=?base64?…?=` is decoded). */
+  mcpName?: string
+  /** For a `tools/call` whose tool declares no resource: the application's resource. */
+  resource?: string
+  /** Decision time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
+}
+
+/** The default allow-list of `McpConfig`. */
+export declare function mcpDefaultAllow(): Array<string>
+
+/** What one MCP message is (`McpConfig.map`). */
+export interface McpMapped {
+  /** The JSON-RPC method (`null` for a response). */
+  method?: string
+  /** The marque request to authorize, or `null` (admitted without a rights check). */
+  request?: McpRequest
+  /** The token: the transport's, else `_meta["marque/token"]`. */
+  token?: string
+  /** The proof: the transport's, else `_meta["marque/proof"]`. */
+  proof?: string
+}
+
+/** A marque request an MCP message maps to. */
+export interface McpRequest {
+  /** Tool. */
+  tool: string
+  /** Operation. */
+  operation: string
+  /** Resource. */
+  resource: string
+}
+
 /**
  * Mints a token for `options.agent`, signed by the root: a `KeyPair`, or a `Signer` whose key
  * lives elsewhere (a KMS, an HSM); a signer that fails or returns a bad signature throws
@@ -888,6 +1107,25 @@ export interface ProofOptions {
   now?: TimeInput
 }
 
+/** RFC 9728 protected-resource metadata for a marque-guarded server (the core's document). */
+export declare function protectedResourceMetadata(options: ProtectedResourceOptions): ProtectedResourceMetadata
+
+/** Options of `protectedResourceMetadata`. */
+export interface ProtectedResourceOptions {
+  /** The server URL (absolute http(s), no fragment). */
+  resource: string
+  /** Authorization servers, if any. */
+  authorizationServers?: Array<string>
+  /** Scopes the server understands, if listed. */
+  scopesSupported?: Array<string>
+  /** A human-readable name. */
+  resourceName?: string
+  /** A documentation URL. */
+  resourceDocumentation?: string
+  /** Trusted root keys to publish as JWKs (`marque_root_keys`). */
+  rootKeys?: Array<KeyInput>
+}
+
 /** The request a decision was made for. */
 export interface Request {
   /** Tool. */
@@ -907,6 +1145,12 @@ export interface RequestJson {
   resource: string
   attributes?: Record<string, string>
 }
+
+/**
+ * The RFC 9728 §3.1 metadata URL of a protected resource
+ * (`https://h/mcp` → `https://h/.well-known/oauth-protected-resource/mcp`).
+ */
+export declare function resourceMetadataUrl(resource: string): string
 
 /** Options of `RevocationList.signAsync`. */
 export interface RevocationListSignAsyncOptions {
@@ -1031,3 +1275,10 @@ export interface VerifierOptions {
    */
   maxRevocationStaleness?: number
 }
+
+/**
+ * A `WWW-Authenticate: Bearer …` header value. Every value passes the core's one quoting rule
+ * (`"` → `'`, `\` → `/`, control characters → space, non-ASCII → `?`, cut at 256 characters),
+ * so none can break out of its quotes.
+ */
+export declare function wwwAuthenticate(options?: ChallengeOptions | undefined | null): string

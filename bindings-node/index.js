@@ -5,6 +5,6 @@ const native = require('./native.js')
 const { makeErrors } = require('./errors.js')
 
 const { MarqueError, ERROR_CODES, wrapModule } = makeErrors(native.errorCodes())
-const CLASSES = ['AuditLog', 'Decision', 'Envelope', 'KeyPair', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
+const CLASSES = ['AuditLog', 'Decision', 'Envelope', 'KeyPair', 'McpConfig', 'McpOutcome', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
 
 module.exports = { ...wrapModule(native, CLASSES), MarqueError, ERROR_CODES }

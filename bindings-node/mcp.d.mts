@@ -4,7 +4,9 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, Decision, Envelope, DecisionJson, Hop, KeyPair, MarqueError, Signer, TimeInput, Token, Verifier } from './index.js'
+import type { AuditLog, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier } from './index.js'
+
+export type { ProtectedResourceMetadata } from './index.js'
 
 /** `_meta` key carrying the token on transports without HTTP headers (stdio). */
 export declare const TOKEN_META_KEY: 'marque/token'
@@ -14,6 +16,8 @@ export declare const PROOF_META_KEY: 'marque/proof'
 export declare const DECISION_META_KEY: 'marque/decision'
 /** HTTP header carrying the proof of possession (alternative to `_meta`). */
 export declare const PROOF_HEADER: 'marque-proof'
+/** JSON-RPC error code of a marque refusal (methods other than `tools/call`): -32010. */
+export declare const DENIED_ERROR_CODE: number
 
 /** The agent identity `marqueTokenVerifier` puts in `AuthInfo.extra.marque`. */
 export interface MarqueAuthExtra {
@@ -25,11 +29,14 @@ export interface MarqueAuthExtra {
   agentKeyFingerprint: string
   /** The acting agent's public key (hex). */
   agentKey: string
-  chain: Hop[]
+  /** Agent ids of the delegation chain, root first. */
+  chain: string[]
+  /** The token id (the last block's revocation id). */
+  tokenId: string
   revocationIds: string[]
 }
 
-/** `AuthInfo` as returned by `marqueTokenVerifier` (`clientId` is the agent id). */
+/** `AuthInfo` as returned by `marqueTokenVerifier` (`clientId` is the agent id, `scopes` the token's effective, narrowed rights as `tool:operation:resource`). */
 export interface MarqueAuthInfo extends AuthInfo {
   expiresAt: number
   extra: { marque: MarqueAuthExtra }
@@ -49,25 +56,14 @@ export interface MarqueTokenVerifier extends OAuthTokenVerifier {
 /** The RFC 9728 metadata URL of an MCP server URL. */
 export declare function protectedResourceMetadataUrl(serverUrl: string | URL): string
 
-/** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
-export interface ProtectedResourceMetadata {
-  resource: string
-  bearer_methods_supported: string[]
-  authorization_servers?: string[]
-  scopes_supported?: string[]
-  resource_name?: string
-  resource_documentation?: string
-  marque_token_format: 'biscuit-v3'
-  marque_proof_header: string
-  marque_meta_keys: { token: string; proof: string }
-}
-
 export declare function protectedResourceMetadata(options: {
   resource: string | URL
   authorizationServers?: Array<string | URL>
   scopesSupported?: string[]
   resourceName?: string
   resourceDocumentation?: string | URL
+  /** Trusted root keys to publish as JWKs (`marque_root_keys`). */
+  rootKeys?: KeyInput[]
 }): ProtectedResourceMetadata
 
 /** A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3 with RFC 9728's `resource_metadata`). */
@@ -79,13 +75,15 @@ export declare function bearerChallenge(options?: {
   realm?: string
 }): string
 
-/** Default resource of a call: the first string among `resource`, `path`, `file`, `uri`, `url`; else `*`. */
+/** The core's resource of an undeclared tool's call: the one argument among `resource`, `path`, `file`, `uri`, `url` (two or more: throws `invalid_request`), else `*`. */
 export declare function defaultResource(args: unknown): string
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
-/** What `onDecision` receives for each guarded call (`error` when the token was refused outright). */
+/** What `onDecision` receives for each guarded call (`error` when the message or token was refused outright). */
 export interface DecisionEvent {
+  /** The MCP method (guardTools). */
+  method?: string
   tool: string
   operation: string
   resource: string
@@ -103,13 +101,44 @@ export interface AuditSink {
   eventType?: string
 }
 
-/** How one tool maps its arguments to a marque request. */
+/** How one tool maps its arguments to a marque request (guardTool). */
 export interface ToolSpec<Args = any> {
   /** The operation (default `"*"`), or a function of the arguments. */
   operation?: string | ((args: Args) => string)
   /** The resource (default `defaultResource(args)`), or a function of the arguments. */
   resource?: string | ((args: Args) => string)
 }
+
+/** How one tool's calls map to a marque request (guardTools): the core's tool mapping, with `resource` also allowed to be a function of the arguments. */
+export interface McpToolSpec<Args = any> {
+  /** The marque tool name (default: the MCP tool name). */
+  tool?: string
+  /** The operation (default `"*"`). */
+  operation?: string
+  /** The string argument holding the resource. */
+  resource_arg?: string
+  /** A fixed resource, or the application's function of the arguments. */
+  resource?: string | ((args: Args) => string)
+}
+
+/** The core `McpConfig` of `guardTools` options. */
+export declare function mcpConfig(options?: { tools?: Record<string, McpToolSpec>; allow?: string[] }): McpConfig
+
+/** A refused MCP message. */
+export interface McpRefusal {
+  code: string
+  message: string
+  details: Record<string, unknown>
+  decision: Decision | null
+}
+
+/** Decides one MCP message with the core: `{ outcome }` when it may reach its handler, else `{ refusal }`. */
+export declare function authorizeMcpRequest(
+  verifier: Verifier,
+  message: object,
+  extra: Partial<ToolExtra> | undefined,
+  options?: { config?: McpConfig; tools?: Record<string, McpToolSpec>; now?: TimeInput; onDecision?: (event: DecisionEvent) => void; audit?: AuditSink },
+): Promise<{ outcome: McpOutcome; refusal?: undefined } | { refusal: McpRefusal; outcome?: undefined }>
 
 /** The allowed `Decision` of the current call, inside a guarded tool handler. */
 export declare function decisionOf(extra: ToolExtra | undefined): Decision | undefined
@@ -127,10 +156,10 @@ export declare function guardTool<H extends (...args: any[]) => CallToolResult |
   handler: H,
 ): (...args: Parameters<H>) => Promise<CallToolResult>
 
-/** Guards every tool registered on `server` from now on with `registerTool`; `server.tool()` is refused. */
-export declare function guardTools<S extends McpServer>(
+/** Guards every request and notification `server` handles (whenever registered) with the core's MCP mapping. */
+export declare function guardTools<S extends McpServer | object>(
   server: S,
-  options: { verifier: Verifier; tools?: Record<string, ToolSpec>; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
+  options: { verifier: Verifier; tools?: Record<string, McpToolSpec>; allow?: string[]; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
 ): S
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */

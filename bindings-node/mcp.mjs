@@ -1,24 +1,31 @@
 // @marque/node/mcp: marque for servers built with @modelcontextprotocol/sdk.
 //
-// - `marqueTokenVerifier(verifier)`: an `OAuthTokenVerifier` for the SDK's `requireBearerAuth`
-//   (Streamable HTTP): checks the token's signatures and returns an `AuthInfo` with `expiresAt`
-//   and the agent identity in `extra.marque`.
-// - `protectedResourceMetadata(…)`, `protectedResourceMetadataUrl(…)`, `bearerChallenge(…)`:
-//   RFC 9728 metadata and RFC 6750 / RFC 9728 `WWW-Authenticate` challenges.
-// - `guardTool(…)` / `guardTools(server, …)`: authorize every `tools/call` (and, with `audit`,
-//   append a signed entry for each decision to an `AuditLog`) with the caller's
-//   token — the bearer token from the HTTP transport (`extra.authInfo.token`) or, on stdio,
-//   `_meta["marque/token"]` — and its proof of possession (`_meta["marque/proof"]`, or the
-//   `Marque-Proof` HTTP header). A denial becomes a tool error result naming the reason.
+// Glue only: every rule — which MCP method maps to which marque request, what is refused, token
+// admission, `WWW-Authenticate` challenges, RFC 9728 metadata — is the Rust core's, shared with
+// the Python and edge layers (tests/vectors/mcp.json). This module carries SDK objects there and
+// the answers back.
 //
-// Like the rest of the package this adds no security logic of its own: every decision is
-// `Verifier.authorizeAsync` from the Rust core.
+// - `marqueTokenVerifier(verifier)`: an `OAuthTokenVerifier` for the SDK's `requireBearerAuth`
+//   (Streamable HTTP): admits the token through the core (`verifier.admit`: revocation-list
+//   staleness, signatures, expiry, revocation) and returns an `AuthInfo` whose `scopes` are the
+//   token's effective, narrowed rights and whose `extra.marque` is the agent identity.
+// - `guardTools(server, …)`: every request (and notification) the server handles goes through
+//   `verifier.authorizeMcpAsync` first — `tools/call`, `resources/read`, `prompts/get`,
+//   `completion/complete` are authorized with the caller's token (the bearer token,
+//   `extra.authInfo.token`, or `_meta["marque/token"]` on stdio) and proof (`_meta["marque/proof"]`
+//   or the `Marque-Proof` header), the allow-list passes, anything else is refused.
+// - `protectedResourceMetadata(…)`, `protectedResourceMetadataUrl(…)`, `bearerChallenge(…)`:
+//   RFC 9728 metadata and RFC 6750 / RFC 9728 challenges, from the core.
+// - `guardTool(…)` / `authorizeToolCall(…)`: authorize one explicit request inside a handler.
 import { createRequire } from 'node:module'
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
-import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js'
+import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
 
 const require = createRequire(import.meta.url)
-const { AuditLog, KeyPair, MarqueError, Verifier } = require('./index.js')
+const {
+  AuditLog, KeyPair, MarqueError, McpConfig, Verifier, MCP_DENIED_ERROR_CODE,
+  challengeValue, httpRefusal, protectedResourceMetadata: coreMetadata, resourceMetadataUrl, wwwAuthenticate,
+} = require('./index.js')
 
 /** `_meta` key carrying the token on transports without HTTP headers (stdio). */
 export const TOKEN_META_KEY = 'marque/token'
@@ -28,6 +35,8 @@ export const PROOF_META_KEY = 'marque/proof'
 export const DECISION_META_KEY = 'marque/decision'
 /** HTTP header carrying the proof of possession (alternative to `_meta`). */
 export const PROOF_HEADER = 'marque-proof'
+/** JSON-RPC error code of a marque refusal (methods other than `tools/call`). */
+export const DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 
 function assertAudit(audit) {
   const signer = audit?.signer
@@ -44,43 +53,42 @@ function assertVerifier(verifier) {
 }
 
 /**
- * An `OAuthTokenVerifier` for `requireBearerAuth`: the bearer token is a marque token. Its
- * signatures, structure and revocation are checked here (and `expiresAt` by the SDK);
- * authorization (rights, delegation checks, proofs) happens per tool call in
- * `guardTool`/`guardTools`.
+ * An `OAuthTokenVerifier` for `requireBearerAuth`: the bearer token is a marque token, admitted
+ * by the core (`verifier.admit`). A refused token is an `InvalidTokenError` (401; its message
+ * passes the core's challenge quoting rule, since the SDK writes it into `WWW-Authenticate`), a
+ * stale revocation list a `ServerError` (fail closed). Authorization (rights, delegation checks,
+ * proofs) happens per message in `guardTools`.
  */
 export function marqueTokenVerifier(verifier, options = {}) {
   assertVerifier(verifier)
   return {
     async verifyAccessToken(token) {
-      let t
+      let a
       try {
-        t = verifier.verify(token)
+        a = verifier.admit(token)
       } catch (e) {
-        if (e instanceof MarqueError) throw new InvalidTokenError(`marque: ${e.code}: ${e.message}`)
-        throw e
+        if (!(e instanceof MarqueError)) throw e
+        const message = challengeValue(`marque: ${e.code}: ${e.message}`)
+        throw httpRefusal(e.code).status === 401 ? new InvalidTokenError(message) : new ServerError(message)
       }
-      // Revoked tokens are refused at the door (401), before any tool call is decided.
-      const revoked = verifier.revocationReason(t)
-      if (revoked !== null) throw new InvalidTokenError(`marque: revoked: ${revoked}`)
-      const chain = t.chain
       return {
         token,
-        clientId: t.agent,
-        scopes: t.rights.map((r) => `${r.tool}:${r.operation}:${r.resource}`),
-        expiresAt: t.expiresAt,
+        clientId: a.agent,
+        scopes: a.scopes,
+        expiresAt: a.expiresAt,
         ...(options.resource ? { resource: new URL(String(options.resource)) } : {}),
         extra: {
           marque: {
-            agent: t.agent,
-            path: t.path,
-            principal: t.principal,
-            task: t.task,
-            workspace: t.workspace,
-            agentKeyFingerprint: chain[chain.length - 1].fingerprint,
-            agentKey: chain[chain.length - 1].key,
-            chain,
-            revocationIds: t.revocationIds,
+            agent: a.agent,
+            path: a.path,
+            principal: a.principal,
+            task: a.task ?? null,
+            workspace: a.workspace ?? null,
+            agentKeyFingerprint: a.agentKeyFingerprint,
+            agentKey: a.agentKey,
+            chain: a.chain,
+            tokenId: a.tokenId,
+            revocationIds: a.revocationIds,
           },
         },
       }
@@ -90,41 +98,34 @@ export function marqueTokenVerifier(verifier, options = {}) {
 
 /** The RFC 9728 metadata URL for an MCP server URL (`/.well-known/oauth-protected-resource/…`). */
 export function protectedResourceMetadataUrl(serverUrl) {
-  return getOAuthProtectedResourceMetadataUrl(new URL(String(serverUrl)))
+  return resourceMetadataUrl(new URL(String(serverUrl)).href)
 }
 
 /**
- * RFC 9728 OAuth 2.0 Protected Resource Metadata for a marque-guarded MCP server. Serve it at
- * `protectedResourceMetadataUrl(serverUrl)`.
+ * RFC 9728 OAuth 2.0 Protected Resource Metadata for a marque-guarded MCP server (the core's
+ * document). Serve it at `protectedResourceMetadataUrl(serverUrl)`.
  */
-export function protectedResourceMetadata({ resource, authorizationServers, scopesSupported, resourceName, resourceDocumentation } = {}) {
+export function protectedResourceMetadata({ resource, authorizationServers, scopesSupported, resourceName, resourceDocumentation, rootKeys } = {}) {
   if (!resource) throw new MarqueError('invalid_argument', 'protectedResourceMetadata needs `resource` (the server URL)')
-  const meta = {
-    resource: String(new URL(String(resource))),
-    bearer_methods_supported: ['header'],
-  }
-  if (authorizationServers?.length) meta.authorization_servers = authorizationServers.map(String)
-  if (scopesSupported?.length) meta.scopes_supported = [...scopesSupported]
-  if (resourceName) meta.resource_name = resourceName
-  if (resourceDocumentation) meta.resource_documentation = String(resourceDocumentation)
-  // marque extension: how to present tokens and proofs, and which root keys are trusted.
-  meta.marque_token_format = 'biscuit-v3'
-  meta.marque_proof_header = 'Marque-Proof'
-  meta.marque_meta_keys = { token: TOKEN_META_KEY, proof: PROOF_META_KEY }
-  return meta
+  return coreMetadata({
+    resource: new URL(String(resource)).href,
+    ...(authorizationServers ? { authorizationServers: authorizationServers.map(String) } : {}),
+    ...(scopesSupported ? { scopesSupported: [...scopesSupported] } : {}),
+    ...(resourceName !== undefined ? { resourceName } : {}),
+    ...(resourceDocumentation !== undefined ? { resourceDocumentation: String(resourceDocumentation) } : {}),
+    ...(rootKeys ? { rootKeys } : {}),
+  })
 }
 
-const quote = (s) => String(s).replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ')
-
-/** A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3, `resource_metadata` from RFC 9728 §5.1). */
-export function bearerChallenge({ error, description, scope, resourceMetadataUrl, realm } = {}) {
-  const parts = []
-  if (realm) parts.push(`realm="${quote(realm)}"`)
-  if (error) parts.push(`error="${quote(error)}"`)
-  if (description) parts.push(`error_description="${quote(description)}"`)
-  if (scope) parts.push(`scope="${quote(Array.isArray(scope) ? scope.join(' ') : scope)}"`)
-  if (resourceMetadataUrl) parts.push(`resource_metadata="${quote(resourceMetadataUrl)}"`)
-  return parts.length ? `Bearer ${parts.join(', ')}` : 'Bearer'
+/** A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3, `resource_metadata` from RFC 9728 §5.1), by the core. */
+export function bearerChallenge({ error, description, scope, resourceMetadataUrl: metadata, realm } = {}) {
+  return wwwAuthenticate({
+    ...(realm !== undefined ? { realm: String(realm) } : {}),
+    ...(error !== undefined ? { error } : {}),
+    ...(description !== undefined ? { errorDescription: String(description) } : {}),
+    ...(scope !== undefined ? { scope: Array.isArray(scope) ? scope.map(String) : String(scope).split(' ').filter(Boolean) } : {}),
+    ...(metadata !== undefined ? { resourceMetadata: String(metadata) } : {}),
+  })
 }
 
 function headerOf(extra, name) {
@@ -132,15 +133,16 @@ function headerOf(extra, name) {
   return Array.isArray(h) ? h[0] : h
 }
 
-function pickString(args, keys) {
-  if (!args || typeof args !== 'object') return undefined
-  for (const k of keys) if (typeof args[k] === 'string') return args[k]
-  return undefined
-}
+const DEFAULT_CONFIG = new McpConfig()
 
-/** Default resource of a call: the first string among `resource`, `path`, `file`, `uri`, `url`; else `*`. */
+/**
+ * The resource the core reads from a tool call's arguments when the tool declares none: the one
+ * argument among `resource`, `path`, `file`, `uri`, `url` (two or more: `invalid_request`, never
+ * a guess), else `*`.
+ */
 export function defaultResource(args) {
-  return pickString(args, ['resource', 'path', 'file', 'uri', 'url']) ?? '*'
+  const message = { jsonrpc: '2.0', id: 0, method: 'tools/call', params: { name: 'tool', ...(args === undefined ? {} : { arguments: args }) } }
+  return DEFAULT_CONFIG.map(message).request.resource
 }
 
 function deniedResult(text, decisionJson) {
@@ -153,14 +155,14 @@ function deniedResult(text, decisionJson) {
 
 const decisions = new WeakMap()
 
-/** The allowed `Decision` of the current call, inside a guarded tool handler. */
+/** The allowed `Decision` of the current call, inside a guarded handler. */
 export function decisionOf(extra) {
   return extra && typeof extra === 'object' ? decisions.get(extra) : undefined
 }
 
 /**
- * Authorizes one tool call. Returns `{ decision }` when allowed, else `{ result }`: a tool error
- * result naming the reason.
+ * Authorizes one explicit request (`{tool, operation, resource}`) with the caller's token and
+ * proof. Returns `{ decision }` when allowed, else `{ result }`: a tool error result naming the reason.
  */
 export async function authorizeToolCall(verifier, { tool, operation = '*', resource = '*', extra, now, onDecision, audit }) {
   assertVerifier(verifier)
@@ -169,7 +171,7 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
   const token = extra?.authInfo?.token ?? meta[TOKEN_META_KEY]
   const proof = meta[PROOF_META_KEY] ?? headerOf(extra, PROOF_HEADER)
   if (typeof token !== 'string' || token.length === 0) {
-    return { result: deniedResult(`marque: ${tool} denied: no token (send "Authorization: Bearer <token>" or _meta["${TOKEN_META_KEY}"])`) }
+    return { result: deniedResult(`marque: ${tool} denied: no marque token (send "Authorization: Bearer <token>" or _meta["${TOKEN_META_KEY}"])`) }
   }
   let decision
   try {
@@ -179,19 +181,22 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
     onDecision?.({ tool, operation, resource, error: e, decision: null, entry: null })
     return { result: deniedResult(`marque: ${tool} denied: ${e.code}: ${e.message}`) }
   }
-  // Signed audit entry of every decision (allowed or denied), before the handler runs.
   const entry = audit ? audit.log.appendDecision(audit.signer, decision, audit.eventType ?? 'tool_call') : null
   onDecision?.({ tool, operation, resource, error: null, decision, entry })
-  if (!decision.allowed) {
-    const why = decision.reasons.length ? decision.reasons.join('; ') : 'no reason given'
-    return { result: deniedResult(`marque: ${tool} on ${resource} denied for ${decision.agent} (${decision.path}): ${decision.code}: ${why}`, decision.toJSON()) }
-  }
+  if (!decision.allowed) return { result: deniedResult(denialText(decision), decision.toJSON()) }
   return { decision }
 }
 
+function denialText(decision) {
+  const { tool, resource } = decision.request
+  const why = decision.reasons.length ? decision.reasons.join('; ') : 'no reason given'
+  return `marque: ${tool} on ${resource} denied for ${decision.agent} (${decision.path}): ${decision.code}: ${why}`
+}
+
 /**
- * Wraps one tool handler so it runs only when marque allows the call. Use as the callback of
- * `server.registerTool(name, config, guardTool(verifier, { name, … }, handler))`.
+ * Wraps one tool handler so it runs only when marque allows the call on an explicit request:
+ * `server.registerTool(name, config, guardTool(verifier, { name, operation, resource }, handler))`.
+ * `resource` is a string or a function of the arguments (default: `defaultResource`).
  */
 export function guardTool(verifier, spec, handler) {
   assertVerifier(verifier)
@@ -202,8 +207,14 @@ export function guardTool(verifier, spec, handler) {
   return async (...callArgs) => {
     const extra = hasArgs ? callArgs[1] : callArgs[0]
     const args = hasArgs ? callArgs[0] : undefined
-    const op = typeof operation === 'function' ? operation(args) : operation
-    const res = typeof resource === 'function' ? resource(args) : resource
+    let op, res
+    try {
+      op = typeof operation === 'function' ? operation(args) : operation
+      res = typeof resource === 'function' ? resource(args) : resource
+    } catch (e) {
+      if (!(e instanceof MarqueError)) throw e
+      return deniedResult(`marque: ${name} denied: ${e.code}: ${e.message}`)
+    }
     const outcome = await authorizeToolCall(verifier, { tool: name, operation: op, resource: res, extra, onDecision, now, audit })
     if (outcome.result) return outcome.result
     if (extra && typeof extra === 'object') decisions.set(extra, outcome.decision)
@@ -212,30 +223,103 @@ export function guardTool(verifier, spec, handler) {
 }
 
 /**
- * Guards every tool registered on `server` from now on with `registerTool`: each `tools/call`
- * is authorized by marque before the handler runs. `tools[name]` gives the operation and the
- * resource (a string or a function of the arguments) of each tool; by default the operation is
- * `*` and the resource is `defaultResource(args)`. The deprecated `server.tool(…)` is refused, so
- * no tool can be registered unguarded by mistake. Returns the server.
+ * The core configuration of `guardTools` options: `tools[name]` is the core's tool mapping
+ * (`{ tool?, operation?, resource_arg?, resource? }`), except that `resource` may be a function
+ * of the arguments (the application's own mapping, applied per call); `allow` the allow-list.
  */
-export function guardTools(server, { verifier, tools = {}, onDecision, now, audit } = {}) {
+export function mcpConfig({ tools = {}, allow } = {}) {
+  const core = {}
+  for (const [name, spec] of Object.entries(tools)) {
+    const { resource, ...rest } = spec ?? {}
+    core[name] = typeof resource === 'function' ? rest : { ...rest, ...(resource !== undefined ? { resource } : {}) }
+  }
+  return new McpConfig({ tools: core, ...(allow !== undefined ? { allow } : {}) })
+}
+
+/**
+ * Decides one MCP message (the JSON-RPC request or notification the SDK hands to its handlers)
+ * with the core: `{ outcome }` when it may reach its handler (`outcome.decision` is the allowed
+ * decision of an authorized request, `null` for an allow-listed one), else `{ refusal: { code,
+ * message, details, decision } }`.
+ */
+export async function authorizeMcpRequest(verifier, message, extra, { config = DEFAULT_CONFIG, tools = {}, now, onDecision, audit } = {}) {
+  const params = message?.params
+  const details = { method: message?.method }
+  let resource
+  try {
+    const fn = message?.method === 'tools/call' && typeof params?.name === 'string' ? tools[params.name]?.resource : undefined
+    if (typeof fn === 'function' && (params.arguments === undefined || (params.arguments !== null && typeof params.arguments === 'object' && !Array.isArray(params.arguments)))) {
+      resource = fn(params.arguments ?? {})
+      if (typeof resource !== 'string') throw new MarqueError('invalid_request', `the resource function of tool ${params.name} returned no string`)
+    }
+    const token = extra?.authInfo?.token
+    const options = {
+      ...(typeof token === 'string' ? { token } : {}),
+      ...(typeof headerOf(extra, PROOF_HEADER) === 'string' ? { proof: headerOf(extra, PROOF_HEADER) } : {}),
+      ...(typeof headerOf(extra, 'mcp-method') === 'string' ? { mcpMethod: headerOf(extra, 'mcp-method') } : {}),
+      ...(typeof headerOf(extra, 'mcp-name') === 'string' ? { mcpName: headerOf(extra, 'mcp-name') } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+      ...(now !== undefined ? { now } : {}),
+    }
+    const outcome = await verifier.authorizeMcpAsync(config, message, options)
+    const decision = outcome.decision ?? null
+    if (decision === null) return { outcome }
+    const request = outcome.request
+    Object.assign(details, request)
+    const entry = audit ? audit.log.appendDecision(audit.signer, decision, audit.eventType ?? 'tool_call') : null
+    onDecision?.({ method: message.method, ...request, error: null, decision, entry })
+    if (!decision.allowed) {
+      return { refusal: { code: decision.code, message: denialText(decision), details: { ...details, agent: decision.agent, path: decision.path, reasons: decision.reasons }, decision } }
+    }
+    return { outcome }
+  } catch (e) {
+    if (!(e instanceof MarqueError)) throw e
+    onDecision?.({ method: message?.method, tool: params?.name, operation: undefined, resource, error: e, decision: null, entry: null })
+    return { refusal: { code: e.code, message: `marque: ${message?.method ?? 'message'} denied: ${e.code}: ${e.message}`, details, decision: null } }
+  }
+}
+
+/**
+ * Guards every message `server` (an `McpServer` or a low-level `Server`) handles, whenever its
+ * handler was registered: each request and notification goes through `authorizeMcpRequest`
+ * before its handler runs. A denied `tools/call` becomes a tool error result naming the reason
+ * (with the decision JSON in `_meta["marque/decision"]`); any other refused request a JSON-RPC
+ * error `DENIED_ERROR_CODE` with `data.marque`; a refused notification is dropped. `tools[name]`
+ * maps a tool's calls (see `mcpConfig`); `allow` replaces the allow-list. Returns the server.
+ */
+export function guardTools(server, { verifier, tools = {}, allow, onDecision, now, audit } = {}) {
   assertVerifier(verifier)
   assertAudit(audit)
-  if (!server || typeof server.registerTool !== 'function') {
-    throw new MarqueError('invalid_argument', 'guardTools expects an McpServer')
+  const low = server?.server ?? server
+  const requests = low?._requestHandlers
+  const notifications = low?._notificationHandlers
+  if (!(requests instanceof Map) || !(notifications instanceof Map)) {
+    throw new MarqueError('invalid_argument', 'guardTools expects an McpServer or Server (of @modelcontextprotocol/sdk 1.x)')
   }
-  const register = server.registerTool.bind(server)
-  server.registerTool = (name, config, cb) => {
-    const spec = tools[name] ?? {}
-    return register(name, config, guardTool(verifier, { name, onDecision, now, audit, ...spec, hasArgs: config?.inputSchema !== undefined }, cb))
+  const config = mcpConfig({ tools, allow })
+  const options = { config, tools, now, onDecision, audit }
+  const guardRequest = (method, handler) => async (request, extra) => {
+    const { outcome, refusal } = await authorizeMcpRequest(verifier, request, extra, options)
+    if (refusal) {
+      if (method === 'tools/call') return deniedResult(refusal.message, refusal.decision?.toJSON())
+      throw new McpError(DENIED_ERROR_CODE, refusal.message, { marque: { code: refusal.code, ...refusal.details } })
+    }
+    if (outcome.decision && extra && typeof extra === 'object') decisions.set(extra, outcome.decision)
+    return handler(request, extra)
   }
-  server.tool = () => {
-    throw new MarqueError('invalid_argument', 'server.tool() is not guarded by marque: use server.registerTool()')
+  const guardNotification = (handler) => async (notification) => {
+    const { refusal } = await authorizeMcpRequest(verifier, notification, undefined, options)
+    if (!refusal) return handler(notification)
+  }
+  for (const [map, wrap] of [[requests, guardRequest], [notifications, (_m, h) => guardNotification(h)]]) {
+    for (const [method, handler] of [...map]) map.set(method, wrap(method, handler))
+    const set = map.set.bind(map)
+    map.set = (method, handler) => set(method, wrap(method, handler))
   }
   return server
 }
 
-/** Client side: the `_meta` to send with a `tools/call` (token on stdio, proof on any transport). */
+/** Client side: the `_meta` to send with a call (token on stdio, proof on any transport). */
 export function callMeta({ token, proof } = {}) {
   const meta = {}
   if (token !== undefined) meta[TOKEN_META_KEY] = typeof token === 'string' ? token : token.toBase64()

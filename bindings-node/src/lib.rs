@@ -9,6 +9,7 @@ mod errors;
 mod jwt;
 mod keys;
 mod options;
+mod mcp;
 mod proof;
 mod revocation;
 mod signer;

@@ -295,7 +295,7 @@ fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Deci
 
 /// The shared core verifier: read-locked by every check (sync or on the thread pool),
 /// write-locked only to reconfigure it (root keys from a new JWKS, operator keys, staleness).
-type Shared = Arc<RwLock<marque::Verifier>>;
+pub(crate) type Shared = Arc<RwLock<marque::Verifier>>;
 
 fn read(v: &Shared) -> RwLockReadGuard<'_, marque::Verifier> {
     v.read().unwrap_or_else(PoisonError::into_inner)
@@ -344,6 +344,13 @@ pub struct LoadRevocationListOptions {
 #[napi]
 pub struct Verifier {
     inner: Shared,
+}
+
+impl Verifier {
+    /// The shared core verifier (for the other modules' methods, `mcp.rs`).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner
+    }
 }
 
 #[napi]
@@ -695,7 +702,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn wrap(inner: marque::Decision) -> Self {
+    pub(crate) fn wrap(inner: marque::Decision) -> Self {
         Decision { inner }
     }
     pub(crate) fn core(&self) -> &marque::Decision {

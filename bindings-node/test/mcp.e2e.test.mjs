@@ -82,7 +82,7 @@ test('stdio: token and proof in _meta', async () => {
     // No token at all.
     const none = await client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' } })
     assert.equal(none.isError, true)
-    assert.match(text(none), /no token/)
+    assert.match(text(none), /no marque token/)
 
     // Every decision was appended, signed and chained, to the server's audit log.
     const log = AuditLog.fromJsonl(readFileSync(auditFile, 'utf8'))

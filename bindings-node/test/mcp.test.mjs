@@ -1,8 +1,10 @@
 // Unit tests of @marque/node/mcp (the end-to-end runs are in mcp.e2e.test.mjs).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
+import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
 import { z } from 'zod'
 import {
   marqueTokenVerifier,
@@ -14,6 +16,7 @@ import {
   authorizeToolCall,
   callMeta,
   defaultResource,
+  DENIED_ERROR_CODE,
   TOKEN_META_KEY,
   PROOF_META_KEY,
 } from '@marque/node/mcp'
@@ -27,11 +30,15 @@ test('marqueTokenVerifier returns AuthInfo with expiry and the agent identity', 
   assert.equal(info.token, c.toBase64())
   assert.equal(info.clientId, 'agent:agent_c')
   assert.equal(info.expiresAt, c.expiresAt)
-  assert.deepEqual(info.scopes, ['read_file:read:*', 'write_file:write:src/', 'run_tests:*:*'])
+  // Regression: the scopes are agent_c's effective rights, not the root's
+  // (['read_file:read:*', 'write_file:write:src/', 'run_tests:*:*']).
+  assert.deepEqual(info.scopes, ['read_file:read:src/lib.rs/'])
+  assert.deepEqual((await marqueTokenVerifier(verifier()).verifyAccessToken(scenario(Math.floor(Date.now() / 1000)).root.toBase64())).scopes,
+    ['read_file:read:*', 'write_file:write:src/', 'run_tests:*:*'])
   assert.equal(info.extra.marque.path, '/root/agent_a/agent_c')
   assert.equal(info.extra.marque.principal, 'user:alice')
   assert.equal(info.extra.marque.agentKeyFingerprint, keys.agentC.publicKey.fingerprint)
-  assert.deepEqual(info.extra.marque.chain.map((h) => h.agent), ['agent:orchestrator', 'agent:agent_a', 'agent:agent_c'])
+  assert.deepEqual(info.extra.marque.chain, ['agent:orchestrator', 'agent:agent_a', 'agent:agent_c'])
   for (const bad of ['', 'garbage', Buffer.from(c.toBytes()).fill(7, 50, 60).toString('base64url')]) {
     await assert.rejects(marqueTokenVerifier(verifier()).verifyAccessToken(bad), (e) => e instanceof InvalidTokenError && /^marque: /.test(e.message))
   }
@@ -41,6 +48,14 @@ test('marqueTokenVerifier returns AuthInfo with expiry and the agent identity', 
   const v = verifier()
   v.revokeAgent('agent:agent_a')
   await assert.rejects(marqueTokenVerifier(v).verifyAccessToken(c.toBase64()), (e) => e instanceof InvalidTokenError && /revoked/.test(e.message))
+  // Fail closed when the signed revocation list is missing or stale.
+  const fleet = verifier({ operatorKeys: [keys.other.publicKey], maxRevocationStaleness: 60 })
+  await assert.rejects(marqueTokenVerifier(fleet).verifyAccessToken(c.toBase64()), (e) => e instanceof ServerError && /revocation_list_stale/.test(e.message))
+  fleet.loadRevocationList(marque.RevocationList.sign({}, { sequence: 1, signer: keys.other }))
+  assert.equal((await marqueTokenVerifier(fleet).verifyAccessToken(c.toBase64())).clientId, 'agent:agent_c')
+  // An expired token is refused by the verifier itself, and its message cannot break the SDK's header.
+  const old = scenario(Math.floor(Date.now() / 1000) - 7200).c
+  await assert.rejects(marqueTokenVerifier(verifier()).verifyAccessToken(old.toBase64()), (e) => e instanceof InvalidTokenError && /expired/.test(e.message) && !/["\\\r\n]/.test(e.message))
 })
 
 test('RFC 9728 metadata and challenges', () => {
@@ -59,8 +74,9 @@ test('RFC 9728 metadata and challenges', () => {
   assert.throws(() => protectedResourceMetadata({}), (e) => e.code === 'invalid_argument')
   assert.equal(
     bearerChallenge({ error: 'invalid_token', description: 'bad "sig"', scope: ['a', 'b'], resourceMetadataUrl: 'https://x/.well-known/oauth-protected-resource' }),
-    'Bearer error="invalid_token", error_description="bad \\"sig\\"", scope="a b", resource_metadata="https://x/.well-known/oauth-protected-resource"',
+    'Bearer error="invalid_token", error_description="bad \'sig\'", scope="a b", resource_metadata="https://x/.well-known/oauth-protected-resource"',
   )
+  assert.throws(() => bearerChallenge({ error: 'bogus' }), (e) => e.code === 'invalid_argument')
   assert.equal(bearerChallenge(), 'Bearer')
 })
 
@@ -80,37 +96,101 @@ test('authorizeToolCall: token from authInfo (HTTP) or _meta (stdio), proof from
   assert.match(replay.result.content[0].text, /replayed_proof/)
   assert.equal(replay.result._meta['marque/decision'].code, 'replayed_proof')
   const none = await authorizeToolCall(v, { ...req, extra: {} })
-  assert.match(none.result.content[0].text, /no token/)
+  assert.match(none.result.content[0].text, /no marque token/)
   const garbage = await authorizeToolCall(v, { ...req, extra: { _meta: { [TOKEN_META_KEY]: '!!' } } })
   assert.match(garbage.result.content[0].text, /invalid_token/)
 })
 
-test('guardTools wraps registerTool (with and without arguments) and refuses server.tool', async () => {
-  const { c } = scenario()
+// Runs one JSON-RPC request through the server's handler map (what the SDK's Protocol does).
+function handle(server, message, extra = {}) {
+  const handler = server.server._requestHandlers.get(message.method)
+  assert.ok(handler, `no handler for ${message.method}`)
+  return handler({ jsonrpc: '2.0', ...message }, { signal: new AbortController().signal, requestId: message.id, sendNotification: async () => {}, sendRequest: async () => {}, ...extra })
+}
+
+function filesServer(options) {
+  const server = guardTools(new McpServer({ name: 't', version: '0' }), options)
+  let ran = 0
+  server.registerTool('read_file', { inputSchema: { path: z.string() } }, async () => (ran++, { content: [{ type: 'text', text: 'ok' }] }))
+  server.registerTool('run_tests', {}, async () => (ran++, { content: [{ type: 'text', text: 'ok' }] }))
+  server.registerTool('copy', { inputSchema: { path: z.string(), uri: z.string() } }, async () => (ran++, { content: [{ type: 'text', text: 'ok' }] }))
+  server.registerResource('docs', new ResourceTemplate('file:///srv/docs/{name}', { list: undefined, complete: { name: () => ['a.md'] } }), {}, async (uri) => (ran++, { contents: [{ uri: uri.href, text: 'doc' }] }))
+  server.registerPrompt('code_review', { argsSchema: { code: z.string() } }, async () => (ran++, { messages: [] }))
+  return { server, ran: () => ran }
+}
+
+test('guardTools guards every request, whenever its handler was registered', async () => {
+  const { c, root } = scenario()
   const events = []
-  const server = guardTools(new McpServer({ name: 't', version: '0' }), {
+  const { server, ran } = filesServer({
     verifier: verifier(),
     now: NOW + 1,
     tools: { read_file: { operation: 'read', resource: (a) => a.path }, run_tests: { resource: 'all' } },
     onDecision: (e) => events.push(e),
   })
-  let ran = 0
-  server.registerTool('read_file', { inputSchema: { path: z.string() } }, async () => (ran++, { content: [{ type: 'text', text: 'ok' }] }))
-  server.registerTool('run_tests', {}, async () => (ran++, { content: [{ type: 'text', text: 'ok' }] }))
-  assert.throws(() => server.tool('x', async () => ({ content: [] })), (e) => e instanceof MarqueError)
-  const tools = server._registeredTools
-  const extra = { _meta: callMeta({ token: c }) }
-  assert.equal((await tools.read_file.handler({ path: 'src/lib.rs' }, extra)).content[0].text, 'ok')
-  assert.equal((await tools.read_file.handler({ path: 'src/main.rs' }, extra)).isError, true)
+  const meta = (t) => ({ _meta: callMeta({ token: t }) })
+  const tool = (name, args, token = c, id = 1) => handle(server, { id, method: 'tools/call', params: { name, arguments: args, ...meta(token) } })
+  assert.equal((await tool('read_file', { path: 'src/lib.rs' })).content[0].text, 'ok')
+  assert.equal((await tool('read_file', { path: 'src/main.rs' })).isError, true)
   // agent_c only holds read_file: run_tests is denied although the orchestrator could run it.
-  assert.equal((await tools.run_tests.handler(extra)).isError, true)
-  const root = { _meta: callMeta({ token: scenario().root }) }
-  assert.equal((await tools.run_tests.handler(root)).content[0].text, 'ok')
-  assert.equal(ran, 2)
+  assert.equal((await tool('run_tests', undefined)).isError, true)
+  assert.equal((await tool('run_tests', undefined, root)).content[0].text, 'ok')
+  assert.equal(ran(), 2)
   assert.deepEqual(events.map((e) => [e.tool, e.resource, e.decision.allowed]), [['read_file', 'src/lib.rs', true], ['read_file', 'src/main.rs', false], ['run_tests', 'all', false], ['run_tests', 'all', true]])
+  // An undeclared tool with two resource-like arguments: refused, never guessed.
+  const copy = await tool('copy', { path: 'src/lib.rs', uri: 'file:///etc/passwd' })
+  assert.equal(copy.isError, true)
+  assert.match(copy.content[0].text, /invalid_request/)
+  // Allow-listed methods pass without a token (stdio handshake); others are refused.
+  assert.ok(Array.isArray((await handle(server, { id: 2, method: 'tools/list', params: {} })).tools))
   assert.throws(() => guardTools({}, { verifier: verifier() }), (e) => e.code === 'invalid_argument')
   assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), audit: { log: {} } }), (e) => e.code === 'invalid_argument')
   assert.throws(() => guardTool(verifier(), { name: 'x' }, null), (e) => e.code === 'invalid_argument')
+  assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), allow: ['tools/*'] }), (e) => e.code === 'invalid_argument')
+})
+
+test('guardTools: resources/read, prompts/get and completion need rights; a bearer token alone is not enough', async () => {
+  const { c, root } = scenario()
+  const { server, ran } = filesServer({ verifier: verifier({ requireProof: false }), now: NOW + 1 })
+  const bearer = (t) => ({ authInfo: { token: t.toBase64(), clientId: 'x', scopes: [] } })
+  const refused = async (p, code) => {
+    await assert.rejects(p, (e) => e.code === DENIED_ERROR_CODE && e.data.marque.code === code, code)
+  }
+  await refused(handle(server, { id: 3, method: 'resources/read', params: { uri: 'file:///srv/docs/a.md' } }, bearer(c)), 'not_authorized')
+  await refused(handle(server, { id: 4, method: 'prompts/get', params: { name: 'code_review', arguments: { code: 'x' } } }, bearer(c)), 'not_authorized')
+  await refused(handle(server, { id: 5, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'code_review' }, argument: { name: 'code', value: '' } } }, bearer(root)), 'not_authorized')
+  assert.equal(ran(), 0)
+  // Headers that disagree with the body, and tools/call without an id, are refused before any handler.
+  const call = { name: 'read_file', arguments: { path: 'src/lib.rs' } }
+  const lying = await handle(server, { id: 6, method: 'tools/call', params: call }, { ...bearer(c), requestInfo: { headers: { 'mcp-name': 'write_file' } } })
+  assert.match(lying.content[0].text, /invalid_request/)
+  const noId = await handle(server, { method: 'tools/call', params: call }, bearer(c))
+  assert.match(noId.content[0].text, /invalid_request/)
+  // A proof is required: resources/read without one is refused like a tool call.
+  const strict = filesServer({ verifier: verifier({ requireProof: true }), now: NOW + 1 })
+  const rootRead = marque.mint(keys.root, { agent: 'agent:r', agentKey: keys.other.publicKey, principal: 'user:alice', rights: ['resources/read:read:file:///srv/docs/'], ttlSeconds: 60, now: NOW })
+  await refused(handle(strict.server, { id: 7, method: 'resources/read', params: { uri: 'file:///srv/docs/a.md' } }, bearer(rootRead)), 'invalid_proof')
+  const proof = signProof(keys.other, rootRead, { tool: 'resources/read', operation: 'read', resource: 'file:///srv/docs/a.md', now: NOW })
+  const ok = await handle(strict.server, { id: 8, method: 'resources/read', params: { uri: 'file:///srv/docs/a.md' } }, { ...bearer(rootRead), requestInfo: { headers: { 'marque-proof': proof } } })
+  assert.equal(ok.contents[0].text, 'doc')
+})
+
+test('guardTools through the SDK client (in memory): every method is decided by marque', async () => {
+  const { c } = scenario(Math.floor(Date.now() / 1000))
+  const { server } = filesServer({ verifier: verifier(), tools: { read_file: { operation: 'read', resource_arg: 'path' } } })
+  const [a, b] = InMemoryTransport.createLinkedPair()
+  await server.connect(a)
+  const client = new Client({ name: 'c', version: '0' })
+  await client.connect(b)
+  try {
+    const _meta = callMeta({ token: c })
+    assert.equal((await client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta })).content[0].text, 'ok')
+    await assert.rejects(client.readResource({ uri: 'file:///srv/docs/a.md', _meta }), (e) => e.code === DENIED_ERROR_CODE && /not_authorized/.test(e.message))
+    await assert.rejects(client.getPrompt({ name: 'code_review', arguments: { code: 'x' }, _meta }), (e) => e.code === DENIED_ERROR_CODE)
+    await assert.rejects(client.setLoggingLevel('debug'), (e) => e.code === DENIED_ERROR_CODE || /Method not found/.test(e.message))
+  } finally {
+    await client.close()
+  }
 })
 
 test('audit: each decision is appended, signed, to the log', async () => {
@@ -144,9 +224,11 @@ test('a verifier built from JWKS with a signed revocation list guards tool calls
   assert.match((await call(NOW + 61)).result.content[0].text, /revocation_list_stale/)
 })
 
-test('defaultResource picks the first string argument that names a resource', () => {
-  assert.equal(defaultResource({ path: 'a', uri: 'b' }), 'a')
+test('defaultResource never guesses between two resource arguments', () => {
+  // Regression: { path: 'a', uri: 'b' } used to be 'a' (the first of a fixed list).
+  assert.throws(() => defaultResource({ path: 'a', uri: 'b' }), (e) => e.code === 'invalid_request')
   assert.equal(defaultResource({ url: 'u' }), 'u')
   assert.equal(defaultResource({ n: 1 }), '*')
   assert.equal(defaultResource(undefined), '*')
+  assert.throws(() => defaultResource({ path: 3 }), (e) => e.code === 'invalid_request')
 })

@@ -87,6 +87,40 @@ export interface Jwks {
   keys: Array<Record<string, unknown>>
 }
 
+/** One tool's mapping in an MCP configuration (the core's JSON form, snake_case). */
+export interface McpToolConfigJson {
+  /** The marque tool name (default: the MCP tool name). */
+  tool?: string
+  /** The operation (default `*`). */
+  operation?: string
+  /** The string argument holding the resource. */
+  resource_arg?: string
+  /** A fixed resource. */
+  resource?: string
+}
+
+/** An MCP configuration in the core's JSON form; unknown keys are refused. */
+export interface McpConfigJson {
+  /** Methods admitted without a rights check (default `mcpDefaultAllow()`). */
+  allow?: string[]
+  /** Per-tool mappings, by MCP tool name. */
+  tools?: Record<string, McpToolConfigJson>
+}
+
+/** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
+export interface ProtectedResourceMetadata {
+  resource: string
+  bearer_methods_supported: string[]
+  authorization_servers?: string[]
+  scopes_supported?: string[]
+  resource_name?: string
+  resource_documentation?: string
+  marque_token_format: 'biscuit-v3'
+  marque_proof_header: string
+  marque_meta_keys: { token: string; proof: string }
+  marque_root_keys?: Jwk[]
+}
+
 /** A signed revocation list: a `RevocationList`, its JSON text or the parsed JSON object. */
 export type RevocationListInput = RevocationList | string | object
 

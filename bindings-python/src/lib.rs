@@ -16,6 +16,7 @@ mod identity;
 mod jcs;
 mod jwt;
 mod keys;
+mod mcp;
 mod policy;
 mod proof;
 mod revocation;
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     jcs::register(m)?;
     jwt::register(m)?;
     identity::register(m)?;
+    mcp::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PROFILE_VERSION", marque::token::PROFILE_VERSION)?;
     m.add("DEFAULT_MAX_DEPTH", marque::token::DEFAULT_MAX_DEPTH)?;

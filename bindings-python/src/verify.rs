@@ -21,7 +21,7 @@ use crate::token::Token;
 /// `Decision` with `allowed == False`.
 #[pyclass(module = "marque", frozen)]
 pub struct Verifier {
-    inner: Arc<RwLock<marque::Verifier>>,
+    pub(crate) inner: Arc<RwLock<marque::Verifier>>,
 }
 
 impl Verifier {
@@ -311,6 +311,42 @@ impl Verifier {
             })
         })?;
         Ok(Token::new(t))
+    }
+
+    /// Admits `token` at the door at `now` (default: the clock): the revocation-list staleness
+    /// rule, signatures, expiry, revocation and depth, failing closed with the matching
+    /// exception (`RevocationListStale`, `InvalidToken`, `Expired`, `Revoked`, …). Returns an
+    /// `Admission` with the holder's identity and effective (narrowed) rights as `scopes`.
+    #[pyo3(signature = (token, *, now = None))]
+    fn admit(&self, py: Python<'_>, token: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> Result<crate::mcp::Admission> {
+        crate::mcp::admit(py, &self.inner, TokenInput::extract(token)?, convert::now(now)?)
+    }
+
+    /// Maps one MCP message (a dict or JSON text) with `config` (default `McpConfig()`) and
+    /// decides it: a `tools/call`, `resources/read`, `prompts/get`, `completion/complete` … is
+    /// authorized with the token (`token`, the bearer token, or `_meta["marque/token"]`) and
+    /// proof (`proof`, the `Marque-Proof` header, or `_meta["marque/proof"]`); an allow-listed
+    /// method is admitted (its token, if any, through `admit`). `mcp_method` / `mcp_name` are
+    /// the HTTP headers (they must agree with the body); `resource` the application's resource
+    /// for a tool that declares none. Raises `InvalidRequest` for a message marque refuses,
+    /// `NotAuthorized` for a mapped message without a token.
+    #[pyo3(signature = (message, *, config = None, token = None, proof = None, mcp_method = None, mcp_name = None,
+                        resource = None, now = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn authorize_mcp(
+        &self,
+        py: Python<'_>,
+        message: &Bound<'_, PyAny>,
+        config: Option<PyRef<'_, crate::mcp::McpConfig>>,
+        token: Option<&Bound<'_, PyAny>>,
+        proof: Option<Str>,
+        mcp_method: Option<Str>,
+        mcp_name: Option<Str>,
+        resource: Option<Str>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> Result<crate::mcp::McpOutcome> {
+        let args = crate::mcp::CallArgs::new(message, token, proof, mcp_method, mcp_name, resource)?;
+        crate::mcp::authorize_mcp(py, &self.inner, config, args, convert::now(now)?)
     }
 
     /// Revokes a block revocation id (and everything delegated below that block): the 128 hex

@@ -1,54 +1,46 @@
 // Types of @marque/wasm/edge.
-import type { Decision, Token } from './index.js'
+import type { Admission, Decision, McpConfig, McpConfigJson, McpRequest, Verifier } from './index.js'
 
 export declare const PROOF_HEADER: 'Marque-Proof'
 export declare const MCP_METHOD_HEADER: 'Mcp-Method'
 export declare const MCP_NAME_HEADER: 'Mcp-Name'
 
-/** The MCP call of a request (from the `Mcp-Method` / `Mcp-Name` headers or the JSON-RPC body). */
-export interface McpCall {
-  method: string
-  name: string | null
-  id?: unknown
-  arguments?: unknown
-}
-
-/** What to authorize: `null` means "not a tool call: a verified token is enough". */
+/** What a plain HTTP request (not MCP traffic) is authorized as; `null` refuses it. */
 export type Target = { tool: string; operation?: string; resource: string } | null
 
 export interface GuardOptions {
   /**
-   * With `maxRevocationStaleness` set, a missing or stale signed revocation list is answered 503
-   * `{"error":"revocation_list_stale"}` (fail closed), for tool calls and other requests alike.
+   * The verifier. With `maxRevocationStaleness` set, a missing or stale signed revocation list
+   * is answered 503 `{"error":"revocation_list_stale"}` (fail closed), for every request.
    */
-  verifier: {
-    authorize(token: string, options: object): Decision
-    verify(token: string): Token
-    revocationReason?(token: Token): string | null
-    readonly maxRevocationStaleness?: number | null
-    readonly revocationList?: { readonly issuedAt: number } | null
-  }
-  /** Maps a request to what is authorized (default: `defaultTarget`). */
-  toolFromRequest?: (request: Request, mcp: McpCall | null) => Target | Promise<Target>
+  verifier: Verifier
+  /** How MCP messages map to marque requests: an `McpConfig` or its JSON form (default `new McpConfig()`). */
+  mcp?: McpConfig | McpConfigJson
+  /** Plain HTTP only: what to authorize (default `{tool: "http", operation: METHOD, resource: path}`). */
+  toolFromRequest?: (request: Request) => Target | Promise<Target>
   /** Default `Marque-Proof`. */
   proofHeader?: string
   /** `WWW-Authenticate` realm (default `marque`). */
   realm?: string
+  /** The RFC 9728 metadata URL named in challenges (`resource_metadata`). */
+  resourceMetadata?: string
   now?: number | Date
-  /** Read a JSON body even when the MCP headers are present, and refuse a mismatch (default true). */
-  checkBody?: boolean
 }
 
 export interface Allowed {
-  /** `null` for MCP methods that are not tool calls (the token was verified). */
+  /** The decision of an authorized request; `null` for an allow-listed MCP method. */
   decision: Decision | null
+  /** For an allow-listed MCP method: the admission of the bearer token. */
+  admission: Admission | null
   /** The original request, body unread: forward it. */
   request: Request
-  token: string | Token
-  mcp: McpCall | null
+  /** The bearer token. */
+  token: string
+  /** The MCP message decided (`null` for plain HTTP). */
+  mcp: { method: string | null; request: McpRequest | null } | null
 }
 
-/** Resolves to `Allowed`, or to a ready `Response` (401 / 403 / 400 / 503 / 500). */
+/** Resolves to `Allowed`, or to a ready `Response` (400 / 401 / 403 / 500 / 503). */
 export declare function guard(request: Request, options: GuardOptions): Promise<Allowed | Response>
-export declare function mcpCall(request: Request, options?: { checkBody?: boolean }): Promise<McpCall | null>
-export declare function defaultTarget(request: Request, mcp: McpCall | null): Target
+/** The MCP message of a request as JSON text, or `null` when it is not MCP traffic. */
+export declare function mcpMessage(request: Request): Promise<string | null>

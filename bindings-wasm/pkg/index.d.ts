@@ -387,6 +387,17 @@ export declare class Verifier {
    * first, for requests admitted without a tool call.
    */
   checkRevocationListFresh(options?: { now?: number | Date }): void
+  /**
+   * Admits a token at the door: revocation-list staleness, signatures, expiry, revocation and
+   * depth, failing closed with the matching `MarqueError`; returns the holder and its effective
+   * (narrowed) rights as `scopes`.
+   */
+  admit(token: TokenInput, options?: { now?: TimeInput } | null): Admission
+  /**
+   * Maps one MCP message with `config` and decides it (`invalid_request` for a message marque
+   * refuses, `not_authorized` for a mapped message without a token).
+   */
+  authorizeMcp(config: McpConfig | McpConfigJson | null | undefined, message: object | string, options?: McpCallOptions | null): McpOutcome
   /** Revokes a block revocation id (the 128 hex digits of `token.revocationIds`); a malformed id throws `invalid_argument`. */
   revoke(revocationId: string): void
   /** Throws `invalid_argument` unless `agentId` is an agent id. */
@@ -400,6 +411,125 @@ export declare class Verifier {
   get limits(): Limits
   free(): void
 }
+
+/** An admitted token (`verifier.admit`). */
+export interface Admission {
+  agent: string
+  path: string
+  agentKeyFingerprint: string
+  agentKey: string
+  principal: string
+  task: string | null
+  workspace: string | null
+  /** Agent ids of the delegation chain, root first. */
+  chain: string[]
+  issuedAt: number
+  expiresAt: number
+  rootKeyId: number | null
+  tokenId: string
+  revocationIds: string[]
+  /** The effective rights (narrowed by every hop) as `tool:operation:resource`, at most 256. */
+  scopes: string[]
+  time: number
+}
+
+/** One tool's mapping in an MCP configuration (the core's JSON form, snake_case). */
+export interface McpToolConfigJson {
+  tool?: string
+  operation?: string
+  resource_arg?: string
+  resource?: string
+}
+
+/** An MCP configuration in the core's JSON form; unknown keys are refused. */
+export interface McpConfigJson {
+  allow?: string[]
+  tools?: Record<string, McpToolConfigJson>
+}
+
+/** A marque request an MCP message maps to. */
+export interface McpRequest {
+  tool: string
+  operation: string
+  resource: string
+}
+
+/** What travels beside an MCP message. */
+export interface McpCallOptions {
+  /** The transport's token (the bearer token). */
+  token?: TokenInput
+  /** The transport's proof (the `Marque-Proof` header). */
+  proof?: string
+  /** The `Mcp-Method` header (must match the body). */
+  mcpMethod?: string
+  /** The `Mcp-Name` header (must match the body; `=?base64?…?=` is decoded). */
+  mcpName?: string
+  /** For a `tools/call` whose tool declares no resource: the application's resource. */
+  resource?: string
+  now?: TimeInput
+}
+
+/** How an MCP server maps messages to marque requests. */
+export declare class McpConfig {
+  constructor(config?: McpConfigJson | string | null)
+  /** Maps one message; throws `invalid_request` for a message marque refuses. */
+  map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null }
+  isAllowed(method: string): boolean
+  get allow(): string[]
+  toJSON(): McpConfigJson
+  free(): void
+}
+
+/** What `verifier.authorizeMcp` decided. */
+export interface McpOutcome {
+  allowed: boolean
+  method: string | null
+  request: McpRequest | null
+  decision: Decision | null
+  admission: Admission | null
+}
+
+/** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
+export interface ProtectedResourceMetadata {
+  resource: string
+  bearer_methods_supported: string[]
+  authorization_servers?: string[]
+  scopes_supported?: string[]
+  resource_name?: string
+  resource_documentation?: string
+  marque_token_format: 'biscuit-v3'
+  marque_proof_header: string
+  marque_meta_keys: { token: string; proof: string }
+  marque_root_keys?: Jwk[]
+}
+
+/** A `WWW-Authenticate: Bearer …` header value (the core's one quoting rule for every value). */
+export declare function wwwAuthenticate(options?: {
+  realm?: string
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+  errorDescription?: string
+  scope?: string[]
+  resourceMetadata?: string
+} | null): string
+/** The text of a challenge value after the core's quoting rule. */
+export declare function challengeValue(text: string): string
+/** The token of an `Authorization: Bearer <token>` header value, else `null`. */
+export declare function bearerToken(authorization: string): string | null
+/** The HTTP status and RFC 6750 error for a marque code (`null`: no credentials). */
+export declare function httpRefusal(code: string | null): { status: number; error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null }
+/** The RFC 9728 §3.1 metadata URL of a protected resource. */
+export declare function resourceMetadataUrl(resource: string): string
+/** RFC 9728 protected-resource metadata for a marque-guarded server. */
+export declare function protectedResourceMetadata(options: {
+  resource: string
+  authorizationServers?: string[]
+  scopesSupported?: string[]
+  resourceName?: string
+  resourceDocumentation?: string
+  rootKeys?: KeyInput[]
+}): ProtectedResourceMetadata
+/** The default allow-list of `McpConfig`. */
+export declare function mcpDefaultAllow(): string[]
 
 /** An audit event (docs/AUDIT.md), snake_case wire form. */
 export interface AuditEvent {

@@ -10,6 +10,8 @@ import { MarqueError, ERROR_CODES } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
 export const { KeyPair, PublicKey, Token, Verifier, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = glue
+// The door of an HTTP or MCP server (admission, MCP mapping, Bearer helpers).
+export const { McpConfig, wwwAuthenticate, challengeValue, bearerToken, httpRefusal, resourceMetadataUrl, protectedResourceMetadata, mcpDefaultAllow } = glue
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
 export const mint = glue.mint
 /** Absent from the verifier-only build. */

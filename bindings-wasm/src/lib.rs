@@ -6,7 +6,8 @@
 //! module (synchronously in Node, `await init()` elsewhere) and the fetch-style `edge` helper.
 //!
 //! Modules mirror the core's one to one: [`keys`], [`token`] (mint), [`delegate`], [`proof`],
-//! [`verify`], [`revocation`], [`audit`], [`jwt`], [`signer`]; [`errors`] is the one error
+//! [`verify`], [`revocation`], [`audit`], [`jwt`], [`signer`], and [`mcp`] (admission, MCP
+//! mapping and the Bearer helpers the edge guard uses); [`errors`] is the one error
 //! conversion and [`convert`] reads untrusted JavaScript arguments. Every export takes `JsValue`
 //! arguments so that a value of the wrong type is a `MarqueError` (`invalid_argument`), never a
 //! glue `TypeError` or a trap.
@@ -30,6 +31,7 @@ pub mod delegate;
 pub mod errors;
 pub mod jwt;
 pub mod keys;
+pub mod mcp;
 #[cfg(feature = "full")]
 pub mod proof;
 pub mod revocation;

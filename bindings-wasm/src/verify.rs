@@ -202,7 +202,7 @@ pub fn to_compact_jwt(decision: JsValue, issuer: JsValue, options: JsValue) -> J
     Ok(decision.to_compact_jwt(issuer.get(), &name, &audience, ttl)?)
 }
 
-fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
+pub(crate) fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
     let obj = to_js(d)?;
     let token_id = d.token_id().map(JsValue::from_str).unwrap_or(JsValue::NULL);
     let method = DECISION_METHOD.with(|m| m.borrow().clone()).unwrap_or(JsValue::UNDEFINED);

@@ -1,8 +1,8 @@
 // The edge helper `guard` on standard Requests: status codes, headers, MCP routing headers and
-// JSON-RPC body fallback, body left readable for forwarding.
+// the JSON-RPC body, every MCP method mapped by the core, body left readable for forwarding.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { guard, mcpCall } from '../pkg/edge.js'
+import { guard, mcpMessage } from '../pkg/edge.js'
 import { marque, key } from './helpers.mjs'
 
 const root = key('root')
@@ -11,22 +11,24 @@ const token = marque.mint(root, {
   agent: 'agent:gw-test',
   agentKey: agent.publicKey,
   principal: 'user:alice',
-  rights: ['read_file:call', 'http:GET:/api/'],
+  rights: ['read_file', 'http:GET:/api/'],
   ttlSeconds: 600,
 }).toBase64()
 const verifier = new marque.Verifier({ rootKeys: [root.publicKey] })
 
-const call = (name, { headers = {}, withMcpHeaders = true, bearer = token, id = 1 } = {}) =>
+const rpc = (method, params, { headers = {}, bearer = token, id = 1, noId = false, mcpHeaders = true } = {}) =>
   new Request('https://gw.example/mcp', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      ...(withMcpHeaders ? { 'mcp-method': 'tools/call', 'mcp-name': name } : {}),
+      ...(mcpHeaders ? { 'mcp-method': method } : {}),
       ...headers,
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { path: 'src/a.rs' } } }),
+    body: JSON.stringify({ jsonrpc: '2.0', ...(noId ? {} : { id }), method, ...(params === undefined ? {} : { params }) }),
   })
+const call = (name, { headers = {}, withMcpHeaders = true, bearer = token, noId = false, args = { path: 'src/a.rs' } } = {}) =>
+  rpc('tools/call', { name, arguments: args }, { headers: { ...(withMcpHeaders ? { 'mcp-name': name } : {}), ...headers }, bearer, noId, mcpHeaders: withMcpHeaders })
 
 test('no token: 401 with WWW-Authenticate: Bearer', async () => {
   const r = await guard(call('read_file', { bearer: null }), { verifier })
@@ -35,6 +37,8 @@ test('no token: 401 with WWW-Authenticate: Bearer', async () => {
   assert.match(r.headers.get('www-authenticate'), /^Bearer realm="marque"$/)
   const r2 = await guard(call('read_file', { headers: { authorization: 'Basic abc' }, bearer: null }), { verifier })
   assert.equal(r2.status, 401)
+  const meta = await guard(call('read_file', { bearer: null, headers: { 'content-type': 'application/json' } }), { verifier, resourceMetadata: 'https://gw.example/.well-known/oauth-protected-resource/mcp' })
+  assert.equal(meta.headers.get('www-authenticate'), 'Bearer realm="marque", resource_metadata="https://gw.example/.well-known/oauth-protected-resource/mcp"')
 })
 
 test('bad or foreign token: 401 with error="invalid_token"', async () => {
@@ -53,8 +57,8 @@ test('allowed tools/call from the Mcp-Method / Mcp-Name headers; the body stays 
   assert.ok(!(r instanceof Response), 'allowed')
   assert.equal(r.decision.allowed, true)
   assert.equal(r.decision.agent, 'agent:gw-test')
-  assert.deepEqual(r.decision.request, { tool: 'read_file', operation: 'call', resource: '*' })
-  assert.equal(r.mcp.method, 'tools/call')
+  assert.deepEqual(r.decision.request, { tool: 'read_file', operation: '*', resource: 'src/a.rs' })
+  assert.deepEqual(r.mcp, { method: 'tools/call', request: { tool: 'read_file', operation: '*', resource: 'src/a.rs' } })
   assert.equal(r.request, req)
   assert.equal((await req.json()).params.name, 'read_file', 'the original body can still be forwarded')
 })
@@ -62,6 +66,7 @@ test('allowed tools/call from the Mcp-Method / Mcp-Name headers; the body stays 
 test('denied: 403 with the reasons', async () => {
   const r = await guard(call('delete_repo'), { verifier })
   assert.equal(r.status, 403)
+  assert.match(r.headers.get('www-authenticate'), /error="insufficient_scope"/)
   const body = await r.json()
   assert.equal(body.error, 'not_authorized')
   assert.equal(body.agent, 'agent:gw-test')
@@ -74,41 +79,77 @@ test('no MCP headers: method and tool name from the JSON-RPC body', async () => 
   assert.equal((await guard(call('write_file', { withMcpHeaders: false }), { verifier })).status, 403)
 })
 
-test('headers that disagree with the body: 400 (unless checkBody: false)', async () => {
+test('headers that disagree with the body: 400, always (the body is always checked)', async () => {
   const lying = call('write_file', { headers: { 'mcp-name': 'read_file' } })
-  assert.equal((await guard(lying, { verifier })).status, 400)
-  const trusting = await guard(call('write_file', { headers: { 'mcp-name': 'read_file' } }), { verifier, checkBody: false })
-  assert.equal(trusting.decision.allowed, true, 'headers only: the upstream must do the spec check')
+  const r = await guard(lying, { verifier })
+  assert.equal(r.status, 400)
+  assert.equal((await r.json()).error, 'invalid_request')
   assert.equal((await guard(call('read_file', { headers: { 'mcp-method': 'tools/list' } }), { verifier })).status, 400)
+  await assert.rejects(guard(call('read_file'), { verifier, checkBody: false }), (e) => e.code === 'invalid_argument')
 })
 
-test('Mcp-Name in the =?base64?…?= form is decoded', async () => {
-  const name = 'read_file'
-  const m = await mcpCall(new Request('https://x/', { method: 'POST', headers: { 'mcp-method': 'tools/call', 'mcp-name': `=?base64?${btoa(name)}?=` } }))
-  assert.deepEqual(m, { method: 'tools/call', name })
+test('Mcp-Name in the =?base64?…?= form is decoded by the core', async () => {
+  const r = await guard(call('read_file', { headers: { 'mcp-name': `=?base64?${btoa('read_file')}?=` } }), { verifier })
+  assert.equal(r.decision.allowed, true)
 })
 
-test('MCP methods that are not tool calls need only a valid token', async () => {
-  const req = new Request('https://gw.example/mcp', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/list' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-  })
-  const r = await guard(req, { verifier })
+test('regression: resources/read, prompts/get and completion need rights, not just a bearer token', async () => {
+  for (const [method, params] of [
+    ['resources/read', { uri: 'file:///etc/passwd' }],
+    ['resources/subscribe', { uri: 'file:///etc/passwd' }],
+    ['prompts/get', { name: 'exfiltrate' }],
+    ['completion/complete', { ref: { type: 'ref/prompt', name: 'p' }, argument: { name: 'a', value: '' } }],
+  ]) {
+    const r = await guard(rpc(method, params), { verifier })
+    assert.equal(r.status, 403, method)
+    assert.equal((await r.json()).error, 'not_authorized', method)
+  }
+  // With proofs required, a resource read needs one (it used to pass with the token alone).
+  const strict = new marque.Verifier({ rootKeys: [root.publicKey], requireProof: true })
+  const reader = marque.mint(root, { agent: 'agent:reader', agentKey: agent.publicKey, principal: 'u', rights: ['resources/read:read:docs://'], ttlSeconds: 60 }).toBase64()
+  const read = () => rpc('resources/read', { uri: 'docs://a' }, { bearer: reader, headers: { 'mcp-name': 'docs://a' } })
+  const noProof = await guard(read(), { verifier: strict })
+  assert.equal(noProof.status, 403)
+  assert.equal((await noProof.json()).error, 'invalid_proof')
+  const proof = marque.signProof(agent, reader, { tool: 'resources/read', operation: 'read', resource: 'docs://a' })
+  const withProof = await guard(rpc('resources/read', { uri: 'docs://a' }, { bearer: reader, headers: { 'marque-proof': proof } }), { verifier: strict })
+  assert.equal(withProof.decision.proof_verified, true)
+})
+
+test('regression: any other method is refused unless allow-listed; malformed tools/call too', async () => {
+  for (const req of [
+    rpc('logging/setLevel', { level: 'debug' }),
+    rpc('tasks/result', { taskId: 't' }),
+    call('read_file', { noId: true }),
+    rpc('tools/call', { arguments: { path: 'src/a.rs' } }),
+    call('read_file', { args: ['src/a.rs'] }),
+    call('read_file', { args: { path: 'src/a.rs', uri: 'file:///etc/passwd' } }),
+  ]) {
+    const r = await guard(req, { verifier })
+    assert.equal(r.status, 400)
+    assert.equal((await r.json()).error, 'invalid_request')
+  }
+  const batch = new Request('https://gw.example/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' })
+  assert.equal((await guard(batch, { verifier })).status, 400)
+  const dup = new Request('https://gw.example/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"write_file"}}' })
+  assert.equal((await guard(dup, { verifier })).status, 400)
+  // The allow-list is configurable; tools/call can never be allow-listed.
+  assert.equal((await guard(rpc('logging/setLevel', { level: 'debug' }), { verifier, mcp: { allow: ['logging/setLevel'] } })).decision, null)
+  await assert.rejects(guard(rpc('ping'), { verifier, mcp: { allow: ['tools/*'] } }), (e) => e.code === 'invalid_argument')
+  await assert.rejects(guard(rpc('ping'), { verifier, toolFromRequst: () => null }), (e) => e.code === 'invalid_argument')
+})
+
+test('allow-listed MCP methods need a valid, unexpired, unrevoked token', async () => {
+  const r = await guard(rpc('tools/list', {}), { verifier })
   assert.equal(r.decision, null)
-  assert.equal(r.token.agent, 'agent:gw-test')
-  // …but an expired or revoked token gets no free pass on them.
-  const list = () => new Request('https://gw.example/mcp', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/list' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
-  })
-  const late = await guard(list(), { verifier, now: r.token.expiresAt + 1 })
+  assert.equal(r.admission.agent, 'agent:gw-test')
+  assert.deepEqual(r.admission.scopes, ['read_file:*:*', 'http:GET:/api/'])
+  const late = await guard(rpc('tools/list', {}), { verifier, now: r.admission.expiresAt + 1 })
   assert.equal(late.status, 401)
   assert.match(late.headers.get('www-authenticate'), /expired/)
   const strictVerifier = new marque.Verifier({ rootKeys: [root.publicKey] })
   strictVerifier.revokeAgent('agent:gw-test')
-  const revoked = await guard(list(), { verifier: strictVerifier })
+  const revoked = await guard(rpc('tools/list', {}), { verifier: strictVerifier })
   assert.equal(revoked.status, 401)
   assert.match(revoked.headers.get('www-authenticate'), /revoked/)
 })
@@ -116,11 +157,7 @@ test('MCP methods that are not tool calls need only a valid token', async () => 
 test('a verifier with maxRevocationStaleness fails closed: 503 revocation_list_stale until a fresh signed list is loaded', async () => {
   const operator = marque.KeyPair.generate()
   const fleet = new marque.Verifier({ rootKeys: [root.publicKey], operatorKeys: [operator.publicKey], maxRevocationStaleness: 300 })
-  const listCall = () => new Request('https://gw.example/mcp', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/list' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }),
-  })
+  const listCall = () => rpc('tools/list', {})
   const stale = async (req, options = {}) => {
     const r = await guard(req, { verifier: fleet, ...options })
     assert.ok(r instanceof Response)
@@ -130,36 +167,37 @@ test('a verifier with maxRevocationStaleness fails closed: 503 revocation_list_s
     assert.equal(body.error, 'revocation_list_stale')
     assert.match(body.message, /fail closed/)
   }
-  // No list loaded: tool calls and other MCP methods alike.
   await stale(call('read_file'))
   await stale(listCall())
-  // A fresh list: allowed again.
   const now = Math.floor(Date.now() / 1000)
   fleet.loadRevocationList(marque.RevocationList.sign({}, { sequence: 1, signer: operator, issuedAt: now }))
   const ok = await guard(call('read_file'), { verifier: fleet })
   assert.ok(!(ok instanceof Response) && ok.decision.allowed)
   assert.equal((await guard(listCall(), { verifier: fleet })).decision, null)
-  // Too old at the guard's `now`: 503 again.
   await stale(call('read_file'), { now: now + 301 })
   await stale(listCall(), { now: now + 301 })
-  // A newer list revoking the agent: 403 revoked on tool calls, 401 on the others.
+  // A newer list revoking the agent: a revoked token is 401 invalid_token, whatever the method.
   fleet.loadRevocationList(marque.RevocationList.sign({ agents: ['agent:gw-test'] }, { sequence: 2, signer: operator, issuedAt: now }))
   const denied = await guard(call('read_file'), { verifier: fleet })
-  assert.equal(denied.status, 403)
+  assert.equal(denied.status, 401)
   assert.equal((await denied.json()).error, 'revoked')
   assert.equal((await guard(listCall(), { verifier: fleet })).status, 401)
 })
 
-test('plain HTTP: {tool: "http", operation: METHOD, resource: path}', async () => {
+test('plain HTTP: {tool: "http", operation: METHOD, resource: path}, or toolFromRequest', async () => {
   const get = (path) => new Request(`https://gw.example${path}`, { headers: { authorization: `Bearer ${token}` } })
   assert.equal((await guard(get('/api/users'), { verifier })).decision.allowed, true)
   assert.equal((await guard(get('/admin'), { verifier })).status, 403)
+  const mapped = await guard(get('/files/src/a.rs'), { verifier, toolFromRequest: (req) => ({ tool: 'read_file', operation: 'read', resource: new URL(req.url).pathname.slice(7) }) })
+  assert.equal(mapped.decision.request.resource, 'src/a.rs')
+  assert.equal((await guard(get('/x'), { verifier, toolFromRequest: () => null })).status, 400)
+  assert.equal((await guard(get('/x'), { verifier, toolFromRequest: () => { throw new Error('nope') } })).status, 400)
 })
 
 test('proof of possession from the Marque-Proof header; replay is refused', async () => {
   const strict = new marque.Verifier({ rootKeys: [root.publicKey], requireProof: true })
   assert.equal((await guard(call('read_file'), { verifier: strict })).status, 403)
-  const proof = marque.signProof(agent, token, { tool: 'read_file', operation: 'call', resource: '*' })
+  const proof = marque.signProof(agent, token, { tool: 'read_file', operation: '*', resource: 'src/a.rs' })
   const ok = await guard(call('read_file', { headers: { 'marque-proof': proof } }), { verifier: strict })
   assert.equal(ok.decision.proof_verified, true)
   const replay = await guard(call('read_file', { headers: { 'marque-proof': proof } }), { verifier: strict })
@@ -167,18 +205,25 @@ test('proof of possession from the Marque-Proof header; replay is refused', asyn
   assert.equal((await replay.json()).error, 'replayed_proof')
 })
 
-test('custom mapping: toolFromRequest sees the MCP call', async () => {
+test('tool mappings: the argument a tool declares is its resource', async () => {
   const v = new marque.Verifier({ rootKeys: [root.publicKey] })
   const scoped = marque.mint(root, { agent: 'agent:s', agentKey: agent.publicKey, principal: 'u', rights: ['read_file:read:src/'], ttlSeconds: 60 }).toBase64()
-  const toolFromRequest = (_req, mcp) => ({ tool: mcp.name, operation: 'read', resource: mcp.arguments.path })
-  const r = await guard(call('read_file', { bearer: scoped }), { verifier: v, toolFromRequest })
+  const mcp = { tools: { read_file: { operation: 'read', resource_arg: 'path' } } }
+  const r = await guard(call('read_file', { bearer: scoped, args: { path: 'src/a.rs', uri: 'file:///etc/passwd' } }), { verifier: v, mcp })
   assert.equal(r.decision.allowed, true)
   assert.equal(r.decision.request.resource, 'src/a.rs')
-  const bad = await guard(call('read_file', { bearer: scoped }), { verifier: v, toolFromRequest: () => { throw new Error('nope') } })
-  assert.equal(bad.status, 400)
+  assert.equal((await guard(call('read_file', { bearer: scoped, args: { path: '.env' } }), { verifier: v, mcp: new marque.McpConfig(mcp) })).status, 403)
+})
+
+test('mcpMessage: what counts as MCP traffic', async () => {
+  const post = (body, type = 'application/json') => new Request('https://x/', { method: 'POST', headers: { 'content-type': type }, body })
+  assert.equal(await mcpMessage(post('{"jsonrpc":"2.0","id":1,"method":"ping"}')), '{"jsonrpc":"2.0","id":1,"method":"ping"}')
+  assert.equal(await mcpMessage(post('{"name":"x"}')), null)
+  assert.equal(await mcpMessage(post('{"method":"tools/call"}')), '{"method":"tools/call"}')
+  assert.equal(await mcpMessage(new Request('https://x/')), null)
 })
 
 test('malformed JSON body: 400', async () => {
-  const req = new Request('https://gw.example/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{nope' })
+  const req = new Request('https://gw.example/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/call' }, body: '{nope' })
   assert.equal((await guard(req, { verifier })).status, 400)
 })

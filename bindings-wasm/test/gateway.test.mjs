@@ -38,7 +38,7 @@ before(async () => {
   const handler = createHandler({
     verifier,
     upstream: `http://127.0.0.1:${upstream.address().port}`,
-    guardOptions: { toolFromRequest: (_r, mcp) => (mcp && mcp.method === 'tools/call' ? { tool: mcp.name, operation: 'read', resource: String(mcp.arguments?.path ?? '') } : null) },
+    guardOptions: { mcp: { tools: { read_file: { operation: 'read', resource_arg: 'path' } } } },
   })
   gateway = await serve(handler, { port: 0 })
   base = `http://127.0.0.1:${gateway.address().port}`

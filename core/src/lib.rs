@@ -45,7 +45,10 @@
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
 //! [`policy`], [`resource`] (what a request may name, what a prefix covers), [`clock`] (times
-//! are seconds), [`proof`], [`revocation`], [`options`] (option keys are checked), [`error`]. The wire contract is `docs/PROFILE.md`.
+//! are seconds), [`proof`], [`revocation`], [`options`] (option keys are checked), [`error`]; at
+//! the door of an HTTP or MCP server, [`admission`] (token admission), [`bearer`]
+//! (`Authorization`, `WWW-Authenticate`, RFC 9728 metadata) and [`mcp`] (every MCP message
+//! mapped to a marque request). The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
 //! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts). Without default
@@ -58,12 +61,14 @@
 extern crate alloc;
 
 pub mod audit;
+pub mod bearer;
 pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod jcs;
 pub mod jwt;
 pub mod keys;
+pub mod mcp;
 pub mod options;
 pub mod policy;
 pub mod proof;
@@ -71,6 +76,8 @@ pub mod resource;
 pub mod revocation;
 pub mod signer;
 
+#[cfg(feature = "biscuit")]
+pub mod admission;
 #[cfg(feature = "biscuit")]
 mod canonical;
 #[cfg(feature = "biscuit")]
@@ -91,6 +98,11 @@ pub use delegate::DelegateParams;
 pub use token::{Hop, MintParams, Token};
 #[cfg(feature = "biscuit")]
 pub use verify::{Decision, Verifier};
+#[cfg(feature = "biscuit")]
+pub use admission::Admission;
+#[cfg(feature = "biscuit")]
+pub use mcp::McpOutcome;
+pub use mcp::{McpCall, McpConfig};
 
 pub use audit::{AuditDecision, AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};
 pub use identity::AgentIdentity;

@@ -321,9 +321,9 @@ impl Decision {
 }
 
 /// A token whose signatures and structure were verified, kept for reuse.
-struct Verified {
-    biscuit: Biscuit,
-    claims: Claims,
+pub(crate) struct Verified {
+    pub(crate) biscuit: Biscuit,
+    pub(crate) claims: Claims,
 }
 
 /// A bounded map from SHA-256(token bytes) to verified tokens, evicting the least recently used.
@@ -884,7 +884,7 @@ impl Verifier {
         self.revoked(token.claims()).map(|r| r.to_string())
     }
 
-    fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
+    pub(crate) fn revoked(&self, claims: &Claims) -> Option<crate::revocation::Revoked> {
         let check = |set: &RevocationSet| {
             set.check(
                 claims.revocation_ids.iter().map(String::as_str),
@@ -904,7 +904,7 @@ impl Verifier {
     }
 
     /// Verifies through the cache of already-verified tokens.
-    fn verify_cached(&self, token: &[u8]) -> Result<Arc<Verified>> {
+    pub(crate) fn verify_cached(&self, token: &[u8]) -> Result<Arc<Verified>> {
         if self.limits.verified_cache_capacity == 0 || token.len() > self.limits.max_token_bytes {
             let (biscuit, claims) = self.verify_token(token)?;
             return Ok(Arc::new(Verified { biscuit, claims }));

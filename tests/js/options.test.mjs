@@ -110,6 +110,23 @@ const cases = [
     name: 'auditLog.append: the event (snake_case wire form)', options: audit.events[0], misspelt: ['eventType', 'event_type'],
     call: (o) => new AuditLog().append(KeyPair.fromHex(audit.signer_seed_hex), o),
   },
+  { name: 'verifier.admit', options: { now: NOW }, misspelt: ['Now', 'now'], call: (o) => verifier().admit(child, o) },
+  {
+    name: 'verifier.authorizeMcp', options: { token: child, mcpMethod: 'tools/list', now: NOW }, misspelt: ['mcp_method', 'mcpMethod'],
+    call: (o) => verifier().authorizeMcp(new marque.McpConfig(), { jsonrpc: '2.0', id: 1, method: 'tools/list' }, o),
+  },
+  {
+    name: 'mcpConfig.map', options: { mcpMethod: 'tools/list' }, misspelt: ['mcp_name', 'mcpName'],
+    call: (o) => new marque.McpConfig().map({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, o),
+  },
+  {
+    name: 'wwwAuthenticate', options: { realm: 'mcp', error: 'invalid_token', errorDescription: 'expired' },
+    misspelt: ['error_description', 'errorDescription'], call: (o) => marque.wwwAuthenticate(o),
+  },
+  {
+    name: 'protectedResourceMetadata', options: { resource: 'https://mcp.example.com/mcp', scopesSupported: ['read_file:read:*'] },
+    misspelt: ['scopes_supported', 'scopesSupported'], call: (o) => marque.protectedResourceMetadata(o),
+  },
 ]
 
 // @marque/node only: the `*Async` variants (wasm runs on the JS thread and has none) take the same

@@ -18,6 +18,8 @@ from conftest import NOW, build_scenario, key
 
 STUB = pathlib.Path(__file__).resolve().parents[2] / "bindings-python" / "python" / "marque" / "_native.pyi"
 BAD = "agent:\ud800"  # a lone surrogate: a valid Python str with no UTF-8 form
+MSG = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+URL = "https://mcp.example.com/mcp"
 
 
 # ---- one agent per id and per name in a chain ----
@@ -295,6 +297,37 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("AuditEvent.__new__", "approval"): lambda: marque.AuditEvent(**ev, approval={"by": BAD}),
         ("AuditEvent.__new__", "attributes"): lambda: marque.AuditEvent(**ev, attributes={BAD: 1}),
         ("AuditEvent.__new__", "chain"): lambda: marque.AuditEvent(**ev, chain=[BAD]),
+        ("McpConfig.__new__", "config"): lambda: marque.McpConfig(BAD),
+        ("McpConfig.is_allowed", "method"): lambda: marque.McpConfig().is_allowed(BAD),
+        ("McpConfig.map", "message"): lambda: marque.McpConfig().map(BAD),
+        ("McpConfig.map", "token"): lambda: marque.McpConfig().map(MSG, token=BAD),
+        ("McpConfig.map", "proof"): lambda: marque.McpConfig().map(MSG, proof=BAD),
+        ("McpConfig.map", "mcp_method"): lambda: marque.McpConfig().map(MSG, mcp_method=BAD),
+        ("McpConfig.map", "mcp_name"): lambda: marque.McpConfig().map(MSG, mcp_name=BAD),
+        ("McpConfig.map", "resource"): lambda: marque.McpConfig().map(MSG, resource=BAD),
+        ("Verifier.admit", "token"): lambda: v.admit(BAD),
+        ("Verifier.authorize_mcp", "message"): lambda: v.authorize_mcp(BAD),
+        ("Verifier.authorize_mcp", "token"): lambda: v.authorize_mcp(MSG, token=BAD),
+        ("Verifier.authorize_mcp", "proof"): lambda: v.authorize_mcp(MSG, proof=BAD),
+        ("Verifier.authorize_mcp", "mcp_method"): lambda: v.authorize_mcp(MSG, mcp_method=BAD),
+        ("Verifier.authorize_mcp", "mcp_name"): lambda: v.authorize_mcp(MSG, mcp_name=BAD),
+        ("Verifier.authorize_mcp", "resource"): lambda: v.authorize_mcp(MSG, resource=BAD),
+        ("bearer_token", "authorization"): lambda: marque._native.bearer_token(BAD),
+        ("http_refusal", "code"): lambda: marque._native.http_refusal(BAD),
+        ("resource_metadata_url", "resource"): lambda: marque._native.resource_metadata_url(BAD),
+        ("www_authenticate", "realm"): lambda: marque._native.www_authenticate(realm=BAD),
+        ("www_authenticate", "error_description"): lambda: marque._native.www_authenticate(error_description=BAD),
+        ("www_authenticate", "scope"): lambda: marque._native.www_authenticate(scope=[BAD]),
+        ("www_authenticate", "resource_metadata"): lambda: marque._native.www_authenticate(resource_metadata=BAD),
+        ("protected_resource_metadata", "resource"): lambda: marque._native.protected_resource_metadata(BAD),
+        ("protected_resource_metadata", "root_keys"): lambda: marque._native.protected_resource_metadata(URL, root_keys=[BAD]),
+        ("protected_resource_metadata", "authorization_servers"): lambda: marque._native.protected_resource_metadata(
+            URL, authorization_servers=[BAD]),
+        ("protected_resource_metadata", "scopes_supported"): lambda: marque._native.protected_resource_metadata(
+            URL, scopes_supported=[BAD]),
+        ("protected_resource_metadata", "resource_name"): lambda: marque._native.protected_resource_metadata(URL, resource_name=BAD),
+        ("protected_resource_metadata", "resource_documentation"): lambda: marque._native.protected_resource_metadata(
+            URL, resource_documentation=BAD),
     }
     for name in ["event_type", "agent_id", "action", "resource", "decision", "agent_key_fingerprint", "principal",
                  "task", "operation", "policy_id", "policy_version", "token_id"]:

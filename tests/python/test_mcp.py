@@ -89,8 +89,13 @@ def test_request_mapping_and_meta(agents: Agents) -> None:
     assert request_for("read_file", {"path": "src/a"}, TOOLS) == ("read_file", "read", "src/a")
     assert request_for("other", {"x": 1}, TOOLS) == ("other", "*", "*")
     assert request_for("t", {}, {"t": ToolSpec(tool="alias", resource=lambda a: "fixed")}) == ("alias", "*", "fixed")
-    with pytest.raises(ValueError):
+    with pytest.raises(marque.InvalidRequest):
         request_for("read_file", {"path": 3}, TOOLS)
+    # An undeclared tool: the one resource-like argument, else "*"; two of them are refused, not guessed.
+    assert request_for("other", {"path": "src/a"}) == ("other", "*", "src/a")
+    with pytest.raises(marque.InvalidRequest):
+        request_for("other", {"path": "src/a", "uri": "file:///etc/passwd"})
+    assert request_for("other", {"path": "src/a", "uri": "x"}, {"other": ToolSpec(resource_arg="uri")}) == ("other", "*", "x")
     meta = agents.meta("src/a")
     assert set(meta) == {META_TOKEN, META_PROOF} == {"marque/token", "marque/proof"}
     assert meta[META_TOKEN] == agents.a_token.to_base64()
@@ -107,11 +112,14 @@ def test_www_authenticate_and_metadata(agents: Agents) -> None:
     for url in ("https://h.example/mcp", "https://h.example", "http://127.0.0.1:8000/a/b"):
         assert resource_metadata_url(url) == str(build_resource_metadata_url(url))  # type: ignore[arg-type]
     assert www_authenticate() == "Bearer"
+    # The core's one quoting rule: nothing can leave its quotes.
     assert www_authenticate(error="invalid_token", error_description='bad "sig"\n',
                             resource_metadata="https://h/.well-known/oauth-protected-resource/mcp") == (
-        'Bearer error="invalid_token", error_description="bad \\"sig\\" ", '
+        'Bearer error="invalid_token", error_description="bad \'sig\' ", '
         'resource_metadata="https://h/.well-known/oauth-protected-resource/mcp"'
     )
+    with pytest.raises(marque.InvalidArgument):
+        www_authenticate(error="bogus")  # type: ignore[arg-type]
     doc = protected_resource_metadata("https://h/mcp", root_keys=[agents.root.public_key], resource_name="files")
     assert doc["resource"] == "https://h/mcp" and doc["bearer_methods_supported"] == ["header"]
     assert doc["marque_root_keys"] == [agents.root.public_key.to_jwk()]
@@ -125,7 +133,9 @@ def test_token_verifier(agents: Agents) -> None:
     at = asyncio.run(tv.verify_token(agents.a_token.to_base64()))
     assert at is not None
     assert at.client_id == "agent:agent_a" and at.subject == "user:alice" and at.resource == "https://h/mcp"
-    assert at.expires_at == agents.a_token.expires_at and at.scopes == []
+    assert at.expires_at == agents.a_token.expires_at
+    # The sub-agent's effective rights, never the root's ("read_file:read:*", "write_file:write:*").
+    assert at.scopes == ["read_file:read:src/"]
     assert at.claims is not None
     assert at.claims["path"] == "/root/agent_a"
     assert at.claims["chain"] == ["agent:orchestrator", "agent:agent_a"]
@@ -136,6 +146,25 @@ def test_token_verifier(agents: Agents) -> None:
     assert asyncio.run(MarqueTokenVerifier(marque.Verifier([key(9)])).verify_token(agents.a_token.to_base64())) is None
     late = MarqueTokenVerifier(marque.Verifier([agents.root.public_key]), clock=lambda: agents.a_token.expires_at + 1)
     assert asyncio.run(late.verify_token(agents.a_token.to_base64())) is None
+
+
+def test_token_verifier_checks_revocation_and_staleness(agents: Agents) -> None:
+    """Regression: verify_token checked signature and expiry only; it now goes through the
+    core's admission (revocation, and the revocation-list staleness rule, failing closed)."""
+    v = marque.Verifier([agents.root.public_key])
+    tv = MarqueTokenVerifier(v)
+    assert asyncio.run(tv.verify_token(agents.a_token.to_base64())) is not None
+    v.revoke_agent("agent:agent_a")
+    assert asyncio.run(tv.verify_token(agents.a_token.to_base64())) is None
+    assert asyncio.run(tv.verify_token(agents.root_token.to_base64())) is not None  # the parent is not revoked
+    operator = key(7)
+    fleet = marque.Verifier([agents.root.public_key], operator_keys=[operator.public_key], max_revocation_staleness=60)
+    tv = MarqueTokenVerifier(fleet)
+    assert asyncio.run(tv.verify_token(agents.a_token.to_base64())) is None  # no signed list yet: fail closed
+    fleet.load_revocation_list(marque.RevocationList.sign(marque.RevocationSet(), sequence=1, signer=operator))
+    assert asyncio.run(tv.verify_token(agents.a_token.to_base64())) is not None
+    stale = MarqueTokenVerifier(fleet, clock=lambda: time.time() + 120)
+    assert asyncio.run(stale.verify_token(agents.a_token.to_base64())) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,3 +449,82 @@ def test_http_end_to_end(agents: Agents, http_server: str) -> None:
             assert denial(e.value)["code"] == "not_authorized"  # type: ignore[index]
 
     asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------------------------
+# MarqueGuard on raw messages: every method goes through the core mapping
+
+class _Request:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = {k.lower(): v for k, v in headers.items()}
+
+
+def guard_call(guard: MarqueGuard, method: str, params: dict[str, Any] | None = None, *, request_id: Any = 1,
+               headers: dict[str, str] | None = None) -> tuple[bool, str | None]:
+    """Runs one message through the guard: (reached the handler, marque code of a refusal)."""
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(method=method, params=params, request_id=request_id, meta=None,
+                          request=_Request(headers) if headers is not None else None)
+    reached: list[bool] = []
+
+    async def call_next(_ctx: Any) -> str:
+        reached.append(True)
+        return "ok"
+
+    try:
+        asyncio.run(guard(ctx, call_next))  # type: ignore[arg-type]
+    except MCPError as e:
+        d = denial(e)
+        assert not reached
+        return False, d["code"] if d else None
+    return bool(reached), None
+
+
+def test_guard_refuses_malformed_tool_calls(agents: Agents) -> None:
+    """Regression: MarqueGuard passed malformed tools/call messages, and ones without an id, to
+    the next handler."""
+    g = MarqueGuard(marque.Verifier([agents.root.public_key]), tools=TOOLS)
+    meta = {"_meta": {META_TOKEN: agents.a_token.to_base64()}}
+    ok = {"name": "read_file", "arguments": {"path": "src/a"}, **meta}
+    assert guard_call(g, "tools/call", ok) == (True, None)
+    assert guard_call(g, "tools/call", ok, request_id=None) == (False, "invalid_request")
+    assert guard_call(g, "tools/call", {"arguments": {"path": "src/a"}, **meta}) == (False, "invalid_request")
+    assert guard_call(g, "tools/call", {"name": 3, **meta}) == (False, "invalid_request")
+    assert guard_call(g, "tools/call", {"name": "read_file", "arguments": ["src/a"], **meta}) == (False, "invalid_request")
+    assert guard_call(g, "tools/call", {"name": "read_file", "arguments": "src/a", **meta}) == (False, "invalid_request")
+
+
+def test_guard_authorizes_every_method(agents: Agents) -> None:
+    """resources/read, prompts/get, completion/complete need a right like tools/call; unknown
+    methods are refused; the allow-list passes; headers must agree with the body."""
+    g = MarqueGuard(marque.Verifier([agents.root.public_key]), tools=TOOLS)
+    bearer = {"Authorization": f"Bearer {agents.a_token.to_base64()}"}
+    assert guard_call(g, "resources/read", {"uri": "file:///etc/passwd"}, headers=bearer) == (False, "not_authorized")
+    assert guard_call(g, "prompts/get", {"name": "p"}, headers=bearer) == (False, "not_authorized")
+    assert guard_call(g, "completion/complete", {"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": ""}},
+                      headers=bearer) == (False, "not_authorized")
+    assert guard_call(g, "logging/setLevel", {"level": "debug"}, headers=bearer) == (False, "invalid_request")
+    assert guard_call(g, "tools/list", {}, headers=bearer) == (True, None)
+    assert guard_call(g, "tools/list", {}) == (True, None)  # stdio handshake: no token needed
+    assert guard_call(g, "notifications/initialized", None, request_id=None) == (True, None)
+    call = {"name": "read_file", "arguments": {"path": "src/a"}}
+    assert guard_call(g, "tools/call", call, headers={**bearer, "Mcp-Method": "tools/call", "Mcp-Name": "read_file"}) == (True, None)
+    assert guard_call(g, "tools/call", call, headers={**bearer, "Mcp-Name": "write_file"}) == (False, "invalid_request")
+    # An expired token gets no free pass on allow-listed methods either.
+    late = MarqueGuard(marque.Verifier([agents.root.public_key]), clock=lambda: agents.a_token.expires_at + 1)
+    assert guard_call(late, "tools/list", {}, headers=bearer) == (False, "expired")
+    # A proof is required: the Marque-Proof header or _meta, and nothing else.
+    strict = MarqueGuard(marque.Verifier([agents.root.public_key], require_proof=True), tools=TOOLS)
+    assert guard_call(strict, "tools/call", call, headers=bearer) == (False, "invalid_proof")
+    proof = marque.sign_proof(agents.a, agents.a_token, tool="read_file", operation="read", resource="src/a")
+    assert guard_call(strict, "tools/call", call, headers={**bearer, "Marque-Proof": proof}) == (True, None)
+
+
+def test_guard_tool_resource_is_never_guessed(agents: Agents) -> None:
+    g = MarqueGuard(marque.Verifier([agents.root.public_key]))  # no ToolSpec: the core's rule
+    meta = {"_meta": {META_TOKEN: agents.a_token.to_base64()}}
+    two = {"name": "read_file", "arguments": {"path": "src/a", "uri": "file:///etc/passwd"}, **meta}
+    assert guard_call(g, "tools/call", two) == (False, "invalid_request")
+    declared = MarqueGuard(marque.Verifier([agents.root.public_key]), tools=TOOLS)
+    assert guard_call(declared, "tools/call", two) == (True, None)

@@ -1,24 +1,31 @@
 """marque for MCP servers and clients (the official ``mcp`` Python SDK, 2.x).
 
-Three pieces, usable together or apart:
+Glue over the core: every rule (which MCP method maps to which marque request, what is
+refused, token admission, challenges) lives in the Rust core and is shared with the Node and
+edge layers (``tests/vectors/mcp.json``). Three pieces, usable together or apart:
 
-* :class:`MarqueGuard` — server middleware that authorizes **every** ``tools/call`` with the
-  caller's marque token and proof of possession, and answers a denial with an MCP error
-  (JSON-RPC code :data:`DENIED_ERROR_CODE`, ``data.marque.code`` = the marque code). The token
-  comes from ``Authorization: Bearer`` on Streamable HTTP or from ``_meta["marque/token"]``
-  (stdio, or HTTP without a header); the proof from ``_meta["marque/proof"]``. Inside the tool,
-  :func:`marque.current_decision` returns the decision and :func:`marque.requires` guards work.
+* :class:`MarqueGuard` — server middleware through which **every** message goes:
+  ``tools/call``, ``resources/read``, ``prompts/get``, ``completion/complete`` … are authorized
+  with the caller's marque token and proof of possession, the allow-list (``initialize``,
+  ``ping``, notifications, the ``…/list`` catalogues) passes, anything else is refused; a
+  denial is an MCP error (JSON-RPC code :data:`DENIED_ERROR_CODE`, ``data.marque.code`` = the
+  marque code). The token comes from ``Authorization: Bearer`` on Streamable HTTP or from
+  ``_meta["marque/token"]`` (stdio); the proof from ``_meta["marque/proof"]`` or the
+  ``Marque-Proof`` header. Inside the tool, :func:`marque.current_decision` returns the
+  decision and :func:`marque.requires` guards work.
 * :class:`MarqueTokenVerifier` — the SDK's ``TokenVerifier`` for ``MCPServer(token_verifier=…,
-  auth=…)``: checks the token's signatures and expiry at the HTTP layer (401 + RFC 9728
-  ``WWW-Authenticate`` challenge otherwise) and exposes the agent identity as ``AccessToken``
-  claims. Per-call authorization stays with the guard.
+  auth=…)``: admits the token at the HTTP layer (``Verifier.admit``: revocation-list staleness,
+  signatures, expiry, revocation; 401 + RFC 9728 ``WWW-Authenticate`` challenge otherwise) and
+  exposes the agent identity and its effective rights as the ``AccessToken``.
 * Helpers: :func:`call_meta` (client side: the ``_meta`` for one call, with a fresh proof),
   :func:`protected_resource_metadata` and :func:`www_authenticate` (RFC 9728 / RFC 6750), and
   :func:`auth_settings`.
 
 A tool call maps onto a marque request (tool, operation, resource) through :class:`ToolSpec`:
-by default tool = the MCP tool name, operation = ``"*"``, resource = ``"*"``. Client and server
-must use the same mapping, since the proof binds it::
+by default tool = the MCP tool name, operation = ``"*"``, and the resource is the one argument
+among ``resource``, ``path``, ``file``, ``uri``, ``url`` (two present: refused, declare
+``resource_arg``), else ``"*"``. Client and server must use the same mapping, since the proof
+binds it::
 
     tools = {"read_file": ToolSpec(operation="read", resource_arg="path")}
     server = MCPServer("files", middleware=[MarqueGuard(verifier, tools=tools)])
@@ -29,11 +36,28 @@ must use the same mapping, since the proof binds it::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union
 
-from marque._native import AuditLog, Decision, MarqueError, PublicKey, Token, Verifier, sign_proof
+from marque._native import (
+    MCP_DENIED_ERROR_CODE,
+    AuditLog,
+    Decision,
+    InvalidRequest,
+    MarqueError,
+    McpConfig,
+    PublicKey,
+    Token,
+    Verifier,
+    bearer_token,
+    http_refusal,
+    resource_metadata_url,
+    sign_proof,
+)
+from marque._native import protected_resource_metadata as _protected_resource_metadata
+from marque._native import www_authenticate as _www_authenticate
 from marque.context import _DECISION, _check_audit_log, _record, call_context
 
 if TYPE_CHECKING:
@@ -48,45 +72,74 @@ META_TOKEN = "marque/token"
 #: ``_meta`` key carrying the proof of possession of a call.
 META_PROOF = "marque/proof"
 #: JSON-RPC error code of a marque denial (in the implementation-defined band -32000..-32019).
-DENIED_ERROR_CODE = -32010
+DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 
 TokenLike = Union[Token, str, bytes]
 
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """How one MCP tool call maps onto a marque request.
+    """How one MCP tool call maps onto a marque request (the core's tool configuration).
 
-    ``tool`` defaults to the MCP tool name. The resource is, in order: the value of the
-    argument named ``resource_arg``; ``resource(arguments)`` when ``resource`` is callable;
-    else the literal ``resource`` (default ``"*"``).
+    ``tool`` defaults to the MCP tool name and ``operation`` to ``"*"``. The resource is the
+    value of the argument named ``resource_arg`` (missing or not a string: refused), or a fixed
+    ``resource`` string, or ``resource(arguments)`` when ``resource`` is callable (the
+    application's own mapping). Without any of them the core's rule applies: the one argument
+    among ``resource``, ``path``, ``file``, ``uri``, ``url`` (two or more present: refused,
+    never guessed), else ``"*"``.
     """
 
     operation: str = "*"
-    resource: str | Callable[[Mapping[str, Any]], str] = "*"
+    resource: str | Callable[[Mapping[str, Any]], str] | None = None
     resource_arg: str | None = None
     tool: str | None = None
 
+    def config(self) -> dict[str, str]:
+        """This spec as a core tool configuration (a callable resource is left to the caller)."""
+        out: dict[str, str] = {"operation": self.operation}
+        if self.tool is not None:
+            out["tool"] = self.tool
+        if self.resource_arg is not None:
+            out["resource_arg"] = self.resource_arg
+        if isinstance(self.resource, str):
+            out["resource"] = self.resource
+        return out
+
+    def app_resource(self, arguments: Mapping[str, Any] | None) -> str | None:
+        """The resource a callable ``resource`` computes for ``arguments`` (else ``None``)."""
+        if self.resource is None or isinstance(self.resource, str):
+            return None
+        value = self.resource(arguments or {})
+        if not isinstance(value, str):
+            raise TypeError(f"the resource callable of a ToolSpec must return str, got {type(value).__name__}")
+        return value
+
     def request(self, name: str, arguments: Mapping[str, Any] | None) -> tuple[str, str, str]:
         """``(tool, operation, resource)`` for a call of tool ``name`` with ``arguments``."""
-        args = arguments or {}
-        if self.resource_arg is not None:
-            value = args.get(self.resource_arg)
-            if not isinstance(value, str):
-                raise ValueError(f"tool {name!r}: argument {self.resource_arg!r} must be a string (the resource)")
-            resource = value
-        elif callable(self.resource):
-            resource = self.resource(args)
-        else:
-            resource = self.resource
-        return (self.tool or name, self.operation, resource)
+        return request_for(name, arguments, {name: self})
+
+
+def mcp_config(tools: Mapping[str, ToolSpec] | None = None, *, allow: Iterable[str] | None = None) -> McpConfig:
+    """The core ``McpConfig`` of these tool specs (and allow-list; default ``MCP_DEFAULT_ALLOW``)."""
+    doc: dict[str, Any] = {"tools": {name: spec.config() for name, spec in (tools or {}).items()}}
+    if allow is not None:
+        doc["allow"] = list(allow)
+    return McpConfig(doc)
 
 
 def request_for(
     name: str, arguments: Mapping[str, Any] | None, tools: Mapping[str, ToolSpec] | None = None
 ) -> tuple[str, str, str]:
-    """The marque ``(tool, operation, resource)`` of an MCP tool call under ``tools``."""
-    return (tools or {}).get(name, ToolSpec()).request(name, arguments)
+    """The marque ``(tool, operation, resource)`` of an MCP tool call under ``tools`` (the core's
+    mapping; ``InvalidRequest`` when it refuses the call, e.g. two possible resource arguments)."""
+    spec = (tools or {}).get(name)
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": {"name": name}}
+    if arguments is not None:
+        message["params"]["arguments"] = dict(arguments)
+    mapped = mcp_config(tools).map(message, resource=spec.app_resource(arguments) if spec else None)
+    if mapped.request is None:  # pragma: no cover - tools/call is always mapped
+        raise InvalidRequest("tools/call was not mapped")
+    return mapped.request
 
 
 def call_meta(
@@ -124,10 +177,6 @@ def bearer_headers(token: TokenLike) -> dict[str, str]:
     return {"Authorization": f"Bearer {text}"}
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def www_authenticate(
     *,
     resource_metadata: str | None = None,
@@ -137,29 +186,11 @@ def www_authenticate(
     scope: str | None = None,
 ) -> str:
     """A ``WWW-Authenticate: Bearer …`` challenge (RFC 6750 §3) pointing at the RFC 9728
-    protected-resource metadata (``resource_metadata``, RFC 9728 §5.1)."""
-    params: list[str] = []
-    for key, value in (
-        ("realm", realm),
-        ("error", error),
-        ("error_description", error_description),
-        ("scope", scope),
-        ("resource_metadata", resource_metadata),
-    ):
-        if value is not None:
-            clean = "".join(c if c.isprintable() else " " for c in value)
-            params.append(f"{key}={_quote(clean)}")
-    return "Bearer" + (" " + ", ".join(params) if params else "")
-
-
-def resource_metadata_url(resource: str) -> str:
-    """The RFC 9728 §3.1 metadata URL of a protected resource
-    (``https://h/mcp`` → ``https://h/.well-known/oauth-protected-resource/mcp``)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(resource)
-    path = "" if parts.path in ("", "/") else parts.path
-    return f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{path}"
+    protected-resource metadata (``resource_metadata``, RFC 9728 §5.1); the core's one quoting
+    rule keeps every value inside its quotes."""
+    return _www_authenticate(
+        realm=realm, error=error, error_description=error_description, scope=scope, resource_metadata=resource_metadata
+    )
 
 
 def protected_resource_metadata(
@@ -170,26 +201,16 @@ def protected_resource_metadata(
     resource_name: str | None = None,
     resource_documentation: str | None = None,
 ) -> dict[str, Any]:
-    """RFC 9728 protected-resource metadata for an MCP server guarded by marque.
-
-    Standard members (``resource``, ``bearer_methods_supported``, …) plus marque's own:
-    ``marque_root_keys`` (the trusted roots as RFC 8037 JWKs, ``kid`` = fingerprint) and
-    ``marque_meta_keys`` (where the token and proof go on transports without headers).
-    """
-    doc: dict[str, Any] = {
-        "resource": resource,
-        "bearer_methods_supported": ["header"],
-        "marque_root_keys": [k.to_jwk() for k in root_keys],
-        "marque_meta_keys": {"token": META_TOKEN, "proof": META_PROOF},
-    }
-    servers = list(authorization_servers)
-    if servers:
-        doc["authorization_servers"] = servers
-    if resource_name is not None:
-        doc["resource_name"] = resource_name
-    if resource_documentation is not None:
-        doc["resource_documentation"] = resource_documentation
-    return doc
+    """RFC 9728 protected-resource metadata for an MCP server guarded by marque (the core's
+    document): the standard members plus ``marque_token_format``, ``marque_proof_header``,
+    ``marque_meta_keys`` and, with ``root_keys``, ``marque_root_keys`` (RFC 8037 JWKs)."""
+    return _protected_resource_metadata(
+        resource,
+        root_keys=list(root_keys),
+        authorization_servers=list(authorization_servers),
+        resource_name=resource_name,
+        resource_documentation=resource_documentation,
+    )
 
 
 def auth_settings(resource_server_url: str, *, issuer_url: str | None = None) -> AuthSettings:
@@ -213,11 +234,15 @@ def auth_settings(resource_server_url: str, *, issuer_url: str | None = None) ->
 class MarqueTokenVerifier:
     """The MCP SDK's ``TokenVerifier`` backed by a marque :class:`~marque.Verifier`.
 
-    ``verify_token`` accepts a token whose signatures chain to a trusted root and that has not
-    expired, and returns an ``AccessToken`` with ``client_id`` = the acting agent id,
-    ``subject`` = the principal, ``expires_at`` = the token's expiry and ``claims`` = the agent
-    identity (agent, path, chain, principal, task, workspace, key fingerprint, token id). It
-    does not authorize any tool: install :class:`MarqueGuard` for that.
+    ``verify_token`` admits the token through the core (``Verifier.admit``): the signed
+    revocation list is fresh (when the verifier requires one), the signatures chain to a trusted
+    root, the token has not expired, is not revoked and is within its depth — else ``None``
+    (the SDK answers 401 with an RFC 9728 challenge). It returns an ``AccessToken`` with
+    ``client_id`` = the acting agent id, ``subject`` = the principal, ``expires_at`` = the
+    token's expiry, ``scopes`` = the token's *effective* rights (narrowed by every hop, as
+    ``tool:operation:resource``) and ``claims`` = the agent identity (agent, path, chain,
+    principal, task, workspace, key fingerprint, token id). It authorizes no call: install
+    :class:`MarqueGuard` for that.
     """
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None, clock: Callable[[], float] | None = None):
@@ -229,57 +254,68 @@ class MarqueTokenVerifier:
         from mcp.server.auth.provider import AccessToken
 
         try:
-            parsed = self.verifier.verify(token)
+            a = self.verifier.admit(token, now=self._clock() if self._clock is not None else None)
         except MarqueError:
             return None
-        import time
-
-        now = self._clock() if self._clock is not None else time.time()
-        if parsed.expires_at < now:
-            return None
-        holder = parsed.chain[-1]
         claims: dict[str, Any] = {
-            "iss": f"marque:root:{parsed.root_key_id}" if parsed.root_key_id is not None else "marque",
-            "sub": parsed.principal,
-            "agent": parsed.agent,
-            "path": parsed.path,
-            "chain": [h.agent for h in parsed.chain],
-            "principal": parsed.principal,
-            "task": parsed.task,
-            "workspace": parsed.workspace,
-            "agent_key_fingerprint": holder.fingerprint,
-            "token_id": parsed.revocation_ids[-1],
-            "exp": parsed.expires_at,
-            "iat": parsed.issued_at,
+            "iss": f"marque:root:{a.root_key_id}" if a.root_key_id is not None else "marque",
+            "sub": a.principal,
+            "agent": a.agent,
+            "path": a.path,
+            "chain": a.chain,
+            "principal": a.principal,
+            "task": a.task,
+            "workspace": a.workspace,
+            "agent_key_fingerprint": a.agent_key_fingerprint,
+            "token_id": a.token_id,
+            "exp": a.expires_at,
+            "iat": a.issued_at,
         }
         return AccessToken(
             token=token,
-            client_id=parsed.agent,
-            scopes=[],
-            expires_at=parsed.expires_at,
+            client_id=a.agent,
+            scopes=a.scopes,
+            expires_at=a.expires_at,
             resource=self.resource,
-            subject=parsed.principal,
+            subject=a.principal,
             claims=claims,
         )
 
 
+def _header(request: Any, name: str) -> str | None:
+    headers = getattr(request, "headers", None)
+    value = headers.get(name) if headers is not None else None
+    return value if isinstance(value, str) else None
+
+
 class MarqueGuard:
-    """MCP server middleware: authorizes every ``tools/call`` with marque.
+    """MCP server middleware: every message goes through marque's core mapping, nothing falls
+    through.
 
     ``MCPServer(..., middleware=[MarqueGuard(verifier, tools={...})])`` (or append it to
-    ``server.middleware``). Other methods pass through untouched. On denial (policy, expiry,
-    revocation, bad or replayed proof, missing/bad token) the call never reaches the tool and the
-    client receives, with ``deny_as="error"`` (default), a JSON-RPC error with code
-    :data:`DENIED_ERROR_CODE` and ``data = {"marque": {"code", "reasons", "agent", "path",
-    "tool", "operation", "resource"}}``; with ``deny_as="result"``, a ``CallToolResult`` with
-    ``isError: true`` and the same object as ``structuredContent`` (visible to the model).
+    ``server.middleware``). ``tools/call``, ``resources/read``/``subscribe``/``unsubscribe``,
+    ``prompts/get`` and ``completion/complete`` are authorized with the caller's token and proof
+    (``Verifier.authorize_mcp``); the allow-list (``allow``, default ``MCP_DEFAULT_ALLOW``:
+    ``initialize``, ``ping``, ``notifications/*`` and the ``…/list`` catalogues) passes without
+    a rights check (a token it carries must still be admissible); anything else — another
+    method, a request without an ``id``, a malformed ``tools/call``, ``Mcp-Method`` /
+    ``Mcp-Name`` headers that disagree with the body — is refused (``invalid_request``). The
+    token comes from ``Authorization: Bearer`` on Streamable HTTP or from
+    ``_meta["marque/token"]``; the proof from ``_meta["marque/proof"]`` or the ``Marque-Proof``
+    header.
+
+    On denial the message never reaches its handler and the client receives, with
+    ``deny_as="error"`` (default), a JSON-RPC error with code :data:`DENIED_ERROR_CODE` and
+    ``data = {"marque": {"code", "reasons", "agent", "path", "tool", "operation", "resource"}}``;
+    with ``deny_as="result"``, a denied ``tools/call`` gets a ``CallToolResult`` with ``isError:
+    true`` and the same object as ``structuredContent`` (visible to the model).
 
     ``audit`` receives every decision taken (allowed or denied); with ``audit_log`` and
     ``audit_signer`` every decision is also appended to the log as a signed entry
-    (``Decision.to_audit_event()``), before the tool runs. A call refused before any decision
-    (no token, a malformed or forged token) leaves no entry. If the append fails
-    (``AuditChainBroken``: the log's last line is damaged), the call is denied with that code
-    rather than run unrecorded. ``clock`` overrides the time.
+    (``Decision.to_audit_event()``), before the handler runs. A message refused before any
+    decision (no token, a malformed or forged token, a malformed message) leaves no entry. If the
+    append fails (``AuditChainBroken``: the log's last line is damaged), the call is denied with
+    that code rather than run unrecorded. ``clock`` overrides the time.
     """
 
     def __init__(
@@ -287,6 +323,7 @@ class MarqueGuard:
         verifier: Verifier,
         *,
         tools: Mapping[str, ToolSpec] | None = None,
+        allow: Iterable[str] | None = None,
         deny_as: Literal["error", "result"] = "error",
         error_code: int = DENIED_ERROR_CODE,
         audit: Callable[[Decision], object] | None = None,
@@ -297,6 +334,7 @@ class MarqueGuard:
         _check_audit_log(audit_log, audit_signer)
         self.verifier = verifier
         self.tools: dict[str, ToolSpec] = dict(tools or {})
+        self.config = mcp_config(self.tools, allow=allow)
         self.deny_as = deny_as
         self.error_code = error_code
         self.audit = audit
@@ -305,31 +343,20 @@ class MarqueGuard:
         self.clock = clock
 
     @staticmethod
-    def credentials(ctx: ServerRequestContext[Any, Any]) -> tuple[str | None, str | None]:
-        """``(token, proof)`` of a request: the bearer token of the HTTP request (or its
-        ``_meta`` token), and the ``_meta`` proof."""
-        meta: Mapping[str, Any] = ctx.meta or {}
-        if not meta and isinstance(ctx.params, Mapping):
-            raw = ctx.params.get("_meta")
-            meta = raw if isinstance(raw, Mapping) else {}
-        token: str | None = None
-        request = ctx.request
-        headers = getattr(request, "headers", None)
-        if headers is not None:
-            auth = headers.get("authorization")
-            if isinstance(auth, str) and auth[:7].lower() == "bearer ":
-                token = auth[7:].strip()
-        if token is None:
-            value = meta.get(META_TOKEN)
-            token = value if isinstance(value, str) else None
-        proof = meta.get(META_PROOF)
-        return token, proof if isinstance(proof, str) else None
+    def message(ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:
+        """The JSON-RPC message of a request context (what the core maps)."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": ctx.method}
+        if ctx.request_id is not None:
+            message["id"] = ctx.request_id
+        if ctx.params is not None:
+            message["params"] = dict(ctx.params) if isinstance(ctx.params, Mapping) else ctx.params
+        return message
 
-    def _deny(self, code: str, message: str, details: dict[str, Any]) -> HandlerResult:
+    def _deny(self, method: str, code: str, message: str, details: dict[str, Any]) -> HandlerResult:
         from mcp.shared.exceptions import MCPError
 
         data = {"marque": {"code": code, **details}}
-        if self.deny_as == "result":
+        if self.deny_as == "result" and method == "tools/call":
             from mcp_types import CallToolResult, TextContent
 
             return CallToolResult(
@@ -340,41 +367,49 @@ class MarqueGuard:
         raise MCPError(code=self.error_code, message=f"marque: {code}: {message}", data=data)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call" or ctx.request_id is None:
-            return await call_next(ctx)
-        params: Mapping[str, Any] = ctx.params if isinstance(ctx.params, Mapping) else {}
-        name = params.get("name")
-        arguments = params.get("arguments")
-        if not isinstance(name, str) or not (arguments is None or isinstance(arguments, Mapping)):
-            return await call_next(ctx)  # malformed: the SDK's own validation answers it
+        message = self.message(ctx)
+        params = message.get("params")
+        details: dict[str, Any] = {"method": ctx.method}
+        request = ctx.request
+        auth = _header(request, "authorization")
+        resource = None
         try:
-            tool, operation, resource = request_for(name, arguments, self.tools)
-        except ValueError as e:
-            return self._deny("invalid_argument", str(e), {"tool": name})
-        details: dict[str, Any] = {"tool": tool, "operation": operation, "resource": resource}
-        token, proof = self.credentials(ctx)
-        if token is None:
-            return self._deny(
-                "not_authorized",
-                f"no marque token (send Authorization: Bearer or _meta[{META_TOKEN!r}])",
-                details,
-            )
-        now = self.clock() if self.clock is not None else None
-        try:
-            decision = self.verifier.authorize(
-                token, tool=tool, operation=operation, resource=resource, proof=proof, now=now
+            if ctx.method == "tools/call" and isinstance(params, Mapping) and isinstance(params.get("name"), str):
+                spec = self.tools.get(params["name"])
+                arguments = params.get("arguments")
+                if spec is not None and (arguments is None or isinstance(arguments, Mapping)):
+                    resource = spec.app_resource(arguments)
+            now = self.clock() if self.clock is not None else None
+            outcome = self.verifier.authorize_mcp(
+                json.dumps(message),
+                config=self.config,
+                token=bearer_token(auth) if auth is not None else None,
+                proof=_header(request, "marque-proof"),
+                mcp_method=_header(request, "mcp-method"),
+                mcp_name=_header(request, "mcp-name"),
+                resource=resource,
+                now=now,
             )
         except MarqueError as e:
-            return self._deny(e.code, e.message, details)
+            return self._deny(ctx.method, e.code, e.message, details)
+        decision = outcome.decision
+        if decision is None:  # allow-listed (its token, if any, was admitted)
+            return await call_next(ctx)
+        tool, operation, resource = outcome.request or ("", "", "")
+        details.update(tool=tool, operation=operation, resource=resource)
         try:
             _record(decision, audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer)
         except MarqueError as e:
-            return self._deny(e.code, e.message, details)
+            return self._deny(ctx.method, e.code, e.message, details)
         if not decision.allowed:
             details.update(agent=decision.agent, path=decision.path, reasons=decision.reasons)
-            return self._deny(decision.code or "not_authorized", "; ".join(decision.reasons), details)
-        # The proof is spent: guards inside the tool reuse this decision for the same request,
+            return self._deny(ctx.method, decision.code or "not_authorized", "; ".join(decision.reasons), details)
+        # The proof is spent: guards inside the handler reuse this decision for the same request,
         # and authorize other requests on the token alone.
+        token = bearer_token(auth) if auth is not None else None
+        if token is None and isinstance(params, Mapping) and isinstance(params.get("_meta"), Mapping):
+            meta_token = params["_meta"].get(META_TOKEN)
+            token = meta_token if isinstance(meta_token, str) else None
         reset = _DECISION.set(decision)
         try:
             with call_context(token=token, verifier=self.verifier, now=now, decision=decision):
@@ -409,9 +444,12 @@ __all__ = [
     "ToolSpec",
     "auth_settings",
     "bearer_headers",
+    "bearer_token",
     "call_meta",
     "denial",
+    "http_refusal",
     "install",
+    "mcp_config",
     "protected_resource_metadata",
     "request_for",
     "resource_metadata_url",

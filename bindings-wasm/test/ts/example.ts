@@ -1,8 +1,8 @@
 // Type-checks the hand-written declarations (pkg/index.d.ts, pkg/edge.d.ts) against a user
 // script: `npm run typecheck` (tsc --noEmit). Not executed.
-import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify, RevocationList, parseJwks, toJwks } from '../../pkg/index.js'
-import type { Decision, ErrorCode, Limits, Signer } from '../../pkg/index.js'
-import { guard, mcpCall } from '../../pkg/edge.js'
+import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify, RevocationList, parseJwks, toJwks, McpConfig, wwwAuthenticate, httpRefusal } from '../../pkg/index.js'
+import type { Admission, Decision, ErrorCode, Limits, McpOutcome, Signer } from '../../pkg/index.js'
+import { guard, mcpMessage } from '../../pkg/edge.js'
 
 export async function main(bytes: Uint8Array, request: Request): Promise<Response> {
   await init(bytes)
@@ -28,7 +28,7 @@ export async function main(bytes: Uint8Array, request: Request): Promise<Respons
   const report = log.verify([root.publicKey])
   const jwt = jwtIssue(root, { sub: 'agent:a', exp: 1 }, { kid: 'k' })
   const claims = jwtVerify(jwt, { k: root.publicKey }, { leewaySeconds: 5 })
-  console.log(report.ok, claims.sub, child.chain[0]?.fingerprint, await mcpCall(request))
+  console.log(report.ok, claims.sub, child.chain[0]?.fingerprint, await mcpMessage(request))
   // Keys in operations: a KMS-style signer, a signed revocation list, JWKS root keys.
   const kms: Signer = { publicKey: root.publicKey, sign: (m: Uint8Array) => root.sign(m) }
   const viaKms: Token = mint(kms, { agent: 'agent:a', agentKey: pk, principal: 'user:x', rights: ['x'], ttlSeconds: 60 })
@@ -39,7 +39,12 @@ export async function main(bytes: Uint8Array, request: Request): Promise<Respons
   const roots: Record<string, PublicKey> = parseJwks(toJwks({ 7: root.publicKey }))
   const exchanged: string = fleet.authorize(viaKms, { tool: 'x', resource: 'y' }).toCompactJwt(kms, { issuerName: 'gw', audience: 'svc', ttlSeconds: 60 })
   console.log(loaded, fleet.revocationList?.sequence, fleet.maxRevocationStaleness, list.revoked.agents, roots, exchanged)
-  const r = await guard(request, { verifier, toolFromRequest: (_req, mcp) => (mcp ? { tool: mcp.name ?? '', resource: '*' } : null) })
+  const config = new McpConfig({ tools: { read_file: { operation: 'read', resource_arg: 'path' } } })
+  const admitted: Admission = verifier.admit(child, { now: 1_700_000_000 })
+  const outcome: McpOutcome = verifier.authorizeMcp(config, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { token: child, mcpMethod: 'tools/list' })
+  const challenge: string = wwwAuthenticate({ error: 'invalid_token', errorDescription: 'x', scope: admitted.scopes })
+  console.log(outcome.allowed, outcome.decision?.code, challenge, httpRefusal('expired').status)
+  const r = await guard(request, { verifier, mcp: config, toolFromRequest: (req) => ({ tool: 'http', resource: new URL(req.url).pathname }) })
   if (r instanceof Response) return r
   return fetch('http://127.0.0.1:1/', { method: r.request.method, body: r.request.body })
 }

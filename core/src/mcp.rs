@@ -1,0 +1,720 @@
+//! MCP: every JSON-RPC message a Model Context Protocol server receives, mapped to one marque
+//! request — or explicitly allowed, or refused. Nothing falls through.
+//!
+//! [`McpConfig::map`] reads one message (plus the Streamable HTTP `Mcp-Method` / `Mcp-Name`
+//! headers, which must agree with the body) and decides what it is:
+//!
+//! | method | marque request (tool, operation, resource) |
+//! |---|---|
+//! | `tools/call` | the tool name (or its configured alias), its configured operation (default `*`), the resource from the argument the tool declares ([`ToolConfig`]) |
+//! | `resources/read`, `resources/subscribe`, `resources/unsubscribe` | the method, `read` / `subscribe` / `unsubscribe`, `params.uri` |
+//! | `subscriptions/listen` (2026-07-28) | with one `params.notifications.resourceSubscriptions` URI: `resources/subscribe`, `subscribe`, that URI; with none: admitted without a rights check (list-changed notifications only); with more: refused (one request per message) |
+//! | `prompts/get` | `prompts/get`, `get`, `params.name` |
+//! | `completion/complete` | `completion/complete`, `prompt` or `resource`, the `params.ref` name or URI |
+//! | an allow-listed method (default [`DEFAULT_ALLOW`]) | none: admitted without a rights check |
+//! | a JSON-RPC response (a client's answer to a server request) | none: admitted like an allow-listed method |
+//! | anything else | refused (`invalid_request`) |
+//!
+//! Refused before any policy runs (`invalid_request`): a message that is not one JSON-RPC 2.0
+//! object (a batch, a duplicate key, more than [`MAX_MESSAGE_BYTES`]), a request without an `id`
+//! (only `notifications/…` may omit it) or with a non-string, non-integer one, non-object
+//! `params` or `_meta`, a `tools/call` without `params.name` or with non-object `arguments`, an
+//! undeclared tool whose arguments hold more than one of `resource`, `path`, `file`, `uri`,
+//! `url` (marque does not guess which one names the resource), a declared resource argument that
+//! is missing or not a string, an `Mcp-Method` / `Mcp-Name` header that disagrees with the body,
+//! and two different tokens or proofs (transport and `_meta`). Credentials come from the
+//! transport (the bearer token, the `Marque-Proof` header) or from `_meta["marque/token"]` /
+//! `_meta["marque/proof"]`; other `_meta` entries (trace context, protocol version) are ignored.
+//! [`Verifier::authorize_mcp`] then admits the token of an allowed message
+//! ([`Verifier::admit`]) or authorizes the mapped request with its proof
+//! ([`Verifier::authorize`]). The Node, Python and edge layers only carry messages here.
+//!
+//! ```
+//! use marque::mcp::{McpCall, McpConfig};
+//! let config = McpConfig::from_json(r#"{"tools": {"read_file": {"operation": "read", "resource_arg": "path"}}}"#)?;
+//! let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"src/a.rs"}}}"#;
+//! let mapped = config.map(&McpCall::new(call).mcp_method("tools/call").mcp_name("read_file"))?;
+//! let request = mapped.request.expect("a tool call is authorized");
+//! assert_eq!((request.tool.as_str(), request.operation.as_str(), request.resource.as_str()), ("read_file", "read", "src/a.rs"));
+//! // Allow-listed: admitted without a rights check.
+//! assert!(config.map(&McpCall::new(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#))?.request.is_none());
+//! // Refused: a tool call without an id, an unknown method, a header that disagrees.
+//! let no_id = r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_file","arguments":{"path":"x"}}}"#;
+//! assert_eq!(config.map(&McpCall::new(no_id)).unwrap_err().code(), "invalid_request");
+//! assert_eq!(config.map(&McpCall::new(r#"{"jsonrpc":"2.0","id":3,"method":"logging/setLevel","params":{"level":"debug"}}"#)).unwrap_err().code(), "invalid_request");
+//! assert_eq!(config.map(&McpCall::new(call).mcp_name("write_file")).unwrap_err().code(), "invalid_request");
+//! # Ok::<(), marque::Error>(())
+//! ```
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::Engine as _;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::bearer::{PROOF_META_KEY, TOKEN_META_KEY};
+use crate::error::{sanitize, Error, ErrorKind, Result};
+use crate::identity::validate_name;
+use crate::policy::{Request, ANY};
+
+/// The largest MCP message [`McpConfig::map`] reads.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// JSON-RPC error code for a marque refusal, in the implementation-defined band.
+pub const DENIED_ERROR_CODE: i64 = -32010;
+/// The methods admitted without a rights check unless configured otherwise: the handshake
+/// (`initialize`, or `server/discover` since 2026-07-28), liveness, notifications and the
+/// catalogues (which list what exists, not its content).
+pub const DEFAULT_ALLOW: &[&str] = &[
+    "initialize",
+    "server/discover",
+    "ping",
+    "notifications/*",
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "prompts/list",
+];
+/// The methods marque always maps to a request; no allow-list entry may cover them.
+pub const MAPPED_METHODS: &[&str] = &[
+    "tools/call",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "subscriptions/listen",
+    "prompts/get",
+    "completion/complete",
+];
+/// The argument names a tool without a declared resource may name its resource with; more
+/// than one present is refused.
+pub const RESOURCE_ARGUMENTS: &[&str] = &["resource", "path", "file", "uri", "url"];
+/// Most allow-list entries and tools a configuration holds.
+pub const MAX_CONFIG_ENTRIES: usize = 1024;
+
+fn default_allow() -> Vec<String> {
+    DEFAULT_ALLOW.iter().map(|s| s.to_string()).collect()
+}
+
+/// How one MCP tool's calls map onto a marque request. JSON form: these field names, all
+/// optional; unknown fields are refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConfig {
+    /// The marque tool name (default: the MCP tool name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The operation (default `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// The argument holding the resource (a string argument; missing or not a string is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_arg: Option<String>,
+    /// A fixed resource for every call of this tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+/// What a server lets through: the allow-list and the tools' mappings. JSON form
+/// `{"allow": [...], "tools": {"name": ToolConfig}}`, both optional; unknown fields are refused.
+/// An allow-list entry is a method name or a prefix pattern ending in `/*`
+/// (`notifications/*`); `*` alone, and any entry covering one of [`MAPPED_METHODS`], is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// Methods admitted without a rights check (default [`DEFAULT_ALLOW`]).
+    #[serde(default = "default_allow")]
+    pub allow: Vec<String>,
+    /// Per-tool mappings, by MCP tool name.
+    #[serde(default)]
+    pub tools: BTreeMap<String, ToolConfig>,
+}
+
+impl Default for McpConfig {
+    fn default() -> Self {
+        McpConfig { allow: default_allow(), tools: BTreeMap::new() }
+    }
+}
+
+/// One message to map: the JSON-RPC text and what the transport carried beside it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct McpCall<'a> {
+    /// The JSON-RPC message, as received.
+    pub message: &'a str,
+    /// The `Mcp-Method` header, if sent.
+    pub mcp_method: Option<&'a str>,
+    /// The `Mcp-Name` header, if sent (the `=?base64?…?=` form is decoded).
+    pub mcp_name: Option<&'a str>,
+    /// The transport's token (the bearer token), if any.
+    pub token: Option<&'a str>,
+    /// The transport's proof (the `Marque-Proof` header), if any.
+    pub proof: Option<&'a str>,
+    /// For a `tools/call` of a tool whose configuration declares no resource: the resource the
+    /// application computed for this call (its own mapping); refused for other methods.
+    pub resource: Option<&'a str>,
+}
+
+impl<'a> McpCall<'a> {
+    /// A message with nothing beside it.
+    pub fn new(message: &'a str) -> Self {
+        McpCall { message, ..McpCall::default() }
+    }
+    /// Sets the `Mcp-Method` header.
+    pub fn mcp_method(mut self, v: &'a str) -> Self {
+        self.mcp_method = Some(v);
+        self
+    }
+    /// Sets the `Mcp-Name` header.
+    pub fn mcp_name(mut self, v: &'a str) -> Self {
+        self.mcp_name = Some(v);
+        self
+    }
+    /// Sets the transport's token.
+    pub fn token(mut self, v: &'a str) -> Self {
+        self.token = Some(v);
+        self
+    }
+    /// Sets the transport's proof.
+    pub fn proof(mut self, v: &'a str) -> Self {
+        self.proof = Some(v);
+        self
+    }
+    /// Sets the application's resource for a `tools/call`.
+    pub fn resource(mut self, v: &'a str) -> Self {
+        self.resource = Some(v);
+        self
+    }
+}
+
+/// What a message is, for marque.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapped {
+    /// The JSON-RPC method (None: a response to a server request).
+    pub method: Option<String>,
+    /// The marque request to authorize; None when the message is admitted without a rights
+    /// check (allow-listed, or a response).
+    pub request: Option<Request>,
+    /// The token: the transport's, else `_meta["marque/token"]`.
+    pub token: Option<String>,
+    /// The proof: the transport's, else `_meta["marque/proof"]`.
+    pub proof: Option<String>,
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidRequest, sanitize(&message.into()))
+}
+
+impl McpConfig {
+    /// Parses and checks a configuration (`invalid_argument` on malformed JSON, an unknown
+    /// field, an invalid name, an allow-list entry covering a mapped method, or a tool that
+    /// declares both `resource_arg` and `resource`).
+    pub fn from_json(json: &str) -> Result<McpConfig> {
+        let not = |e: serde_json::Error| Error::invalid_argument(format!("not an MCP configuration: {}", sanitize(&e.to_string())));
+        let value: Value = serde_json::from_str(json).map_err(not)?;
+        // serde would also read a struct from an array: only objects are configurations.
+        let tools_are_objects = value.get("tools").and_then(Value::as_object).is_none_or(|t| t.values().all(Value::is_object));
+        if !value.is_object() || !tools_are_objects {
+            return Err(Error::invalid_argument("an MCP configuration is a JSON object, and so is each tool's"));
+        }
+        let config: McpConfig = serde_json::from_value(value).map_err(not)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the configuration (what [`from_json`](Self::from_json) checks).
+    pub fn validate(&self) -> Result<()> {
+        if self.allow.len() > MAX_CONFIG_ENTRIES || self.tools.len() > MAX_CONFIG_ENTRIES {
+            return Err(Error::invalid_argument(format!("at most {MAX_CONFIG_ENTRIES} allow-list entries and tools")));
+        }
+        for entry in &self.allow {
+            validate_name("allow-list entry", entry)?;
+            if entry == ANY || entry.contains(' ') || (entry.contains('*') && !entry.ends_with("/*")) || entry.matches('*').count() > 1 {
+                return Err(Error::invalid_argument(format!(
+                    "allow-list entry {entry:?} must be a method name or a prefix ending in \"/*\" (allowing every method would disable authorization)"
+                )));
+            }
+            if let Some(m) = MAPPED_METHODS.iter().find(|m| covers(entry, m)) {
+                return Err(Error::invalid_argument(format!(
+                    "allow-list entry {entry:?} covers {m}, which marque always authorizes"
+                )));
+            }
+        }
+        for (name, t) in &self.tools {
+            validate_name("tool name", name)?;
+            if let Some(v) = &t.tool {
+                validate_name("tool", v)?;
+            }
+            if let Some(v) = &t.operation {
+                validate_name("operation", v)?;
+            }
+            if let Some(v) = &t.resource_arg {
+                validate_name("resource_arg", v)?;
+            }
+            if t.resource_arg.is_some() && t.resource.is_some() {
+                return Err(Error::invalid_argument(format!(
+                    "tool {name:?} declares both resource_arg and resource; declare one"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `method` is admitted without a rights check.
+    pub fn is_allowed(&self, method: &str) -> bool {
+        self.allow.iter().any(|entry| covers(entry, method))
+    }
+
+    /// Maps one message (see the [module](crate::mcp) docs): `Ok` with the request to authorize
+    /// (or none, for an allowed message), or `invalid_request`.
+    pub fn map(&self, call: &McpCall<'_>) -> Result<Mapped> {
+        if call.message.len() > MAX_MESSAGE_BYTES {
+            return Err(bad(format!("the MCP message is {} bytes; at most {MAX_MESSAGE_BYTES} are read", call.message.len())));
+        }
+        let Strict(value) = serde_json::from_str(call.message).map_err(|e| bad(format!("the MCP message is not valid JSON: {e}")))?;
+        let msg = match value {
+            Value::Object(m) => m,
+            Value::Array(_) => return Err(bad("JSON-RPC batches are not accepted")),
+            _ => return Err(bad("the MCP message is not a JSON-RPC object")),
+        };
+        if msg.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            return Err(bad("the MCP message is not JSON-RPC 2.0 (\"jsonrpc\": \"2.0\")"));
+        }
+        let id = msg.get("id");
+        if let Some(id) = id {
+            if !(id.is_string() || id.is_i64() || id.is_u64()) {
+                return Err(bad("a JSON-RPC id is a string or an integer"));
+            }
+        }
+        let Some(method) = msg.get("method") else { return response(&msg, call) };
+        let method = method.as_str().ok_or_else(|| bad("the JSON-RPC method is not a string"))?;
+        validate_name("method", method).map_err(|e| bad(e.message().to_string()))?;
+        let empty = Map::new();
+        let params = match msg.get("params") {
+            None => &empty,
+            Some(Value::Object(p)) => p,
+            Some(_) => return Err(bad(format!("{method}: params must be an object"))),
+        };
+        let (token, proof) = credentials(params, call)?;
+        if let Some(h) = call.mcp_method {
+            if h != method {
+                return Err(bad(format!("the Mcp-Method header ({h:?}) does not match the JSON-RPC method ({method:?})")));
+            }
+        }
+        let target = match method {
+            "tools/call" | "prompts/get" => Some(("name", params.get("name"))),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => Some(("uri", params.get("uri"))),
+            _ => None,
+        };
+        if let Some(h) = call.mcp_name {
+            let header = decode_header(h)?;
+            match target {
+                Some((_, Some(Value::String(v)))) if *v == header => {}
+                Some((field, _)) => {
+                    return Err(bad(format!("the Mcp-Name header does not match params.{field} of {method}")))
+                }
+                None => return Err(bad(format!("{method} carries no name, but an Mcp-Name header was sent"))),
+            }
+        }
+        if id.is_none() && !method.starts_with("notifications/") {
+            return Err(bad(format!("{method} without an id: only notifications/… may omit it")));
+        }
+        if call.resource.is_some() && method != "tools/call" {
+            return Err(Error::invalid_argument(format!("an application resource applies to tools/call only, not {method}")));
+        }
+        let string = |field: &str| -> Result<&str> {
+            match params.get(field) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(s),
+                _ => Err(bad(format!("{method} without a params.{field} string"))),
+            }
+        };
+        let request = match method {
+            "tools/call" => Some(self.tool_call(string("name")?, params.get("arguments"), call.resource)?),
+            "resources/read" => Some(Request::new(method, "read", string("uri")?)),
+            "resources/subscribe" => Some(Request::new(method, "subscribe", string("uri")?)),
+            "resources/unsubscribe" => Some(Request::new(method, "unsubscribe", string("uri")?)),
+            "prompts/get" => {
+                object_or_absent(params.get("arguments"), "prompts/get arguments")?;
+                Some(Request::new(method, "get", string("name")?))
+            }
+            "completion/complete" => Some(completion(params.get("ref"))?),
+            "subscriptions/listen" => listen(params.get("notifications"))?,
+            m if self.is_allowed(m) => None,
+            m => return Err(bad(format!("{m} is neither authorized by marque nor allow-listed"))),
+        };
+        if let Some(r) = &request {
+            validate_name("tool", &r.tool).map_err(|e| bad(e.message().to_string()))?;
+        }
+        Ok(Mapped { method: Some(method.to_string()), request, token, proof })
+    }
+
+    fn tool_call(&self, name: &str, arguments: Option<&Value>, app: Option<&str>) -> Result<Request> {
+        let args = object_or_absent(arguments, "tools/call arguments")?;
+        let cfg = self.tools.get(name);
+        let tool = cfg.and_then(|c| c.tool.as_deref()).unwrap_or(name);
+        let operation = cfg.and_then(|c| c.operation.as_deref()).unwrap_or(ANY);
+        let declared_arg = cfg.and_then(|c| c.resource_arg.as_deref());
+        let declared_fixed = cfg.and_then(|c| c.resource.as_deref());
+        let resource: String = match (app, declared_arg, declared_fixed) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(Error::invalid_argument(format!(
+                    "tool {name:?}: the configuration declares its resource; the application may not give another"
+                )))
+            }
+            (Some(r), None, None) => r.to_string(),
+            (None, Some(arg), _) => match args.and_then(|a| a.get(arg)) {
+                Some(Value::String(s)) => s.clone(),
+                _ => return Err(bad(format!("tool {name:?} takes its resource from argument {arg:?}, which is missing or not a string"))),
+            },
+            (None, None, Some(fixed)) => fixed.to_string(),
+            (None, None, None) => {
+                let present: Vec<&str> =
+                    RESOURCE_ARGUMENTS.iter().copied().filter(|k| args.is_some_and(|a| a.contains_key(*k))).collect();
+                match present.as_slice() {
+                    [] => ANY.to_string(),
+                    [one] => match args.and_then(|a| a.get(*one)) {
+                        Some(Value::String(s)) => s.clone(),
+                        _ => return Err(bad(format!("tool {name:?}: argument {one:?} names the resource but is not a string"))),
+                    },
+                    many => {
+                        return Err(bad(format!(
+                            "tool {name:?}: arguments {} could each name the resource; declare which one (resource_arg)",
+                            many.join(", ")
+                        )))
+                    }
+                }
+            }
+        };
+        Ok(Request::new(tool, operation, resource))
+    }
+}
+
+/// A JSON-RPC response (no method): admitted like an allow-listed message.
+fn response(msg: &Map<String, Value>, call: &McpCall<'_>) -> Result<Mapped> {
+    if msg.get("id").is_none() || (msg.contains_key("result") == msg.contains_key("error")) {
+        return Err(bad("the MCP message has no method and is not a JSON-RPC response"));
+    }
+    if call.mcp_method.is_some() || call.mcp_name.is_some() || call.resource.is_some() {
+        return Err(bad("a JSON-RPC response carries no method or name"));
+    }
+    Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from) })
+}
+
+/// `subscriptions/listen`: one resource subscription is a `resources/subscribe` request, none
+/// needs no right, several are refused (one marque request per message).
+fn listen(filter: Option<&Value>) -> Result<Option<Request>> {
+    let filter = object_or_absent(filter, "subscriptions/listen notifications")?;
+    match filter.and_then(|f| f.get("resourceSubscriptions")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(uris)) => match uris.as_slice() {
+            [] => Ok(None),
+            [Value::String(uri)] if !uri.is_empty() => Ok(Some(Request::new("resources/subscribe", "subscribe", uri.as_str()))),
+            [_] => Err(bad("subscriptions/listen: a resource subscription is not a URI string")),
+            _ => Err(bad("subscriptions/listen: one resource subscription per stream (marque authorizes one request per message)")),
+        },
+        Some(_) => Err(bad("subscriptions/listen: resourceSubscriptions must be a list of URIs")),
+    }
+}
+
+fn completion(reference: Option<&Value>) -> Result<Request> {
+    let r = reference.and_then(Value::as_object).ok_or_else(|| bad("completion/complete without a params.ref object"))?;
+    let field = |k: &str| match r.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
+        _ => Err(bad(format!("completion/complete: params.ref.{k} is missing or not a string"))),
+    };
+    match r.get("type").and_then(Value::as_str) {
+        Some("ref/prompt") => Ok(Request::new("completion/complete", "prompt", field("name")?)),
+        Some("ref/resource") => Ok(Request::new("completion/complete", "resource", field("uri")?)),
+        _ => Err(bad("completion/complete: params.ref.type is neither ref/prompt nor ref/resource")),
+    }
+}
+
+fn object_or_absent<'v>(v: Option<&'v Value>, what: &str) -> Result<Option<&'v Map<String, Value>>> {
+    match v {
+        None => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(_) => Err(bad(format!("{what} must be an object"))),
+    }
+}
+
+/// The token and proof: the transport's, else `_meta`'s; two different ones are refused.
+fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<(Option<String>, Option<String>)> {
+    let meta = match params.get("_meta") {
+        None => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => return Err(bad("params._meta must be an object")),
+    };
+    let pick = |key: &str, transport: Option<&str>, what: &str| -> Result<Option<String>> {
+        let inner = match meta.and_then(|m| m.get(key)) {
+            None => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return Err(bad(format!("_meta[{key:?}] must be a string"))),
+        };
+        match (transport, inner) {
+            (Some(a), Some(b)) if a != b => Err(bad(format!("two different {what}s: one from the transport and one in _meta[{key:?}]"))),
+            (a, b) => Ok(a.or(b).map(String::from)),
+        }
+    };
+    Ok((pick(TOKEN_META_KEY, call.token, "token")?, pick(PROOF_META_KEY, call.proof, "proof")?))
+}
+
+/// An MCP header value: plain, or `=?base64?<standard base64 of UTF-8>?=`.
+fn decode_header(value: &str) -> Result<String> {
+    let Some(b64) = value.strip_prefix("=?base64?").and_then(|v| v.strip_suffix("?=")) else {
+        return Ok(value.to_string());
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| bad("the Mcp-Name header is not valid base64"))?;
+    String::from_utf8(bytes).map_err(|_| bad("the Mcp-Name header is not valid UTF-8"))
+}
+
+/// Whether an allow-list entry covers `method`: equal, or a `prefix/*` pattern.
+fn covers(entry: &str, method: &str) -> bool {
+    match entry.strip_suffix('*') {
+        Some(prefix) if prefix.ends_with('/') => method.starts_with(prefix),
+        _ => entry == method,
+    }
+}
+
+/// A JSON value parsed with duplicate object keys refused (parsers disagree on which one wins,
+/// so a gateway and the server behind it could read two different messages).
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> core::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> core::result::Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> core::result::Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> core::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> core::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> core::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> core::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate key {:?}", sanitize(&key))));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// What [`Verifier::authorize_mcp`] decided for one message.
+#[cfg(feature = "biscuit")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpOutcome {
+    /// Whether the message may reach the server.
+    pub allowed: bool,
+    /// The JSON-RPC method (None: a response).
+    pub method: Option<String>,
+    /// The marque request decided (None: admitted without a rights check).
+    pub request: Option<crate::policy::Request>,
+    /// The decision on `request` (allowed or denied).
+    pub decision: Option<crate::verify::Decision>,
+    /// For a message admitted without a rights check that carried a token: its admission.
+    pub admission: Option<crate::admission::Admission>,
+}
+
+#[cfg(feature = "biscuit")]
+impl crate::verify::Verifier {
+    /// Maps one MCP message with `config` ([`McpConfig::map`]) and decides it at `now`
+    /// (default: the clock): a mapped request is authorized with the message's token and proof
+    /// (no token: `not_authorized`); an allowed message is admitted without a rights check —
+    /// its token, when one is presented, must pass [`admit`](crate::Verifier::admit) (an HTTP
+    /// layer that requires a token checks its presence itself). Malformed: `invalid_request`.
+    ///
+    /// ```
+    /// use marque::{mcp::{McpCall, McpConfig}, KeyPair, MintParams, Right, Token, Verifier};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_767_225_600;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    ///     .right(Right::new("read_file", "read", "src/")).now(now))?.to_base64();
+    /// let verifier = Verifier::new([root.public_key()]);
+    /// let config = McpConfig::from_json(r#"{"tools":{"read_file":{"operation":"read","resource_arg":"path"}}}"#)?;
+    /// let call = |path: &str| format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"path":"{path}"}}}}}}"#);
+    /// assert!(verifier.authorize_mcp(&config, &McpCall::new(&call("src/a.rs")).token(&token), Some(now))?.allowed);
+    /// assert!(!verifier.authorize_mcp(&config, &McpCall::new(&call(".env")).token(&token), Some(now))?.allowed);
+    /// // A resource read needs its own right: a bearer token alone is not enough.
+    /// let read = r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///etc/passwd"}}"#;
+    /// let outcome = verifier.authorize_mcp(&config, &McpCall::new(read).token(&token), Some(now))?;
+    /// assert_eq!(outcome.decision.and_then(|d| d.code).as_deref(), Some("not_authorized"));
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn authorize_mcp(&self, config: &McpConfig, call: &McpCall<'_>, now: Option<u64>) -> Result<McpOutcome> {
+        let mapped = config.map(call)?;
+        match mapped.request {
+            None => {
+                let admission = match mapped.token.as_deref() {
+                    Some(t) => Some(self.admit_base64(t, now)?),
+                    None => None,
+                };
+                Ok(McpOutcome { allowed: true, method: mapped.method, request: None, decision: None, admission })
+            }
+            Some(request) => {
+                let token = mapped.token.as_deref().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::NotAuthorized,
+                        format!(
+                            "no marque token (send \"Authorization: Bearer <token>\" or _meta[\"{TOKEN_META_KEY}\"]) for {}",
+                            mapped.method.as_deref().unwrap_or("this message")
+                        ),
+                    )
+                })?;
+                let decision = self.authorize_base64(token, &request, mapped.proof.as_deref(), now)?;
+                Ok(McpOutcome {
+                    allowed: decision.allowed,
+                    method: mapped.method,
+                    request: Some(request),
+                    decision: Some(decision),
+                    admission: None,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(method: &str, params: Value) -> String {
+        serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params}).to_string()
+    }
+
+    fn triple(config: &McpConfig, call: &McpCall<'_>) -> core::result::Result<Option<(String, String, String)>, &'static str> {
+        config.map(call).map(|m| m.request.map(|r| (r.tool, r.operation, r.resource))).map_err(|e| e.code())
+    }
+
+    #[test]
+    fn tool_resources_are_declared_or_unambiguous() {
+        let c = McpConfig::from_json(r#"{"tools":{"r":{"operation":"read","resource_arg":"path"},"f":{"resource":"fixed","tool":"alias"}}}"#).unwrap();
+        let t = |name: &str, args: Value| msg("tools/call", serde_json::json!({"name": name, "arguments": args}));
+        let s = |a: &str, b: &str, c: &str| Ok(Some((a.into(), b.into(), c.into())));
+        assert_eq!(triple(&c, &McpCall::new(&t("r", serde_json::json!({"path": "src/a", "uri": "x"})))), s("r", "read", "src/a"));
+        assert_eq!(triple(&c, &McpCall::new(&t("r", serde_json::json!({"uri": "x"})))), Err("invalid_request"));
+        assert_eq!(triple(&c, &McpCall::new(&t("r", serde_json::json!({"path": 3})))), Err("invalid_request"));
+        assert_eq!(triple(&c, &McpCall::new(&t("f", serde_json::json!({"path": "p"})))), s("alias", "*", "fixed"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!({"path": "p"})))), s("u", "*", "p"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!({"n": 1})))), s("u", "*", "*"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!({"path": "p", "url": "q"})))), Err("invalid_request"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!({"path": ["p"]})))), Err("invalid_request"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!([1])))), Err("invalid_request"));
+        assert_eq!(triple(&c, &McpCall::new(&t("u", serde_json::json!({"path": "p", "url": "q"}))).resource("app")), s("u", "*", "app"));
+        assert_eq!(
+            c.map(&McpCall::new(&t("r", serde_json::json!({"path": "p"}))).resource("app")).unwrap_err().code(),
+            "invalid_argument"
+        );
+    }
+
+    #[test]
+    fn malformed_messages_are_refused() {
+        let c = McpConfig::default();
+        for m in [
+            "", "[]", "null", "{}", r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":[]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"marque/token":1}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/x","name":"a"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"debug"}}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+        ] {
+            assert_eq!(c.map(&McpCall::new(m)).unwrap_err().code(), "invalid_request", "{m}");
+        }
+        let big = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#, "a".repeat(MAX_MESSAGE_BYTES));
+        assert_eq!(c.map(&McpCall::new(&big)).unwrap_err().code(), "invalid_request");
+        assert!(c.map(&McpCall::new(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#)).unwrap().method.is_none());
+    }
+
+    #[test]
+    fn headers_and_credentials() {
+        let c = McpConfig::default();
+        let call = msg("tools/call", serde_json::json!({"name": "tööl", "_meta": {"marque/token": "t1", "traceparent": "00-x"}}));
+        let b64 = format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode("tööl"));
+        let m = c.map(&McpCall::new(&call).mcp_method("tools/call").mcp_name(&b64)).unwrap();
+        assert_eq!((m.token.as_deref(), m.proof.as_deref()), (Some("t1"), None));
+        assert_eq!(c.map(&McpCall::new(&call).token("t1").proof("p")).unwrap().proof.as_deref(), Some("p"));
+        for bad_call in [
+            McpCall::new(&call).mcp_method("tools/list"),
+            McpCall::new(&call).mcp_name("other"),
+            McpCall::new(&call).mcp_name("=?base64?!!?="),
+            McpCall::new(&call).token("t2"),
+        ] {
+            assert_eq!(c.map(&bad_call).unwrap_err().code(), "invalid_request", "{bad_call:?}");
+        }
+        let list = msg("tools/list", serde_json::json!({}));
+        assert_eq!(c.map(&McpCall::new(&list).mcp_name("x")).unwrap_err().code(), "invalid_request");
+        assert!(c.map(&McpCall::new(&list).mcp_method("tools/list")).unwrap().request.is_none());
+    }
+
+    #[test]
+    fn configurations_are_checked() {
+        for bad in [
+            r#"{"allow":["*"]}"#,
+            r#"{"allow":["tools/*"]}"#,
+            r#"{"allow":["tools/call"]}"#,
+            r#"{"allow":["a*"]}"#,
+            r#"{"alow":[]}"#,
+            r#"{"tools":{"t":{"resource_arg":"p","resource":"r"}}}"#,
+            r#"{"tools":{"t":{"resourceArg":"p"}}}"#,
+            r#"{"tools":{"t":{"operation":""}}}"#,
+            r#"{"tools":{"t":[]}}"#,
+            "[]",
+        ] {
+            assert_eq!(McpConfig::from_json(bad).unwrap_err().code(), "invalid_argument", "{bad}");
+        }
+        let c = McpConfig::from_json(r#"{"allow":["ping","tasks/*"]}"#).unwrap();
+        assert!(c.is_allowed("tasks/get") && !c.is_allowed("tools/list") && !c.is_allowed("tasks"));
+        assert_eq!(McpConfig::from_json("{}").unwrap(), McpConfig::default());
+        assert_eq!(McpConfig::from_json(&c.to_json()).unwrap(), c);
+    }
+}
