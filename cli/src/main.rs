@@ -4,6 +4,16 @@
 //! printed as one line on stderr. A TOKEN argument may be `-` (stdin) or `@file`.
 #![forbid(unsafe_code)]
 
+/// `println!` / `print!` that never panic: output to a closed stdout (`marque inspect … | head`)
+/// is dropped and the command keeps its own exit code; any other write error (a full disk under
+/// `> file`) ends the command with exit code 2, so a token is never silently lost.
+macro_rules! println {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! print {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
+}
+
 mod args;
 mod audit;
 mod demo;
@@ -42,6 +52,18 @@ commands:
   demo                                        the whole delegation story, readable
 
 TOKEN may be `-` (stdin) or `@file`.";
+
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("marque: cannot write to stdout: {e}");
+            std::process::exit(2)
+        }
+        _ => {}
+    }
+}
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

@@ -193,3 +193,31 @@ fn revoke_add_sign_show_and_authorize_with_a_signed_list_and_jwks() {
     assert_eq!(authorize(&["--jwks", &jwks, "--root-pub", &root_pub]).status.code(), Some(2), "one source of roots");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A closed stdout (`marque inspect … | head -1` once `head` has exited) is not a crash: the
+/// output is dropped, nothing panics, and the command keeps its exit code (it used to panic
+/// with "failed printing to stdout").
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_pem, root_pub) = keygen(&dir, "root");
+    let (_, agent_pub) = keygen(&dir, "agent");
+    let minted = marque(&["mint", "--root-key", &root_pem, "--agent", "agent:a", "--agent-key", &agent_pub,
+        "--principal", "user:u", "--right", "read_file:read", "--ttl", "600"]);
+    let token = stdout(&minted);
+    let token = token.trim();
+    for (args, code) in [
+        (vec!["inspect", token], 0),
+        (vec!["authorize", "--root-pub", &root_pub, "--token", token, "--tool", "read_file", "--operation", "read", "--resource", "src/a"], 0),
+        (vec!["authorize", "--root-pub", &root_pub, "--token", token, "--tool", "write_file", "--operation", "write", "--resource", "src/a"], 1),
+        (vec!["demo"], 0),
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader); // every write to stdout now fails with EPIPE
+        let out = Command::new(env!("CARGO_BIN_EXE_marque")).args(&args).stdout(writer).output().expect("run marque");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    }
+}
