@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of every runtime: Rust core + CLI (unit, integration, doc, clippy, no-std and wasm32
 # builds), then the Python, Node and Wasm packages where they exist, then the release artifacts
-# installed from their files. Installs what is missing
+# installed from their files, then every code block of the README. Installs what is missing
 # first (idempotent). `.ci/run` calls exactly this.
 #
 #   scripts/test.sh            everything
@@ -95,6 +95,12 @@ dist_tests() {
     "$REPO/scripts/dist.sh" && "$REPO/tests/dist/run.sh"
 }
 suite "release artifacts: built, installed from the files, used" dist_tests
+
+# Every code block of README.md, run from the artifacts just built (tests/readme/).
+readme_tests() {
+    "$REPO/.venv/bin/python" -m pytest -q tests/readme
+}
+suite "README: every code block runs" readme_tests
 
 echo
 if [ "$FAILED" -gt 0 ]; then
