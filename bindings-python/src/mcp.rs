@@ -276,6 +276,32 @@ impl McpConfig {
         Ok(McpMapped { inner: no_panic(|| self.inner.map(&args.call()))? })
     }
 
+    /// The agent's side of `map`: the HTTP headers to send with `message` (a dict or JSON text)
+    /// as the holder of `token` whose key is `agent_keypair` (a `KeyPair` or signer) —
+    /// `Authorization`, `Marque-Proof` (a fresh proof bound to the exact request a server with
+    /// this configuration maps the message to; absent for an allow-listed method), `Mcp-Method`
+    /// and `Mcp-Name`. A message the server would refuse raises `InvalidRequest` here.
+    #[pyo3(signature = (message, token, agent_keypair, *, now = None))]
+    fn client_headers(
+        &self,
+        py: Python<'_>,
+        message: &Bound<'_, PyAny>,
+        token: &Bound<'_, PyAny>,
+        agent_keypair: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> Result<std::collections::BTreeMap<&'static str, String>> {
+        let message = message_text(message)?;
+        let token = TokenInput::extract(token)?;
+        let agent = crate::signer::Signer::extract("agent_keypair", agent_keypair)?;
+        let now = convert::now(now)?;
+        let config = self.inner.clone();
+        let h = py.detach(|| agent.finish(no_panic(|| config.client_headers(&message, &*token.parse()?, agent.core(), now))))?;
+        let mut out = std::collections::BTreeMap::from([("Authorization", h.authorization)]);
+        let optional = [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)];
+        out.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        Ok(out)
+    }
+
     /// Whether `method` is admitted without a rights check.
     fn is_allowed(&self, method: Str) -> bool {
         self.inner.is_allowed(&method)

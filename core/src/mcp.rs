@@ -542,6 +542,85 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// What an agent sends beside one outgoing MCP message ([`McpConfig::client_headers`]): HTTP
+/// header values, `None` for a header not to send.
+#[cfg(feature = "biscuit")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientHeaders {
+    /// `Authorization`: `Bearer <token>`.
+    pub authorization: String,
+    /// `Marque-Proof`: a fresh proof bound to the token and the exact request the server maps
+    /// the message to; `None` for a message the server admits without a rights check.
+    pub proof: Option<String>,
+    /// `Mcp-Method` (2026-07-28 Streamable HTTP); `None` for a JSON-RPC response.
+    pub mcp_method: Option<String>,
+    /// `Mcp-Name`: the tool or prompt name, or the resource URI (`=?base64?…?=` unless it is
+    /// printable ASCII); `None` for a method that names nothing.
+    pub mcp_name: Option<String>,
+}
+
+#[cfg(feature = "biscuit")]
+impl McpConfig {
+    /// The agent's side of [`map`](McpConfig::map): the headers an agent holding `token` (and
+    /// `agent`, its key) sends with `message`, so that a server with the same configuration
+    /// maps it to the same request and finds the proof it needs. The message goes through the
+    /// server's own mapping first, so one the server would refuse is refused here
+    /// (`invalid_request`) before it leaves; proofs are signed at `now` (default: the clock).
+    ///
+    /// ```
+    /// use marque::{mcp::{McpCall, McpConfig}, KeyPair, MintParams, Right, Token, Verifier};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_767_225_600;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    ///     .right(Right::new("read_file", "read", "src/")).now(now))?;
+    /// let config = McpConfig::from_json(r#"{"tools":{"read_file":{"operation":"read","resource_arg":"path"}}}"#)?;
+    /// let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"src/a.rs"}}}"#;
+    /// let h = config.client_headers(call, &token, &agent, Some(now))?;
+    /// assert_eq!((h.mcp_method.as_deref(), h.mcp_name.as_deref()), (Some("tools/call"), Some("read_file")));
+    ///
+    /// // The server, with proofs required, reads the same headers and allows the call.
+    /// let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
+    /// let bearer = h.authorization.strip_prefix("Bearer ").unwrap();
+    /// let mut server_call = McpCall::new(call).token(bearer).mcp_method("tools/call").mcp_name("read_file");
+    /// server_call = server_call.proof(h.proof.as_deref().unwrap());
+    /// assert!(verifier.authorize_mcp(&config, &server_call, Some(now))?.allowed);
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn client_headers<S: crate::Signer + ?Sized>(
+        &self,
+        message: &str,
+        token: &crate::Token,
+        agent: &S,
+        now: Option<u64>,
+    ) -> Result<ClientHeaders> {
+        let mapped = self.map(&McpCall::new(message))?;
+        let proof = match &mapped.request {
+            Some(request) => Some(token.sign_proof(agent, request, now)?),
+            None => None,
+        };
+        let mcp_name = match mapped.method.as_deref() {
+            Some(method @ ("tools/call" | "prompts/get" | "resources/read" | "resources/subscribe" | "resources/unsubscribe")) => {
+                let field = if method.starts_with("resources/") { "uri" } else { "name" };
+                let Strict(value) = serde_json::from_str(message).map_err(|e| bad(format!("the MCP message is not valid JSON: {e}")))?;
+                value.get("params").and_then(|p| p.get(field)).and_then(Value::as_str).map(encode_header)
+            }
+            _ => None,
+        };
+        Ok(ClientHeaders { authorization: format!("Bearer {}", token.to_base64()), proof, mcp_method: mapped.method, mcp_name })
+    }
+}
+
+/// An MCP header value as the transport sends it: plain when printable ASCII, else
+/// `=?base64?<standard base64 of UTF-8>?=` (what [`decode_header`] reads).
+#[cfg(feature = "biscuit")]
+fn encode_header(value: &str) -> String {
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b)) && !value.starts_with("=?") {
+        value.to_string()
+    } else {
+        format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(value))
+    }
+}
+
 /// What [`Verifier::authorize_mcp`] decided for one message.
 #[cfg(feature = "biscuit")]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -717,4 +796,46 @@ mod tests {
         assert_eq!(McpConfig::from_json("{}").unwrap(), McpConfig::default());
         assert_eq!(McpConfig::from_json(&c.to_json()).unwrap(), c);
     }
+
+    /// The agent's headers for each mapped method are what the server needs: same request,
+    /// a proof that verifies, headers that agree with the body (also for a non-ASCII name).
+    #[cfg(feature = "biscuit")]
+    #[test]
+    fn client_headers_are_what_the_server_maps() {
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
+        let (root, agent, other) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+        let now = 1_767_225_600;
+        let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(now)).unwrap();
+        let config = McpConfig::from_json(r#"{"tools":{"read_file":{"operation":"read","resource_arg":"path"}}}"#).unwrap();
+        let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
+        let cases = [
+            (msg("tools/call", json!({"name": "read_file", "arguments": {"path": "src/a.rs"}})), Some("read_file")),
+            (msg("tools/call", json!({"name": "tööl", "arguments": {}})), Some("=?base64?dMO2w7Zs?=")),
+            (msg("resources/read", json!({"uri": "file:///srv/a.md"})), Some("file:///srv/a.md")),
+            (msg("prompts/get", json!({"name": "review"})), Some("review")),
+            (msg("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "review"}, "argument": {"name": "a", "value": "b"}})), None),
+        ];
+        for (message, name) in &cases {
+            let h = config.client_headers(message, &token, &agent, Some(now)).unwrap();
+            assert_eq!(h.mcp_name.as_deref(), *name, "{message}");
+            assert!(h.proof.is_some(), "{message}");
+            let bearer = h.authorization.strip_prefix("Bearer ").unwrap();
+            let mut call = McpCall::new(message).token(bearer).proof(h.proof.as_deref().unwrap());
+            call = call.mcp_method(h.mcp_method.as_deref().unwrap());
+            if let Some(n) = h.mcp_name.as_deref() {
+                call = call.mcp_name(n);
+            }
+            let outcome = verifier.authorize_mcp(&config, &call, Some(now)).unwrap();
+            assert!(outcome.allowed, "{message}: {:?}", outcome.decision);
+        }
+        // Admitted without a rights check: the bearer token, no proof.
+        let list = config.client_headers(&msg("tools/list", json!({})), &token, &agent, Some(now)).unwrap();
+        assert_eq!((list.proof, list.mcp_name, list.mcp_method.as_deref()), (None, None, Some("tools/list")));
+        // Refused before it leaves: what the server would refuse; the wrong key signs nothing.
+        let no_id = r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_file","arguments":{"path":"x"}}}"#;
+        assert_eq!(config.client_headers(no_id, &token, &agent, Some(now)).unwrap_err().code(), "invalid_request");
+        assert_eq!(config.client_headers(&cases[0].0, &token, &other, Some(now)).unwrap_err().code(), "wrong_holder_key");
+    }
+
 }

@@ -23,7 +23,8 @@ FILES = {"src/main.rs": "fn main() {}", "src/lib.rs": "pub fn lib() {}", "README
 
 
 def build(http_port: int | None = None) -> MCPServer:
-    verifier = marque.Verifier([marque.PublicKey.from_hex(os.environ["MARQUE_ROOT_PUB"])])
+    # Over HTTP every authorized call must carry a proof (stdio tests cover calls without one).
+    verifier = marque.Verifier([marque.PublicKey.from_hex(os.environ["MARQUE_ROOT_PUB"])], require_proof=http_port is not None)
     kwargs: dict[str, object] = {}
     if http_port is not None:
         kwargs = {

@@ -300,6 +300,8 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("McpConfig.__new__", "config"): lambda: marque.McpConfig(BAD),
         ("McpConfig.is_allowed", "method"): lambda: marque.McpConfig().is_allowed(BAD),
         ("McpConfig.map", "message"): lambda: marque.McpConfig().map(BAD),
+        ("McpConfig.client_headers", "message"): lambda: marque.McpConfig().client_headers(BAD, tok, s.root),
+        ("McpConfig.client_headers", "token"): lambda: marque.McpConfig().client_headers(MSG, BAD, s.root),
         ("McpConfig.map", "token"): lambda: marque.McpConfig().map(MSG, token=BAD),
         ("McpConfig.map", "proof"): lambda: marque.McpConfig().map(MSG, proof=BAD),
         ("McpConfig.map", "mcp_method"): lambda: marque.McpConfig().map(MSG, mcp_method=BAD),

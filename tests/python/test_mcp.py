@@ -451,6 +451,51 @@ def test_http_end_to_end(agents: Agents, http_server: str) -> None:
     asyncio.run(main())
 
 
+def test_http_client_side_agent_auth(agents: Agents, http_server: str) -> None:
+    """The agent side in one object: ``Agent(...).auth`` on the SDK's HTTP client adds the bearer
+    token and a fresh proof per authorized message (no ``_meta``); ``delegate`` hands a
+    sub-agent a narrowed token in one call, and the server holds it to the narrowing."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from marque.mcp import Agent, MarqueAuth
+
+    me = Agent(agents.root_token, agents.orch, tools=TOOLS)
+    reader = me.delegate("agent:reader", tools=["read_file"], resource_prefix="src/", ttl_seconds=300)
+    assert [h.agent for h in reader.token.chain] == ["agent:orchestrator", "agent:reader"]
+
+    async def calls(auth: MarqueAuth) -> list[str]:
+        out = []
+        async with httpx2.AsyncClient(auth=auth) as http, Client(streamable_http_client(http_server, http_client=http)) as c:
+            for tool, args in [("read_file", {"path": "src/lib.rs"}), ("read_file", {"path": "README.md"}),
+                               ("write_file", {"path": "src/lib.rs", "content": "x"})]:
+                try:
+                    out.append(text(await c.call_tool(tool, args)))
+                except MCPError as e:
+                    out.append(f"denied {denial(e)['code']}")  # type: ignore[index]
+        return out
+
+    got = asyncio.run(calls(reader.auth))
+    assert got[0] == "pub fn lib() {} [agent:reader at /root/reader for user:alice]"
+    assert got[1:] == ["denied not_authorized", "denied not_authorized"]
+    # The orchestrator itself may write; each call's proof is fresh, so nothing is a replay.
+    assert asyncio.run(calls(me.auth))[2] == "ok"
+    # The server requires proofs over HTTP: the same client without MarqueAuth's proof is refused.
+    async def bare() -> str:
+        http = httpx2.AsyncClient(headers=bearer_headers(reader.token))
+        async with http, Client(streamable_http_client(http_server, http_client=http)) as c:
+            try:
+                return text(await c.call_tool("read_file", {"path": "src/lib.rs"}))
+            except MCPError as e:
+                return f"denied {denial(e)['code']}"  # type: ignore[index]
+
+    assert asyncio.run(bare()) == "denied invalid_proof"
+    # A wrong key signs nothing.
+    with pytest.raises(marque.WrongHolderKey):
+        MarqueAuth(reader.token, agents.orch, tools=TOOLS).headers(
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "read_file", "arguments": {"path": "src/a"}}})
+
+
 # ---------------------------------------------------------------------------------------------
 # MarqueGuard on raw messages: every method goes through the core mapping
 

@@ -673,6 +673,14 @@ class McpConfig:
         mcp_name: str | None = None,
         resource: str | None = None,
     ) -> McpMapped: ...
+    def client_headers(
+        self,
+        message: Union[Mapping[str, Any], str],
+        token: _TokenLike,
+        agent_keypair: _SignerLike,
+        *,
+        now: _Time | None = None,
+    ) -> dict[str, str]: ...
     def is_allowed(self, method: str) -> bool: ...
     @property
     def allow(self) -> list[str]: ...

@@ -17,6 +17,9 @@ edge layers (``tests/vectors/mcp.json``). Three pieces, usable together or apart
   auth=…)``: admits the token at the HTTP layer (``Verifier.admit``: revocation-list staleness,
   signatures, expiry, revocation; 401 + RFC 9728 ``WWW-Authenticate`` challenge otherwise) and
   exposes the agent identity and its effective rights as the ``AccessToken``.
+* :class:`MarqueAuth` / :class:`Agent` — the client side: ``auth=`` for the SDK's HTTP client,
+  adding the bearer token and a fresh proof bound to each authorized message (the core's
+  ``McpConfig.client_headers``); ``Agent.delegate`` hands a sub-agent a narrowed token.
 * Helpers: :func:`call_meta` (client side: the ``_meta`` for one call, with a fresh proof),
   :func:`protected_resource_metadata` and :func:`www_authenticate` (RFC 9728 / RFC 6750), and
   :func:`auth_settings`.
@@ -36,6 +39,7 @@ binds it::
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -46,6 +50,7 @@ from marque._native import (
     AuditLog,
     Decision,
     InvalidRequest,
+    KeyPair,
     MarqueError,
     McpConfig,
     PublicKey,
@@ -175,6 +180,118 @@ def bearer_headers(token: TokenLike) -> dict[str, str]:
         token if isinstance(token, str) else Token.from_bytes(token).to_base64()
     )
     return {"Authorization": f"Bearer {text}"}
+
+
+def _http_auth_base() -> Any:
+    """The ``Auth`` base class of the MCP SDK's HTTP client (``httpx2`` in mcp 2.x, else
+    ``httpx``): the client accepts an ``auth=`` only if it is an instance of its own class."""
+    for name in ("httpx2", "httpx"):
+        try:
+            return importlib.import_module(name).Auth
+        except ImportError:  # pragma: no cover - depends on what is installed
+            continue
+    return object  # pragma: no cover
+
+
+class MarqueAuth(_http_auth_base()):  # type: ignore[misc]
+    """Client side: ``auth=`` for the MCP SDK's HTTP client (``httpx2`` / ``httpx``).
+
+    Every request carries ``Authorization: Bearer <token>``; every JSON-RPC message the server
+    authorizes (``tools/call``, ``resources/read``, ``prompts/get`` …) also gets a fresh
+    ``Marque-Proof`` bound to the exact request the server maps it to, plus the ``Mcp-Method``
+    / ``Mcp-Name`` headers — all from the core (``McpConfig.client_headers``), so client and
+    server cannot disagree. ``tools`` (or ``config``) must be the server's tool declarations. A
+    message the server would refuse raises ``InvalidRequest`` before it is sent::
+
+        auth = MarqueAuth(token, agent_key, tools={"read_file": ToolSpec(operation="read", resource_arg="path")})
+        async with httpx2.AsyncClient(auth=auth) as http, streamable_http_client(url, http_client=http) as (r, w):
+            ...
+    """
+
+    requires_request_body = True
+
+    def __init__(
+        self,
+        token: TokenLike,
+        agent_keypair: _SignerLike,
+        *,
+        tools: Mapping[str, ToolSpec] | None = None,
+        allow: Iterable[str] | None = None,
+        config: McpConfig | None = None,
+    ) -> None:
+        if config is not None and (tools is not None or allow is not None):
+            raise TypeError("give config or tools/allow, not both")
+        self.token = token if isinstance(token, Token) else (
+            Token.from_base64(token) if isinstance(token, str) else Token.from_bytes(token)
+        )
+        self.agent_keypair = agent_keypair
+        self.config = config if config is not None else mcp_config(tools, allow=allow)
+
+    def headers(self, message: Mapping[str, Any] | str | None) -> dict[str, str]:
+        """The headers for one outgoing message (``None``: a request without a JSON-RPC body)."""
+        if message is None:
+            return bearer_headers(self.token)
+        return dict(self.config.client_headers(message, self.token, self.agent_keypair))
+
+    def auth_flow(self, request: Any) -> Any:
+        body = request.content
+        message = body.decode("utf-8", "surrogateescape") if request.method == "POST" and body else None
+        request.headers.update(self.headers(message))
+        yield request
+
+
+class Agent:
+    """The agent side in one object: a token, the key that holds it, and the server's tool
+    declarations. ``auth`` plugs it into an MCP client; ``delegate`` hands a sub-agent a narrowed
+    token under a fresh key of its own — one call::
+
+        me = Agent(token, key, tools=tools)
+        reader = me.delegate("agent:reader", tools=["read_file"], resource_prefix="src/", ttl_seconds=600)
+        async with httpx2.AsyncClient(auth=reader.auth) as http: ...
+    """
+
+    def __init__(
+        self,
+        token: TokenLike,
+        agent_keypair: _SignerLike,
+        *,
+        tools: Mapping[str, ToolSpec] | None = None,
+        allow: Iterable[str] | None = None,
+        config: McpConfig | None = None,
+    ) -> None:
+        self.auth = MarqueAuth(token, agent_keypair, tools=tools, allow=allow, config=config)
+
+    @property
+    def token(self) -> Token:
+        return self.auth.token
+
+    @property
+    def key(self) -> _SignerLike:
+        return self.auth.agent_keypair
+
+    def headers(self, message: Mapping[str, Any] | str | None) -> dict[str, str]:
+        """The headers for one outgoing message (see :class:`MarqueAuth`)."""
+        return self.auth.headers(message)
+
+    def delegate(
+        self,
+        to: str,
+        *,
+        tools: Iterable[str] | None = None,
+        operations: Iterable[str] | None = None,
+        resource_prefix: str | None = None,
+        ttl_seconds: int | None = None,
+        max_depth: int | None = None,
+        now: float | None = None,
+    ) -> Agent:
+        """A sub-agent ``to``: a fresh key pair and this token delegated to it, narrowed
+        (authority only narrows: widening raises ``AttenuationWidens``)."""
+        child_key = KeyPair.generate()
+        child = self.token.delegate(
+            self.key, to=to, to_key=child_key.public_key, tools=tools, operations=operations,
+            resource_prefix=resource_prefix, ttl_seconds=ttl_seconds, max_depth=max_depth, now=now,
+        )
+        return Agent(child, child_key, config=self.auth.config)
 
 
 def www_authenticate(
@@ -436,9 +553,11 @@ def denial(error: BaseException) -> dict[str, Any] | None:
 
 
 __all__ = [
+    "Agent",
     "DENIED_ERROR_CODE",
     "META_PROOF",
     "META_TOKEN",
+    "MarqueAuth",
     "MarqueGuard",
     "MarqueTokenVerifier",
     "ToolSpec",
