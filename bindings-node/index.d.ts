@@ -382,6 +382,14 @@ export declare class McpConfig {
    * `invalid_request` for a message marque refuses.
    */
   map(message: object | string, options?: McpCallOptions | undefined | null): McpMapped
+  /**
+   * The agent's side of `map`: the HTTP headers to send with `message` (an object or JSON
+   * text) as the holder of `token` whose key pair (or `Signer`) is `agent` —
+   * `Authorization`, `Marque-Proof` (a fresh proof bound to the exact request a server with
+   * this configuration maps the message to; absent for an allow-listed method),
+   * `Mcp-Method` and `Mcp-Name`. A message the server would refuse throws `invalid_request`.
+   */
+  clientHeaders(message: object | string, token: TokenInput, agent: SignerInput, options?: AdmitOptions | undefined | null): Record<string, string>
   /** Whether `method` is admitted without a rights check. */
   isAllowed(method: string): boolean
   /** The allow-list. */

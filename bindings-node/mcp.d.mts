@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier } from './index.js'
+import type { AuditLog, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
 
 export type { ProtectedResourceMetadata } from './index.js'
 
@@ -164,3 +164,33 @@ export declare function guardTools<S extends McpServer | object>(
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */
 export declare function callMeta(options?: { token?: Token | string; proof?: string }): Record<string, string>
+
+/** Options of `marqueFetch`. */
+export interface MarqueFetchOptions {
+  /** The agent's token. */
+  token: Token | string
+  /** The key pair (or `Signer`) holding the token. */
+  agent: KeyPair | Signer
+  /** The server's tool declarations (as for `guardTools`) or its `McpConfig`. */
+  mcp?: McpConfig | { tools?: Record<string, McpToolSpec>; allow?: string[] }
+  /** The underlying fetch (default `globalThis.fetch`). */
+  fetch?: typeof fetch
+}
+
+/**
+ * Client side: a `fetch` for the SDK's HTTP client transports that adds the bearer token and,
+ * to each POSTed JSON-RPC message, the core's `clientHeaders` (a fresh `Marque-Proof` bound to
+ * the request the server maps it to, `Mcp-Method`, `Mcp-Name`).
+ */
+export declare function marqueFetch(options: MarqueFetchOptions): (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+
+/** The agent side in one object; `delegate` hands a sub-agent a narrowed token under a fresh key. */
+export declare class McpAgent {
+  constructor(options: { token: Token | string; key: KeyPair | Signer; mcp?: MarqueFetchOptions['mcp'] })
+  readonly token: Token
+  readonly key: KeyPair | Signer
+  readonly config: McpConfig
+  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+  headers(message: object | string): Record<string, string>
+  delegate(to: string, options?: Omit<DelegateOptions, 'to' | 'toKey'>): McpAgent
+}

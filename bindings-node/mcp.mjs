@@ -23,7 +23,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js'
 
 const require = createRequire(import.meta.url)
 const {
-  AuditLog, KeyPair, MarqueError, McpConfig, Verifier, MCP_DENIED_ERROR_CODE,
+  AuditLog, KeyPair, MarqueError, McpConfig, Token, Verifier, MCP_DENIED_ERROR_CODE,
   challengeValue, httpRefusal, protectedResourceMetadata: coreMetadata, resourceMetadataUrl, wwwAuthenticate,
 } = require('./index.js')
 
@@ -325,4 +325,65 @@ export function callMeta({ token, proof } = {}) {
   if (token !== undefined) meta[TOKEN_META_KEY] = typeof token === 'string' ? token : token.toBase64()
   if (proof !== undefined) meta[PROOF_META_KEY] = proof
   return meta
+}
+
+function configOf(mcp) {
+  if (mcp instanceof McpConfig) return mcp
+  return mcp === undefined ? new McpConfig() : mcpConfig(mcp)
+}
+
+/**
+ * Client side: a `fetch` for the SDK's HTTP client transports (`new
+ * StreamableHTTPClientTransport(url, { fetch: marqueFetch({ token, agent, mcp }) })`). Every
+ * request carries `Authorization: Bearer <token>`; a POSTed JSON-RPC message also gets the
+ * core's `clientHeaders` — a fresh `Marque-Proof` bound to exactly the request the server maps it
+ * to, `Mcp-Method` and `Mcp-Name` — so client and server cannot disagree. `mcp` is the server's
+ * tool declarations (`{ tools, allow }`, as for `guardTools`, or an `McpConfig`). A message the
+ * server would refuse throws `invalid_request` before it is sent.
+ */
+export function marqueFetch({ token, agent, mcp, fetch: base = globalThis.fetch, ...rest } = {}) {
+  const unknown = Object.keys(rest)
+  if (unknown.length > 0) throw new MarqueError('invalid_argument', `marqueFetch: unknown option \`${unknown[0]}\``)
+  if (token === undefined || agent === undefined) throw new MarqueError('invalid_argument', 'marqueFetch needs { token, agent }')
+  const config = configOf(mcp)
+  const bearer = `Bearer ${typeof token === 'string' ? token : token.toBase64()}`
+  return async function fetchWithMarque(input, init = {}) {
+    const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined))
+    let extra = { Authorization: bearer }
+    if (method === 'POST') {
+      // The JSON-RPC message is what the proof binds: it must be readable here.
+      if (typeof init.body !== 'string') throw new MarqueError('invalid_request', 'marqueFetch: a POST body must be the JSON-RPC message as a string')
+      extra = config.clientHeaders(init.body, token, agent)
+    }
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value)
+    return base(input, { ...init, headers })
+  }
+}
+
+/**
+ * The agent side in one object: a token, the key (or `Signer`) holding it and the server's tool
+ * declarations. `fetch` plugs it into the SDK's HTTP client transports; `headers(message)` gives
+ * the headers of one message; `delegate(to, options)` hands a sub-agent a narrowed token under a
+ * fresh key of its own, in one call.
+ */
+export class McpAgent {
+  constructor({ token, key, mcp, ...rest } = {}) {
+    const unknown = Object.keys(rest)
+    if (unknown.length > 0) throw new MarqueError('invalid_argument', `McpAgent: unknown option \`${unknown[0]}\``)
+    this.token = typeof token === 'string' ? Token.fromBase64(token) : token
+    this.key = key
+    this.config = configOf(mcp)
+    this.fetch = marqueFetch({ token: this.token, agent: key, mcp: this.config })
+  }
+
+  headers(message) {
+    return this.config.clientHeaders(message, this.token, this.key)
+  }
+
+  delegate(to, options = {}) {
+    const key = KeyPair.generate()
+    const token = this.token.delegate(this.key, { ...options, to, toKey: key.publicKey })
+    return new McpAgent({ token, key, mcp: this.config })
+  }
 }

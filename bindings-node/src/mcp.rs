@@ -199,6 +199,32 @@ impl McpConfig {
         Ok(McpMapped { method: m.method, request: request_of(&m.request), token: m.token, proof: m.proof })
     }
 
+    /// The agent's side of `map`: the HTTP headers to send with `message` (an object or JSON
+    /// text) as the holder of `token` whose key pair (or `Signer`) is `agent` —
+    /// `Authorization`, `Marque-Proof` (a fresh proof bound to the exact request a server with
+    /// this configuration maps the message to; absent for an allow-listed method),
+    /// `Mcp-Method` and `Mcp-Name`. A message the server would refuse throws `invalid_request`.
+    #[napi(ts_return_type = "Record<string, string>")]
+    pub fn client_headers(
+        &self,
+        #[napi(ts_arg_type = "object | string")] message: JsonInput,
+        token: TokenInput,
+        agent: crate::signer::SignerInput,
+        options: Option<AdmitOptions>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let token = token.token()?;
+        let now = opt_now(options.and_then(|o| o.now))?;
+        let h = agent.with(|s| self.inner.client_headers(&message.0, &token, s, now))?;
+        let mut out = serde_json::Map::new();
+        out.insert("Authorization".into(), h.authorization.into());
+        for (k, v) in [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)] {
+            if let Some(v) = v {
+                out.insert(k.into(), v.into());
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether `method` is admitted without a rights check.
     #[napi]
     pub fn is_allowed(&self, method: String) -> bool {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { callMeta, DECISION_META_KEY } from '@marque/node/mcp'
+import { callMeta, DECISION_META_KEY, marqueFetch, McpAgent } from '@marque/node/mcp'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -176,4 +176,54 @@ test('Streamable HTTP: a tampered or missing token is a 401 with an RFC 9728 cha
   const old = scenario(now() - 7200).c
   const expired = await fetch(http.url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${old.toBase64()}` }, body })
   assert.equal(expired.status, 401)
+})
+
+test('Streamable HTTP, agent side: McpAgent.fetch sends the bearer token and a fresh proof per call; delegate is one call', async () => {
+  const { root } = tokens()
+  const mcp = { tools: { read_file: { operation: 'read', resource_arg: 'path' } } }
+  const me = new McpAgent({ token: root, key: keys.orch, mcp })
+  const reader = me.delegate('agent:reader', { tools: ['read_file'], resourcePrefix: 'src/', ttlSeconds: 300 })
+  assert.deepEqual(reader.token.chain.map((h) => h.agent), ['agent:orchestrator', 'agent:reader'])
+  const connect = async (fetch) => {
+    const client = new Client({ name: 'marque-agent', version: '0.0.0' })
+    await client.connect(new StreamableHTTPClientTransport(http.url, { fetch }))
+    return client
+  }
+  const client = await connect(reader.fetch)
+  try {
+    const ok = await client.callTool({ name: 'read_file', arguments: { path: 'src/main.rs' } })
+    assert.equal(ok.isError, undefined, text(ok))
+    const denied = await client.callTool({ name: 'read_file', arguments: { path: 'README.md' } })
+    assert.equal(denied.isError, true)
+    assert.match(text(denied), /not_authorized/)
+  } finally {
+    await client.close()
+  }
+  // The proof travels in the Marque-Proof header and the server checks it: the first tools/call's
+  // proof sent again with the second call is refused as a replay.
+  let kept
+  const replaying = marqueFetch({
+    token: reader.token, agent: reader.key, mcp,
+    fetch: (input, init) => {
+      const headers = new Headers(init.headers)
+      if (headers.get('marque-proof')) {
+        kept ??= headers.get('marque-proof')
+        headers.set('marque-proof', kept)
+      }
+      return fetch(input, { ...init, headers })
+    },
+  })
+  const replayer = await connect(replaying)
+  try {
+    const first = await replayer.callTool({ name: 'read_file', arguments: { path: 'src/main.rs' } })
+    assert.equal(first.isError, undefined, text(first))
+    const second = await replayer.callTool({ name: 'read_file', arguments: { path: 'src/main.rs' } })
+    assert.equal(second.isError, true)
+    assert.match(text(second), /replayed_proof/)
+  } finally {
+    await replayer.close()
+  }
+  // Options are checked; a message the server would refuse never leaves.
+  assert.throws(() => marqueFetch({ token: reader.token, agent: reader.key, mpc: mcp }), { code: 'invalid_argument' })
+  assert.throws(() => reader.headers({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'read_file', arguments: { path: 'x' } } }), { code: 'invalid_request' })
 })

@@ -474,6 +474,13 @@ export declare class McpConfig {
   constructor(config?: McpConfigJson | string | null)
   /** Maps one message; throws `invalid_request` for a message marque refuses. */
   map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null }
+  /**
+   * The agent's side of `map`: the HTTP headers to send with `message` as the holder of `token`
+   * (`Authorization`, `Marque-Proof` for a message the server authorizes, `Mcp-Method`,
+   * `Mcp-Name`); throws `invalid_request` for a message the server would refuse. Not in the
+   * verifier-only build.
+   */
+  clientHeaders(message: object | string, token: TokenInput, agent: SignerInput, options?: { now?: TimeInput } | null): Record<string, string>
   isAllowed(method: string): boolean
   get allow(): string[]
   toJSON(): McpConfigJson

@@ -166,6 +166,31 @@ impl McpConfig {
         })
     }
 
+    /// The agent's side of `map`: the HTTP headers to send with `message` (an object or JSON
+    /// text) as the holder of `token` whose signer is `agent` — `Authorization`,
+    /// `Marque-Proof` (a fresh proof bound to the exact request a server with this
+    /// configuration maps the message to; absent for an allow-listed method), `Mcp-Method` and
+    /// `Mcp-Name`; `options`: `{now?}`. A message the server would refuse throws
+    /// `invalid_request`. Not in the verifier-only build.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(js_name = clientHeaders)]
+    pub fn client_headers(&self, message: JsValue, token: JsValue, agent: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let message = json_text(&message, "MCP message")?;
+        let token = TokenArg::from_js(&token, "token")?.parse()?;
+        let agent = crate::signer::signer(&agent, "agent")?;
+        let mut o = Options::optional(&options, "clientHeaders options")?;
+        let now = o.now()?;
+        o.finish()?;
+        let h = self.inner.client_headers(&message, &token, agent.get(), Some(now))?;
+        let mut out = std::collections::BTreeMap::from([("Authorization", h.authorization)]);
+        for (k, v) in [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)] {
+            if let Some(v) = v {
+                out.insert(k, v);
+            }
+        }
+        to_js(&out)
+    }
+
     /// Whether `method` is admitted without a rights check.
     #[wasm_bindgen(js_name = isAllowed)]
     pub fn is_allowed(&self, method: JsValue) -> JsResult<bool> {

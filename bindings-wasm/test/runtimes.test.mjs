@@ -1,5 +1,5 @@
 // The edge guard in the runtimes it is written for: Deno, Bun and workerd (Cloudflare's runtime,
-// through miniflare), each serving test/runtimes/app.mjs — a Workers-style module importing the
+// through miniflare), each serving runtimes/app.mjs — a Workers-style module importing the
 // installed @marque/wasm by its package name — in front of an upstream on loopback. Each runtime
 // must forward an allowed MCP tools/call, answer 403 for a denied one, 401 without a token and
 // 400 for a message whose Mcp-Name header disagrees with its body, so one guard decides alike
@@ -39,7 +39,7 @@ before(async () => {
   upstreamUrl = `http://127.0.0.1:${upstream.address().port}`
   // A project with the package installed under its name, as a user has it.
   dir = mkdtempSync(join(tmpdir(), 'marque-runtimes-'))
-  cpSync(join(HERE, 'runtimes'), dir, { recursive: true })
+  cpSync(join(HERE, '..', 'runtimes'), dir, { recursive: true })
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'edge-app', private: true, type: 'module' }))
   mkdirSync(join(dir, 'node_modules', '@marque'), { recursive: true })
   symlinkSync(PKG, join(dir, 'node_modules', '@marque', 'wasm'), 'dir')

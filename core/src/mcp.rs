@@ -593,6 +593,7 @@ impl McpConfig {
         agent: &S,
         now: Option<u64>,
     ) -> Result<ClientHeaders> {
+        let now = crate::clock::check_opt("now", now)?;
         let mapped = self.map(&McpCall::new(message))?;
         let proof = match &mapped.request {
             Some(request) => Some(token.sign_proof(agent, request, now)?),
@@ -836,6 +837,9 @@ mod tests {
         let no_id = r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_file","arguments":{"path":"x"}}}"#;
         assert_eq!(config.client_headers(no_id, &token, &agent, Some(now)).unwrap_err().code(), "invalid_request");
         assert_eq!(config.client_headers(&cases[0].0, &token, &other, Some(now)).unwrap_err().code(), "wrong_holder_key");
+        // A time in milliseconds is refused even where no proof is signed.
+        let list = msg("tools/list", json!({}));
+        assert_eq!(config.client_headers(&list, &token, &agent, Some(now * 1000)).unwrap_err().code(), "invalid_argument");
     }
 
 }

@@ -120,6 +120,10 @@ const cases = [
     call: (o) => new marque.McpConfig().map({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, o),
   },
   {
+    name: 'mcpConfig.clientHeaders', options: { now: NOW }, misspelt: ['NOW', 'now'],
+    call: (o) => new marque.McpConfig().clientHeaders({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, child, agent, o),
+  },
+  {
     name: 'wwwAuthenticate', options: { realm: 'mcp', error: 'invalid_token', errorDescription: 'expired' },
     misspelt: ['error_description', 'errorDescription'], call: (o) => marque.wwwAuthenticate(o),
   },
