@@ -45,7 +45,7 @@ export interface MarqueAuthInfo extends AuthInfo {
 /** An `OAuthTokenVerifier` for the SDK's `requireBearerAuth`: the bearer token is a marque token. */
 export declare function marqueTokenVerifier(
   verifier: Verifier,
-  options?: { resource?: string | URL },
+  options?: { resource?: string | URL; /** Which SDK line's `requireBearerAuth` this serves (default: 1 when installed, else 2). */ sdk?: 1 | 2 },
 ): MarqueTokenVerifier
 
 /** An `OAuthTokenVerifier` whose `AuthInfo` always has `expiresAt` and `extra.marque`. */

@@ -18,10 +18,24 @@
 //   RFC 9728 metadata and RFC 6750 / RFC 9728 challenges, from the core.
 // - `guardTool(…)` / `authorizeToolCall(…)`: authorize one explicit request inside a handler.
 import { createRequire } from 'node:module'
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
-import { McpError } from '@modelcontextprotocol/sdk/types.js'
 
 const require = createRequire(import.meta.url)
+
+// The MCP TypeScript SDK, either line: 1.x (`@modelcontextprotocol/sdk`) or 2.x
+// (`@modelcontextprotocol/server`), both optional peers. Only the bearer-auth error classes differ
+// (each line's `requireBearerAuth` recognises its own, by `instanceof` on its ESM build, so they are
+// imported — lazily, when a token is refused — as ESM); JSON-RPC errors are duck-typed by both.
+const SDK_ERRORS = { 1: '@modelcontextprotocol/sdk/server/auth/errors.js', 2: '@modelcontextprotocol/server' }
+const installed = (sdk) => {
+  try {
+    require.resolve(SDK_ERRORS[sdk])
+    return true
+  } catch {
+    return false
+  }
+}
+const sdkErrors = {}
+const errorsOf = (sdk) => (sdkErrors[sdk] ??= import(SDK_ERRORS[sdk]))
 const {
   AuditLog, KeyPair, MarqueError, McpConfig, Token, Verifier, MCP_DENIED_ERROR_CODE,
   challengeValue, httpRefusal, protectedResourceMetadata: coreMetadata, resourceMetadataUrl, wwwAuthenticate,
@@ -46,6 +60,16 @@ function assertAudit(audit) {
   }
 }
 
+/** A refused MCP request, as a JSON-RPC error both SDK lines send as is (`code`, `data`). */
+class DeniedError extends Error {
+  constructor(message, data) {
+    super(message)
+    this.name = 'McpError'
+    this.code = DENIED_ERROR_CODE
+    this.data = data
+  }
+}
+
 function assertVerifier(verifier) {
   if (!(verifier instanceof Verifier)) {
     throw new MarqueError('invalid_argument', 'expected a marque Verifier')
@@ -54,13 +78,27 @@ function assertVerifier(verifier) {
 
 /**
  * An `OAuthTokenVerifier` for `requireBearerAuth`: the bearer token is a marque token, admitted
- * by the core (`verifier.admit`). A refused token is an `InvalidTokenError` (401; its message
- * passes the core's challenge quoting rule, since the SDK writes it into `WWW-Authenticate`), a
- * stale revocation list a `ServerError` (fail closed). Authorization (rights, delegation checks,
+ * by the core (`verifier.admit`). A refused token is the SDK's invalid-token error (401; its
+ * message passes the core's challenge quoting rule, since the SDK writes it into
+ * `WWW-Authenticate`), a stale revocation list its server error (fail closed). `options.sdk`: 1
+ * (`@modelcontextprotocol/sdk`, the default when installed) or 2 (`@modelcontextprotocol/server`
+ * with `@modelcontextprotocol/express`), whose `requireBearerAuth` each recognise their own
+ * error classes. Authorization (rights, delegation checks,
  * proofs) happens per message in `guardTools`.
  */
 export function marqueTokenVerifier(verifier, options = {}) {
   assertVerifier(verifier)
+  const { resource, sdk = installed(1) ? 1 : 2, ...rest } = options ?? {}
+  const unknown = Object.keys(rest)
+  if (unknown.length > 0) throw new MarqueError('invalid_argument', `marqueTokenVerifier: unknown option \`${unknown[0]}\` (resource, sdk)`)
+  if (sdk !== 1 && sdk !== 2) throw new MarqueError('invalid_argument', 'marqueTokenVerifier: sdk is 1 (@modelcontextprotocol/sdk) or 2 (@modelcontextprotocol/server)')
+  if (!installed(sdk)) throw new MarqueError('invalid_argument', `marqueTokenVerifier: the MCP SDK ${sdk}.x (${SDK_ERRORS[sdk]}) is not installed`)
+  const refusal = async (status, message) => {
+    const lib = await errorsOf(sdk)
+    return sdk === 1
+      ? (status === 401 ? new lib.InvalidTokenError(message) : new lib.ServerError(message))
+      : new lib.OAuthError(status === 401 ? lib.OAuthErrorCode.InvalidToken : lib.OAuthErrorCode.ServerError, message)
+  }
   return {
     async verifyAccessToken(token) {
       let a
@@ -69,14 +107,14 @@ export function marqueTokenVerifier(verifier, options = {}) {
       } catch (e) {
         if (!(e instanceof MarqueError)) throw e
         const message = challengeValue(`marque: ${e.code}: ${e.message}`)
-        throw httpRefusal(e.code).status === 401 ? new InvalidTokenError(message) : new ServerError(message)
+        throw await refusal(httpRefusal(e.code).status, message)
       }
       return {
         token,
         clientId: a.agent,
         scopes: a.scopes,
         expiresAt: a.expiresAt,
-        ...(options.resource ? { resource: new URL(String(options.resource)) } : {}),
+        ...(resource ? { resource: new URL(String(resource)) } : {}),
         extra: {
           marque: {
             agent: a.agent,
@@ -128,9 +166,17 @@ export function bearerChallenge({ error, description, scope, resourceMetadataUrl
   })
 }
 
+// A handler's view of the HTTP request: `extra.requestInfo.headers` (a plain object) and
+// `extra.authInfo` in SDK 1.x, `ctx.http.req.headers` (web `Headers`) and `ctx.http.authInfo` in 2.x.
 function headerOf(extra, name) {
+  const v2 = extra?.http?.req?.headers
+  if (v2 && typeof v2.get === 'function') return v2.get(name) ?? undefined
   const h = extra?.requestInfo?.headers?.[name]
   return Array.isArray(h) ? h[0] : h
+}
+
+function authInfoOf(extra) {
+  return extra?.authInfo ?? extra?.http?.authInfo
 }
 
 const DEFAULT_CONFIG = new McpConfig()
@@ -168,7 +214,7 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
   assertVerifier(verifier)
   assertAudit(audit)
   const meta = extra?._meta ?? {}
-  const token = extra?.authInfo?.token ?? meta[TOKEN_META_KEY]
+  const token = authInfoOf(extra)?.token ?? meta[TOKEN_META_KEY]
   const proof = meta[PROOF_META_KEY] ?? headerOf(extra, PROOF_HEADER)
   if (typeof token !== 'string' || token.length === 0) {
     return { result: deniedResult(`marque: ${tool} denied: no marque token (send "Authorization: Bearer <token>" or _meta["${TOKEN_META_KEY}"])`) }
@@ -252,7 +298,7 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
       resource = fn(params.arguments ?? {})
       if (typeof resource !== 'string') throw new MarqueError('invalid_request', `the resource function of tool ${params.name} returned no string`)
     }
-    const token = extra?.authInfo?.token
+    const token = authInfoOf(extra)?.token
     const options = {
       ...(typeof token === 'string' ? { token } : {}),
       ...(typeof headerOf(extra, PROOF_HEADER) === 'string' ? { proof: headerOf(extra, PROOF_HEADER) } : {}),
@@ -294,7 +340,7 @@ export function guardTools(server, { verifier, tools = {}, allow, onDecision, no
   const requests = low?._requestHandlers
   const notifications = low?._notificationHandlers
   if (!(requests instanceof Map) || !(notifications instanceof Map)) {
-    throw new MarqueError('invalid_argument', 'guardTools expects an McpServer or Server (of @modelcontextprotocol/sdk 1.x)')
+    throw new MarqueError('invalid_argument', 'guardTools expects an McpServer or Server (of @modelcontextprotocol/sdk 1.x or @modelcontextprotocol/server 2.x)')
   }
   const config = mcpConfig({ tools, allow })
   const options = { config, tools, now, onDecision, audit }
@@ -302,7 +348,7 @@ export function guardTools(server, { verifier, tools = {}, allow, onDecision, no
     const { outcome, refusal } = await authorizeMcpRequest(verifier, request, extra, options)
     if (refusal) {
       if (method === 'tools/call') return deniedResult(refusal.message, refusal.decision?.toJSON())
-      throw new McpError(DENIED_ERROR_CODE, refusal.message, { marque: { code: refusal.code, ...refusal.details } })
+      throw new DeniedError(refusal.message, { marque: { code: refusal.code, ...refusal.details } })
     }
     if (outcome.decision && extra && typeof extra === 'object') decisions.set(extra, outcome.decision)
     return handler(request, extra)
