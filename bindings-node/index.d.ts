@@ -3,6 +3,7 @@
 
 /** Stable error codes of marque (the core's `ErrorKind::ALL`). */
 export type ErrorCode =
+  // BEGIN generated error codes: ts-union (core/tests/error_codes.rs)
   | 'invalid_token'
   | 'invalid_signature'
   | 'unknown_root_key'
@@ -26,6 +27,7 @@ export type ErrorCode =
   | 'signer_failed'
   | 'invalid_request'
   | 'internal'
+  // END generated error codes
 
 /** Every error code, in the core's stable order. */
 export declare const ERROR_CODES: readonly ErrorCode[]

@@ -15,17 +15,20 @@ use crate::token::Token;
 
 pub(crate) fn type_of(env: sys::napi_env, v: sys::napi_value) -> napi::Result<ValueType> {
     let mut t = 0;
+    // SAFETY: `env`/`v` are handles of the running native call, on the JS thread (lib.rs: raw handles); `t` is a live out-pointer.
     napi::check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
     Ok(ValueType::from(t))
 }
 
 fn is_date(env: sys::napi_env, v: sys::napi_value) -> bool {
     let mut b = false;
+    // SAFETY: `env`/`v` are handles of the running native call, on the JS thread (lib.rs: raw handles); `b` is a live out-pointer.
     (unsafe { sys::napi_is_date(env, v, &mut b) }) == sys::Status::napi_ok && b
 }
 
 pub(crate) fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
     let mut b = false;
+    // SAFETY: `env`/`v` are handles of the running native call, on the JS thread (lib.rs: raw handles); `b` is a live out-pointer.
     (unsafe { sys::napi_is_typedarray(env, v, &mut b) }) == sys::Status::napi_ok && b
 }
 
@@ -38,6 +41,7 @@ pub(crate) fn shape_error(what: &str, expected: &str) -> napi::Error {
 
 /// Reads a `Uint8Array`/`Buffer` (anything else, including other typed arrays, is refused).
 unsafe fn read_bytes(env: sys::napi_env, v: sys::napi_value, what: &str) -> napi::Result<Vec<u8>> {
+    // SAFETY: `v` is a handle of the running call (this fn's contract); napi checks it is a Uint8Array, and the bytes are copied before returning.
     unsafe { Uint8Array::from_napi_value(env, v) }
         .map(|a| a.to_vec())
         .map_err(|_| shape_error(what, "a Uint8Array or Buffer"))
@@ -96,9 +100,11 @@ loose_arg!(TimeInput, "number | Date");
 impl FromNapiValue for TimeInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         match type_of(env, v)? {
+            // SAFETY: napi_typeof just said `v` is a number; handles of the running call (the caller's contract).
             ValueType::Number => Ok(TimeInput(unsafe { f64::from_napi_value(env, v) }?)),
             ValueType::Object if is_date(env, v) => {
                 let mut ms = 0.0;
+                // SAFETY: is_date just said `v` is a Date; `ms` is a live out-pointer.
                 napi::check_status!(unsafe { sys::napi_get_date_value(env, v, &mut ms) })?;
                 Ok(TimeInput(ms / 1000.0))
             }
@@ -141,14 +147,18 @@ impl FromNapiValue for KeyInput {
         const EXPECTED: &str =
             "a PublicKey, key text (hex, PEM, JWK JSON, did:key), 32 bytes or a JWK object";
         match type_of(env, v)? {
+            // SAFETY: `v` is a string (napi_typeof above); handles of the running call.
             ValueType::String => Ok(KeyInput::Text(unsafe { String::from_napi_value(env, v) }?)),
+            // SAFETY: `v` is a typed array (checked in the guard); handles of the running call.
             ValueType::Object if is_typed_array(env, v) => Ok(KeyInput::Bytes(unsafe {
                 read_bytes(env, v, "a public key")
             }?)),
             ValueType::Object => {
+                // SAFETY: `v` is an object of the running call; from_napi_ref returns Err unless it wraps a PublicKey, and the borrow ends before this call returns.
                 if let Ok(k) = unsafe { PublicKey::from_napi_ref(env, v) } {
                     return Ok(KeyInput::Key(k.inner));
                 }
+                // SAFETY: `v` is an object of the running call; the derived conversion reads and checks each field.
                 unsafe { Jwk::from_napi_value(env, v) }
                     .map(KeyInput::Jwk)
                     .map_err(|_| shape_error("a public key", EXPECTED))
@@ -185,12 +195,15 @@ impl FromNapiValue for TokenInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         const EXPECTED: &str = "a Token, its base64url text or its raw bytes";
         match type_of(env, v)? {
+            // SAFETY: `v` is a string (napi_typeof above); handles of the running call.
             ValueType::String => Ok(TokenInput::Text(unsafe {
                 String::from_napi_value(env, v)
             }?)),
             ValueType::Object if is_typed_array(env, v) => {
+                // SAFETY: `v` is a typed array (checked in the guard); handles of the running call.
                 Ok(TokenInput::Bytes(unsafe { read_bytes(env, v, "a token") }?))
             }
+            // SAFETY: `v` is an object of the running call; from_napi_ref returns Err unless it wraps a Token, and the Arc is cloned before this call returns.
             ValueType::Object => unsafe { Token::from_napi_ref(env, v) }
                 .map(|t| TokenInput::Parsed(std::sync::Arc::clone(&t.inner)))
                 .map_err(|_| shape_error("a token", EXPECTED)),
@@ -220,8 +233,10 @@ impl FromNapiValue for BytesInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         match type_of(env, v)? {
             ValueType::String => Ok(BytesInput::Bytes(
+                // SAFETY: `v` is a string (napi_typeof above); handles of the running call.
                 unsafe { String::from_napi_value(env, v) }?.into_bytes(),
             )),
+            // SAFETY: `v` is a typed array (checked in the guard); handles of the running call.
             ValueType::Object if is_typed_array(env, v) => Ok(BytesInput::Bytes(unsafe {
                 read_bytes(env, v, "a message")
             }?)),
@@ -250,21 +265,26 @@ loose_arg!(JsonInput, "object | string");
 impl FromNapiValue for JsonInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         if type_of(env, v)? == ValueType::String {
+            // SAFETY: `v` is a string (napi_typeof above); handles of the running call.
             return Ok(JsonInput(unsafe { String::from_napi_value(env, v) }?));
         }
         let mut global = std::ptr::null_mut();
         let mut json = std::ptr::null_mut();
         let mut stringify = std::ptr::null_mut();
         let mut out = std::ptr::null_mut();
+        // SAFETY: `env` is the running call's environment; `global` is a live out-pointer.
         napi::check_status!(unsafe { sys::napi_get_global(env, &mut global) })?;
+        // SAFETY: `global` is the handle napi just returned; the name is a NUL-terminated C string literal.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json)
         })?;
+        // SAFETY: `json` is the handle napi just returned; the name is a NUL-terminated C string literal.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, json, c"stringify".as_ptr(), &mut stringify)
         })?;
         let args = [v];
         let status =
+            // SAFETY: `json`/`stringify` are handles napi just returned (napi checks `stringify` is callable); `args` outlives the call; `out` is a live out-pointer.
             unsafe { sys::napi_call_function(env, json, stringify, 1, args.as_ptr(), &mut out) };
         if status != sys::Status::napi_ok {
             // JSON.stringify threw (a cycle, a BigInt…): leave its exception pending.
@@ -279,6 +299,7 @@ impl FromNapiValue for JsonInput {
                 "JSON-serializable (an object or JSON text)",
             ));
         }
+        // SAFETY: `out` is a string (napi_typeof above), a handle napi just returned.
         Ok(JsonInput(unsafe { String::from_napi_value(env, out) }?))
     }
 }

@@ -243,9 +243,11 @@ loose_arg!(RevocationListInput, "RevocationList | string | object");
 
 impl FromNapiValue for RevocationListInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: `v` is a handle of the running call; from_napi_ref returns Err unless it wraps a RevocationList, and the list is cloned before this call returns.
         if let Ok(l) = unsafe { RevocationList::from_napi_ref(env, v) } {
             return Ok(RevocationListInput::List(Box::new(l.inner.clone())));
         }
+        // SAFETY: `v` is a handle of the running call (this fn's contract).
         unsafe { JsonInput::from_napi_value(env, v) }.map(|j| RevocationListInput::Json(j.0))
     }
 }

@@ -71,14 +71,17 @@ impl FromNapiValue for SignerInput {
         if type_of(env, v)? != ValueType::Object {
             return Err(shape_error("a signer", EXPECTED));
         }
+        // SAFETY: `v` is an object of the running call; from_napi_ref returns Err unless it wraps a KeyPair, and the key is cloned before this call returns.
         if let Ok(k) = unsafe { KeyPair::from_napi_ref(env, v) } {
             return Ok(SignerInput::Key(k.inner.clone()));
         }
         let mut key = std::ptr::null_mut();
         let mut sign = std::ptr::null_mut();
+        // SAFETY: `v` is an object of the running call; the name is a NUL-terminated C string literal; `key` is a live out-pointer.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, v, c"publicKey".as_ptr(), &mut key)
         })?;
+        // SAFETY: as above; `sign` is a live out-pointer.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, v, c"sign".as_ptr(), &mut sign)
         })?;
@@ -89,6 +92,7 @@ impl FromNapiValue for SignerInput {
             ValueType::Undefined | ValueType::Null => {
                 return Err(shape_error("a signer's publicKey", "a public key"))
             }
+            // SAFETY: `key` is the handle napi just returned, not undefined or null.
             _ => unsafe { KeyInput::from_napi_value(env, key) }?,
         };
         Ok(SignerInput::Js(JsSignerBox(JsSigner { sign: JsSignFn { env, this: v, sign }, key })))
@@ -99,6 +103,7 @@ loose_arg!(AsyncSignerInput, "KeyPair | AsyncSigner");
 
 impl FromNapiValue for AsyncSignerInput {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the same handles, passed on under the same contract.
         unsafe { SignerInput::from_napi_value(env, v) }.map(AsyncSignerInput)
     }
 }
@@ -106,6 +111,7 @@ impl FromNapiValue for AsyncSignerInput {
 /// What a JS value returned by (or resolved from) `sign` is: the signature bytes, or why not.
 unsafe fn bytes_of(env: sys::napi_env, v: sys::napi_value, what: &str) -> std::result::Result<Vec<u8>, String> {
     if is_typed_array(env, v) {
+        // SAFETY: is_typed_array just said `v` is a typed array; handles of the running call (this fn's contract).
         if let Ok(a) = unsafe { Uint8Array::from_napi_value(env, v) } {
             return Ok(a.to_vec());
         }
@@ -120,6 +126,7 @@ unsafe fn bytes_of(env: sys::napi_env, v: sys::napi_value, what: &str) -> std::r
 
 fn is_promise(env: sys::napi_env, v: sys::napi_value) -> bool {
     let mut b = false;
+    // SAFETY: `env`/`v` are handles of the running native call, on the JS thread (lib.rs: raw handles); `b` is a live out-pointer.
     (unsafe { sys::napi_is_promise(env, v, &mut b) }) == sys::Status::napi_ok && b
 }
 
@@ -128,12 +135,15 @@ fn is_promise(env: sys::napi_env, v: sys::napi_value) -> bool {
 unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
     let clear = || {
         let mut ignored = std::ptr::null_mut();
+        // SAFETY: `env` is the caller's live environment (this fn's contract); `ignored` is a live out-pointer.
         let _ = unsafe { sys::napi_get_and_clear_last_exception(env, &mut ignored) };
     };
     if matches!(type_of(env, v), Ok(ValueType::Object)) {
         let mut m = std::ptr::null_mut();
+        // SAFETY: `v` is an object handle of the running call; the name is a NUL-terminated C string literal; `m` is a live out-pointer.
         if unsafe { sys::napi_get_named_property(env, v, c"message".as_ptr(), &mut m) } == sys::Status::napi_ok {
             if matches!(type_of(env, m), Ok(ValueType::String)) {
+                // SAFETY: `m` is a string (napi_typeof above), a handle napi just returned.
                 if let Ok(s) = unsafe { String::from_napi_value(env, m) } {
                     return s;
                 }
@@ -143,7 +153,9 @@ unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
         }
     }
     let mut s = std::ptr::null_mut();
+    // SAFETY: `v` is a handle of the running call; `s` is a live out-pointer.
     if unsafe { sys::napi_coerce_to_string(env, v, &mut s) } == sys::Status::napi_ok {
+        // SAFETY: `s` is the string handle napi just returned.
         if let Ok(s) = unsafe { String::from_napi_value(env, s) } {
             return s;
         }
@@ -156,13 +168,17 @@ impl JsSignFn {
     /// Calls `sign` synchronously on the JS thread (within the native call that received it).
     fn call_sync(&self, message: &[u8]) -> marque::Result<Vec<u8>> {
         let env = self.env;
+        // SAFETY: `env` is the environment of the native call that received this signer, still running (JsSigner's contract: synchronous signers are used within that call, on the JS thread).
         let arg = unsafe { Uint8Array::to_napi_value(env, Uint8Array::from(message.to_vec())) }
             .map_err(|e| signer_failed(format!("cannot pass the message to the signer: {e}")))?;
         let mut ret = std::ptr::null_mut();
+        // SAFETY: `this`/`sign` are handles of that same running call (JsSigner's contract); `[arg]` outlives the call; `ret` is a live out-pointer.
         let status = unsafe { sys::napi_call_function(env, self.this, self.sign, 1, [arg].as_ptr(), &mut ret) };
         if status == sys::Status::napi_pending_exception {
             let mut exception = std::ptr::null_mut();
+            // SAFETY: `env` is live (above); `exception` is a live out-pointer.
             unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+            // SAFETY: `exception` is the handle napi just returned.
             return Err(signer_failed(format!("the signer's sign() threw: {}", unsafe { describe(env, exception) })));
         }
         if status != sys::Status::napi_ok {
@@ -171,6 +187,7 @@ impl JsSignFn {
         if is_promise(env, ret) {
             return Err(signer_failed(format!("the signer's sign() returned a Promise in a synchronous call: {ASYNC_HINT}")));
         }
+        // SAFETY: `ret` is the handle napi just returned from `sign`.
         unsafe { bytes_of(env, ret, "returned") }.map_err(signer_failed)
     }
 
@@ -179,8 +196,10 @@ impl JsSignFn {
         let env = self.env;
         let mut bind = std::ptr::null_mut();
         let mut bound = std::ptr::null_mut();
+        // SAFETY: `env`/`sign` are handles of the native call that received this signer, still running (threadsafe() is called within it); `bind` is a live out-pointer.
         let status = unsafe { sys::napi_get_named_property(env, self.sign, c"bind".as_ptr(), &mut bind) };
         let status = if status == sys::Status::napi_ok {
+            // SAFETY: `sign`/`bind`/`this` are live handles of that call; `[self.this]` outlives the call; `bound` is a live out-pointer.
             unsafe { sys::napi_call_function(env, self.sign, bind, 1, [self.this].as_ptr(), &mut bound) }
         } else {
             status
@@ -188,10 +207,12 @@ impl JsSignFn {
         if status != sys::Status::napi_ok || !matches!(type_of(env, bound), Ok(ValueType::Function)) {
             if status == sys::Status::napi_pending_exception {
                 let mut ignored = std::ptr::null_mut();
+                // SAFETY: `env` is live (above); `ignored` is a live out-pointer.
                 unsafe { sys::napi_get_and_clear_last_exception(env, &mut ignored) };
             }
             return Err(crate::errors::to_js(signer_failed("cannot bind the signer's sign() to its object".into())));
         }
+        // SAFETY: `bound` is a function handle napi just returned (checked above); it is turned into a threadsafe function before the call returns.
         let f = unsafe { Function::<Uint8Array, Unknown<'static>>::from_napi_value(env, bound) }
             .map_err(|e| internal(format!("cannot read the signer's sign(): {e}")))?;
         f.build_threadsafe_function::<Vec<u8>>()
@@ -207,6 +228,7 @@ type Reply = std::result::Result<Vec<u8>, String>;
 /// to the waiting signer thread.
 unsafe fn forward(env: sys::napi_env, v: sys::napi_value, tx: mpsc::SyncSender<Reply>) {
     if !is_promise(env, v) {
+        // SAFETY: `v` is the handle the caller got from napi on the JS thread (this fn's contract).
         let _ = tx.send(unsafe { bytes_of(env, v, "returned") });
         return;
     }
@@ -218,6 +240,7 @@ unsafe fn forward(env: sys::napi_env, v: sys::napi_value, tx: mpsc::SyncSender<R
     let chained = promise
         .then(move |ctx: CallbackContext<Unknown<'_>>| {
             if let Some(tx) = on_ok.take() {
+                // SAFETY: `ctx.env`/`ctx.value` are the handles of this promise callback, used within it.
                 let _ = tx.send(unsafe { bytes_of(ctx.env.raw(), ctx.value.raw(), "resolved to") });
             }
             Ok(())
@@ -225,6 +248,7 @@ unsafe fn forward(env: sys::napi_env, v: sys::napi_value, tx: mpsc::SyncSender<R
         .and_then(|p| {
             p.catch(move |ctx: CallbackContext<Unknown<'_>>| {
                 if let Some(tx) = on_err.take() {
+                    // SAFETY: `ctx.env`/`ctx.value` are the handles of this promise callback, used within it.
                     let why = unsafe { describe(ctx.env.raw(), ctx.value.raw()) };
                     let _ = tx.send(Err(format!("the signer's sign() rejected: {why}")));
                 }
@@ -246,6 +270,7 @@ fn call_threadsafe(tsfn: &SignTsfn, message: &[u8]) -> marque::Result<Vec<u8>> {
         ThreadsafeFunctionCallMode::Blocking,
         move |ret: napi::Result<Unknown<'static>>, env: Env| {
             match ret {
+                // SAFETY: `env`/`v` are the handles of this threadsafe-function callback, on the JS thread, used within it.
                 Ok(v) => unsafe { forward(env.raw(), v.raw(), tx) },
                 Err(e) => {
                     let _ = tx.send(Err(format!("the signer's sign() threw: {}", e.reason)));

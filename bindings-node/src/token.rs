@@ -49,10 +49,11 @@ loose_arg!(RightInput, "RightInit | string");
 
 impl FromNapiValue for RightInput {
     unsafe fn from_napi_value(env: napi::sys::napi_env, v: napi::sys::napi_value) -> napi::Result<Self> {
-        // SAFETY: the handles napi passed in, used within this call.
         if type_of(env, v)? == napi::ValueType::String {
+            // SAFETY: `v` is a string (napi_typeof above); handles of the running call.
             Ok(RightInput::Text(unsafe { String::from_napi_value(env, v) }?))
         } else {
+            // SAFETY: `v` is a handle of the running call; the derived conversion checks it is an object with string fields.
             Ok(RightInput::Object(unsafe { RightInit::from_napi_value(env, v) }?))
         }
     }

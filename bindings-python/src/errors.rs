@@ -56,29 +56,31 @@ macro_rules! kinds {
 }
 
 kinds! {
-    InvalidToken => InvalidToken, "The token could not be parsed, or does not follow the marque profile (code `invalid_token`).";
-    InvalidSignature => InvalidSignature, "A signature (token block, hop, envelope) did not verify (code `invalid_signature`).";
-    UnknownRootKey => UnknownRootKey, "The token names a root key the verifier does not trust (code `unknown_root_key`).";
-    Expired => Expired, "The token, proof or JWT is past its expiry (code `expired`).";
-    Revoked => Revoked, "The token, one of its hops, agents, its principal or task is revoked (code `revoked`).";
-    NotAuthorized => NotAuthorized, "Authorization was denied (raised by `authorize_or_raise`, `Decision.into_result`, `requires`; code `not_authorized`).";
-    InvalidProof => InvalidProof, "The proof of possession is malformed, signed by the wrong key, bound elsewhere or stale (code `invalid_proof`).";
-    ReplayedProof => ReplayedProof, "The proof of possession was already used (code `replayed_proof`).";
-    DepthExceeded => DepthExceeded, "The delegation would exceed the token's maximum depth (code `depth_exceeded`).";
-    AttenuationWidens => AttenuationWidens, "A delegation asked for more than the holder has (code `attenuation_widens`).";
-    LimitsExceeded => LimitsExceeded, "A configured limit (size, blocks, Datalog run limits, replay cache) was hit (code `limits_exceeded`).";
-    InvalidKey => InvalidKey, "A key could not be parsed or is not an Ed25519 key (code `invalid_key`).";
-    InvalidJwt => InvalidJwt, "A compact JWT is malformed, uses a forbidden header, or fails a claim check (code `invalid_jwt`).";
-    AuditChainBroken => AuditChainBroken, "An audit log failed verification (code `audit_chain_broken`).";
-    WrongHolderKey => WrongHolderKey, "The key given to delegate or sign is not the key of the agent holding the token (code `wrong_holder_key`).";
-    Sealed => Sealed, "The token is sealed and cannot be delegated further (code `sealed`).";
-    InvalidArgument => InvalidArgument, "An argument is malformed: agent id, right, time, JSON, … (code `invalid_argument`).";
-    RevocationListStale => RevocationListStale, "No signed revocation list is loaded, or it is older than the verifier's `max_revocation_staleness`: the verifier fails closed (code `revocation_list_stale`).";
-    RevocationListInvalid => RevocationListInvalid, "A signed revocation list is malformed, or signed by a key the verifier does not trust as an operator key (code `revocation_list_invalid`).";
-    RevocationListRollback => RevocationListRollback, "A signed revocation list goes backwards: a lower sequence, an older issue time, or the loaded sequence with other content (code `revocation_list_rollback`).";
-    SignerFailed => SignerFailed, "A signer raised, returned something that is not 64 bytes, or returned a signature that does not verify under its own public key (code `signer_failed`; the signer's exception, if any, is the `__cause__`).";
-    InvalidRequest => InvalidRequest, "A request is malformed or ambiguous: a resource with `.`/`..` or empty segments, backslashes, percent-escaped separators or control characters, or an MCP message that maps to no single marque request (code `invalid_request`).";
-    Internal => InternalError, "An invariant inside marque failed; please report it (code `internal`).";
+    // BEGIN generated error codes: pyo3-classes (core/tests/error_codes.rs)
+    InvalidToken => InvalidToken, "The token could not be parsed, or does not follow the marque profile. Code: `invalid_token`.";
+    InvalidSignature => InvalidSignature, "A signature (token block, hop, envelope) did not verify. Code: `invalid_signature`.";
+    UnknownRootKey => UnknownRootKey, "The token names a root key the verifier does not trust. Code: `unknown_root_key`.";
+    Expired => Expired, "The token, proof or JWT is past its expiry. Code: `expired`.";
+    Revoked => Revoked, "The token (or one of its hops, agents, principals or tasks) is revoked. Code: `revoked`.";
+    NotAuthorized => NotAuthorized, "Authorization was denied (only raised by `authorize_or_raise`-style calls). Code: `not_authorized`.";
+    InvalidProof => InvalidProof, "The proof of possession is malformed, signed by the wrong key, bound to another token or request, or outside the freshness window. Code: `invalid_proof`.";
+    ReplayedProof => ReplayedProof, "The proof of possession was already used. Code: `replayed_proof`.";
+    DepthExceeded => DepthExceeded, "The delegation would exceed the token's maximum depth. Code: `depth_exceeded`.";
+    AttenuationWidens => AttenuationWidens, "A delegation asked for more than the holder has. Code: `attenuation_widens`.";
+    LimitsExceeded => LimitsExceeded, "A configured limit (size, block count, Datalog run limits, replay cache) was hit. Code: `limits_exceeded`.";
+    InvalidKey => InvalidKey, "A key could not be parsed or is not an Ed25519 key. Code: `invalid_key`.";
+    InvalidJwt => InvalidJwt, "A compact JWT is malformed, uses a forbidden header, or fails a claim check. Code: `invalid_jwt`.";
+    AuditChainBroken => AuditChainBroken, "An audit log failed verification. Code: `audit_chain_broken`.";
+    WrongHolderKey => WrongHolderKey, "The key given to delegate or sign is not the key of the agent holding the token. Code: `wrong_holder_key`.";
+    Sealed => Sealed, "The token is sealed and cannot be delegated further. Code: `sealed`.";
+    InvalidArgument => InvalidArgument, "An argument is malformed (agent id, right, policy source, JSON, …). Code: `invalid_argument`.";
+    RevocationListStale => RevocationListStale, "A signed revocation list is older than the verifier accepts (or none was loaded while a maximum staleness is configured): the verifier fails closed. Code: `revocation_list_stale`.";
+    RevocationListInvalid => RevocationListInvalid, "A signed revocation list is malformed, or signed by a key the verifier does not trust. Code: `revocation_list_invalid`.";
+    RevocationListRollback => RevocationListRollback, "A signed revocation list goes backwards: its sequence number is lower than (or equal to, with different content) the list the verifier already holds. Code: `revocation_list_rollback`.";
+    SignerFailed => SignerFailed, "A `Signer` failed, or returned a signature that does not verify under its own public key. Code: `signer_failed`.";
+    InvalidRequest => InvalidRequest, "A request is malformed or ambiguous: a resource with `.`/`..` or empty segments, backslashes, percent-escaped separators or control characters; an MCP message that cannot be mapped to one marque request. Refused before any policy runs. Code: `invalid_request`.";
+    Internal => InternalError, "An invariant inside marque failed; please report it. Code: `internal`.";
+    // END generated error codes
 }
 
 /// Other names of some classes: `SignerFailedError` is `SignerFailed`, and so on.

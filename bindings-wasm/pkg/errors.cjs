@@ -3,6 +3,7 @@
 // thrown by this package is a `MarqueError`, a real `Error` with a stable `code`.
 
 const ERROR_CODES = Object.freeze([
+  // BEGIN generated error codes: js-codes (core/tests/error_codes.rs)
   'invalid_token',
   'invalid_signature',
   'unknown_root_key',
@@ -26,6 +27,7 @@ const ERROR_CODES = Object.freeze([
   'signer_failed',
   'invalid_request',
   'internal',
+  // END generated error codes
 ])
 const known = new Set(ERROR_CODES)
 

@@ -5,6 +5,7 @@
 
 /** Every stable error code of the core, in its order (a test checks it equals `errorCodes()`). */
 export const ERROR_CODES = Object.freeze([
+  // BEGIN generated error codes: js-codes (core/tests/error_codes.rs)
   'invalid_token',
   'invalid_signature',
   'unknown_root_key',
@@ -28,6 +29,7 @@ export const ERROR_CODES = Object.freeze([
   'signer_failed',
   'invalid_request',
   'internal',
+  // END generated error codes
 ])
 const known = new Set(ERROR_CODES)
 

@@ -2,11 +2,31 @@
 
 /** Stable error codes of marque (the core's `ErrorKind::ALL`). */
 export type ErrorCode =
-  | 'invalid_token' | 'invalid_signature' | 'unknown_root_key' | 'expired' | 'revoked'
-  | 'not_authorized' | 'invalid_proof' | 'replayed_proof' | 'depth_exceeded' | 'attenuation_widens'
-  | 'limits_exceeded' | 'invalid_key' | 'invalid_jwt' | 'audit_chain_broken' | 'wrong_holder_key'
-  | 'sealed' | 'invalid_argument' | 'revocation_list_stale' | 'revocation_list_invalid'
-  | 'revocation_list_rollback' | 'signer_failed' | 'invalid_request' | 'internal'
+  // BEGIN generated error codes: ts-union (core/tests/error_codes.rs)
+  | 'invalid_token'
+  | 'invalid_signature'
+  | 'unknown_root_key'
+  | 'expired'
+  | 'revoked'
+  | 'not_authorized'
+  | 'invalid_proof'
+  | 'replayed_proof'
+  | 'depth_exceeded'
+  | 'attenuation_widens'
+  | 'limits_exceeded'
+  | 'invalid_key'
+  | 'invalid_jwt'
+  | 'audit_chain_broken'
+  | 'wrong_holder_key'
+  | 'sealed'
+  | 'invalid_argument'
+  | 'revocation_list_stale'
+  | 'revocation_list_invalid'
+  | 'revocation_list_rollback'
+  | 'signer_failed'
+  | 'invalid_request'
+  | 'internal'
+  // END generated error codes
 
 /** Every error code, in the core's stable order. */
 export declare const ERROR_CODES: readonly ErrorCode[]

@@ -7,6 +7,14 @@
 //! never renamed once released. A *policy denial* is not an error: it is a
 //! [`Decision`](crate::verify::Decision) with `allowed == false`.
 //!
+//! This module is the only place codes are written by hand. To add one: add the variant (with a
+//! doc comment: it becomes the Python exception's docstring), its place in [`ErrorKind::ALL`]
+//! and its [`code`](ErrorKind::code), then run
+//! `MARQUE_REGEN_VECTORS=1 cargo test -p marque --test error_codes`, which rewrites every
+//! binding's generated code list (Python classes and stubs, the JS `ERROR_CODES` and the
+//! TypeScript `ErrorCode` unions); that test fails on any list that disagrees with `ALL`, or an
+//! `ALL` that misses a variant. Then rebuild the bindings.
+//!
 //! ```
 //! use marque::{Error, ErrorKind};
 //! let err = Error::new(ErrorKind::InvalidKey, "expected 32 bytes");

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal, Protocol, Union, final
 from typing_extensions import Self, TypeAlias
 
 _ErrorCode: TypeAlias = Literal[
+    # BEGIN generated error codes: py-codes (core/tests/error_codes.rs)
     "invalid_token",
     "invalid_signature",
     "unknown_root_key",
@@ -32,6 +33,7 @@ _ErrorCode: TypeAlias = Literal[
     "signer_failed",
     "invalid_request",
     "internal",
+    # END generated error codes
 ]
 
 #: Seconds since the Unix epoch (floats are truncated), or an aware ``datetime``.
@@ -80,6 +82,7 @@ _RightLike: TypeAlias = Union["Right", str, Mapping[str, str]]
 
 __all__ = [
     "MarqueError",
+    # BEGIN generated error codes: py-quoted-names (core/tests/error_codes.rs)
     "InvalidToken",
     "InvalidSignature",
     "UnknownRootKey",
@@ -102,6 +105,8 @@ __all__ = [
     "RevocationListRollback",
     "SignerFailed",
     "InvalidRequest",
+    "InternalError",
+    # END generated error codes
     "SignerFailedError",
     "RevocationListInvalidError",
     "RevocationListRollbackError",
@@ -184,6 +189,7 @@ class MarqueError(Exception):
     code: _ErrorCode
     message: str
 
+# BEGIN generated error codes: pyi-classes (core/tests/error_codes.rs)
 class InvalidToken(MarqueError): ...
 class InvalidSignature(MarqueError): ...
 class UnknownRootKey(MarqueError): ...
@@ -207,6 +213,7 @@ class RevocationListRollback(MarqueError): ...
 class SignerFailed(MarqueError): ...
 class InvalidRequest(MarqueError): ...
 class InternalError(MarqueError): ...
+# END generated error codes
 
 SignerFailedError = SignerFailed
 RevocationListInvalidError = RevocationListInvalid

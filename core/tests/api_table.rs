@@ -1,0 +1,185 @@
+//! `docs/API.md`: the public names of the Rust core, the Python package, `@marque/node` and
+//! `@marque/wasm`, side by side, with the gaps marked — generated from the sources, and this test
+//! fails when the committed table is stale (`MARQUE_REGEN_VECTORS=1 cargo test -p marque --test
+//! api_table` rewrites it).
+//!
+//! Sources: Rust — `core/src/lib.rs`'s `pub use` names and root `pub fn`s, plus the top-level
+//! `pub` items of every `pub mod` (as `module::name`); Python — `marque/__init__.py`'s
+//! `__all__`; Node — the value exports (functions, classes, constants) of
+//! `bindings-node/index.d.ts`; Wasm — those of `bindings-wasm/pkg/index.d.ts`. Names are matched
+//! across languages by their spelling without case and underscores (`sign_proof` = `signProof`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn ident_after<'a>(line: &'a str, prefixes: &[&str]) -> Option<&'a str> {
+    for p in prefixes {
+        if let Some(rest) = line.strip_prefix(p) {
+            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            if end > 0 {
+                return Some(&rest[..end]);
+            }
+        }
+    }
+    None
+}
+
+const RUST_ITEMS: &[&str] = &[
+    "pub fn ",
+    "pub const fn ",
+    "pub struct ",
+    "pub enum ",
+    "pub trait ",
+    "pub type ",
+    "pub const ",
+    "pub static ",
+];
+
+fn rust_names() -> Vec<String> {
+    let lib = read("core/src/lib.rs");
+    let mut names = Vec::new();
+    let mut modules = Vec::new();
+    for line in lib.lines() {
+        if let Some(rest) = line.strip_prefix("pub use ") {
+            let rest = rest.trim_end_matches(';');
+            let items = match rest.find('{') {
+                Some(i) => rest[i + 1..].trim_end_matches('}').to_string(),
+                None => rest.rsplit("::").next().unwrap().to_string(),
+            };
+            names.extend(items.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        } else if let Some(m) = ident_after(line, &["pub mod "]) {
+            modules.push(m.to_string());
+        } else if let Some(f) = ident_after(line, RUST_ITEMS) {
+            names.push(f.to_string());
+        }
+    }
+    for m in modules {
+        let file = ["core/src/{m}.rs", "core/src/{m}/mod.rs"]
+            .iter()
+            .map(|f| f.replace("{m}", &m))
+            .find(|f| repo().join(f).exists())
+            .unwrap_or_else(|| panic!("no source file for module {m}"));
+        for line in read(&file).lines() {
+            if let Some(item) = ident_after(line, RUST_ITEMS) {
+                names.push(format!("{m}::{item}"));
+            }
+        }
+    }
+    names
+}
+
+fn python_names() -> Vec<String> {
+    let src = read("bindings-python/python/marque/__init__.py");
+    let all = src.split("__all__ = [").nth(1).expect("__all__ in marque/__init__.py");
+    let all = all.split(']').next().unwrap();
+    all.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('"'))
+        .map(|l| l.trim_end_matches(',').trim_matches('"').to_string())
+        .collect()
+}
+
+fn dts_names(rel: &str) -> Vec<String> {
+    const VALUES: &[&str] = &[
+        "export declare function ",
+        "export declare class ",
+        "export declare abstract class ",
+        "export declare const enum ",
+        "export declare const ",
+        "export declare enum ",
+        "export function ",
+        "export class ",
+        "export const ",
+        "export default function ",
+    ];
+    read(rel).lines().filter_map(|l| ident_after(l, VALUES).map(str::to_string)).collect()
+}
+
+/// The cross-language key of a name: its last path segment, lowercase, without underscores.
+fn key(name: &str) -> String {
+    name.rsplit("::").next().unwrap().replace('_', "").to_lowercase()
+}
+
+fn table() -> String {
+    let columns: [(&str, Vec<String>); 4] = [
+        ("Rust (`marque`)", rust_names()),
+        ("Python (`marque`)", python_names()),
+        ("Node (`@marque/node`)", dts_names("bindings-node/index.d.ts")),
+        ("Wasm (`@marque/wasm`)", dts_names("bindings-wasm/pkg/index.d.ts")),
+    ];
+    let mut rows: BTreeMap<String, [Option<String>; 4]> = BTreeMap::new();
+    for (i, (_, names)) in columns.iter().enumerate() {
+        for n in names {
+            let cell = &mut rows.entry(key(n)).or_default()[i];
+            // The shortest spelling wins (a root re-export over its `module::` path).
+            if cell.as_ref().is_none_or(|c| n.len() < c.len()) {
+                *cell = Some(n.clone());
+            }
+        }
+    }
+    let mut out = String::from(
+        "# API parity\n\n\
+         <!-- Generated by core/tests/api_table.rs: do not edit; regenerate with\n\
+         MARQUE_REGEN_VECTORS=1 cargo test -p marque --test api_table -->\n\n\
+         Every public name of the four APIs, matched by spelling without case and underscores\n\
+         (`sign_proof` = `signProof`). Rust: the crate root (`pub use`, `pub fn`) and the top-level\n\
+         `pub` items of every public module (`module::name`); Python: `marque.__all__`; Node and\n\
+         Wasm: the value exports (functions, classes, constants) of `index.d.ts`. Types only\n\
+         declared in TypeScript (interfaces, type aliases) are not listed. — marks a gap: the\n\
+         name has no counterpart of that spelling (it may exist under another name, as a method,\n\
+         or not at all).\n\n",
+    );
+    let gaps: Vec<usize> =
+        (0..4).map(|i| rows.values().filter(|r| r[i].is_none()).count()).collect();
+    out.push_str("| | ");
+    out.push_str(&columns.iter().map(|(h, _)| *h).collect::<Vec<_>>().join(" | "));
+    out.push_str(" |\n|---|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| **names / gaps** | {} |\n",
+        (0..4)
+            .map(|i| format!("{} / {}", rows.len() - gaps[i], gaps[i]))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    ));
+    for (k, row) in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| c.as_ref().map_or("—".to_string(), |n| format!("`{n}`")))
+            .collect();
+        out.push_str(&format!("| {k} | {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+#[test]
+fn api_parity_table_is_current() {
+    let want = table();
+    let path = repo().join("docs/API.md");
+    if std::env::var_os("MARQUE_REGEN_VECTORS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/API.md is stale: run MARQUE_REGEN_VECTORS=1 cargo test -p marque --test api_table"
+    );
+}
+
+#[test]
+fn every_language_contributes_names() {
+    assert!(rust_names().iter().any(|n| n == "Verifier"));
+    assert!(python_names().iter().any(|n| n == "Verifier"));
+    assert!(dts_names("bindings-node/index.d.ts").iter().any(|n| n == "signProof"));
+    assert!(dts_names("bindings-wasm/pkg/index.d.ts").iter().any(|n| n == "signProof"));
+    assert_eq!(key("proof::sign_proof"), key("signProof"));
+}
