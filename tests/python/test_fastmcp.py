@@ -1,0 +1,86 @@
+"""marque.fastmcp with the standalone fastmcp package (4.x): the core decides every message of a
+FastMCP server (in process, fastmcp's own client), and the auth hook admits bearer tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+fastmcp = pytest.importorskip("fastmcp")
+
+import marque  # noqa: E402
+from marque.mcp import DENIED_ERROR_CODE, ToolSpec, call_meta, denial  # noqa: E402
+
+from conftest import key  # noqa: E402
+
+TOOLS = {"read_file": ToolSpec(operation="read", resource_arg="path")}
+
+
+def server(verifier: marque.Verifier) -> Any:
+    from marque.fastmcp import MarqueMiddleware
+
+    app = fastmcp.FastMCP("files", middleware=[MarqueMiddleware(verifier, tools=TOOLS)])
+
+    @app.tool
+    def read_file(path: str) -> str:
+        return f"contents of {path}"
+
+    @app.resource("file:///etc/secrets")
+    def secrets() -> str:
+        return "secret"
+
+    return app
+
+
+def test_every_message_goes_through_the_core() -> None:
+    root, orch, reader = key(1), key(2), key(3)
+    token = marque.mint(root, agent="agent:orchestrator", agent_key=orch, principal="user:alice",
+                        rights=["read_file:read:*", "resources/read:read:file:///docs/"])
+    sub = token.delegate(orch, to="agent:reader", to_key=reader, tools=["read_file"], resource_prefix="src/")
+    verifier = marque.Verifier([root.public_key], require_proof=True)
+    meta = lambda path: call_meta(sub, reader, name="read_file", arguments={"path": path}, tools=TOOLS)  # noqa: E731
+
+    async def main() -> list[str]:
+        out = []
+        async with fastmcp.Client(server(verifier)) as c:
+            ok = await c.call_tool("read_file", {"path": "src/a.py"}, meta=meta("src/a.py"))
+            out.append(ok.content[0].text)
+            for args, m in [({"path": ".env"}, meta(".env")), ({"path": "src/a.py"}, call_meta(sub, name="read_file")),
+                            ({"path": "src/a.py"}, None)]:
+                try:
+                    await c.call_tool("read_file", args, meta=m)
+                    out.append("allowed")
+                except Exception as e:  # fastmcp's ToolError or the SDK's MCPError
+                    out.append(_code(e))
+            try:
+                proof = marque.sign_proof(reader, sub, tool="resources/read", operation="read", resource="file:///etc/secrets")
+                await c.read_resource("file:///etc/secrets", meta={"marque/token": sub.to_base64(), "marque/proof": proof})
+                out.append("allowed")
+            except Exception as e:
+                out.append(_code(e))
+        return out
+
+    assert asyncio.run(main()) == ["contents of src/a.py", "not_authorized", "invalid_proof", "not_authorized",
+                                   "not_authorized"]
+
+
+def _code(e: BaseException) -> str:
+    """The marque code of a refusal as the fastmcp client raises it (the SDK's MCPError)."""
+    d = denial(e)
+    return str(d["code"]) if d is not None else f"{type(e).__name__}: {e}"
+
+
+def test_token_verifier_admits_through_the_core() -> None:
+    from marque.fastmcp import MarqueTokenVerifier
+
+    root, orch = key(1), key(2)
+    token = marque.mint(root, agent="agent:orchestrator", agent_key=orch, principal="user:alice",
+                        rights=["read_file:read:src/"], ttl_seconds=600)
+    v = MarqueTokenVerifier(marque.Verifier([root.public_key]), base_url="http://127.0.0.1:1/")
+    access = asyncio.run(v.verify_token(token.to_base64()))
+    assert access is not None and access.client_id == "agent:orchestrator" and access.scopes == ["read_file:read:src/"]
+    assert asyncio.run(v.verify_token("not-a-token")) is None
+    assert asyncio.run(MarqueTokenVerifier(marque.Verifier([orch.public_key])).verify_token(token.to_base64())) is None
+    assert DENIED_ERROR_CODE == -32010
