@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'revocation_list_rollback'
   | 'signer_failed'
   | 'invalid_request'
+  | 'replay_store_unavailable'
   | 'internal'
 
 /** Every error code, in the core's stable order. */

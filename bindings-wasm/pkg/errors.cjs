@@ -25,6 +25,7 @@ const ERROR_CODES = Object.freeze([
   'revocation_list_rollback',
   'signer_failed',
   'invalid_request',
+  'replay_store_unavailable',
   'internal',
 ])
 const known = new Set(ERROR_CODES)

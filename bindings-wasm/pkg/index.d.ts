@@ -6,7 +6,8 @@ export type ErrorCode =
   | 'not_authorized' | 'invalid_proof' | 'replayed_proof' | 'depth_exceeded' | 'attenuation_widens'
   | 'limits_exceeded' | 'invalid_key' | 'invalid_jwt' | 'audit_chain_broken' | 'wrong_holder_key'
   | 'sealed' | 'invalid_argument' | 'revocation_list_stale' | 'revocation_list_invalid'
-  | 'revocation_list_rollback' | 'signer_failed' | 'invalid_request' | 'internal'
+  | 'revocation_list_rollback' | 'signer_failed' | 'invalid_request' | 'replay_store_unavailable'
+  | 'internal'
 
 /** Every error code, in the core's stable order. */
 export declare const ERROR_CODES: readonly ErrorCode[]

@@ -86,6 +86,7 @@ from marque._native import (
     Policy,
     PublicKey,
     ReplayedProof,
+    ReplayStoreUnavailable,
     RevocationList,
     RevocationListInvalid,
     RevocationListInvalidError,
@@ -172,6 +173,7 @@ ErrorCode = Literal[
     "revocation_list_rollback",
     "signer_failed",
     "invalid_request",
+    "replay_store_unavailable",
     "internal",
 ]
 
@@ -236,6 +238,7 @@ __all__ = [
     "ProblemKind",
     "PublicKey",
     "ReplayedProof",
+    "ReplayStoreUnavailable",
     "RevocationList",
     "RevocationListInvalid",
     "RevocationListInvalidError",

@@ -31,6 +31,7 @@ _ErrorCode: TypeAlias = Literal[
     "revocation_list_rollback",
     "signer_failed",
     "invalid_request",
+    "replay_store_unavailable",
     "internal",
 ]
 
@@ -102,6 +103,7 @@ __all__ = [
     "RevocationListRollback",
     "SignerFailed",
     "InvalidRequest",
+    "ReplayStoreUnavailable",
     "SignerFailedError",
     "RevocationListInvalidError",
     "RevocationListRollbackError",
@@ -206,6 +208,7 @@ class RevocationListInvalid(MarqueError): ...
 class RevocationListRollback(MarqueError): ...
 class SignerFailed(MarqueError): ...
 class InvalidRequest(MarqueError): ...
+class ReplayStoreUnavailable(MarqueError): ...
 class InternalError(MarqueError): ...
 
 SignerFailedError = SignerFailed
