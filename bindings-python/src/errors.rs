@@ -78,7 +78,7 @@ kinds! {
     RevocationListRollback => RevocationListRollback, "A signed revocation list goes backwards: a lower sequence, an older issue time, or the loaded sequence with other content (code `revocation_list_rollback`).";
     SignerFailed => SignerFailed, "A signer raised, returned something that is not 64 bytes, or returned a signature that does not verify under its own public key (code `signer_failed`; the signer's exception, if any, is the `__cause__`).";
     InvalidRequest => InvalidRequest, "A request is malformed or ambiguous: a resource with `.`/`..` or empty segments, backslashes, percent-escaped separators or control characters, or an MCP message that maps to no single marque request (code `invalid_request`).";
-    ReplayStoreUnavailable => ReplayStoreUnavailable, "The replay store (e.g. a Redis shared by a fleet) could not answer — the call fails closed; the next call tries again (code `replay_store_unavailable`; the store's exception, if any, is the `__cause__`).";
+    ReplayStoreUnavailable => ReplayStoreUnavailable, "The replay store (e.g. a Redis shared by a fleet) could not answer — the call fails closed; the next call tries again (code `replay_store_unavailable`; the message names the store's exception).";
     Internal => InternalError, "An invariant inside marque failed; please report it (code `internal`).";
 }
 

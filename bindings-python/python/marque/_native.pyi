@@ -56,6 +56,13 @@ _ProblemKind: TypeAlias = Literal[
     "truncated_tail",
     "malformed_entry",
 ]
+class _ReplayStoreLike(Protocol):
+    """A sync ``redis.Redis`` client, or any object whose ``set`` sets ``name`` only if absent
+    (``nx``), for ``px`` milliseconds, atomically, returning True when it did and None/False when
+    ``name`` was already set."""
+
+    def set(self, name: str, value: str, *, nx: bool, px: int) -> object: ...
+
 class _SignerWithKey(Protocol):
     """A signer whose ``public_key`` is an attribute or property (a KMS/HSM client, …)."""
 
@@ -548,6 +555,7 @@ class Verifier:
         revocations: RevocationSet | None = None,
         operator_keys: _PublicKeysLike | None = None,
         max_revocation_staleness: int | float | None = None,
+        replay_store: _ReplayStoreLike | None = None,
     ) -> Self: ...
     @staticmethod
     def from_jwks(
@@ -559,6 +567,7 @@ class Verifier:
         revocations: RevocationSet | None = None,
         operator_keys: _PublicKeysLike | None = None,
         max_revocation_staleness: int | float | None = None,
+        replay_store: _ReplayStoreLike | None = None,
     ) -> Verifier: ...
     def set_root_keys_from_jwks(self, jwks: _JwksLike) -> None: ...
     def add_operator_key(self, key: _PublicKeyLike) -> None: ...
