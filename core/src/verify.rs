@@ -803,6 +803,12 @@ impl Verifier {
         }
     }
 
+    /// [`authorize_begin`](Self::authorize_begin) for a token given as base64url text.
+    pub fn authorize_begin_base64(&self, token: &str, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.authorize_begin(&bytes, request, proof, now)
+    }
+
     /// The first half of [`authorize`](Self::authorize), for a host whose replay store answers
     /// asynchronously (a JS `Promise`, Python `asyncio`): everything is decided except the
     /// claim of the proof's nonce. [`Authorization::Pending`] means "allowed if the claim
