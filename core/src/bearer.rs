@@ -353,7 +353,7 @@ mod tests {
             realm: Some("marque".into()),
             error: Some(BearerError::InsufficientScope),
             error_description: Some("no".into()),
-            scope: vec!["read_file:read:src/".into(), "a b".into()],
+            scope: alloc::vec!["read_file:read:src/".into(), "a b".into()],
             resource_metadata: Some("https://h/.well-known/oauth-protected-resource".into()),
         };
         assert_eq!(
