@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'revocation_list_rollback'
   | 'signer_failed'
   | 'invalid_request'
+  | 'replay_store_unavailable'
   | 'internal'
   // END generated error codes
 
@@ -77,6 +78,29 @@ export interface AsyncSigner {
   readonly publicKey: KeyInput
   /** Signs `message`, now or later. */
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/**
+ * A replay store shared by several verifier processes (Redis/Valkey, a Durable Object, …), for
+ * `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
+ * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
+ * already set. A rejection or any other value fails the call closed (`replay_store_unavailable`).
+ * `key` is `marque:replay:` + 64 hex digits (no token material); `ttlMs` is the proof window plus
+ * the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+export interface Verifier {
+  /**
+   * `authorize` with the proof's nonce claimed in `store` (awaited) instead of this process's
+   * memory: give every process the same store and a proof accepted by one is `replayed_proof`
+   * at all. The claim happens only for an otherwise-allowed call; a store that rejects or
+   * answers anything but a boolean rejects with `replay_store_unavailable` (never an allow).
+   * (`authorize` and `authorizeAsync` keep the in-process replay store.)
+   */
+  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
 }
 
 /** Who signs: a `KeyPair` or a `Signer`. */
@@ -418,6 +442,28 @@ export declare class McpOutcome {
   get admission(): Admission | null
 }
 
+/**
+ * An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
+ * (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
+ * `replay_store_unavailable` (the store could not answer: fail closed).
+ */
+export declare class PendingAuthorization {
+  /** The store key: `marque:replay:` + 64 hex digits (no token material). */
+  get key(): string
+  /** How long the store must hold the key, in milliseconds (proof window + future skew). */
+  get ttlMs(): number
+  /**
+   * The decision, given the store's answer: `true` (the key was free and is now held) →
+   * allowed; `false` (already held) → denied `replayed_proof`.
+   */
+  finish(claimed: boolean): Decision
+  /**
+   * Throws `replay_store_unavailable` with `reason` (the store rejected, timed out or
+   * answered something else than a boolean): the call fails closed.
+   */
+  fail(reason: string): Decision
+}
+
 /** An Ed25519 public key: what verifiers trust and delegations name. */
 export declare class PublicKey {
   /** Parses 64 hex digits (an `ed25519/` prefix is accepted). */
@@ -634,6 +680,13 @@ export declare class Verifier {
    * `MarqueError`.
    */
   authorizeAsync(token: TokenInput, options: AuthorizeOptions): Promise<Decision>
+  /**
+   * The first half of `authorize`, for a replay store that answers asynchronously (use
+   * `authorizeWithStore`, which calls this): a `Decision` when the call is decided without a
+   * claim (denied, or allowed without a proof), else a `PendingAuthorization` — allowed if its
+   * `key` can be claimed in the store for `ttlMs`.
+   */
+  authorizeBegin(token: TokenInput, options: AuthorizeOptions): Decision | PendingAuthorization
   /** Verifies signatures and structure only (no request, no revocation): the trusted token. */
   verify(token: TokenInput): Token
   /**

@@ -5,6 +5,30 @@ const native = require('./native.js')
 const { makeErrors } = require('./errors.js')
 
 const { MarqueError, ERROR_CODES, wrapModule } = makeErrors(native.errorCodes())
-const CLASSES = ['AuditLog', 'Decision', 'Envelope', 'KeyPair', 'McpConfig', 'McpOutcome', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
+const CLASSES = ['AuditLog', 'Decision', 'Envelope', 'KeyPair', 'McpConfig', 'McpOutcome', 'PendingAuthorization', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
 
 module.exports = { ...wrapModule(native, CLASSES), MarqueError, ERROR_CODES }
+
+// A replay store shared by a fleet (Redis, a Durable Object, …) answers asynchronously: the core
+// decides everything but the claim (`authorizeBegin`), the store claims, the core finishes. This
+// only converts the store's answer: `true` / `false`; a rejection or anything else is the
+// store failing (`replay_store_unavailable`, fail closed — the core's rule).
+Object.defineProperty(module.exports.Verifier.prototype, 'authorizeWithStore', {
+  value: async function authorizeWithStore(token, options, store) {
+    if (store === null || typeof store !== 'object' || typeof store.claim !== 'function') {
+      throw new MarqueError('invalid_argument', 'store must be an object with claim(key, ttlMs) → Promise<boolean>')
+    }
+    const step = this.authorizeBegin(token, options)
+    if (!(step instanceof module.exports.PendingAuthorization)) return step
+    let claimed
+    try {
+      claimed = await store.claim(step.key, step.ttlMs)
+    } catch (e) {
+      return step.fail(`the replay store rejected: ${e instanceof Error ? e.name : typeof e}`)
+    }
+    if (typeof claimed !== 'boolean') return step.fail(`the replay store answered ${typeof claimed}, not a boolean`)
+    return step.finish(claimed)
+  },
+  writable: true,
+  configurable: true,
+})

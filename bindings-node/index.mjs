@@ -11,6 +11,7 @@ export const {
   KeyPair,
   McpConfig,
   McpOutcome,
+  PendingAuthorization,
   PublicKey,
   RevocationList,
   Token,

@@ -841,6 +841,7 @@ module.exports.Envelope = nativeBinding.Envelope
 module.exports.KeyPair = nativeBinding.KeyPair
 module.exports.McpConfig = nativeBinding.McpConfig
 module.exports.McpOutcome = nativeBinding.McpOutcome
+module.exports.PendingAuthorization = nativeBinding.PendingAuthorization
 module.exports.PublicKey = nativeBinding.PublicKey
 module.exports.RevocationList = nativeBinding.RevocationList
 module.exports.Token = nativeBinding.Token

@@ -19,6 +19,7 @@ APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-16   # Debian rustc + std sources + wasm-ld-16 (wasm/bare-metal recipe)
     chromium                                  # browser tests (never download a browser)
     shellcheck                                # actionlint checks the workflows' shell steps with it
+    redis-server                              # the shared replay store's tests (loopback, started by each test)
 )
 NPM_PROJECT_DIRS=(bindings-node bindings-wasm)
 # Wheels that tests/dist/run.sh installs with pip --no-index (the sdist's build backend), into

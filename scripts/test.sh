@@ -37,13 +37,14 @@ suite() {
 }
 
 rust_tests() {
-    cargo test --locked -p marque -p marque-cli
+    # marque-redis: its fleet tests start their own loopback redis-server (scripts/install.sh).
+    cargo test --locked -p marque -p marque-cli -p marque-redis
 }
 rust_nostd_tests() {
     cargo test --locked -p marque --no-default-features --lib
 }
 rust_clippy() {
-    cargo clippy --locked -p marque -p marque-cli --all-targets -- -D warnings &&
+    cargo clippy --locked -p marque -p marque-cli -p marque-redis --all-targets -- -D warnings &&
         cargo clippy --locked -p marque-wasm -p marque-python -p marque-node -- -D warnings &&
         cargo clippy --locked -p marque --no-default-features -- -D warnings
 }

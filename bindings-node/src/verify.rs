@@ -527,6 +527,33 @@ impl Verifier {
         }))
     }
 
+    /// The first half of `authorize`, for a replay store that answers asynchronously (use
+    /// `authorizeWithStore`, which calls this): a `Decision` when the call is decided without a
+    /// claim (denied, or allowed without a proof), else a `PendingAuthorization` — allowed if its
+    /// `key` can be claimed in the store for `ttlMs`.
+    #[napi]
+    pub fn authorize_begin(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Either<Decision, PendingAuthorization>> {
+        let p = prepare(token, options)?;
+        let v = read(&self.inner);
+        let step = no_panic_core(|| {
+            let proof = p.proof.as_deref();
+            match &p.token {
+                TokenInput::Parsed(t) => v.authorize_begin(t.to_bytes(), &p.request, proof, p.now),
+                TokenInput::Text(s) => v.authorize_begin_base64(s, &p.request, proof, p.now),
+                TokenInput::Bytes(b) => v.authorize_begin(b, &p.request, proof, p.now),
+            }
+        })
+        .or_throw()?;
+        Ok(match step {
+            marque::verify::Authorization::Decided(d) => Either::A(Decision::wrap(d)),
+            marque::verify::Authorization::Pending(p) => Either::B(PendingAuthorization {
+                key: p.claim().key().to_string(),
+                ttl_ms: p.claim().ttl_ms() as f64,
+                inner: std::sync::Mutex::new(Some(p)),
+            }),
+        })
+    }
+
     /// Verifies signatures and structure only (no request, no revocation): the trusted token.
     #[napi]
     pub fn verify(&self, token: TokenInput) -> Result<Token> {
@@ -692,6 +719,56 @@ pub struct CompactJwtOptions {
     pub audience: String,
     /// Lifetime in seconds (capped at the token's expiry).
     pub ttl_seconds: f64,
+}
+
+/// An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
+/// (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
+/// `replay_store_unavailable` (the store could not answer: fail closed).
+#[napi]
+pub struct PendingAuthorization {
+    key: String,
+    ttl_ms: f64,
+    inner: std::sync::Mutex<Option<marque::verify::PendingClaim>>,
+}
+
+#[napi]
+impl PendingAuthorization {
+    /// The store key: `marque:replay:` + 64 hex digits (no token material).
+    #[napi(getter)]
+    pub fn key(&self) -> String {
+        self.key.clone()
+    }
+
+    /// How long the store must hold the key, in milliseconds (proof window + future skew).
+    #[napi(getter)]
+    pub fn ttl_ms(&self) -> f64 {
+        self.ttl_ms
+    }
+
+    /// The decision, given the store's answer: `true` (the key was free and is now held) →
+    /// allowed; `false` (already held) → denied `replayed_proof`.
+    #[napi]
+    pub fn finish(&self, claimed: bool) -> Result<Decision> {
+        let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
+        self.take()?.finish(Ok(claim)).or_throw().map(Decision::wrap)
+    }
+
+    /// Throws `replay_store_unavailable` with `reason` (the store rejected, timed out or
+    /// answered something else than a boolean): the call fails closed.
+    #[napi]
+    pub fn fail(&self, reason: String) -> Result<Decision> {
+        self.take()?.finish(Err(marque::replay::unavailable(reason))).or_throw().map(Decision::wrap)
+    }
+}
+
+impl PendingAuthorization {
+    fn take(&self) -> Result<marque::verify::PendingClaim> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| invalid_argument("this pending authorization was already finished"))
+    }
 }
 
 /// The outcome of an authorization. A denial is data: `allowed === false`, a stable `code`

@@ -82,6 +82,8 @@ test('every error code reachable from JS is raised with that code', () => {
   hit('expired', () => v.authorizeOrThrow(c, { ...read, now: NOW + 10_000 }))
   hit('not_authorized', () => v.authorizeOrThrow(c, { ...read, resource: 'secrets' }))
   hit('invalid_proof', () => v.authorizeOrThrow(c, { ...read, proof: 'a.b' }))
+  // (authorizeWithStore's failure path, synchronously: a store that could not answer.)
+  hit('replay_store_unavailable', () => v.authorizeBegin(c, { ...read, proof: signProof(keys.agentC, c, { ...read }) }).fail('down'))
   hit('replayed_proof', () => {
     const proof = signProof(keys.agentC, c, { ...read })
     v.authorize(c, { ...read, proof })

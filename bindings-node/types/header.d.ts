@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'revocation_list_rollback'
   | 'signer_failed'
   | 'invalid_request'
+  | 'replay_store_unavailable'
   | 'internal'
   // END generated error codes
 
@@ -77,6 +78,29 @@ export interface AsyncSigner {
   readonly publicKey: KeyInput
   /** Signs `message`, now or later. */
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/**
+ * A replay store shared by several verifier processes (Redis/Valkey, a Durable Object, …), for
+ * `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
+ * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
+ * already set. A rejection or any other value fails the call closed (`replay_store_unavailable`).
+ * `key` is `marque:replay:` + 64 hex digits (no token material); `ttlMs` is the proof window plus
+ * the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+export interface Verifier {
+  /**
+   * `authorize` with the proof's nonce claimed in `store` (awaited) instead of this process's
+   * memory: give every process the same store and a proof accepted by one is `replayed_proof`
+   * at all. The claim happens only for an otherwise-allowed call; a store that rejects or
+   * answers anything but a boolean rejects with `replay_store_unavailable` (never an allow).
+   * (`authorize` and `authorizeAsync` keep the in-process replay store.)
+   */
+  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
 }
 
 /** Who signs: a `KeyPair` or a `Signer`. */

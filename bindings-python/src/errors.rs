@@ -79,6 +79,7 @@ kinds! {
     RevocationListRollback => RevocationListRollback, "A signed revocation list goes backwards: its sequence number is lower than (or equal to, with different content) the list the verifier already holds. Code: `revocation_list_rollback`.";
     SignerFailed => SignerFailed, "A `Signer` failed, or returned a signature that does not verify under its own public key. Code: `signer_failed`.";
     InvalidRequest => InvalidRequest, "A request is malformed or ambiguous: a resource with `.`/`..` or empty segments, backslashes, percent-escaped separators or control characters; an MCP message that cannot be mapped to one marque request. Refused before any policy runs. Code: `invalid_request`.";
+    ReplayStoreUnavailable => ReplayStoreUnavailable, "The replay store (shared by a fleet of verifiers, e.g. Redis) could not answer — refused, timed out, or replied unexpectedly — so a proof's single use could not be ensured: the call fails closed. Transient: the next call asks the store again. Code: `replay_store_unavailable`.";
     Internal => InternalError, "An invariant inside marque failed; please report it. Code: `internal`.";
     // END generated error codes
 }

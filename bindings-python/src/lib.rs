@@ -19,6 +19,7 @@ mod keys;
 mod mcp;
 mod policy;
 mod proof;
+mod replay;
 mod revocation;
 mod signer;
 mod token;

@@ -35,7 +35,11 @@ impl Verifier {
         revocations: Option<PyRef<'_, RevocationSet>>,
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
+        replay_store: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
+        if let Some(store) = replay_store.filter(|s| !s.is_none()) {
+            v.set_replay_store(std::sync::Arc::new(crate::replay::PyReplayStore::extract(store)?));
+        }
         if let Some(keys) = operator_keys {
             if !keys.is_none() {
                 for key in convert::public_keys("operator_keys", keys)? {
@@ -115,10 +119,14 @@ impl Verifier {
     /// `{key_id: PublicKey}` for explicit root key ids (rotation). `operator_keys`: the keys
     /// trusted to sign revocation lists (`load_revocation_list`); `max_revocation_staleness`
     /// (seconds): fail closed (`RevocationListStale`) while no signed list is loaded or the
-    /// loaded one is older than that.
+    /// loaded one is older than that. `replay_store`: where used proofs are remembered — by
+    /// default this verifier's own memory; give every worker of a fleet the same sync
+    /// `redis.Redis` client (or any object with `set(name, value, *, nx=True, px=ms)`
+    /// returning True / None) and a proof accepted by one is refused by all. A store that raises
+    /// (set the client's `socket_timeout`) makes the call raise `ReplayStoreUnavailable`.
     #[new]
     #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         root_keys: &Bound<'_, PyAny>,
@@ -128,12 +136,13 @@ impl Verifier {
         revocations: Option<PyRef<'_, RevocationSet>>,
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
+        replay_store: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let mut v = marque::Verifier::new([]);
         for (id, key) in parse_root_keys(root_keys)? {
             v.add_root_key(id, key);
         }
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness)
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store)
     }
 
     /// A verifier trusting the root keys of a JWKS document (`{"keys": [...]}`, a str or a
@@ -141,7 +150,7 @@ impl Verifier {
     /// is publishing a new document (`set_root_keys_from_jwks`).
     #[staticmethod]
     #[pyo3(signature = (jwks, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None))]
     #[allow(clippy::too_many_arguments)]
     fn from_jwks(
         jwks: &Bound<'_, PyAny>,
@@ -151,9 +160,10 @@ impl Verifier {
         revocations: Option<PyRef<'_, RevocationSet>>,
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
+        replay_store: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let v = marque::Verifier::from_jwks(&convert::to_json_text(jwks)?)?;
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness)
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store)
     }
 
     /// Replaces every trusted root key with those of a JWKS document (policies, limits,

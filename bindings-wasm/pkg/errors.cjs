@@ -26,6 +26,7 @@ const ERROR_CODES = Object.freeze([
   'revocation_list_rollback',
   'signer_failed',
   'invalid_request',
+  'replay_store_unavailable',
   'internal',
   // END generated error codes
 ])
@@ -39,4 +40,34 @@ class MarqueError extends Error {
 }
 Object.defineProperty(MarqueError.prototype, 'name', { value: 'MarqueError', writable: true, configurable: true })
 
-module.exports = { ERROR_CODES, MarqueError }
+/**
+ * Adds `Verifier.prototype.authorizeWithStore(token, options, store)`: `authorize` with the
+ * proof's nonce claimed in a store shared by several isolates or processes (a Durable Object,
+ * Redis, …) that answers asynchronously. The core decides everything but the claim
+ * (`authorizeBegin`), the store claims, the core finishes; this only converts the store's answer
+ * (`true` / `false`; a rejection or anything else is the store failing:
+ * `replay_store_unavailable`, fail closed — the core's rule).
+ */
+function installReplayStore(Verifier, PendingAuthorization) {
+  Object.defineProperty(Verifier.prototype, 'authorizeWithStore', {
+    value: async function authorizeWithStore(token, options, store) {
+      if (store === null || typeof store !== 'object' || typeof store.claim !== 'function') {
+        throw new MarqueError('invalid_argument', 'store must be an object with claim(key, ttlMs) → Promise<boolean>')
+      }
+      const step = this.authorizeBegin(token, options)
+      if (!(step instanceof PendingAuthorization)) return step
+      let claimed
+      try {
+        claimed = await store.claim(step.key, step.ttlMs)
+      } catch (e) {
+        return step.fail(`the replay store rejected: ${e instanceof Error ? e.name : typeof e}`)
+      }
+      if (typeof claimed !== 'boolean') return step.fail(`the replay store answered ${typeof claimed}, not a boolean`)
+      return step.finish(claimed)
+    },
+    writable: true,
+    configurable: true,
+  })
+}
+
+module.exports = { ERROR_CODES, MarqueError, installReplayStore }

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'revocation_list_rollback'
   | 'signer_failed'
   | 'invalid_request'
+  | 'replay_store_unavailable'
   | 'internal'
   // END generated error codes
 
@@ -379,6 +380,30 @@ export declare class RevocationList {
   free(): void
 }
 
+/**
+ * A replay store shared by several isolates or processes, for `Verifier.authorizeWithStore`.
+ * `claim(key, ttlMs)` sets `key` only if it is absent, for `ttlMs` milliseconds, atomically, and
+ * resolves `true` when it did, `false` when `key` was already set (a rejection or any other value
+ * fails the call closed: `replay_store_unavailable`). `key` is `marque:replay:` + 64 hex digits
+ * (no token material); `ttlMs` is the proof window plus the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+/** An otherwise-allowed call waiting for its proof's nonce to be claimed (`authorizeBegin`). */
+export declare class PendingAuthorization {
+  private constructor()
+  /** The store key: `marque:replay:` + 64 hex digits. */
+  readonly key: string
+  /** How long the store must hold the key, in milliseconds. */
+  readonly ttlMs: number
+  /** `true` → allowed; `false` → denied `replayed_proof`. Once. */
+  finish(claimed: boolean): Decision
+  /** Throws `replay_store_unavailable` with `reason`. */
+  fail(reason: string): Decision
+}
+
 export declare class Verifier {
   constructor(options: VerifierOptions)
   /** Trusts the root keys of a JWKS document (`invalid_key` when malformed). */
@@ -397,6 +422,16 @@ export declare class Verifier {
   authorize(token: TokenInput, options: AuthorizeOptions): Decision
   /** A denial throws a `MarqueError` whose code is the denial code. */
   authorizeOrThrow(token: TokenInput, options: AuthorizeOptions): Decision
+  /**
+   * `authorize` with the proof's nonce claimed in `store` (awaited) instead of this isolate's
+   * memory: give every isolate/process the same store (a Durable Object, Redis, …) and a proof
+   * accepted by one is `replayed_proof` at all. The claim happens only for an otherwise-allowed
+   * call; a store that rejects or answers anything but a boolean rejects with
+   * `replay_store_unavailable` (never an allow). `authorize` keeps the in-memory store.
+   */
+  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
+  /** The first half of `authorize` (see `authorizeWithStore`): a decision, or a pending claim. */
+  authorizeBegin(token: TokenInput, options: AuthorizeOptions): Decision | PendingAuthorization
   /** Signatures and structure only. */
   verify(token: TokenInput): Token
   /** Why `token` is revoked under this verifier's revocation set, or `null`. */

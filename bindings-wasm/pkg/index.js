@@ -6,10 +6,10 @@
 //   initSync(bytesOrModule)            // or synchronously from bytes / a WebAssembly.Module
 // In Node, `import '@marque/wasm'` resolves to node.js, which does this synchronously.
 import * as glue from './marque_wasm.js'
-import { MarqueError, ERROR_CODES } from './errors.js'
+import { MarqueError, ERROR_CODES, installReplayStore } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
-export const { KeyPair, PublicKey, Token, Verifier, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = glue
+export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = glue
 // The door of an HTTP or MCP server (admission, MCP mapping, Bearer helpers).
 export const { McpConfig, wwwAuthenticate, challengeValue, bearerToken, httpRefusal, resourceMetadataUrl, protectedResourceMetadata, mcpDefaultAllow } = glue
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
@@ -27,6 +27,7 @@ function toCompactJwt(issuer, options) {
 
 function ready() {
   glue.__registerErrorClass(MarqueError)
+  installReplayStore(glue.Verifier, glue.PendingAuthorization)
   if (glue.__toCompactJwt) glue.__registerDecisionMethod(toCompactJwt)
   // Compile the authorization path now (see src/warmup.rs): the first real `authorize` then
   // stays well inside the Datalog time limit.

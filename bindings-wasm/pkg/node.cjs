@@ -2,9 +2,10 @@
 // @marque/wasm — Node CommonJS entry: wasm-bindgen's nodejs glue instantiates the module
 // synchronously at `require` time (it reads marque_wasm_bg.wasm next to this file).
 const glue = require('./marque_wasm_node.cjs')
-const { MarqueError, ERROR_CODES } = require('./errors.cjs')
+const { MarqueError, ERROR_CODES, installReplayStore } = require('./errors.cjs')
 
 glue.__registerErrorClass(MarqueError)
+installReplayStore(glue.Verifier, glue.PendingAuthorization)
 // `decision.toCompactJwt(issuer, { issuerName, audience, ttlSeconds })` (non-enumerable; not in
 // the verifier-only build).
 if (glue.__toCompactJwt) {
@@ -20,6 +21,7 @@ module.exports = {
   PublicKey: glue.PublicKey,
   Token: glue.Token,
   Verifier: glue.Verifier,
+  PendingAuthorization: glue.PendingAuthorization,
   RevocationList: glue.RevocationList,
   AuditLog: glue.AuditLog,
   Envelope: glue.Envelope,

@@ -292,6 +292,30 @@ impl Verifier {
         })
     }
 
+    /// The first half of `authorize`, for a replay store that answers asynchronously (use
+    /// `authorizeWithStore`, which calls this): a decision object when the call is decided
+    /// without a claim (denied, or allowed without a proof), else a `PendingAuthorization` —
+    /// allowed if its `key` can be claimed in the store for `ttlMs`.
+    #[wasm_bindgen(js_name = authorizeBegin)]
+    pub fn authorize_begin(&self, token: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let token = TokenArg::from_js(&token, "token")?;
+        let mut o = Options::new(&options, "authorize options")?;
+        let req = request(&mut o)?;
+        let proof = o.opt_string("proof")?;
+        let now = o.now()?;
+        o.finish()?;
+        let proof = proof.as_deref();
+        let step = match token {
+            TokenArg::Text(s) => self.inner.authorize_begin_base64(&s, &req, proof, Some(now))?,
+            TokenArg::Bytes(b) => self.inner.authorize_begin(&b, &req, proof, Some(now))?,
+            TokenArg::Parsed(t) => self.inner.authorize_begin(t.to_bytes(), &req, proof, Some(now))?,
+        };
+        match step {
+            marque::verify::Authorization::Decided(d) => decision_to_js(&d),
+            marque::verify::Authorization::Pending(p) => Ok(PendingAuthorization { inner: Some(p) }.into()),
+        }
+    }
+
     /// Verifies `token` and decides the request `{tool, operation?, resource, proof?, now?,
     /// attributes?}`. Returns a plain object with the core's `Decision` fields.
     pub fn authorize(&self, token: JsValue, options: JsValue) -> JsResult<JsValue> {
@@ -348,5 +372,49 @@ impl Verifier {
             max_resource_bytes: l.max_resource_bytes,
             verified_cache_capacity: l.verified_cache_capacity,
         })
+    }
+}
+
+/// An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
+/// (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
+/// `replay_store_unavailable` (the store could not answer: fail closed).
+#[wasm_bindgen]
+pub struct PendingAuthorization {
+    inner: Option<marque::verify::PendingClaim>,
+}
+
+#[wasm_bindgen]
+impl PendingAuthorization {
+    /// The store key: `marque:replay:` + 64 hex digits (no token material).
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> JsResult<String> {
+        Ok(self.pending()?.claim().key().to_string())
+    }
+
+    /// How long the store must hold the key, in milliseconds (proof window + future skew).
+    #[wasm_bindgen(getter, js_name = ttlMs)]
+    pub fn ttl_ms(&self) -> JsResult<f64> {
+        Ok(self.pending()?.claim().ttl_ms() as f64)
+    }
+
+    /// The decision, given the store's answer: `true` → allowed; `false` → `replayed_proof`.
+    pub fn finish(&mut self, claimed: bool) -> JsResult<JsValue> {
+        let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
+        decision_to_js(&self.take()?.finish(Ok(claim))?)
+    }
+
+    /// Throws `replay_store_unavailable` with `reason`: the call fails closed.
+    pub fn fail(&mut self, reason: String) -> JsResult<JsValue> {
+        decision_to_js(&self.take()?.finish(Err(marque::replay::unavailable(reason)))?)
+    }
+}
+
+impl PendingAuthorization {
+    fn pending(&self) -> JsResult<&marque::verify::PendingClaim> {
+        self.inner.as_ref().ok_or_else(|| JsError::argument("this pending authorization was already finished"))
+    }
+
+    fn take(&mut self) -> JsResult<marque::verify::PendingClaim> {
+        self.inner.take().ok_or_else(|| JsError::argument("this pending authorization was already finished"))
     }
 }

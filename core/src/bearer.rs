@@ -91,7 +91,7 @@ pub struct Refusal {
 /// | `not_authorized`, `depth_exceeded` | 403 | `insufficient_scope` |
 /// | `invalid_proof`, `replayed_proof` | 403 | — |
 /// | `invalid_request`, `invalid_argument` | 400 | `invalid_request` |
-/// | `revocation_list_stale` (fail closed) | 503 | — |
+/// | `revocation_list_stale`, `replay_store_unavailable` (fail closed) | 503 | — |
 /// | anything else | 500 | — |
 pub fn refusal(code: Option<&str>) -> Refusal {
     let (status, error) = match code {
@@ -103,7 +103,7 @@ pub fn refusal(code: Option<&str>) -> Refusal {
         Some("not_authorized" | "depth_exceeded") => (403, Some(BearerError::InsufficientScope)),
         Some("invalid_proof" | "replayed_proof") => (403, None),
         Some("invalid_request" | "invalid_argument") => (400, Some(BearerError::InvalidRequest)),
-        Some("revocation_list_stale") => (503, None),
+        Some("revocation_list_stale" | "replay_store_unavailable") => (503, None),
         Some(_) => (500, None),
     };
     Refusal { status, error }
@@ -353,7 +353,7 @@ mod tests {
             realm: Some("marque".into()),
             error: Some(BearerError::InsufficientScope),
             error_description: Some("no".into()),
-            scope: vec!["read_file:read:src/".into(), "a b".into()],
+            scope: alloc::vec!["read_file:read:src/".into(), "a b".into()],
             resource_metadata: Some("https://h/.well-known/oauth-protected-resource".into()),
         };
         assert_eq!(
@@ -381,6 +381,7 @@ mod tests {
     fn refusals() {
         assert_eq!(refusal(None), Refusal { status: 401, error: None });
         assert_eq!(refusal(Some("revocation_list_stale")).status, 503);
+        assert_eq!(refusal(Some("replay_store_unavailable")).status, 503);
         assert_eq!(refusal(Some("invalid_request")).error, Some(BearerError::InvalidRequest));
         assert_eq!(refusal(Some("internal")), Refusal { status: 500, error: None });
         for e in [BearerError::InvalidRequest, BearerError::InvalidToken, BearerError::InsufficientScope] {

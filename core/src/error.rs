@@ -80,6 +80,10 @@ pub enum ErrorKind {
     /// backslashes, percent-escaped separators or control characters; an MCP message that cannot
     /// be mapped to one marque request. Refused before any policy runs.
     InvalidRequest,
+    /// The replay store (shared by a fleet of verifiers, e.g. Redis) could not answer — refused,
+    /// timed out, or replied unexpectedly — so a proof's single use could not be ensured: the call
+    /// fails closed. Transient: the next call asks the store again.
+    ReplayStoreUnavailable,
     /// An invariant inside marque failed; please report it.
     Internal,
 }
@@ -109,6 +113,7 @@ impl ErrorKind {
         ErrorKind::RevocationListRollback,
         ErrorKind::SignerFailed,
         ErrorKind::InvalidRequest,
+        ErrorKind::ReplayStoreUnavailable,
         ErrorKind::Internal,
     ];
 
@@ -137,6 +142,7 @@ impl ErrorKind {
             ErrorKind::RevocationListRollback => "revocation_list_rollback",
             ErrorKind::SignerFailed => "signer_failed",
             ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::ReplayStoreUnavailable => "replay_store_unavailable",
             ErrorKind::Internal => "internal",
         }
     }

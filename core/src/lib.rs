@@ -72,6 +72,7 @@ pub mod mcp;
 pub mod options;
 pub mod policy;
 pub mod proof;
+pub mod replay;
 pub mod resource;
 pub mod revocation;
 pub mod signer;

@@ -1,15 +1,16 @@
 //! Verifying and authorizing: is this token genuine, and may its holder do this now?
 //!
 //! A [`Verifier`] holds the trusted root keys (several, by key id, for rotation), user policies,
-//! [`Limits`], a revocation set and a replay cache. [`Verifier::authorize`] checks, in order: size
+//! [`Limits`], a revocation set and a replay store. [`Verifier::authorize`] checks, in order: size
 //! and block limits; every signature (root, blocks, and that each delegation block was signed by
 //! the key the previous hop named); that every block holds exactly the profile's Datalog for its
 //! descriptor (`invalid_token` otherwise); revocation (before any Datalog runs); the proof of
 //! possession when one is given or required (signature, binding, freshness, not replayed); then
 //! the Datalog — the verifier always adds the current time itself, plus only the request facts of
-//! the profile — and only for an allowed call is the proof's nonce recorded in the replay cache
-//! (bounded per signing key). A bad signature, unknown root key,
-//! malformed token or hit limit is an [`Error`]; a refusal is a [`Decision`] with
+//! the profile — and only for an allowed call is the proof's nonce claimed in the replay store
+//! (by default in-process and bounded per signing key; a fleet shares one, see
+//! [`crate::replay`]). A bad signature, unknown root key, malformed token, hit limit or
+//! unavailable replay store is an [`Error`]; a refusal is a [`Decision`] with
 //! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,
 //! `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable `reasons`.
 //!
@@ -33,7 +34,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use biscuit_auth::builder::{fact, Term};
 use biscuit_auth::error::{FailedCheck, Logic, MatchedPolicy};
@@ -44,7 +45,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy, Request, RIGHTS_POLICY, RIGHTS_POLICY_ID};
-use crate::proof::{verify_proof, ProofRequest, ReplayCache};
+use crate::proof::{verify_proof, ProofRequest};
+use crate::replay::{Claim, MemoryReplayStore, ReplayClaim, ReplayStore};
 use crate::revocation::{RevocationList, RevocationSet};
 use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
 
@@ -388,7 +390,9 @@ pub struct Verifier {
     revocation_list: RwLock<Option<RevocationList>>,
     /// Fail closed when the signed list is older than this many seconds (or absent).
     max_revocation_staleness: Option<u64>,
-    replay: Mutex<ReplayCache>,
+    replay: Arc<dyn ReplayStore>,
+    /// Whether `replay` is the default in-memory store (rebuilt when the limits change).
+    replay_is_default: bool,
     verified: RwLock<VerifiedCache>,
 }
 
@@ -403,8 +407,8 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-fn replay_cache(limits: &Limits) -> ReplayCache {
-    ReplayCache::with_key_quota(limits.replay_cache_capacity, limits.replay_cache_per_key)
+fn memory_store(limits: &Limits) -> Arc<dyn ReplayStore> {
+    Arc::new(MemoryReplayStore::new(limits.replay_cache_capacity, limits.replay_cache_per_key))
 }
 
 fn base_template() -> Result<AuthorizerBuilder> {
@@ -439,7 +443,8 @@ impl Verifier {
             template: base_template().unwrap_or_default(),
             policy_ids: vec![RIGHTS_POLICY_ID.into()],
             policies: Vec::new(),
-            replay: Mutex::new(replay_cache(&limits)),
+            replay: memory_store(&limits),
+            replay_is_default: true,
             verified: RwLock::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
@@ -491,9 +496,12 @@ impl Verifier {
         self.roots.iter().map(|r| (r.id.unwrap_or_default(), r.key)).collect()
     }
 
-    /// Replaces the limits (the replay cache is reset to the new capacity).
+    /// Replaces the limits (the default in-memory replay store is reset to the new capacity; a
+    /// store set with [`set_replay_store`](Self::set_replay_store) is kept).
     pub fn set_limits(&mut self, limits: Limits) {
-        self.replay = Mutex::new(replay_cache(&limits));
+        if self.replay_is_default {
+            self.replay = memory_store(&limits);
+        }
         self.verified = RwLock::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
     }
@@ -507,6 +515,40 @@ impl Verifier {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Uses `store` to remember used proofs instead of the default in-memory one: give every
+    /// verifier of a fleet the same store (Redis: the `marque-redis` crate) and a proof accepted
+    /// by one is refused (`replayed_proof`) by all. A store that cannot answer makes the call an
+    /// error, `replay_store_unavailable` (fail closed).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use marque::{KeyPair, Token, Verifier, token::MintParams, policy::{Request, Right}};
+    /// use marque::replay::{MemoryReplayStore, ReplayStore};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_700_000_000;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice")
+    ///     .right(Right::new("read_file", "read", "*")).now(now))?;
+    /// let shared: Arc<dyn ReplayStore> = Arc::new(MemoryReplayStore::new(1000, 100));
+    /// let one = Verifier::new([root.public_key()]).with_replay_store(shared.clone());
+    /// let two = Verifier::new([root.public_key()]).with_replay_store(shared);
+    /// let req = Request::new("read_file", "read", "a.rs");
+    /// let proof = token.sign_proof(&agent, &req, Some(now))?;
+    /// assert!(one.authorize(token.to_bytes(), &req, Some(&proof), Some(now))?.allowed);
+    /// let again = two.authorize(token.to_bytes(), &req, Some(&proof), Some(now))?;
+    /// assert_eq!(again.code.as_deref(), Some("replayed_proof"));
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn set_replay_store(&mut self, store: Arc<dyn ReplayStore>) {
+        self.replay = store;
+        self.replay_is_default = false;
+    }
+
+    /// Builder form of [`set_replay_store`](Self::set_replay_store).
+    pub fn with_replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.set_replay_store(store);
+        self
     }
 
     /// When true, every authorization needs a valid proof of possession.
@@ -749,8 +791,48 @@ impl Verifier {
         self.authorize(token, request, proof, now)?.into_result()
     }
 
-    /// Verifies `token` (raw bytes) and decides `request` at `now` (default: the clock).
+    /// Verifies `token` (raw bytes) and decides `request` at `now` (default: the clock); a
+    /// proof's nonce is claimed in this verifier's replay store.
     pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
+        match self.authorize_begin(token, request, proof, now)? {
+            Authorization::Decided(d) => Ok(d),
+            Authorization::Pending(p) => {
+                let outcome = self.replay.claim(p.claim());
+                p.finish(outcome)
+            }
+        }
+    }
+
+    /// [`authorize_begin`](Self::authorize_begin) for a token given as base64url text.
+    pub fn authorize_begin_base64(&self, token: &str, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.authorize_begin(&bytes, request, proof, now)
+    }
+
+    /// The first half of [`authorize`](Self::authorize), for a host whose replay store answers
+    /// asynchronously (a JS `Promise`, Python `asyncio`): everything is decided except the
+    /// claim of the proof's nonce. [`Authorization::Pending`] means "allowed if the claim
+    /// succeeds": the host claims [`PendingClaim::claim`] in its store and hands the answer to
+    /// [`PendingClaim::finish`], which makes the decision. A denied call never reaches the claim.
+    ///
+    /// ```
+    /// use marque::{KeyPair, Token, Verifier, token::MintParams, policy::{Request, Right}};
+    /// use marque::{replay::Claim, verify::Authorization};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_700_000_000;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice")
+    ///     .right(Right::new("read_file", "read", "*")).now(now))?;
+    /// let v = Verifier::new([root.public_key()]);
+    /// let req = Request::new("read_file", "read", "a.rs");
+    /// let proof = token.sign_proof(&agent, &req, Some(now))?;
+    /// let Authorization::Pending(p) = v.authorize_begin(token.to_bytes(), &req, Some(&proof), Some(now))? else {
+    ///     unreachable!()
+    /// };
+    /// assert!(p.claim().key().starts_with("marque:replay:"));
+    /// assert_eq!(p.finish(Ok(Claim::AlreadyUsed))?.code.as_deref(), Some("replayed_proof"));
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn authorize_begin(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
         // Fail closed before any work when the revocation list is too old.
@@ -761,14 +843,15 @@ impl Verifier {
 
         // Revocation first: a revoked token never reaches Datalog.
         if let Some(r) = self.revoked(claims) {
-            return Ok(deny(decision, ErrorKind::Revoked, r.to_string()));
+            return Ok(Authorization::Decided(deny(decision, ErrorKind::Revoked, r.to_string())));
         }
 
         // Proof of possession, by the acting agent's key: signature, binding, freshness and
-        // replay now (a replayed nonce never reaches Datalog); its nonce is recorded only once
-        // the call is allowed, so proofs of refused calls never fill the replay cache.
+        // replay now (a replayed nonce the store can see cheaply never reaches Datalog); its
+        // nonce is claimed only once the call is allowed, so proofs of refused calls never burn
+        // a nonce or fill the store.
         let holder = claims.holder();
-        let mut nonce = None;
+        let mut pending = None;
         match proof {
             Some(p) => {
                 let req = ProofRequest { tool: &request.tool, operation: &request.operation, resource: &request.resource };
@@ -781,18 +864,35 @@ impl Verifier {
                     self.limits.proof_window_seconds,
                     self.limits.proof_future_skew_seconds,
                 )
-                .and_then(|c| lock(&self.replay).check(&holder.key, &c.nonce, now).map(|()| c));
-                match checked {
-                    Ok(c) => {
-                        decision.proof_verified = true;
-                        nonce = Some((c.iat.saturating_add(self.limits.proof_window_seconds), c.nonce));
+                .and_then(|c| {
+                    let claim = ReplayClaim::new(
+                        &holder.key,
+                        &c.nonce,
+                        c.iat,
+                        now,
+                        self.limits.proof_window_seconds,
+                        self.limits.proof_future_skew_seconds,
+                    );
+                    match self.replay.seen(&claim) {
+                        Ok(false) => Ok(claim),
+                        Ok(true) => Err(crate::replay::replayed()),
+                        Err(e) => Err(store_error(e)),
                     }
-                    Err(e) if e.kind() == ErrorKind::LimitsExceeded => return Err(e),
-                    Err(e) => return Ok(deny(decision, e.kind(), e.message().to_string())),
+                });
+                match checked {
+                    Ok(claim) => {
+                        decision.proof_verified = true;
+                        pending = Some(claim);
+                    }
+                    Err(e) if matches!(e.kind(), ErrorKind::LimitsExceeded | ErrorKind::ReplayStoreUnavailable) => {
+                        return Err(e)
+                    }
+                    Err(e) => return Ok(Authorization::Decided(deny(decision, e.kind(), e.message().to_string()))),
                 }
             }
             None if self.require_proof => {
-                return Ok(deny(decision, ErrorKind::InvalidProof, "a proof of possession is required".into()));
+                let reason = "a proof of possession is required".into();
+                return Ok(Authorization::Decided(deny(decision, ErrorKind::InvalidProof, reason)));
             }
             None => {}
         }
@@ -828,21 +928,14 @@ impl Verifier {
         }
         match authorizer.authorize() {
             Ok(index) => {
-                // Allowed: now the proof's nonce is recorded (atomically: of two concurrent
-                // calls with one proof, the second is `replayed_proof`).
-                if let Some((expires, nonce)) = nonce {
-                    match lock(&self.replay).check_and_insert(&holder.key, &nonce, expires, now) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == ErrorKind::LimitsExceeded => return Err(e),
-                        Err(e) => {
-                            decision.proof_verified = false;
-                            return Ok(deny(decision, e.kind(), e.message().to_string()));
-                        }
-                    }
-                }
+                // Allowed — if the proof's nonce can still be claimed (atomically, by the store:
+                // of two concurrent calls with one proof, the second is `replayed_proof`).
                 decision.allowed = true;
                 decision.policy = self.policy_ids.get(index).cloned();
-                Ok(decision)
+                Ok(match pending {
+                    Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
+                    None => Authorization::Decided(decision),
+                })
             }
             Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
                 let (policy, checks) = match logic {
@@ -872,7 +965,7 @@ impl Verifier {
                 };
                 decision.reasons = reasons;
                 decision.code = Some(kind.code().into());
-                Ok(decision)
+                Ok(Authorization::Decided(decision))
             }
             Err(e) => Err(e.into()),
         }
@@ -1083,10 +1176,6 @@ fn ascii_only_construct(pattern: &str) -> Option<String> {
     None
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A poisoned lock only means another thread panicked while holding it; the data (sets and
 /// lists replaced whole) stays consistent, so keep serving rather than propagate the panic.
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -1095,6 +1184,57 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The outcome of [`Verifier::authorize_begin`].
+#[derive(Debug)]
+#[must_use = "a pending authorization is not a decision: claim the nonce and call `finish`"]
+// Returned once per call and consumed at once, never stored: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Authorization {
+    /// Decided without a claim: denied, or allowed without a proof.
+    Decided(Decision),
+    /// Allowed if the proof's nonce can be claimed in the replay store.
+    Pending(PendingClaim),
+}
+
+/// An otherwise-allowed call waiting for its proof's nonce to be claimed.
+#[derive(Debug)]
+pub struct PendingClaim {
+    decision: Decision,
+    claim: ReplayClaim,
+}
+
+impl PendingClaim {
+    /// What to claim: [`ReplayClaim::key`] for [`ReplayClaim::ttl_ms`].
+    pub fn claim(&self) -> &ReplayClaim {
+        &self.claim
+    }
+
+    /// The decision, given the store's answer: [`Claim::Claimed`] → allowed;
+    /// [`Claim::AlreadyUsed`] → denied `replayed_proof`; `limits_exceeded` (the in-memory store
+    /// at its bound) → that error; any other error → `replay_store_unavailable` (fail closed).
+    pub fn finish(self, outcome: Result<Claim>) -> Result<Decision> {
+        let mut decision = self.decision;
+        match outcome {
+            Ok(Claim::Claimed) => Ok(decision),
+            Ok(Claim::AlreadyUsed) => {
+                decision.proof_verified = false;
+                decision.policy = None;
+                Ok(deny(decision, ErrorKind::ReplayedProof, "this proof was already used".into()))
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// A store's error as the verifier reports it: the bounded in-memory store's `limits_exceeded`
+/// and `replay_store_unavailable` pass; anything else becomes `replay_store_unavailable`.
+fn store_error(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::LimitsExceeded | ErrorKind::ReplayStoreUnavailable => e,
+        _ => crate::replay::unavailable(format!("replay store failed: {}: {}", e.code(), e.message())),
+    }
 }
 
 fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {

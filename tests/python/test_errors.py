@@ -37,6 +37,7 @@ CLASSES = {
     "revocation_list_rollback": marque.RevocationListRollback,
     "signer_failed": marque.SignerFailed,
     "invalid_request": marque.InvalidRequest,
+    "replay_store_unavailable": marque.ReplayStoreUnavailable,
     "internal": marque.InternalError,
 }
 
@@ -87,6 +88,17 @@ def _replay() -> None:
     p = s.c_token.sign_proof(s.c, tool="read_file", operation="read", resource="src/main.rs", now=NOW)
     for _ in range(2):
         s.verifier.authorize_or_raise(s.c_token, tool="read_file", operation="read", resource="src/main.rs", proof=p, now=NOW)
+
+
+def _store_down() -> None:
+    class Down:
+        def set(self, name: str, value: str, *, nx: bool, px: int) -> object:
+            raise ConnectionError("connection refused")
+
+    s = build_scenario()
+    v = marque.Verifier([s.root.public_key], replay_store=Down())
+    p = s.c_token.sign_proof(s.c, tool="read_file", operation="read", resource="src/main.rs", now=NOW)
+    v.authorize(s.c_token, tool="read_file", operation="read", resource="src/main.rs", proof=p, now=NOW)
 
 
 def _depth() -> None:
@@ -144,6 +156,7 @@ TRIGGERS: dict[str, Callable[[], object]] = {
     "revocation_list_invalid": lambda: marque.RevocationList.from_json("{}"),
     "revocation_list_rollback": _rollback,
     "signer_failed": lambda: marque.jwt_issue(marque.Signer(key(1).public_key, lambda m: bytes(64)), {"exp": NOW}),
+    "replay_store_unavailable": _store_down,
     "invalid_request": lambda: build_scenario().verifier.authorize(
         build_scenario().c_token, tool="read_file", operation="read", resource="src/../secrets/key", now=NOW),
 }

@@ -134,7 +134,9 @@ def _stub_string_parameters() -> set[tuple[str, str]]:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             visit(node.name, node)
-        elif isinstance(node, ast.ClassDef):
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            # (`_`-prefixed classes are Protocols of user objects — a signer, a replay store —
+            # that marque calls, not native callables.)
             for f in node.body:
                 if isinstance(f, ast.FunctionDef):
                     visit(f"{node.name}.{f.name}", f)

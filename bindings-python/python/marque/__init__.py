@@ -123,6 +123,7 @@ from marque._native import (  # the exception classes, one per core ErrorKind
     RevocationListRollback,
     SignerFailed,
     InvalidRequest,
+    ReplayStoreUnavailable,
     InternalError,
     # END generated error codes
 )
@@ -177,6 +178,7 @@ ErrorCode = Literal[
     "revocation_list_rollback",
     "signer_failed",
     "invalid_request",
+    "replay_store_unavailable",
     "internal",
     # END generated error codes
 ]
@@ -217,6 +219,7 @@ __all__ = [
     "RevocationListRollback",
     "SignerFailed",
     "InvalidRequest",
+    "ReplayStoreUnavailable",
     "InternalError",
     # END generated error codes
     "AUDIT_DOMAIN",

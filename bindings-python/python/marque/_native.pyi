@@ -32,6 +32,7 @@ _ErrorCode: TypeAlias = Literal[
     "revocation_list_rollback",
     "signer_failed",
     "invalid_request",
+    "replay_store_unavailable",
     "internal",
     # END generated error codes
 ]
@@ -57,6 +58,13 @@ _ProblemKind: TypeAlias = Literal[
     "truncated_tail",
     "malformed_entry",
 ]
+class _ReplayStoreLike(Protocol):
+    """A sync ``redis.Redis`` client, or any object whose ``set`` sets ``name`` only if absent
+    (``nx``), for ``px`` milliseconds, atomically, returning True when it did and None/False when
+    ``name`` was already set."""
+
+    def set(self, name: str, value: str, *, nx: bool, px: int) -> object: ...
+
 class _SignerWithKey(Protocol):
     """A signer whose ``public_key`` is an attribute or property (a KMS/HSM client, …)."""
 
@@ -105,6 +113,7 @@ __all__ = [
     "RevocationListRollback",
     "SignerFailed",
     "InvalidRequest",
+    "ReplayStoreUnavailable",
     "InternalError",
     # END generated error codes
     "SignerFailedError",
@@ -212,6 +221,7 @@ class RevocationListInvalid(MarqueError): ...
 class RevocationListRollback(MarqueError): ...
 class SignerFailed(MarqueError): ...
 class InvalidRequest(MarqueError): ...
+class ReplayStoreUnavailable(MarqueError): ...
 class InternalError(MarqueError): ...
 # END generated error codes
 
@@ -552,6 +562,7 @@ class Verifier:
         revocations: RevocationSet | None = None,
         operator_keys: _PublicKeysLike | None = None,
         max_revocation_staleness: int | float | None = None,
+        replay_store: _ReplayStoreLike | None = None,
     ) -> Self: ...
     @staticmethod
     def from_jwks(
@@ -563,6 +574,7 @@ class Verifier:
         revocations: RevocationSet | None = None,
         operator_keys: _PublicKeysLike | None = None,
         max_revocation_staleness: int | float | None = None,
+        replay_store: _ReplayStoreLike | None = None,
     ) -> Verifier: ...
     def set_root_keys_from_jwks(self, jwks: _JwksLike) -> None: ...
     def add_operator_key(self, key: _PublicKeyLike) -> None: ...
