@@ -68,8 +68,11 @@ fn setup() -> &'static Setup {
         let hop = root
             .delegate(&key(2), &DelegateParams::new("agent:agent_a", key(3).public_key()).resource_prefix(HOP).now(NOW))
             .unwrap();
-        // The default verified-token cache: decisions must not depend on it.
-        Setup { root, hop, verifier: Verifier::new([key(1).public_key()]) }
+        // The default verified-token cache (decisions must not depend on it); the Datalog time
+        // limit is wall-clock, so under the sanitizer on a loaded machine it is 2 s, as in the
+        // attack-vector replayers (a slow run is not a finding).
+        let limits = Limits { max_time_micros: 2_000_000, ..Limits::default() };
+        Setup { root, hop, verifier: Verifier::new([key(1).public_key()]).with_limits(limits) }
     })
 }
 
