@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$REPO"
 
 SECONDS_PER_TARGET="${1:-20}"
-TARGETS=(token_authorize hop_block_datalog jwt_verify proof_verify audit_log key_import)
+TARGETS=(token_authorize hop_block_datalog resource_rules jwt_verify proof_verify audit_log key_import)
 [ $# -ge 2 ] && TARGETS=("${@:2}")
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
@@ -67,6 +67,20 @@ elif target == "hop_block_datalog":
                 put(b"\x03" + payload[0])
     for seed in [b"\x01", b"\x01extra(1);", b"\x00check if true;", b"\x01check if f($a), f($b), $a + $b == 3;", b"\x02\x01\x02\x00\x05\x01abc"]:
         put(seed)
+elif target == "resource_rules":
+    # Flags byte 2 (UTF-8 text mode; fuzz/fuzz_targets/resource_rules.rs), resource, 0xFF,
+    # prefix: the resources and prefixes of the attack vectors, each from both parents.
+    cases = v("attacks.json")["cases"]
+    resources = sorted({c["request"]["resource"] for c in cases if c.get("op") == "authorize" and c.get("request")})
+    prefixes = sorted({c["params"]["resource_prefix"] for c in cases if c.get("op") == "delegate" and "resource_prefix" in c.get("params", {})})
+    prefixes += ["src", "src/lib/", "*", "repo:org", "mcp://srv/a", "/etc", "channel#x"]
+    for i, r in enumerate(resources):
+        p = prefixes[i % len(prefixes)]
+        for flags in (2, 3):
+            put(bytes([flags]) + r.encode("utf-8", "replace") + b"\xff" + p.encode("utf-8", "replace"))
+    for p in prefixes:
+        put(b"\x02src/lib/x.rs\xff" + p.encode("utf-8", "replace"))
+    put(b"\x00\x33\x02\x01\x02\x31\xff\x33")
 elif target == "jwt_verify":
     doc = v("jwt.json")
     for case in doc.get("verify", []):
