@@ -9,8 +9,9 @@
 //! some servers strip); an empty segment (`a//b`) other than one leading `/` (an absolute path)
 //! and one trailing `/` (a directory); a backslash; a control character (C0, DEL, C1); a
 //! percent-escape of `.`, `/`, `\`, `%` (double encoding), a control character, or of the bytes
-//! `C0`/`C1` (overlong UTF-8); or a character that Unicode compatibility normalization (NFKC)
-//! turns into dots, a slash or a backslash (`․ ‥ … ︙ ︰ ﹒ ﹨ ． ／ ＼`). A server that decodes,
+//! `C0`/`C1` (overlong UTF-8); a `%` followed by a non-ASCII character (`%２ｅ`, which NFKC makes
+//! `%2e`); or a character that Unicode compatibility normalization (NFKC) turns into dots, a
+//! slash, a backslash or a percent sign (`․ ‥ … ︙ ︰ ﹒ ﹨ ． ／ ＼ ﹪ ％`). A server that decodes,
 //! normalizes or resolves the string it was authorized for therefore cannot reach outside it.
 //!
 //! A **prefix** (the resource of a right, or a delegation's `resource_prefix`) covers a resource
@@ -41,6 +42,7 @@
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -52,8 +54,10 @@ pub const ANY: &str = "*";
 /// [`covers`].
 pub const COVERS_DATALOG: &str = "$rr == \"*\" || ($res + \"/\").starts_with($rr)";
 
-/// Characters whose NFKC form is made of dots, slashes or backslashes only.
+/// Characters whose NFKC form is made of dots, slashes, backslashes or a percent sign only.
 const LOOKALIKES: &[char] = &[
+    '\u{FE6A}', // SMALL PERCENT SIGN → %
+    '\u{FF05}', // FULLWIDTH PERCENT SIGN → %
     '\u{2024}', // ONE DOT LEADER → .
     '\u{2025}', // TWO DOT LEADER → ..
     '\u{2026}', // HORIZONTAL ELLIPSIS → ...
@@ -156,7 +160,12 @@ fn problem(r: &str) -> Option<String> {
     if r.is_empty() {
         return Some("is empty".into());
     }
-    for c in r.chars() {
+    let chars: Vec<char> = r.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // `%２ｅ` is no escape, but NFKC makes it `%2e`: a percent sign must be followed by ASCII.
+        if c == '%' && chars[i + 1..].iter().take(2).any(|n| !n.is_ascii()) {
+            return Some("contains a percent sign followed by non-ASCII characters (Unicode normalization may turn them into an escape)".into());
+        }
         if c.is_control() {
             return Some(format!("contains the control character U+{:04X}", c as u32));
         }
@@ -357,6 +366,11 @@ mod tests {
             "src/\u{FF0E}\u{FF0E}/x",
             "src\u{FF0F}x",
             "src/\u{2025}/x",
+            "src/\u{FF05}2e\u{FF05}2e/x",
+            "src/\u{FE6A}2e%2e/x",
+            "src/%\u{FF12}\u{FF45}%\u{FF12}\u{FF45}/x",
+            "src/%2\u{FF45}/x",
+            "src/%\u{00B2}e/x",
             "https://h//x",
             "https://h/../x",
             "https://../x",

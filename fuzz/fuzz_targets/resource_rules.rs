@@ -7,8 +7,8 @@
 //! - `R` refused by `marque::resource::validate` ⇒ `Verifier::authorize` is `invalid_request`
 //!   (`limits_exceeded` past `max_resource_bytes`), for a real token; an `R` it accepts holds no
 //!   dot-only segment, no empty segment (but one leading and one trailing `/`, and a URI's
-//!   `scheme://`), no backslash, no control character, no look-alike of a dot or separator and
-//!   no percent-escape of `.` `/` `\` `%`, a control character or `C0`/`C1`.
+//!   `scheme://`), no backslash, no control character, no look-alike of a dot, separator or `%`,
+//!   no `%` before a non-ASCII character and no percent-escape of `.` `/` `\` `%`, a control character or `C0`/`C1`.
 //! - An accepted `R` is allowed exactly when the model's prefix rule says every prefix of the
 //!   chain (a right, then each hop's) covers it: `P == "*"`; `P` ending in `:`/`#` covers what
 //!   starts with it; else with `E` = `P` less one trailing `/`, `R == E` or `R` starts with `E/`
@@ -130,8 +130,14 @@ fn unclean(r: &str) -> Option<&'static str> {
         if c == '\\' {
             return Some("a backslash");
         }
-        if "\u{2024}\u{2025}\u{2026}\u{FE19}\u{FE30}\u{FE52}\u{FE68}\u{FF0E}\u{FF0F}\u{FF3C}".contains(c) {
-            return Some("a look-alike of a dot or separator");
+        if "\u{2024}\u{2025}\u{2026}\u{FE19}\u{FE30}\u{FE52}\u{FE68}\u{FF0E}\u{FF0F}\u{FF3C}\u{FE6A}\u{FF05}".contains(c) {
+            return Some("a look-alike of a dot, separator or percent sign");
+        }
+    }
+    let chars: Vec<char> = r.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '%' && chars[i + 1..].iter().take(2).any(|n| !n.is_ascii()) {
+            return Some("a percent sign before non-ASCII (NFKC may make it an escape)");
         }
     }
     let b = r.as_bytes();
