@@ -215,14 +215,7 @@ impl McpConfig {
         let token = token.token()?;
         let now = opt_now(options.and_then(|o| o.now))?;
         let h = agent.with(|s| self.inner.client_headers(&message.0, &token, s, now))?;
-        let mut out = serde_json::Map::new();
-        out.insert("Authorization".into(), h.authorization.into());
-        for (k, v) in [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)] {
-            if let Some(v) = v {
-                out.insert(k.into(), v.into());
-            }
-        }
-        Ok(out)
+        Ok(h.http().into_iter().map(|(name, value)| (name.to_string(), value.into())).collect())
     }
 
     /// Whether `method` is admitted without a rights check.

@@ -296,10 +296,7 @@ impl McpConfig {
         let now = convert::now(now)?;
         let config = self.inner.clone();
         let h = py.detach(|| agent.finish(no_panic(|| config.client_headers(&message, &*token.parse()?, agent.core(), now))))?;
-        let mut out = std::collections::BTreeMap::from([("Authorization", h.authorization)]);
-        let optional = [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)];
-        out.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
-        Ok(out)
+        Ok(h.http().into_iter().map(|(name, value)| (name, value.to_string())).collect())
     }
 
     /// Whether `method` is admitted without a rights check.

@@ -402,6 +402,7 @@ export declare class PendingAuthorization {
   finish(claimed: boolean): Decision
   /** Throws `replay_store_unavailable` with `reason`. */
   fail(reason: string): Decision
+  free(): void
 }
 
 export declare class Verifier {

@@ -182,13 +182,7 @@ impl McpConfig {
         let now = o.now()?;
         o.finish()?;
         let h = self.inner.client_headers(&message, &token, agent.get(), Some(now))?;
-        let mut out = std::collections::BTreeMap::from([("Authorization", h.authorization)]);
-        for (k, v) in [("Marque-Proof", h.proof), ("Mcp-Method", h.mcp_method), ("Mcp-Name", h.mcp_name)] {
-            if let Some(v) = v {
-                out.insert(k, v);
-            }
-        }
-        to_js(&out)
+        to_js(&h.http().into_iter().collect::<std::collections::BTreeMap<_, _>>())
     }
 
     /// Whether `method` is admitted without a rights check.

@@ -560,6 +560,18 @@ pub struct ClientHeaders {
 }
 
 #[cfg(feature = "biscuit")]
+impl ClientHeaders {
+    /// The headers to send, by their HTTP names (`Authorization`, then `Marque-Proof`,
+    /// `Mcp-Method`, `Mcp-Name` where present): what every binding hands its HTTP client.
+    pub fn http(&self) -> Vec<(&'static str, &str)> {
+        let optional = [("Marque-Proof", &self.proof), ("Mcp-Method", &self.mcp_method), ("Mcp-Name", &self.mcp_name)];
+        let mut out = alloc::vec![("Authorization", self.authorization.as_str())];
+        out.extend(optional.into_iter().filter_map(|(name, v)| v.as_deref().map(|v| (name, v))));
+        out
+    }
+}
+
+#[cfg(feature = "biscuit")]
 impl McpConfig {
     /// The agent's side of [`map`](McpConfig::map): the headers an agent holding `token` (and
     /// `agent`, its key) sends with `message`, so that a server with the same configuration
@@ -832,6 +844,8 @@ mod tests {
         }
         // Admitted without a rights check: the bearer token, no proof.
         let list = config.client_headers(&msg("tools/list", json!({})), &token, &agent, Some(now)).unwrap();
+        let names: Vec<&str> = list.http().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["Authorization", "Mcp-Method"]);
         assert_eq!((list.proof, list.mcp_name, list.mcp_method.as_deref()), (None, None, Some("tools/list")));
         // Refused before it leaves: what the server would refuse; the wrong key signs nothing.
         let no_id = r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_file","arguments":{"path":"x"}}}"#;
