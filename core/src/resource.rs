@@ -42,7 +42,6 @@
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -160,10 +159,9 @@ fn problem(r: &str) -> Option<String> {
     if r.is_empty() {
         return Some("is empty".into());
     }
-    let chars: Vec<char> = r.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    for (i, c) in r.char_indices() {
         // `%２ｅ` is no escape, but NFKC makes it `%2e`: a percent sign must be followed by ASCII.
-        if c == '%' && chars[i + 1..].iter().take(2).any(|n| !n.is_ascii()) {
+        if c == '%' && r[i + 1..].chars().take(2).any(|n| !n.is_ascii()) {
             return Some("contains a percent sign followed by non-ASCII characters (Unicode normalization may turn them into an escape)".into());
         }
         if c.is_control() {
