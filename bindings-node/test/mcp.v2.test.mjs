@@ -97,7 +97,7 @@ test('SDK 2.x, stdio: the real client and a guarded server in a child process; t
   const serverPath = fileURLToPath(new URL('fixtures/mcp-v2-stdio-server.mjs', import.meta.url))
   const env = { ...process.env, MARQUE_ROOT_PUB: keys.root.publicKey.toHex(), MARQUE_AUDIENCE: audience }
   const client = new Client({ name: 'agent-v2', version: '1.0.0' })
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [serverPath], env, stderr: 'pipe' }))
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [serverPath, '--stdio'], env, stderr: 'pipe' }))
   try {
     // The handshake and the catalogue are allow-listed: no token needed on stdio.
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['read_file'])

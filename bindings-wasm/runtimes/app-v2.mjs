@@ -10,7 +10,9 @@ import { guard, tokenVerifier } from '@marque/wasm/edge'
 
 let state
 function setup(env) {
-  const verifier = new Verifier({ rootKeys: [env.MARQUE_ROOT_KEY], requireProof: true, audience: env.AUDIENCE })
+  // A generous Datalog time limit (as the vector replayers use): the test machine is loaded, and a
+  // wall-clock limit must not turn its allowed calls into limits_exceeded.
+  const verifier = new Verifier({ rootKeys: [env.MARQUE_ROOT_KEY], requireProof: true, audience: env.AUDIENCE, limits: { maxTimeMicros: 2_000_000 } })
   const resource = new URL(verifier.audience)
   const resourceMetadataUrl = sdk.getOAuthProtectedResourceMetadataUrl(resource)
   const gate = sdk.requireBearerAuth({ verifier: tokenVerifier(verifier, { sdk }), expectedResource: resource, resourceMetadataUrl })
