@@ -131,6 +131,8 @@ export interface McpConfigJson {
   allow?: string[]
   /** Per-tool mappings, by MCP tool name. */
   tools?: Record<string, McpToolConfigJson>
+  /** The server's canonical URI (RFC 8707): agents bind their proofs to it; a server's verifier must have it as its `audience`. */
+  resource?: string
 }
 
 /** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */
@@ -420,6 +422,8 @@ export declare class McpConfig {
   isAllowed(method: string): boolean
   /** The allow-list. */
   get allow(): Array<string>
+  /** The server's canonical URI (the audience agents' proofs are bound to), or `null`. */
+  get resource(): string | null
   /** The JSON form. */
   toJSON(): McpConfigJson
 }
@@ -637,6 +641,8 @@ export declare class Verifier {
    * `unknown_root_key`. A malformed document throws `invalid_key` and changes nothing.
    */
   setRootKeysFromJwks(jwks: Jwks | string): void
+  /** This verifier's audience (its canonical URI), or `null`. */
+  get audience(): string | null
   /** The trusted root keys, with their root key ids. */
   get rootKeys(): Array<RootKey>
   /** Trusts `key` to sign revocation lists. */
@@ -955,6 +961,11 @@ export interface JwksVerifierOptions {
    * revocation list is loaded or the loaded one is older than this many seconds.
    */
   maxRevocationStaleness?: number
+  /**
+   * This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
+   * otherwise); without it, a proof naming any server is refused.
+   */
+  audience?: string
 }
 
 /**
@@ -1168,6 +1179,11 @@ export interface ProofOptions {
   operation?: string
   /** Signing time: seconds since the epoch or a `Date` (default: now). */
   now?: TimeInput
+  /**
+   * The server the proof is for (RFC 8707): its URI, canonicalized by the core; a verifier
+   * with another audience, or none, refuses the proof. Default: bound to no server.
+   */
+  audience?: string
 }
 
 /** RFC 9728 protected-resource metadata for a marque-guarded server (the core's document). */
@@ -1337,6 +1353,11 @@ export interface VerifierOptions {
    * revocation list is loaded or the loaded one is older than this many seconds.
    */
   maxRevocationStaleness?: number
+  /**
+   * This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
+   * otherwise); without it, a proof naming any server is refused.
+   */
+  audience?: string
 }
 
 /**

@@ -45,7 +45,7 @@ export interface MarqueAuthInfo extends AuthInfo {
 /** An `OAuthTokenVerifier` for the SDK's `requireBearerAuth`: the bearer token is a marque token. */
 export declare function marqueTokenVerifier(
   verifier: Verifier,
-  options?: { resource?: string | URL; /** Which SDK line's `requireBearerAuth` this serves (default: 1 when installed, else 2). */ sdk?: 1 | 2 },
+  options?: { /** The server's URI: must be the verifier's `audience` (default: that audience). */ resource?: string | URL; /** Which SDK line's `requireBearerAuth` this serves (default: 1 when installed, else 2). */ sdk?: 1 | 2 },
 ): MarqueTokenVerifier
 
 /** An `OAuthTokenVerifier` whose `AuthInfo` always has `expiresAt` and `extra.marque`. */
@@ -122,7 +122,7 @@ export interface McpToolSpec<Args = any> {
 }
 
 /** The core `McpConfig` of `guardTools` options. */
-export declare function mcpConfig(options?: { tools?: Record<string, McpToolSpec>; allow?: string[] }): McpConfig
+export declare function mcpConfig(options?: { tools?: Record<string, McpToolSpec>; allow?: string[]; /** The server's URI (RFC 8707 audience of agents' proofs). */ resource?: string }): McpConfig
 
 /** A refused MCP message. */
 export interface McpRefusal {
@@ -159,7 +159,7 @@ export declare function guardTool<H extends (...args: any[]) => CallToolResult |
 /** Guards every request and notification `server` handles (whenever registered) with the core's MCP mapping. */
 export declare function guardTools<S extends McpServer | object>(
   server: S,
-  options: { verifier: Verifier; tools?: Record<string, McpToolSpec>; allow?: string[]; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
+  options: { verifier: Verifier; tools?: Record<string, McpToolSpec>; allow?: string[]; /** The server's URI: must be the verifier's `audience`. */ resource?: string; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
 ): S
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */
@@ -172,7 +172,9 @@ export interface MarqueFetchOptions {
   /** The key pair (or `Signer`) holding the token. */
   agent: KeyPair | Signer
   /** The server's tool declarations (as for `guardTools`) or its `McpConfig`. */
-  mcp?: McpConfig | { tools?: Record<string, McpToolSpec>; allow?: string[] }
+  mcp?: McpConfig | { tools?: Record<string, McpToolSpec>; allow?: string[]; resource?: string }
+  /** The server's URI (RFC 8707): every proof is bound to it (with `mcp` as an object). */
+  resource?: string
   /** The underlying fetch (default `globalThis.fetch`). */
   fetch?: typeof fetch
 }
@@ -186,7 +188,7 @@ export declare function marqueFetch(options: MarqueFetchOptions): (input: string
 
 /** The agent side in one object; `delegate` hands a sub-agent a narrowed token under a fresh key. */
 export declare class McpAgent {
-  constructor(options: { token: Token | string; key: KeyPair | Signer; mcp?: MarqueFetchOptions['mcp'] })
+  constructor(options: { token: Token | string; key: KeyPair | Signer; mcp?: MarqueFetchOptions['mcp']; resource?: string })
   readonly token: Token
   readonly key: KeyPair | Signer
   readonly config: McpConfig

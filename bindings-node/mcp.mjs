@@ -88,9 +88,10 @@ function assertVerifier(verifier) {
  */
 export function marqueTokenVerifier(verifier, options = {}) {
   assertVerifier(verifier)
-  const { resource, sdk = installed(1) ? 1 : 2, ...rest } = options ?? {}
+  const { resource: given, sdk = installed(1) ? 1 : 2, ...rest } = options ?? {}
   const unknown = Object.keys(rest)
   if (unknown.length > 0) throw new MarqueError('invalid_argument', `marqueTokenVerifier: unknown option \`${unknown[0]}\` (resource, sdk)`)
+  const resource = serverResource(verifier, given)
   if (sdk !== 1 && sdk !== 2) throw new MarqueError('invalid_argument', 'marqueTokenVerifier: sdk is 1 (@modelcontextprotocol/sdk) or 2 (@modelcontextprotocol/server)')
   if (!installed(sdk)) throw new MarqueError('invalid_argument', `marqueTokenVerifier: the MCP SDK ${sdk}.x (${SDK_ERRORS[sdk]}) is not installed`)
   const refusal = async (status, message) => {
@@ -114,7 +115,7 @@ export function marqueTokenVerifier(verifier, options = {}) {
         clientId: a.agent,
         scopes: a.scopes,
         expiresAt: a.expiresAt,
-        ...(resource ? { resource: new URL(String(resource)) } : {}),
+        ...(resource ? { resource: new URL(resource) } : {}),
         extra: {
           marque: {
             agent: a.agent,
@@ -132,6 +133,19 @@ export function marqueTokenVerifier(verifier, options = {}) {
       }
     },
   }
+}
+
+/**
+ * The server's URI (RFC 8707): the verifier's `audience`; a `resource` given as well must name
+ * the same server (compared in the core's canonical form), else `invalid_argument`.
+ */
+function serverResource(verifier, resource) {
+  if (resource === undefined || resource === null) return verifier.audience ?? undefined
+  const canonical = new McpConfig({ resource: String(resource) }).resource
+  if (canonical !== (verifier.audience ?? null)) {
+    throw new MarqueError('invalid_argument', `resource ${JSON.stringify(String(resource))} is not the verifier's audience (${verifier.audience ?? 'not set'}): give the Verifier { audience: ${JSON.stringify(String(resource))} } so that proofs are checked against this server`)
+  }
+  return canonical
 }
 
 /** The RFC 9728 metadata URL for an MCP server URL (`/.well-known/oauth-protected-resource/…`). */
@@ -271,15 +285,16 @@ export function guardTool(verifier, spec, handler) {
 /**
  * The core configuration of `guardTools` options: `tools[name]` is the core's tool mapping
  * (`{ tool?, operation?, resource_arg?, resource? }`), except that `resource` may be a function
- * of the arguments (the application's own mapping, applied per call); `allow` the allow-list.
+ * of the arguments (the application's own mapping, applied per call); `allow` the allow-list;
+ * `resource` the server's URI (RFC 8707: agents bind their proofs to it).
  */
-export function mcpConfig({ tools = {}, allow } = {}) {
+export function mcpConfig({ tools = {}, allow, resource } = {}) {
   const core = {}
   for (const [name, spec] of Object.entries(tools)) {
     const { resource, ...rest } = spec ?? {}
     core[name] = typeof resource === 'function' ? rest : { ...rest, ...(resource !== undefined ? { resource } : {}) }
   }
-  return new McpConfig({ tools: core, ...(allow !== undefined ? { allow } : {}) })
+  return new McpConfig({ tools: core, ...(allow !== undefined ? { allow } : {}), ...(resource !== undefined ? { resource: String(resource) } : {}) })
 }
 
 /**
@@ -331,9 +346,11 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
  * before its handler runs. A denied `tools/call` becomes a tool error result naming the reason
  * (with the decision JSON in `_meta["marque/decision"]`); any other refused request a JSON-RPC
  * error `DENIED_ERROR_CODE` with `data.marque`; a refused notification is dropped. `tools[name]`
- * maps a tool's calls (see `mcpConfig`); `allow` replaces the allow-list. Returns the server.
+ * maps a tool's calls (see `mcpConfig`); `allow` replaces the allow-list. Proofs are bound to
+ * this server by the verifier's `audience` (RFC 8707); `resource`, if given, must be the same
+ * URI. Returns the server.
  */
-export function guardTools(server, { verifier, tools = {}, allow, onDecision, now, audit } = {}) {
+export function guardTools(server, { verifier, tools = {}, allow, resource, onDecision, now, audit } = {}) {
   assertVerifier(verifier)
   assertAudit(audit)
   const low = server?.server ?? server
@@ -342,7 +359,7 @@ export function guardTools(server, { verifier, tools = {}, allow, onDecision, no
   if (!(requests instanceof Map) || !(notifications instanceof Map)) {
     throw new MarqueError('invalid_argument', 'guardTools expects an McpServer or Server (of @modelcontextprotocol/sdk 1.x or @modelcontextprotocol/server 2.x)')
   }
-  const config = mcpConfig({ tools, allow })
+  const config = mcpConfig({ tools, allow, resource: serverResource(verifier, resource) })
   const options = { config, tools, now, onDecision, audit }
   const guardRequest = (method, handler) => async (request, extra) => {
     const { outcome, refusal } = await authorizeMcpRequest(verifier, request, extra, options)
@@ -373,9 +390,12 @@ export function callMeta({ token, proof } = {}) {
   return meta
 }
 
-function configOf(mcp) {
-  if (mcp instanceof McpConfig) return mcp
-  return mcp === undefined ? new McpConfig() : mcpConfig(mcp)
+function configOf(mcp, resource) {
+  if (mcp instanceof McpConfig) {
+    if (resource !== undefined) throw new MarqueError('invalid_argument', 'give the server resource inside the McpConfig, or mcp as { tools, allow } with resource')
+    return mcp
+  }
+  return mcpConfig({ ...(mcp ?? {}), ...(resource !== undefined ? { resource } : {}) })
 }
 
 /**
@@ -384,14 +404,15 @@ function configOf(mcp) {
  * request carries `Authorization: Bearer <token>`; a POSTed JSON-RPC message also gets the
  * core's `clientHeaders` — a fresh `Marque-Proof` bound to exactly the request the server maps it
  * to, `Mcp-Method` and `Mcp-Name` — so client and server cannot disagree. `mcp` is the server's
- * tool declarations (`{ tools, allow }`, as for `guardTools`, or an `McpConfig`). A message the
- * server would refuse throws `invalid_request` before it is sent.
+ * tool declarations (`{ tools, allow }`, as for `guardTools`, or an `McpConfig`); `resource` the
+ * server's URI (RFC 8707: every proof is bound to it, so another server cannot replay it). A
+ * message the server would refuse throws `invalid_request` before it is sent.
  */
-export function marqueFetch({ token, agent, mcp, fetch: base = globalThis.fetch, ...rest } = {}) {
+export function marqueFetch({ token, agent, mcp, resource, fetch: base = globalThis.fetch, ...rest } = {}) {
   const unknown = Object.keys(rest)
   if (unknown.length > 0) throw new MarqueError('invalid_argument', `marqueFetch: unknown option \`${unknown[0]}\``)
   if (token === undefined || agent === undefined) throw new MarqueError('invalid_argument', 'marqueFetch needs { token, agent }')
-  const config = configOf(mcp)
+  const config = configOf(mcp, resource)
   const bearer = `Bearer ${typeof token === 'string' ? token : token.toBase64()}`
   return async function fetchWithMarque(input, init = {}) {
     const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
@@ -408,18 +429,18 @@ export function marqueFetch({ token, agent, mcp, fetch: base = globalThis.fetch,
 }
 
 /**
- * The agent side in one object: a token, the key (or `Signer`) holding it and the server's tool
- * declarations. `fetch` plugs it into the SDK's HTTP client transports; `headers(message)` gives
+ * The agent side in one object: a token, the key (or `Signer`) holding it, the server's tool
+ * declarations and its URI (`resource`, the audience of every proof). `fetch` plugs it into the SDK's HTTP client transports; `headers(message)` gives
  * the headers of one message; `delegate(to, options)` hands a sub-agent a narrowed token under a
  * fresh key of its own, in one call.
  */
 export class McpAgent {
-  constructor({ token, key, mcp, ...rest } = {}) {
+  constructor({ token, key, mcp, resource, ...rest } = {}) {
     const unknown = Object.keys(rest)
     if (unknown.length > 0) throw new MarqueError('invalid_argument', `McpAgent: unknown option \`${unknown[0]}\``)
     this.token = typeof token === 'string' ? Token.fromBase64(token) : token
     this.key = key
-    this.config = configOf(mcp)
+    this.config = configOf(mcp, resource)
     this.fetch = marqueFetch({ token: this.token, agent: key, mcp: this.config })
   }
 

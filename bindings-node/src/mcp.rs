@@ -230,6 +230,12 @@ impl McpConfig {
         self.inner.allow.clone()
     }
 
+    /// The server's canonical URI (the audience agents' proofs are bound to), or `null`.
+    #[napi(getter)]
+    pub fn resource(&self) -> Option<String> {
+        self.inner.resource.as_ref().map(|a| a.as_str().to_string())
+    }
+
     /// The JSON form.
     #[napi(js_name = "toJSON", ts_return_type = "McpConfigJson")]
     pub fn to_json(&self) -> serde_json::Value {

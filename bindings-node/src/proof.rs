@@ -8,7 +8,7 @@ use crate::convert::{opt_now, TimeInput, TokenInput};
 use napi::bindgen_prelude::Object;
 use napi::Env;
 
-use crate::errors::Result;
+use crate::errors::{OrThrow, Result};
 use crate::signer::{AsyncSignerInput, SignerInput};
 
 /// What a proof is bound to.
@@ -23,15 +23,24 @@ pub struct ProofOptions {
     pub operation: Option<String>,
     /// Signing time: seconds since the epoch or a `Date` (default: now).
     pub now: Option<TimeInput>,
+    /// The server the proof is for (RFC 8707): its URI, canonicalized by the core; a verifier
+    /// with another audience, or none, refuses the proof. Default: bound to no server.
+    pub audience: Option<String>,
 }
 
-fn proof_request(options: ProofOptions) -> Result<(marque::Request, Option<u64>)> {
+type Signed = (marque::Request, Option<marque::audience::Audience>, Option<u64>);
+
+fn proof_request(options: ProofOptions) -> Result<Signed> {
     let request = marque::Request::new(
         options.tool,
         options.operation.unwrap_or_else(|| "*".into()),
         options.resource,
     );
-    Ok((request, opt_now(options.now)?))
+    let audience = options
+        .audience
+        .map(|a| marque::audience::Audience::parse(&a).or_throw())
+        .transpose()?;
+    Ok((request, audience, opt_now(options.now)?))
 }
 
 /// Signs a proof of possession for using `token` on one request. `agent` must be the key pair
@@ -40,8 +49,8 @@ fn proof_request(options: ProofOptions) -> Result<(marque::Request, Option<u64>)
 #[napi]
 pub fn sign_proof(agent: SignerInput, token: TokenInput, options: ProofOptions) -> Result<String> {
     let token = token.token()?;
-    let (request, now) = proof_request(options)?;
-    agent.with(|s| token.sign_proof(s, &request, now))
+    let (request, audience, now) = proof_request(options)?;
+    agent.with(|s| token.sign_proof_for(s, &request, audience.as_ref(), now))
 }
 
 /// `signProof` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
@@ -54,6 +63,6 @@ pub fn sign_proof_async<'env>(
     options: ProofOptions,
 ) -> Result<Object<'env>> {
     let token = token.token()?;
-    let (request, now) = proof_request(options)?;
-    agent.spawn(env, move |s| token.sign_proof(s, &request, now), |p| p)
+    let (request, audience, now) = proof_request(options)?;
+    agent.spawn(env, move |s| token.sign_proof_for(s, &request, audience.as_ref(), now), |p| p)
 }

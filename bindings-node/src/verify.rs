@@ -144,6 +144,9 @@ pub struct VerifierOptions {
     /// Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
     /// revocation list is loaded or the loaded one is older than this many seconds.
     pub max_revocation_staleness: Option<f64>,
+    /// This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
+    /// otherwise); without it, a proof naming any server is refused.
+    pub audience: Option<String>,
 }
 
 /// Options of `Verifier.fromJwks` (the root keys come from the document).
@@ -161,6 +164,9 @@ pub struct JwksVerifierOptions {
     /// Fail closed: refuse every authorization (`revocation_list_stale`) while no signed
     /// revocation list is loaded or the loaded one is older than this many seconds.
     pub max_revocation_staleness: Option<f64>,
+    /// This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
+    /// otherwise); without it, a proof naming any server is refused.
+    pub audience: Option<String>,
 }
 
 /// A trusted root key and its root key id.
@@ -313,7 +319,11 @@ fn configure(
     require_proof: Option<bool>,
     operator_keys: Option<Vec<KeyInput>>,
     max_revocation_staleness: Option<f64>,
+    audience: Option<String>,
 ) -> Result<()> {
+    if let Some(a) = audience {
+        v.set_audience(Some(marque::audience::Audience::parse(&a).or_throw()?));
+    }
     if let Some(l) = limits {
         v.set_limits(l.apply(marque::Limits::default())?);
     }
@@ -375,6 +385,7 @@ impl Verifier {
             options.require_proof,
             options.operator_keys,
             options.max_revocation_staleness,
+            options.audience,
         )?;
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
     }
@@ -396,6 +407,7 @@ impl Verifier {
                 o.require_proof,
                 o.operator_keys,
                 o.max_revocation_staleness,
+                o.audience,
             )?;
         }
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
@@ -410,6 +422,12 @@ impl Verifier {
         #[napi(ts_arg_type = "Jwks | string")] jwks: JsonInput,
     ) -> Result<()> {
         no_panic(|| write(&self.inner).set_root_keys_from_jwks(&jwks.0).or_throw())
+    }
+
+    /// This verifier's audience (its canonical URI), or `null`.
+    #[napi(getter)]
+    pub fn audience(&self) -> Option<String> {
+        read(&self.inner).audience().map(|a| a.as_str().to_string())
     }
 
     /// The trusted root keys, with their root key ids.

@@ -131,6 +131,8 @@ export interface McpConfigJson {
   allow?: string[]
   /** Per-tool mappings, by MCP tool name. */
   tools?: Record<string, McpToolConfigJson>
+  /** The server's canonical URI (RFC 8707): agents bind their proofs to it; a server's verifier must have it as its `audience`. */
+  resource?: string
 }
 
 /** RFC 9728 protected-resource metadata (plus `marque_*` extension members). */

@@ -310,6 +310,12 @@ impl McpConfig {
         self.inner.allow.clone()
     }
 
+    /// The server's canonical URI (the audience agents' proofs are bound to), or `None`.
+    #[getter]
+    fn resource(&self) -> Option<String> {
+        self.inner.resource.as_ref().map(|a| a.as_str().to_string())
+    }
+
     /// The JSON form.
     fn to_json(&self) -> String {
         self.inner.to_json()

@@ -245,8 +245,9 @@ impl Token {
     }
 
     /// Signs a proof of possession for using this token on one request (see `sign_proof`).
-    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = Str::from("*"), now = None),
-        text_signature = "($self, agent_keypair, *, tool, resource, operation='*', now=None)")]
+    #[pyo3(signature = (agent_keypair, *, tool, resource, operation = Str::from("*"), now = None, audience = None),
+        text_signature = "($self, agent_keypair, *, tool, resource, operation='*', now=None, audience=None)")]
+    #[allow(clippy::too_many_arguments)]
     fn sign_proof(
         &self,
         py: Python<'_>,
@@ -255,8 +256,9 @@ impl Token {
         resource: Str,
         operation: Str,
         now: Option<&Bound<'_, PyAny>>,
+        audience: Option<Str>,
     ) -> Result<String> {
-        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool.0, resource.0, operation.0, now)
+        crate::proof::sign(py, agent_keypair, TokenInput::Parsed(self.inner.clone()), tool.0, resource.0, operation.0, now, audience)
     }
 
     /// A sealed copy: nobody can delegate it further.

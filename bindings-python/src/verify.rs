@@ -36,7 +36,11 @@ impl Verifier {
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
+        audience: Option<Str>,
     ) -> Result<Self> {
+        if let Some(a) = audience {
+            v.set_audience(Some(marque::audience::Audience::parse(&a.0)?));
+        }
         if let Some(store) = replay_store.filter(|s| !s.is_none()) {
             v.set_replay_store(std::sync::Arc::new(crate::replay::PyReplayStore::extract(store)?));
         }
@@ -119,14 +123,15 @@ impl Verifier {
     /// `{key_id: PublicKey}` for explicit root key ids (rotation). `operator_keys`: the keys
     /// trusted to sign revocation lists (`load_revocation_list`); `max_revocation_staleness`
     /// (seconds): fail closed (`RevocationListStale`) while no signed list is loaded or the
-    /// loaded one is older than that. `replay_store`: where used proofs are remembered — by
+    /// loaded one is older than that. `audience`: this server's canonical URI (RFC 8707): proofs
+    /// must name it, and without it a proof naming any server is refused. `replay_store`: where used proofs are remembered — by
     /// default this verifier's own memory; give every worker of a fleet the same sync
     /// `redis.Redis` client (or any object with `set(name, value, *, nx=True, px=ms)`
     /// returning True / None) and a proof accepted by one is refused by all. A store that raises
     /// (set the client's `socket_timeout`) makes the call raise `ReplayStoreUnavailable`.
     #[new]
     #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None, replay_store = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         root_keys: &Bound<'_, PyAny>,
@@ -137,12 +142,13 @@ impl Verifier {
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
+        audience: Option<Str>,
     ) -> Result<Self> {
         let mut v = marque::Verifier::new([]);
         for (id, key) in parse_root_keys(root_keys)? {
             v.add_root_key(id, key);
         }
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store)
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience)
     }
 
     /// A verifier trusting the root keys of a JWKS document (`{"keys": [...]}`, a str or a
@@ -150,7 +156,7 @@ impl Verifier {
     /// is publishing a new document (`set_root_keys_from_jwks`).
     #[staticmethod]
     #[pyo3(signature = (jwks, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None, replay_store = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None))]
     #[allow(clippy::too_many_arguments)]
     fn from_jwks(
         jwks: &Bound<'_, PyAny>,
@@ -161,9 +167,10 @@ impl Verifier {
         operator_keys: Option<&Bound<'_, PyAny>>,
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
+        audience: Option<Str>,
     ) -> Result<Self> {
         let v = marque::Verifier::from_jwks(&convert::to_json_text(jwks)?)?;
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store)
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience)
     }
 
     /// Replaces every trusted root key with those of a JWKS document (policies, limits,
@@ -203,6 +210,13 @@ impl Verifier {
         let inner = self.inner.clone();
         py.detach(move || write_guard(&inner).set_max_revocation_staleness(seconds));
         Ok(())
+    }
+    /// This verifier's audience: the canonical URI of the server it guards (RFC 8707), or
+    /// `None`. With one, a proof must name exactly it (`InvalidProof` otherwise); without one, a
+    /// proof naming any server is refused.
+    #[getter]
+    fn audience(&self) -> Option<String> {
+        self.read(|v| v.audience().map(|a| a.as_str().to_string()))
     }
     /// The maximum age of the signed revocation list, in seconds (`None`: not required).
     #[getter]

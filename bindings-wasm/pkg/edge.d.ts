@@ -44,3 +44,26 @@ export interface Allowed {
 export declare function guard(request: Request, options: GuardOptions): Promise<Allowed | Response>
 /** The MCP message of a request as JSON text, or `null` when it is not MCP traffic. */
 export declare function mcpMessage(request: Request): Promise<string | null>
+
+/** What `tokenVerifier` returns: the SDK 2.x `AuthInfo` of an admitted marque token. */
+export interface MarqueAuthInfo {
+  token: string
+  /** The acting agent id. */
+  clientId: string
+  /** The token's effective, narrowed rights as `tool:operation:resource`. */
+  scopes: string[]
+  expiresAt: number
+  /** The verifier's audience (this server), when set. */
+  resource?: URL
+  extra: { marque: { agent: string; path: string; principal: string; task: string | null; workspace: string | null; agentKeyFingerprint: string; chain: string[]; tokenId: string } }
+}
+
+/**
+ * An `OAuthTokenVerifier` for the MCP TypeScript SDK 2.x's runtime-neutral bearer auth
+ * (`requireBearerAuth` of `@modelcontextprotocol/server`): the token is admitted by the core; a
+ * refusal is the SDK's `OAuthError`. `sdk` is the SDK module (its `OAuthError`, `OAuthErrorCode`).
+ */
+export declare function tokenVerifier(
+  verifier: Verifier,
+  options: { sdk: { OAuthError: new (code: any, message: string) => Error; OAuthErrorCode: Record<string, string> }; now?: number | Date },
+): { verifyAccessToken(token: string): Promise<MarqueAuthInfo> }

@@ -9,7 +9,17 @@
 // Glue only: every MCP message is mapped and decided by the core (`verifier.authorizeMcp`: the
 // same rules as the Node and Python layers, tests/vectors/mcp.json), and the status code and
 // `WWW-Authenticate` challenge of a refusal are the core's (`httpRefusal`, `wwwAuthenticate`).
-import { McpConfig, MarqueError, bearerToken, httpRefusal, wwwAuthenticate } from './index.js'
+//
+// With the MCP TypeScript SDK 2.x's runtime-neutral bearer auth (`requireBearerAuth` of
+// `@modelcontextprotocol/server`, for Workers, Deno, Bun, Hono), `tokenVerifier(verifier, { sdk })`
+// is its `OAuthTokenVerifier`: the SDK's gate admits the token, then `guard` decides the message:
+//
+//   import * as sdk from '@modelcontextprotocol/server'
+//   const gate = sdk.requireBearerAuth({ verifier: tokenVerifier(verifier, { sdk }), expectedResource: new URL(verifier.audience) })
+//   const auth = await gate(request)                    // 401 + challenge, or the AuthInfo
+//   if (auth instanceof Response) return auth
+//   const result = await guard(request, { verifier, mcp })
+import { McpConfig, MarqueError, bearerToken, challengeValue, httpRefusal, wwwAuthenticate } from './index.js'
 
 /** Header carrying the proof of possession (`signProof` output). */
 export const PROOF_HEADER = 'Marque-Proof'
@@ -164,4 +174,70 @@ function refusal({ realm, resourceMetadata }, code, message, decision) {
   }
   const body = { error: code ?? 'missing_token', message, ...(decision ? { agent: decision.agent, path: decision.path, chain: decision.chain, reasons: decision.reasons } : {}) }
   return new Response(JSON.stringify(body), { status, headers })
+}
+
+/**
+ * An `OAuthTokenVerifier` for the MCP TypeScript SDK 2.x's runtime-neutral bearer auth
+ * (`requireBearerAuth` / `verifyBearerToken` of `@modelcontextprotocol/server`): the bearer token
+ * is a marque token, admitted by the core (`verifier.admit`: revocation-list staleness,
+ * signatures, expiry, revocation). A refused token is the SDK's `OAuthError` (`invalid_token`:
+ * 401 with the SDK's challenge; a stale revocation list or an unavailable store: `server_error`,
+ * fail closed), its message passed through the core's challenge quoting rule. The `AuthInfo` has
+ * `clientId` = the agent, `scopes` = the token's effective, narrowed rights, `expiresAt`, and
+ * `resource` = the verifier's `audience` (so the SDK's `expectedResource` is this server: marque
+ * binds each call's *proof* to it, which `guard` checks); `extra.marque` is the agent identity.
+ * It authorizes no call: run `guard` (every MCP message, proofs included) after the gate.
+ *
+ * `options.sdk` is the SDK module (`import * as sdk from '@modelcontextprotocol/server'`): its
+ * `OAuthError` and `OAuthErrorCode`, which the SDK recognises by `instanceof` — this package
+ * depends on no SDK. `options.now` fixes the time (tests).
+ *
+ * @param {{ admit: Function, audience?: string | null }} verifier
+ * @param {{ sdk: { OAuthError: any, OAuthErrorCode: any }, now?: number | Date }} options
+ */
+export function tokenVerifier(verifier, options) {
+  const { sdk, now, ...rest } = options ?? {}
+  for (const key of Object.keys(rest)) {
+    throw new MarqueError('invalid_argument', `tokenVerifier options: unknown option \`${key}\` (expected one of: sdk, now)`)
+  }
+  if (!verifier || typeof verifier.admit !== 'function') {
+    throw new MarqueError('invalid_argument', 'tokenVerifier(verifier, { sdk }): a marque Verifier is required')
+  }
+  if (typeof sdk?.OAuthError !== 'function' || typeof sdk?.OAuthErrorCode !== 'object' || sdk.OAuthErrorCode === null) {
+    throw new MarqueError('invalid_argument', "tokenVerifier: options.sdk must be the SDK module (import * as sdk from '@modelcontextprotocol/server')")
+  }
+  const { OAuthError, OAuthErrorCode } = sdk
+  return {
+    async verifyAccessToken(token) {
+      let a
+      try {
+        a = verifier.admit(token, now === undefined ? undefined : { now })
+      } catch (e) {
+        if (!(e instanceof MarqueError)) throw e
+        const { status } = httpRefusal(e.code)
+        const code = status === 401 ? OAuthErrorCode.InvalidToken : status === 400 ? OAuthErrorCode.InvalidRequest : OAuthErrorCode.ServerError
+        throw new OAuthError(code, challengeValue(`marque: ${e.code}: ${e.message}`))
+      }
+      const audience = verifier.audience
+      return {
+        token,
+        clientId: a.agent,
+        scopes: a.scopes,
+        expiresAt: a.expiresAt,
+        ...(audience ? { resource: new URL(audience) } : {}),
+        extra: {
+          marque: {
+            agent: a.agent,
+            path: a.path,
+            principal: a.principal,
+            task: a.task ?? null,
+            workspace: a.workspace ?? null,
+            agentKeyFingerprint: a.agentKeyFingerprint,
+            chain: a.chain,
+            tokenId: a.tokenId,
+          },
+        },
+      }
+    },
+  }
 }

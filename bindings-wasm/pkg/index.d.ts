@@ -239,6 +239,8 @@ export interface ProofOptions {
   /** Default `"*"`. */
   operation?: string
   now?: TimeInput
+  /** The URI of the server the proof is for (RFC 8707); a verifier with another audience, or none, refuses it. */
+  audience?: string
 }
 /** Signs a proof of possession; `agent` must sign with the holder's key (absent from the verifier-only build). */
 export declare function signProof(agent: SignerInput, token: TokenInput, options: ProofOptions): string
@@ -269,6 +271,8 @@ export interface VerifierOptions {
   policies?: Policy[]
   limits?: Partial<Limits>
   requireProof?: boolean
+  /** This server's canonical URI (RFC 8707): proofs must name it; without it, a proof naming any server is refused. */
+  audience?: string
   /** Keys whose signed revocation lists this verifier loads (none: no list is trusted). */
   operatorKeys?: KeyInput[]
   /**
@@ -419,6 +423,8 @@ export declare class Verifier {
   loadRevocationList(list: RevocationList | string | object, options?: { now?: TimeInput } | null): boolean
   get revocationList(): RevocationList | null
   get maxRevocationStaleness(): number | null
+  /** This verifier's audience (its canonical URI), or `null`. */
+  get audience(): string | null
   /** Throws for bad signatures, unknown roots, malformed tokens and hit limits; a refusal is a `Decision`. */
   authorize(token: TokenInput, options: AuthorizeOptions): Decision
   /** A denial throws a `MarqueError` whose code is the denial code. */
@@ -501,6 +507,8 @@ export interface McpToolConfigJson {
 export interface McpConfigJson {
   allow?: string[]
   tools?: Record<string, McpToolConfigJson>
+  /** The server's canonical URI (RFC 8707): agents bind their proofs to it; a server's verifier must have it as its `audience`. */
+  resource?: string
 }
 
 /** A marque request an MCP message maps to. */
@@ -539,6 +547,8 @@ export declare class McpConfig {
   clientHeaders(message: object | string, token: TokenInput, agent: SignerInput, options?: { now?: TimeInput } | null): Record<string, string>
   isAllowed(method: string): boolean
   get allow(): string[]
+  /** The server's canonical URI (the audience of agents' proofs), or `null`. */
+  get resource(): string | null
   toJSON(): McpConfigJson
   free(): void
 }

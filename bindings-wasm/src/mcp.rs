@@ -197,6 +197,12 @@ impl McpConfig {
         self.inner.allow.clone()
     }
 
+    /// The server's canonical URI (the audience agents' proofs are bound to), or `null`.
+    #[wasm_bindgen(getter)]
+    pub fn resource(&self) -> Option<String> {
+        self.inner.resource.as_ref().map(|a| a.as_str().to_string())
+    }
+
     /// The JSON form.
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsResult<JsValue> {

@@ -212,7 +212,7 @@ pub(crate) fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
 
 #[wasm_bindgen]
 impl Verifier {
-    /// `new Verifier({rootKeys, policies?, limits?, requireProof?, operatorKeys?,
+    /// `new Verifier({rootKeys, policies?, limits?, requireProof?, audience?, operatorKeys?,
     /// maxRevocationStaleness?})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<Verifier> {
@@ -236,6 +236,12 @@ impl Verifier {
         Ok(self
             .inner
             .set_root_keys_from_jwks(&json_text(&doc, "JWKS document")?)?)
+    }
+
+    /// This verifier's audience (its canonical URI, RFC 8707), or `null`.
+    #[wasm_bindgen(getter)]
+    pub fn audience(&self) -> Option<String> {
+        self.inner.audience().map(|a| a.as_str().to_string())
     }
 
     /// The configured maximum age of the signed revocation list (seconds), or `null`.
@@ -264,6 +270,9 @@ fn configure(mut v: marque::Verifier, mut o: Options) -> JsResult<Verifier> {
     }
     if let Some(r) = o.opt_bool("requireProof")? {
         v.set_require_proof(r);
+    }
+    if let Some(a) = o.opt_string("audience")? {
+        v.set_audience(Some(marque::audience::Audience::parse(&a)?));
     }
     if let Some(keys) = o.get("operatorKeys")? {
         for (i, k) in array(&keys, "operatorKeys")?.iter().enumerate() {

@@ -58,7 +58,7 @@ fn marque_benches(c: &mut Criterion) {
     });
     g.bench_function("parse_token", |b| b.iter(|| Token::from_bytes(&bytes).unwrap()));
     let agent = kp(4);
-    let preq = ProofRequest { tool: "read_file", operation: "read", resource: "src/main.rs" };
+    let preq = ProofRequest::new("read_file", "read", "src/main.rs");
     g.bench_function("proof_sign", |b| b.iter(|| sign_proof_with_nonce(&agent, &bytes, &preq, NOW, [7; 16]).unwrap_or_default()));
     let proof = sign_proof_with_nonce(&agent, &bytes, &preq, NOW, [7; 16]).unwrap_or_default();
     let pk = agent.public_key();

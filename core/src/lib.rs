@@ -45,7 +45,7 @@
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
 //! [`policy`], [`resource`] (what a request may name, what a prefix covers), [`clock`] (times
-//! are seconds), [`proof`], [`revocation`], [`options`] (option keys are checked), [`error`]; at
+//! are seconds), [`proof`] (and [`audience`]: the server a proof is for), [`revocation`], [`options`] (option keys are checked), [`error`]; at
 //! the door of an HTTP or MCP server, [`admission`] (token admission), [`bearer`]
 //! (`Authorization`, `WWW-Authenticate`, RFC 9728 metadata) and [`mcp`] (every MCP message
 //! mapped to a marque request). The wire contract is `docs/PROFILE.md`.
@@ -60,6 +60,7 @@
 
 extern crate alloc;
 
+pub mod audience;
 pub mod audit;
 pub mod bearer;
 pub mod clock;

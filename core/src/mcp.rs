@@ -57,6 +57,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::audience::Audience;
 use crate::bearer::{PROOF_META_KEY, TOKEN_META_KEY};
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::identity::validate_name;
@@ -118,8 +119,9 @@ pub struct ToolConfig {
     pub resource: Option<String>,
 }
 
-/// What a server lets through: the allow-list and the tools' mappings. JSON form
-/// `{"allow": [...], "tools": {"name": ToolConfig}}`, both optional; unknown fields are refused.
+/// What a server lets through: the allow-list and the tools' mappings, and which server it is.
+/// JSON form `{"allow": [...], "tools": {"name": ToolConfig}, "resource": "https://…"}`, all
+/// optional; unknown fields are refused.
 /// An allow-list entry is a method name or a prefix pattern ending in `/*`
 /// (`notifications/*`); `*` alone, and any entry covering one of [`MAPPED_METHODS`], is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,11 +133,17 @@ pub struct McpConfig {
     /// Per-tool mappings, by MCP tool name.
     #[serde(default)]
     pub tools: BTreeMap<String, ToolConfig>,
+    /// The server's canonical URI (RFC 8707 / RFC 9728 `resource`; canonicalized when read, see
+    /// [`Audience`]). An agent's [`client_headers`](McpConfig::client_headers) bind their proofs
+    /// to it; on the server, [`Verifier::authorize_mcp`](crate::Verifier::authorize_mcp)
+    /// refuses to run unless the verifier's audience is this same URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Audience>,
 }
 
 impl Default for McpConfig {
     fn default() -> Self {
-        McpConfig { allow: default_allow(), tools: BTreeMap::new() }
+        McpConfig { allow: default_allow(), tools: BTreeMap::new(), resource: None }
     }
 }
 
@@ -577,7 +585,9 @@ impl McpConfig {
     /// `agent`, its key) sends with `message`, so that a server with the same configuration
     /// maps it to the same request and finds the proof it needs. The message goes through the
     /// server's own mapping first, so one the server would refuse is refused here
-    /// (`invalid_request`) before it leaves; proofs are signed at `now` (default: the clock).
+    /// (`invalid_request`) before it leaves; proofs are signed at `now` (default: the clock),
+    /// bound to the configuration's [`resource`](McpConfig::resource) (the server the agent
+    /// talks to) when it names one.
     ///
     /// ```
     /// use marque::{mcp::{McpCall, McpConfig}, KeyPair, MintParams, Right, Token, Verifier};
@@ -608,7 +618,7 @@ impl McpConfig {
         let now = crate::clock::check_opt("now", now)?;
         let mapped = self.map(&McpCall::new(message))?;
         let proof = match &mapped.request {
-            Some(request) => Some(token.sign_proof(agent, request, now)?),
+            Some(request) => Some(token.sign_proof_for(agent, request, self.resource.as_ref(), now)?),
             None => None,
         };
         let mcp_name = match mapped.method.as_deref() {
@@ -676,6 +686,14 @@ impl crate::verify::Verifier {
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn authorize_mcp(&self, config: &McpConfig, call: &McpCall<'_>, now: Option<u64>) -> Result<McpOutcome> {
+        if let Some(resource) = &config.resource {
+            if self.audience() != Some(resource) {
+                return Err(Error::invalid_argument(format!(
+                    "the MCP configuration names the server {resource}, but the verifier's audience is {}: give the verifier that audience, so that proofs are checked against it",
+                    self.audience().map_or_else(|| String::from("not set"), |a| a.to_string())
+                )));
+            }
+        }
         let mapped = config.map(call)?;
         match mapped.request {
             None => {
@@ -854,6 +872,38 @@ mod tests {
         // A time in milliseconds is refused even where no proof is signed.
         let list = msg("tools/list", json!({}));
         assert_eq!(config.client_headers(&list, &token, &agent, Some(now * 1000)).unwrap_err().code(), "invalid_argument");
+    }
+
+    /// The configuration's resource is the audience: the agent binds its proofs to it, and the
+    /// server runs only with a verifier whose audience is the same server.
+    #[cfg(feature = "biscuit")]
+    #[test]
+    fn the_resource_binds_proofs_to_the_server() {
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let now = 1_767_225_600;
+        let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(now)).unwrap();
+        let tools = r#""tools":{"read_file":{"operation":"read","resource_arg":"path"}}"#;
+        let at = |uri: &str| McpConfig::from_json(&format!(r#"{{{tools},"resource":"{uri}"}}"#)).unwrap();
+        let (a, b) = (at("HTTPS://A.example/mcp/"), at("https://b.example/mcp"));
+        assert_eq!(a.resource.as_ref().map(Audience::as_str), Some("https://a.example/mcp"));
+        assert!(a.to_json().contains(r#""resource":"https://a.example/mcp""#));
+        assert_eq!(McpConfig::from_json(r#"{"resource":"https://a.example/mcp#f"}"#).unwrap_err().code(), "invalid_argument");
+        let call = msg("tools/call", json!({"name": "read_file", "arguments": {"path": "src/a.rs"}}));
+        let h = a.client_headers(&call, &token, &agent, Some(now)).unwrap();
+        let server = |config: &McpConfig, audience: Option<&McpConfig>| {
+            let v = Verifier::new([root.public_key()]).with_require_proof(true).with_audience(audience.and_then(|c| c.resource.clone()));
+            let c = McpCall::new(&call).token(h.authorization.strip_prefix("Bearer ").unwrap()).proof(h.proof.as_deref().unwrap());
+            v.authorize_mcp(config, &c, Some(now)).map(|o| o.decision.and_then(|d| d.code))
+        };
+        assert_eq!(server(&a, Some(&a)), Ok(None));
+        assert_eq!(server(&b, Some(&b)).unwrap().as_deref(), Some("invalid_proof"));
+        // A configuration naming a server the verifier is not (or a verifier that knows none).
+        assert_eq!(server(&a, Some(&b)).unwrap_err().code(), "invalid_argument");
+        assert_eq!(server(&a, None).unwrap_err().code(), "invalid_argument");
+        // The verifier's audience alone binds too: a configuration without resource still checks.
+        assert_eq!(server(&McpConfig::from_json(&format!("{{{tools}}}")).unwrap(), Some(&b)).unwrap().as_deref(), Some("invalid_proof"));
     }
 
 }

@@ -2,24 +2,42 @@
 //!
 //! A token alone is a bearer credential; a proof binds one use of it to the agent that holds it,
 //! in the spirit of DPoP (RFC 9449). The acting agent signs `{token hash, tool, operation,
-//! resource, time, nonce}`; the verifier checks the signature against the key the token's last
-//! hop names, that the proof binds *this* token and *this* request, that it is fresh (default
+//! resource, audience, time, nonce}`; the verifier checks the signature against the key the token's last
+//! hop names, that the proof binds *this* token and *this* request, that it is for *this* server
+//! (the audience, below), that it is fresh (default
 //! window 60 s, small future skew) and that its nonce was not seen before (a
 //! [`ReplayStore`](crate::replay::ReplayStore): by default the bounded in-process
 //! [`ReplayCache`] with a per-key quota that fails closed when full, or a store shared by a
 //! fleet; a verifier claims a nonce only for a call it allows). A stolen token without the agent's key is then useless.
 //!
+//! Audience (RFC 8707): a proof may name the resource server it is for (`aud`, the server's
+//! canonical URI, an [`Audience`]). A verifier that knows its own audience accepts only proofs
+//! naming it — a proof without `aud`, or for another server, is `invalid_proof` — so a server
+//! that receives an agent's token and proof cannot replay them elsewhere. A verifier without an
+//! audience refuses a proof that names one (fail closed: it cannot tell whether it is the server
+//! the agent meant). Proofs without `aud` are byte for byte the version-1 proofs they always were.
+//!
 //! Wire form: `base64url(payload JSON) "." base64url(Ed25519 signature)`, where the signature is
 //! over the ASCII bytes `marque-proof/1.` followed by the first part.
 //!
 //! ```
-//! use marque::{KeyPair, proof::{sign_proof_with_nonce, verify_proof, ProofRequest}};
+//! use marque::{KeyPair, audience::Audience, proof::{sign_proof_with_nonce, verify_proof, ProofRequest}};
 //! let agent = KeyPair::from_seed(&[9; 32]);
 //! let token_bytes = b"token bytes";
-//! let req = ProofRequest { tool: "read_file", operation: "read", resource: "src/a.rs" };
+//! let req = ProofRequest::new("read_file", "read", "src/a.rs");
 //! let proof = sign_proof_with_nonce(&agent, token_bytes, &req, 1_700_000_000, [1; 16])?;
 //! let claims = verify_proof(&proof, &agent.public_key(), token_bytes, &req, 1_700_000_010, 60, 5)?;
 //! assert_eq!(claims.iat, 1_700_000_000);
+//!
+//! // Bound to server A: accepted by A, refused by B and by a verifier that knows no audience.
+//! let (a, b) = (Audience::parse("https://a.example/mcp")?, Audience::parse("https://b.example/mcp")?);
+//! let for_a = sign_proof_with_nonce(&agent, token_bytes, &req.audience(&a), 1_700_000_000, [2; 16])?;
+//! assert!(verify_proof(&for_a, &agent.public_key(), token_bytes, &req.audience(&a), 1_700_000_010, 60, 5).is_ok());
+//! let at_b = verify_proof(&for_a, &agent.public_key(), token_bytes, &req.audience(&b), 1_700_000_010, 60, 5);
+//! assert_eq!(at_b.unwrap_err().code(), "invalid_proof");
+//! assert!(verify_proof(&for_a, &agent.public_key(), token_bytes, &req, 1_700_000_010, 60, 5).is_err());
+//! // B refuses a proof that names no audience, too.
+//! assert!(verify_proof(&proof, &agent.public_key(), token_bytes, &req.audience(&b), 1_700_000_010, 60, 5).is_err());
 //! # Ok::<(), marque::Error>(())
 //! ```
 
@@ -31,7 +49,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, ErrorKind, Result};
+pub use crate::audience::Audience;
+use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::keys::{PublicKey, Signature};
 use crate::signer::Signer;
 
@@ -40,7 +59,7 @@ const DOMAIN: &[u8] = b"marque-proof/1.";
 /// Largest accepted proof string, in bytes.
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;
 
-/// The request a proof is bound to.
+/// The request a proof is bound to: signing binds it, verifying expects it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProofRequest<'a> {
     /// Tool.
@@ -49,6 +68,22 @@ pub struct ProofRequest<'a> {
     pub operation: &'a str,
     /// Resource.
     pub resource: &'a str,
+    /// The resource server (RFC 8707): signing, the server the proof is for (`aud`; None: no
+    /// `aud` claim); verifying, this verifier's own audience (None: it knows none, and refuses a
+    /// proof that names one).
+    pub audience: Option<&'a Audience>,
+}
+
+impl<'a> ProofRequest<'a> {
+    /// A request without an audience.
+    pub const fn new(tool: &'a str, operation: &'a str, resource: &'a str) -> Self {
+        ProofRequest { tool, operation, resource, audience: None }
+    }
+
+    /// The same request bound to `audience`.
+    pub const fn audience(self, audience: &'a Audience) -> Self {
+        ProofRequest { audience: Some(audience), ..self }
+    }
 }
 
 /// The signed content of a proof.
@@ -65,6 +100,10 @@ pub struct ProofClaims {
     pub op: String,
     /// Resource.
     pub res: String,
+    /// The resource server the proof is for: its canonical URI ([`Audience`]); absent when
+    /// the proof is bound to no server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
     /// Signing time, seconds since the Unix epoch.
     pub iat: u64,
     /// Random nonce, base64url.
@@ -91,6 +130,7 @@ pub fn sign_proof_with_nonce<S: Signer + ?Sized>(
         tool: request.tool.into(),
         op: request.operation.into(),
         res: request.resource.into(),
+        aud: request.audience.map(|a| a.as_str().into()),
         iat: now,
         nonce: B64.encode(nonce),
     };
@@ -148,6 +188,7 @@ pub fn verify_proof(
     if claims.tool != request.tool || claims.op != request.operation || claims.res != request.resource {
         return Err(bad("proof is bound to another request (tool, operation or resource differ)"));
     }
+    check_audience(claims.aud.as_deref(), request.audience)?;
     if claims.iat > now.saturating_add(skew) {
         return Err(bad(format!("proof time {} is in the future (now {now})", claims.iat)));
     }
@@ -160,6 +201,24 @@ pub fn verify_proof(
     Ok(claims)
 }
 
+/// The audience rule: a verifier with an audience accepts only a proof naming exactly its
+/// canonical URI; a verifier without one accepts only a proof naming none.
+fn check_audience(aud: Option<&str>, expected: Option<&Audience>) -> Result<()> {
+    let shown = |a: &str| -> String { sanitize(a).chars().take(100).collect() };
+    match (aud, expected) {
+        (None, None) => Ok(()),
+        (Some(got), Some(want)) if got == want.as_str() => Ok(()),
+        (Some(got), Some(want)) => {
+            Err(bad(format!("proof audience {:?} is another server, not this one ({want})", shown(got))))
+        }
+        (None, Some(want)) => Err(bad(format!("proof names no audience; this server ({want}) accepts only proofs bound to it"))),
+        (Some(got), None) => Err(bad(format!(
+            "proof audience {:?} cannot be checked: this verifier has no audience (configure its canonical URI)",
+            shown(got)
+        ))),
+    }
+}
+
 /// The bounded in-process replay memory; it lives in [`crate::replay`] with the
 /// [`ReplayStore`](crate::replay::ReplayStore) contract (re-exported here for compatibility).
 pub use crate::replay::ReplayCache;
@@ -170,7 +229,7 @@ mod tests {
     use crate::keys::KeyPair;
 
     fn req() -> ProofRequest<'static> {
-        ProofRequest { tool: "t", operation: "o", resource: "r" }
+        ProofRequest::new("t", "o", "r")
     }
 
     #[test]
@@ -193,6 +252,20 @@ mod tests {
         tampered[3] ^= 1;
         let tampered = String::from_utf8(tampered).unwrap();
         assert_eq!(code(verify_proof(&tampered, &kp.public_key(), b"tok", &req(), T, 60, 5)), "invalid_proof");
+        // Audience: exact canonical equality, and no audience on one side only.
+        let a = Audience::parse("https://a.example/mcp").unwrap();
+        let a2 = Audience::parse("HTTPS://A.example:443/mcp/").unwrap();
+        let b = Audience::parse("https://b.example/mcp").unwrap();
+        let pa = sign_proof_with_nonce(&kp, b"tok", &req().audience(&a2), T, [1; 16]).unwrap();
+        assert!(verify_proof(&pa, &kp.public_key(), b"tok", &req().audience(&a), T, 60, 5).is_ok());
+        assert_eq!(verify_proof(&pa, &kp.public_key(), b"tok", &req().audience(&b), T, 60, 5).unwrap_err().code(), "invalid_proof");
+        let none = verify_proof(&pa, &kp.public_key(), b"tok", &req(), T, 60, 5).unwrap_err();
+        assert!(none.message().contains("no audience"), "{none}");
+        let missing = verify_proof(&p, &kp.public_key(), b"tok", &req().audience(&a), T, 60, 5).unwrap_err();
+        assert!(missing.message().contains("names no audience"), "{missing}");
+        // A proof without an audience is the version-1 payload, byte for byte: no `aud` member.
+        let payload = B64.decode(p.split('.').next().unwrap()).unwrap();
+        assert!(!String::from_utf8(payload).unwrap().contains("aud"));
         // Times are seconds: a millisecond now is refused, signing or verifying.
         assert_eq!(code(verify_proof(&p, &kp.public_key(), b"tok", &req(), T * 1000, 60, 5)), "invalid_argument");
         assert_eq!(sign_proof_with_nonce(&kp, b"tok", &req(), T * 1000, [0; 16]).unwrap_err().code(), "invalid_argument");

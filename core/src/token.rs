@@ -860,8 +860,20 @@ pub(crate) fn external_signature_payload(block: &[u8], previous_signature: &[u8]
 
 impl Token {
     /// Signs a proof of possession for using this token on `request` at `now` (default: the
-    /// clock). `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
+    /// clock), bound to no audience. `agent` must be the holder's key pair (`wrong_holder_key` otherwise).
     pub fn sign_proof<S: Signer + ?Sized>(&self, agent: &S, request: &crate::policy::Request, now: Option<u64>) -> Result<String> {
+        self.sign_proof_for(agent, request, None, now)
+    }
+
+    /// [`sign_proof`](Self::sign_proof) bound to `audience` (RFC 8707: the canonical URI of the
+    /// server the proof is for; see [`crate::audience`]); `None` binds no audience.
+    pub fn sign_proof_for<S: Signer + ?Sized>(
+        &self,
+        agent: &S,
+        request: &crate::policy::Request,
+        audience: Option<&crate::audience::Audience>,
+        now: Option<u64>,
+    ) -> Result<String> {
         let agent_key = agent.public_key();
         if agent_key != *self.holder_key() {
             return Err(Error::new(
@@ -879,6 +891,7 @@ impl Token {
             tool: &request.tool,
             operation: &request.operation,
             resource: &request.resource,
+            audience,
         };
         crate::proof::sign_proof(agent, &self.bytes, &req, resolve_now(now)?)
     }

@@ -45,7 +45,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy, Request, RIGHTS_POLICY, RIGHTS_POLICY_ID};
-use crate::proof::{verify_proof, ProofRequest};
+use crate::proof::{verify_proof, Audience, ProofRequest};
 use crate::replay::{Claim, MemoryReplayStore, ReplayClaim, ReplayStore};
 use crate::revocation::{RevocationList, RevocationSet};
 use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
@@ -383,6 +383,8 @@ pub struct Verifier {
     policies: Vec<Policy>,
     limits: Limits,
     require_proof: bool,
+    /// This verifier's own canonical URI (RFC 8707): proofs must name it.
+    audience: Option<Audience>,
     revocations: RwLock<RevocationSet>,
     /// Operator keys trusted to sign revocation lists.
     operator_keys: Vec<PublicKey>,
@@ -403,6 +405,7 @@ impl std::fmt::Debug for Verifier {
             .field("policies", &self.policy_ids)
             .field("limits", &self.limits)
             .field("require_proof", &self.require_proof)
+            .field("audience", &self.audience)
             .finish()
     }
 }
@@ -448,6 +451,7 @@ impl Verifier {
             verified: RwLock::new(VerifiedCache::new(limits.verified_cache_capacity)),
             limits,
             require_proof: false,
+            audience: None,
             revocations: RwLock::new(RevocationSet::new()),
             operator_keys: Vec::new(),
             revocation_list: RwLock::new(None),
@@ -560,6 +564,43 @@ impl Verifier {
     pub fn with_require_proof(mut self, require: bool) -> Self {
         self.require_proof = require;
         self
+    }
+
+    /// This verifier's own audience (RFC 8707): the canonical URI of the server it guards. With
+    /// one, a proof is accepted only if it names exactly this audience (`invalid_proof`
+    /// otherwise, a proof naming no audience included); without one (the default), a proof that
+    /// names an audience is refused, since this verifier cannot tell whether it is that server.
+    /// It binds proofs, not tokens: require proofs ([`set_require_proof`](Self::set_require_proof))
+    /// for a token replayed without its proof to be refused too.
+    ///
+    /// ```
+    /// use marque::{audience::Audience, KeyPair, MintParams, Request, Right, Token, Verifier};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_767_225_600;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    ///     .right(Right::new("read_file", "read", "src/")).now(now))?;
+    /// let (a, b) = (Audience::parse("https://a.example/mcp")?, Audience::parse("https://b.example/mcp")?);
+    /// let req = Request::new("read_file", "read", "src/a.rs");
+    /// let proof = token.sign_proof_for(&agent, &req, Some(&a), Some(now))?;
+    /// let at = |aud: &Audience| Verifier::new([root.public_key()]).with_require_proof(true).with_audience(Some(aud.clone()));
+    /// assert!(at(&a).authorize(token.to_bytes(), &req, Some(&proof), Some(now))?.allowed);
+    /// let at_b = at(&b).authorize(token.to_bytes(), &req, Some(&proof), Some(now))?;
+    /// assert_eq!(at_b.code.as_deref(), Some("invalid_proof"));
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn set_audience(&mut self, audience: Option<Audience>) {
+        self.audience = audience;
+    }
+
+    /// Builder form of [`set_audience`](Self::set_audience).
+    pub fn with_audience(mut self, audience: Option<Audience>) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    /// This verifier's audience, if set.
+    pub fn audience(&self) -> Option<&Audience> {
+        self.audience.as_ref()
     }
 
     /// Adds a user policy (Datalog `allow if` / `deny if` / `check if` only — facts and rules
@@ -854,7 +895,12 @@ impl Verifier {
         let mut pending = None;
         match proof {
             Some(p) => {
-                let req = ProofRequest { tool: &request.tool, operation: &request.operation, resource: &request.resource };
+                let req = ProofRequest {
+                    tool: &request.tool,
+                    operation: &request.operation,
+                    resource: &request.resource,
+                    audience: self.audience.as_ref(),
+                };
                 let checked = verify_proof(
                     p,
                     &holder.key,

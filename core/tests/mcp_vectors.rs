@@ -16,7 +16,7 @@
 //! {"name","op":"mcp","config":"<name in configs>","message":"<JSON-RPC text>",
 //!  "mcp_method"?: "...", "mcp_name"?: "...", "token"?: "<token name: the transport's bearer token>",
 //!  "meta_token"?: "<token name, inserted as params._meta[\"marque/token\"]>", "proof"?: "<transport proof>",
-//!  "verifier"?: {"require_proof"?: true, "revocations"?: <RevocationSet JSON>}, "now": 1767225600,
+//!  "verifier"?: {"require_proof"?: true, "audience"?: "<server URI>", "revocations"?: <RevocationSet JSON>}, "now": 1767225600,
 //!  "expect": {"allowed": bool, "code": null|"...", "request": null|{"tool","operation","resource"}} | {"error": "<code>"}}
 //! {"name","op":"admit","token": "<token name>" | "raw": "<text>", "verifier"?: {"revocations"?,
 //!  "max_revocation_staleness"?, "operator"?: "<key name>", "revocation_list"?: <signed list JSON>}, "now",
@@ -134,6 +134,48 @@ fn tokens(b: &mut Book) {
             "run_tests": {"resource": "all"}}}),
     );
     b.configs.insert("strict".into(), json!({"allow": ["initialize", "notifications/*"]}));
+    b.configs.insert(
+        "bound".into(),
+        json!({"resource": "https://a.example/mcp", "tools": {"read_file": {"operation": "read", "resource_arg": "path"}}}),
+    );
+}
+
+/// Audience binding (RFC 8707): the agent's proofs name the server its configuration names; the
+/// server's verifier accepts only proofs naming it.
+fn audience_cases(b: &mut Book) {
+    let ta = b.tokens["agent_a"].clone();
+    let read = tool("read_file", json!({"path": "src/main.rs"}));
+    let text = read.to_string();
+    let headers = |resource: Option<&str>| {
+        let mut config = json!({"tools": {"read_file": {"operation": "read", "resource_arg": "path"}}});
+        if let Some(r) = resource {
+            config["resource"] = json!(r);
+        }
+        let config = McpConfig::from_json(&config.to_string()).expect("config");
+        config.client_headers(&text, &ta, &key("agent_a"), Some(NOW)).expect("headers").proof.expect("proof")
+    };
+    let at = |aud: Option<&str>, proof: String| {
+        let mut v = json!({"require_proof": true});
+        if let Some(a) = aud {
+            v["audience"] = json!(a);
+        }
+        json!({"token": "agent_a", "proof": proof, "verifier": v})
+    };
+    let request = ("read_file", "read", "src/main.rs");
+    b.mcp("audience: the agent's proof for this server is accepted", "bound", read.clone(), at(Some("https://a.example/mcp"), headers(Some("https://a.example/mcp"))),
+        allowed(Some(request)));
+    b.mcp("audience: another spelling of the server URI is the same server", "bound", read.clone(),
+        at(Some("HTTPS://A.Example:443/mcp/"), headers(Some("https://A.EXAMPLE/mcp/"))), allowed(Some(request)));
+    b.mcp("audience: a proof for another server is refused", "files", read.clone(), at(Some("https://a.example/mcp"), headers(Some("https://b.example/mcp"))),
+        denied("invalid_proof", request));
+    b.mcp("audience: a proof naming no server is refused by an audience-bound server", "files", read.clone(),
+        at(Some("https://a.example/mcp"), headers(None)), denied("invalid_proof", request));
+    b.mcp("audience: a proof naming a server is refused by a verifier without audience", "files", read.clone(),
+        at(None, headers(Some("https://a.example/mcp"))), denied("invalid_proof", request));
+    b.mcp("audience: a configuration naming the server needs a verifier with that audience", "bound", read.clone(),
+        at(None, headers(Some("https://a.example/mcp"))), error("invalid_argument"));
+    b.mcp("audience: a configuration naming another server than the verifier's audience", "bound", read.clone(),
+        at(Some("https://b.example/mcp"), headers(Some("https://a.example/mcp"))), error("invalid_argument"));
 }
 
 fn mcp_cases(b: &mut Book) {
@@ -342,6 +384,9 @@ fn other_cases(b: &mut Book) {
         ("config: allow-listing tools/call", r#"{"allow":["tools/call"]}"#, error("invalid_argument")),
         ("config: allow-listing a prefix covering resources/read", r#"{"allow":["resources/*"]}"#, error("invalid_argument")),
         ("config: not an object", "[]", error("invalid_argument")),
+        ("config: a server resource", r#"{"resource":"https://api.example/mcp"}"#, json!({"ok": true})),
+        ("config: a resource with a fragment", r#"{"resource":"https://api.example/mcp#x"}"#, error("invalid_argument")),
+        ("config: a resource that is not an absolute URI", r#"{"resource":"/mcp"}"#, error("invalid_argument")),
     ] {
         b.case(json!({"name": name, "op": "config", "config": config, "expect": expect}));
     }
@@ -351,6 +396,7 @@ fn generate() -> Value {
     let mut b = Book::default();
     tokens(&mut b);
     mcp_cases(&mut b);
+    audience_cases(&mut b);
     other_cases(&mut b);
     let keys: BTreeMap<&str, Value> =
         KEYS.iter().map(|(n, _)| (*n, json!({"seed_hex": key(n).to_hex().as_str(), "public_hex": key(n).public_key().to_hex()}))).collect();
@@ -384,6 +430,9 @@ fn verifier(doc: &Value, v: &Value) -> Result<Verifier, marque::Error> {
     let mut verifier = Verifier::new([seed(doc, doc["root"].as_str().expect("root")).public_key()]);
     if v["require_proof"].as_bool() == Some(true) {
         verifier.set_require_proof(true);
+    }
+    if let Some(a) = v["audience"].as_str() {
+        verifier.set_audience(Some(marque::audience::Audience::parse(a)?));
     }
     if !v["revocations"].is_null() {
         verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?)?;

@@ -141,7 +141,7 @@ fn proofs_audit_and_jwt_with_external_signers() {
     let verifier = Verifier::new([root.public_key()]).with_require_proof(true);
     let d = verifier.authorize(token.to_bytes(), &read("src/a.rs"), Some(&proof), Some(NOW)).unwrap();
     assert!(d.allowed && d.proof_verified, "{:?}", d.reasons);
-    let req = ProofRequest { tool: "t", operation: "o", resource: "r" };
+    let req = ProofRequest::new("t", "o", "r");
     let p = sign_proof_with_nonce(&signer, b"tok", &req, NOW, [1; 16]).unwrap();
     assert_eq!(p, sign_proof_with_nonce(&orch, b"tok", &req, NOW, [1; 16]).unwrap(), "Ed25519 is deterministic");
     assert!(verify_proof(&p, &orch.public_key(), b"tok", &req, NOW, 60, 5).is_ok());

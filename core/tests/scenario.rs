@@ -375,7 +375,7 @@ fn proofs_of_possession() {
     assert!(d.allowed && d.proof_verified);
     assert_eq!(deny_code(Some(&p), NOW + 2).as_deref(), Some("replayed_proof"));
     // Signed by another agent of the chain (a stolen token plus the wrong key).
-    let forged = marque::proof::sign_proof(&w.a, w.tc.to_bytes(), &marque::proof::ProofRequest { tool: "read_file", operation: "read", resource: "src/main.rs" }, NOW).unwrap();
+    let forged = marque::proof::sign_proof(&w.a, w.tc.to_bytes(), &marque::proof::ProofRequest::new("read_file", "read", "src/main.rs"), NOW).unwrap();
     assert_eq!(deny_code(Some(&forged), NOW).as_deref(), Some("invalid_proof"));
     // Stale and future.
     let old = w.tc.sign_proof(&w.c, &r, Some(NOW - 61)).unwrap();

@@ -80,7 +80,7 @@ fn generate() -> Value {
     let proof_by_a = marque::proof::sign_proof(
         &k("agent_a"),
         tc.to_bytes(),
-        &marque::proof::ProofRequest { tool: "read_file", operation: "read", resource: "src/main.rs" },
+        &marque::proof::ProofRequest::new("read_file", "read", "src/main.rs"),
         NOW,
     )
     .unwrap();

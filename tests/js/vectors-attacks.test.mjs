@@ -15,14 +15,14 @@ const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v 
 
 const camel = (snake) => snake.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase())
 
-/** The verifier a case describes (`root`, `verifier`: require_proof, revocations, policies, limits). */
+/** The verifier a case describes (`root`, `verifier`: require_proof, audience, revocations, policies, limits). */
 function makeVerifier(c) {
   const v = c.verifier ?? {}
   // A generous wall-clock Datalog limit unless the case sets one (as every replayer does): a
   // loaded machine must not turn an allowed case into limits_exceeded.
   const limits = Object.fromEntries(Object.entries({ max_time_micros: 2_000_000, ...v.limits }).map(([k, n]) => [camel(k), n]))
   const verifier = new Verifier(defined({
-    rootKeys: [key(c.root).publicKey], requireProof: v.require_proof, policies: v.policies, limits,
+    rootKeys: [key(c.root).publicKey], requireProof: v.require_proof, audience: v.audience, policies: v.policies, limits,
   }))
   if (v.revocations) verifier.mergeRevocations(v.revocations)
   return verifier

@@ -17,6 +17,7 @@ function verifierOf(v = {}) {
   const verifier = new Verifier(defined({
     rootKeys: [key(doc.root).publicKey],
     requireProof: v.require_proof,
+    audience: v.audience,
     operatorKeys: v.operator ? [key(v.operator).publicKey] : undefined,
     maxRevocationStaleness: v.max_revocation_staleness,
   }))

@@ -129,7 +129,7 @@ def test_www_authenticate_and_metadata(agents: Agents) -> None:
 
 
 def test_token_verifier(agents: Agents) -> None:
-    tv = MarqueTokenVerifier(marque.Verifier([agents.root.public_key]), resource="https://h/mcp")
+    tv = MarqueTokenVerifier(marque.Verifier([agents.root.public_key], audience="https://h/mcp"), resource="https://h/mcp")
     at = asyncio.run(tv.verify_token(agents.a_token.to_base64()))
     assert at is not None
     assert at.client_id == "agent:agent_a" and at.subject == "user:alice" and at.resource == "https://h/mcp"
@@ -327,6 +327,53 @@ def test_inprocess_require_proof(agents: Agents) -> None:
             assert text(await c.call_tool("read_file", {"path": "src/a"}, meta=agents.meta("src/a"))) == "src/a"
 
     asyncio.run(main())
+
+
+def test_inprocess_audience_binds_proofs_to_the_server(agents: Agents) -> None:
+    """RFC 8707: the guard's verifier knows its server URI; a proof for another server, or for
+    none, is refused; ``call_meta(resource=…)`` and ``MarqueAuth(resource=…)`` sign for it."""
+    uri = "https://files.example/mcp"
+    verifier = marque.Verifier([agents.root.public_key], require_proof=True, audience="HTTPS://Files.example:443/mcp/")
+    assert verifier.audience == uri
+    server = MCPServer("files", middleware=[MarqueGuard(verifier, tools=TOOLS, resource=uri)])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        return path
+
+    def meta(resource: str | None) -> dict[str, str]:
+        return call_meta(agents.a_token, agents.a, name="read_file", arguments={"path": "src/a"}, tools=TOOLS,
+                         resource=resource)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            assert text(await c.call_tool("read_file", {"path": "src/a"}, meta=meta(uri))) == "src/a"
+            for other in ("https://other.example/mcp", "https://files.example/MCP", None):
+                with pytest.raises(MCPError) as e:
+                    await c.call_tool("read_file", {"path": "src/a"}, meta=meta(other))
+                assert denial(e.value)["code"] == "invalid_proof", other  # type: ignore[index]
+
+    asyncio.run(main())
+    # The client side: MarqueAuth's proofs name the server it was given.
+    from marque.mcp import MarqueAuth
+
+    auth = MarqueAuth(agents.a_token, agents.a, tools=TOOLS, resource=uri)
+    assert auth.config.resource == uri
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "read_file", "arguments": {"path": "src/a"}}}
+    h = auth.headers(message)
+    outcome = verifier.authorize_mcp(json.dumps(message), config=auth.config, token=h["Authorization"][7:],
+                                     proof=h["Marque-Proof"])
+    assert outcome.allowed
+    # A guard naming another server than its verifier's audience, or a verifier without one: refused up front.
+    with pytest.raises(marque.InvalidArgument):
+        MarqueGuard(verifier, tools=TOOLS, resource="https://other.example/mcp")
+    with pytest.raises(marque.InvalidArgument):
+        MarqueTokenVerifier(marque.Verifier([agents.root.public_key]), resource=uri)
+    assert MarqueTokenVerifier(verifier).resource == uri
+    with pytest.raises(marque.InvalidArgument):
+        marque.Verifier([agents.root.public_key], audience="https://files.example/mcp#frag")
+    with pytest.raises(marque.InvalidArgument):
+        marque.sign_proof(agents.a, agents.a_token, tool="read_file", resource="src/a", audience="files.example")
 
 
 # ---------------------------------------------------------------------------------------------

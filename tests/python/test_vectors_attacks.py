@@ -26,11 +26,12 @@ def keypair(name: str) -> marque.KeyPair:
 
 
 def make_verifier(case: dict[str, Any]) -> marque.Verifier:
-    """The verifier a case describes (`root`, `verifier`: require_proof, revocations, policies, limits)."""
+    """The verifier a case describes (`root`, `verifier`: require_proof, audience, revocations, policies, limits)."""
     v = case.get("verifier") or {}
     verifier = marque.Verifier(
         [keypair(case["root"]).public_key],
         require_proof=bool(v.get("require_proof", False)),
+        audience=v.get("audience"),
         policies=[marque.Policy(p["id"], p["source"]) for p in v.get("policies") or []],
         # A generous wall-clock Datalog limit unless the case sets one (as every replayer does):
         # a loaded machine must not turn an allowed case into limits_exceeded.

@@ -37,6 +37,7 @@ def verifier(v: dict[str, Any] | None) -> marque.Verifier:
     out = marque.Verifier(
         [keypair(DOC["root"]).public_key],
         require_proof=bool(v.get("require_proof", False)),
+        audience=v.get("audience"),
         operator_keys=[keypair(v["operator"]).public_key] if "operator" in v else None,
         max_revocation_staleness=v.get("max_revocation_staleness"),
     )
@@ -140,7 +141,11 @@ def guard_outcome(case: dict[str, Any]) -> dict[str, Any]:
 
     config = DOC["configs"][case["config"]]
     tools = {name: ToolSpec(**spec) for name, spec in config.get("tools", {}).items()}
-    guard = MarqueGuard(verifier(case.get("verifier")), tools=tools, allow=config.get("allow"), clock=lambda: case["now"])
+    try:
+        guard = MarqueGuard(verifier(case.get("verifier")), tools=tools, allow=config.get("allow"),
+                            resource=config.get("resource"), clock=lambda: case["now"])
+    except marque.MarqueError as e:  # a resource that is not the verifier's audience: refused up front
+        return {"refused": e.code}
     m = sdk_message(message(case))
     assert m is not None
     headers = {}

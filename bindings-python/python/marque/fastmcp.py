@@ -31,7 +31,7 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 from mcp.shared.exceptions import MCPError
 
 from marque._native import MarqueError, Verifier, bearer_token
-from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, mcp_config
+from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
 
 
 class MarqueMiddleware(Middleware):
@@ -43,12 +43,14 @@ class MarqueMiddleware(Middleware):
         *,
         tools: Mapping[str, ToolSpec] | None = None,
         allow: Iterable[str] | None = None,
+        resource: str | None = None,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise TypeError("MarqueMiddleware needs a marque.Verifier")
         self.verifier = verifier
         self.tools = dict(tools or {})
-        self.config = mcp_config(self.tools, allow=allow)
+        # The server's URI is the verifier's audience (RFC 8707): proofs must name it.
+        self.config = mcp_config(self.tools, allow=allow, resource=_server_resource(verifier, resource))
 
     @staticmethod
     def message(context: MiddlewareContext[Any]) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from marque._native import (
     MCP_DENIED_ERROR_CODE,
     AuditLog,
     Decision,
+    InvalidArgument,
     InvalidRequest,
     KeyPair,
     MarqueError,
@@ -124,11 +125,16 @@ class ToolSpec:
         return request_for(name, arguments, {name: self})
 
 
-def mcp_config(tools: Mapping[str, ToolSpec] | None = None, *, allow: Iterable[str] | None = None) -> McpConfig:
-    """The core ``McpConfig`` of these tool specs (and allow-list; default ``MCP_DEFAULT_ALLOW``)."""
+def mcp_config(
+    tools: Mapping[str, ToolSpec] | None = None, *, allow: Iterable[str] | None = None, resource: str | None = None
+) -> McpConfig:
+    """The core ``McpConfig`` of these tool specs (and allow-list; default ``MCP_DEFAULT_ALLOW``;
+    and ``resource``, the server's URI: agents bind their proofs to it, RFC 8707)."""
     doc: dict[str, Any] = {"tools": {name: spec.config() for name, spec in (tools or {}).items()}}
     if allow is not None:
         doc["allow"] = list(allow)
+    if resource is not None:
+        doc["resource"] = resource
     return McpConfig(doc)
 
 
@@ -156,12 +162,14 @@ def call_meta(
     tools: Mapping[str, ToolSpec] | None = None,
     include_token: bool = True,
     now: float | None = None,
+    resource: str | None = None,
 ) -> dict[str, str]:
     """Client side: the ``_meta`` entries for one ``tools/call``.
 
     Returns ``{"marque/token": …, "marque/proof": …}``: the token (omit it with
     ``include_token=False`` when it travels in an ``Authorization`` header) and, when
-    ``agent_keypair`` (the holder's key) is given, a fresh single-use proof bound to this call.
+    ``agent_keypair`` (the holder's key) is given, a fresh single-use proof bound to this call
+    (and to ``resource``, the URI of the server it is for, when given: RFC 8707).
     """
     meta: dict[str, str] = {}
     if include_token:
@@ -169,8 +177,10 @@ def call_meta(
             token if isinstance(token, str) else Token.from_bytes(token).to_base64()
         )
     if agent_keypair is not None:
-        tool, operation, resource = request_for(name, arguments, tools)
-        meta[META_PROOF] = sign_proof(agent_keypair, token, tool=tool, operation=operation, resource=resource, now=now)
+        tool, operation, target = request_for(name, arguments, tools)
+        meta[META_PROOF] = sign_proof(
+            agent_keypair, token, tool=tool, operation=operation, resource=target, now=now, audience=resource
+        )
     return meta
 
 
@@ -200,10 +210,13 @@ class MarqueAuth(_http_auth_base()):  # type: ignore[misc]
     authorizes (``tools/call``, ``resources/read``, ``prompts/get`` …) also gets a fresh
     ``Marque-Proof`` bound to the exact request the server maps it to, plus the ``Mcp-Method``
     / ``Mcp-Name`` headers — all from the core (``McpConfig.client_headers``), so client and
-    server cannot disagree. ``tools`` (or ``config``) must be the server's tool declarations. A
-    message the server would refuse raises ``InvalidRequest`` before it is sent::
+    server cannot disagree. ``tools`` (or ``config``) must be the server's tool declarations, and
+    ``resource`` the server's URI (its RFC 8707 audience: the proofs are bound to it, so another
+    server cannot replay them). A message the server would refuse raises ``InvalidRequest``
+    before it is sent::
 
-        auth = MarqueAuth(token, agent_key, tools={"read_file": ToolSpec(operation="read", resource_arg="path")})
+        auth = MarqueAuth(token, agent_key, tools={"read_file": ToolSpec(operation="read", resource_arg="path")},
+                          resource="https://files.example/mcp")
         async with httpx2.AsyncClient(auth=auth) as http, streamable_http_client(url, http_client=http) as (r, w):
             ...
     """
@@ -218,14 +231,15 @@ class MarqueAuth(_http_auth_base()):  # type: ignore[misc]
         tools: Mapping[str, ToolSpec] | None = None,
         allow: Iterable[str] | None = None,
         config: McpConfig | None = None,
+        resource: str | None = None,
     ) -> None:
-        if config is not None and (tools is not None or allow is not None):
-            raise TypeError("give config or tools/allow, not both")
+        if config is not None and (tools is not None or allow is not None or resource is not None):
+            raise TypeError("give config or tools/allow/resource, not both")
         self.token = token if isinstance(token, Token) else (
             Token.from_base64(token) if isinstance(token, str) else Token.from_bytes(token)
         )
         self.agent_keypair = agent_keypair
-        self.config = config if config is not None else mcp_config(tools, allow=allow)
+        self.config = config if config is not None else mcp_config(tools, allow=allow, resource=resource)
 
     def headers(self, message: Mapping[str, Any] | str | None) -> dict[str, str]:
         """The headers for one outgoing message (``None``: a request without a JSON-RPC body)."""
@@ -258,8 +272,9 @@ class Agent:
         tools: Mapping[str, ToolSpec] | None = None,
         allow: Iterable[str] | None = None,
         config: McpConfig | None = None,
+        resource: str | None = None,
     ) -> None:
-        self.auth = MarqueAuth(token, agent_keypair, tools=tools, allow=allow, config=config)
+        self.auth = MarqueAuth(token, agent_keypair, tools=tools, allow=allow, config=config, resource=resource)
 
     @property
     def token(self) -> Token:
@@ -364,7 +379,7 @@ class MarqueTokenVerifier:
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None, clock: Callable[[], float] | None = None):
         self.verifier = verifier
-        self.resource = resource
+        self.resource = _server_resource(verifier, resource)
         self._clock = clock
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -399,6 +414,20 @@ class MarqueTokenVerifier:
         )
 
 
+def _server_resource(verifier: Verifier, resource: str | None) -> str | None:
+    """The server's URI: the verifier's audience; a ``resource`` given as well must be the same
+    server (compared in the core's canonical form), else ``InvalidArgument``."""
+    if resource is None:
+        return verifier.audience
+    canonical = McpConfig({"resource": resource}).resource
+    if canonical != verifier.audience:
+        raise InvalidArgument(
+            f"resource {resource!r} is not the verifier's audience ({verifier.audience!r}): give the Verifier "
+            f"audience={resource!r} so that proofs are checked against this server"
+        )
+    return canonical
+
+
 def _header(request: Any, name: str) -> str | None:
     headers = getattr(request, "headers", None)
     value = headers.get(name) if headers is not None else None
@@ -427,6 +456,10 @@ class MarqueGuard:
     with ``deny_as="result"``, a denied ``tools/call`` gets a ``CallToolResult`` with ``isError:
     true`` and the same object as ``structuredContent`` (visible to the model).
 
+    Audience (RFC 8707): the verifier's ``audience`` (``Verifier(..., audience=…)``, this
+    server's URI) binds every proof to this server; ``resource`` may name it here too (it must
+    be the same, or every call is refused ``invalid_argument``).
+
     ``audit`` receives every decision taken (allowed or denied); with ``audit_log`` and
     ``audit_signer`` every decision is also appended to the log as a signed entry
     (``Decision.to_audit_event()``), before the handler runs. A message refused before any
@@ -447,11 +480,12 @@ class MarqueGuard:
         audit_log: AuditLog | None = None,
         audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
+        resource: str | None = None,
     ):
         _check_audit_log(audit_log, audit_signer)
         self.verifier = verifier
         self.tools: dict[str, ToolSpec] = dict(tools or {})
-        self.config = mcp_config(self.tools, allow=allow)
+        self.config = mcp_config(self.tools, allow=allow, resource=_server_resource(verifier, resource))
         self.deny_as = deny_as
         self.error_code = error_code
         self.audit = audit

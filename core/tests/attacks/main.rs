@@ -1,6 +1,6 @@
 //! Attack vectors: `tests/vectors/attacks.json`, written by the core and replayed by every runtime.
 //!
-//! Each topic module (`blocks`, `resources`, `identity`, `clocks`, `proofs`, `misc`) states cases
+//! Each topic module (`blocks`, `resources`, `identity`, `clocks`, `proofs`, `misc`, `audience`) states cases
 //! the way an attacker would try them, *with the outcome the security rules demand*. This test
 //! replays every case against the core (so a case whose expectation the core does not meet fails
 //! here first), then compares the cases with the committed file: names, operations, inputs other
@@ -26,12 +26,13 @@
 //!  "expect": {"ok": true} | {"error": "invalid_argument"}}
 //! {"name": "...", "op": "revoke", "id": "0123abcd", "expect": {"ok": true} | {"error": "invalid_argument"}}
 //! ```
-//! `<verifier>` is `{"require_proof": bool?, "revocations": <RevocationSet JSON>?,
+//! `<verifier>` is `{"require_proof": bool?, "audience": "<server URI>"?, "revocations": <RevocationSet JSON>?,
 //! "policies": [{"id", "source"}]?, "limits": {<Limits field, snake_case>: number}?}`. An
 //! `authorize_sequence` makes its calls, in order, against one verifier (the replay cache is the
 //! state they share); a call that errors records `{"error": code}` and the sequence goes on.
 //! Keys are named (`keys` maps a name to its 32-byte seed in hex); `now` is seconds.
 
+mod audience;
 mod blocks;
 mod clocks;
 mod identity;
@@ -148,13 +149,14 @@ pub fn scenario() -> (Token, Token) {
 fn generate() -> Value {
     let mut book = Book::default();
     type Topic = (&'static str, fn(&mut Book));
-    let topics: [Topic; 6] = [
+    let topics: [Topic; 7] = [
         ("blocks", blocks::cases),
         ("resources", resources::cases),
         ("identity", identity::cases),
         ("clocks", clocks::cases),
         ("proofs", proofs::cases),
         ("misc", misc::cases),
+        ("audience", audience::cases),
     ];
     for (topic, f) in topics {
         book.topic = topic.to_string();
@@ -202,6 +204,9 @@ fn verifier(doc: &Value, case: &Value) -> Result<Verifier, marque::Error> {
     verifier.set_limits(serde_json::from_value::<Limits>(limits).expect("limits"));
     if v["require_proof"].as_bool() == Some(true) {
         verifier.set_require_proof(true);
+    }
+    if let Some(a) = v["audience"].as_str() {
+        verifier.set_audience(Some(marque::audience::Audience::parse(a)?));
     }
     if !v["revocations"].is_null() {
         verifier.merge_revocations(&RevocationSet::from_json(&v["revocations"].to_string())?)?;

@@ -126,7 +126,7 @@ pub fn cases(b: &mut Book) {
             request["operation"].as_str().expect("operation"),
             request["resource"].as_str().expect("resource"),
         );
-        let req = ProofRequest { tool: &r.tool, operation: &r.operation, resource: &r.resource };
+        let req = ProofRequest::new(&r.tool, &r.operation, &r.resource);
         sign_proof_with_nonce(holder, token.to_bytes(), &req, NOW, nonce).expect("sign")
     };
     let ping = req("ping", "call", "health");
