@@ -83,6 +83,8 @@ pub mod admission;
 mod canonical;
 #[cfg(feature = "biscuit")]
 pub mod delegate;
+#[cfg(feature = "rego")]
+pub mod rego;
 #[cfg(feature = "biscuit")]
 pub mod token;
 #[cfg(feature = "biscuit")]
