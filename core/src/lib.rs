@@ -60,6 +60,7 @@
 
 extern crate alloc;
 
+pub mod approval;
 pub mod audit;
 pub mod bearer;
 pub mod clock;
