@@ -62,6 +62,7 @@ extern crate alloc;
 
 pub mod approval;
 pub mod audit;
+pub mod budget;
 pub mod bearer;
 pub mod clock;
 pub mod error;
