@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'signer_failed'
   | 'invalid_request'
   | 'replay_store_unavailable'
+  | 'approval_required'
   | 'internal'
   // END generated error codes
 

@@ -27,6 +27,7 @@ const ERROR_CODES = Object.freeze([
   'signer_failed',
   'invalid_request',
   'replay_store_unavailable',
+  'approval_required',
   'internal',
   // END generated error codes
 ])

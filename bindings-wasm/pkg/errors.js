@@ -29,6 +29,7 @@ export const ERROR_CODES = Object.freeze([
   'signer_failed',
   'invalid_request',
   'replay_store_unavailable',
+  'approval_required',
   'internal',
   // END generated error codes
 ])

@@ -14,6 +14,7 @@ macro_rules! print {
     ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
 }
 
+mod approve;
 mod args;
 mod audit;
 mod demo;
@@ -45,6 +46,8 @@ commands:
   revoke show FILE [--operator-key HEX]...    a revocation list; signed: signature (and issuer) checked
   jwks ROOT_PUBLIC_KEY...                     a JWKS document of root keys (publish it; rotate by republishing)
   sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R
+  approve --key FILE --approver ID (--digest D | --token TOKEN --tool T [--operation O] --resource R
+       [--attribute K=V]...) [--ttl SECS (300)]   a human approval of one exact call (single use)
   audit append --key FILE --log FILE --event JSON|@file
   audit verify FILE --key HEX... [--head HEX]   exit 0 ok, 1 tampered (index and kind), 2 error
   jwt issue --key FILE --claims JSON|@file [--kid K]
@@ -94,6 +97,11 @@ fn run(argv: &[String]) -> Result<u8, String> {
         )?),
         "revoke" => revoke::run(rest),
         "jwks" => revoke::jwks(Args::parse(rest, &[], &[])?),
+        "approve" => approve::run(Args::parse(
+            rest,
+            &["key", "approver", "digest", "token", "tool", "operation", "resource", "attribute", "ttl", "now"],
+            &[],
+        )?),
         "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now"], &[])?),
         "audit" => Ok(exit_code(audit::run(rest))),
         "jwt" => Ok(exit_code(jwt::run(rest))),

@@ -221,3 +221,57 @@ fn a_closed_stdout_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn approve_signs_one_exact_call() {
+    use marque::approval::{request_digest, verify_approval, Approvers};
+    let dir = std::env::temp_dir().join(format!("marque-cli-approve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, _) = keygen(&dir, "root");
+    let (_, agent_pub) = keygen(&dir, "agent");
+    let (alice_key, alice_pub) = keygen(&dir, "alice");
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:deployer", "--agent-key", &agent_pub,
+        "--principal", "user:bob", "--right", "deploy:deploy", "--ttl", "600"]);
+    assert!(o.status.success(), "{o:?}");
+    let token = stdout(&o);
+    let now = "1767225600";
+    let request = ["--tool", "deploy", "--operation", "deploy", "--resource", "svc/web", "--attribute", "resource.env=production"];
+    let mut args = vec!["approve", "--key", &alice_key, "--approver", "user:alice", "--token", &token, "--now", now];
+    args.extend(request);
+    let o = marque(&args);
+    assert!(o.status.success(), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("approving for agent:deployer"), "the approver sees what they sign");
+    let approval = stdout(&o);
+
+    let t = marque::Token::from_base64(&token).unwrap();
+    let req = marque::Request::new("deploy", "deploy", "svc/web").attribute("resource.env", "production");
+    let digest = request_digest(t.to_bytes(), &req);
+    let mut approvers = Approvers::new();
+    approvers.add("user:alice", marque::PublicKey::parse(&alice_pub).unwrap()).unwrap();
+    let ok = verify_approval(&approval, &approvers, &digest, 1_767_225_700, 5).unwrap();
+    assert_eq!((ok.approver.as_str(), ok.exp), ("user:alice", 1_767_225_900));
+    // Bound to the attribute: staging is another request.
+    let staging = request_digest(t.to_bytes(), &marque::Request::new("deploy", "deploy", "svc/web").attribute("resource.env", "staging"));
+    assert_eq!(verify_approval(&approval, &approvers, &staging, 1_767_225_700, 5).unwrap_err().code(), "approval_required");
+
+    // By digest alone, and a digest that contradicts the request is refused.
+    let o = marque(&["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest, "--now", now, "--ttl", "60"]);
+    assert!(o.status.success(), "{o:?}");
+    let mut args = vec!["approve", "--key", &alice_key, "--approver", "user:alice", "--token", &token, "--digest", &staging, "--now", now];
+    args.extend(request);
+    let o = marque(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not match"), "{o:?}");
+    // Bad ttl, missing request, milliseconds: one line, exit 2.
+    for bad in [
+        vec!["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest, "--ttl", "0"],
+        vec!["approve", "--key", &alice_key, "--approver", "user:alice"],
+        vec!["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest, "--now", "1767225600000"],
+        vec!["approve", "--key", &alice_key, "--approver", "user:alice", "--tool", "deploy", "--resource", "x"],
+    ] {
+        let o = marque(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1, "{bad:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -84,6 +84,10 @@ pub enum ErrorKind {
     /// timed out, or replied unexpectedly — so a proof's single use could not be ensured: the call
     /// fails closed. Transient: the next call asks the store again.
     ReplayStoreUnavailable,
+    /// The call needs a human approval (an operator rule, a delegation's rule or a policy asks
+    /// for one) and none was given, or the one given does not verify, is bound to another
+    /// request, expired or was already used. The denial carries what to approve.
+    ApprovalRequired,
     /// An invariant inside marque failed; please report it.
     Internal,
 }
@@ -114,6 +118,7 @@ impl ErrorKind {
         ErrorKind::SignerFailed,
         ErrorKind::InvalidRequest,
         ErrorKind::ReplayStoreUnavailable,
+        ErrorKind::ApprovalRequired,
         ErrorKind::Internal,
     ];
 
@@ -143,6 +148,7 @@ impl ErrorKind {
             ErrorKind::SignerFailed => "signer_failed",
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::ReplayStoreUnavailable => "replay_store_unavailable",
+            ErrorKind::ApprovalRequired => "approval_required",
             ErrorKind::Internal => "internal",
         }
     }

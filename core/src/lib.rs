@@ -48,10 +48,13 @@
 //! are seconds), [`proof`] (and [`audience`]: the server a proof is for), [`revocation`], [`options`] (option keys are checked), [`error`]; at
 //! the door of an HTTP or MCP server, [`admission`] (token admission), [`bearer`]
 //! (`Authorization`, `WWW-Authenticate`, RFC 9728 metadata) and [`mcp`] (every MCP message
-//! mapped to a marque request). The wire contract is `docs/PROFILE.md`.
+//! mapped to a marque request). Constraints beyond rights: [`approval`] (a human approves one
+//! exact call), [`budget`] (call budgets per delegation) and, with the `rego` feature, [`rego`]
+//! (operator policies in Rego). The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
-//! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts). Without default
+//! tokens; needs std), `wasm` (JS randomness and clock for wasm32 hosts), `rego` (Rego
+//! policies, by regorus). Without default
 //! features the crate is `no_std` + `alloc` and keeps keys, proofs and revocation sets.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -60,9 +63,11 @@
 
 extern crate alloc;
 
+pub mod approval;
 pub mod audience;
 pub mod audit;
 pub mod bearer;
+pub mod budget;
 pub mod clock;
 pub mod error;
 pub mod identity;
@@ -84,6 +89,8 @@ pub mod admission;
 mod canonical;
 #[cfg(feature = "biscuit")]
 pub mod delegate;
+#[cfg(feature = "rego")]
+pub mod rego;
 #[cfg(feature = "biscuit")]
 pub mod token;
 #[cfg(feature = "biscuit")]

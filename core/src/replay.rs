@@ -65,8 +65,14 @@ impl ReplayClaim {
     /// given the proof window and future skew (seconds): the proof is fresh until
     /// `iat + window`, and the store holds the key `window + skew` seconds.
     pub fn new(signer: &PublicKey, nonce: &str, iat: u64, now: u64, window: u64, skew: u64) -> Self {
+        Self::with_domain(b"marque-replay/1\0", signer, nonce, iat, now, window, skew)
+    }
+
+    /// A claim like [`new`](Self::new) whose key is hashed under another domain tag, so that
+    /// single-use objects of another kind (approvals) never share a key with proofs.
+    pub fn with_domain(domain: &[u8], signer: &PublicKey, nonce: &str, iat: u64, now: u64, window: u64, skew: u64) -> Self {
         let mut h = Sha256::new();
-        h.update(b"marque-replay/1\0");
+        h.update(domain);
         h.update(signer.as_bytes());
         h.update(nonce.as_bytes());
         let digest: [u8; 32] = h.finalize().into();

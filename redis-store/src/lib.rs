@@ -1,6 +1,7 @@
-//! A Redis (or Valkey) [`ReplayStore`] for marque verifiers: give every verifier process of a
-//! fleet a [`RedisReplayStore`] on the same server and a proof of possession accepted by one is
-//! refused (`replayed_proof`) by all.
+//! Redis (or Valkey) stores for marque verifiers: give every verifier process of a fleet a
+//! [`RedisReplayStore`] on the same server and a proof of possession accepted by one is refused
+//! (`replayed_proof`) by all; give them a [`RedisCounterStore`] and the call budgets of
+//! delegations (`marque::budget`) are counted once for the whole fleet.
 //!
 //! Each claim is one atomic `SET key 1 NX PX ttl`: `OK` is the first use, nil means the key is
 //! held (already used). Keys are `marque:replay:` + a hex SHA-256 (no token material reaches
@@ -28,6 +29,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use marque::budget::{BudgetCharge, CounterStore, Spend};
 use marque::replay::{unavailable, Claim, ReplayClaim, ReplayStore};
 use marque::{Error, ErrorKind, Result};
 
@@ -85,6 +87,12 @@ impl RedisReplayStore {
         Ok(con)
     }
 
+    /// The error of a failed command; drops every idle connection.
+    fn broken(&self, what: &str, e: &redis::RedisError) -> Error {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        down(what, e)
+    }
+
     fn put_back(&self, con: redis::Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
@@ -103,8 +111,9 @@ impl ReplayStore for RedisReplayStore {
             .arg("PX")
             .arg(claim.ttl_ms())
             .query(&mut con)
-            // The connection is dropped, not put back: the next call reconnects.
-            .map_err(|e| down("SET NX PX", &e))?;
+            // The connection is dropped, not put back, and so are the idle ones (the server
+            // probably went away for them too): the next call reconnects.
+            .map_err(|e| self.broken("SET NX PX", &e))?;
         let outcome = match reply {
             redis::Value::Okay => Claim::Claimed,
             redis::Value::SimpleString(ref s) if s == "OK" => Claim::Claimed,
@@ -116,9 +125,79 @@ impl ReplayStore for RedisReplayStore {
     }
 }
 
+/// A [`CounterStore`] on a Redis or Valkey server: budget counters shared by a fleet.
+///
+/// One call is one `EVAL` of a short Lua script, so the check of every counter and the increment
+/// of all of them happen atomically on the server, all or nothing: it first reads each counter
+/// and answers the first one at its limit (nothing counted), else `INCR`s each and gives a new
+/// counter its time to live (`PEXPIRE`, the rest of its window or the token's life). Keys are
+/// `marque:budget:` + a hex SHA-256. Errors and timeouts are `replay_store_unavailable` (the
+/// call fails closed), like [`RedisReplayStore`]; a standalone server or a single-shard setup is
+/// assumed (the keys of one call may sit in different cluster slots).
+pub struct RedisCounterStore {
+    inner: RedisReplayStore,
+}
+
+impl std::fmt::Debug for RedisCounterStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisCounterStore").field("timeout", &self.inner.timeout).finish_non_exhaustive()
+    }
+}
+
+const SPEND_SCRIPT: &str = r#"
+for i = 1, #KEYS do
+  local c = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if c >= tonumber(ARGV[2 * i - 1]) then return i end
+end
+for i = 1, #KEYS do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[2 * i]) end
+end
+return 0
+"#;
+
+impl RedisCounterStore {
+    /// A store on the server at `url` (see [`RedisReplayStore::open`]).
+    pub fn open(url: &str) -> Result<Self> {
+        Ok(RedisCounterStore { inner: RedisReplayStore::open(url)? })
+    }
+
+    /// Bounds connecting, and each send and read (see [`RedisReplayStore::with_timeout`]).
+    pub fn with_timeout(self, timeout: Duration) -> Result<Self> {
+        Ok(RedisCounterStore { inner: self.inner.with_timeout(timeout)? })
+    }
+}
+
+impl CounterStore for RedisCounterStore {
+    fn spend(&self, charges: &[BudgetCharge]) -> Result<Spend> {
+        if charges.is_empty() {
+            return Ok(Spend::Spent);
+        }
+        let mut con = self.inner.connection()?;
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(SPEND_SCRIPT).arg(charges.len());
+        for c in charges {
+            cmd.arg(c.key());
+        }
+        for c in charges {
+            cmd.arg(c.limit()).arg(c.ttl_ms());
+        }
+        let reply: redis::Value = cmd.query(&mut con).map_err(|e| self.inner.broken("EVAL (budget)", &e))?;
+        let outcome = match reply {
+            redis::Value::Int(0) => Spend::Spent,
+            redis::Value::Int(i) => match usize::try_from(i).ok().and_then(|i| charges.get(i.wrapping_sub(1))) {
+                Some(c) => Spend::Exhausted { hop: c.hop() },
+                None => return Err(unavailable(format!("Redis answered the budget script with {i}, not a counter index"))),
+            },
+            other => return Err(unavailable(format!("Redis answered the budget script with {other:?}, not an integer"))),
+        };
+        self.inner.put_back(con);
+        Ok(outcome)
+    }
+}
+
 fn down(what: &str, e: &redis::RedisError) -> Error {
     let why = if e.is_timeout() { "timed out".to_string() } else { format!("{} ({})", e.kind_str(), e.category()) };
-    unavailable(format!("Redis replay store unavailable: {what}: {why}"))
+    unavailable(format!("Redis store unavailable: {what}: {why}"))
 }
 
 trait KindStr {

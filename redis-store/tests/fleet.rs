@@ -229,3 +229,57 @@ fn bad_configuration_is_refused() {
     let c = ReplayClaim::new(&keys().1.public_key(), "n", NOW, NOW, 60, 5);
     assert_eq!(s.claim(&c).unwrap_err().code(), "replay_store_unavailable");
 }
+
+/// Budgets on one Redis: two stores (two verifier processes' worth of connections) spend against
+/// the same counters; all or nothing; concurrent spenders never exceed the limit; Redis down →
+/// `replay_store_unavailable`; the counters expire with their window.
+#[test]
+fn budgets_are_shared_atomic_and_fail_closed() {
+    use marque::budget::{charges, Budget, CounterStore, Rate, Spend};
+    use marque_redis::RedisCounterStore;
+    let Some(mut redis) = Redis::start() else { return };
+    let a = Arc::new(RedisCounterStore::open(&redis.url()).unwrap());
+    let b = RedisCounterStore::open(&redis.url()).unwrap();
+    let parent = Budget::max_calls(3);
+    let child = Budget::max_calls(1);
+    let sibling = Budget::max_calls(10);
+    let via_child = charges([("p", &parent), ("c", &child)], NOW, NOW + 600).unwrap();
+    let via_sibling = charges([("p", &parent), ("s", &sibling)], NOW, NOW + 600).unwrap();
+    assert_eq!(a.spend(&via_child).unwrap(), Spend::Spent);
+    assert_eq!(b.spend(&via_child).unwrap(), Spend::Exhausted { hop: 1 }, "the child's one call is spent fleet-wide");
+    assert_eq!(b.spend(&via_sibling).unwrap(), Spend::Spent, "the refused call counted nothing against the parent");
+    assert_eq!(a.spend(&via_sibling).unwrap(), Spend::Spent);
+    assert_eq!(b.spend(&via_sibling).unwrap(), Spend::Exhausted { hop: 0 });
+
+    // Eight threads race for a budget of 5: exactly 5 calls are counted.
+    let race = Budget::max_calls(5);
+    let spent = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let a = a.clone();
+            let spent = &spent;
+            let race = &race;
+            s.spawn(move || {
+                for _ in 0..3 {
+                    if a.spend(&charges([("race", race)], NOW, NOW + 600).unwrap()).unwrap() == Spend::Spent {
+                        spent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(spent.load(std::sync::atomic::Ordering::SeqCst), 5);
+
+    // A rate counter lives to the end of its window (plus the skew minute), not forever.
+    let rate = Budget::rate(Rate::new(2, 60).unwrap());
+    let c = charges([("r", &rate)], NOW + 30, NOW + 600).unwrap();
+    assert_eq!(a.spend(&c).unwrap(), Spend::Spent);
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let pttl: i64 = redis::cmd("PTTL").arg(c[0].key()).query(&mut con).unwrap();
+    assert!(pttl > 80_000 && pttl <= 90_000, "{pttl}");
+
+    redis.stop();
+    assert_eq!(a.spend(&via_sibling).unwrap_err().code(), "replay_store_unavailable");
+    redis.restart();
+    assert_eq!(a.spend(&charges([("fresh", &sibling)], NOW, NOW + 600).unwrap()).unwrap(), Spend::Spent);
+}

@@ -124,6 +124,7 @@ from marque._native import (  # the exception classes, one per core ErrorKind
     SignerFailed,
     InvalidRequest,
     ReplayStoreUnavailable,
+    ApprovalRequired,
     InternalError,
     # END generated error codes
 )
@@ -179,6 +180,7 @@ ErrorCode = Literal[
     "signer_failed",
     "invalid_request",
     "replay_store_unavailable",
+    "approval_required",
     "internal",
     # END generated error codes
 ]
@@ -220,6 +222,7 @@ __all__ = [
     "SignerFailed",
     "InvalidRequest",
     "ReplayStoreUnavailable",
+    "ApprovalRequired",
     "InternalError",
     # END generated error codes
     "AUDIT_DOMAIN",

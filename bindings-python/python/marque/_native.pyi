@@ -33,6 +33,7 @@ _ErrorCode: TypeAlias = Literal[
     "signer_failed",
     "invalid_request",
     "replay_store_unavailable",
+    "approval_required",
     "internal",
     # END generated error codes
 ]
@@ -114,6 +115,7 @@ __all__ = [
     "SignerFailed",
     "InvalidRequest",
     "ReplayStoreUnavailable",
+    "ApprovalRequired",
     "InternalError",
     # END generated error codes
     "SignerFailedError",
@@ -222,6 +224,7 @@ class RevocationListRollback(MarqueError): ...
 class SignerFailed(MarqueError): ...
 class InvalidRequest(MarqueError): ...
 class ReplayStoreUnavailable(MarqueError): ...
+class ApprovalRequired(MarqueError): ...
 class InternalError(MarqueError): ...
 # END generated error codes
 
