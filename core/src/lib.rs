@@ -49,7 +49,7 @@
 //! the door of an HTTP or MCP server, [`admission`] (token admission), [`bearer`]
 //! (`Authorization`, `WWW-Authenticate`, RFC 9728 metadata) and [`mcp`] (every MCP message
 //! mapped to a marque request). Constraints beyond rights: [`approval`] (a human approves one
-//! exact call), [`budget`] (call budgets per delegation) and, with the `rego` feature, [`rego`]
+//! exact call), [`budget`] (call budgets per delegation) and, with the `rego` feature, `rego`
 //! (operator policies in Rego). The wire contract is `docs/PROFILE.md`.
 //!
 //! Features: `std` (default: OS randomness, clock, thread-safe verifier), `biscuit` (default:
