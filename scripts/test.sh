@@ -38,7 +38,10 @@ suite() {
 
 rust_tests() {
     # marque-redis: its fleet tests start their own loopback redis-server (scripts/install.sh).
-    cargo test --locked -p marque -p marque-cli -p marque-redis
+    cargo test --locked -p marque -p marque-cli -p marque-redis &&
+        # Rego policies are behind a feature (regorus is large): their tests and doctests.
+        cargo test --locked -p marque --features rego --lib rego &&
+        cargo test --locked -p marque --features rego --doc rego
 }
 rust_nostd_tests() {
     cargo test --locked -p marque --no-default-features --lib
@@ -46,7 +49,8 @@ rust_nostd_tests() {
 rust_clippy() {
     cargo clippy --locked -p marque -p marque-cli -p marque-redis --all-targets -- -D warnings &&
         cargo clippy --locked -p marque-wasm -p marque-python -p marque-node -- -D warnings &&
-        cargo clippy --locked -p marque --no-default-features -- -D warnings
+        cargo clippy --locked -p marque --no-default-features -- -D warnings &&
+        cargo clippy --locked -p marque --features rego --lib --tests --benches -- -D warnings
 }
 core_baremetal() {
     baremetal_cargo build -p marque
