@@ -43,16 +43,19 @@
 //! ```
 
 use biscuit_auth::datalog::SymbolTable;
+use biscuit_auth::format::schema::{self, op::Content as OpContent, term::Content as TermContent};
 
 use crate::error::{Error, Result};
-use crate::token::Claims;
+use crate::keys::PublicKey;
+use crate::policy::Right;
+use crate::token::{AuthorityInfo, Claims, HopInfo, PROFILE_VERSION};
 
 /// Refuses `claims` unless `blocks` (each block's serialized Datalog as signed, authority first)
-/// are, byte for byte, the blocks the profile builds from the claims' descriptors.
+/// are, byte for byte, the blocks the profile builds from the claims read back from them.
 pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
     let (authority, hops) = match blocks.split_first() {
         Some(split) if split.1.len() == claims.hops.len() => split,
-        _ => return Err(Error::invalid_token("the token's blocks do not match its descriptors")),
+        _ => return Err(Error::invalid_token("the token's blocks do not match its claims")),
     };
     // One buffer for every rebuilt block, sized for the largest.
     let mut expected = Vec::with_capacity(blocks.iter().map(Vec::len).max().unwrap_or(0));
@@ -64,8 +67,9 @@ pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
     }
     for (i, (info, block)) in claims.hops.iter().zip(hops).enumerate() {
         let depth = i + 1;
-        // `chain[depth]` is the hop's own key, read from this descriptor.
+        // `chain[depth]` is the hop's own key, read from this block.
         let key = &claims.chain[depth].key;
+        expected.clear();
         crate::delegate::hop_block(info, key)
             .and_then(|b| b.encode_third_party_block(&mut expected).map_err(Error::from))
             .map_err(|_| not_canonical(depth))?;
@@ -79,9 +83,198 @@ pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
 fn not_canonical(block: usize) -> Error {
     let which = if block == 0 { "the authority block".to_string() } else { format!("block {block} (a delegation)") };
     Error::invalid_token(format!(
-        "{which} is not the profile's block for its descriptor: it carries Datalog (facts, rules, \
-         checks, scopes or keys) other than exactly what its descriptor states; refused before any Datalog runs"
+        "{which} is not the profile's block for its claims: it carries Datalog (facts, rules, \
+         checks, scopes, keys or a context) other than exactly what the profile writes for them; refused before any Datalog runs"
     ))
+}
+
+/// A block's symbols: biscuit-auth's default table below 1024, the block's own from 1024 (the
+/// authority block starts from the default table; a hop block is a third-party block with its
+/// own table).
+struct Symbols<'a> {
+    defaults: SymbolTable,
+    own: &'a [String],
+}
+
+impl<'a> Symbols<'a> {
+    fn new(block: &'a schema::Block) -> Self {
+        Symbols { defaults: SymbolTable::new(), own: &block.symbols }
+    }
+    fn get(&self, i: u64) -> Option<&str> {
+        match i.checked_sub(1024) {
+            Some(own) => usize::try_from(own).ok().and_then(|o| self.own.get(o)).map(String::as_str),
+            None => self.defaults.get_symbol(i),
+        }
+    }
+}
+
+/// A term read as a string, integer, date, bytes or set of strings (anything else: `None`).
+fn string(symbols: &Symbols, term: &schema::Term) -> Option<String> {
+    match &term.content {
+        Some(TermContent::String(i)) => symbols.get(*i).map(str::to_string),
+        _ => None,
+    }
+}
+fn integer(term: &schema::Term) -> Option<i64> {
+    match term.content {
+        Some(TermContent::Integer(i)) => Some(i),
+        _ => None,
+    }
+}
+fn date(term: &schema::Term) -> Option<u64> {
+    match term.content {
+        Some(TermContent::Date(d)) => Some(d),
+        _ => None,
+    }
+}
+fn strings(symbols: &Symbols, term: &schema::Term) -> Option<Vec<String>> {
+    match &term.content {
+        Some(TermContent::Set(set)) => set.set.iter().map(|t| string(symbols, t)).collect(),
+        _ => None,
+    }
+}
+fn key(term: &schema::Term) -> Option<PublicKey> {
+    match &term.content {
+        Some(TermContent::Bytes(b)) => PublicKey::from_bytes(b).ok(),
+        _ => None,
+    }
+}
+
+/// Puts `value` in an empty `slot`; false when the slot is taken or there is no value.
+fn once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
+    match (slot.is_some(), value) {
+        (false, Some(v)) => {
+            *slot = Some(v);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The claims of a profile-2 token's descriptor, if the block has one: a clear refusal.
+fn older_profile(block: &schema::Block) -> Option<Error> {
+    let context = block.context.as_deref()?;
+    let version = serde_json::from_str::<serde_json::Value>(context).ok()?.get("marque")?.as_u64()?;
+    Some(profile_error(version))
+}
+
+fn profile_error(version: impl std::fmt::Display) -> Error {
+    Error::invalid_token(format!(
+        "profile {version} token: re-mint it (this build reads marque profile {PROFILE_VERSION} tokens only)"
+    ))
+}
+
+/// Reads the authority block's claims and the root agent's key from its facts
+/// (`docs/PROFILE.md`). Only a candidate: [`check_blocks`] rebuilds the block from it and
+/// compares bytes, so a reading that tolerates odd shapes grants nothing.
+pub(crate) fn read_authority(block: &schema::Block) -> Result<(AuthorityInfo, PublicKey)> {
+    if let Some(e) = older_profile(block) {
+        return Err(e);
+    }
+    let symbols = Symbols::new(block);
+    let bad = |what: &str| Error::invalid_token(format!("not a marque token: the authority block {what}"));
+    let (mut version, mut agent, mut key_, mut principal, mut task, mut workspace) = (None, None, None, None, None, None);
+    let (mut iat, mut exp, mut max_depth, mut rights) = (None, None, None, Vec::new());
+    for fact in &block.facts {
+        let p = &fact.predicate;
+        let name = symbols.get(p.name).ok_or_else(|| bad("names an unknown symbol"))?;
+        let one = |i: usize| p.terms.get(i).filter(|_| p.terms.len() == 1);
+        let slot_set = |slot: &mut dyn FnMut() -> bool| if slot() { Ok(()) } else { Err(bad(&format!("has a malformed or repeated `{name}` fact"))) };
+        match name {
+            "marque_profile" => slot_set(&mut || once(&mut version, one(0).and_then(integer)))?,
+            "agent" => slot_set(&mut || once(&mut agent, one(0).and_then(|t| string(&symbols, t))))?,
+            "agent_key" => slot_set(&mut || once(&mut key_, one(0).and_then(key)))?,
+            "principal" => slot_set(&mut || once(&mut principal, one(0).and_then(|t| string(&symbols, t))))?,
+            "issued_at" => slot_set(&mut || once(&mut iat, one(0).and_then(date)))?,
+            "expires_at" => slot_set(&mut || once(&mut exp, one(0).and_then(date)))?,
+            "max_depth" => slot_set(&mut || once(&mut max_depth, one(0).and_then(integer).and_then(|d| u32::try_from(d).ok())))?,
+            "task" => slot_set(&mut || once(&mut task, one(0).and_then(|t| string(&symbols, t))))?,
+            "workspace" => slot_set(&mut || once(&mut workspace, one(0).and_then(|t| string(&symbols, t))))?,
+            "right" if p.terms.len() == 3 => {
+                let s = |i: usize| string(&symbols, &p.terms[i]);
+                match (s(0), s(1), s(2)) {
+                    (Some(tool), Some(operation), Some(resource)) => rights.push(Right { tool, operation, resource }),
+                    _ => return Err(bad("has a malformed `right` fact")),
+                }
+            }
+            _ => return Err(bad(&format!("has a fact `{name}` the profile does not write"))),
+        }
+    }
+    match version {
+        Some(v) if v == i64::from(PROFILE_VERSION) => {}
+        Some(v) => return Err(profile_error(v)),
+        None => return Err(bad("has no marque_profile fact")),
+    }
+    let missing = |what: &str| bad(&format!("has no `{what}` fact"));
+    let info = AuthorityInfo {
+        agent: agent.ok_or_else(|| missing("agent"))?,
+        principal: principal.ok_or_else(|| missing("principal"))?,
+        task,
+        workspace,
+        rights,
+        iat: iat.ok_or_else(|| missing("issued_at"))?,
+        exp: exp.ok_or_else(|| missing("expires_at"))?,
+        max_depth: max_depth.ok_or_else(|| missing("max_depth"))?,
+    };
+    Ok((info, key_.ok_or_else(|| missing("agent_key"))?))
+}
+
+/// Reads a delegation block's claims and the child's key: the `hop(agent, key)` fact and the
+/// constants of its checks, each recognised by the predicate it reads (`time`, `tool`,
+/// `operation`, `resource`, `depth`). Only a candidate, like [`read_authority`].
+pub(crate) fn read_hop(block: &schema::Block, depth: usize) -> Result<(HopInfo, PublicKey)> {
+    if block.context.is_some() {
+        return Err(older_profile(block).unwrap_or_else(|| not_canonical(depth)));
+    }
+    let symbols = Symbols::new(block);
+    let bad = || Error::invalid_token(format!("block {depth} is not a marque delegation (no `hop` fact or an unknown check)"));
+    let (agent, key) = match &block.facts[..] {
+        [f] if symbols.get(f.predicate.name) == Some("hop") && f.predicate.terms.len() == 2 => {
+            match (string(&symbols, &f.predicate.terms[0]), key(&f.predicate.terms[1])) {
+                (Some(a), Some(k)) => (a, k),
+                _ => return Err(bad()),
+            }
+        }
+        _ => return Err(bad()),
+    };
+    let mut info = HopInfo { agent, tools: None, operations: None, resource_prefix: None, exp: 0, max_depth: None };
+    let mut exp = None;
+    for check in &block.checks {
+        let rule = match &check.queries[..] {
+            [rule] => rule,
+            _ => return Err(not_canonical(depth)),
+        };
+        let values: Vec<&schema::Term> = rule
+            .expressions
+            .iter()
+            .flat_map(|e| &e.ops)
+            .filter_map(|op| match &op.content {
+                Some(OpContent::Value(t)) if !matches!(t.content, Some(TermContent::Variable(_))) => Some(t),
+                _ => None,
+            })
+            .collect();
+        let axis = rule.body.first().and_then(|p| symbols.get(p.name)).ok_or_else(|| not_canonical(depth))?;
+        let fresh = match axis {
+            "time" => exp.replace(values.first().and_then(|t| date(t)).ok_or_else(|| not_canonical(depth))?).is_none(),
+            "tool" => info.tools.replace(values.first().and_then(|t| strings(&symbols, t)).ok_or_else(|| not_canonical(depth))?).is_none(),
+            "operation" => {
+                info.operations.replace(values.first().and_then(|t| strings(&symbols, t)).ok_or_else(|| not_canonical(depth))?).is_none()
+            }
+            "resource" => {
+                info.resource_prefix.replace(values.last().and_then(|t| string(&symbols, t)).ok_or_else(|| not_canonical(depth))?).is_none()
+            }
+            "depth" => {
+                let d = values.first().and_then(|t| integer(t)).and_then(|d| u32::try_from(d).ok());
+                info.max_depth.replace(d.ok_or_else(|| not_canonical(depth))?).is_none()
+            }
+            _ => false,
+        };
+        if !fresh {
+            return Err(not_canonical(depth));
+        }
+    }
+    info.exp = exp.ok_or_else(|| not_canonical(depth))?;
+    Ok((info, key))
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
 use crate::resource::covers;
-use crate::token::{check_at_most, check_on, fresh_block_key, new_fact, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, fresh_block_key, new_fact, resolve_now, Hop, HopInfo, Token};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -275,15 +275,10 @@ impl Token {
             })
         };
         let info = HopInfo {
-            marque: PROFILE_VERSION,
-            depth,
             agent: params.to.clone(),
-            path: path.clone(),
-            key: params.to_key.to_hex(),
             tools: normalize(tools),
             operations: normalize(operations),
             resource_prefix: resource_prefix.map(|p| crate::resource::canonical(p).into_owned()),
-            iat: now,
             exp,
             max_depth: params.max_depth,
         };
@@ -342,27 +337,19 @@ fn set_term(items: &[String]) -> Term {
 /// The block of a delegation hop (`docs/PROFILE.md`), built directly (biscuit-auth's builder
 /// types, not Datalog text: delegating runs no parser); the test `hop_block_matches_its_datalog`
 /// pins it to the profile's Datalog byte for byte. Delegation builds it; verification rebuilds
-/// it from each hop's descriptor and compares the bytes ([`crate::canonical`]).
+/// it from the claims read back from each hop block and compares the bytes ([`crate::canonical`]).
+/// Variables are named like the predicate they read (`$operation`, `$resource`): symbols the
+/// block already has (or biscuit-auth's default table has), so they cost no bytes.
 pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
-    let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
     let var = |v: &str| Op::Value(Term::Variable(v.into()));
     let mut block = BlockBuilder::new()
-        .context(context)
-        .fact(new_fact(
-            "hop",
-            vec![
-                Term::Integer(i64::from(info.depth)),
-                Term::Str(info.agent.clone()),
-                Term::Str(info.path.clone()),
-                Term::Bytes(key.to_bytes().to_vec()),
-            ],
-        ))?
+        .fact(new_fact("hop", vec![Term::Str(info.agent.clone()), Term::Bytes(key.to_bytes().to_vec())]))?
         .check(check_at_most("time", "time", Term::Date(info.exp)))?;
     if let Some(t) = &info.tools {
         block = block.check(check_on("tool", "tool", vec![Op::Value(set_term(t)), var("tool"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(o) = &info.operations {
-        block = block.check(check_on("operation", "op", vec![Op::Value(set_term(o)), var("op"), Op::Binary(Binary::Contains)]))?;
+        block = block.check(check_on("operation", "operation", vec![Op::Value(set_term(o)), var("operation"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(check) = info.resource_prefix.as_deref().and_then(crate::resource::hop_check) {
         block = block.check(check)?;

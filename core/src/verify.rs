@@ -1028,7 +1028,7 @@ impl Verifier {
         // Every block must be the profile's block for its descriptor (checked there, before any
         // Datalog runs: crate::canonical).
         let claims =
-            Claims::from_parts(outline.contexts, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+            Claims::from_parts(&outline.decoded, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
         Ok((biscuit, claims))
     }
 
