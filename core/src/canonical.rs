@@ -1,18 +1,23 @@
-//! Canonical blocks: a token's blocks hold exactly the profile's Datalog for what they claim.
+//! Canonical blocks: a token's claims are read back from its blocks' Datalog, and each block
+//! must be exactly the profile's Datalog for what it claims.
 //!
-//! marque reads what a token grants from its block descriptors; Biscuit enforces the Datalog.
-//! Nothing else ties the two, and any holder can append a third-party hop block signed by its
-//! own key: without this check it could carry a valid descriptor *and* arbitrary Datalog — a
-//! five-way join that pins a core for seconds, a rule deriving millions of facts, a check the
-//! descriptor does not mention. So every parse ([`Token::from_bytes`](crate::Token::from_bytes),
-//! and the verifier's path into its verified-token cache) rebuilds each block from its
-//! descriptor with the very builders minting and delegation use, and refuses the token
-//! (`invalid_token`) unless the signed block bytes are exactly those: no extra fact, rule,
-//! check, scope or public key, nothing missing, the descriptor JSON itself canonical. It is a
-//! byte comparison of serialized blocks, made before any Datalog runs (no parser, no
-//! evaluation). The rebuilt bytes are deterministic: hop blocks are third-party blocks with their
-//! own symbol table and the authority block starts from the default one, so they depend on the
-//! descriptor alone (`tests::canonical_bytes_are_deterministic`).
+//! A marque block (profile 3, `docs/PROFILE.md`) writes each claim once, as Datalog: the
+//! authority block's facts (`agent`, `agent_key`, `principal`, `right`, …) and a hop block's
+//! `hop(agent, key)` fact and checks (time bound, tool set, operation set, resource prefix,
+//! depth bound). [`read_authority`] and [`read_hop`] decode the block protobuf
+//! (`schema::Block`) and read those values — but a reading is only a *candidate*: any holder can
+//! append a third-party hop block signed by its own key, with arbitrary Datalog (a five-way
+//! join that pins a core for seconds, a rule deriving millions of facts, a check the claims do
+//! not mention). So every parse ([`Token::from_bytes`](crate::Token::from_bytes), and the
+//! verifier's path into its verified-token cache) rebuilds each block from the claims read with
+//! the very builders minting and delegation use, and refuses the token (`invalid_token`) unless
+//! the signed block bytes are exactly those: no extra fact, rule, check, scope, public key or
+//! context, nothing missing, nothing reordered. It is a byte comparison of serialized blocks,
+//! made before any Datalog runs (no parser, no evaluation). The rebuilt bytes are
+//! deterministic: hop blocks are third-party blocks with their own symbol table and the
+//! authority block starts from the default one, so they depend on the claims alone
+//! (`tests::canonical_bytes_are_deterministic`). A reader that meets an unknown shape returns
+//! `invalid_token`, never panics.
 //!
 //! ```
 //! use biscuit_auth::{builder::BlockBuilder, UnverifiedBiscuit};
@@ -23,15 +28,12 @@
 //!     .right(Right::new("read_file", "read", "*")).now(now))?;
 //! let honest = token.delegate(&agent, &DelegateParams::new("agent:c", child.public_key()).now(now))?;
 //!
-//! // The same hop (descriptor and Datalog), signed by the same real holder key, plus one fact.
-//! use prost::Message as _;
-//! let raw = biscuit_auth::format::schema::Biscuit::decode(honest.to_bytes()).unwrap();
-//! let descriptor = biscuit_auth::format::schema::Block::decode(&raw.blocks[0].block[..]).unwrap().context.unwrap();
+//! // The same hop Datalog, signed by the same real holder key, plus one fact.
 //! let datalog = UnverifiedBiscuit::from(honest.to_bytes()).unwrap().print_block_source(1).unwrap() + "\nextra(1);";
 //! let signer = biscuit_auth::PrivateKey::from_bytes(&agent.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
 //! let parent = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
 //! let block = parent.third_party_request().unwrap()
-//!     .create_block(&signer, BlockBuilder::new().context(descriptor).code(&datalog).unwrap()).unwrap();
+//!     .create_block(&signer, BlockBuilder::new().code(&datalog).unwrap()).unwrap();
 //! let hostile = parent.append_third_party(&block.serialize().unwrap()).unwrap().to_vec().unwrap();
 //!
 //! let verifier = Verifier::new([root.public_key()]);

@@ -404,14 +404,13 @@ mod tests {
         for params in [all, DelegateParams::new("agent:c", child.public_key()).now(1_767_225_600), prefix("src"), prefix("repo:"), prefix("mcp://srv")] {
             let delegated = token.delegate(&agent, &params).unwrap();
             let built = biscuit_auth::format::schema::Biscuit::decode(delegated.to_bytes()).unwrap().blocks[0].block.clone();
-            let context = biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context.unwrap();
-            let info: HopInfo = serde_json::from_str(&context).unwrap();
+            let info: HopInfo = delegated.claims().hops[0].clone();
+            // No context: the claims are the Datalog (docs/PROFILE.md, profile 3).
+            assert_eq!(biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context, None);
 
-            let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
+            let mut code = String::from("hop({agent}, {key});\ncheck if time($time), $time <= {exp};\n");
             let mut p: Vec<(&str, Term)> = vec![
-                ("depth", Term::Integer(1)),
                 ("agent", Term::Str("agent:c".into())),
-                ("path", Term::Str("/root/c".into())),
                 ("key", Term::Bytes(child.public_key().to_bytes().to_vec())),
                 ("exp", Term::Date(info.exp)),
             ];
@@ -420,12 +419,12 @@ mod tests {
                 p.push(("tools", set_term(t)));
             }
             if let Some(o) = &info.operations {
-                code.push_str("check if operation($op), {operations}.contains($op);\n");
+                code.push_str("check if operation($operation), {operations}.contains($operation);\n");
                 p.push(("operations", set_term(o)));
             }
             if let Some(r) = &info.resource_prefix {
                 assert!(crate::resource::is_canonical(r) && r != "*", "{r}");
-                code.push_str("check if resource($res), ($res + \"/\").starts_with({prefix});\n");
+                code.push_str("check if resource($resource), ($resource + \"/\").starts_with({prefix});\n");
                 p.push(("prefix", Term::Str(r.clone())));
             }
             if let Some(d) = info.max_depth {
@@ -433,7 +432,7 @@ mod tests {
                 p.push(("max_depth", Term::Integer(i64::from(d))));
             }
             let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            let parsed = BlockBuilder::new().context(context).code_with_params(code, params, HashMap::new()).unwrap();
+            let parsed = BlockBuilder::new().code_with_params(code, params, HashMap::new()).unwrap();
             let contents = token
                 .inner()
                 .third_party_request()

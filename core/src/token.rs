@@ -133,10 +133,6 @@ impl Claims {
         let mut hops = Vec::new();
         for (i, block) in rest.iter().enumerate() {
             let depth = i + 1;
-            let (hop, key) = crate::canonical::read_hop(block, depth)?;
-            if hop.resource_prefix.as_deref().is_some_and(|p| p == crate::resource::ANY || !crate::resource::is_canonical(p)) {
-                return Err(Error::invalid_token(format!("block {depth} has a resource prefix that is not in canonical form")));
-            }
             let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
             let signer = match external_keys.get(depth) {
                 Some(Some(k)) => k,
@@ -162,6 +158,11 @@ impl Claims {
                         previous.fingerprint()
                     ),
                 ));
+            }
+            // Attribution first (above), then what the block claims.
+            let (hop, key) = crate::canonical::read_hop(block, depth)?;
+            if hop.resource_prefix.as_deref().is_some_and(|p| p == crate::resource::ANY || !crate::resource::is_canonical(p)) {
+                return Err(Error::invalid_token(format!("block {depth} has a resource prefix that is not in canonical form")));
             }
             // A valid agent id, and one agent per id and per name in a chain (docs/PROFILE.md):
             // a hop naming an agent already in the chain would report that agent's identity.
@@ -898,7 +899,6 @@ mod tests {
             }
             code.push_str("right(\"read_file\", \"read\", \"src/\");\nright(\"*\", \"*\", \"*\");\n");
             let parsed = BiscuitBuilder::new()
-                .context(biscuit_auth::format::schema::Block::decode(&authority_block(token.to_bytes())[..]).unwrap().context.unwrap())
                 .root_key_id(crate::verify::derived_key_id(&root.public_key()))
                 .code_with_params(code, param_map(p), HashMap::new())
                 .unwrap()
