@@ -134,31 +134,7 @@ impl Claims {
         for (i, block) in rest.iter().enumerate() {
             let depth = i + 1;
             let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
-            let signer = match external_keys.get(depth) {
-                Some(Some(k)) => k,
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidSignature,
-                        format!("block {depth} is not signed by the delegating agent (no third-party signature)"),
-                    ))
-                }
-            };
-            // Compare the encodings: `previous` is already a validated key, so an equal Ed25519
-            // encoding is the same key and needs no second point decompression. Only a mismatch
-            // (an error) decodes the signer, to name it.
-            let same_signer = signer.algorithm() == biscuit_auth::format::schema::public_key::Algorithm::Ed25519
-                && signer.to_bytes()[..] == previous.as_bytes()[..];
-            if !same_signer {
-                let signer = PublicKey::from_biscuit(signer)?;
-                return Err(Error::new(
-                    ErrorKind::InvalidSignature,
-                    format!(
-                        "block {depth} is signed by {} but the previous hop named {}",
-                        signer.fingerprint(),
-                        previous.fingerprint()
-                    ),
-                ));
-            }
+            check_signer(external_keys.get(depth).and_then(Option::as_ref), depth, &previous)?;
             // Attribution first (above), then what the block claims.
             let (hop, key) = crate::canonical::read_hop(block, depth)?;
             if hop.resource_prefix.as_deref().is_some_and(|p| p == crate::resource::ANY || !crate::resource::is_canonical(p)) {
@@ -201,6 +177,30 @@ impl Claims {
     pub(crate) fn max_depth(&self) -> u32 {
         self.hops.iter().filter_map(|h| h.max_depth).fold(self.authority.max_depth, u32::min)
     }
+}
+
+/// Attribution: block `depth` is a third-party block signed by `previous`, the key the block
+/// before it named (`invalid_signature` otherwise, naming both keys).
+fn check_signer(signer: Option<&biscuit_auth::PublicKey>, depth: usize, previous: &PublicKey) -> Result<()> {
+    let Some(signer) = signer else {
+        return Err(Error::new(
+            ErrorKind::InvalidSignature,
+            format!("block {depth} is not signed by the delegating agent (no third-party signature)"),
+        ));
+    };
+    // Compare the encodings: `previous` is already a validated key, so an equal Ed25519
+    // encoding is the same key and needs no second point decompression. Only a mismatch
+    // (an error) decodes the signer, to name it.
+    let same_signer = signer.algorithm() == biscuit_auth::format::schema::public_key::Algorithm::Ed25519
+        && signer.to_bytes()[..] == previous.as_bytes()[..];
+    if !same_signer {
+        let signer = PublicKey::from_biscuit(signer)?;
+        return Err(Error::new(
+            ErrorKind::InvalidSignature,
+            format!("block {depth} is signed by {} but the previous hop named {}", signer.fingerprint(), previous.fingerprint()),
+        ));
+    }
+    Ok(())
 }
 
 /// What [`Token::mint`] needs. `agent`, `agent_key` and `principal` are required; build with
