@@ -65,8 +65,8 @@ fn biscuit_token(depth: usize) -> Vec<u8> {
             r#"hop("agent:worker_{i}", hex:{child});
             check if time($time), $time <= {exp};
             check if tool($tool), {{"read_file"}}.contains($tool);
-            check if operation($op), {{"read"}}.contains($op);
-            check if resource($res), ($res + "/").starts_with("src/");
+            check if operation($operation), {{"read"}}.contains($operation);
+            check if resource($resource), ($resource + "/").starts_with("src/");
             check if depth($depth), $depth <= 8;"#,
             exp = date(NOW + 1800),
         );
