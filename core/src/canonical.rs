@@ -376,4 +376,90 @@ mod tests {
         assert!(check_blocks(claims, &signed[..2]).is_err());
         assert!(check_blocks(claims, &[]).is_err());
     }
+
+    /// The readers take any decoded block: odd shapes (symbol indices out of range, wrong term
+    /// types, empty checks, nested sets, too many terms) are `invalid_token`, never a panic.
+    #[test]
+    fn readers_refuse_odd_shapes_without_panicking() {
+        use schema::{term::Content as C, Check, Expression, Fact, Op, Predicate, Rule, Term, TermSet};
+        let term = |c: C| Term { content: Some(c) };
+        let pred = |name: u64, terms: Vec<Term>| Predicate { name, terms };
+        let honest = chain();
+        let blocks = blocks(&honest);
+        let hop = schema::Block::decode(&blocks[1][..]).unwrap();
+        let authority = schema::Block::decode(&blocks[0][..]).unwrap();
+        assert!(read_hop(&hop, 1).is_ok() && read_authority(&authority).is_ok());
+        let mut odd: Vec<schema::Block> = Vec::new();
+        for name in [0, 1023, 1024, 1025, 1_000_000, u64::MAX] {
+            let mut b = hop.clone();
+            b.facts[0].predicate.name = name;
+            odd.push(b);
+            let mut b = hop.clone();
+            b.facts[0].predicate.terms[0] = term(C::String(name));
+            odd.push(b);
+            let mut b = hop.clone();
+            b.checks[0].queries[0].body[0].name = name;
+            odd.push(b);
+        }
+        let mut b = hop.clone();
+        b.facts[0].predicate.terms[1] = term(C::Bytes(vec![0; 31]));
+        odd.push(b);
+        let mut b = hop.clone();
+        b.facts[0].predicate.terms.push(term(C::Integer(1)));
+        odd.push(b);
+        let mut b = hop.clone();
+        b.checks.push(Check { queries: vec![], kind: None });
+        odd.push(b);
+        let mut b = hop.clone();
+        let nested = term(C::Set(TermSet { set: vec![term(C::Set(TermSet { set: vec![term(C::Integer(1))] }))] }));
+        let empty_rule = |body: Vec<Predicate>, ops: Vec<Op>| Rule {
+            head: pred(27, vec![]),
+            body,
+            expressions: vec![Expression { ops }],
+            scope: vec![],
+        };
+        let tool = b.checks[1].queries[0].body[0].name;
+        b.checks.push(Check {
+            queries: vec![empty_rule(vec![pred(tool, vec![])], vec![Op { content: Some(schema::op::Content::Value(nested)) }])],
+            kind: None,
+        });
+        odd.push(b);
+        let mut b = hop.clone();
+        b.checks.push(Check { queries: vec![empty_rule(vec![], vec![])], kind: Some(2) });
+        odd.push(b);
+        let mut b = hop.clone();
+        b.facts.push(Fact { predicate: pred(1024, vec![]) });
+        odd.push(b);
+        // (Some edits above leave the block as it was: symbol 1024 is `hop` itself.)
+        odd.retain(|b| *b != hop);
+        assert!(odd.len() >= 20);
+        // Refused by the reader, or read as a candidate whose rebuilt block is other bytes.
+        for (i, b) in odd.iter().enumerate() {
+            match read_hop(b, 1) {
+                Err(e) => assert_eq!(e.code(), "invalid_token", "hop shape {i}"),
+                Ok((info, key)) => {
+                    let mut rebuilt = Vec::new();
+                    crate::delegate::hop_block(&info, &key).unwrap().encode_third_party_block(&mut rebuilt).unwrap();
+                    assert_ne!(rebuilt, b.encode_to_vec(), "hop shape {i} read as {info:?}");
+                }
+            }
+        }
+        let mut odd_authority = Vec::new();
+        for i in 0..authority.facts.len() {
+            let mut b = authority.clone();
+            b.facts[i].predicate.terms.clear();
+            odd_authority.push(b);
+            let mut b = authority.clone();
+            b.facts.push(authority.facts[i].clone());
+            if Symbols::new(&authority).get(authority.facts[i].predicate.name) != Some("right") {
+                odd_authority.push(b);
+            }
+            let mut b = authority.clone();
+            b.facts[i].predicate.terms.insert(0, term(C::Date(u64::MAX)));
+            odd_authority.push(b);
+        }
+        for (i, b) in odd_authority.iter().enumerate() {
+            assert_eq!(read_authority(b).unwrap_err().code(), "invalid_token", "authority shape {i}");
+        }
+    }
 }
