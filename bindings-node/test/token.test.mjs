@@ -73,7 +73,8 @@ test('toDatalog shows every block', () => {
   assert.match(dl, /agent\("agent:orchestrator"\)/)
   assert.match(dl, /right\("read_file", "read", "\*"\)/)
   assert.match(dl, /block 2: delegation 2: agent:agent_a → agent:agent_c/)
-  assert.match(dl, /check if resource\(\$res\), \(\$res \+ "\/"\)\.starts_with\("src\/lib.rs\/"\)/)
+  assert.match(dl, /check if resource\(\$resource\), \(\$resource \+ "\/"\)\.starts_with\("src\/lib.rs\/"\)/)
+  assert.match(dl, /marque_profile\(3\)/)
 })
 
 test('delegate refusals are typed', () => {

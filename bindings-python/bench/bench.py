@@ -184,7 +184,7 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
     root, orch, agent = ba.KeyPair(), ba.KeyPair(), ba.KeyPair()
     now = int(time.time())
     authority = (
-        'marque_profile(2); agent("agent:orchestrator"); agent_key({key}); principal("user:alice"); task("fix-issue-42");'
+        'marque_profile(3); agent("agent:orchestrator"); agent_key({key}); principal("user:alice"); task("fix-issue-42");'
         " issued_at({iat}); expires_at({exp}); max_depth(4);"
         " check if time($time), $time <= {exp}; check if depth($depth), $depth <= 4;"
         ' right("read_file", "read", "*"); right("write_file", "write", "src/"); right("run_tests", "*", "*");'
@@ -200,9 +200,9 @@ def biscuit_ops() -> dict[str, Callable[[], object]]:
 
     token = mint()
     hop = (
-        'hop(1, "agent:agent_a", "/root/agent_a", {key}); check if time($time), $time <= {exp};'
+        'hop("agent:agent_a", {key}); check if time($time), $time <= {exp};'
         ' check if tool($tool), {tools}.contains($tool);'
-        ' check if resource($res), ($res + "/").starts_with("src/");'
+        ' check if resource($resource), ($resource + "/").starts_with("src/");'
     )
     hop_params = {"key": agent.public_key.to_bytes(), "exp": exp, "tools": {"read_file"}}
 

@@ -45,7 +45,7 @@ test('delegate: path, chain, revocation ids, narrowing', () => {
   const dl = tc.toDatalog()
   assert.match(dl, /agent\("agent:orchestrator"\)/)
   assert.match(dl, /delegation 2: agent:agent_a → agent:agent_c/)
-  assert.match(dl, /check if resource\(\$res\), \(\$res \+ "\/"\)\.starts_with\("src\/main.rs\/"\)/)
+  assert.match(dl, /check if resource\(\$resource\), \(\$resource \+ "\/"\)\.starts_with\("src\/main.rs\/"\)/)
 })
 
 test('toBase64 / fromBase64 / fromBytes / toJSON round trip', () => {

@@ -50,7 +50,7 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::{validate_list, ANY};
 use crate::resource::covers;
-use crate::token::{check_at_most, check_on, fresh_block_key, new_fact, resolve_now, Hop, HopInfo, Token, PROFILE_VERSION};
+use crate::token::{check_at_most, check_on, fresh_block_key, new_fact, resolve_now, Claims, Hop, HopInfo, Token};
 
 /// What [`Token::delegate`] needs. `None` on an axis means "no further narrowing".
 #[derive(Clone, Debug)]
@@ -172,9 +172,28 @@ impl Token {
     /// verified before the block is appended).
     pub fn delegate<S: Signer + ?Sized>(&self, parent: &S, params: &DelegateParams) -> Result<Token> {
         let claims = self.claims();
-        let holder = claims.holder();
-        let parent_key = parent.public_key();
-        if parent_key != holder.key {
+        self.check_holder(&parent.public_key())?;
+        // The child is one new agent: no id or name of the chain again (docs/PROFILE.md).
+        let chain_ids: Vec<&str> = claims.chain.iter().map(|h| h.agent.as_str()).collect();
+        let path = child_path_in_chain(&chain_ids, &claims.holder().path, &params.to)?;
+        check_depth(claims, params)?;
+        let info = narrowed_hop(claims, params)?;
+        let block = hop_block(&info, &params.to_key)?;
+        let signed = self.sign_hop(parent, block)?;
+        let next = fresh_block_key()?;
+        let appended = self.inner().append_third_party_with_keypair(&signed, next)?;
+        // What the new token claims: the parent's chain and the hop just written (checked
+        // above: signed by the holder's key), not read back from the bytes.
+        let mut claims = claims.clone();
+        claims.chain.push(Hop { agent: params.to.clone(), path, key: params.to_key });
+        claims.hops.push(info);
+        Token::from_built(appended, claims, self.root_key_id())
+    }
+
+    /// `wrong_holder_key` unless `parent_key` is the holder's; `sealed` for a sealed token.
+    fn check_holder(&self, parent_key: &PublicKey) -> Result<()> {
+        let holder = self.claims().holder();
+        if *parent_key != holder.key {
             return Err(Error::new(
                 ErrorKind::WrongHolderKey,
                 format!(
@@ -188,109 +207,15 @@ impl Token {
         if self.is_sealed() {
             return Err(Error::new(ErrorKind::Sealed, "the token is sealed and cannot be delegated further"));
         }
-        // The child is one new agent: no id or name of the chain again (docs/PROFILE.md).
-        let chain_ids: Vec<&str> = claims.chain.iter().map(|h| h.agent.as_str()).collect();
-        let path = child_path_in_chain(&chain_ids, &holder.path, &params.to)?;
-        let depth = claims.depth() + 1;
-        let max_depth = claims.max_depth();
-        if depth > max_depth {
-            return Err(Error::new(
-                ErrorKind::DepthExceeded,
-                format!("the token allows {max_depth} delegation hop(s); this would be hop {depth}"),
-            ));
-        }
-        if let Some(d) = params.max_depth {
-            if d > max_depth {
-                return Err(Error::new(
-                    ErrorKind::AttenuationWidens,
-                    format!("asked for max_depth {d} but {} holds max_depth {max_depth}", holder.agent),
-                ));
-            }
-            if d < depth {
-                return Err(Error::invalid_argument(format!("max_depth {d} is below this hop's depth {depth}")));
-            }
-        }
+        Ok(())
+    }
 
-        // What the holder has, axis by axis.
-        let rights = &claims.authority.rights;
-        let auth_axis = |f: fn(&crate::policy::Right) -> &str| -> Option<Vec<&str>> {
-            if rights.iter().any(|r| f(r) == ANY) {
-                None
-            } else {
-                Some(rights.iter().map(f).collect())
-            }
-        };
-        let held_tools =
-            held_names(auth_axis(|r| &r.tool), claims.hops.iter().filter_map(|h| h.tools.as_ref()).collect());
-        let held_ops =
-            held_names(auth_axis(|r| &r.operation), claims.hops.iter().filter_map(|h| h.operations.as_ref()).collect());
-        // `"*"` on an axis means unchanged: no narrowing, no check in the block.
-        let tools = unchanged_if_any("tools", &params.tools)?;
-        let operations = unchanged_if_any("operations", &params.operations)?;
-        let resource_prefix = params.resource_prefix.as_ref().filter(|p| p.as_str() != ANY);
-        if let Some(t) = tools {
-            validate_list("tools", t)?;
-            check_axis("tools", t, &held_tools, &holder.agent)?;
-        }
-        if let Some(o) = operations {
-            validate_list("operations", o)?;
-            check_axis("operations", o, &held_ops, &holder.agent)?;
-        }
-        if let Some(p) = resource_prefix {
-            crate::resource::validate_prefix("resource_prefix", p)?;
-            let hop_prefixes: Vec<&String> = claims.hops.iter().filter_map(|h| h.resource_prefix.as_ref()).collect();
-            let by_rights = rights.iter().any(|r| covers(&r.resource, p));
-            let by_hops = hop_prefixes.iter().all(|q| covers(q, p));
-            if !(by_rights && by_hops) {
-                let mut held: Vec<String> = if rights.iter().any(|r| r.resource == ANY) {
-                    vec![]
-                } else {
-                    rights.iter().map(|r| r.resource.clone()).collect()
-                };
-                held.extend(hop_prefixes.iter().map(|q| format!("{q} (from a delegation)")));
-                return Err(Error::new(
-                    ErrorKind::AttenuationWidens,
-                    format!(
-                        "asked for resource prefix {p:?} but {} holds only {}",
-                        holder.agent,
-                        if held.is_empty() { "any".to_string() } else { held.join(", ") }
-                    ),
-                ));
-            }
-        }
-
-        let now = resolve_now(params.now)?;
-        let parent_exp = claims.expires_at();
-        let exp = match params.ttl_seconds {
-            Some(0) => return Err(Error::invalid_argument("ttl_seconds must be positive")),
-            Some(ttl) => now.saturating_add(ttl).min(parent_exp),
-            None => parent_exp,
-        };
-        let normalize = |v: Option<&Vec<String>>| {
-            v.map(|l| {
-                let mut l = l.clone();
-                l.sort();
-                l.dedup();
-                l
-            })
-        };
-        let info = HopInfo {
-            marque: PROFILE_VERSION,
-            depth,
-            agent: params.to.clone(),
-            path: path.clone(),
-            key: params.to_key.to_hex(),
-            tools: normalize(tools),
-            operations: normalize(operations),
-            resource_prefix: resource_prefix.map(|p| crate::resource::canonical(p).into_owned()),
-            iat: now,
-            exp,
-            max_depth: params.max_depth,
-        };
-        let block = hop_block(&info, &params.to_key)?;
+    /// The hop's third-party block, signed by `parent` (biscuit-auth signs with a key pair it is
+    /// given; any other [`Signer`] signs the external-signature payload itself).
+    fn sign_hop<S: Signer + ?Sized>(&self, parent: &S, block: BlockBuilder) -> Result<Vec<u8>> {
         let request = self.inner().third_party_request()?;
-        let signed = match parent.key_pair() {
-            Some(kp) => request.create_block_with_keypair(kp.biscuit_key_pair()?, block)?.serialize()?,
+        match parent.key_pair() {
+            Some(kp) => Ok(request.create_block_with_keypair(kp.biscuit_key_pair()?, block)?.serialize()?),
             None => {
                 // biscuit-auth signs third-party blocks with a private key it holds: build with a
                 // placeholder, then put the external signer's signature (and key) in its place.
@@ -303,19 +228,112 @@ impl Token {
                     .map_err(|_| Error::internal("a freshly built third-party block does not decode"))?;
                 let message = crate::token::external_signature_payload(&contents.payload, &previous);
                 contents.external_signature.signature = sign_checked(parent, &message)?.to_bytes().to_vec();
-                contents.external_signature.public_key.key = parent_key.to_bytes().to_vec();
-                contents.encode_to_vec()
+                contents.external_signature.public_key.key = parent.public_key().to_bytes().to_vec();
+                Ok(contents.encode_to_vec())
             }
-        };
-        let next = fresh_block_key()?;
-        let appended = self.inner().append_third_party_with_keypair(&signed, next)?;
-        // What the new token claims: the parent's chain and the hop just written (checked
-        // above: signed by the holder's key), not read back from the bytes.
-        let mut claims = claims.clone();
-        claims.chain.push(Hop { agent: params.to.clone(), path, key: params.to_key });
-        claims.hops.push(info);
-        Token::from_built(appended, claims, self.root_key_id())
+        }
     }
+}
+
+/// `depth_exceeded` past the token's maximum depth; a requested `max_depth` above the held one
+/// widens (`attenuation_widens`), below this hop's depth is `invalid_argument`.
+fn check_depth(claims: &Claims, params: &DelegateParams) -> Result<()> {
+    let depth = claims.depth() + 1;
+    let max_depth = claims.max_depth();
+    if depth > max_depth {
+        return Err(Error::new(
+            ErrorKind::DepthExceeded,
+            format!("the token allows {max_depth} delegation hop(s); this would be hop {depth}"),
+        ));
+    }
+    match params.max_depth {
+        Some(d) if d > max_depth => Err(Error::new(
+            ErrorKind::AttenuationWidens,
+            format!("asked for max_depth {d} but {} holds max_depth {max_depth}", claims.holder().agent),
+        )),
+        Some(d) if d < depth => Err(Error::invalid_argument(format!("max_depth {d} is below this hop's depth {depth}"))),
+        _ => Ok(()),
+    }
+}
+
+/// What the hop claims: each axis the delegation narrows, checked against what the holder has
+/// (`attenuation_widens`), in the profile's form (sorted lists, canonical prefix), and the
+/// expiry clamped to the parent's.
+fn narrowed_hop(claims: &Claims, params: &DelegateParams) -> Result<HopInfo> {
+    let holder = &claims.holder().agent;
+    // What the holder has, axis by axis.
+    let rights = &claims.authority.rights;
+    let auth_axis = |f: fn(&crate::policy::Right) -> &str| -> Option<Vec<&str>> {
+        if rights.iter().any(|r| f(r) == ANY) {
+            None
+        } else {
+            Some(rights.iter().map(f).collect())
+        }
+    };
+    let held_tools = held_names(auth_axis(|r| &r.tool), claims.hops.iter().filter_map(|h| h.tools.as_ref()).collect());
+    let held_ops = held_names(auth_axis(|r| &r.operation), claims.hops.iter().filter_map(|h| h.operations.as_ref()).collect());
+    // `"*"` on an axis means unchanged: no narrowing, no check in the block.
+    let tools = unchanged_if_any("tools", &params.tools)?;
+    let operations = unchanged_if_any("operations", &params.operations)?;
+    let resource_prefix = params.resource_prefix.as_ref().filter(|p| p.as_str() != ANY);
+    if let Some(t) = tools {
+        validate_list("tools", t)?;
+        check_axis("tools", t, &held_tools, holder)?;
+    }
+    if let Some(o) = operations {
+        validate_list("operations", o)?;
+        check_axis("operations", o, &held_ops, holder)?;
+    }
+    if let Some(p) = resource_prefix {
+        check_prefix(claims, p)?;
+    }
+    let now = resolve_now(params.now)?;
+    let parent_exp = claims.expires_at();
+    let exp = match params.ttl_seconds {
+        Some(0) => return Err(Error::invalid_argument("ttl_seconds must be positive")),
+        Some(ttl) => now.saturating_add(ttl).min(parent_exp),
+        None => parent_exp,
+    };
+    let normalize = |v: Option<&Vec<String>>| {
+        v.map(|l| {
+            let mut l = l.clone();
+            l.sort();
+            l.dedup();
+            l
+        })
+    };
+    Ok(HopInfo {
+        agent: params.to.clone(),
+        tools: normalize(tools),
+        operations: normalize(operations),
+        resource_prefix: resource_prefix.map(|p| crate::resource::canonical(p).into_owned()),
+        exp,
+        max_depth: params.max_depth,
+    })
+}
+
+/// A delegation's resource prefix: valid like a resource (`invalid_argument`) and covered by a
+/// right of the token and by every earlier hop's prefix (`attenuation_widens`, naming both).
+fn check_prefix(claims: &Claims, p: &str) -> Result<()> {
+    crate::resource::validate_prefix("resource_prefix", p)?;
+    let rights = &claims.authority.rights;
+    let hop_prefixes: Vec<&String> = claims.hops.iter().filter_map(|h| h.resource_prefix.as_ref()).collect();
+    let by_rights = rights.iter().any(|r| covers(&r.resource, p));
+    let by_hops = hop_prefixes.iter().all(|q| covers(q, p));
+    if by_rights && by_hops {
+        return Ok(());
+    }
+    let mut held: Vec<String> =
+        if rights.iter().any(|r| r.resource == ANY) { vec![] } else { rights.iter().map(|r| r.resource.clone()).collect() };
+    held.extend(hop_prefixes.iter().map(|q| format!("{q} (from a delegation)")));
+    Err(Error::new(
+        ErrorKind::AttenuationWidens,
+        format!(
+            "asked for resource prefix {p:?} but {} holds only {}",
+            claims.holder().agent,
+            if held.is_empty() { "any".to_string() } else { held.join(", ") }
+        ),
+    ))
 }
 
 /// A delegation list where `"*"` means unchanged: `["*"]` is `None`; `"*"` beside names is
@@ -342,27 +360,19 @@ fn set_term(items: &[String]) -> Term {
 /// The block of a delegation hop (`docs/PROFILE.md`), built directly (biscuit-auth's builder
 /// types, not Datalog text: delegating runs no parser); the test `hop_block_matches_its_datalog`
 /// pins it to the profile's Datalog byte for byte. Delegation builds it; verification rebuilds
-/// it from each hop's descriptor and compares the bytes ([`crate::canonical`]).
+/// it from the claims read back from each hop block and compares the bytes ([`crate::canonical`]).
+/// Variables are named like the predicate they read (`$operation`, `$resource`): symbols the
+/// block already has (or biscuit-auth's default table has), so they cost no bytes.
 pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
-    let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
     let var = |v: &str| Op::Value(Term::Variable(v.into()));
     let mut block = BlockBuilder::new()
-        .context(context)
-        .fact(new_fact(
-            "hop",
-            vec![
-                Term::Integer(i64::from(info.depth)),
-                Term::Str(info.agent.clone()),
-                Term::Str(info.path.clone()),
-                Term::Bytes(key.to_bytes().to_vec()),
-            ],
-        ))?
+        .fact(new_fact("hop", vec![Term::Str(info.agent.clone()), Term::Bytes(key.to_bytes().to_vec())]))?
         .check(check_at_most("time", "time", Term::Date(info.exp)))?;
     if let Some(t) = &info.tools {
         block = block.check(check_on("tool", "tool", vec![Op::Value(set_term(t)), var("tool"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(o) = &info.operations {
-        block = block.check(check_on("operation", "op", vec![Op::Value(set_term(o)), var("op"), Op::Binary(Binary::Contains)]))?;
+        block = block.check(check_on("operation", "operation", vec![Op::Value(set_term(o)), var("operation"), Op::Binary(Binary::Contains)]))?;
     }
     if let Some(check) = info.resource_prefix.as_deref().and_then(crate::resource::hop_check) {
         block = block.check(check)?;
@@ -417,14 +427,13 @@ mod tests {
         for params in [all, DelegateParams::new("agent:c", child.public_key()).now(1_767_225_600), prefix("src"), prefix("repo:"), prefix("mcp://srv")] {
             let delegated = token.delegate(&agent, &params).unwrap();
             let built = biscuit_auth::format::schema::Biscuit::decode(delegated.to_bytes()).unwrap().blocks[0].block.clone();
-            let context = biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context.unwrap();
-            let info: HopInfo = serde_json::from_str(&context).unwrap();
+            let info: HopInfo = delegated.claims().hops[0].clone();
+            // No context: the claims are the Datalog (docs/PROFILE.md, profile 3).
+            assert_eq!(biscuit_auth::format::schema::Block::decode(&built[..]).unwrap().context, None);
 
-            let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
+            let mut code = String::from("hop({agent}, {key});\ncheck if time($time), $time <= {exp};\n");
             let mut p: Vec<(&str, Term)> = vec![
-                ("depth", Term::Integer(1)),
                 ("agent", Term::Str("agent:c".into())),
-                ("path", Term::Str("/root/c".into())),
                 ("key", Term::Bytes(child.public_key().to_bytes().to_vec())),
                 ("exp", Term::Date(info.exp)),
             ];
@@ -433,12 +442,12 @@ mod tests {
                 p.push(("tools", set_term(t)));
             }
             if let Some(o) = &info.operations {
-                code.push_str("check if operation($op), {operations}.contains($op);\n");
+                code.push_str("check if operation($operation), {operations}.contains($operation);\n");
                 p.push(("operations", set_term(o)));
             }
             if let Some(r) = &info.resource_prefix {
                 assert!(crate::resource::is_canonical(r) && r != "*", "{r}");
-                code.push_str("check if resource($res), ($res + \"/\").starts_with({prefix});\n");
+                code.push_str("check if resource($resource), ($resource + \"/\").starts_with({prefix});\n");
                 p.push(("prefix", Term::Str(r.clone())));
             }
             if let Some(d) = info.max_depth {
@@ -446,7 +455,7 @@ mod tests {
                 p.push(("max_depth", Term::Integer(i64::from(d))));
             }
             let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            let parsed = BlockBuilder::new().context(context).code_with_params(code, params, HashMap::new()).unwrap();
+            let parsed = BlockBuilder::new().code_with_params(code, params, HashMap::new()).unwrap();
             let contents = token
                 .inner()
                 .third_party_request()

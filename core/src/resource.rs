@@ -27,7 +27,7 @@
 //! [`canonical`] form — `"*"`, or ending in `/`, `:` or `#` (`src` is written `src/`) — and then
 //! `P` covers `R` exactly when `P == "*"` or `R + "/"` starts with `P`. In Datalog that is
 //! [`COVERS_DATALOG`], inside marque's rights policy (the prefix in the variable `$rr`), and
-//! `check if resource($res), ($res + "/").starts_with("<P>")` in each delegation block (the
+//! `check if resource($resource), ($resource + "/").starts_with("<P>")` in each delegation block (the
 //! prefix written in). `docs/PROFILE.md` ("Resources") is the normative text.
 //!
 //! ```
@@ -250,7 +250,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// The check a delegation block carries for `prefix` (`docs/PROFILE.md`):
-/// `check if resource($res), ($res + "/").starts_with("<canonical prefix>");` — the rule of
+/// `check if resource($resource), ($resource + "/").starts_with("<canonical prefix>");` — the rule of
 /// [`covers`] with the prefix written in. `None` for `"*"` (no check: the axis is unchanged).
 #[cfg(feature = "biscuit")]
 pub(crate) fn hop_check(prefix: &str) -> Option<biscuit_auth::builder::Check> {
@@ -259,14 +259,14 @@ pub(crate) fn hop_check(prefix: &str) -> Option<biscuit_auth::builder::Check> {
         return None;
     }
     let ops = alloc::vec![
-        Op::Value(Term::Variable("res".into())),
+        Op::Value(Term::Variable("resource".into())),
         Op::Value(Term::Str("/".into())),
         Op::Binary(Binary::Add),
         Op::Unary(Unary::Parens),
         Op::Value(Term::Str(canonical(prefix).into_owned())),
         Op::Binary(Binary::Prefix),
     ];
-    let body = [pred("resource", &[Term::Variable("res".into())])];
+    let body = [pred("resource", &[Term::Variable("resource".into())])];
     let query = constrained_rule("query", &[] as &[Term], &body, &[Expression { ops }]);
     Some(Check { queries: alloc::vec![query], kind: CheckKind::One })
 }

@@ -2,8 +2,8 @@
 //!
 //! [`Token::mint`] builds the authority block, signed by the root key: who the agent is (id and
 //! public key), on whose behalf (principal), for which task and workspace, which rights, when it
-//! was issued and when it expires, and how deep it may be delegated. The exact Datalog and the
-//! block descriptor are marque's wire contract, written down in `docs/PROFILE.md`. A parsed
+//! was issued and when it expires, and how deep it may be delegated. The exact Datalog is
+//! marque's wire contract, written down in `docs/PROFILE.md`; the claims are read back from it. A parsed
 //! [`Token`] is *not trusted*: it tells you what the token claims (its chain of hops, revocation
 //! ids, readable Datalog) so an agent can delegate or present it; only a
 //! [`Verifier`](crate::verify::Verifier) decides whether to believe it.
@@ -32,7 +32,6 @@ use base64::Engine as _;
 use biscuit_auth::builder::{Binary, Check, CheckKind, Expression, Fact, Op, Predicate, Rule, Term};
 use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
 use prost::Message as _;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::identity::{validate_agent_id, validate_name, ROOT_PATH};
@@ -40,10 +39,11 @@ use crate::keys::{hex_encode, KeyPair, PublicKey};
 use crate::signer::{sign_checked, Signer};
 use crate::policy::Right;
 
-/// Version of the token profile written into every block. Version 2: resources match on
-/// segment boundaries and requests are validated as paths ([`crate::resource`]); a token of
-/// another version (1 matched resources as plain string prefixes) is `invalid_token`.
-pub const PROFILE_VERSION: u32 = 2;
+/// Version of the token profile, written once, in the authority block (`marque_profile(3)`).
+/// Version 3: each claim is written once, as Datalog, and read back from it (version 2 carried a
+/// JSON descriptor beside the Datalog; version 1 matched resources as plain string prefixes); a
+/// token of another version is `invalid_token` ("profile 2 token: re-mint it").
+pub const PROFILE_VERSION: u32 = 3;
 /// Default maximum delegation depth.
 pub const DEFAULT_MAX_DEPTH: u32 = 4;
 /// Largest delegation depth a token may allow.
@@ -53,17 +53,12 @@ pub const MAX_RIGHTS: usize = 256;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The authority block's descriptor (its Biscuit `context`), mirrored by its Datalog facts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What the authority block claims, read back from its facts ([`crate::canonical`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct AuthorityInfo {
-    pub marque: u32,
     pub agent: String,
-    pub key: String,
     pub principal: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     pub rights: Vec<Right>,
     pub iat: u64,
@@ -71,24 +66,15 @@ pub(crate) struct AuthorityInfo {
     pub max_depth: u32,
 }
 
-/// A delegation block's descriptor (its Biscuit `context`), mirrored by its Datalog.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a delegation block claims beside the child's id and key (its `hop` fact): the
+/// constants of its checks, read back from them ([`crate::canonical`]). `None`: no narrowing.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct HopInfo {
-    pub marque: u32,
-    pub depth: u32,
     pub agent: String,
-    pub path: String,
-    pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_prefix: Option<String>,
-    pub iat: u64,
     pub exp: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<u32>,
 }
 
@@ -110,7 +96,7 @@ impl Hop {
     }
 }
 
-/// What a token claims, read from its block descriptors and checked for structure:
+/// What a token claims, read back from its blocks' Datalog and checked for structure:
 /// every delegation block must be signed (as a Biscuit third-party block) by the key that the
 /// previous block named.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,89 +108,45 @@ pub(crate) struct Claims {
 }
 
 impl Claims {
-    /// Reads descriptors, checks the hop-signer chain, then that every block is canonical: its
-    /// serialized Datalog (`blocks[i]`, as signed) is exactly what the profile's builders make
-    /// from its descriptor ([`crate::canonical`]). `external_keys[i]` is the key that signed
-    /// block `i` as a third party (None for the authority block).
+    /// Reads each block's claims back from its Datalog, checks the hop-signer chain, then that
+    /// every block is canonical: its serialized Datalog (`blocks[i]`, as signed) is exactly what
+    /// the profile's builders make from the claims read ([`crate::canonical`]). `decoded[i]` is
+    /// `blocks[i]` decoded; `external_keys[i]` is the key that signed block `i` as a third party
+    /// (None for the authority block).
     pub(crate) fn from_parts(
-        contexts: Vec<Option<String>>,
+        decoded: &[biscuit_auth::format::schema::Block],
         blocks: &[Vec<u8>],
         external_keys: Vec<Option<biscuit_auth::PublicKey>>,
         revocation_ids: Vec<Vec<u8>>,
     ) -> Result<Claims> {
-        let mut ctx = contexts.into_iter();
-        let authority_json =
-            ctx.next().flatten().ok_or_else(|| Error::invalid_token("not a marque token: no authority descriptor"))?;
-        let authority: AuthorityInfo = serde_json::from_str(&authority_json)
-            .map_err(|_| Error::invalid_token("not a marque token: malformed authority descriptor"))?;
-        if authority.marque != PROFILE_VERSION {
-            return Err(Error::invalid_token(format!(
-                "unsupported marque profile version {}: this build reads profile {PROFILE_VERSION} only (re-mint the token)",
-                authority.marque
-            )));
-        }
-        let root_key = PublicKey::from_hex(&authority.key)
-            .map_err(|_| Error::invalid_token("authority descriptor has an invalid agent key"))?;
+        let (first, rest) = decoded.split_first().ok_or_else(|| Error::invalid_token("not a marque token: no authority block"))?;
+        let (authority, root_key) = crate::canonical::read_authority(first)?;
         // Prefixes are written in canonical form (`src/`, not `src`): the one form the rights
         // policy and the hop checks read on segment boundaries.
         if authority.rights.iter().any(|r| !crate::resource::is_canonical(&r.resource)) {
-            return Err(Error::invalid_token("the authority descriptor has a right whose resource is not in canonical form"));
+            return Err(Error::invalid_token("the authority block has a right whose resource is not in canonical form"));
         }
         if external_keys.first().map(Option::is_some).unwrap_or(false) {
             return Err(Error::invalid_token("the authority block must be signed by the root key only"));
         }
         let mut chain = vec![Hop { agent: authority.agent.clone(), path: ROOT_PATH.into(), key: root_key }];
         let mut hops = Vec::new();
-        for (i, c) in ctx.enumerate() {
+        for (i, block) in rest.iter().enumerate() {
             let depth = i + 1;
-            let json = c.ok_or_else(|| {
-                Error::invalid_token(format!("block {depth} is not a marque delegation (no descriptor)"))
-            })?;
-            let hop: HopInfo = serde_json::from_str(&json)
-                .map_err(|_| Error::invalid_token(format!("block {depth} has a malformed delegation descriptor")))?;
-            if hop.marque != PROFILE_VERSION || hop.depth as usize != depth {
-                return Err(Error::invalid_token(format!("block {depth} has an inconsistent descriptor")));
-            }
+            let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
+            check_signer(external_keys.get(depth).and_then(Option::as_ref), depth, &previous)?;
+            // Attribution first (above), then what the block claims.
+            let (hop, key) = crate::canonical::read_hop(block, depth)?;
             if hop.resource_prefix.as_deref().is_some_and(|p| p == crate::resource::ANY || !crate::resource::is_canonical(p)) {
                 return Err(Error::invalid_token(format!("block {depth} has a resource prefix that is not in canonical form")));
-            }
-            let key = PublicKey::from_hex(&hop.key)
-                .map_err(|_| Error::invalid_token(format!("block {depth} names an invalid key")))?;
-            let previous = chain.last().map(|h| h.key).unwrap_or(root_key);
-            let signer = match external_keys.get(depth) {
-                Some(Some(k)) => k,
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidSignature,
-                        format!("block {depth} is not signed by the delegating agent (no third-party signature)"),
-                    ))
-                }
-            };
-            // Compare the encodings: `previous` is already a validated key, so an equal Ed25519
-            // encoding is the same key and needs no second point decompression. Only a mismatch
-            // (an error) decodes the signer, to name it.
-            let same_signer = signer.algorithm() == biscuit_auth::format::schema::public_key::Algorithm::Ed25519
-                && signer.to_bytes()[..] == previous.as_bytes()[..];
-            if !same_signer {
-                let signer = PublicKey::from_biscuit(signer)?;
-                return Err(Error::new(
-                    ErrorKind::InvalidSignature,
-                    format!(
-                        "block {depth} is signed by {} but the previous hop named {}",
-                        signer.fingerprint(),
-                        previous.fingerprint()
-                    ),
-                ));
             }
             // A valid agent id, and one agent per id and per name in a chain (docs/PROFILE.md):
             // a hop naming an agent already in the chain would report that agent's identity.
             let ids: Vec<&str> = chain.iter().map(|h| h.agent.as_str()).collect();
-            let expected_path = crate::identity::child_path_in_chain(&ids, &chain[chain.len() - 1].path, &hop.agent)
+            // The path is not written: it is the parent's path and the child's name.
+            let path = crate::identity::child_path_in_chain(&ids, &chain[chain.len() - 1].path, &hop.agent)
                 .map_err(|e| Error::invalid_token(format!("block {depth} names an invalid agent: {}", e.message())))?;
-            if expected_path != hop.path {
-                return Err(Error::invalid_token(format!("block {depth} has a path that does not extend its parent's")));
-            }
-            chain.push(Hop { agent: hop.agent.clone(), path: hop.path.clone(), key });
+            chain.push(Hop { agent: hop.agent.clone(), path, key });
             hops.push(hop);
         }
         let claims = Claims {
@@ -235,6 +177,30 @@ impl Claims {
     pub(crate) fn max_depth(&self) -> u32 {
         self.hops.iter().filter_map(|h| h.max_depth).fold(self.authority.max_depth, u32::min)
     }
+}
+
+/// Attribution: block `depth` is a third-party block signed by `previous`, the key the block
+/// before it named (`invalid_signature` otherwise, naming both keys).
+fn check_signer(signer: Option<&biscuit_auth::PublicKey>, depth: usize, previous: &PublicKey) -> Result<()> {
+    let Some(signer) = signer else {
+        return Err(Error::new(
+            ErrorKind::InvalidSignature,
+            format!("block {depth} is not signed by the delegating agent (no third-party signature)"),
+        ));
+    };
+    // Compare the encodings: `previous` is already a validated key, so an equal Ed25519
+    // encoding is the same key and needs no second point decompression. Only a mismatch
+    // (an error) decodes the signer, to name it.
+    let same_signer = signer.algorithm() == biscuit_auth::format::schema::public_key::Algorithm::Ed25519
+        && signer.to_bytes()[..] == previous.as_bytes()[..];
+    if !same_signer {
+        let signer = PublicKey::from_biscuit(signer)?;
+        return Err(Error::new(
+            ErrorKind::InvalidSignature,
+            format!("block {depth} is signed by {} but the previous hop named {}", signer.fingerprint(), previous.fingerprint()),
+        ));
+    }
+    Ok(())
 }
 
 /// What [`Token::mint`] needs. `agent`, `agent_key` and `principal` are required; build with
@@ -393,9 +359,7 @@ impl Token {
             .filter(|e| *e <= i64::MAX as u64)
             .ok_or_else(|| Error::invalid_argument("ttl_seconds is too large"))?;
         let info = AuthorityInfo {
-            marque: PROFILE_VERSION,
             agent: params.agent.clone(),
-            key: params.agent_key.to_hex(),
             principal: params.principal.clone(),
             task: params.task.clone(),
             workspace: params.workspace.clone(),
@@ -444,7 +408,7 @@ impl Token {
     /// Parses with explicit size and block-count limits.
     ///
     /// Parsing checks structure, not signatures: the hop-signer chain, and that every block
-    /// holds exactly the profile's Datalog for its descriptor (a token carrying anything more is
+    /// holds exactly the profile's Datalog for its claims (a token carrying anything more is
     /// `invalid_token`, so a holder never presents or delegates on top of a hostile block).
     pub fn from_bytes_limited(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Token> {
         let outline = outline(bytes, limits)?;
@@ -463,7 +427,7 @@ impl Token {
 
     /// A token biscuit-auth has just built in this process (minting, delegation) from `claims`,
     /// under the root key id `root_key_id`: serialized once, but neither biscuit-auth, the
-    /// protobuf nor the descriptors are parsed again (every key in it is an Ed25519 key this
+    /// protobuf nor the blocks are read again (every key in it is an Ed25519 key this
     /// process chose or checked; it is not sealed). The tests `minted_claims_are_the_parsed_claims`
     /// and `delegated_claims_are_the_parsed_claims` hold the result equal to parsing its bytes.
     pub(crate) fn from_built(inner: UnverifiedBiscuit, mut claims: Claims, root_key_id: Option<u32>) -> Result<Token> {
@@ -475,7 +439,7 @@ impl Token {
 
     fn from_checked(bytes: Vec<u8>, outline: Outline, inner: UnverifiedBiscuit) -> Result<Token> {
         let claims =
-            Claims::from_parts(outline.contexts, &outline.blocks, inner.external_public_keys(), inner.revocation_identifiers())?;
+            Claims::from_parts(&outline.decoded, &outline.blocks, inner.external_public_keys(), inner.revocation_identifiers())?;
         Ok(Token { bytes, inner, claims, sealed: outline.sealed, root_key_id: outline.root_key_id })
     }
 
@@ -615,11 +579,12 @@ impl Token {
 }
 
 /// What marque reads from a serialized Biscuit before (and besides) biscuit-auth: the root key
-/// id, each block's descriptor and whether the token is sealed, after checking the size and
+/// id, each block decoded and whether the token is sealed, after checking the size and
 /// block-count limits and that every key in the token is Ed25519.
 pub(crate) struct Outline {
     pub(crate) root_key_id: Option<u32>,
-    pub(crate) contexts: Vec<Option<String>>,
+    /// Each block decoded (`schema::Block`), authority first.
+    pub(crate) decoded: Vec<biscuit_auth::format::schema::Block>,
     /// Each block's serialized Datalog, as signed (authority first).
     pub(crate) blocks: Vec<Vec<u8>>,
     pub(crate) sealed: bool,
@@ -648,19 +613,20 @@ pub(crate) fn outline(bytes: &[u8], limits: &crate::policy::Limits) -> Result<Ou
         ))),
     };
     let sealed = matches!(skeleton.proof.and_then(|p| p.content), Some(ProofContent::FinalSignature(_)));
-    let mut contexts = Vec::with_capacity(skeleton.blocks.len() + 1);
+    let mut decoded = Vec::with_capacity(skeleton.blocks.len() + 1);
     let mut blocks = Vec::with_capacity(skeleton.blocks.len() + 1);
     for signed in skeleton.authority.into_iter().chain(skeleton.blocks) {
         ed25519_only(signed.next_key.as_ref(), "a block's next key")?;
         ed25519_only(signed.external_signature.as_ref().and_then(|e| e.public_key.as_ref()), "a third-party block's signer")?;
-        let block = BlockOutline::decode(&signed.block[..]).map_err(|_| Error::invalid_token("a token block does not decode"))?;
+        let block = biscuit_auth::format::schema::Block::decode(&signed.block[..])
+            .map_err(|_| Error::invalid_token("a token block does not decode"))?;
         for key in &block.public_keys {
-            ed25519_only(Some(key), "a public key named in a block")?;
+            ed25519_only(Some(&KeyAlgorithm { algorithm: Some(key.algorithm) }), "a public key named in a block")?;
         }
-        contexts.push(block.context);
+        decoded.push(block);
         blocks.push(signed.block);
     }
-    Ok(Outline { root_key_id: skeleton.root_key_id, contexts, blocks, sealed })
+    Ok(Outline { root_key_id: skeleton.root_key_id, decoded, blocks, sealed })
 }
 
 /// `limits_exceeded` when a serialized token is longer than `limit` bytes.
@@ -726,15 +692,6 @@ enum ProofContent {
     FinalSignature(Vec<u8>),
 }
 
-/// `Block`: the marque descriptor (`context`) and the public-key table; the Datalog is skipped.
-#[derive(Clone, PartialEq, prost::Message)]
-struct BlockOutline {
-    #[prost(string, optional, tag = "2")]
-    context: Option<String>,
-    #[prost(message, repeated, tag = "8")]
-    public_keys: Vec<KeyAlgorithm>,
-}
-
 /// A fresh key for the next block of a token, straight from a random seed (one public-key
 /// derivation; the seed from [`crate::random_bytes`], pooled on wasm).
 pub(crate) fn fresh_block_key() -> Result<biscuit_auth::KeyPair> {
@@ -743,12 +700,11 @@ pub(crate) fn fresh_block_key() -> Result<biscuit_auth::KeyPair> {
         .map_err(|_| Error::internal("biscuit-auth refused a fresh Ed25519 seed"))
 }
 
-/// The authority block (`docs/PROFILE.md`): descriptor, facts and checks, without the root key
-/// id (not part of the block). Minting builds it; verification rebuilds it from a token's
-/// descriptor and compares the bytes ([`crate::canonical`]).
+/// The authority block (`docs/PROFILE.md`): facts and checks, without the root key id (not
+/// part of the block). Minting builds it; verification rebuilds it from the claims read back
+/// from a token's block and compares the bytes ([`crate::canonical`]).
 pub(crate) fn authority_builder(info: &AuthorityInfo, agent_key: &PublicKey) -> Result<BiscuitBuilder> {
-    let context = serde_json::to_string(info).map_err(|_| Error::internal("descriptor encoding"))?;
-    let mut builder = BiscuitBuilder::new().context(context);
+    let mut builder = BiscuitBuilder::new();
     for f in authority_facts(info, agent_key) {
         builder = builder.fact(f)?;
     }
@@ -956,7 +912,6 @@ mod tests {
             }
             code.push_str("right(\"read_file\", \"read\", \"src/\");\nright(\"*\", \"*\", \"*\");\n");
             let parsed = BiscuitBuilder::new()
-                .context(biscuit_auth::format::schema::Block::decode(&authority_block(token.to_bytes())[..]).unwrap().context.unwrap())
                 .root_key_id(crate::verify::derived_key_id(&root.public_key()))
                 .code_with_params(code, param_map(p), HashMap::new())
                 .unwrap()

@@ -886,13 +886,45 @@ impl Verifier {
         if let Some(r) = self.revoked(claims) {
             return Ok(Authorization::Decided(deny(decision, ErrorKind::Revoked, r.to_string())));
         }
+        let pending = match self.check_proof(token, request, proof, now, claims)? {
+            Ok(pending) => pending,
+            Err((kind, reason)) => return Ok(Authorization::Decided(deny(decision, kind, reason))),
+        };
+        decision.proof_verified = pending.is_some();
+        let mut authorizer = self.authorizer(biscuit, claims, request, now)?;
+        match authorizer.authorize() {
+            Ok(index) => {
+                // Allowed — if the proof's nonce can still be claimed (atomically, by the store:
+                // of two concurrent calls with one proof, the second is `replayed_proof`).
+                decision.allowed = true;
+                decision.policy = self.policy_ids.get(index).cloned();
+                Ok(match pending {
+                    Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
+                    None => Authorization::Decided(decision),
+                })
+            }
+            Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
+                Ok(Authorization::Decided(self.denied_by_datalog(decision, logic, claims, request, now)?))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 
-        // Proof of possession, by the acting agent's key: signature, binding, freshness and
-        // replay now (a replayed nonce the store can see cheaply never reaches Datalog); its
-        // nonce is claimed only once the call is allowed, so proofs of refused calls never burn
-        // a nonce or fill the store.
+    /// Proof of possession, by the acting agent's key: signature, binding, freshness and replay
+    /// now (a replayed nonce the store can see cheaply never reaches Datalog); its nonce is
+    /// claimed only once the call is allowed, so proofs of refused calls never burn a nonce or
+    /// fill the store. `Ok(Ok(claim))`: go on (`Some` when a proof was verified); `Ok(Err(…))`:
+    /// denied with this code and reason; `Err`: an error (a full cache, a store that cannot answer).
+    #[allow(clippy::type_complexity)]
+    fn check_proof(
+        &self,
+        token: &[u8],
+        request: &Request,
+        proof: Option<&str>,
+        now: u64,
+        claims: &Claims,
+    ) -> Result<std::result::Result<Option<ReplayClaim>, (ErrorKind, String)>> {
         let holder = claims.holder();
-        let mut pending = None;
         match proof {
             Some(p) => {
                 let req = ProofRequest {
@@ -926,24 +958,20 @@ impl Verifier {
                     }
                 });
                 match checked {
-                    Ok(claim) => {
-                        decision.proof_verified = true;
-                        pending = Some(claim);
-                    }
-                    Err(e) if matches!(e.kind(), ErrorKind::LimitsExceeded | ErrorKind::ReplayStoreUnavailable) => {
-                        return Err(e)
-                    }
-                    Err(e) => return Ok(Authorization::Decided(deny(decision, e.kind(), e.message().to_string()))),
+                    Ok(claim) => Ok(Ok(Some(claim))),
+                    Err(e) if matches!(e.kind(), ErrorKind::LimitsExceeded | ErrorKind::ReplayStoreUnavailable) => Err(e),
+                    Err(e) => Ok(Err((e.kind(), e.message().to_string()))),
                 }
             }
-            None if self.require_proof => {
-                let reason = "a proof of possession is required".into();
-                return Ok(Authorization::Decided(deny(decision, ErrorKind::InvalidProof, reason)));
-            }
-            None => {}
+            None if self.require_proof => Ok(Err((ErrorKind::InvalidProof, "a proof of possession is required".into()))),
+            None => Ok(Ok(None)),
         }
+    }
 
-        // Datalog: the verifier adds the time and the request facts itself.
+    /// The Datalog authorizer for one request: the verifier's own facts (time, the request,
+    /// depth, the acting agent), user policies and the rights policy, under the run limits.
+    fn authorizer(&self, biscuit: &Biscuit, claims: &Claims, request: &Request, now: u64) -> Result<biscuit_auth::Authorizer> {
+        let holder = claims.holder();
         let mut builder = self
             .template
             .clone()
@@ -958,7 +986,7 @@ impl Verifier {
         for (k, v) in &request.attributes {
             builder = builder.fact(fact("attribute", &[Term::Str(k.clone()), Term::Str(v.clone())]))?;
         }
-        let mut authorizer = builder
+        let authorizer = builder
             .set_limits(AuthorizerLimits {
                 max_facts: self.limits.max_facts,
                 max_iterations: self.limits.max_iterations,
@@ -972,49 +1000,40 @@ impl Verifier {
                 format!("the token declares {} facts; the limit is {}", authorizer.fact_count(), self.limits.max_facts),
             ));
         }
-        match authorizer.authorize() {
-            Ok(index) => {
-                // Allowed — if the proof's nonce can still be claimed (atomically, by the store:
-                // of two concurrent calls with one proof, the second is `replayed_proof`).
-                decision.allowed = true;
-                decision.policy = self.policy_ids.get(index).cloned();
-                Ok(match pending {
-                    Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
-                    None => Authorization::Decided(decision),
-                })
+        Ok(authorizer)
+    }
+
+    /// The decision when Datalog denies: the failed checks (attributed to their delegation),
+    /// the policy that denied, and the code — `expired`, `depth_exceeded` or `not_authorized`.
+    fn denied_by_datalog(&self, mut decision: Decision, logic: Logic, claims: &Claims, request: &Request, now: u64) -> Result<Decision> {
+        let (policy, checks) = match logic {
+            Logic::Unauthorized { policy, checks } => (Some(policy), checks),
+            Logic::NoMatchingPolicy { checks } => (None, checks),
+            other => return Err(Error::invalid_token(format!("token logic error: {other}"))),
+        };
+        let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, claims)).collect();
+        match policy {
+            Some(MatchedPolicy::Deny(i)) => {
+                let id = self.policy_ids.get(i).cloned().unwrap_or_default();
+                reasons.insert(0, format!("denied by policy {id}"));
+                decision.policy = Some(id);
             }
-            Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
-                let (policy, checks) = match logic {
-                    Logic::Unauthorized { policy, checks } => (Some(policy), checks),
-                    Logic::NoMatchingPolicy { checks } => (None, checks),
-                    other => return Err(Error::invalid_token(format!("token logic error: {other}"))),
-                };
-                let mut reasons: Vec<String> = checks.iter().map(|c| self.describe_check(c, claims)).collect();
-                match policy {
-                    Some(MatchedPolicy::Deny(i)) => {
-                        let id = self.policy_ids.get(i).cloned().unwrap_or_default();
-                        reasons.insert(0, format!("denied by policy {id}"));
-                        decision.policy = Some(id);
-                    }
-                    Some(MatchedPolicy::Allow(i)) => decision.policy = self.policy_ids.get(i).cloned(),
-                    None => reasons.push(format!(
-                        "no policy allows {}:{} on {:?} (no right of the token covers it)",
-                        request.tool, request.operation, request.resource
-                    )),
-                }
-                let kind = if now > claims.expires_at() {
-                    ErrorKind::Expired
-                } else if claims.depth() > claims.max_depth() {
-                    ErrorKind::DepthExceeded
-                } else {
-                    ErrorKind::NotAuthorized
-                };
-                decision.reasons = reasons;
-                decision.code = Some(kind.code().into());
-                Ok(Authorization::Decided(decision))
-            }
-            Err(e) => Err(e.into()),
+            Some(MatchedPolicy::Allow(i)) => decision.policy = self.policy_ids.get(i).cloned(),
+            None => reasons.push(format!(
+                "no policy allows {}:{} on {:?} (no right of the token covers it)",
+                request.tool, request.operation, request.resource
+            )),
         }
+        let kind = if now > claims.expires_at() {
+            ErrorKind::Expired
+        } else if claims.depth() > claims.max_depth() {
+            ErrorKind::DepthExceeded
+        } else {
+            ErrorKind::NotAuthorized
+        };
+        decision.reasons = reasons;
+        decision.code = Some(kind.code().into());
+        Ok(decision)
     }
 
     /// Why `token` is revoked under the current revocation set, if it is (no Datalog runs). Lets
@@ -1074,7 +1093,7 @@ impl Verifier {
         // Every block must be the profile's block for its descriptor (checked there, before any
         // Datalog runs: crate::canonical).
         let claims =
-            Claims::from_parts(outline.contexts, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+            Claims::from_parts(&outline.decoded, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
         Ok((biscuit, claims))
     }
 

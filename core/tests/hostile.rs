@@ -25,15 +25,12 @@ fn req() -> Request {
     Request::new("read_file", "read", "src/a.rs")
 }
 
-/// The descriptor and Datalog of the profile's hop from `token`'s holder (key pair `holder`) to
-/// `agent:x` (key 9): what an honest delegation writes, read back from one.
-fn canonical_hop(token: &Token, holder: &KeyPair) -> (String, String) {
+/// The Datalog of the profile's hop from `token`'s holder (key pair `holder`) to `agent:x`
+/// (key 9): what an honest delegation writes, read back from one.
+fn canonical_hop(token: &Token, holder: &KeyPair) -> String {
     let child = token.delegate(holder, &DelegateParams::new(format!("agent:x{}", token.depth() + 1), kp(9).public_key()).ttl_seconds(100).now(NOW)).unwrap();
     let raw = biscuit_auth::format::schema::Biscuit::decode(child.to_bytes()).unwrap();
-    let block = &raw.blocks.last().unwrap().block;
-    let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).unwrap().context.unwrap();
-    let code = UnverifiedBiscuit::from(child.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap();
-    (ctx, code)
+    UnverifiedBiscuit::from(child.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap()
 }
 
 /// Appends the hop `token`'s holder (`holder`) would write to `agent:x`, plus `extra` Datalog,
@@ -45,9 +42,9 @@ fn hop_with(token: &Token, holder: &KeyPair, signer: &KeyPair, extra: &str) -> V
 /// [`hop_with`], with the block's next key chosen by the caller (else a fresh Ed25519 key).
 fn hop_with_next_key(token: &Token, holder: &KeyPair, signer: &KeyPair, extra: &str, next: Option<biscuit_auth::KeyPair>) -> Vec<u8> {
     let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
-    let (ctx, code) = canonical_hop(token, holder);
+    let code = canonical_hop(token, holder);
     let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
-    let builder = BlockBuilder::new().context(ctx).code(format!("{code}\n{extra}")).unwrap();
+    let builder = BlockBuilder::new().code(format!("{code}\n{extra}")).unwrap();
     let block = ub.third_party_request().unwrap().create_block(&sk, builder).unwrap();
     let appended = match next {
         Some(next) => ub.append_third_party_with_keypair(&block.serialize().unwrap(), next),
@@ -232,7 +229,7 @@ fn errors_never_echo_secret_material() {
 }
 
 /// marque's profile is Ed25519 only: a hop that is otherwise valid (signed by the holder, a
-/// well-formed descriptor) but whose next block key is P-256 is refused by the core itself, in
+/// the profile's Datalog) but whose next block key is P-256 is refused by the core itself, in
 /// every build, before biscuit-auth (which in this test build does support P-256) sees it.
 #[test]
 fn p256_keys_are_refused_everywhere_in_a_token() {

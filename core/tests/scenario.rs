@@ -2,7 +2,6 @@
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::UnverifiedBiscuit;
-use marque::token::PROFILE_VERSION as PROFILE;
 use marque::delegate::DelegateParams;
 use marque::policy::{Limits, Policy, Request, Right};
 use marque::token::MintParams;
@@ -139,31 +138,38 @@ fn only_the_holder_can_delegate_or_sign_proofs() {
     assert_eq!(e.code(), "wrong_holder_key");
 }
 
-/// Appends a third-party block signed by `signer` with arbitrary Datalog and descriptor,
-/// bypassing marque's delegation checks (what a malicious agent could do).
-fn forge_hop(token: &Token, signer: &KeyPair, context: String, code: &str) -> Vec<u8> {
+/// Appends a third-party block signed by `signer` with arbitrary Datalog (and a Biscuit
+/// `context` string when given), bypassing marque's delegation checks (what a malicious agent
+/// could do).
+fn forge_hop(token: &Token, signer: &KeyPair, context: Option<String>, code: &str) -> Vec<u8> {
     let ub = UnverifiedBiscuit::from(token.to_bytes()).unwrap();
     let req = ub.third_party_request().unwrap();
     let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
-    let block = BlockBuilder::new().context(context).code(code).unwrap();
+    let mut block = BlockBuilder::new().code(code).unwrap();
+    if let Some(c) = context {
+        block = block.context(c);
+    }
     let signed = req.create_block(&sk, block).unwrap();
     ub.append_third_party(&signed.serialize().unwrap()).unwrap().to_vec().unwrap()
 }
 
-/// The descriptor and Datalog an honest delegation writes in `token`'s last block.
-fn last_block_parts(token: &Token) -> (String, String) {
+/// The Datalog an honest delegation writes in `token`'s last block.
+fn last_block_code(token: &Token) -> String {
     use prost::Message as _;
     let raw = biscuit_auth::format::schema::Biscuit::decode(token.to_bytes()).unwrap();
-    let block = &raw.blocks.last().unwrap().block;
-    let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).unwrap().context.unwrap();
-    let code = UnverifiedBiscuit::from(token.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap();
-    (ctx, code)
+    UnverifiedBiscuit::from(token.to_bytes()).unwrap().print_block_source(raw.blocks.len()).unwrap()
 }
 
-fn hop_context(depth: u32, agent: &str, path: &str, key: &KeyPair, exp: u64, extra: &str) -> String {
+/// The profile's Datalog for a hop naming `agent` (key `key`) that narrows nothing but the
+/// expiry `exp` (within the day of `NOW`, 2026-01-01T00:00:00Z).
+fn hop_datalog(agent: &str, key: &KeyPair, exp: u64) -> String {
+    let s = exp - NOW;
     format!(
-        r#"{{"marque":{PROFILE},"depth":{depth},"agent":"{agent}","path":"{path}","key":"{}","iat":{NOW},"exp":{exp}{extra}}}"#,
-        key.public_key().to_hex()
+        "hop(\"{agent}\", hex:{});\ncheck if time($time), $time <= 2026-01-01T{:02}:{:02}:{:02}Z;\n",
+        key.public_key().to_hex(),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
     )
 }
 
@@ -173,8 +179,8 @@ fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
     let v = verifier(&w);
     // agent_a (legitimately holding ta) forges a hop that "grants" write access and new rights:
     // a block carrying Datalog beyond the profile's is refused outright.
-    let ctx = hop_context(2, "agent:evil", "/root/agent_a/evil", &w.c, NOW + 100, r#","tools":["write_file"]"#);
-    let bytes = forge_hop(&w.ta, &w.a, ctx, "right(\"write_file\", \"write\", \"*\");\ncheck if true;");
+    let code = hop_datalog("agent:evil", &w.c, NOW + 100) + "check if tool($tool), {\"write_file\"}.contains($tool);\n";
+    let bytes = forge_hop(&w.ta, &w.a, None, &(code + "right(\"write_file\", \"write\", \"*\");\ncheck if true;"));
     let e = v.authorize(&bytes, &req("write_file", "write", "src/a.rs"), None, Some(NOW)).unwrap_err();
     assert_eq!(e.code(), "invalid_token");
 
@@ -203,15 +209,16 @@ fn a_child_block_granting_more_is_still_bounded_by_its_parent() {
     assert!(decide("read_file", "read"), "what the authority allows still passes");
 }
 
-/// Prefixes are written in canonical form (`src/`, never `src`): a hop whose descriptor names a
-/// non-canonical prefix (or "*") is not a marque hop, whatever its Datalog says.
+/// Prefixes are written in canonical form (`src/`, never `src`): a hop whose check names a
+/// non-canonical prefix (or "*") is not a marque hop.
 #[test]
 fn a_hop_with_a_non_canonical_prefix_is_refused() {
     let w = world();
     let v = verifier(&w);
     for prefix in ["src/lib", "*"] {
-        let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, &format!(r#","resource_prefix":"{prefix}""#));
-        let bytes = forge_hop(&w.ta, &w.a, ctx, "check if resource($res), ($res + \"/\").starts_with(\"src/lib/\");");
+        let code = hop_datalog("agent:x", &w.c, NOW + 100)
+            + &format!("check if resource($resource), ($resource + \"/\").starts_with(\"{prefix}\");");
+        let bytes = forge_hop(&w.ta, &w.a, None, &code);
         let e = v.authorize(&bytes, &req("read_file", "read", "src/lib/a.rs"), None, Some(NOW)).unwrap_err();
         assert_eq!(e.code(), "invalid_token", "{prefix}: {e}");
     }
@@ -226,8 +233,7 @@ fn every_hop_must_be_signed_by_the_key_the_previous_hop_named() {
     let v = verifier(&w);
     // A thief holding ta but not agent_a's key signs the next hop with its own key.
     let thief = kp(66);
-    let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &thief, NOW + 100, "");
-    let bytes = forge_hop(&w.ta, &thief, ctx, "check if true;");
+    let bytes = forge_hop(&w.ta, &thief, None, &hop_datalog("agent:x", &thief, NOW + 100));
     let e = v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err();
     assert_eq!(e.code(), "invalid_signature");
     assert_eq!(Token::from_bytes(&bytes).unwrap_err().code(), "invalid_signature");
@@ -235,18 +241,21 @@ fn every_hop_must_be_signed_by_the_key_the_previous_hop_named() {
     // A first-party block (anyone holding the token can append one) is not a hop.
     let ub = UnverifiedBiscuit::from(w.ta.to_bytes()).unwrap();
     let plain = ub
-        .append(BlockBuilder::new().context(hop_context(2, "agent:x", "/root/agent_a/x", &thief, NOW, "")).code("check if true;").unwrap())
+        .append(BlockBuilder::new().code(hop_datalog("agent:x", &thief, NOW)).unwrap())
         .unwrap()
         .to_vec()
         .unwrap();
     assert_eq!(v.authorize(&plain, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_signature");
 
-    // A hop whose descriptor names a path that does not extend the parent's.
-    let ctx = hop_context(2, "agent:x", "/root/x", &thief, NOW + 100, "");
-    let bytes = forge_hop(&w.ta, &w.a, ctx, "check if true;");
+    // The honest hop's Datalog, signed by the holder, is accepted: the refusals below are the shape.
+    let honest = forge_hop(&w.ta, &w.a, None, &hop_datalog("agent:x", &thief, NOW + 100));
+    assert!(v.authorize(&honest, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap().allowed);
+    // A profile-2 hop fact (depth and path written in) is not a profile-3 hop.
+    let code = format!("hop(2, \"agent:x\", \"/root/agent_a/x\", hex:{});\n", thief.public_key().to_hex());
+    let bytes = forge_hop(&w.ta, &w.a, None, &(code + hop_datalog("agent:x", &thief, NOW + 100).split_once('\n').unwrap().1));
     assert_eq!(v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
-    // A block with no marque descriptor.
-    let bytes = forge_hop(&w.ta, &w.a, "hello".into(), "check if true;");
+    // A block carrying a context string (profile 2's descriptor, or anything else).
+    let bytes = forge_hop(&w.ta, &w.a, Some("hello".into()), &hop_datalog("agent:x", &thief, NOW + 100));
     assert_eq!(v.authorize(&bytes, &req("read_file", "read", "src/a.rs"), None, Some(NOW)).unwrap_err().code(), "invalid_token");
 }
 
@@ -351,8 +360,7 @@ fn depth_is_enforced_at_delegation_and_at_verification() {
         .unwrap()
         .delegate(&w.a, &DelegateParams::new("agent:c", w.c.public_key()).now(NOW))
         .unwrap();
-    let (ctx, code) = last_block_parts(&deeper);
-    let bytes = forge_hop(&t1, &w.a, ctx, &code);
+    let bytes = forge_hop(&t1, &w.a, None, &last_block_code(&deeper));
     let d = verifier(&w).authorize(&bytes, &req("x", "y", "z"), None, Some(NOW)).unwrap();
     assert!(!d.allowed);
     assert_eq!(d.code.as_deref(), Some("depth_exceeded"));
@@ -501,9 +509,9 @@ fn limits_are_typed_errors() {
 
     // A hop whose Datalog would explode (a rule deriving 10,000 facts) is refused before it
     // runs: its block is not the profile's.
-    let ctx = hop_context(2, "agent:x", "/root/agent_a/x", &w.c, NOW + 100, "");
     let facts: String = (0..100).map(|i| format!("a({i});\n")).collect();
-    let bomb = forge_hop(&w.ta, &w.a, ctx, &format!("{facts}p($x, $y) <- a($x), a($y);\ncheck if true;"));
+    let code = hop_datalog("agent:x", &w.c, NOW + 100);
+    let bomb = forge_hop(&w.ta, &w.a, None, &format!("{code}{facts}p($x, $y) <- a($x), a($y);\ncheck if true;"));
     let e = verifier(&w).authorize(&bomb, &r, None, Some(NOW)).unwrap_err();
     assert_eq!(e.code(), "invalid_token");
     // Requests are bounded too.

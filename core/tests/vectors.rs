@@ -59,22 +59,22 @@ fn generate() -> Value {
     let p256_hop = {
         use biscuit_auth::{builder::BlockBuilder, UnverifiedBiscuit};
         let ub = UnverifiedBiscuit::from(tc.to_bytes()).unwrap();
-        let ctx = format!(
-            r#"{{"marque":1,"depth":3,"agent":"agent:d","path":"{}/d","key":"{}","iat":{NOW},"exp":{}}}"#,
-            tc.path(),
-            k("other_root").public_key().to_hex(),
-            NOW + 600
+        let code = format!(
+            "hop(\"agent:d\", hex:{});\ncheck if time($time), $time <= 2026-01-01T00:10:00Z;",
+            k("other_root").public_key().to_hex()
         );
-        let code = format!("hop(3, \"agent:d\", \"{}/d\", hex:{});", tc.path(), k("other_root").public_key().to_hex());
         let holder = biscuit_auth::PrivateKey::from_bytes(&k("agent_c").to_seed()[..], biscuit_auth::Algorithm::Ed25519).unwrap();
-        let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().context(ctx).code(&code).unwrap()).unwrap();
+        let block = ub.third_party_request().unwrap().create_block(&holder, BlockBuilder::new().code(&code).unwrap()).unwrap();
         let next = biscuit_auth::KeyPair::new_with_algorithm(biscuit_auth::Algorithm::Secp256r1);
         base64_url(&ub.append_third_party_with_keypair(&block.serialize().unwrap(), next).unwrap().to_vec().unwrap())
     };
-    let mut tampered = tc.to_bytes().to_vec();
-    let n = tampered.len();
-    tampered[n / 2] ^= 0x20;
-    let tampered = base64_url(&tampered);
+    // One bit of a delegation block's signature flipped.
+    let tampered = {
+        use prost::Message as _;
+        let mut raw = biscuit_auth::format::schema::Biscuit::decode(tc.to_bytes()).unwrap();
+        raw.blocks[0].signature[10] ^= 0x20;
+        base64_url(&raw.encode_to_vec())
+    };
     let read_main = Request::new("read_file", "read", "src/main.rs");
     let proof_ok = tc.sign_proof(&k("agent_c"), &read_main, Some(NOW)).unwrap();
     let proof_by_a = marque::proof::sign_proof(

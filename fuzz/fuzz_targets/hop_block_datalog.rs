@@ -2,13 +2,16 @@
 //! block that the token's real holder signs and appends to a valid token, which is then
 //! authorized and parsed. Never a panic; the token is refused (`invalid_token`, or
 //! `limits_exceeded` for a token over the size limit) unless the block is byte for byte the
-//! profile's block for its descriptor. The oracle for that is independent of marque's builders:
-//! the profile's Datalog *text* (`docs/PROFILE.md`) filled from the descriptor JSON and put
-//! through biscuit-auth's parser. A canonical block for another descriptor (another child, an
-//! `exp` past the parent's) is a legitimate hop and may be allowed or denied, never an error.
+//! profile's block for the claims it states (profile 3: the claims are the block's Datalog).
+//! The oracle for that is independent of marque's reader and builders: the block's own printed
+//! Datalog (biscuit-auth's printer) matched line by line against the profile's templates
+//! (`docs/PROFILE.md`), the values it names put back into the template *text* and through
+//! biscuit-auth's parser, and the result compared with the signed bytes. A canonical block for
+//! other claims (another child, an `exp` past the parent's) is a legitimate hop and may be
+//! allowed or denied, never an error.
 //!
 //! The first byte picks how the rest is used:
-//! - 0: the whole Datalog of the block (the honest descriptor kept);
+//! - 0: the whole Datalog of the block;
 //! - 1: Datalog appended to the profile's own Datalog for that descriptor;
 //! - 2: facts built directly (no parser) and appended to the profile's block;
 //! - 3: the raw serialized block (`schema::Block` protobuf), signed as it is.
@@ -34,8 +37,7 @@ struct Setup {
     /// `agent:agent_a`'s token (the vectors' scenario), and its holder's key.
     parent: UnverifiedBiscuit,
     holder: biscuit_auth::KeyPair,
-    /// The honest hop `agent_a` → `agent_c`: descriptor, Datalog, serialized block.
-    context: String,
+    /// The honest hop `agent_a` → `agent_c`: Datalog, serialized block.
     code: String,
     canonical: Vec<u8>,
     previous_signature: Vec<u8>,
@@ -75,7 +77,6 @@ fn setup() -> &'static Setup {
         let tc = ta.delegate(&key(3), &DelegateParams::new("agent:agent_c", key(4).public_key()).now(NOW)).unwrap();
         let raw = schema::Biscuit::decode(tc.to_bytes()).unwrap();
         let canonical = raw.blocks.last().unwrap().block.clone();
-        let context = schema::Block::decode(&canonical[..]).unwrap().context.unwrap();
         let code = UnverifiedBiscuit::from(tc.to_bytes()).unwrap().print_block_source(2).unwrap();
         let parent = UnverifiedBiscuit::from(ta.to_bytes()).unwrap();
         let request = parent.third_party_request().unwrap().serialize().unwrap();
@@ -84,7 +85,6 @@ fn setup() -> &'static Setup {
         Setup {
             parent,
             holder: biscuit_auth::KeyPair::from(&seed(3)),
-            context,
             code,
             canonical,
             previous_signature,
@@ -149,13 +149,13 @@ fn build(s: &Setup, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
         0 | 1 => {
             let text = std::str::from_utf8(rest).ok()?;
             let code = if mode % 4 == 0 { text.to_string() } else { format!("{}\n{text}", s.code) };
-            let builder = BlockBuilder::new().context(s.context.clone()).code(&code).ok()?;
+            let builder = BlockBuilder::new().code(&code).ok()?;
             let mut payload = Vec::new();
             builder.encode_third_party_block(&mut payload).ok()?;
             payload
         }
         2 => {
-            let mut builder = BlockBuilder::new().context(s.context.clone()).code(&s.code).ok()?;
+            let mut builder = BlockBuilder::new().code(&s.code).ok()?;
             for f in facts(rest) {
                 builder = builder.fact(f).ok()?;
             }
@@ -169,50 +169,102 @@ fn build(s: &Setup, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((payload, token))
 }
 
-/// The profile's block for the descriptor `payload` carries, from the profile's Datalog text
-/// (the same template as `delegate::tests::hop_block_matches_its_datalog`), or `None` when the
-/// payload has no descriptor the template can fill.
+/// The profile's block for the claims `payload` states, from the profile's Datalog text (the
+/// same templates as `delegate::tests::hop_block_matches_its_datalog`), or `None` when the
+/// payload is not that shape: its fact and each check are matched against a template (by the
+/// predicate they read, in the profile's order), and the values they hold are put back into
+/// the template text as parameters.
 fn profile_block(payload: &[u8]) -> Option<Vec<u8>> {
-    let context = schema::Block::decode(payload).ok()?.context?;
-    let info: serde_json::Value = serde_json::from_str(&context).ok()?;
-    let text = |k: &str| info.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
-    let int = |k: &str| info.get(k).and_then(serde_json::Value::as_u64);
-    let set = |k: &str| -> Option<Option<Term>> {
-        match info.get(k) {
-            None => Some(None),
-            Some(v) => {
-                let items = v.as_array()?.iter().map(|s| s.as_str().map(|s| Term::Str(s.into()))).collect::<Option<BTreeSet<_>>>()?;
-                Some(Some(Term::Set(items)))
-            }
+    let block = schema::Block::decode(payload).ok()?;
+    if block.context.is_some() {
+        return None;
+    }
+    template_block(&block)
+}
+
+/// Matches a decoded block against the templates (hop fact, then the checks in order).
+fn template_block(block: &schema::Block) -> Option<Vec<u8>> {
+    let sym = |i: u64| -> Option<String> {
+        if i >= 1024 {
+            block.symbols.get(usize::try_from(i - 1024).ok()?).cloned()
+        } else {
+            biscuit_auth::datalog::SymbolTable::new().get_symbol(i).map(str::to_string)
         }
     };
-    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(text("key")?.get(2 * i..2 * i + 2)?, 16).ok()).collect::<Option<_>>()?;
-    let mut code = String::from("hop({depth}, {agent}, {path}, {key});\ncheck if time($time), $time <= {exp};\n");
-    let mut p: Vec<(&str, Term)> = vec![
-        ("depth", Term::Integer(i64::try_from(int("depth")?).ok()?)),
-        ("agent", Term::Str(text("agent")?)),
-        ("path", Term::Str(text("path")?)),
-        ("key", Term::Bytes(key)),
-        ("exp", Term::Date(int("exp")?)),
-    ];
-    if let Some(tools) = set("tools")? {
-        code.push_str("check if tool($tool), {tools}.contains($tool);\n");
-        p.push(("tools", tools));
+    let [fact] = &block.facts[..] else { return None };
+    if sym(fact.predicate.name)? != "hop" || fact.predicate.terms.len() != 2 {
+        return None;
     }
-    if let Some(ops) = set("operations")? {
-        code.push_str("check if operation($op), {operations}.contains($op);\n");
-        p.push(("operations", ops));
+    let agent = match &fact.predicate.terms[0].content {
+        Some(schema::term::Content::String(i)) => sym(*i)?,
+        _ => return None,
+    };
+    let key = match &fact.predicate.terms[1].content {
+        Some(schema::term::Content::Bytes(b)) => b.clone(),
+        _ => return None,
+    };
+    let mut code = String::from("hop({agent}, {key});\n");
+    let mut p: Vec<(&str, Term)> = vec![("agent", Term::Str(agent)), ("key", Term::Bytes(key))];
+    // Each check: its predicate, and the constant the template takes, in the profile's order.
+    const ORDER: [&str; 5] = ["time", "tool", "operation", "resource", "depth"];
+    let mut last = None;
+    for check in &block.checks {
+        let [rule] = &check.queries[..] else { return None };
+        let name = sym(rule.body.first()?.name)?;
+        let rank = ORDER.iter().position(|n| *n == name)?;
+        if last.is_some_and(|l| l >= rank) || (last.is_none() && rank != 0) {
+            return None;
+        }
+        last = Some(rank);
+        let constant = rule.expressions.first()?.ops.iter().find_map(|op| match &op.content {
+            Some(schema::op::Content::Value(t)) if !matches!(t.content, Some(schema::term::Content::Variable(_))) => Some(t.clone()),
+            _ => None,
+        });
+        let last_string = rule.expressions.first()?.ops.iter().rev().find_map(|op| match &op.content {
+            Some(schema::op::Content::Value(schema::Term { content: Some(schema::term::Content::String(i)) })) => sym(*i),
+            _ => None,
+        });
+        let strings = |t: &schema::Term| -> Option<Term> {
+            match &t.content {
+                Some(schema::term::Content::Set(set)) => Some(Term::Set(
+                    set.set
+                        .iter()
+                        .map(|t| match &t.content {
+                            Some(schema::term::Content::String(i)) => sym(*i).map(Term::Str),
+                            _ => None,
+                        })
+                        .collect::<Option<BTreeSet<_>>>()?,
+                )),
+                _ => None,
+            }
+        };
+        match (name.as_str(), constant.as_ref().and_then(|c| c.content.clone())) {
+            ("time", Some(schema::term::Content::Date(d))) if !p.iter().any(|(k, _)| *k == "exp") => {
+                code.push_str("check if time($time), $time <= {exp};\n");
+                p.push(("exp", Term::Date(d)));
+            }
+            ("tool", Some(_)) if !p.iter().any(|(k, _)| *k == "tools") => {
+                code.push_str("check if tool($tool), {tools}.contains($tool);\n");
+                p.push(("tools", strings(constant.as_ref()?)?));
+            }
+            ("operation", Some(_)) if !p.iter().any(|(k, _)| *k == "operations") => {
+                code.push_str("check if operation($operation), {operations}.contains($operation);\n");
+                p.push(("operations", strings(constant.as_ref()?)?));
+            }
+            ("resource", _) if !p.iter().any(|(k, _)| *k == "prefix") => {
+                code.push_str("check if resource($resource), ($resource + \"/\").starts_with({prefix});\n");
+                p.push(("prefix", Term::Str(last_string?)));
+            }
+            ("depth", Some(schema::term::Content::Integer(d))) if !p.iter().any(|(k, _)| *k == "max_depth") => {
+                code.push_str("check if depth($depth), $depth <= {max_depth};\n");
+                p.push(("max_depth", Term::Integer(d)));
+            }
+            _ => return None,
+        }
     }
-    if let Some(prefix) = info.get("resource_prefix") {
-        code.push_str("check if resource($res), ($res + \"/\").starts_with({prefix});\n");
-        p.push(("prefix", Term::Str(prefix.as_str()?.to_string())));
-    }
-    if let Some(d) = info.get("max_depth") {
-        code.push_str("check if depth($depth), $depth <= {max_depth};\n");
-        p.push(("max_depth", Term::Integer(i64::try_from(d.as_u64()?).ok()?)));
-    }
+    last?;
     let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    let builder = BlockBuilder::new().context(context).code_with_params(code, params, HashMap::new()).ok()?;
+    let builder = BlockBuilder::new().code_with_params(code, params, HashMap::new()).ok()?;
     let mut out = Vec::new();
     builder.encode_third_party_block(&mut out).ok()?;
     Some(out)

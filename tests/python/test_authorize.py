@@ -34,7 +34,7 @@ def test_seed_scenario_decisions(s: Scenario) -> None:
 
     no = read(v, s.c_token, "src/lib.rs")
     assert not no.allowed and not bool(no) and no.code == "not_authorized"
-    assert no.reasons == ['delegation 2 (agent:agent_a → agent:agent_c): check if resource($res), ($res + "/").starts_with("src/main.rs/")']
+    assert no.reasons == ['delegation 2 (agent:agent_a → agent:agent_c): check if resource($resource), ($resource + "/").starts_with("src/main.rs/")']
 
     # agent_a: read-only, src/ only.
     assert read(v, s.a_token, "src/lib.rs").allowed

@@ -169,7 +169,7 @@ def test_readable_forms(s: Scenario) -> None:
     assert 'agent("agent:orchestrator")' in dl
     assert 'right("read_file", "read", "*")' in dl
     assert "delegation 2: agent:agent_a → agent:agent_c" in dl
-    assert 'hop(2, "agent:agent_c", "/root/agent_a/agent_c"' in dl
+    assert 'hop("agent:agent_c", hex:' in dl and "marque_profile(3)" in dl
     d = s.c_token.to_dict()
     assert d["agent"] == "agent:agent_c" and d["depth"] == 2
     assert [h["path"] for h in d["chain"]] == ["/root", "/root/agent_a", "/root/agent_a/agent_c"]

@@ -1,8 +1,9 @@
 //! A hop or authority block that carries more than the profile's Datalog (issue: CPU/memory denial of service): refused with invalid_token before any Datalog runs.
 //!
 //! Every hostile hop here is what a real holder can build: `agent_a` holds its token and its
-//! own key, takes the exact descriptor and Datalog an honest delegation to `agent_c` would
-//! write, adds something, and signs the block with its real key (biscuit-auth's third-party
+//! own key, takes the exact Datalog an honest delegation to `agent_c` would write (profile 3:
+//! the claims are read back from it), adds, drops or reorders something, and signs the block
+//! with its real key (biscuit-auth's third-party
 //! API). The controls rebuild the same blocks with nothing added and are accepted, so each
 //! refusal is the added Datalog's. The authority case is signed by the root key itself (an
 //! operator bug, or an insider forging with the root key): still refused.
@@ -16,17 +17,16 @@ use serde_json::json;
 
 use crate::{allowed, error, key, req, scenario, Book, NOW};
 
-/// The descriptor and Datalog text of `token`'s block `index`.
-fn block_parts(token: &Token, index: usize) -> (String, String) {
+/// The Datalog text of `token`'s block `index` (profile 3 blocks carry no context).
+fn block_parts(token: &Token, index: usize) -> String {
     let raw = biscuit_auth::format::schema::Biscuit::decode(token.to_bytes()).expect("biscuit");
     let block = if index == 0 { &raw.authority.block } else { &raw.blocks[index - 1].block };
-    let ctx = biscuit_auth::format::schema::Block::decode(&block[..]).expect("block").context.expect("descriptor");
-    let code = UnverifiedBiscuit::from(token.to_bytes()).expect("parse").print_block_source(index).expect("source");
-    (ctx, code)
+    assert_eq!(biscuit_auth::format::schema::Block::decode(&block[..]).expect("block").context, None);
+    UnverifiedBiscuit::from(token.to_bytes()).expect("parse").print_block_source(index).expect("source")
 }
 
-/// The descriptor and Datalog of the hop `holder` would honestly append to `parent`.
-fn honest_hop(parent: &Token, holder: &KeyPair, params: &DelegateParams) -> (String, String) {
+/// The Datalog of the hop `holder` would honestly append to `parent`.
+fn honest_hop(parent: &Token, holder: &KeyPair, params: &DelegateParams) -> String {
     let child = parent.delegate(holder, params).expect("delegate");
     block_parts(&child, child.chain().len() - 1)
 }
@@ -45,22 +45,22 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
-fn code_block(ctx: &str, code: &str) -> BlockBuilder {
-    BlockBuilder::new().context(ctx.to_string()).code(code).expect("datalog")
+fn code_block(code: &str) -> BlockBuilder {
+    BlockBuilder::new().code(code).expect("datalog")
 }
 
 pub fn cases(b: &mut Book) {
     let (t0, ta) = scenario();
     let agent_a = key("agent_a");
     let to_c = || DelegateParams::new("agent:agent_c", key("agent_c").public_key()).now(NOW);
-    let (ctx, code) = honest_hop(&ta, &agent_a, &to_c());
+    let code = honest_hop(&ta, &agent_a, &to_c());
     let read = || req("read_file", "read", "src/main.rs");
 
-    // Control: the hop rebuilt from the honest descriptor and Datalog is the profile's block.
-    let control = b.token_b64("blocks/hop rebuilt as the profile's block", append(&ta, &agent_a, code_block(&ctx, &code)));
-    b.authorize("blocks: control, a hop rebuilt from its descriptor and the profile's Datalog", &control, read(), allowed());
+    // Control: the hop rebuilt from the honest Datalog is the profile's block.
+    let control = b.token_b64("blocks/hop rebuilt as the profile's block", append(&ta, &agent_a, code_block(&code)));
+    b.authorize("blocks: control, a hop rebuilt from the profile's Datalog", &control, read(), allowed());
 
-    // A canonical hop for a descriptor whose `exp` is past the parent's (what `delegate` never
+    // A canonical hop whose time check's `exp` is past the parent's (what `delegate` never
     // writes: it clamps to the parent): the block is the profile's own, so it is read, and the
     // parent's expiry still binds (found by the hop_block_datalog fuzz target's oracle).
     let (t0_long, _) = scenario();
@@ -70,9 +70,9 @@ pub fn cases(b: &mut Book) {
             &DelegateParams::new("agent:agent_a", agent_a.public_key()).tools(["read_file"]).operations(["read"]).resource_prefix("src/").now(NOW),
         )
         .expect("delegate");
-    let (late_ctx, late_code) = honest_hop(&ta_long, &agent_a, &to_c());
-    assert!(late_ctx != ctx, "the long-lived descriptor differs");
-    let late = b.token_b64("blocks/hop claiming an exp past its parent's", append(&ta, &agent_a, code_block(&late_ctx, &late_code)));
+    let late_code = honest_hop(&ta_long, &agent_a, &to_c());
+    assert!(late_code != code, "the long-lived hop differs");
+    let late = b.token_b64("blocks/hop claiming an exp past its parent's", append(&ta, &agent_a, code_block(&late_code)));
     b.authorize("blocks: a canonical hop claiming a later exp than its parent is read (allowed while the parent lives)", &late, read(), allowed());
     b.case(json!({"name": "blocks: a canonical hop claiming a later exp than its parent expires with the parent", "op": "authorize",
         "root": "root", "token": late, "request": read(), "proof": null, "now": NOW + 1801, "expect": crate::denied("expired")}));
@@ -100,36 +100,50 @@ pub fn cases(b: &mut Book) {
         ),
     ];
     for (what, datalog) in hostile {
-        let name = b.token_b64(&format!("blocks/hop with {what}"), append(&ta, &agent_a, code_block(&ctx, &datalog)));
+        let name = b.token_b64(&format!("blocks/hop with {what}"), append(&ta, &agent_a, code_block(&datalog)));
         b.authorize(&format!("blocks: a hop block signed by its holder with {what}"), &name, read(), error("invalid_token"));
     }
 
     // A block-level scope (`trusting previous`) and nothing else added.
-    let scoped = b.token_b64("blocks/hop with a block scope", append(&ta, &agent_a, code_block(&ctx, &code).scope(Scope::Previous)));
+    let scoped = b.token_b64("blocks/hop with a block scope", append(&ta, &agent_a, code_block(&code).scope(Scope::Previous)));
     b.authorize("blocks: a hop block with a scope (trusting previous)", &scoped, read(), error("invalid_token"));
 
-    // The descriptor narrows to src/lib/ but the Datalog is a hop without the prefix check:
-    // the claims (and a decision's reasons) would say src/lib/ while src/main.rs is allowed.
-    let narrow = to_c().resource_prefix("src/lib/");
-    let (narrow_ctx, _) = honest_hop(&ta, &agent_a, &narrow);
-    let mismatch = b.token_b64("blocks/hop whose Datalog is wider than its descriptor", append(&ta, &agent_a, code_block(&narrow_ctx, &code)));
-    b.authorize("blocks: a hop descriptor narrowing to src/lib/ over Datalog that does not", &mismatch, read(), error("invalid_token"));
-
-    // The same descriptor fields, as JSON that is not the canonical serialization (a space).
-    let spaced = ctx.replacen("{\"marque\"", "{ \"marque\"", 1);
-    assert_ne!(spaced, ctx);
-    let spaced = b.token_b64("blocks/hop whose descriptor JSON is not canonical", append(&ta, &agent_a, code_block(&spaced, &code)));
-    b.authorize("blocks: a hop descriptor with the same fields in non-canonical JSON", &spaced, read(), error("invalid_token"));
-
-    // The hop fact names another key than the descriptor does.
-    let (_, mallory_code) = honest_hop(&ta, &agent_a, &DelegateParams::new("agent:agent_c", key("mallory").public_key()).now(NOW));
-    let other_key = b.token_b64("blocks/hop whose hop fact names another key", append(&ta, &agent_a, code_block(&ctx, &mallory_code)));
-    b.authorize("blocks: a hop fact naming another key than its descriptor", &other_key, read(), error("invalid_token"));
+    // Profile 3 reads the claims back from the Datalog: every other shape of the same claims
+    // is refused — a check missing (the time bound), repeated, reordered or written another way.
+    let narrow = honest_hop(&ta, &agent_a, &to_c().tools(["read_file"]).operations(["read"]).max_depth(3));
+    let lines: Vec<&str> = narrow.lines().filter(|l| !l.trim().is_empty()).collect();
+    let (hop_fact, time, tool, op, depth) = (lines[0], lines[1], lines[2], lines[3], lines[4]);
+    assert!(hop_fact.starts_with("hop(") && time.contains("time(") && tool.contains("tool(") && op.contains("operation(") && depth.contains("depth("), "{narrow}");
+    let narrow_ok = b.token_b64("blocks/hop narrowing tools, operations and depth", append(&ta, &agent_a, code_block(&narrow)));
+    b.authorize("blocks: control, a hop narrowing tools, operations and depth", &narrow_ok, read(), allowed());
+    let reshaped: Vec<(&str, String)> = vec![
+        ("no time check", [hop_fact, tool, op, depth].join("\n")),
+        ("its time check twice", [hop_fact, time, time, tool, op, depth].join("\n")),
+        ("its tool and operation checks reordered", [hop_fact, time, op, tool, depth].join("\n")),
+        ("its time check after the others", [hop_fact, tool, op, depth, time].join("\n")),
+        ("the tool check written as an equality", [hop_fact, time, "check if tool($tool), $tool == \"read_file\";", op, depth].join("\n")),
+        ("a check on a predicate the profile does not narrow", [hop_fact, time, "check if actor($actor), $actor == \"agent:agent_c\";"].join("\n")),
+        ("two checks in one (or)", [hop_fact, &format!("{} or tool($tool), {{\"read_file\"}}.contains($tool);", time.trim_end_matches(';'))].join("\n")),
+        ("no hop fact", [time].join("\n")),
+        ("two hop facts", [hop_fact, hop_fact.replace("agent:agent_c", "agent:agent_d").as_str(), time].join("\n")),
+        (
+            "a profile-2 hop fact (depth and path written in)",
+            [hop_fact.replacen("hop(\"agent:agent_c\"", "hop(2, \"agent:agent_c\", \"/root/agent_a/agent_c\"", 1).as_str(), time].join("\n"),
+        ),
+        ("a hop fact with an integer for the key", [hop_fact.split(", hex:").next().map(|h| format!("{h}, 42);")).unwrap_or_default().as_str(), time].join("\n")),
+    ];
+    for (what, datalog) in reshaped {
+        let name = b.token_b64(&format!("blocks/hop with {what}"), append(&ta, &agent_a, code_block(&datalog)));
+        b.authorize(&format!("blocks: a hop block signed by its holder with {what}"), &name, read(), error("invalid_token"));
+    }
+    // A context string (profile 2 wrote its descriptor there) beside the profile's Datalog.
+    let with_context = b.token_b64("blocks/hop with a context string", append(&ta, &agent_a, code_block(&code).context("{}".into())));
+    b.authorize("blocks: a hop block with a context string", &with_context, read(), error("invalid_token"));
 
     // Nobody delegates on top of a hostile block: parsing it is already refused.
     let heavy = b.token_b64(
         "blocks/hop with an extra fact, to delegate from",
-        append(&ta, &agent_a, code_block(&ctx, &format!("{code}\nextra(1);"))),
+        append(&ta, &agent_a, code_block(&format!("{code}\nextra(1);"))),
     );
     b.case(json!({"name": "blocks: delegating on top of a hostile hop block", "op": "delegate", "token": heavy, "holder": "agent_c",
         "params": {"to": "agent:agent_d", "to_key": "mallory", "now": NOW},
@@ -137,17 +151,45 @@ pub fn cases(b: &mut Book) {
 
     // The authority block, signed by the root key: the profile's block (control), then the
     // same with one extra fact granting every right.
-    let (auth_ctx, auth_code) = block_parts(&t0, 0);
+    let auth_code = block_parts(&t0, 0);
     let root = biscuit_auth::KeyPair::from(
         &biscuit_auth::PrivateKey::from_bytes(&key("root").to_seed()[..], biscuit_auth::Algorithm::Ed25519).expect("root"),
     );
     let root_id = marque::verify::derived_key_id(&key("root").public_key());
-    let authority = |code: String| {
-        let token = BiscuitBuilder::new().context(auth_ctx.clone()).root_key_id(root_id).code(code).expect("datalog").build(&root).expect("build");
+    let authority_with = |context: Option<String>, code: String| {
+        let mut builder = BiscuitBuilder::new().root_key_id(root_id).code(code).expect("datalog");
+        if let Some(c) = context {
+            builder = builder.context(c);
+        }
+        let token = builder.build(&root).expect("build");
         base64_url(&token.to_vec().expect("bytes"))
     };
+    let authority = |code: String| authority_with(None, code);
     let rebuilt = b.token_b64("blocks/authority rebuilt as the profile's block", authority(auth_code.clone()));
-    b.authorize("blocks: control, an authority block rebuilt from its descriptor", &rebuilt, req("read_file", "read", "secrets/key"), allowed());
-    let widened = b.token_b64("blocks/authority with an extra fact", authority(format!("{auth_code}\nright(\"*\", \"*\", \"*\");")));
-    b.authorize("blocks: a root-signed authority block with an extra fact (right *:*:*)", &widened, req("deploy", "run", "prod"), error("invalid_token"));
+    b.authorize("blocks: control, an authority block rebuilt from the profile's Datalog", &rebuilt, req("read_file", "read", "secrets/key"), allowed());
+    // (An extra `right` fact signed by the root is a right: profile 3 reads the claims from the
+    // Datalog, so it is what the root granted. What the profile never writes is refused.)
+    let widened = b.token_b64("blocks/authority with an extra rule", authority(format!("{auth_code}\nright($t, $o, \"*\") <- tool($t), operation($o);")));
+    b.authorize("blocks: a root-signed authority block with an extra rule deriving rights", &widened, req("deploy", "run", "prod"), error("invalid_token"));
+    let unknown = b.token_b64("blocks/authority with an extra fact", authority(format!("{auth_code}\nadmin(true);")));
+    b.authorize("blocks: a root-signed authority block with a fact the profile does not write", &unknown, req("deploy", "run", "prod"), error("invalid_token"));
+    // The profile version is read from the authority block: another number is refused, and
+    // a profile-2 token (descriptor in the context, `marque_profile(2)`) is told to re-mint.
+    let v2_code = auth_code.replace("marque_profile(3)", "marque_profile(2)");
+    assert_ne!(v2_code, auth_code);
+    let v2 = b.token_b64("blocks/authority saying marque_profile(2)", authority_with(None, v2_code.clone()));
+    b.authorize("blocks: an authority block saying marque_profile(2) (profile 2 token: re-mint)", &v2, read(), error("invalid_token"));
+    let v4 = b.token_b64("blocks/authority saying marque_profile(4)", authority_with(None, auth_code.replace("marque_profile(3)", "marque_profile(4)")));
+    b.authorize("blocks: an authority block saying marque_profile(4)", &v4, read(), error("invalid_token"));
+    let descriptor = format!(
+        r#"{{"marque":2,"agent":"agent:orchestrator","key":"{}","principal":"user:alice","rights":[],"iat":{NOW},"exp":{},"max_depth":4}}"#,
+        key("orchestrator").public_key().to_hex(),
+        NOW + 3600
+    );
+    let p2 = b.token_b64("blocks/a profile-2 token (descriptor and marque_profile(2))", authority_with(Some(descriptor), v2_code));
+    b.authorize("blocks: a profile-2 token (descriptor in the context) is refused: re-mint", &p2, read(), error("invalid_token"));
+    let no_version = b.token_b64("blocks/authority without marque_profile", authority_with(None, auth_code.replace("marque_profile(3);", "")));
+    b.authorize("blocks: an authority block without marque_profile", &no_version, read(), error("invalid_token"));
+    let twice = b.token_b64("blocks/authority with two agent facts", authority_with(None, format!("{auth_code}\nagent(\"agent:other\");")));
+    b.authorize("blocks: an authority block with two agent facts", &twice, read(), error("invalid_token"));
 }

@@ -15,26 +15,20 @@ use serde_json::json;
 use crate::{allowed, denied, error, key, req, scenario, Book, NOW};
 
 /// `token` plus one delegation block signed by `signer` (the holder's key), built by hand the
-/// way an attacker would — `delegate` refuses these — with the profile's exact descriptor and
-/// Datalog for a hop naming `agent` at `path` (so only the identity rule can refuse it).
-fn hand_built_hop(token: &Token, signer: &str, agent: &str, path: &str, hop_key: &str) -> String {
-    let depth = token.depth() + 1;
-    // The scenario's hop expiry (NOW + 1800 s), as a descriptor number and a Datalog date.
-    let (exp, exp_date) = (NOW + 1800, "2026-01-01T00:30:00Z");
+/// way an attacker would — `delegate` refuses these — with the profile's exact Datalog for a
+/// hop naming `agent` (so only the identity rule can refuse it; the path, `_path`, is not
+/// written in profile 3: the verifier derives it).
+fn hand_built_hop(token: &Token, signer: &str, agent: &str, _path: &str, hop_key: &str) -> String {
+    // The scenario's hop expiry (NOW + 1800 s) as a Datalog date.
+    let exp_date = "2026-01-01T00:30:00Z";
     let child_key = key(hop_key).public_key().to_hex();
-    let profile = marque::token::PROFILE_VERSION;
-    let ctx = format!(
-        r#"{{"marque":{profile},"depth":{depth},"agent":"{agent}","path":"{path}","key":"{child_key}","iat":{NOW},"exp":{exp}}}"#
-    );
-    let code = format!(
-        "hop({depth}, \"{agent}\", \"{path}\", hex:{child_key});\ncheck if time($time), $time <= {exp_date};\n"
-    );
+    let code = format!("hop(\"{agent}\", hex:{child_key});\ncheck if time($time), $time <= {exp_date};\n");
     let ub = UnverifiedBiscuit::from(token.to_bytes()).expect("parse");
     let sk = biscuit_auth::PrivateKey::from_bytes(&key(signer).to_seed()[..], biscuit_auth::Algorithm::Ed25519).expect("key");
     let block = ub
         .third_party_request()
         .expect("request")
-        .create_block(&sk, BlockBuilder::new().context(ctx).code(code).expect("datalog"))
+        .create_block(&sk, BlockBuilder::new().code(code).expect("datalog"))
         .expect("block");
     let appended = ub.append_third_party(&block.serialize().expect("serialize")).expect("append");
     appended.to_base64().expect("base64")
