@@ -81,6 +81,7 @@ kinds! {
     InvalidRequest => InvalidRequest, "A request is malformed or ambiguous: a resource with `.`/`..` or empty segments, backslashes, percent-escaped separators or control characters; an MCP message that cannot be mapped to one marque request. Refused before any policy runs. Code: `invalid_request`.";
     ReplayStoreUnavailable => ReplayStoreUnavailable, "The replay store (shared by a fleet of verifiers, e.g. Redis) could not answer — refused, timed out, or replied unexpectedly — so a proof's single use could not be ensured: the call fails closed. Transient: the next call asks the store again. Code: `replay_store_unavailable`.";
     ApprovalRequired => ApprovalRequired, "The call needs a human approval (an operator rule, a delegation's rule or a policy asks for one) and none was given, or the one given does not verify, is bound to another request, expired or was already used. The denial carries what to approve. Code: `approval_required`.";
+    BudgetExhausted => BudgetExhausted, "The call budget of a delegation on the token's chain is spent (its lifetime `max_calls` or its rate for the current window); the denial names the delegation. Code: `budget_exhausted`.";
     Internal => InternalError, "An invariant inside marque failed; please report it. Code: `internal`.";
     // END generated error codes
 }

@@ -28,6 +28,7 @@ const ERROR_CODES = Object.freeze([
   'invalid_request',
   'replay_store_unavailable',
   'approval_required',
+  'budget_exhausted',
   'internal',
   // END generated error codes
 ])

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'invalid_request'
   | 'replay_store_unavailable'
   | 'approval_required'
+  | 'budget_exhausted'
   | 'internal'
   // END generated error codes
 

@@ -46,7 +46,7 @@ fn benches(c: &mut Criterion) {
     let mut approvers = Approvers::new();
     approvers.add("user:alice", alice.public_key()).unwrap();
     g.bench_function("approval_verify", |b| b.iter(|| verify_approval(&approval, &approvers, &digest, NOW + 1, 5).unwrap()));
-    let preq = ProofRequest { tool: "deploy", operation: "deploy", resource: "svc/web" };
+    let preq = ProofRequest::new("deploy", "deploy", "svc/web");
     let proof = sign_proof_with_nonce(&alice, b"tok", &preq, NOW, [1; 16]).unwrap();
     g.bench_function("proof_verify (peer)", |b| b.iter(|| verify_proof(&proof, &alice.public_key(), b"tok", &preq, NOW, 60, 5).unwrap()));
     g.bench_function("request_digest", |b| b.iter(|| request_digest(b"token bytes of a typical size, roughly", &request)));

@@ -221,6 +221,39 @@ pub(crate) fn read_authority(block: &schema::Block) -> Result<(AuthorityInfo, Pu
     Ok((info, key_.ok_or_else(|| missing("agent_key"))?))
 }
 
+/// Reads a hop's constraint facts (after `hop`): `max_calls`, `rate`, `needs_approval`. Any
+/// other fact, a repeat or a malformed term is `invalid_token`; the order is left to the byte
+/// comparison.
+fn read_constraints(symbols: &Symbols<'_>, facts: &[schema::Fact], info: &mut HopInfo, depth: usize) -> Result<()> {
+    let positive = |t: &schema::Term| integer(t).and_then(|n| u64::try_from(n).ok());
+    for f in facts {
+        let p = &f.predicate;
+        let name = symbols.get(p.name).ok_or_else(|| not_canonical(depth))?;
+        let fresh = match (name, &p.terms[..]) {
+            ("max_calls", [n]) => info.budget.max_calls.replace(positive(n).ok_or_else(|| not_canonical(depth))?).is_none(),
+            ("rate", [c, w]) => {
+                let rate = crate::budget::Rate {
+                    calls: positive(c).ok_or_else(|| not_canonical(depth))?,
+                    window_seconds: positive(w).ok_or_else(|| not_canonical(depth))?,
+                };
+                info.budget.rate.replace(rate).is_none()
+            }
+            ("needs_approval", [t, o, r]) => match (string(symbols, t), string(symbols, o), string(symbols, r)) {
+                (Some(tool), Some(operation), Some(resource)) => {
+                    info.approval.push(Right { tool, operation, resource });
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !fresh {
+            return Err(not_canonical(depth));
+        }
+    }
+    info.budget.validate().map_err(|_| not_canonical(depth))
+}
+
 /// Reads a delegation block's claims and the child's key: the `hop(agent, key)` fact and the
 /// constants of its checks, each recognised by the predicate it reads (`time`, `tool`,
 /// `operation`, `resource`, `depth`). Only a candidate, like [`read_authority`].
@@ -230,16 +263,26 @@ pub(crate) fn read_hop(block: &schema::Block, depth: usize) -> Result<(HopInfo, 
     }
     let symbols = Symbols::new(block);
     let bad = || Error::invalid_token(format!("block {depth} is not a marque delegation (no `hop` fact or an unknown check)"));
-    let (agent, key) = match &block.facts[..] {
-        [f] if symbols.get(f.predicate.name) == Some("hop") && f.predicate.terms.len() == 2 => {
+    let (agent, key, rest) = match &block.facts[..] {
+        [f, rest @ ..] if symbols.get(f.predicate.name) == Some("hop") && f.predicate.terms.len() == 2 => {
             match (string(&symbols, &f.predicate.terms[0]), key(&f.predicate.terms[1])) {
-                (Some(a), Some(k)) => (a, k),
+                (Some(a), Some(k)) => (a, k, rest),
                 _ => return Err(bad()),
             }
         }
         _ => return Err(bad()),
     };
-    let mut info = HopInfo { agent, tools: None, operations: None, resource_prefix: None, exp: 0, max_depth: None };
+    let mut info = HopInfo {
+        agent,
+        tools: None,
+        operations: None,
+        resource_prefix: None,
+        exp: 0,
+        max_depth: None,
+        budget: crate::budget::Budget::default(),
+        approval: Vec::new(),
+    };
+    read_constraints(&symbols, rest, &mut info, depth)?;
     let mut exp = None;
     for check in &block.checks {
         let rule = match &check.queries[..] {

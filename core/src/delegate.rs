@@ -71,6 +71,11 @@ pub struct DelegateParams {
     pub max_depth: Option<u32>,
     /// Current time (default: the clock, where one exists).
     pub now: Option<u64>,
+    /// A call budget for the child's subtree ([`crate::budget`]): no wider than the chain's.
+    pub budget: crate::budget::Budget,
+    /// Calls of the child's subtree that need a human approval (each `tool:operation:prefix`,
+    /// `*` for any): a delegation can only add such rules, never remove one.
+    pub require_approval: Vec<crate::policy::Right>,
 }
 
 impl DelegateParams {
@@ -85,6 +90,8 @@ impl DelegateParams {
             ttl_seconds: None,
             max_depth: None,
             now: None,
+            budget: crate::budget::Budget::default(),
+            require_approval: Vec::new(),
         }
     }
     /// Restricts to these tools.
@@ -116,6 +123,21 @@ impl DelegateParams {
     /// Sets the current time.
     pub fn now(mut self, now: u64) -> Self {
         self.now = Some(now);
+        self
+    }
+    /// At most `n` calls in all, for the child and everything it delegates.
+    pub fn max_calls(mut self, n: u64) -> Self {
+        self.budget.max_calls = Some(n);
+        self
+    }
+    /// At most `calls` calls per fixed window of `window_seconds`, for the child's subtree.
+    pub fn rate(mut self, calls: u64, window_seconds: u64) -> Self {
+        self.budget.rate = Some(crate::budget::Rate { calls, window_seconds });
+        self
+    }
+    /// Calls matching `rule` (`tool:operation:prefix`) need a human approval.
+    pub fn require_approval(mut self, rule: crate::policy::Right) -> Self {
+        self.require_approval.push(rule);
         self
     }
 }
@@ -309,7 +331,33 @@ fn narrowed_hop(claims: &Claims, params: &DelegateParams) -> Result<HopInfo> {
         resource_prefix: resource_prefix.map(|p| crate::resource::canonical(p).into_owned()),
         exp,
         max_depth: params.max_depth,
+        budget: narrowed_budget(claims, &params.budget)?,
+        approval: approval_rules(&params.require_approval)?,
     })
+}
+
+/// The hop's budget: valid and no wider than the narrowest budget above it (`attenuation_widens`).
+fn narrowed_budget(claims: &Claims, asked: &crate::budget::Budget) -> Result<crate::budget::Budget> {
+    let above = claims.hops.iter().fold(crate::budget::Budget::default(), |acc, h| acc.narrowest(&h.budget));
+    asked.check_within(&above)?;
+    Ok(*asked)
+}
+
+/// A delegation's approval rules in the profile's form: each a valid right (canonical prefix),
+/// sorted, without repeats; at most 16.
+fn approval_rules(rules: &[crate::policy::Right]) -> Result<Vec<crate::policy::Right>> {
+    if rules.len() > 16 {
+        return Err(Error::invalid_argument("at most 16 approval rules per delegation"));
+    }
+    let mut out = Vec::with_capacity(rules.len());
+    for r in rules {
+        r.validate()?;
+        let resource = if r.resource == ANY { r.resource.clone() } else { crate::resource::canonical(&r.resource).into_owned() };
+        out.push(crate::policy::Right { tool: r.tool.clone(), operation: r.operation.clone(), resource });
+    }
+    out.sort_by(|a, b| (&a.tool, &a.operation, &a.resource).cmp(&(&b.tool, &b.operation, &b.resource)));
+    out.dedup();
+    Ok(out)
 }
 
 /// A delegation's resource prefix: valid like a resource (`invalid_argument`) and covered by a
@@ -363,11 +411,31 @@ fn set_term(items: &[String]) -> Term {
 /// it from the claims read back from each hop block and compares the bytes ([`crate::canonical`]).
 /// Variables are named like the predicate they read (`$operation`, `$resource`): symbols the
 /// block already has (or biscuit-auth's default table has), so they cost no bytes.
+/// The hop's constraint facts, after `hop` and in this order: `max_calls(n)`,
+/// `rate(calls, window_seconds)`, then one `needs_approval(tool, operation, prefix)` per rule.
+/// Facts of a third-party block are visible to no other block and grant nothing: the verifier
+/// reads them as claims (like `hop`) and enforces them itself.
+fn constraint_facts(mut block: BlockBuilder, info: &HopInfo) -> Result<BlockBuilder> {
+    let int = |n: u64| Term::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+    if let Some(n) = info.budget.max_calls {
+        block = block.fact(new_fact("max_calls", vec![int(n)]))?;
+    }
+    if let Some(r) = info.budget.rate {
+        block = block.fact(new_fact("rate", vec![int(r.calls), int(r.window_seconds)]))?;
+    }
+    for r in &info.approval {
+        let s = |v: &str| Term::Str(v.to_string());
+        block = block.fact(new_fact("needs_approval", vec![s(&r.tool), s(&r.operation), s(&r.resource)]))?;
+    }
+    Ok(block)
+}
+
 pub(crate) fn hop_block(info: &HopInfo, key: &PublicKey) -> Result<BlockBuilder> {
     let var = |v: &str| Op::Value(Term::Variable(v.into()));
     let mut block = BlockBuilder::new()
-        .fact(new_fact("hop", vec![Term::Str(info.agent.clone()), Term::Bytes(key.to_bytes().to_vec())]))?
-        .check(check_at_most("time", "time", Term::Date(info.exp)))?;
+        .fact(new_fact("hop", vec![Term::Str(info.agent.clone()), Term::Bytes(key.to_bytes().to_vec())]))?;
+    block = constraint_facts(block, info)?;
+    block = block.check(check_at_most("time", "time", Term::Date(info.exp)))?;
     if let Some(t) = &info.tools {
         block = block.check(check_on("tool", "tool", vec![Op::Value(set_term(t)), var("tool"), Op::Binary(Binary::Contains)]))?;
     }

@@ -88,6 +88,9 @@ pub enum ErrorKind {
     /// for one) and none was given, or the one given does not verify, is bound to another
     /// request, expired or was already used. The denial carries what to approve.
     ApprovalRequired,
+    /// The call budget of a delegation on the token's chain is spent (its lifetime `max_calls`
+    /// or its rate for the current window); the denial names the delegation.
+    BudgetExhausted,
     /// An invariant inside marque failed; please report it.
     Internal,
 }
@@ -119,6 +122,7 @@ impl ErrorKind {
         ErrorKind::InvalidRequest,
         ErrorKind::ReplayStoreUnavailable,
         ErrorKind::ApprovalRequired,
+        ErrorKind::BudgetExhausted,
         ErrorKind::Internal,
     ];
 
@@ -149,6 +153,7 @@ impl ErrorKind {
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::ReplayStoreUnavailable => "replay_store_unavailable",
             ErrorKind::ApprovalRequired => "approval_required",
+            ErrorKind::BudgetExhausted => "budget_exhausted",
             ErrorKind::Internal => "internal",
         }
     }

@@ -318,6 +318,10 @@ impl RegoInput {
     /// revocation and Datalog already passed), at `time`. `roles` maps an agent path or id to a
     /// role (operator data; a path wins over an id).
     pub fn proven(token: &Token, request: &Request, time: u64, roles: &BTreeMap<String, String>) -> Self {
+        Self::from_claims(token.claims(), request, time, roles)
+    }
+
+    pub(crate) fn from_claims(claims: &crate::token::Claims, request: &Request, time: u64, roles: &BTreeMap<String, String>) -> Self {
         let mut input = RegoInput::for_request(&request.tool, &request.operation, &request.resource, time);
         for (k, v) in &request.attributes {
             input.attributes.insert(k.clone(), v.clone());
@@ -327,21 +331,21 @@ impl RegoInput {
                 }
             }
         }
-        let role = roles.get(token.path()).or_else(|| roles.get(token.agent())).cloned();
+        let holder = claims.holder();
+        let role = roles.get(&holder.path).or_else(|| roles.get(&holder.agent)).cloned();
         input.agent = RegoAgent {
-            id: token.agent().to_string(),
-            path: token.path().to_string(),
-            key_fingerprint: token.holder_key().fingerprint(),
+            id: holder.agent.clone(),
+            path: holder.path.clone(),
+            key_fingerprint: holder.key.fingerprint(),
             role,
         };
-        input.principal = token.principal().to_string();
-        input.task = token.task().map(str::to_string);
-        input.workspace = token.workspace().map(str::to_string);
-        input.chain = token.chain().iter().map(|h| h.agent.clone()).collect();
-        input.chain_key_fingerprints = token.chain().iter().map(|h| h.fingerprint()).collect();
-        input.rights = token.rights().to_vec();
-        input.hops = token
-            .claims()
+        input.principal = claims.authority.principal.clone();
+        input.task = claims.authority.task.clone();
+        input.workspace = claims.authority.workspace.clone();
+        input.chain = claims.chain.iter().map(|h| h.agent.clone()).collect();
+        input.chain_key_fingerprints = claims.chain.iter().map(|h| h.fingerprint()).collect();
+        input.rights = claims.authority.rights.clone();
+        input.hops = claims
             .hops
             .iter()
             .map(|h| RegoHop {

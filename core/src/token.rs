@@ -76,6 +76,10 @@ pub(crate) struct HopInfo {
     pub resource_prefix: Option<String>,
     pub exp: u64,
     pub max_depth: Option<u32>,
+    /// Calls this hop's subtree may make (lifetime and/or rate), counted at every verifier.
+    pub budget: crate::budget::Budget,
+    /// Calls of this hop's subtree that need a human approval (`tool`, `operation`, prefix).
+    pub approval: Vec<crate::policy::Right>,
 }
 
 /// One agent of a token's delegation chain.
@@ -557,10 +561,20 @@ impl Token {
             "chain": self.chain().iter().map(|h| serde_json::json!({
                 "agent": h.agent, "path": h.path, "key": h.key.to_hex(), "fingerprint": h.fingerprint(),
             })).collect::<Vec<_>>(),
-            "hops": self.claims.hops.iter().map(|h| serde_json::json!({
-                "agent": h.agent, "tools": h.tools, "operations": h.operations,
-                "resource_prefix": h.resource_prefix, "expires_at": h.exp, "max_depth": h.max_depth,
-            })).collect::<Vec<_>>(),
+            "hops": self.claims.hops.iter().map(|h| {
+                let mut hop = serde_json::json!({
+                    "agent": h.agent, "tools": h.tools, "operations": h.operations,
+                    "resource_prefix": h.resource_prefix, "expires_at": h.exp, "max_depth": h.max_depth,
+                });
+                // Constraints only when the hop has them (tokens without keep their shape).
+                if !h.budget.is_none() {
+                    hop["budget"] = serde_json::to_value(h.budget).unwrap_or_default();
+                }
+                if !h.approval.is_empty() {
+                    hop["require_approval"] = serde_json::to_value(&h.approval).unwrap_or_default();
+                }
+                hop
+            }).collect::<Vec<_>>(),
             "revocation_ids": self.revocation_ids(),
         })
     }

@@ -32,7 +32,7 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -42,9 +42,12 @@ use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::approval::VerifiedApproval;
+use crate::budget::{BudgetCharge, CounterStore, MemoryCounterStore, Spend};
+use crate::constraints::Gate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
-use crate::policy::{Limits, Policy, Request, RIGHTS_POLICY, RIGHTS_POLICY_ID};
+use crate::policy::{Limits, Policy, Request, Right, RIGHTS_POLICY, RIGHTS_POLICY_ID};
 use crate::proof::{verify_proof, Audience, ProofRequest};
 use crate::replay::{Claim, MemoryReplayStore, ReplayClaim, ReplayStore};
 use crate::revocation::{RevocationList, RevocationSet};
@@ -189,6 +192,12 @@ pub struct Decision {
     pub expires_at: u64,
     /// Whether a proof of possession was verified for this decision.
     pub proof_verified: bool,
+    /// The approval this allowed call used: approver, key fingerprint, times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<crate::approval::VerifiedApproval>,
+    /// When denied `approval_required`: the digest to approve and who may approve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_request: Option<crate::approval::ApprovalRequest>,
 }
 
 impl Decision {
@@ -264,6 +273,17 @@ impl Decision {
         }
         if !self.reasons.is_empty() {
             event = event.attribute("reasons", self.reasons.clone());
+        }
+        if let Some(a) = &self.approval {
+            let mut m = serde_json::Map::new();
+            m.insert("approver".into(), a.approver.clone().into());
+            m.insert("key_fingerprint".into(), a.key_fingerprint.clone().into());
+            m.insert("iat".into(), a.iat.into());
+            m.insert("exp".into(), a.exp.into());
+            event = event.approval(m);
+        }
+        if let Some(r) = &self.approval_request {
+            event = event.attribute("approval_digest", r.digest.clone());
         }
         event
     }
@@ -396,6 +416,10 @@ pub struct Verifier {
     /// Whether `replay` is the default in-memory store (rebuilt when the limits change).
     replay_is_default: bool,
     verified: RwLock<VerifiedCache>,
+    /// Rego policies, approval rules and approvers (`crate::constraints`).
+    constraints: crate::constraints::Constraints,
+    /// Where the budgets of delegations are counted.
+    counters: Arc<dyn CounterStore>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -409,6 +433,9 @@ impl std::fmt::Debug for Verifier {
             .finish()
     }
 }
+
+/// How many budget counters the default in-process counter store holds.
+const DEFAULT_COUNTERS: usize = 100_000;
 
 fn memory_store(limits: &Limits) -> Arc<dyn ReplayStore> {
     Arc::new(MemoryReplayStore::new(limits.replay_cache_capacity, limits.replay_cache_per_key))
@@ -456,7 +483,49 @@ impl Verifier {
             operator_keys: Vec::new(),
             revocation_list: RwLock::new(None),
             max_revocation_staleness: None,
+            constraints: crate::constraints::Constraints::default(),
+            counters: Arc::new(MemoryCounterStore::new(DEFAULT_COUNTERS)),
         }
+    }
+
+    /// Trusts `key` to approve calls as approver `id` ([`crate::approval`]).
+    pub fn add_approver(&mut self, id: &str, key: PublicKey) -> Result<()> {
+        self.constraints.approvers.add(id, key)
+    }
+
+    /// Calls this rule covers (`tool:operation:prefix`, `*` for any, e.g. `deploy:*:production/`)
+    /// need a human approval, whatever the token says ([`crate::constraints`]).
+    pub fn add_approval_rule(&mut self, rule: Right) -> Result<()> {
+        rule.validate()?;
+        if self.constraints.approval_rules.len() >= crate::constraints::MAX_APPROVAL_RULES {
+            return Err(Error::new(ErrorKind::LimitsExceeded, "too many approval rules"));
+        }
+        self.constraints.approval_rules.push(rule);
+        Ok(())
+    }
+
+    /// An operator policy in Rego, applied to every call the token allows ([`crate::rego`]).
+    #[cfg(feature = "rego")]
+    pub fn add_rego_policy(&mut self, policy: crate::rego::RegoPolicy) {
+        self.constraints.rego.push(policy);
+    }
+
+    /// Roles for Rego's `input.agent.role`: agent path or id → role (operator data; a path
+    /// wins over an id).
+    pub fn set_roles(&mut self, roles: BTreeMap<String, String>) {
+        self.constraints.roles = roles;
+    }
+
+    /// Counts delegation budgets in `store` (default: a bounded in-process store; a fleet
+    /// shares one, e.g. `marque_redis::RedisCounterStore`).
+    pub fn set_counter_store(&mut self, store: Arc<dyn CounterStore>) {
+        self.counters = store;
+    }
+
+    /// [`set_counter_store`](Self::set_counter_store), by value.
+    pub fn with_counter_store(mut self, store: Arc<dyn CounterStore>) -> Self {
+        self.counters = store;
+        self
     }
 
     /// A verifier trusting the root keys of a JWKS document (`{"keys":[…]}`, see
@@ -835,13 +904,60 @@ impl Verifier {
     /// Verifies `token` (raw bytes) and decides `request` at `now` (default: the clock); a
     /// proof's nonce is claimed in this verifier's replay store.
     pub fn authorize(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
-        match self.authorize_begin(token, request, proof, now)? {
-            Authorization::Decided(d) => Ok(d),
+        self.authorize_with_approval(token, request, proof, None, now)
+    }
+
+    /// [`authorize`](Self::authorize) with a human approval of this exact call
+    /// ([`crate::constraints`]): used once, recorded in the decision and its audit event.
+    /// Single-use state is spent only for a call everything else allows, in this order: the
+    /// proof's nonce, the approval, the budgets (a call refused at a later step has used the
+    /// earlier ones).
+    pub fn authorize_with_approval(
+        &self,
+        token: &[u8],
+        request: &Request,
+        proof: Option<&str>,
+        approval: Option<&str>,
+        now: Option<u64>,
+    ) -> Result<Decision> {
+        let staged = self.stage(token, request, proof, approval, now)?;
+        let decision = match staged.authorization {
+            Authorization::Decided(d) => d,
             Authorization::Pending(p) => {
                 let outcome = self.replay.claim(p.claim());
-                p.finish(outcome)
+                p.finish(outcome)?
+            }
+        };
+        if !decision.allowed {
+            return Ok(decision);
+        }
+        self.spend(decision, staged.approval, &staged.charges)
+    }
+
+    /// Claims the approval once and spends the budgets, for a call otherwise allowed.
+    fn spend(&self, mut decision: Decision, approval: Option<VerifiedApproval>, charges: &[BudgetCharge]) -> Result<Decision> {
+        if let Some(mut a) = approval {
+            if let Some(claim) = a.claim.take() {
+                match self.replay.claim(&claim).map_err(store_error)? {
+                    Claim::Claimed => decision.approval = Some(a),
+                    Claim::AlreadyUsed => {
+                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()))
+                    }
+                }
             }
         }
+        if !charges.is_empty() {
+            match self.counters.spend(charges).map_err(store_error)? {
+                Spend::Spent => {}
+                Spend::Exhausted { hop } => {
+                    let who = decision.chain.get(hop + 1).cloned().unwrap_or_default();
+                    let reason = format!("the call budget of delegation {} ({who}) is exhausted", hop + 1);
+                    decision.approval = None;
+                    return Ok(deny(decision, ErrorKind::BudgetExhausted, reason));
+                }
+            }
+        }
+        Ok(decision)
     }
 
     /// [`authorize_begin`](Self::authorize_begin) for a token given as base64url text.
@@ -874,6 +990,20 @@ impl Verifier {
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn authorize_begin(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
+        let staged = self.stage(token, request, proof, None, now)?;
+        if !staged.charges.is_empty() {
+            // Budgets are spent in the verifier's counter store: the asynchronous path, whose
+            // host claims only the proof's nonce, cannot spend them. Refused, never skipped.
+            return Err(Error::invalid_argument(
+                "this token carries call budgets: authorize it with the synchronous authorize and a counter store",
+            ));
+        }
+        Ok(staged.authorization)
+    }
+
+    /// Everything up to the single-use state: the decision (pending the proof's nonce), the
+    /// verified approval to claim and the budget charges to spend.
+    fn stage(&self, token: &[u8], request: &Request, proof: Option<&str>, approval: Option<&str>, now: Option<u64>) -> Result<Staged> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
         // Fail closed before any work when the revocation list is too old.
@@ -884,27 +1014,42 @@ impl Verifier {
 
         // Revocation first: a revoked token never reaches Datalog.
         if let Some(r) = self.revoked(claims) {
-            return Ok(Authorization::Decided(deny(decision, ErrorKind::Revoked, r.to_string())));
+            return Ok(Staged::decided(deny(decision, ErrorKind::Revoked, r.to_string())));
         }
         let pending = match self.check_proof(token, request, proof, now, claims)? {
             Ok(pending) => pending,
-            Err((kind, reason)) => return Ok(Authorization::Decided(deny(decision, kind, reason))),
+            Err((kind, reason)) => return Ok(Staged::decided(deny(decision, kind, reason))),
         };
         decision.proof_verified = pending.is_some();
         let mut authorizer = self.authorizer(biscuit, claims, request, now)?;
         match authorizer.authorize() {
             Ok(index) => {
-                // Allowed — if the proof's nonce can still be claimed (atomically, by the store:
-                // of two concurrent calls with one proof, the second is `replayed_proof`).
-                decision.allowed = true;
                 decision.policy = self.policy_ids.get(index).cloned();
-                Ok(match pending {
-                    Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
-                    None => Authorization::Decided(decision),
-                })
+                if self.constraints.is_empty() && claims.hops.iter().all(|h| h.budget.is_none() && h.approval.is_empty()) {
+                    decision.allowed = true;
+                    return Ok(Staged::pending(decision, pending, None, Vec::new()));
+                }
+                let skew = self.limits.proof_future_skew_seconds;
+                match self.constraints.gate(token, claims, request, approval, now, skew)? {
+                    Gate::Pass { approval, charges, policy } => {
+                        // Allowed — if the proof's nonce can still be claimed (atomically, by the
+                        // store: of two concurrent calls with one proof, the second is
+                        // `replayed_proof`), then the approval, then the budgets.
+                        decision.allowed = true;
+                        if policy.is_some() {
+                            decision.policy = policy;
+                        }
+                        Ok(Staged::pending(decision, pending, approval, charges))
+                    }
+                    Gate::Deny { kind, reason, policy, request } => {
+                        decision.policy = policy.or(decision.policy);
+                        decision.approval_request = request;
+                        Ok(Staged::decided(deny(decision, kind, reason)))
+                    }
+                }
             }
             Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
-                Ok(Authorization::Decided(self.denied_by_datalog(decision, logic, claims, request, now)?))
+                Ok(Staged::decided(self.denied_by_datalog(decision, logic, claims, request, now)?))
             }
             Err(e) => Err(e.into()),
         }
@@ -1143,6 +1288,8 @@ impl Verifier {
             time: now,
             expires_at: claims.expires_at(),
             proof_verified: false,
+            approval: None,
+            approval_request: None,
         }
     }
 
@@ -1263,6 +1410,27 @@ pub enum Authorization {
     Pending(PendingClaim),
 }
 
+/// A call decided up to its single-use state (see `Verifier::stage`).
+struct Staged {
+    authorization: Authorization,
+    approval: Option<VerifiedApproval>,
+    charges: Vec<BudgetCharge>,
+}
+
+impl Staged {
+    fn decided(decision: Decision) -> Self {
+        Staged { authorization: Authorization::Decided(decision), approval: None, charges: Vec::new() }
+    }
+
+    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<VerifiedApproval>, charges: Vec<BudgetCharge>) -> Self {
+        let authorization = match proof {
+            Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
+            None => Authorization::Decided(decision),
+        };
+        Staged { authorization, approval, charges }
+    }
+}
+
 /// An otherwise-allowed call waiting for its proof's nonce to be claimed.
 #[derive(Debug)]
 pub struct PendingClaim {
@@ -1379,6 +1547,8 @@ mod tests {
             time: 5,
             expires_at: 10,
             proof_verified: false,
+            approval: None,
+            approval_request: None,
         };
         assert_eq!(Decision::from_json(&d.to_json()).unwrap(), d);
         for bad in ["", "{}", "[1]", "{\"allowed\":true}"] {

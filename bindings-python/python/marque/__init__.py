@@ -125,6 +125,7 @@ from marque._native import (  # the exception classes, one per core ErrorKind
     InvalidRequest,
     ReplayStoreUnavailable,
     ApprovalRequired,
+    BudgetExhausted,
     InternalError,
     # END generated error codes
 )
@@ -181,6 +182,7 @@ ErrorCode = Literal[
     "invalid_request",
     "replay_store_unavailable",
     "approval_required",
+    "budget_exhausted",
     "internal",
     # END generated error codes
 ]
@@ -223,6 +225,7 @@ __all__ = [
     "InvalidRequest",
     "ReplayStoreUnavailable",
     "ApprovalRequired",
+    "BudgetExhausted",
     "InternalError",
     # END generated error codes
     "AUDIT_DOMAIN",

@@ -34,6 +34,7 @@ _ErrorCode: TypeAlias = Literal[
     "invalid_request",
     "replay_store_unavailable",
     "approval_required",
+    "budget_exhausted",
     "internal",
     # END generated error codes
 ]
@@ -116,6 +117,7 @@ __all__ = [
     "InvalidRequest",
     "ReplayStoreUnavailable",
     "ApprovalRequired",
+    "BudgetExhausted",
     "InternalError",
     # END generated error codes
     "SignerFailedError",
@@ -225,6 +227,7 @@ class SignerFailed(MarqueError): ...
 class InvalidRequest(MarqueError): ...
 class ReplayStoreUnavailable(MarqueError): ...
 class ApprovalRequired(MarqueError): ...
+class BudgetExhausted(MarqueError): ...
 class InternalError(MarqueError): ...
 # END generated error codes
 

@@ -1,0 +1,202 @@
+//! Constraints beyond rights, end to end through `Verifier`: delegation budgets (every hop's
+//! budget counts, all or nothing, narrowing only), approval rules (operator and delegation) with
+//! signed single-use approvals, and (feature `rego`) Rego operator policies.
+
+use std::sync::Arc;
+
+use marque::approval::sign_approval_with_nonce;
+use marque::budget::MemoryCounterStore;
+use marque::verify::Authorization;
+use marque::{DelegateParams, KeyPair, MintParams, Request, Right, Token, Verifier};
+
+const NOW: u64 = 1_767_225_600;
+
+fn kp(n: u8) -> KeyPair {
+    KeyPair::from_seed(&[n; 32])
+}
+
+fn root_token() -> Token {
+    Token::mint(
+        &kp(1),
+        &MintParams::new("agent:orchestrator", kp(2).public_key(), "user:alice")
+            .right(Right::new("*", "*", "*"))
+            .ttl_seconds(3600)
+            .now(NOW),
+    )
+    .unwrap()
+}
+
+fn read() -> Request {
+    Request::new("read_file", "read", "src/a.rs")
+}
+
+#[test]
+fn every_hops_budget_counts_and_a_refused_call_spends_nothing() {
+    let parent = root_token().delegate(&kp(2), &DelegateParams::new("agent:lead", kp(3).public_key()).max_calls(3).now(NOW)).unwrap();
+    let a = parent.delegate(&kp(3), &DelegateParams::new("agent:a", kp(4).public_key()).max_calls(1).now(NOW)).unwrap();
+    let b = parent.delegate(&kp(3), &DelegateParams::new("agent:b", kp(5).public_key()).now(NOW)).unwrap();
+    // Read back from the bytes: the budget is a claim of the hop.
+    assert_eq!(Token::from_bytes(a.to_bytes()).unwrap().to_json()["hops"][1]["budget"]["max_calls"], 1);
+    assert!(Token::from_bytes(b.to_bytes()).unwrap().to_json()["hops"][1].get("budget").is_none());
+
+    let v = Verifier::new([kp(1).public_key()]);
+    assert!(v.authorize(a.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    let d = v.authorize(a.to_bytes(), &read(), None, Some(NOW)).unwrap();
+    assert_eq!(d.code.as_deref(), Some("budget_exhausted"));
+    assert!(d.reasons[0].contains("delegation 2 (agent:a)"), "{:?}", d.reasons);
+    // a's refused call counted nothing against the lead: b gets the 2 calls left.
+    assert!(v.authorize(b.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    assert!(v.authorize(b.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    let d = v.authorize(b.to_bytes(), &read(), None, Some(NOW)).unwrap();
+    assert_eq!(d.code.as_deref(), Some("budget_exhausted"));
+    assert!(d.reasons[0].contains("delegation 1 (agent:lead)"), "{:?}", d.reasons);
+    // A call the Datalog denies spends nothing.
+    let denied = v.authorize(a.to_bytes(), &Request::new("x", "y", "../z"), None, Some(NOW));
+    assert!(denied.is_err(), "a malformed request is refused before any budget");
+}
+
+#[test]
+fn budgets_only_narrow() {
+    let parent = root_token().delegate(&kp(2), &DelegateParams::new("agent:lead", kp(3).public_key()).max_calls(10).rate(5, 60).now(NOW)).unwrap();
+    let widen = |p: DelegateParams| parent.delegate(&kp(3), &p.now(NOW)).unwrap_err().code();
+    assert_eq!(widen(DelegateParams::new("agent:c", kp(4).public_key()).max_calls(11)), "attenuation_widens");
+    assert_eq!(widen(DelegateParams::new("agent:c", kp(4).public_key()).rate(6, 60)), "attenuation_widens");
+    assert_eq!(widen(DelegateParams::new("agent:c", kp(4).public_key()).rate(5, 30)), "attenuation_widens");
+    assert_eq!(widen(DelegateParams::new("agent:c", kp(4).public_key()).max_calls(0)), "invalid_argument");
+    assert_eq!(widen(DelegateParams::new("agent:c", kp(4).public_key()).rate(1, 0)), "invalid_argument");
+    assert!(parent.delegate(&kp(3), &DelegateParams::new("agent:c", kp(4).public_key()).max_calls(10).rate(1, 3600).now(NOW)).is_ok());
+}
+
+#[test]
+fn a_rate_resets_with_its_window() {
+    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).rate(2, 60).now(NOW)).unwrap();
+    let v = Verifier::new([kp(1).public_key()]);
+    let code = |at: u64| v.authorize(t.to_bytes(), &read(), None, Some(at)).unwrap().code;
+    assert_eq!(code(NOW), None);
+    assert_eq!(code(NOW + 59), None);
+    assert_eq!(code(NOW + 59).as_deref(), Some("budget_exhausted"));
+    assert_eq!(code(NOW + 60), None, "a new window");
+}
+
+#[test]
+fn two_verifiers_sharing_a_counter_store_share_the_budget() {
+    let store = Arc::new(MemoryCounterStore::new(1000));
+    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).max_calls(2).now(NOW)).unwrap();
+    let v1 = Verifier::new([kp(1).public_key()]).with_counter_store(store.clone());
+    let v2 = Verifier::new([kp(1).public_key()]).with_counter_store(store);
+    assert!(v1.authorize(t.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    assert!(v2.authorize(t.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    assert_eq!(v1.authorize(t.to_bytes(), &read(), None, Some(NOW)).unwrap().code.as_deref(), Some("budget_exhausted"));
+}
+
+#[test]
+fn the_asynchronous_path_refuses_budgets_instead_of_skipping_them() {
+    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).max_calls(2).now(NOW)).unwrap();
+    let v = Verifier::new([kp(1).public_key()]);
+    let proof = t.sign_proof(&kp(3), &read(), Some(NOW)).unwrap();
+    let Err(e) = v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(NOW)) else { panic!("budgets must be refused") };
+    assert_eq!(e.code(), "invalid_argument");
+    // A token without budgets keeps the asynchronous path.
+    let plain = root_token();
+    let proof = plain.sign_proof(&kp(2), &read(), Some(NOW)).unwrap();
+    assert!(matches!(v.authorize_begin(plain.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap(), Authorization::Pending(_)));
+}
+
+fn deploy() -> Request {
+    Request::new("deploy", "deploy", "production/web")
+}
+
+#[test]
+fn a_delegation_can_require_approval_and_no_descendant_can_drop_it() {
+    let lead = root_token()
+        .delegate(&kp(2), &DelegateParams::new("agent:lead", kp(3).public_key()).require_approval(Right::parse("deploy:*:production").unwrap()).now(NOW))
+        .unwrap();
+    assert_eq!(Token::from_bytes(lead.to_bytes()).unwrap().to_json()["hops"][0]["require_approval"][0]["resource"], "production/");
+    let worker = lead.delegate(&kp(3), &DelegateParams::new("agent:worker", kp(4).public_key()).now(NOW)).unwrap();
+    let mut v = Verifier::new([kp(1).public_key()]);
+    v.add_approver("user:alice", kp(7).public_key()).unwrap();
+    // Other calls are not affected.
+    assert!(v.authorize(worker.to_bytes(), &read(), None, Some(NOW)).unwrap().allowed);
+    assert!(v.authorize(worker.to_bytes(), &Request::new("deploy", "deploy", "staging/web"), None, Some(NOW)).unwrap().allowed);
+    let d = v.authorize(worker.to_bytes(), &deploy(), None, Some(NOW)).unwrap();
+    assert_eq!(d.code.as_deref(), Some("approval_required"));
+    let asked = d.approval_request.clone().unwrap();
+    assert!(asked.reason.contains("delegation 1 (agent:lead)"), "{}", asked.reason);
+    assert_eq!(d.to_audit_event().attributes.get("approval_digest").and_then(|v| v.as_str()), Some(asked.digest.as_str()));
+
+    // The approval is bound to the worker's token: the lead's own token needs its own.
+    let approval = sign_approval_with_nonce(&kp(7), "user:alice", &asked.digest, NOW, 300, [1; 16]).unwrap();
+    let other = v.authorize_with_approval(lead.to_bytes(), &deploy(), None, Some(&approval), Some(NOW)).unwrap();
+    assert_eq!(other.code.as_deref(), Some("approval_required"));
+    let ok = v.authorize_with_approval(worker.to_bytes(), &deploy(), None, Some(&approval), Some(NOW + 1)).unwrap();
+    assert!(ok.allowed, "{:?}", ok.reasons);
+    let event = ok.to_audit_event();
+    assert_eq!(event.approval.as_ref().and_then(|a| a.get("approver")).and_then(|v| v.as_str()), Some("user:alice"));
+    // Single use.
+    let again = v.authorize_with_approval(worker.to_bytes(), &deploy(), None, Some(&approval), Some(NOW + 2)).unwrap();
+    assert_eq!(again.code.as_deref(), Some("approval_required"));
+    assert!(again.reasons[0].contains("already used"), "{:?}", again.reasons);
+}
+
+#[test]
+fn operator_rules_and_bad_approvals() {
+    let t = root_token();
+    let mut v = Verifier::new([kp(1).public_key()]);
+    v.add_approver("user:alice", kp(7).public_key()).unwrap();
+    v.add_approval_rule(Right::parse("deploy:*:production/").unwrap()).unwrap();
+    assert_eq!(v.add_approval_rule(Right::new("deploy", "*", "../x")).unwrap_err().code(), "invalid_argument");
+    let d = v.authorize(t.to_bytes(), &deploy(), None, Some(NOW)).unwrap();
+    let digest = d.approval_request.unwrap().digest;
+    let code = |a: &str, at: u64| v.authorize_with_approval(t.to_bytes(), &deploy(), None, Some(a), Some(at)).unwrap().code;
+    // Untrusted signer, wrong id, expired, garbage: each still approval_required.
+    let mallory = sign_approval_with_nonce(&kp(8), "user:alice", &digest, NOW, 300, [2; 16]).unwrap();
+    assert_eq!(code(&mallory, NOW).as_deref(), Some("approval_required"));
+    let expired = sign_approval_with_nonce(&kp(7), "user:alice", &digest, NOW, 60, [3; 16]).unwrap();
+    assert_eq!(code(&expired, NOW + 60).as_deref(), Some("approval_required"));
+    assert_eq!(code("garbage", NOW).as_deref(), Some("approval_required"));
+    // A denial by the Datalog is not turned into anything else by an approval.
+    let narrowed = t.delegate(&kp(2), &DelegateParams::new("agent:r", kp(3).public_key()).tools(["read_file"]).now(NOW)).unwrap();
+    let good = sign_approval_with_nonce(&kp(7), "user:alice", &digest, NOW, 300, [4; 16]).unwrap();
+    let d = v.authorize_with_approval(narrowed.to_bytes(), &deploy(), None, Some(&good), Some(NOW)).unwrap();
+    assert_eq!(d.code.as_deref(), Some("not_authorized"));
+    // The good approval still works for the call it approves (the denial above did not burn it).
+    assert_eq!(code(&good, NOW), None);
+}
+
+#[cfg(feature = "rego")]
+#[test]
+fn rego_policies_decide_after_the_datalog() {
+    use marque::rego::RegoPolicy;
+    let policy = RegoPolicy::new(
+        "authz",
+        Some("7"),
+        r#"package agent.authz
+default allow = false
+allow if {
+    input.agent.role == "deployer"
+    input.action == "deploy"
+    input.resource.env == "staging"
+}
+require_approval if {
+    input.action == "deploy"
+    input.resource.env == "production"
+}
+"#,
+    )
+    .unwrap();
+    let mut v = Verifier::new([kp(1).public_key()]);
+    v.add_rego_policy(policy);
+    v.add_approver("user:alice", kp(7).public_key()).unwrap();
+    v.set_roles([("agent:orchestrator".to_string(), "deployer".to_string())].into_iter().collect());
+    let t = root_token();
+    let call = |env: &str| Request::new("deploy", "deploy", "svc/web").attribute("resource.env", env);
+    let d = v.authorize(t.to_bytes(), &call("staging"), None, Some(NOW)).unwrap();
+    assert!(d.allowed);
+    assert_eq!(d.policy.as_deref(), Some("authz@7#allow"));
+    let d = v.authorize(t.to_bytes(), &call("dev"), None, Some(NOW)).unwrap();
+    assert_eq!((d.code.as_deref(), d.policy.as_deref()), (Some("not_authorized"), Some("authz@7#default")));
+    let d = v.authorize(t.to_bytes(), &call("production"), None, Some(NOW)).unwrap();
+    assert_eq!((d.code.as_deref(), d.policy.as_deref()), (Some("approval_required"), Some("authz@7#require_approval")));
+    let approval = sign_approval_with_nonce(&kp(7), "user:alice", &d.approval_request.unwrap().digest, NOW, 300, [1; 16]).unwrap();
+    assert!(v.authorize_with_approval(t.to_bytes(), &call("production"), None, Some(&approval), Some(NOW)).unwrap().allowed);
+}
