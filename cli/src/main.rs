@@ -39,7 +39,8 @@ commands:
        [--resource-prefix R] [--ttl S]
   inspect TOKEN [--datalog]                   what a token claims, as JSON (not verified)
   authorize (--root-pub HEX... | --jwks FILE) --token TOKEN --tool T [--operation O] --resource R
-       [--proof P] [--now SECS] [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
+       [--attribute K=V]... [--proof P] [--now SECS] [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
+       [--approval-rule TOOL:OP:PREFIX]... [--approver ID=HEX]... [--approval A]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
   revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
@@ -92,7 +93,10 @@ fn run(argv: &[String]) -> Result<u8, String> {
         "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
         "authorize" => authorize(Args::parse(
             rest,
-            &["root-pub", "jwks", "token", "tool", "operation", "resource", "proof", "now", "revocation-list", "operator-key", "max-staleness"],
+            &[
+                "root-pub", "jwks", "token", "tool", "operation", "resource", "attribute", "proof", "now", "revocation-list",
+                "operator-key", "max-staleness", "approval", "approver", "approval-rule",
+            ],
             &[],
         )?),
         "revoke" => revoke::run(rest),
@@ -236,8 +240,19 @@ fn authorize(a: Args) -> Result<u8, String> {
         }
         _ => return Err("give the root keys with --root-pub HEX... or --jwks FILE (one of them)".into()),
     };
-    let request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
+    let mut request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
+    for kv in a.all("attribute") {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--attribute must be KEY=VALUE, got {kv:?}"))?;
+        request = request.attribute(k, v);
+    }
     let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
+    for spec in a.all("approver") {
+        let (id, key) = spec.split_once('=').ok_or_else(|| format!("--approver must be ID=PUBLIC_KEY_HEX, got {spec:?}"))?;
+        verifier.add_approver(id, PublicKey::parse(key).map_err(err)?).map_err(err)?;
+    }
+    for rule in a.all("approval-rule") {
+        verifier.add_approval_rule(Right::parse(rule).map_err(err)?).map_err(err)?;
+    }
     for k in a.all("operator-key") {
         verifier.add_operator_key(PublicKey::parse(k).map_err(err)?);
     }
@@ -259,7 +274,9 @@ fn authorize(a: Args) -> Result<u8, String> {
     }
     let proof = a.one("proof").map(read_arg).transpose()?;
     let token = read_arg(a.req("token")?)?;
-    let d = verifier.authorize_base64(&token, &request, proof.as_deref(), now).map_err(err)?;
+    let approval = a.one("approval").map(read_arg).transpose()?;
+    let bytes = Token::from_base64(&token).map_err(err)?;
+    let d = verifier.authorize_with_approval(bytes.to_bytes(), &request, proof.as_deref(), approval.as_deref(), now).map_err(err)?;
     println!("{}", d.to_json());
     Ok(if d.allowed { 0 } else { 1 })
 }

@@ -275,3 +275,43 @@ fn approve_signs_one_exact_call() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn authorize_asks_for_an_approval_and_accepts_it_once() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-approval-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (_, agent_pub) = keygen(&dir, "agent");
+    let (alice_key, alice_pub) = keygen(&dir, "alice");
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:deployer", "--agent-key", &agent_pub,
+        "--principal", "user:bob", "--right", "deploy:deploy", "--ttl", "600", "--now", "1767225600"]);
+    assert!(o.status.success(), "{o:?}");
+    let token = stdout(&o);
+    let approver = format!("user:alice={alice_pub}");
+    let base = ["authorize", "--root-pub", &root_pub, "--token", &token, "--tool", "deploy", "--operation", "deploy",
+        "--resource", "production/web", "--approval-rule", "deploy:*:production/", "--approver", &approver, "--now", "1767225600"];
+    let o = marque(&base);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["code"], "approval_required");
+    assert_eq!(d["approval_request"]["approvers"][0], "user:alice");
+    let digest = d["approval_request"]["digest"].as_str().unwrap().to_string();
+    let o = marque(&["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest, "--now", "1767225600"]);
+    assert!(o.status.success(), "{o:?}");
+    let approval = stdout(&o);
+    let mut with = base.to_vec();
+    with.extend(["--approval", &approval]);
+    let o = marque(&with);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["approval"]["approver"], "user:alice");
+    // Staging needs no approval; a malformed --approver is one line, exit 2.
+    let mut staging = base.to_vec();
+    staging[12] = "staging/web";
+    assert_eq!(marque(&staging).status.code(), Some(0));
+    let mut bad = base.to_vec();
+    bad[16] = "user:alice";
+    let o = marque(&bad);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
