@@ -290,7 +290,7 @@ impl Token {
         let block = hop_block(&info, &params.to_key)?;
         let request = self.inner().third_party_request()?;
         let signed = match parent.key_pair() {
-            Some(kp) => request.create_block_with_keypair(kp.biscuit_key_pair()?, block)?.serialize()?,
+            Some(kp) => crate::compat::create_block_with_keypair(request, kp.biscuit_key_pair()?, block)?.serialize()?,
             None => {
                 // biscuit-auth signs third-party blocks with a private key it holds: build with a
                 // placeholder, then put the external signer's signature (and key) in its place.

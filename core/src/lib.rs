@@ -82,6 +82,8 @@ pub mod admission;
 #[cfg(feature = "biscuit")]
 mod canonical;
 #[cfg(feature = "biscuit")]
+mod compat;
+#[cfg(feature = "biscuit")]
 pub mod delegate;
 #[cfg(feature = "biscuit")]
 pub mod token;

@@ -926,7 +926,7 @@ impl Verifier {
                 format!("the token declares {} facts; the limit is {}", authorizer.fact_count(), self.limits.max_facts),
             ));
         }
-        match authorizer.authorize() {
+        match crate::compat::authorize(&mut authorizer, self.limits.max_facts) {
             Ok(index) => {
                 // Allowed — if the proof's nonce can still be claimed (atomically, by the store:
                 // of two concurrent calls with one proof, the second is `replayed_proof`).
