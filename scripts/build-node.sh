@@ -18,6 +18,9 @@ elif [ -f package-lock.json ]; then
 else
   npm install --no-audit --no-fund
 fi
+# The error class (and the replay-store glue) of both JS packages is one module,
+# bindings-wasm/pkg/errors.cjs; @marque/node ships it as errors.js (git-ignored here).
+cp "$REPO/bindings-wasm/pkg/errors.cjs" "$REPO/bindings-node/errors.js"
 BUILD_ARGS=()
 LIBC="$(ldd --version 2>&1 || true)"
 if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ -z "${MARQUE_NODE_NATIVE_LINK:-}" ] \

@@ -6,8 +6,8 @@
 #   scripts/build-python.sh            build if sources changed, then install
 #   scripts/build-python.sh --force    always rebuild and reinstall
 #
-# Idempotent: a stamp (hash of every input: core + binding sources, manifests, Cargo.lock,
-# toolchain) is kept in .venv/; when it matches and marque is importable, nothing is done.
+# Idempotent: a stamp (hash of every input: core + binding sources, the vendored biscuit-auth,
+# manifests, Cargo.lock, toolchain) is kept in .venv/; when it matches and marque is importable, nothing is done.
 # The venv comes from scripts/install.sh (pinned maturin, pytest, mypy, mcp, …); if it is
 # missing this script creates a bare one with the pinned maturin only.
 set -euo pipefail
@@ -42,9 +42,9 @@ fi
 
 source_files() {
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git ls-files -z --cached --others --exclude-standard -- core bindings-python Cargo.toml Cargo.lock
+        git ls-files -z --cached --others --exclude-standard -- core vendor bindings-python Cargo.toml Cargo.lock
     else
-        find core bindings-python Cargo.toml Cargo.lock -type f -not -path '*/target/*' \
+        find core vendor bindings-python Cargo.toml Cargo.lock -type f -not -path '*/target/*' \
             -not -name '*.so' -not -path '*/__pycache__/*' -print0
     fi
 }

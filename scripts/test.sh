@@ -50,6 +50,7 @@ rust_clippy() {
     cargo clippy --locked -p marque -p marque-cli -p marque-redis --all-targets -- -D warnings &&
         cargo clippy --locked -p marque-wasm -p marque-python -p marque-node -- -D warnings &&
         cargo clippy --locked -p marque --no-default-features -- -D warnings &&
+        cargo clippy --locked -p marque --all-targets -- -D warnings &&  # alone: without `biscuit-fork`
         cargo clippy --locked -p marque --features rego --lib --tests --benches -- -D warnings
 }
 core_baremetal() {
@@ -59,7 +60,19 @@ core_wasm32() {
     wasm_cargo build --release -p marque --features wasm
 }
 
+# The core as crates.io would serve it, against crates.io's biscuit-auth (no [patch], feature
+# `biscuit-fork` off), and vendor/ against that release: only marked, listed changes.
+# Both need crates.io; with `CI` set they fail rather than skip (they never skip).
+rust_upstream_vendor() {
+    "$REPO/scripts/check-upstream.sh" vendor
+}
+rust_upstream_nofork() {
+    "$REPO/scripts/check-upstream.sh" nofork
+}
+
 suite "rust: core + cli tests" rust_tests
+suite "rust: vendor/ = biscuit-auth 6.0.0 + marked changes" rust_upstream_vendor
+suite "rust: core without the fork (crates.io biscuit-auth)" rust_upstream_nofork
 suite "rust: core without std" rust_nostd_tests
 suite "rust: clippy -D warnings" rust_clippy
 if [ -z "${MARQUE_SKIP_CROSS:-}" ]; then

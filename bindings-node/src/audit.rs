@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{JsonInput, KeyInput};
+use crate::convert::{JsonInput, KeyInput, KeyList, Ref, Text};
 use std::cell::RefCell;
 
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
@@ -83,7 +83,8 @@ pub struct Envelope {
 impl Envelope {
     /// Parses one envelope (one JSONL line). Does not verify it.
     #[napi(factory)]
-    pub fn from_json(json: String) -> Result<Self> {
+    pub fn from_json(#[napi(ts_arg_type = "string")] json: Text) -> Result<Self> {
+        let json = json.0;
         no_panic(|| {
             marque::Envelope::from_json(&json)
                 .or_throw()
@@ -132,7 +133,8 @@ impl Envelope {
     }
     /// Checks the signature, by one of `trustedKeys`; throws `invalid_signature` otherwise.
     #[napi]
-    pub fn verify(&self, trusted_keys: Vec<KeyInput>) -> Result<()> {
+    pub fn verify(&self, #[napi(ts_arg_type = "Array<KeyInput>")] trusted_keys: KeyList) -> Result<()> {
+        let trusted_keys = trusted_keys.0;
         self.inner.verify(&keys(trusted_keys)?).or_throw()
     }
     /// OpenTelemetry log attributes of the event.
@@ -181,7 +183,8 @@ impl AuditLog {
     }
     /// Reads JSONL. Never fails: a damaged log can still be verified, and the damage reported.
     #[napi(factory)]
-    pub fn from_jsonl(text: String) -> Self {
+    pub fn from_jsonl(#[napi(ts_arg_type = "string")] text: Text) -> Self {
+        let text = text.0;
         AuditLog {
             inner: RefCell::new(marque::AuditLog::from_jsonl(&text)),
         }
@@ -209,9 +212,11 @@ impl AuditLog {
     pub fn append_decision(
         &self,
         signer: SignerInput,
-        decision: &Decision,
-        event_type: Option<String>,
+        #[napi(ts_arg_type = "Decision")] decision: Ref<Decision>,
+        #[napi(ts_arg_type = "string | undefined | null")] event_type: Option<Text>,
     ) -> Result<Envelope> {
+        let event_type = event_type.map(|t| t.0);
+        let decision = decision.0;
         let mut event = decision.core().to_audit_event();
         if let Some(t) = event_type {
             event.event_type = t;
@@ -242,9 +247,10 @@ impl AuditLog {
     #[napi]
     pub fn verify(
         &self,
-        trusted_keys: Vec<KeyInput>,
+        #[napi(ts_arg_type = "Array<KeyInput>")] trusted_keys: KeyList,
         options: Option<AuditVerifyOptions>,
     ) -> Result<AuditReport> {
+        let trusted_keys = trusted_keys.0;
         let keys = keys(trusted_keys)?;
         let head = options.and_then(|o| o.expected_head);
         no_panic(|| {
@@ -257,9 +263,10 @@ impl AuditLog {
     #[napi]
     pub fn verify_or_throw(
         &self,
-        trusted_keys: Vec<KeyInput>,
+        #[napi(ts_arg_type = "Array<KeyInput>")] trusted_keys: KeyList,
         options: Option<AuditVerifyOptions>,
     ) -> Result<AuditReport> {
+        let trusted_keys = trusted_keys.0;
         let keys = keys(trusted_keys)?;
         let head = options.and_then(|o| o.expected_head);
         no_panic(|| {

@@ -9,7 +9,7 @@
 use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Uint8Array};
 use napi::{sys, ValueType};
 
-use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
+use crate::errors::{conversion, invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::{Jwk, PublicKey};
 use crate::token::Token;
 
@@ -33,10 +33,7 @@ pub(crate) fn is_typed_array(env: sys::napi_env, v: sys::napi_value) -> bool {
 }
 
 pub(crate) fn shape_error(what: &str, expected: &str) -> napi::Error {
-    napi::Error::new(
-        napi::Status::InvalidArg,
-        format!("{what} must be {expected}"),
-    )
+    invalid_argument(format!("{what} must be {expected}"))
 }
 
 /// Reads a `Uint8Array`/`Buffer` (anything else, including other typed arrays, is refused).
@@ -68,8 +65,11 @@ pub fn seconds(what: &str, v: f64) -> Result<u64> {
     Ok(v.floor() as u64)
 }
 
-/// Declares an argument type whose own `FromNapiValue` does all the checking (napi's up-front
-/// validation lets every value through) and whose TypeScript name, for error messages, is `$name`.
+/// Declares an argument type whose own `FromNapiValue` does all the checking and whose
+/// TypeScript name, for error messages, is `$name`. napi validates arguments up front only for
+/// `#[napi(strict)]` functions — the `…Async` ones: there [`reject_unless`] converts the value
+/// and, when it is refused, hands napi a promise rejected with the `MarqueError`, which napi
+/// returns instead of calling the function (an async entry point never throws synchronously).
 macro_rules! loose_arg {
     ($t:ty, $name:literal) => {
         impl napi::bindgen_prelude::TypeName for $t {
@@ -82,13 +82,163 @@ macro_rules! loose_arg {
         }
 
         impl napi::bindgen_prelude::ValidateNapiValue for $t {
-            unsafe fn validate(_: napi::sys::napi_env, _: napi::sys::napi_value) -> napi::Result<napi::sys::napi_value> {
-                Ok(std::ptr::null_mut())
+            unsafe fn validate(env: napi::sys::napi_env, v: napi::sys::napi_value) -> napi::Result<napi::sys::napi_value> {
+                // SAFETY: the handles napi passed to `validate`, used within this call.
+                unsafe { $crate::convert::reject_unless::<$t>(env, v) }
             }
         }
     };
 }
 pub(crate) use loose_arg;
+
+/// `ValidateNapiValue::validate` of the binding's argument types: null when `v` converts to a `T`,
+/// else a promise rejected with the conversion's `MarqueError` (napi then returns that promise).
+///
+/// # Safety
+/// `env`/`v` are the handles napi passed to `validate`.
+pub(crate) unsafe fn reject_unless<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's handles (this fn's contract).
+    let Err(e) = (unsafe { T::from_napi_value(env, v) }) else {
+        return Ok(std::ptr::null_mut());
+    };
+    let (mut deferred, mut promise) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: `env` is the running call's environment; both are live out-pointers.
+    napi::check_status!(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) })?;
+    // SAFETY: `e` holds the MarqueError of this environment (errors.rs); `deferred` was just created and is settled once.
+    napi::check_status!(unsafe {
+        sys::napi_reject_deferred(env, deferred, napi::JsError::from(e).into_value(env))
+    })?;
+    Ok(promise)
+}
+
+/// Declares `$name($inner)`, an argument of the one JS type `$js` (`ValueType::$vt`, described as
+/// `$what` in errors): napi's own conversion of `$inner` would throw its `StringExpected` /
+/// `NumberExpected` / `BooleanExpected` error instead of a `MarqueError`.
+macro_rules! primitive_arg {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $vt:ident, $js:literal, $what:literal) => {
+        $(#[$doc])*
+        pub struct $name(pub $inner);
+
+        loose_arg!($name, $js);
+
+        impl FromNapiValue for $name {
+            unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+                if type_of(env, v)? != ValueType::$vt {
+                    return Err(shape_error("the argument", $what));
+                }
+                // SAFETY: napi_typeof just said `v` has this type; handles of the running call.
+                unsafe { <$inner>::from_napi_value(env, v) }.map($name).map_err(|e| conversion($what, e))
+            }
+        }
+    };
+}
+
+primitive_arg!(
+    /// A string argument.
+    Text(String), String, "string", "a string"
+);
+primitive_arg!(
+    /// A number argument.
+    Num(f64), Number, "number", "a number"
+);
+primitive_arg!(
+    /// A boolean argument.
+    Flag(bool), Boolean, "boolean", "a boolean"
+);
+
+/// An array of public keys (each a [`KeyInput`]).
+pub struct KeyList(pub Vec<KeyInput>);
+
+loose_arg!(KeyList, "KeyInput[]");
+
+impl FromNapiValue for KeyList {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut is_array = false;
+        // SAFETY: handles of the running call; `is_array` is a live out-pointer.
+        let status = unsafe { sys::napi_is_array(env, v, &mut is_array) };
+        if status != sys::Status::napi_ok || !is_array {
+            return Err(shape_error("the keys", "an array of public keys"));
+        }
+        let mut len = 0;
+        // SAFETY: `v` is an array (above); `len` is a live out-pointer.
+        napi::check_status!(unsafe { sys::napi_get_array_length(env, v, &mut len) }).map_err(|e| conversion("the keys", e))?;
+        let mut keys = Vec::with_capacity(len.min(1024) as usize);
+        for i in 0..len {
+            let mut item = std::ptr::null_mut();
+            // SAFETY: `i` is below the array's length; `item` is a live out-pointer (a getter may throw: mapped below).
+            napi::check_status!(unsafe { sys::napi_get_element(env, v, i, &mut item) }).map_err(|e| conversion("the keys", e))?;
+            // SAFETY: `item` is the handle napi just returned.
+            keys.push(unsafe { KeyInput::from_napi_value(env, item) }?);
+        }
+        Ok(KeyList(keys))
+    }
+}
+
+/// Any other argument type `T` napi converts itself (an `Either`, a map…), with napi's conversion
+/// error turned into `invalid_argument`.
+pub struct Arg<T>(pub T);
+
+impl<T: FromNapiValue> FromNapiValue for Arg<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the handles napi passed in, used within this call.
+        unsafe { T::from_napi_value(env, v) }.map(Arg).map_err(|e| conversion("the argument", e))
+    }
+}
+
+impl<T: napi::bindgen_prelude::TypeName> napi::bindgen_prelude::TypeName for Arg<T> {
+    fn type_name() -> &'static str {
+        T::type_name()
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl<T: FromNapiValue + napi::bindgen_prelude::TypeName> napi::bindgen_prelude::ValidateNapiValue for Arg<T> {
+    unsafe fn validate(env: sys::napi_env, v: sys::napi_value) -> napi::Result<sys::napi_value> {
+        // SAFETY: the handles napi passed to `validate`.
+        unsafe { reject_unless::<Arg<T>>(env, v) }
+    }
+}
+
+/// A reference to an instance of one of the binding's classes (napi's own `&T` conversion would
+/// throw its `InvalidArg` error for any other value).
+pub struct Ref<T: 'static>(pub &'static T);
+
+impl<T: FromNapiRef + napi::bindgen_prelude::TypeName + 'static> FromNapiValue for Ref<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        if type_of(env, v)? != ValueType::Object {
+            return Err(shape_error("the argument", &format!("a {}", T::type_name())));
+        }
+        // SAFETY: `v` is an object of the running call; from_napi_ref returns Err unless it wraps a `T`, which napi keeps alive while the JS object is (napi's own `&T` arguments are the same borrow).
+        unsafe { T::from_napi_ref(env, v) }
+            .map(Ref)
+            .map_err(|_| shape_error("the argument", &format!("a {}", T::type_name())))
+    }
+}
+
+impl<T: napi::bindgen_prelude::TypeName + 'static> napi::bindgen_prelude::TypeName for Ref<T> {
+    fn type_name() -> &'static str {
+        T::type_name()
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl<T: FromNapiRef + napi::bindgen_prelude::TypeName + 'static> napi::bindgen_prelude::ValidateNapiValue for Ref<T> {
+    unsafe fn validate(env: sys::napi_env, v: sys::napi_value) -> napi::Result<sys::napi_value> {
+        // SAFETY: the handles napi passed to `validate`.
+        unsafe { reject_unless::<Ref<T>>(env, v) }
+    }
+}
+
+impl<T: 'static> std::ops::Deref for Ref<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
 
 /// Optional time resolved to the core's `Option<u64>`.
 pub fn opt_now(now: Option<TimeInput>) -> Result<Option<u64>> {
@@ -287,11 +437,8 @@ impl FromNapiValue for JsonInput {
             // SAFETY: `json`/`stringify` are handles napi just returned (napi checks `stringify` is callable); `args` outlives the call; `out` is a live out-pointer.
             unsafe { sys::napi_call_function(env, json, stringify, 1, args.as_ptr(), &mut out) };
         if status != sys::Status::napi_ok {
-            // JSON.stringify threw (a cycle, a BigInt…): leave its exception pending.
-            return Err(napi::Error::new(
-                napi::Status::PendingException,
-                "JSON.stringify threw",
-            ));
+            // JSON.stringify threw (a cycle, a BigInt…): its exception becomes the error's cause.
+            return Err(invalid_argument("the value is not JSON-serializable (JSON.stringify threw)"));
         }
         if type_of(env, out)? != ValueType::String {
             return Err(shape_error(

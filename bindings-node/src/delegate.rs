@@ -64,15 +64,17 @@ impl Token {
 
     /// `delegate` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
     /// thread; resolves to the child `Token`, rejects with a `MarqueError`.
-    #[napi(ts_return_type = "Promise<Token>")]
+    #[napi(strict, ts_return_type = "Promise<Token>")]
     pub fn delegate_async<'env>(
         &self,
         env: &'env Env,
         parent: AsyncSignerInput,
         options: DelegateOptions,
     ) -> Result<Object<'env>> {
-        let params = delegate_params(options)?;
-        let token = self.inner.clone();
-        parent.spawn(env, move |s| token.delegate(s, &params), Token::wrap)
+        crate::errors::settle(env, (|| {
+            let params = delegate_params(options)?;
+            let token = self.inner.clone();
+            parent.spawn(env, move |s| token.delegate(s, &params), Token::wrap)
+        })())
     }
 }

@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{opt_now, JsonInput, KeyInput, TimeInput};
+use crate::convert::{opt_now, Arg, JsonInput, KeyInput, Text, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::signer::{AsyncSignerInput, SignerInput};
 
@@ -54,16 +54,18 @@ pub fn jwt_issue(
 
 /// `jwtIssue` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
 /// resolves to the JWT, rejects with a `MarqueError`.
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(strict, ts_return_type = "Promise<string>")]
 pub fn jwt_issue_async<'env>(
     env: &'env Env,
     signer: AsyncSignerInput,
     #[napi(ts_arg_type = "JwtClaims | string")] claims: JsonInput,
     options: Option<JwtIssueOptions>,
 ) -> Result<Object<'env>> {
-    let value = claims.value("claims")?;
-    let kid = options.and_then(|o| o.kid);
-    signer.spawn(env, move |s| marque::jwt_issue(s, &value, kid.as_deref()), |j| j)
+    crate::errors::settle(env, (|| {
+        let value = claims.value("claims")?;
+        let kid = options.and_then(|o| o.kid);
+        signer.spawn(env, move |s| marque::jwt_issue(s, &value, kid.as_deref()), |j| j)
+    })())
 }
 
 /// Verifies a compact JWT strictly (EdDSA only, key chosen by `kid` among `keys`, `exp`
@@ -71,15 +73,16 @@ pub fn jwt_issue_async<'env>(
 /// is `invalid_jwt`; a past `exp` is `expired`; an over-size token is `limits_exceeded`.
 #[napi(ts_return_type = "JwtClaims")]
 pub fn jwt_verify(
-    token: String,
-    #[napi(ts_arg_type = "KeyInput[] | Record<string, KeyInput>")] keys: Either<
+    #[napi(ts_arg_type = "string")] token: Text,
+    #[napi(ts_arg_type = "KeyInput[] | Record<string, KeyInput>")] keys: Arg<Either<
         Vec<KeyInput>,
         HashMap<String, KeyInput>,
-    >,
+    >>,
     options: Option<JwtVerifyOptions>,
 ) -> Result<serde_json::Value> {
+        let token = token.0;
     let mut jwt_keys = marque::JwtKeys::new();
-    match keys {
+    match keys.0 {
         Either::A(list) => {
             for k in list {
                 jwt_keys.insert(None, k.resolve()?);

@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use crate::convert::{BytesInput, KeyInput};
+use crate::convert::{Arg, BytesInput, KeyInput, Ref, Text};
 use crate::errors::{OrThrow, Result};
 
 /// An RFC 8037 JSON Web Key for Ed25519 (`kty: "OKP"`, `crv: "Ed25519"`). Only a private JWK
@@ -63,7 +63,8 @@ impl PublicKey {
 impl PublicKey {
     /// Parses 64 hex digits (an `ed25519/` prefix is accepted).
     #[napi(factory)]
-    pub fn from_hex(hex: String) -> Result<Self> {
+    pub fn from_hex(#[napi(ts_arg_type = "string")] hex: Text) -> Result<Self> {
+        let hex = hex.0;
         marque::PublicKey::from_hex(&hex).or_throw().map(Self::wrap)
     }
 
@@ -77,7 +78,8 @@ impl PublicKey {
 
     /// Parses an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
     #[napi(factory)]
-    pub fn from_pem(pem: String) -> Result<Self> {
+    pub fn from_pem(#[napi(ts_arg_type = "string")] pem: Text) -> Result<Self> {
+        let pem = pem.0;
         marque::PublicKey::from_pem(&pem).or_throw().map(Self::wrap)
     }
 
@@ -94,13 +96,15 @@ impl PublicKey {
 
     /// Parses a `did:key:z6Mk…` identifier.
     #[napi(factory)]
-    pub fn from_did(did: String) -> Result<Self> {
+    pub fn from_did(#[napi(ts_arg_type = "string")] did: Text) -> Result<Self> {
+        let did = did.0;
         marque::PublicKey::from_did(&did).or_throw().map(Self::wrap)
     }
 
     /// Parses any supported text form: hex, `ed25519/hex`, PEM, JWK JSON or `did:key`.
     #[napi(factory)]
-    pub fn parse(text: String) -> Result<Self> {
+    pub fn parse(#[napi(ts_arg_type = "string")] text: Text) -> Result<Self> {
+        let text = text.0;
         marque::PublicKey::parse(&text).or_throw().map(Self::wrap)
     }
 
@@ -142,7 +146,8 @@ impl PublicKey {
 
     /// Whether `other` is the same key.
     #[napi]
-    pub fn equals(&self, other: &PublicKey) -> bool {
+    pub fn equals(&self, #[napi(ts_arg_type = "PublicKey")] other: Ref<PublicKey>) -> bool {
+        let other = other.0;
         self.inner == other.inner
     }
 
@@ -194,7 +199,8 @@ impl KeyPair {
 
     /// Parses the 32-byte seed as 64 hex digits.
     #[napi(factory)]
-    pub fn from_hex(hex: String) -> Result<Self> {
+    pub fn from_hex(#[napi(ts_arg_type = "string")] hex: Text) -> Result<Self> {
+        let hex = hex.0;
         marque::KeyPair::from_hex(&hex).or_throw().map(Self::wrap)
     }
 
@@ -208,14 +214,15 @@ impl KeyPair {
 
     /// Parses a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
     #[napi(factory)]
-    pub fn from_pem(pem: String) -> Result<Self> {
+    pub fn from_pem(#[napi(ts_arg_type = "string")] pem: Text) -> Result<Self> {
+        let pem = pem.0;
         marque::KeyPair::from_pem(&pem).or_throw().map(Self::wrap)
     }
 
     /// Parses a private RFC 8037 JWK (with `d`).
     #[napi(factory)]
-    pub fn from_jwk(jwk: Jwk) -> Result<Self> {
-        marque::KeyPair::from_jwk(&jwk.into_core())
+    pub fn from_jwk(#[napi(ts_arg_type = "Jwk")] jwk: Arg<Jwk>) -> Result<Self> {
+        marque::KeyPair::from_jwk(&jwk.0.into_core())
             .or_throw()
             .map(Self::wrap)
     }

@@ -6,10 +6,10 @@
 use marque_node_derive::Options;
 use std::sync::{Arc, PoisonError};
 
-use napi::bindgen_prelude::{AsyncTask, Env, Task};
+use napi::bindgen_prelude::{AsyncTask, Either, Env, Object, Task};
 use napi_derive::napi;
 
-use crate::convert::{opt_now, JsonInput, KeyInput, TimeInput, TokenInput};
+use crate::convert::{opt_now, JsonInput, KeyInput, Ref, Text, TimeInput, TokenInput};
 use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::verify::{Decision, Verifier};
 
@@ -220,7 +220,8 @@ impl McpConfig {
 
     /// Whether `method` is admitted without a rights check.
     #[napi]
-    pub fn is_allowed(&self, method: String) -> bool {
+    pub fn is_allowed(&self, #[napi(ts_arg_type = "string")] method: Text) -> bool {
+        let method = method.0;
         self.inner.is_allowed(&method)
     }
 
@@ -310,8 +311,9 @@ impl Verifier {
     #[napi]
     pub fn authorize_mcp(
         &self,
-        config: &McpConfig,
+        #[napi(ts_arg_type = "McpConfig")] config: Ref<McpConfig>,
         #[napi(ts_arg_type = "object | string")] message: JsonInput, options: Option<McpCallOptions>) -> Result<McpOutcome> {
+        let config = config.0;
         let args = CallArgs::new(message, options)?;
         let v = self.shared().read().unwrap_or_else(PoisonError::into_inner);
         let inner = no_panic(|| v.authorize_mcp(&config.inner, &args.call(), args.now).or_throw())?;
@@ -319,18 +321,24 @@ impl Verifier {
     }
 
     /// `authorizeMcp` on the libuv thread pool; resolves to an `McpOutcome`.
-    #[napi(ts_return_type = "Promise<McpOutcome>")]
-    pub fn authorize_mcp_async(
+    #[napi(strict, ts_return_type = "Promise<McpOutcome>")]
+    pub fn authorize_mcp_async<'env>(
         &self,
-        config: &McpConfig,
+        env: &'env Env,
+        #[napi(ts_arg_type = "McpConfig")] config: Ref<McpConfig>,
         #[napi(ts_arg_type = "object | string")] message: JsonInput,
         options: Option<McpCallOptions>,
-    ) -> Result<AsyncTask<AuthorizeMcpTask>> {
-        Ok(AsyncTask::new(AuthorizeMcpTask {
+    ) -> Result<Either<AsyncTask<AuthorizeMcpTask>, Object<'env>>> {
+        let config = config.0;
+        let args = match CallArgs::new(message, options) {
+            Ok(a) => a,
+            Err(e) => return crate::errors::rejected(env, e).map(Either::B),
+        };
+        Ok(Either::A(AsyncTask::new(AuthorizeMcpTask {
             verifier: Arc::clone(self.shared()),
             config: Arc::clone(&config.inner),
-            args: Some(CallArgs::new(message, options)?),
-        }))
+            args: Some(args),
+        })))
     }
 }
 
@@ -400,13 +408,15 @@ pub fn www_authenticate(options: Option<ChallengeOptions>) -> Result<String> {
 /// The text of a challenge value after the core's quoting rule (what a header built elsewhere,
 /// such as the MCP SDK's, should carry between its quotes).
 #[napi]
-pub fn challenge_value(text: String) -> String {
+pub fn challenge_value(#[napi(ts_arg_type = "string")] text: Text) -> String {
+        let text = text.0;
     marque::bearer::challenge_value(&text)
 }
 
 /// The token of an `Authorization` header value `Bearer <token>`, else `null`.
 #[napi]
-pub fn bearer_token(authorization: String) -> Option<String> {
+pub fn bearer_token(#[napi(ts_arg_type = "string")] authorization: Text) -> Option<String> {
+        let authorization = authorization.0;
     marque::bearer::bearer_token(&authorization).map(String::from)
 }
 
@@ -424,7 +434,8 @@ pub struct HttpRefusal {
 /// presented): `expired` → 401 `invalid_token`, `not_authorized` → 403 `insufficient_scope`,
 /// `invalid_request` → 400, `revocation_list_stale` → 503, …
 #[napi]
-pub fn http_refusal(code: Option<String>) -> HttpRefusal {
+pub fn http_refusal(#[napi(ts_arg_type = "string | undefined | null")] code: Option<Text>) -> HttpRefusal {
+        let code = code.map(|t| t.0);
     let r = marque::bearer::refusal(code.as_deref());
     HttpRefusal { status: u32::from(r.status), error: r.error.map(|e| e.code().to_string()) }
 }
@@ -432,7 +443,8 @@ pub fn http_refusal(code: Option<String>) -> HttpRefusal {
 /// The RFC 9728 §3.1 metadata URL of a protected resource
 /// (`https://h/mcp` → `https://h/.well-known/oauth-protected-resource/mcp`).
 #[napi]
-pub fn resource_metadata_url(resource: String) -> Result<String> {
+pub fn resource_metadata_url(#[napi(ts_arg_type = "string")] resource: Text) -> Result<String> {
+        let resource = resource.0;
     marque::bearer::resource_metadata_url(&resource).or_throw()
 }
 

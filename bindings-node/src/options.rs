@@ -16,7 +16,7 @@ use napi::{sys, ValueType};
 use crate::convert::type_of;
 
 fn refuse(message: String) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, message)
+    crate::errors::invalid_argument(message)
 }
 
 /// An options object being read: its keys are checked on creation.
@@ -52,16 +52,19 @@ impl Strict {
                 sys::KeyConversion::numbers_to_strings,
                 &mut keys,
             )
-        })?;
+        })
+        .map_err(|e| crate::errors::conversion(what, e))?;
         let mut len = 0;
         // SAFETY: `keys` is the array napi just returned.
-        napi::check_status!(unsafe { sys::napi_get_array_length(env, keys, &mut len) })?;
+        napi::check_status!(unsafe { sys::napi_get_array_length(env, keys, &mut len) })
+            .map_err(|e| crate::errors::conversion(what, e))?;
         for i in 0..len {
             let mut key = std::ptr::null_mut();
             // SAFETY: `i` is within the array's length.
-            napi::check_status!(unsafe { sys::napi_get_element(env, keys, i, &mut key) })?;
+            napi::check_status!(unsafe { sys::napi_get_element(env, keys, i, &mut key) })
+                .map_err(|e| crate::errors::conversion(what, e))?;
             // SAFETY: numbers_to_strings and skip_symbols make every key a string.
-            let key = unsafe { String::from_napi_value(env, key) }?;
+            let key = unsafe { String::from_napi_value(env, key) }.map_err(|e| crate::errors::conversion(what, e))?;
             if !fields.contains(&key.as_str()) {
                 return Err(refuse(marque::options::unknown_key(what, &key, fields).message().to_string()));
             }
@@ -84,13 +87,15 @@ impl Strict {
         // SAFETY: `field` is NUL-terminated (checked above); env/obj are live handles.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(self.env, self.obj, field.as_ptr().cast(), &mut raw)
-        })?;
+        })
+        // A getter or proxy that threw: its exception becomes the error's cause.
+        .map_err(|_| refuse(format!("{}.{js}: reading it threw", self.what)))?;
         let missing = type_of(self.env, raw)? == ValueType::Undefined;
         // SAFETY: `raw` is the property value napi just returned.
         unsafe { T::from_napi_value(self.env, raw) }.map_err(|e| {
             if e.status == napi::Status::PendingException {
-                // A JS exception is pending (a getter threw): let it propagate as it is.
-                e
+                // A JS exception is pending (a getter threw): it becomes the error's cause.
+                refuse(format!("{}.{js}: reading it threw", self.what))
             } else if missing {
                 refuse(format!("{}: `{js}` is required", self.what))
             } else {

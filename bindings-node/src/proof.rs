@@ -55,14 +55,16 @@ pub fn sign_proof(agent: SignerInput, token: TokenInput, options: ProofOptions) 
 
 /// `signProof` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
 /// thread; resolves to the proof string, rejects with a `MarqueError`.
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(strict, ts_return_type = "Promise<string>")]
 pub fn sign_proof_async<'env>(
     env: &'env Env,
     agent: AsyncSignerInput,
     token: TokenInput,
     options: ProofOptions,
 ) -> Result<Object<'env>> {
-    let token = token.token()?;
-    let (request, audience, now) = proof_request(options)?;
-    agent.spawn(env, move |s| token.sign_proof_for(s, &request, audience.as_ref(), now), |p| p)
+    crate::errors::settle(env, (|| {
+        let token = token.token()?;
+        let (request, audience, now) = proof_request(options)?;
+        agent.spawn(env, move |s| token.sign_proof_for(s, &request, audience.as_ref(), now), |p| p)
+    })())
 }

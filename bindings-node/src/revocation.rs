@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{loose_arg, opt_now, seconds, JsonInput, KeyInput, TimeInput};
+use crate::convert::{loose_arg, opt_now, seconds, JsonInput, KeyInput, KeyList, Ref, TimeInput};
 use crate::errors::{invalid_argument, no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::signer::{AsyncSignerInput, SignerInput};
@@ -143,20 +143,22 @@ impl RevocationList {
 
     /// `sign` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS thread;
     /// resolves to the `RevocationList`, rejects with a `MarqueError`.
-    #[napi(ts_return_type = "Promise<RevocationList>")]
+    #[napi(strict, ts_return_type = "Promise<RevocationList>")]
     pub fn sign_async<'env>(
         env: &'env Env,
         revocations: RevocationsInit,
         options: RevocationListSignAsyncOptions,
     ) -> Result<Object<'env>> {
-        let set = revocations.into_core()?;
-        let seq = sequence(options.sequence)?;
-        let at = opt_now(options.issued_at)?;
-        options.signer.spawn(
-            env,
-            move |s| marque::RevocationList::sign(&set, seq, at, s),
-            Self::wrap,
-        )
+        crate::errors::settle(env, (|| {
+            let set = revocations.into_core()?;
+            let seq = sequence(options.sequence)?;
+            let at = opt_now(options.issued_at)?;
+            options.signer.spawn(
+                env,
+                move |s| marque::RevocationList::sign(&set, seq, at, s),
+                Self::wrap,
+            )
+        })())
     }
 
     /// Parses a signed list (its JSON text, or the parsed object) and checks its signature
@@ -205,7 +207,8 @@ impl RevocationList {
 
     /// Throws `revocation_list_invalid` unless the issuer is one of `trustedKeys`.
     #[napi]
-    pub fn check_issuer(&self, trusted_keys: Vec<KeyInput>) -> Result<()> {
+    pub fn check_issuer(&self, #[napi(ts_arg_type = "Array<KeyInput>")] trusted_keys: KeyList) -> Result<()> {
+        let trusted_keys = trusted_keys.0;
         let keys = trusted_keys
             .into_iter()
             .map(KeyInput::resolve)
@@ -215,7 +218,8 @@ impl RevocationList {
 
     /// Whether `other` is the same signed content (issuer, time, sequence and entries).
     #[napi]
-    pub fn equals(&self, other: &RevocationList) -> bool {
+    pub fn equals(&self, #[napi(ts_arg_type = "RevocationList")] other: Ref<RevocationList>) -> bool {
+        let other = other.0;
         self.inner == other.inner
     }
 }

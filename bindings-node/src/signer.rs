@@ -78,13 +78,16 @@ impl FromNapiValue for SignerInput {
         let mut key = std::ptr::null_mut();
         let mut sign = std::ptr::null_mut();
         // SAFETY: `v` is an object of the running call; the name is a NUL-terminated C string literal; `key` is a live out-pointer.
+        // A getter or proxy that throws: its exception becomes the `invalid_argument` error's cause.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, v, c"publicKey".as_ptr(), &mut key)
-        })?;
+        })
+        .map_err(|e| crate::errors::conversion("a signer's publicKey", e))?;
         // SAFETY: as above; `sign` is a live out-pointer.
         napi::check_status!(unsafe {
             sys::napi_get_named_property(env, v, c"sign".as_ptr(), &mut sign)
-        })?;
+        })
+        .map_err(|e| crate::errors::conversion("a signer's sign", e))?;
         if type_of(env, sign)? != ValueType::Function {
             return Err(shape_error("a signer", EXPECTED));
         }

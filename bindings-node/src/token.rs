@@ -6,7 +6,7 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{loose_arg, opt_now, seconds, type_of, BytesInput, KeyInput, TimeInput};
+use crate::convert::{loose_arg, opt_now, seconds, type_of, BytesInput, KeyInput, Text, TimeInput};
 use crate::errors::{no_panic, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::signer::{AsyncSignerInput, SignerInput};
@@ -146,14 +146,16 @@ pub fn mint(root: SignerInput, options: MintOptions) -> Result<Token> {
 
 /// `mint` with an `AsyncSigner` (whose `sign` may return a Promise, as a KMS client's does),
 /// run off the JS thread; resolves to the `Token`, rejects with a `MarqueError`.
-#[napi(ts_return_type = "Promise<Token>")]
+#[napi(strict, ts_return_type = "Promise<Token>")]
 pub fn mint_async<'env>(
     env: &'env Env,
     root: AsyncSignerInput,
     options: MintOptions,
 ) -> Result<Object<'env>> {
-    let params = mint_params(options)?;
-    root.spawn(env, move |s| marque::Token::mint(s, &params), Token::wrap)
+    crate::errors::settle(env, (|| {
+        let params = mint_params(options)?;
+        root.spawn(env, move |s| marque::Token::mint(s, &params), Token::wrap)
+    })())
 }
 
 /// A marque token (Biscuit v3). Parsed, *not trusted*: only a `Verifier` decides.
@@ -174,7 +176,8 @@ impl Token {
 impl Token {
     /// Parses base64url text (padded or not). Does not verify signatures.
     #[napi(factory)]
-    pub fn from_base64(text: String) -> Result<Self> {
+    pub fn from_base64(#[napi(ts_arg_type = "string")] text: Text) -> Result<Self> {
+        let text = text.0;
         no_panic(|| marque::Token::from_base64(&text).or_throw().map(Self::wrap))
     }
 

@@ -12,7 +12,7 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{opt_now, seconds, JsonInput, KeyInput, TimeInput, TokenInput};
+use crate::convert::{opt_now, seconds, Arg, Flag, JsonInput, KeyInput, Num, Text, TimeInput, TokenInput};
 use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::revocation::{RevocationList, RevocationListInput, Revocations, RevocationsInit};
@@ -199,12 +199,12 @@ pub fn parse_jwks(#[napi(ts_arg_type = "Jwks | string")] jwks: JsonInput) -> Res
 /// fingerprint) or a map from root key id to key. The inverse of `parseJwks`.
 #[napi]
 pub fn to_jwks(
-    #[napi(ts_arg_type = "KeyInput[] | Record<string, KeyInput>")] keys: Either<
+    #[napi(ts_arg_type = "KeyInput[] | Record<string, KeyInput>")] keys: Arg<Either<
         Vec<KeyInput>,
         HashMap<String, KeyInput>,
-    >,
+    >>,
 ) -> Result<String> {
-    Ok(marque::verify::to_jwks(&key_ids(keys)?))
+    Ok(marque::verify::to_jwks(&key_ids(keys.0)?))
 }
 
 fn key_ids(keys: Either<Vec<KeyInput>, HashMap<String, KeyInput>>) -> Result<Vec<(u32, marque::PublicKey)>> {
@@ -462,7 +462,8 @@ impl Verifier {
     /// `revocation_list_stale` while no signed list is loaded or the loaded one was issued
     /// longer ago than that. `null` turns the check off (the default).
     #[napi]
-    pub fn set_max_revocation_staleness(&self, seconds_: Option<f64>) -> Result<()> {
+    pub fn set_max_revocation_staleness(&self, #[napi(ts_arg_type = "number | undefined | null")] seconds_: Option<Num>) -> Result<()> {
+        let seconds_ = seconds_.map(|n| n.0);
         let s = seconds_
             .map(|s| seconds("maxRevocationStaleness", s))
             .transpose()?;
@@ -532,17 +533,21 @@ impl Verifier {
 
     /// `authorize` on the libuv thread pool; resolves to a `Decision`, rejects with a
     /// `MarqueError`.
-    #[napi(ts_return_type = "Promise<Decision>")]
-    pub fn authorize_async(
+    #[napi(strict, ts_return_type = "Promise<Decision>")]
+    pub fn authorize_async<'env>(
         &self,
+        env: &'env Env,
         token: TokenInput,
         options: AuthorizeOptions,
-    ) -> Result<AsyncTask<AuthorizeTask>> {
-        let prepared = prepare(token, options)?;
-        Ok(AsyncTask::new(AuthorizeTask {
+    ) -> Result<Either<AsyncTask<AuthorizeTask>, Object<'env>>> {
+        let prepared = match prepare(token, options) {
+            Ok(p) => p,
+            Err(e) => return crate::errors::rejected(env, e).map(Either::B),
+        };
+        Ok(Either::A(AsyncTask::new(AuthorizeTask {
             verifier: Arc::clone(&self.inner),
             prepared: Some(prepared),
-        }))
+        })))
     }
 
     /// The first half of `authorize`, for a replay store that answers asynchronously (use
@@ -597,14 +602,16 @@ impl Verifier {
     /// digits of `token.revocationIds`. A malformed id — such as the 16-digit prefix a
     /// revocation reason shows — throws `invalid_argument` (it would revoke nothing).
     #[napi]
-    pub fn revoke(&self, revocation_id: String) -> Result<()> {
+    pub fn revoke(&self, #[napi(ts_arg_type = "string")] revocation_id: Text) -> Result<()> {
+        let revocation_id = revocation_id.0;
         read(&self.inner).revoke(&revocation_id).or_throw()
     }
 
     /// Revokes every token naming this agent in its chain (`invalid_argument` unless it is an
     /// agent id).
     #[napi]
-    pub fn revoke_agent(&self, agent_id: String) -> Result<()> {
+    pub fn revoke_agent(&self, #[napi(ts_arg_type = "string")] agent_id: Text) -> Result<()> {
+        let agent_id = agent_id.0;
         read(&self.inner).revoke_agent(&agent_id).or_throw()
     }
 
@@ -619,13 +626,15 @@ impl Verifier {
 
     /// Revokes every token issued on behalf of this principal.
     #[napi]
-    pub fn revoke_principal(&self, principal: String) -> Result<()> {
+    pub fn revoke_principal(&self, #[napi(ts_arg_type = "string")] principal: Text) -> Result<()> {
+        let principal = principal.0;
         read(&self.inner).revoke_principal(&principal).or_throw()
     }
 
     /// Revokes every token for this task.
     #[napi]
-    pub fn revoke_task(&self, task: String) -> Result<()> {
+    pub fn revoke_task(&self, #[napi(ts_arg_type = "string")] task: Text) -> Result<()> {
+        let task = task.0;
         read(&self.inner).revoke_task(&task).or_throw()
     }
 
@@ -766,7 +775,8 @@ impl PendingAuthorization {
     /// The decision, given the store's answer: `true` (the key was free and is now held) →
     /// allowed; `false` (already held) → denied `replayed_proof`.
     #[napi]
-    pub fn finish(&self, claimed: bool) -> Result<Decision> {
+    pub fn finish(&self, #[napi(ts_arg_type = "boolean")] claimed: Flag) -> Result<Decision> {
+        let claimed = claimed.0;
         let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
         self.take()?.finish(Ok(claim)).or_throw().map(Decision::wrap)
     }
@@ -774,7 +784,8 @@ impl PendingAuthorization {
     /// Throws `replay_store_unavailable` with `reason` (the store rejected, timed out or
     /// answered something else than a boolean): the call fails closed.
     #[napi]
-    pub fn fail(&self, reason: String) -> Result<Decision> {
+    pub fn fail(&self, #[napi(ts_arg_type = "string")] reason: Text) -> Result<Decision> {
+        let reason = reason.0;
         self.take()?.finish(Err(marque::replay::unavailable(reason))).or_throw().map(Decision::wrap)
     }
 }
@@ -961,20 +972,22 @@ impl Decision {
     }
     /// `toCompactJwt` with an `AsyncSigner` (whose `sign` may return a Promise), run off the JS
     /// thread; resolves to the JWT, rejects with a `MarqueError`.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(strict, ts_return_type = "Promise<string>")]
     pub fn to_compact_jwt_async<'env>(
         &self,
         env: &'env Env,
         signer: AsyncSignerInput,
         options: CompactJwtOptions,
     ) -> Result<Object<'env>> {
-        let ttl = seconds("ttlSeconds", options.ttl_seconds)?;
-        let d = self.inner.clone();
-        signer.spawn(
-            env,
-            move |s| d.to_compact_jwt(s, &options.issuer_name, &options.audience, ttl),
-            |j| j,
-        )
+        crate::errors::settle(env, (|| {
+            let ttl = seconds("ttlSeconds", options.ttl_seconds)?;
+            let d = self.inner.clone();
+            signer.spawn(
+                env,
+                move |s| d.to_compact_jwt(s, &options.issuer_name, &options.audience, ttl),
+                |j| j,
+            )
+        })())
     }
     /// The JSON text of `toJSON()` as the core writes it.
     #[napi]

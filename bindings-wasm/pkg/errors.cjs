@@ -1,6 +1,8 @@
 'use strict'
 // CommonJS twin of errors.js (node.cjs loads its own instance of the module): every error
-// thrown by this package is a `MarqueError`, a real `Error` with a stable `code`.
+// thrown by this package is a `MarqueError`, a real `Error` with a stable `code`, constructed by
+// Rust (src/errors.rs). The same file is @marque/node's errors.js (scripts/build-node.sh copies
+// it; bindings-node/src/errors.rs constructs the class there): one error class for both packages.
 
 const ERROR_CODES = Object.freeze([
   // BEGIN generated error codes: js-codes (core/tests/error_codes.rs)

@@ -62,7 +62,7 @@ pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
     // One buffer for every rebuilt block, sized for the largest.
     let mut expected = Vec::with_capacity(blocks.iter().map(Vec::len).max().unwrap_or(0));
     crate::token::authority_builder(&claims.authority, &claims.chain[0].key)
-        .and_then(|b| b.encode_authority_block(SymbolTable::new(), &mut expected).map_err(Error::from))
+        .and_then(|b| crate::compat::encode_authority_block(b, &mut expected).map_err(Error::from))
         .map_err(|_| not_canonical(0))?;
     if expected != *authority {
         return Err(not_canonical(0));
@@ -73,7 +73,7 @@ pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
         let key = &claims.chain[depth].key;
         expected.clear();
         crate::delegate::hop_block(info, key)
-            .and_then(|b| b.encode_third_party_block(&mut expected).map_err(Error::from))
+            .and_then(|b| crate::compat::encode_hop_block(b, &mut expected).map_err(Error::from))
             .map_err(|_| not_canonical(depth))?;
         if expected != *block {
             return Err(not_canonical(depth));
@@ -374,14 +374,12 @@ mod tests {
         let claims = token.claims();
         for _ in 0..3 {
             let mut a = Vec::new();
-            crate::token::authority_builder(&claims.authority, &claims.chain[0].key)
-                .unwrap()
-                .encode_authority_block(SymbolTable::new(), &mut a)
+            crate::compat::encode_authority_block(crate::token::authority_builder(&claims.authority, &claims.chain[0].key).unwrap(), &mut a)
                 .unwrap();
             assert_eq!(a, signed[0]);
             for (i, info) in claims.hops.iter().enumerate() {
                 let mut h = Vec::new();
-                crate::delegate::hop_block(info, &claims.chain[i + 1].key).unwrap().encode_third_party_block(&mut h).unwrap();
+                crate::compat::encode_hop_block(crate::delegate::hop_block(info, &claims.chain[i + 1].key).unwrap(), &mut h).unwrap();
                 assert_eq!(h, signed[i + 1], "hop {}", i + 1);
             }
         }
@@ -482,7 +480,7 @@ mod tests {
                 Err(e) => assert_eq!(e.code(), "invalid_token", "hop shape {i}"),
                 Ok((info, key)) => {
                     let mut rebuilt = Vec::new();
-                    crate::delegate::hop_block(&info, &key).unwrap().encode_third_party_block(&mut rebuilt).unwrap();
+                    crate::compat::encode_hop_block(crate::delegate::hop_block(&info, &key).unwrap(), &mut rebuilt).unwrap();
                     assert_ne!(rebuilt, b.encode_to_vec(), "hop shape {i} read as {info:?}");
                 }
             }

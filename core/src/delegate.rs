@@ -237,7 +237,7 @@ impl Token {
     fn sign_hop<S: Signer + ?Sized>(&self, parent: &S, block: BlockBuilder) -> Result<Vec<u8>> {
         let request = self.inner().third_party_request()?;
         match parent.key_pair() {
-            Some(kp) => Ok(request.create_block_with_keypair(kp.biscuit_key_pair()?, block)?.serialize()?),
+            Some(kp) => Ok(crate::compat::create_block_with_keypair(request, kp.biscuit_key_pair()?, block)?.serialize()?),
             None => {
                 // biscuit-auth signs third-party blocks with a private key it holds: build with a
                 // placeholder, then put the external signer's signature (and key) in its place.

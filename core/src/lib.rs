@@ -88,6 +88,8 @@ pub mod admission;
 #[cfg(feature = "biscuit")]
 mod canonical;
 #[cfg(feature = "biscuit")]
+mod compat;
+#[cfg(feature = "biscuit")]
 pub mod constraints;
 #[cfg(feature = "biscuit")]
 pub mod delegate;

@@ -383,9 +383,8 @@ impl Token {
             Some(kp) => {
                 // The token as built, and what it claims as written (not parsed back).
                 let next = fresh_block_key()?;
-                let inner = builder
-                    .build_with_key_pair(kp.biscuit_key_pair()?, biscuit_auth::datalog::SymbolTable::new(), &next)?
-                    .into_unverified();
+                let inner = crate::compat::into_unverified(builder
+                    .build_with_key_pair(kp.biscuit_key_pair()?, biscuit_auth::datalog::SymbolTable::new(), &next)?)?;
                 let chain = vec![Hop { agent: info.agent.clone(), path: ROOT_PATH.into(), key: params.agent_key }];
                 return Token::from_built(inner, Claims { authority: info, hops: Vec::new(), chain, revocation_ids: Vec::new() }, Some(root_key_id));
             }

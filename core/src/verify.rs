@@ -1022,7 +1022,7 @@ impl Verifier {
         };
         decision.proof_verified = pending.is_some();
         let mut authorizer = self.authorizer(biscuit, claims, request, now)?;
-        match authorizer.authorize() {
+        match crate::compat::authorize(&mut authorizer, self.limits.max_facts) {
             Ok(index) => {
                 decision.policy = self.policy_ids.get(index).cloned();
                 if self.constraints.is_empty() && claims.hops.iter().all(|h| h.budget.is_none() && h.approval.is_empty()) {

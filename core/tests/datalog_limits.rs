@@ -2,7 +2,9 @@
 //! (marque fork, `vendor/biscuit-auth/src/datalog/mod.rs`, `Budget`; the vendored crate's own
 //! test module does not build without upstream's fixtures, so its regression tests live here).
 //! Upstream compared the clock only between fixpoint iterations and after whole queries, and
-//! the facts limit only after an iteration had merged everything it derived.
+//! the facts limit only after an iteration had merged everything it derived. Without the fork
+//! (feature `biscuit-fork` off, crates.io's biscuit-auth) these APIs do not exist.
+#![cfg(feature = "biscuit-fork")]
 
 use std::time::{Duration, Instant};
 

@@ -84,3 +84,79 @@ def test_token_verifier_admits_through_the_core() -> None:
     assert asyncio.run(v.verify_token("not-a-token")) is None
     assert asyncio.run(MarqueTokenVerifier(marque.Verifier([orch.public_key])).verify_token(token.to_base64())) is None
     assert DENIED_ERROR_CODE == -32010
+
+
+def test_middleware_records_decisions_and_opens_the_current_decision() -> None:
+    """The fastmcp middleware shares MarqueGuard's code path (marque._gate): every decision goes to
+    ``audit`` and the signed ``audit_log`` before the handler runs, and inside the handler
+    ``marque.current_decision()`` is the allowing decision and a call context holds the token."""
+    from marque.fastmcp import MarqueMiddleware
+
+    root, orch, reader, server_key = key(1), key(2), key(3), key(9)
+    token = marque.mint(root, agent="agent:orchestrator", agent_key=orch, principal="user:alice",
+                        rights=["read_file:read:*"])
+    sub = token.delegate(orch, to="agent:reader", to_key=reader, tools=["read_file"], resource_prefix="src/")
+    verifier = marque.Verifier([root.public_key], require_proof=True)
+    seen: list[marque.Decision] = []
+    log = marque.AuditLog()
+    inside: list[tuple[str, str | None, bool]] = []
+    app = fastmcp.FastMCP("files", middleware=[MarqueMiddleware(verifier, tools=TOOLS, audit=seen.append, audit_log=log,
+                                                                audit_signer=server_key)])
+
+    @app.tool
+    def read_file(path: str) -> str:
+        d = marque.current_decision()
+        call = marque.current_call()
+        inside.append((path, d.agent if d is not None else None, call is not None and call.token is not None))
+        return path
+
+    meta = lambda path: call_meta(sub, reader, name="read_file", arguments={"path": path}, tools=TOOLS)  # noqa: E731
+
+    async def main() -> list[str]:
+        out = []
+        async with fastmcp.Client(app) as c:
+            out.append((await c.call_tool("read_file", {"path": "src/a.py"}, meta=meta("src/a.py"))).content[0].text)
+            for args, m in [({"path": ".env"}, meta(".env")), ({"path": "src/a.py"}, None)]:
+                try:
+                    await c.call_tool("read_file", args, meta=m)
+                    out.append("allowed")
+                except Exception as e:
+                    out.append(_code(e))
+        return out
+
+    assert asyncio.run(main()) == ["src/a.py", "not_authorized", "not_authorized"]
+    assert inside == [("src/a.py", "agent:reader", True)]
+    # The token-less call was refused before any decision existed: no audit, no entry.
+    assert [(d.allowed, d.resource) for d in seen] == [(True, "src/a.py"), (False, ".env")]
+    report = log.verify([server_key.public_key], log.head)
+    assert report.ok and report.entries == 2
+    assert [e.event["decision"] for e in log.envelopes()] == ["allow", "deny"]
+
+
+def test_middleware_fails_closed_on_a_broken_audit_log() -> None:
+    from marque.fastmcp import MarqueMiddleware
+
+    root, orch = key(1), key(2)
+    token = marque.mint(root, agent="agent:orchestrator", agent_key=orch, principal="user:alice", rights=["read_file:read:*"])
+    ran: list[str] = []
+    broken = marque.AuditLog.from_jsonl("{damaged\n")
+    app = fastmcp.FastMCP("files", middleware=[MarqueMiddleware(marque.Verifier([root.public_key]), tools=TOOLS,
+                                                                audit_log=broken, audit_signer=key(9))])
+
+    @app.tool
+    def read_file(path: str) -> str:
+        ran.append(path)
+        return path
+
+    async def main() -> str:
+        async with fastmcp.Client(app) as c:
+            try:
+                await c.call_tool("read_file", {"path": "src/a"}, meta=call_meta(token, name="read_file"))
+                return "allowed"
+            except Exception as e:
+                return _code(e)
+
+    assert asyncio.run(main()) == "audit_chain_broken"
+    assert ran == []
+    with pytest.raises(marque.InvalidArgument):
+        MarqueMiddleware(marque.Verifier([root.public_key]), audit_signer=key(9))

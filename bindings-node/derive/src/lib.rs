@@ -61,7 +61,15 @@ pub fn derive_options(input: TokenStream) -> TokenStream {
             }
         }
 
-        impl napi::bindgen_prelude::ValidateNapiValue for #name {}
+        impl napi::bindgen_prelude::ValidateNapiValue for #name {
+            unsafe fn validate(
+                env: napi::sys::napi_env,
+                value: napi::sys::napi_value,
+            ) -> napi::Result<napi::sys::napi_value> {
+                // SAFETY: the handles napi passed in, used within this call.
+                unsafe { crate::convert::reject_unless::<#name>(env, value) }
+            }
+        }
     }
     .into()
 }

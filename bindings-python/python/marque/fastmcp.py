@@ -8,7 +8,11 @@ call gets one decision whichever server handles it. Two pieces:
   every message fastmcp hands to its middleware chain (tool calls, resource reads, prompts,
   completions, the catalogues…) is mapped and decided by the core before its handler runs; a
   refusal is a JSON-RPC error with code :data:`marque.mcp.DENIED_ERROR_CODE` and
-  ``data["marque"]`` (``code``, ``reasons``, ``agent``, ``path``, …).
+  ``data["marque"]`` (``code``, ``reasons``, ``agent``, ``path``, …). As with
+  :class:`marque.mcp.MarqueGuard` (the same code path, ``marque._gate``): ``audit`` /
+  ``audit_log`` + ``audit_signer`` record every decision before the handler runs (a decision
+  that cannot be recorded is a refusal), and inside the handler :func:`marque.current_decision`
+  is the allowing decision and a :func:`marque.call_context` holds the call's token.
 * :class:`MarqueTokenVerifier` — ``FastMCP(..., auth=MarqueTokenVerifier(verifier,
   base_url=…))``: fastmcp's auth hook (its ``TokenVerifier``); the bearer token is admitted by the
   core (``Verifier.admit``: revocation-list staleness, signatures, expiry, revocation) and its
@@ -22,16 +26,21 @@ The token comes from ``Authorization: Bearer`` (HTTP) or ``_meta["marque/token"]
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from fastmcp.server.auth import AccessToken, TokenVerifier
 from fastmcp.server.dependencies import get_http_headers
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from mcp.shared.exceptions import MCPError
 
-from marque._native import MarqueError, Verifier, bearer_token
+from marque import _gate
+from marque._native import AuditLog, Decision, MarqueError, Verifier
+from marque.context import _check_audit_log
 from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
+
+if TYPE_CHECKING:
+    from marque._native import _SignerLike
 
 
 class MarqueMiddleware(Middleware):
@@ -44,13 +53,22 @@ class MarqueMiddleware(Middleware):
         tools: Mapping[str, ToolSpec] | None = None,
         allow: Iterable[str] | None = None,
         resource: str | None = None,
+        audit: Callable[[Decision], object] | None = None,
+        audit_log: AuditLog | None = None,
+        audit_signer: _SignerLike | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise TypeError("MarqueMiddleware needs a marque.Verifier")
+        _check_audit_log(audit_log, audit_signer)
         self.verifier = verifier
         self.tools = dict(tools or {})
         # The server's URI is the verifier's audience (RFC 8707): proofs must name it.
         self.config = mcp_config(self.tools, allow=allow, resource=_server_resource(verifier, resource))
+        self.audit = audit
+        self.audit_log = audit_log
+        self.audit_signer = audit_signer
+        self.clock = clock
 
     @staticmethod
     def message(context: MiddlewareContext[Any]) -> dict[str, Any]:
@@ -74,39 +92,19 @@ class MarqueMiddleware(Middleware):
         return message
 
     async def on_message(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
-        message = self.message(context)
         headers = get_http_headers(include={"authorization", "marque-proof", "mcp-method", "mcp-name"})
-        auth = headers.get("authorization")
-        details: dict[str, Any] = {"method": context.method}
-        params = message.get("params", {})
-        resource = None
+        now = self.clock() if self.clock is not None else None
         try:
-            if context.method == "tools/call" and isinstance(params.get("name"), str):
-                spec = self.tools.get(params["name"])
-                if spec is not None:
-                    resource = spec.app_resource(params.get("arguments"))
-            outcome = self.verifier.authorize_mcp(
-                json.dumps(message),
-                config=self.config,
-                token=bearer_token(auth) if auth else None,
-                proof=headers.get("marque-proof"),
-                mcp_method=headers.get("mcp-method"),
-                mcp_name=headers.get("mcp-name"),
-                resource=resource,
+            decision, token = _gate.authorize_message(
+                self.verifier, self.config, self.tools, self.message(context),
+                authorization=headers.get("authorization"), proof=headers.get("marque-proof"),
+                mcp_method=headers.get("mcp-method"), mcp_name=headers.get("mcp-name"), now=now,
+                audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer,
             )
-        except MarqueError as e:
-            raise _denied(e.code, e.message, details) from None
-        decision = outcome.decision
-        if decision is not None and not decision.allowed:
-            tool, operation, res = outcome.request or ("", "", "")
-            details.update(tool=tool, operation=operation, resource=res, agent=decision.agent, path=decision.path,
-                           reasons=decision.reasons)
-            raise _denied(decision.code or "not_authorized", "; ".join(decision.reasons), details)
-        return await call_next(context)
-
-
-def _denied(code: str, message: str, details: dict[str, Any]) -> MCPError:
-    return MCPError(code=DENIED_ERROR_CODE, message=f"marque: {code}: {message}", data={"marque": {"code": code, **details}})
+        except _gate.Refusal as r:
+            raise MCPError(code=DENIED_ERROR_CODE, message=str(r), data=r.data) from None
+        with _gate.current(decision, token, self.verifier, now):
+            return await call_next(context)
 
 
 class MarqueTokenVerifier(TokenVerifier):

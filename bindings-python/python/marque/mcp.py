@@ -40,7 +40,6 @@ binds it::
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union
@@ -64,7 +63,8 @@ from marque._native import (
 )
 from marque._native import protected_resource_metadata as _protected_resource_metadata
 from marque._native import www_authenticate as _www_authenticate
-from marque.context import _DECISION, _check_audit_log, _record, call_context
+from marque import _gate
+from marque.context import _check_audit_log
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
@@ -518,55 +518,19 @@ class MarqueGuard:
         raise MCPError(code=self.error_code, message=f"marque: {code}: {message}", data=data)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        message = self.message(ctx)
-        params = message.get("params")
-        details: dict[str, Any] = {"method": ctx.method}
         request = ctx.request
-        auth = _header(request, "authorization")
-        resource = None
+        now = self.clock() if self.clock is not None else None
         try:
-            if ctx.method == "tools/call" and isinstance(params, Mapping) and isinstance(params.get("name"), str):
-                spec = self.tools.get(params["name"])
-                arguments = params.get("arguments")
-                if spec is not None and (arguments is None or isinstance(arguments, Mapping)):
-                    resource = spec.app_resource(arguments)
-            now = self.clock() if self.clock is not None else None
-            outcome = self.verifier.authorize_mcp(
-                json.dumps(message),
-                config=self.config,
-                token=bearer_token(auth) if auth is not None else None,
-                proof=_header(request, "marque-proof"),
-                mcp_method=_header(request, "mcp-method"),
-                mcp_name=_header(request, "mcp-name"),
-                resource=resource,
-                now=now,
+            decision, token = _gate.authorize_message(
+                self.verifier, self.config, self.tools, self.message(ctx),
+                authorization=_header(request, "authorization"), proof=_header(request, "marque-proof"),
+                mcp_method=_header(request, "mcp-method"), mcp_name=_header(request, "mcp-name"), now=now,
+                audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer,
             )
-        except MarqueError as e:
-            return self._deny(ctx.method, e.code, e.message, details)
-        decision = outcome.decision
-        if decision is None:  # allow-listed (its token, if any, was admitted)
+        except _gate.Refusal as r:
+            return self._deny(ctx.method, r.code, r.message, r.details)
+        with _gate.current(decision, token, self.verifier, now):
             return await call_next(ctx)
-        tool, operation, resource = outcome.request or ("", "", "")
-        details.update(tool=tool, operation=operation, resource=resource)
-        try:
-            _record(decision, audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer)
-        except MarqueError as e:
-            return self._deny(ctx.method, e.code, e.message, details)
-        if not decision.allowed:
-            details.update(agent=decision.agent, path=decision.path, reasons=decision.reasons)
-            return self._deny(ctx.method, decision.code or "not_authorized", "; ".join(decision.reasons), details)
-        # The proof is spent: guards inside the handler reuse this decision for the same request,
-        # and authorize other requests on the token alone.
-        token = bearer_token(auth) if auth is not None else None
-        if token is None and isinstance(params, Mapping) and isinstance(params.get("_meta"), Mapping):
-            meta_token = params["_meta"].get(META_TOKEN)
-            token = meta_token if isinstance(meta_token, str) else None
-        reset = _DECISION.set(decision)
-        try:
-            with call_context(token=token, verifier=self.verifier, now=now, decision=decision):
-                return await call_next(ctx)
-        finally:
-            _DECISION.reset(reset)
 
 
 def install(server: Any, verifier: Verifier, **kwargs: Any) -> MarqueGuard:

@@ -2,7 +2,7 @@
  * Copyright (c) 2019 Geoffroy Couprie <contact@geoffroycouprie.com> and Contributors to the Eclipse Foundation.
  * SPDX-License-Identifier: Apache-2.0
  */
-//! marque's fork: the P-256 (secp256r1) types when the `p256` feature is off.
+//! marque fork: the P-256 (secp256r1) types when the `p256` feature is off.
 //!
 //! The types are uninhabited: no P-256 key or signature can exist in such a build. Every
 //! constructor from bytes, text or protobuf returns `Format::InvalidKey`, so a token with a

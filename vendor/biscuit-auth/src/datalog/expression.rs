@@ -7,13 +7,11 @@ use crate::{builder, error};
 use super::{MapKey, SymbolIndex, Term};
 use super::{SymbolTable, TemporarySymbolTable};
 // marque fork: the `.matches()` engine is the regex crate when enabled (`regex`, `regex-full`),
-// else regex-lite (`regex-lite`).
+// else regex-lite.
 #[cfg(feature = "regex")]
 use regex::Regex;
-#[cfg(all(feature = "regex-lite", not(feature = "regex")))]
+#[cfg(not(feature = "regex"))] // marque fork
 use regex_lite::Regex;
-#[cfg(not(any(feature = "regex", feature = "regex-lite")))]
-compile_error!("biscuit-auth needs a regex engine: enable `regex-full`, `regex` or `regex-lite`");
 use std::sync::Arc;
 use std::{
     collections::{HashMap, HashSet},

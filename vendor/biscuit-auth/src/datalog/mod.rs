@@ -8,7 +8,7 @@ use crate::error::Execution;
 use crate::time::Instant;
 use crate::token::{Scope, DATALOG_3_1, DATALOG_3_3, MIN_SCHEMA_VERSION};
 use crate::{builder, error};
-use std::cell::Cell;
+use std::cell::Cell; // marque fork
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::convert::AsRef;
 use std::fmt;
@@ -147,7 +147,7 @@ impl Rule {
         rule_origin: usize,
         symbols: &'a SymbolTable,
         extern_funcs: &'a HashMap<String, ExternFunc>,
-        budget: &'a Budget,
+        budget: &'a Budget, // marque fork
     ) -> impl Iterator<Item = Result<(Origin, Fact), error::Expression>> + 'a
     where
         IT: Iterator<Item = (&'a Origin, &'a Fact)> + Clone + 'a,
@@ -155,7 +155,7 @@ impl Rule {
         let head = self.head.clone();
         let variables = MatchedVariables::new(self.variables_set());
 
-        CombineIt::new(variables, &self.body, facts, symbols, budget)
+        CombineIt::new(variables, &self.body, facts, symbols, budget) // marque fork
         .map(move |(origin, variables)| {
                     let mut temporary_symbols = TemporarySymbolTable::new(symbols);
                     for e in self.expressions.iter() {
@@ -205,10 +205,10 @@ impl Rule {
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
         extern_funcs: &HashMap<String, ExternFunc>,
-        budget: &Budget,
+        budget: &Budget, // marque fork
     ) -> Result<bool, Execution> {
         let fact_it = facts.iterator(scope);
-        let mut it = self.apply(fact_it, origin, symbols, extern_funcs, budget);
+        let mut it = self.apply(fact_it, origin, symbols, extern_funcs, budget); // marque fork
 
         let next = it.next();
         match next {
@@ -226,13 +226,13 @@ impl Rule {
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
         extern_funcs: &HashMap<String, ExternFunc>,
-        budget: &Budget,
+        budget: &Budget, // marque fork
     ) -> Result<bool, Execution> {
         let fact_it = facts.iterator(scope);
         let variables = MatchedVariables::new(self.variables_set());
         let mut found = false;
 
-        for (_, variables) in CombineIt::new(variables, &self.body, fact_it, symbols, budget) {
+        for (_, variables) in CombineIt::new(variables, &self.body, fact_it, symbols, budget) { // marque fork
             found = true;
 
             let mut temporary_symbols = TemporarySymbolTable::new(symbols);
@@ -445,7 +445,7 @@ where
         predicates: &'a [Predicate],
         facts: IT,
         symbols: &'a SymbolTable,
-        budget: &'a Budget,
+        budget: &'a Budget, // marque fork
     ) -> Self {
         let current_facts: Box<dyn Iterator<Item = (&'a Origin, &'a Fact)> + 'a> =
             if predicates.is_empty() {
@@ -457,7 +457,7 @@ where
                 Box::new(
                     facts
                         .clone()
-                        .filter(move |fact| budget.step() && match_preds(&p, &fact.1.predicate)),
+                        .filter(move |fact| budget.step() && match_preds(&p, &fact.1.predicate)), // marque fork
                 )
             };
 
@@ -468,7 +468,7 @@ where
             symbols,
             current_facts,
             current_it: None,
-            budget,
+            budget, // marque fork
         }
     }
 }
@@ -548,7 +548,7 @@ where
                                     &self.predicates[1..],
                                     self.all_facts.clone(),
                                     self.symbols,
-                                    self.budget,
+                                    self.budget, // marque fork
                                 )
                                 .map(move |(origin, variables)| {
                                     (origin.union(current_origin), variables)
@@ -738,13 +738,13 @@ impl World {
 
         let res = loop {
             let mut new_facts = FactSet::default();
-            let held = self.facts.len() as u64;
+            let held = self.facts.len() as u64; // marque fork
             let mut added: u64 = 0;
 
             for (scope, rules) in self.rules.inner.iter() {
                 let it = self.facts.iterator(scope);
                 for (origin, rule) in rules {
-                    for res in
+                    for res in // marque fork
                         rule.apply(it.clone(), *origin, symbols, &self.extern_funcs, &budget)
                     {
                         match res {
@@ -773,7 +773,7 @@ impl World {
                                 return Err(Execution::Expression(e));
                             }
                         }
-                    }
+                    } // marque fork
                     if budget.timed_out() {
                         self.iterations += index;
                         return Err(Execution::RunLimit(crate::error::RunLimit::Timeout));
@@ -800,7 +800,7 @@ impl World {
             }
 
             let now = Instant::now();
-            if time_limit.is_some_and(|limit| now >= limit) {
+            if time_limit.is_some_and(|limit| now >= limit) { // marque fork
                 break Err(Execution::RunLimit(crate::error::RunLimit::Timeout));
             }
         };
@@ -854,13 +854,13 @@ impl World {
         budget: &Budget,
     ) -> Result<FactSet, Execution> {
         let mut new_facts = FactSet::default();
-        let mut found: u64 = 0;
+        let mut found: u64 = 0; // marque fork
         let it = self.facts.iterator(scope);
         //new_facts.extend(rule.apply(it, origin, symbols));
-        for res in rule.apply(it.clone(), origin, symbols, &self.extern_funcs, budget) {
+        for res in rule.apply(it.clone(), origin, symbols, &self.extern_funcs, budget) { // marque fork
             match res {
                 Ok((origin, fact)) => {
-                    if new_facts.inner.entry(origin).or_default().insert(fact) {
+                    if new_facts.inner.entry(origin).or_default().insert(fact) { // marque fork
                         found += 1;
                         if found > budget.max_facts() {
                             return Err(Execution::RunLimit(crate::error::RunLimit::TooManyFacts));
@@ -872,7 +872,7 @@ impl World {
                 }
             }
         }
-        budget.check()?;
+        budget.check()?; // marque fork
 
         Ok(new_facts)
     }
@@ -885,9 +885,9 @@ impl World {
         origin: usize,
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
-        budget: &Budget,
+        budget: &Budget, // marque fork
     ) -> Result<bool, Execution> {
-        rule.find_match(&self.facts, origin, scope, symbols, &self.extern_funcs, budget)
+        rule.find_match(&self.facts, origin, scope, symbols, &self.extern_funcs, budget) // marque fork
     }
 
     /// Whether every match of `rule` passes its expressions (a `check all`). marque fork:
@@ -897,9 +897,9 @@ impl World {
         rule: Rule,
         scope: &TrustedOrigins,
         symbols: &SymbolTable,
-        budget: &Budget,
+        budget: &Budget, // marque fork
     ) -> Result<bool, Execution> {
-        rule.check_match_all(&self.facts, scope, symbols, &self.extern_funcs, budget)
+        rule.check_match_all(&self.facts, scope, symbols, &self.extern_funcs, budget) // marque fork
     }
 }
 

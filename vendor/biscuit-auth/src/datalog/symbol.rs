@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 //! Symbol table implementation
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet}; // marque fork
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 pub type SymbolIndex = u64;
@@ -116,7 +116,7 @@ impl SymbolTable {
         SymbolTable {
             symbols: vec![],
             public_keys: PublicKeys::new(),
-            index: LookupIndex::default(),
+            index: LookupIndex::default(), // marque fork
         }
     }
 
@@ -129,7 +129,7 @@ impl SymbolTable {
         Ok(SymbolTable {
             symbols,
             public_keys: PublicKeys::new(),
-            index: LookupIndex::default(),
+            index: LookupIndex::default(), // marque fork
         })
     }
 
@@ -154,15 +154,15 @@ impl SymbolTable {
     }
 
     pub fn insert(&mut self, s: &str) -> SymbolIndex {
-        if let Some(index) = default_symbol_index(s) {
+        if let Some(index) = default_symbol_index(s) { // marque fork
             return index as u64;
         }
 
-        match self.index.position(&self.symbols, s) {
+        match self.index.position(&self.symbols, s) { // marque fork
             Some(index) => (OFFSET + index) as u64,
             None => {
                 self.symbols.push(s.to_string());
-                self.index.pushed(&self.symbols);
+                self.index.pushed(&self.symbols); // marque fork
                 (OFFSET + (self.symbols.len() - 1)) as u64
             }
         }
@@ -174,7 +174,7 @@ impl SymbolTable {
     }
 
     pub fn get(&self, s: &str) -> Option<SymbolIndex> {
-        if let Some(index) = default_symbol_index(s) {
+        if let Some(index) = default_symbol_index(s) { // marque fork
             return Some(index as u64);
         }
 

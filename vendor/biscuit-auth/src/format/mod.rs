@@ -350,7 +350,7 @@ impl SerializedBiscuit {
         authority_signature_version: u32,
     ) -> Result<Self, error::Token> {
         let mut v = Vec::new();
-        encode_block(authority, &mut v)?;
+        encode_block(authority, &mut v)?; // marque fork
 
         let signature = crypto::sign_authority_block(
             root_keypair,

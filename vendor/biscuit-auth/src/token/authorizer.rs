@@ -217,7 +217,7 @@ impl Authorizer {
     fn query_inner<T: TryFrom<Fact, Error = E>, E: Into<error::Token>>(
         &mut self,
         rule: datalog::Rule,
-        limits: AuthorizerLimits,
+        limits: AuthorizerLimits, // marque fork
     ) -> Result<Vec<T>, error::Token> {
         let rule_trusted_origins = TrustedOrigins::from_scopes(
             &rule.scopes,
@@ -319,7 +319,7 @@ impl Authorizer {
     fn query_all_inner<T: TryFrom<Fact, Error = E>, E: Into<error::Token>>(
         &mut self,
         rule: datalog::Rule,
-        limits: AuthorizerLimits,
+        limits: AuthorizerLimits, // marque fork
     ) -> Result<Vec<T>, error::Token> {
         let rule_trusted_origins = if rule.scopes.is_empty() {
             self.token_origins.clone()
@@ -452,23 +452,23 @@ impl Authorizer {
                         usize::MAX,
                         &rule_trusted_origins,
                         &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                     )?,
                     CheckKind::All => {
                         self.world
-                            .query_match_all(query, &rule_trusted_origins, &self.symbols, &budget)?
+                            .query_match_all(query, &rule_trusted_origins, &self.symbols, &budget)? // marque fork
                     }
                     CheckKind::Reject => !self.world.query_match(
                         query,
                         usize::MAX,
                         &rule_trusted_origins,
                         &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                     )?,
                 };
 
                 let now = Instant::now();
-                if time_limit.is_some_and(|limit| now >= limit) {
+                if time_limit.is_some_and(|limit| now >= limit) { // marque fork
                     return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                 }
 
@@ -512,25 +512,25 @@ impl Authorizer {
                             0,
                             &rule_trusted_origins,
                             &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                         )?,
                         CheckKind::All => self.world.query_match_all(
                             query.clone(),
                             &rule_trusted_origins,
                             &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                         )?,
                         CheckKind::Reject => !self.world.query_match(
                             query.clone(),
                             0,
                             &rule_trusted_origins,
                             &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                         )?,
                     };
 
                     let now = Instant::now();
-                    if time_limit.is_some_and(|limit| now >= limit) {
+                    if time_limit.is_some_and(|limit| now >= limit) { // marque fork
                         return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                     }
 
@@ -565,11 +565,11 @@ impl Authorizer {
                     usize::MAX,
                     &rule_trusted_origins,
                     &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                 )?;
 
                 let now = Instant::now();
-                if time_limit.is_some_and(|limit| now >= limit) {
+                if time_limit.is_some_and(|limit| now >= limit) { // marque fork
                     return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                 }
 
@@ -609,25 +609,25 @@ impl Authorizer {
                                 i + 1,
                                 &rule_trusted_origins,
                                 &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                             )?,
                             CheckKind::All => self.world.query_match_all(
                                 query.clone(),
                                 &rule_trusted_origins,
                                 &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                             )?,
                             CheckKind::Reject => !self.world.query_match(
                                 query.clone(),
                                 i + 1,
                                 &rule_trusted_origins,
                                 &self.symbols,
-                            &budget,
+                            &budget, // marque fork
                             )?,
                         };
 
                         let now = Instant::now();
-                        if time_limit.is_some_and(|limit| now >= limit) {
+                        if time_limit.is_some_and(|limit| now >= limit) { // marque fork
                             return Err(error::Token::RunLimit(error::RunLimit::Timeout));
                         }
 

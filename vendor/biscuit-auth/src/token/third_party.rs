@@ -2,13 +2,15 @@
  * Copyright (c) 2019 Geoffroy Couprie <contact@geoffroycouprie.com> and Contributors to the Eclipse Foundation.
  * SPDX-License-Identifier: Apache-2.0
  */
+// marque fork: upstream lines removed here (block building moved to `BlockBuilder::encode_third_party_block`)
 use prost::Message;
 
 use crate::{
     builder::BlockBuilder,
     crypto::generate_external_signature_payload_v1,
+    // marque fork: upstream lines removed here (block building moved to `BlockBuilder::encode_third_party_block`)
     error,
-    format::{schema, SerializedBiscuit},
+    format::{schema, SerializedBiscuit}, // marque fork
     KeyPair, PrivateKey,
 };
 
@@ -96,7 +98,7 @@ impl ThirdPartyRequest {
         private_key: &PrivateKey,
         block_builder: BlockBuilder,
     ) -> Result<ThirdPartyBlock, error::Token> {
-        self.create_block_with_keypair(&KeyPair::from(private_key), block_builder)
+        self.create_block_with_keypair(&KeyPair::from(private_key), block_builder) // marque fork
     }
 
     /// marque fork: [`create_block`](Self::create_block) with the signer's key pair, so a caller
@@ -117,6 +119,7 @@ impl ThirdPartyRequest {
             THIRD_PARTY_SIGNATURE_VERSION,
         );
 
+        // marque fork: upstream lines removed here (block building moved to `BlockBuilder::encode_third_party_block`)
         let signature = keypair.sign(&signed_payload)?;
 
         let public_key = keypair.public();
