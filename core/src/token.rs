@@ -1074,4 +1074,53 @@ mod tests {
             assert_eq!(Token::from_base64(text).unwrap_err().code(), "invalid_token", "{text}");
         }
     }
+
+    #[test]
+    fn audiences_are_validated_at_mint_and_written_once() {
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let aud = |u: &str| crate::audience::Audience::parse(u).unwrap();
+        let base = || MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(1_767_225_600);
+        // Two spellings of one server are one audience: refused as a duplicate.
+        let twice = base().audience(aud("https://a.example/")).audience(aud("HTTPS://A.EXAMPLE"));
+        assert_eq!(Token::mint(&root, &twice).unwrap_err().code(), "invalid_argument");
+        let many = (0..=MAX_AUDIENCES).fold(base(), |p, i| p.audience(aud(&format!("https://s{i}.example"))));
+        assert_eq!(Token::mint(&root, &many).unwrap_err().code(), "invalid_argument");
+        let max = (0..MAX_AUDIENCES).fold(base(), |p, i| p.audience(aud(&format!("https://s{i}.example"))));
+        let token = Token::mint(&root, &max).unwrap();
+        assert_eq!(token.audience().len(), MAX_AUDIENCES);
+        assert_eq!(Token::from_bytes(token.to_bytes()).unwrap().audience(), token.audience());
+        let token = Token::mint(&root, &base().audience(aud("https://a.example/mcp/"))).unwrap();
+        assert_eq!(token.to_json()["audience"], serde_json::json!(["https://a.example/mcp"]));
+        let datalog = token.to_datalog();
+        assert!(datalog.contains("token_audience(\"https://a.example/mcp\");"), "{datalog}");
+        assert!(datalog.contains("check if audience($audience), token_audience($audience);"), "{datalog}");
+        let unbound = Token::mint(&root, &base()).unwrap();
+        assert!(unbound.audience().is_empty() && !unbound.to_datalog().contains("audience"));
+    }
+
+    /// Defence in depth: a plain Biscuit authorizer (no marque verifier) without an `audience`
+    /// fact denies a token bound to a server; with the server's fact, the check passes.
+    #[test]
+    fn a_plain_authorizer_without_audience_denies_a_bound_token() {
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let token = Token::mint(
+            &root,
+            &MintParams::new("agent:a", agent.public_key(), "user:u")
+                .audience(crate::audience::Audience::parse("https://a.example/mcp").unwrap())
+                .now(1_767_225_600),
+        )
+        .unwrap();
+        let biscuit = biscuit_auth::Biscuit::from(token.to_bytes(), root.public_key().to_biscuit().unwrap()).unwrap();
+        let run = |facts: &str| {
+            biscuit_auth::AuthorizerBuilder::new()
+                .code(format!("time(2026-01-01T00:00:00Z); depth(0); {facts} allow if true;"))
+                .unwrap()
+                .build(&biscuit)
+                .unwrap()
+                .authorize()
+        };
+        assert!(run("").is_err());
+        assert!(run("audience(\"https://b.example/mcp\");").is_err());
+        assert!(run("audience(\"https://a.example/mcp\");").is_ok());
+    }
 }
