@@ -570,8 +570,12 @@ impl Verifier {
     /// one, a proof is accepted only if it names exactly this audience (`invalid_proof`
     /// otherwise, a proof naming no audience included); without one (the default), a proof that
     /// names an audience is refused, since this verifier cannot tell whether it is that server.
-    /// It binds proofs, not tokens: require proofs ([`set_require_proof`](Self::set_require_proof))
-    /// for a token replayed without its proof to be refused too.
+    /// Tokens too: a token minted for other servers ([`MintParams::audience`](crate::MintParams::audience)),
+    /// or for any server at a verifier without an audience, is `invalid_token` before any
+    /// Datalog; with an audience the Datalog also gets the fact `audience("<URI>")`. A token
+    /// minted without audience is accepted: require proofs
+    /// ([`set_require_proof`](Self::set_require_proof)) for such a token replayed without its
+    /// proof to be refused.
     ///
     /// ```
     /// use marque::{audience::Audience, KeyPair, MintParams, Request, Right, Token, Verifier};
