@@ -601,6 +601,8 @@ export declare class Token {
   get sealed(): boolean
   /** The root key id written at mint time, if any. */
   get rootKeyId(): number | null
+  /** The servers the token is bound to (RFC 8707), canonical; empty: any server. */
+  get audience(): Array<string>
   /** The delegation chain, root first. */
   get chain(): Array<Hop>
   /** Revocation ids (hex), one per block, authority first. */
@@ -1152,6 +1154,11 @@ export interface MintOptions {
   now?: TimeInput
   /** Root key id written into the token (default: derived from the root key). */
   rootKeyId?: number
+  /**
+   * The server(s) the token is for (RFC 8707 resource URIs, at most 16): a verifier whose
+   * `audience` is not one of them refuses it (`invalid_token`), and so does one without.
+   */
+  audience?: string | string[]
 }
 
 /**

@@ -97,6 +97,10 @@ pub struct MintOptions {
     pub now: Option<TimeInput>,
     /// Root key id written into the token (default: derived from the root key).
     pub root_key_id: Option<u32>,
+    /// The server(s) the token is for (RFC 8707 resource URIs, at most 16): a verifier whose
+    /// `audience` is not one of them refuses it (`invalid_token`), and so does one without.
+    #[napi(ts_type = "string | string[]")]
+    pub audience: Option<napi::Either<String, Vec<String>>>,
 }
 
 pub(crate) fn right_to_js(r: &marque::Right) -> Right {
@@ -131,6 +135,14 @@ fn mint_params(options: MintOptions) -> Result<marque::MintParams> {
     }
     params.now = opt_now(options.now)?;
     params.root_key_id = options.root_key_id;
+    let audiences = match options.audience {
+        None => Vec::new(),
+        Some(napi::Either::A(one)) => vec![one],
+        Some(napi::Either::B(many)) => many,
+    };
+    for uri in audiences {
+        params.audiences.push(marque::audience::Audience::parse(&uri).or_throw()?);
+    }
     Ok(params)
 }
 
@@ -291,6 +303,12 @@ impl Token {
     #[napi(getter)]
     pub fn root_key_id(&self) -> Option<u32> {
         self.inner.root_key_id()
+    }
+
+    /// The servers the token is bound to (RFC 8707), canonical; empty: any server.
+    #[napi(getter)]
+    pub fn audience(&self) -> Vec<String> {
+        self.inner.audience().iter().map(|a| a.as_str().to_string()).collect()
     }
 
     /// The delegation chain, root first.

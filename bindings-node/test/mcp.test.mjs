@@ -149,6 +149,30 @@ test('guardTools guards every request, whenever its handler was registered', asy
   assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), allow: ['tools/*'] }), (e) => e.code === 'invalid_argument')
 })
 
+test('guardTools and marqueTokenVerifier: a token minted for another server is invalid_token (RFC 8707)', async () => {
+  const AUDIENCE = 'https://files.example/mcp'
+  const minted = (audience) => marque.mint(keys.root, { agent: 'agent:a', agentKey: keys.orch.publicKey, principal: 'user:alice', rights: ['read_file:read'], ttlSeconds: 600, now: NOW, audience })
+  const mine = minted('HTTPS://Files.example/mcp/')
+  const theirs = minted(['https://other.example/mcp'])
+  assert.deepEqual(mine.audience, [AUDIENCE])
+  assert.deepEqual(theirs.audience, ['https://other.example/mcp'])
+  const { server } = filesServer({ verifier: verifier({ audience: AUDIENCE }), now: NOW + 1, tools: { read_file: { operation: 'read', resource: (a) => a.path } } })
+  const tool = (token) => handle(server, { id: 1, method: 'tools/call', params: { name: 'read_file', arguments: { path: 'src/a' }, _meta: callMeta({ token }) } })
+  assert.equal((await tool(mine)).content[0].text, 'ok')
+  const refused = await tool(theirs)
+  assert.equal(refused.isError, true)
+  assert.match(refused.content[0].text, /invalid_token/)
+  // At the HTTP door: the SDK's InvalidTokenError (401), for another server's token and at a verifier with no audience.
+  const now = Math.floor(Date.now() / 1000)
+  const fresh = (audience) => marque.mint(keys.root, { agent: 'agent:a', agentKey: keys.orch.publicKey, principal: 'user:alice', rights: ['read_file'], ttlSeconds: 600, now, audience })
+  assert.equal((await marqueTokenVerifier(verifier({ audience: AUDIENCE })).verifyAccessToken(fresh(AUDIENCE).toBase64())).clientId, 'agent:a')
+  for (const [v, t] of [[verifier({ audience: AUDIENCE }), fresh('https://other.example/mcp')], [verifier(), fresh(AUDIENCE)]]) {
+    await assert.rejects(marqueTokenVerifier(v).verifyAccessToken(t.toBase64()), (e) => e instanceof InvalidTokenError && /invalid_token/.test(e.message))
+  }
+  assert.throws(() => minted(42), (e) => e instanceof MarqueError || e instanceof TypeError)
+  assert.throws(() => minted('files.example'), (e) => e.code === 'invalid_argument')
+})
+
 test('guardTools: resources/read, prompts/get and completion need rights; a bearer token alone is not enough', async () => {
   const { c, root } = scenario()
   const { server, ran } = filesServer({ verifier: verifier({ requireProof: false }), now: NOW + 1 })

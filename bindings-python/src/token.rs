@@ -200,6 +200,11 @@ impl Token {
     fn root_key_id(&self) -> Option<u32> {
         self.inner.root_key_id()
     }
+    /// The servers the token is bound to (RFC 8707), canonical; empty: any server.
+    #[getter]
+    fn audience(&self) -> Vec<String> {
+        self.inner.audience().iter().map(|a| a.as_str().to_string()).collect()
+    }
 
     /// Readable Datalog source of every block.
     fn to_datalog(&self) -> String {
@@ -288,7 +293,7 @@ impl Token {
 /// Mints a token for `agent`, signed by the root key pair. See the stubs / API.md.
 #[pyfunction]
 #[pyo3(signature = (root_keypair, *, agent, agent_key, principal, task = None, workspace = None,
-                    rights = None, ttl_seconds = None, max_depth = None, now = None, root_key_id = None))]
+                    rights = None, ttl_seconds = None, max_depth = None, now = None, root_key_id = None, audience = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn mint(
     py: Python<'_>,
@@ -303,6 +308,7 @@ pub fn mint(
     max_depth: Option<&Bound<'_, PyAny>>,
     now: Option<&Bound<'_, PyAny>>,
     root_key_id: Option<&Bound<'_, PyAny>>,
+    audience: Option<&Bound<'_, PyAny>>,
 ) -> Result<Token> {
     let root = Signer::extract("root_keypair", root_keypair)?;
     let mut params = marque::MintParams::new(agent, convert::public_key(agent_key)?, principal);
@@ -317,6 +323,9 @@ pub fn mint(
     }
     params.now = convert::now(now)?;
     params.root_key_id = convert::opt_uint("root_key_id", root_key_id)?;
+    for uri in convert::names("audience", audience)?.unwrap_or_default() {
+        params.audiences.push(marque::audience::Audience::parse(&uri)?);
+    }
     let token = py.detach(|| root.finish(no_panic(|| marque::Token::mint(root.core(), &params))))?;
     Ok(Token::new(token))
 }

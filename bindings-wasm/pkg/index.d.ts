@@ -194,6 +194,8 @@ export declare class Token {
   get maxDepth(): number
   get sealed(): boolean
   get rootKeyId(): number | null
+  /** The servers the token is bound to (RFC 8707), canonical; empty: any server. */
+  get audience(): string[]
   /** Root first. */
   get chain(): Hop[]
   /** Hex, one per block, authority first. */
@@ -215,6 +217,8 @@ export interface MintOptions {
   maxDepth?: number
   now?: TimeInput
   rootKeyId?: number
+  /** The server(s) the token is for (RFC 8707 URIs, at most 16); a verifier with another audience, or none, refuses it. */
+  audience?: string | string[]
 }
 /** Mints a token signed by the root key (absent from the verifier-only build). */
 export declare function mint(root: SignerInput, options: MintOptions): Token

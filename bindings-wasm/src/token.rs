@@ -191,6 +191,12 @@ impl Token {
         to_js(&hops)
     }
 
+    /// The servers the token is bound to (RFC 8707), canonical; empty: any server.
+    #[wasm_bindgen(getter)]
+    pub fn audience(&self) -> Vec<String> {
+        self.inner.audience().iter().map(|a| a.as_str().to_string()).collect()
+    }
+
     /// Revocation ids (hex), one per block, authority first.
     #[wasm_bindgen(getter, js_name = revocationIds)]
     pub fn revocation_ids(&self) -> Vec<String> {
@@ -295,6 +301,15 @@ pub fn mint(root: JsValue, options: JsValue) -> JsResult<Token> {
             u32::try_from(id)
                 .map_err(|_| JsError::argument("mint options.rootKeyId must fit in 32 bits"))?,
         );
+    }
+    if let Some(v) = o.get("audience")? {
+        let uris = match v.as_string() {
+            Some(one) => vec![one],
+            None => crate::convert::strings(&v, "mint options.audience")?,
+        };
+        for uri in uris {
+            params.audiences.push(marque::audience::Audience::parse(&uri)?);
+        }
     }
     params.now = Some(o.now()?);
     o.finish()?;

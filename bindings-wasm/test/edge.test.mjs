@@ -51,6 +51,23 @@ test('bad or foreign token: 401 with error="invalid_token"', async () => {
   }
 })
 
+test('a token minted for another server: 401 invalid_token; one for this server passes (RFC 8707)', async () => {
+  const AUDIENCE = 'https://gw.example/mcp'
+  const bound = new marque.Verifier({ rootKeys: [root.publicKey], audience: AUDIENCE })
+  const minted = (audience) => marque.mint(root, { agent: 'agent:gw-test', agentKey: agent.publicKey, principal: 'user:alice', rights: ['read_file'], ttlSeconds: 600, audience })
+  const mine = minted(['HTTPS://GW.example/mcp/'])
+  assert.deepEqual(mine.audience, [AUDIENCE])
+  assert.ok(!((await guard(call('read_file', { bearer: mine.toBase64() }), { verifier: bound })) instanceof Response), 'allowed')
+  for (const [v, t] of [[bound, minted('https://other.example/mcp')], [verifier, mine]]) {
+    const r = await guard(call('read_file', { bearer: t.toBase64() }), { verifier: v })
+    assert.equal(r.status, 401)
+    assert.match(r.headers.get('www-authenticate'), /error="invalid_token"/)
+    assert.equal((await r.json()).error, 'invalid_token')
+  }
+  assert.throws(() => minted('https://gw.example/mcp#x'), (e) => e.code === 'invalid_argument')
+  assert.throws(() => minted([AUDIENCE, 'HTTPS://gw.example/mcp']), (e) => e.code === 'invalid_argument')
+})
+
 test('allowed tools/call from the Mcp-Method / Mcp-Name headers; the body stays readable', async () => {
   const req = call('read_file')
   const r = await guard(req, { verifier })

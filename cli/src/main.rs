@@ -27,6 +27,7 @@ use args::{read_arg, Args};
 use marque::delegate::DelegateParams;
 use marque::policy::{Request, Right};
 use marque::token::MintParams;
+use marque::audience::Audience;
 use marque::{KeyPair, PublicKey, Token, Verifier};
 
 const USAGE: &str = "usage: marque <command> [options]
@@ -34,19 +35,20 @@ const USAGE: &str = "usage: marque <command> [options]
 commands:
   keygen [--out FILE]                         new key pair: PEM private key to FILE (or stdout), public hex on stdout
   mint --root-key FILE --agent ID --agent-key HEX --principal P [--task T] [--workspace W]
-       --right TOOL[:OPERATION[:RESOURCE]]... --ttl SECONDS [--max-depth N]
+       --right TOOL[:OPERATION[:RESOURCE]]... --ttl SECONDS [--max-depth N] [--audience URI]...
   delegate --token TOKEN --key FILE --to ID --to-key HEX [--tool T]... [--operation O]...
        [--resource-prefix R] [--ttl S]
   inspect TOKEN [--datalog]                   what a token claims, as JSON (not verified)
   authorize (--root-pub HEX... | --jwks FILE) --token TOKEN --tool T [--operation O] --resource R
-       [--attribute K=V]... [--proof P] [--now SECS] [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
+       [--attribute K=V]... [--audience URI] [--proof P] [--now SECS]
+       [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
        [--approval-rule TOOL:OP:PREFIX]... [--approver ID=HEX]... [--approval A]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
   revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
   revoke show FILE [--operator-key HEX]...    a revocation list; signed: signature (and issuer) checked
   jwks ROOT_PUBLIC_KEY...                     a JWKS document of root keys (publish it; rotate by republishing)
-  sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R
+  sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R [--audience URI]
   approve --key FILE --approver ID (--digest D | --token TOKEN --tool T [--operation O] --resource R
        [--attribute K=V]...) [--ttl SECS (300)]   a human approval of one exact call (single use)
   audit append --key FILE --log FILE --event JSON|@file
@@ -88,14 +90,14 @@ fn run(argv: &[String]) -> Result<u8, String> {
     };
     match cmd.as_str() {
         "keygen" => keygen(Args::parse(rest, &["out"], &[])?),
-        "mint" => mint(Args::parse(rest, &["root-key", "agent", "agent-key", "principal", "task", "workspace", "right", "ttl", "max-depth", "now"], &[])?),
+        "mint" => mint(Args::parse(rest, &["root-key", "agent", "agent-key", "principal", "task", "workspace", "right", "ttl", "max-depth", "now", "audience"], &[])?),
         "delegate" => delegate(Args::parse(rest, &["token", "key", "to", "to-key", "tool", "operation", "resource-prefix", "ttl", "max-depth", "now"], &[])?),
         "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
         "authorize" => authorize(Args::parse(
             rest,
             &[
-                "root-pub", "jwks", "token", "tool", "operation", "resource", "attribute", "proof", "now", "revocation-list",
-                "operator-key", "max-staleness", "approval", "approver", "approval-rule",
+                "root-pub", "jwks", "token", "tool", "operation", "resource", "attribute", "audience", "proof", "now",
+                "revocation-list", "operator-key", "max-staleness", "approval", "approver", "approval-rule",
             ],
             &[],
         )?),
@@ -106,7 +108,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
             &["key", "approver", "digest", "token", "tool", "operation", "resource", "attribute", "ttl", "now"],
             &[],
         )?),
-        "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now"], &[])?),
+        "sign-proof" => sign_proof(Args::parse(rest, &["token", "key", "tool", "operation", "resource", "now", "audience"], &[])?),
         "audit" => Ok(exit_code(audit::run(rest))),
         "jwt" => Ok(exit_code(jwt::run(rest))),
         "demo" => demo::run().map(|_| 0),
@@ -176,6 +178,9 @@ fn mint(a: Args) -> Result<u8, String> {
     if let Some(n) = a.one("now") {
         p = p.now(parse_u64("--now", n)?);
     }
+    for uri in a.all("audience") {
+        p = p.audience(Audience::parse(uri).map_err(err)?);
+    }
     let rights = a.all("right");
     if rights.is_empty() {
         return Err("at least one --right TOOL[:OPERATION[:RESOURCE]] is required".into());
@@ -240,6 +245,11 @@ fn authorize(a: Args) -> Result<u8, String> {
         }
         _ => return Err("give the root keys with --root-pub HEX... or --jwks FILE (one of them)".into()),
     };
+    match a.all("audience") {
+        [] => {}
+        [uri] => verifier.set_audience(Some(Audience::parse(uri).map_err(err)?)),
+        _ => return Err("--audience names this verifier's one server: give it once".into()),
+    }
     let mut request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
     for kv in a.all("attribute") {
         let (k, v) = kv.split_once('=').ok_or_else(|| format!("--attribute must be KEY=VALUE, got {kv:?}"))?;
@@ -284,8 +294,13 @@ fn authorize(a: Args) -> Result<u8, String> {
 fn sign_proof(a: Args) -> Result<u8, String> {
     let token = Token::from_base64(&read_arg(a.req("token")?)?).map_err(err)?;
     let key = load_key(a.req("key")?)?;
+    let audience = match a.all("audience") {
+        [] => None,
+        [uri] => Some(Audience::parse(uri).map_err(err)?),
+        _ => return Err("--audience names the one server the proof is for: give it once".into()),
+    };
     let request = Request::new(a.req("tool")?, a.one("operation").unwrap_or("*"), a.req("resource")?);
     let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
-    println!("{}", token.sign_proof(&key, &request, now).map_err(err)?);
+    println!("{}", token.sign_proof_for(&key, &request, audience.as_ref(), now).map_err(err)?);
     Ok(0)
 }

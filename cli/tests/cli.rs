@@ -315,3 +315,34 @@ fn authorize_asks_for_an_approval_and_accepts_it_once() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_token_minted_for_one_server_is_refused_by_another() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-aud-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (_k, agent_pub) = keygen(&dir, "agent");
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:a", "--agent-key", &agent_pub, "--principal", "user:u",
+        "--right", "read_file:read", "--ttl", "600", "--audience", "HTTPS://A.example/mcp/", "--audience", "https://b.example"]);
+    assert!(o.status.success(), "{o:?}");
+    let token = stdout(&o);
+    let v: serde_json::Value = serde_json::from_slice(&marque(&["inspect", &token]).stdout).unwrap();
+    assert_eq!(v["audience"], serde_json::json!(["https://a.example/mcp", "https://b.example"]));
+    let at = |aud: Option<&str>| {
+        let mut args = vec!["authorize", "--root-pub", &root_pub, "--token", &token, "--tool", "read_file", "--operation", "read", "--resource", "x"];
+        if let Some(a) = aud {
+            args.extend(["--audience", a]);
+        }
+        marque(&args)
+    };
+    assert_eq!(at(Some("https://a.example/mcp")).status.code(), Some(0));
+    assert_eq!(at(Some("https://b.example/")).status.code(), Some(0));
+    let other = at(Some("https://c.example/mcp"));
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("invalid_token"), "{other:?}");
+    assert_eq!(at(None).status.code(), Some(2));
+    let bad = marque(&["mint", "--root-key", &root_key, "--agent", "agent:a", "--agent-key", &agent_pub, "--principal", "user:u",
+        "--right", "read_file:read", "--ttl", "600", "--audience", "https://a.example/#frag"]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}

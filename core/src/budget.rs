@@ -27,7 +27,6 @@
 //! # Ok::<(), marque::Error>(())
 //! ```
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -257,7 +256,7 @@ pub fn charges<'a>(hops: impl IntoIterator<Item = (&'a str, &'a Budget)>, now: u
 #[cfg(feature = "std")]
 #[derive(Debug)]
 pub struct MemoryCounterStore {
-    counters: std::sync::Mutex<BTreeMap<String, (u64, std::time::Instant)>>,
+    counters: std::sync::Mutex<std::collections::BTreeMap<String, (u64, std::time::Instant)>>,
     capacity: usize,
 }
 
@@ -265,7 +264,7 @@ pub struct MemoryCounterStore {
 impl MemoryCounterStore {
     /// A store of at most `capacity` live counters.
     pub fn new(capacity: usize) -> Self {
-        MemoryCounterStore { counters: std::sync::Mutex::new(BTreeMap::new()), capacity }
+        MemoryCounterStore { counters: std::sync::Mutex::new(std::collections::BTreeMap::new()), capacity }
     }
 
     /// The count of a counter (0 when absent or expired).
@@ -281,7 +280,7 @@ impl CounterStore for MemoryCounterStore {
     fn spend(&self, charges: &[BudgetCharge]) -> Result<Spend> {
         let now = std::time::Instant::now();
         let mut map = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let live = |map: &BTreeMap<String, (u64, std::time::Instant)>, key: &str| map.get(key).filter(|(_, until)| *until > now).map_or(0, |(c, _)| *c);
+        let live = |map: &std::collections::BTreeMap<String, (u64, std::time::Instant)>, key: &str| map.get(key).filter(|(_, until)| *until > now).map_or(0, |(c, _)| *c);
         if let Some(c) = charges.iter().find(|c| live(&map, &c.key) >= c.limit) {
             return Ok(Spend::Exhausted { hop: c.hop });
         }

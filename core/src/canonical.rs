@@ -176,7 +176,7 @@ pub(crate) fn read_authority(block: &schema::Block) -> Result<(AuthorityInfo, Pu
     let symbols = Symbols::new(block);
     let bad = |what: &str| Error::invalid_token(format!("not a marque token: the authority block {what}"));
     let (mut version, mut agent, mut key_, mut principal, mut task, mut workspace) = (None, None, None, None, None, None);
-    let (mut iat, mut exp, mut max_depth, mut rights) = (None, None, None, Vec::new());
+    let (mut iat, mut exp, mut max_depth, mut rights, mut audiences) = (None, None, None, Vec::new(), Vec::new());
     for fact in &block.facts {
         let p = &fact.predicate;
         let name = symbols.get(p.name).ok_or_else(|| bad("names an unknown symbol"))?;
@@ -199,6 +199,14 @@ pub(crate) fn read_authority(block: &schema::Block) -> Result<(AuthorityInfo, Pu
                     _ => return Err(bad("has a malformed `right` fact")),
                 }
             }
+            // Each audience in its canonical form (the one the verifier compares byte for byte).
+            "token_audience" => match one(0).and_then(|t| string(&symbols, t)) {
+                Some(uri) => match crate::audience::Audience::parse(&uri) {
+                    Ok(a) if a.as_str() == uri => audiences.push(a),
+                    _ => return Err(bad("has a `token_audience` fact that is not a canonical server URI")),
+                },
+                None => return Err(bad("has a malformed `token_audience` fact")),
+            },
             _ => return Err(bad(&format!("has a fact `{name}` the profile does not write"))),
         }
     }
@@ -217,7 +225,11 @@ pub(crate) fn read_authority(block: &schema::Block) -> Result<(AuthorityInfo, Pu
         iat: iat.ok_or_else(|| missing("issued_at"))?,
         exp: exp.ok_or_else(|| missing("expires_at"))?,
         max_depth: max_depth.ok_or_else(|| missing("max_depth"))?,
+        audiences,
     };
+    if let Err(why) = crate::token::check_audiences(&info.audiences) {
+        return Err(bad(&format!("has invalid audiences: {why}")));
+    }
     Ok((info, key_.ok_or_else(|| missing("agent_key"))?))
 }
 

@@ -33,6 +33,7 @@ use biscuit_auth::builder::{Binary, Check, CheckKind, Expression, Fact, Op, Pred
 use biscuit_auth::{BiscuitBuilder, UnverifiedBiscuit};
 use prost::Message as _;
 
+use crate::audience::Audience;
 use crate::error::{Error, ErrorKind, Result};
 use crate::identity::{validate_agent_id, validate_name, ROOT_PATH};
 use crate::keys::{hex_encode, KeyPair, PublicKey};
@@ -50,6 +51,8 @@ pub const DEFAULT_MAX_DEPTH: u32 = 4;
 pub const MAX_DEPTH_CAP: u32 = 64;
 /// Largest number of rights in one token.
 pub const MAX_RIGHTS: usize = 256;
+/// Largest number of audiences (servers) one token may be bound to.
+pub const MAX_AUDIENCES: usize = 16;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -64,6 +67,8 @@ pub(crate) struct AuthorityInfo {
     pub iat: u64,
     pub exp: u64,
     pub max_depth: u32,
+    /// The servers the token is for (RFC 8707), canonical, in the order minted; empty: any.
+    pub audiences: Vec<Audience>,
 }
 
 /// What a delegation block claims beside the child's id and key (its `hop` fact): the
@@ -232,6 +237,9 @@ pub struct MintParams {
     /// Root key id written into the token so verifiers with several roots pick the right one
     /// (default: [`derived_key_id`](crate::verify::derived_key_id) of the root key).
     pub root_key_id: Option<u32>,
+    /// The servers (RFC 8707 resource URIs) the token is for; empty (the default): any server
+    /// that trusts the root. At most [`MAX_AUDIENCES`], no two equal.
+    pub audiences: Vec<Audience>,
 }
 
 impl MintParams {
@@ -248,6 +256,7 @@ impl MintParams {
             max_depth: DEFAULT_MAX_DEPTH,
             now: None,
             root_key_id: None,
+            audiences: Vec::new(),
         }
     }
     /// Sets the task.
@@ -283,6 +292,27 @@ impl MintParams {
     /// Sets the root key id.
     pub fn root_key_id(mut self, id: u32) -> Self {
         self.root_key_id = Some(id);
+        self
+    }
+    /// Binds the token to a server (RFC 8707): a verifier whose
+    /// [`audience`](crate::Verifier::audience) is not one of the token's refuses it
+    /// (`invalid_token`), and so does a verifier with no audience. Repeatable (a token for
+    /// several servers), at most [`MAX_AUDIENCES`], no duplicates (`invalid_argument` at mint).
+    ///
+    /// ```
+    /// use marque::{audience::Audience, KeyPair, MintParams, Right, Token, Verifier};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let a = Audience::parse("https://a.example/mcp")?;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    ///     .right(Right::new("read_file", "read", "*")).audience(a.clone()))?;
+    /// assert_eq!(token.audience(), [a.clone()]);
+    /// let at = |uri: &str| Verifier::new([root.public_key()]).with_audience(Some(Audience::parse(uri).unwrap()));
+    /// assert!(at("https://a.example/mcp").verify(token.to_bytes()).is_ok());
+    /// assert_eq!(at("https://b.example/mcp").verify(token.to_bytes()).unwrap_err().code(), "invalid_token");
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn audience(mut self, audience: Audience) -> Self {
+        self.audiences.push(audience);
         self
     }
 }
@@ -357,6 +387,7 @@ impl Token {
         if params.ttl_seconds == 0 {
             return Err(Error::invalid_argument("ttl_seconds must be positive"));
         }
+        check_audiences(&params.audiences).map_err(Error::invalid_argument)?;
         let now = resolve_now(params.now)?;
         let exp = now
             .checked_add(params.ttl_seconds)
@@ -376,6 +407,7 @@ impl Token {
             iat: now,
             exp,
             max_depth: params.max_depth,
+            audiences: params.audiences.clone(),
         };
         let root_key_id = params.root_key_id.unwrap_or_else(|| crate::verify::derived_key_id(&root.public_key()));
         let builder = authority_builder(&info, &params.agent_key)?.root_key_id(root_key_id);
@@ -522,6 +554,12 @@ impl Token {
         self.root_key_id
     }
 
+    /// The servers the token is bound to (RFC 8707), in canonical form; empty: not bound (any
+    /// verifier that trusts the root accepts it). Delegation keeps them: no hop can change them.
+    pub fn audience(&self) -> &[Audience] {
+        &self.claims.authority.audiences
+    }
+
     /// Readable Datalog of every block.
     pub fn to_datalog(&self) -> String {
         let mut out = String::new();
@@ -557,6 +595,7 @@ impl Token {
             "max_depth": self.max_depth(),
             "sealed": self.sealed,
             "root_key_id": self.root_key_id,
+            "audience": self.audience().iter().map(Audience::as_str).collect::<Vec<_>>(),
             "chain": self.chain().iter().map(|h| serde_json::json!({
                 "agent": h.agent, "path": h.path, "key": h.key.to_hex(), "fingerprint": h.fingerprint(),
             })).collect::<Vec<_>>(),
@@ -723,7 +762,35 @@ pub(crate) fn authority_builder(info: &AuthorityInfo, agent_key: &PublicKey) -> 
     }
     builder = builder.check(check_at_most("time", "time", Term::Date(info.exp)))?;
     builder = builder.check(check_at_most("depth", "depth", Term::Integer(i64::from(info.max_depth))))?;
+    if !info.audiences.is_empty() {
+        builder = builder.check(audience_check())?;
+    }
     Ok(builder)
+}
+
+/// Why a list of audiences cannot be a token's (more than [`MAX_AUDIENCES`], or one twice).
+pub(crate) fn check_audiences(audiences: &[Audience]) -> std::result::Result<(), String> {
+    if audiences.len() > MAX_AUDIENCES {
+        return Err(format!("at most {MAX_AUDIENCES} audiences per token (got {})", audiences.len()));
+    }
+    for (i, a) in audiences.iter().enumerate() {
+        if audiences[..i].contains(a) {
+            return Err(format!("the audience {a} is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// `check if audience($audience), token_audience($audience)`: the verifier's `audience` fact
+/// must be one of the token's `token_audience` facts (an authorizer without one denies).
+fn audience_check() -> Check {
+    let var = || Term::Variable("audience".into());
+    let body = vec![
+        Predicate::new("audience".to_string(), vec![var()]),
+        Predicate::new("token_audience".to_string(), vec![var()]),
+    ];
+    let query = Rule::new(Predicate::new("query".to_string(), Vec::new()), body, Vec::new(), Vec::new());
+    Check { queries: vec![query], kind: CheckKind::One }
 }
 
 /// The facts of the authority block (`docs/PROFILE.md`), in the profile's order: built directly
@@ -749,6 +816,9 @@ fn authority_facts(info: &AuthorityInfo, agent_key: &PublicKey) -> Vec<Fact> {
     }
     for r in &info.rights {
         facts.push(new_fact("right", vec![str(&r.tool), str(&r.operation), str(&r.resource)]));
+    }
+    for a in &info.audiences {
+        facts.push(new_fact("token_audience", vec![str(a.as_str())]));
     }
     facts
 }
@@ -1016,5 +1086,54 @@ mod tests {
         for text in ["", "!!!", "AAAA", "aGVsbG8", "a+b/"] {
             assert_eq!(Token::from_base64(text).unwrap_err().code(), "invalid_token", "{text}");
         }
+    }
+
+    #[test]
+    fn audiences_are_validated_at_mint_and_written_once() {
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let aud = |u: &str| crate::audience::Audience::parse(u).unwrap();
+        let base = || MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(1_767_225_600);
+        // Two spellings of one server are one audience: refused as a duplicate.
+        let twice = base().audience(aud("https://a.example/")).audience(aud("HTTPS://A.EXAMPLE"));
+        assert_eq!(Token::mint(&root, &twice).unwrap_err().code(), "invalid_argument");
+        let many = (0..=MAX_AUDIENCES).fold(base(), |p, i| p.audience(aud(&format!("https://s{i}.example"))));
+        assert_eq!(Token::mint(&root, &many).unwrap_err().code(), "invalid_argument");
+        let max = (0..MAX_AUDIENCES).fold(base(), |p, i| p.audience(aud(&format!("https://s{i}.example"))));
+        let token = Token::mint(&root, &max).unwrap();
+        assert_eq!(token.audience().len(), MAX_AUDIENCES);
+        assert_eq!(Token::from_bytes(token.to_bytes()).unwrap().audience(), token.audience());
+        let token = Token::mint(&root, &base().audience(aud("https://a.example/mcp/"))).unwrap();
+        assert_eq!(token.to_json()["audience"], serde_json::json!(["https://a.example/mcp"]));
+        let datalog = token.to_datalog();
+        assert!(datalog.contains("token_audience(\"https://a.example/mcp\");"), "{datalog}");
+        assert!(datalog.contains("check if audience($audience), token_audience($audience);"), "{datalog}");
+        let unbound = Token::mint(&root, &base()).unwrap();
+        assert!(unbound.audience().is_empty() && !unbound.to_datalog().contains("audience"));
+    }
+
+    /// Defence in depth: a plain Biscuit authorizer (no marque verifier) without an `audience`
+    /// fact denies a token bound to a server; with the server's fact, the check passes.
+    #[test]
+    fn a_plain_authorizer_without_audience_denies_a_bound_token() {
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let token = Token::mint(
+            &root,
+            &MintParams::new("agent:a", agent.public_key(), "user:u")
+                .audience(crate::audience::Audience::parse("https://a.example/mcp").unwrap())
+                .now(1_767_225_600),
+        )
+        .unwrap();
+        let biscuit = biscuit_auth::Biscuit::from(token.to_bytes(), root.public_key().to_biscuit().unwrap()).unwrap();
+        let run = |facts: &str| {
+            biscuit_auth::AuthorizerBuilder::new()
+                .code(format!("time(2026-01-01T00:00:00Z); depth(0); {facts} allow if true;"))
+                .unwrap()
+                .build(&biscuit)
+                .unwrap()
+                .authorize()
+        };
+        assert!(run("").is_err());
+        assert!(run("audience(\"https://b.example/mcp\");").is_err());
+        assert!(run("audience(\"https://a.example/mcp\");").is_ok());
     }
 }

@@ -639,8 +639,12 @@ impl Verifier {
     /// one, a proof is accepted only if it names exactly this audience (`invalid_proof`
     /// otherwise, a proof naming no audience included); without one (the default), a proof that
     /// names an audience is refused, since this verifier cannot tell whether it is that server.
-    /// It binds proofs, not tokens: require proofs ([`set_require_proof`](Self::set_require_proof))
-    /// for a token replayed without its proof to be refused too.
+    /// Tokens too: a token minted for other servers ([`MintParams::audience`](crate::MintParams::audience)),
+    /// or for any server at a verifier without an audience, is `invalid_token` before any
+    /// Datalog; with an audience the Datalog also gets the fact `audience("<URI>")`. A token
+    /// minted without audience is accepted: require proofs
+    /// ([`set_require_proof`](Self::set_require_proof)) for such a token replayed without its
+    /// proof to be refused.
     ///
     /// ```
     /// use marque::{audience::Audience, KeyPair, MintParams, Request, Right, Token, Verifier};
@@ -1128,6 +1132,9 @@ impl Verifier {
             .fact(fact("actor", &[Term::Str(holder.agent.clone())]))?
             .fact(fact("actor_path", &[Term::Str(holder.path.clone())]))?
             .fact(fact("actor_key", &[Term::Bytes(holder.key.to_bytes().to_vec())]))?;
+        if let Some(a) = &self.audience {
+            builder = builder.fact(fact("audience", &[Term::Str(a.as_str().to_string())]))?;
+        }
         for (k, v) in &request.attributes {
             builder = builder.fact(fact("attribute", &[Term::Str(k.clone()), Term::Str(v.clone())]))?;
         }
@@ -1202,23 +1209,49 @@ impl Verifier {
 
     /// Verifies signatures and structure only, returning what the token claims.
     pub fn verify(&self, token: &[u8]) -> Result<Token> {
-        self.verify_token(token)?;
+        let (_, claims) = self.verify_token(token)?;
+        self.check_token_audience(&claims)?;
         Token::from_bytes_limited(token, &self.limits)
     }
 
-    /// Verifies through the cache of already-verified tokens.
+    /// Audience binding of tokens (RFC 8707), decided before any Datalog: a token bound to
+    /// servers is `invalid_token` unless this verifier's audience is one of them — and at a
+    /// verifier with no audience, which cannot tell whether it is one of them (fail closed). A
+    /// token bound to no server passes. The authority block's check
+    /// `check if audience($audience), token_audience($audience)` says the same in Datalog.
+    pub(crate) fn check_token_audience(&self, claims: &Claims) -> Result<()> {
+        let bound = &claims.authority.audiences;
+        if bound.is_empty() {
+            return Ok(());
+        }
+        let list = || bound.iter().map(Audience::as_str).collect::<Vec<_>>().join(", ");
+        match &self.audience {
+            Some(mine) if bound.contains(mine) => Ok(()),
+            Some(mine) => Err(Error::invalid_token(format!("the token is for {} (its audience), not for this server ({mine})", list()))),
+            None => Err(Error::invalid_token(format!(
+                "the token is bound to {} (its audience) and this verifier has no audience set, so it cannot be that server",
+                list()
+            ))),
+        }
+    }
+
+    /// Verifies through the cache of already-verified tokens, then the token's audience
+    /// against this verifier's ([`check_token_audience`](Self::check_token_audience)).
     pub(crate) fn verify_cached(&self, token: &[u8]) -> Result<Arc<Verified>> {
         if self.limits.verified_cache_capacity == 0 || token.len() > self.limits.max_token_bytes {
             let (biscuit, claims) = self.verify_token(token)?;
+            self.check_token_audience(&claims)?;
             return Ok(Arc::new(Verified { biscuit, claims }));
         }
         let key: [u8; 32] = Sha256::digest(token).into();
         if let Some(hit) = read(&self.verified).get(&key) {
+            self.check_token_audience(&hit.claims)?;
             return Ok(hit);
         }
         let (biscuit, claims) = self.verify_token(token)?;
         let verified = Arc::new(Verified { biscuit, claims });
         write(&self.verified).insert(key, Arc::clone(&verified));
+        self.check_token_audience(&verified.claims)?;
         Ok(verified)
     }
 

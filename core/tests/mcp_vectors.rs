@@ -122,7 +122,15 @@ fn tokens(b: &mut Book) {
         &MintParams::new("agent:orchestrator", key("orchestrator").public_key(), "user:alice").right(Right::new("*", "*", "*")).now(NOW),
     )
     .expect("mint");
-    for (n, t) in [("orchestrator", t0), ("agent_a", ta), ("agent_c", tc), ("expired", expired), ("foreign", foreign)] {
+    let for_a = Token::mint(
+        &key("root"),
+        &MintParams::new("agent:orchestrator", key("orchestrator").public_key(), "user:alice")
+            .right(Right::new("read_file", "read", "*"))
+            .audience(marque::audience::Audience::parse("https://a.example/mcp").expect("audience"))
+            .now(NOW),
+    )
+    .expect("mint");
+    for (n, t) in [("orchestrator", t0), ("agent_a", ta), ("agent_c", tc), ("expired", expired), ("foreign", foreign), ("for_a", for_a)] {
         b.tokens.insert(n.into(), t);
     }
     b.configs.insert("default".into(), json!({}));
@@ -176,6 +184,23 @@ fn audience_cases(b: &mut Book) {
         at(None, headers(Some("https://a.example/mcp"))), error("invalid_argument"));
     b.mcp("audience: a configuration naming another server than the verifier's audience", "bound", read.clone(),
         at(Some("https://b.example/mcp"), headers(Some("https://a.example/mcp"))), error("invalid_argument"));
+    // Tokens bound to a server (RFC 8707): a bearer token minted for server A, leaked and
+    // presented at server B, is refused at the door (401 invalid_token), proof or not.
+    let server = |aud: Option<&str>| match aud {
+        Some(a) => json!({"token": "for_a", "verifier": {"audience": a}}),
+        None => json!({"token": "for_a"}),
+    };
+    b.mcp("audience: a token minted for this server is accepted", "bound", read.clone(), server(Some("https://a.example/mcp")),
+        allowed(Some(request)));
+    b.mcp("audience: a tools/call with a token minted for another server is refused", "files", read.clone(),
+        server(Some("https://b.example/mcp")), error("invalid_token"));
+    b.mcp("audience: a token minted for a server is refused by a verifier without audience", "files", read.clone(), server(None),
+        error("invalid_token"));
+    b.case(json!({"name": "admit: a token minted for this server", "op": "admit", "token": "for_a", "verifier": {"audience": "https://a.example/mcp"},
+        "now": NOW, "expect": {"ok": {"agent": "agent:orchestrator", "path": "/root", "chain": ["agent:orchestrator"], "scopes": ["read_file:read:*"],
+        "expires_at": NOW + 3600}}}));
+    b.case(json!({"name": "admit: a token minted for another server", "op": "admit", "token": "for_a", "verifier": {"audience": "https://b.example/mcp"},
+        "now": NOW, "expect": error("invalid_token")}));
 }
 
 fn mcp_cases(b: &mut Book) {

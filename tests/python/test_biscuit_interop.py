@@ -19,7 +19,9 @@ def root_public(kp: marque.KeyPair) -> object:
     return ba.PublicKey.from_bytes(bytes.fromhex(kp.public_key.to_hex()), ba.Algorithm.Ed25519)
 
 
-def plain_authorize(token: marque.Token, root: marque.KeyPair, tool: str, op: str, resource: str, now: int = NOW) -> bool:
+def plain_authorize(
+    token: marque.Token, root: marque.KeyPair, tool: str, op: str, resource: str, now: int = NOW, audience: str | None = None
+) -> bool:
     biscuit = ba.Biscuit.from_base64(token.to_base64(), root_public(root))
     builder = ba.AuthorizerBuilder(
         "time({now}); tool({tool}); operation({op}); resource({res}); depth({depth});",
@@ -31,6 +33,8 @@ def plain_authorize(token: marque.Token, root: marque.KeyPair, tool: str, op: st
             "depth": token.depth,
         },
     )
+    if audience is not None:
+        builder.add_fact(ba.Fact("audience({aud})", {"aud": audience}))
     builder.add_policy(ba.Policy(RIGHTS_POLICY))
     try:
         builder.build(biscuit).authorize()
@@ -76,3 +80,19 @@ def test_a_plain_biscuit_authorizer_enforces_every_narrowing(s: Scenario) -> Non
     ]:
         allowed = s.verifier.authorize(token, tool=tool, operation=op, resource=res, now=NOW).allowed
         assert allowed == plain_authorize(token, s.root, tool, op, res)
+
+
+def test_a_plain_biscuit_authorizer_refuses_a_token_for_another_server(s: Scenario) -> None:
+    """A token minted for a server (RFC 8707) carries `check if audience($audience),
+    token_audience($audience)`: a plain authorizer that states no audience, or another one,
+    denies it (fail closed); stating the server's URI passes."""
+    a = "https://a.example/mcp"
+    token = marque.mint(s.root, agent="agent:orch", agent_key=s.orch.public_key, principal="user:alice",
+                        rights=["read_file:read"], now=NOW, audience=a)
+    assert token.audience == [a]
+    biscuit = ba.Biscuit.from_base64(token.to_base64(), root_public(s.root))
+    assert f'token_audience("{a}");' in biscuit.block_source(0)
+    assert "check if audience($audience), token_audience($audience);" in biscuit.block_source(0)
+    assert plain_authorize(token, s.root, "read_file", "read", "x", audience=a)
+    assert not plain_authorize(token, s.root, "read_file", "read", "x")
+    assert not plain_authorize(token, s.root, "read_file", "read", "x", audience="https://b.example/mcp")

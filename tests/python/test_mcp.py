@@ -376,6 +376,43 @@ def test_inprocess_audience_binds_proofs_to_the_server(agents: Agents) -> None:
         marque.sign_proof(agents.a, agents.a_token, tool="read_file", resource="src/a", audience="files.example")
 
 
+def test_inprocess_a_token_minted_for_another_server_is_refused(agents: Agents) -> None:
+    """RFC 8707 for tokens: a bearer token minted for server B, presented at server A (whose
+    verifier's audience is A), is refused with invalid_token — by the guard and at the HTTP door
+    (MarqueTokenVerifier: no AccessToken, i.e. 401) — while a token minted for A passes."""
+    uri = "https://files.example/mcp"
+    verifier = marque.Verifier([agents.root.public_key], audience=uri)
+    server = MCPServer("files", middleware=[MarqueGuard(verifier, tools=TOOLS, resource=uri)])
+
+    @server.tool()
+    def read_file(path: str) -> str:
+        return path
+
+    def minted(aud: str) -> marque.Token:
+        return marque.mint(agents.root, agent="agent:a", agent_key=agents.a, principal="user:alice",
+                           rights=["read_file:read:src/"], audience=[aud])
+
+    mine, theirs = minted("HTTPS://Files.example/mcp/"), minted("https://other.example/mcp")
+    assert mine.audience == [uri] and theirs.audience == ["https://other.example/mcp"]
+
+    def meta(token: marque.Token) -> dict[str, str]:
+        return call_meta(token, agents.a, name="read_file", arguments={"path": "src/a"}, tools=TOOLS, resource=uri)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            assert text(await c.call_tool("read_file", {"path": "src/a"}, meta=meta(mine))) == "src/a"
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("read_file", {"path": "src/a"}, meta=meta(theirs))
+            assert denial(e.value)["code"] == "invalid_token"  # type: ignore[index]
+
+    asyncio.run(main())
+    tv = MarqueTokenVerifier(verifier, resource=uri)
+    assert asyncio.run(tv.verify_token(mine.to_base64())) is not None
+    assert asyncio.run(tv.verify_token(theirs.to_base64())) is None
+    with pytest.raises(marque.InvalidToken):
+        verifier.verify(theirs.to_bytes())
+
+
 # ---------------------------------------------------------------------------------------------
 # stdio: the server as a subprocess, the SDK's client over its stdin/stdout
 

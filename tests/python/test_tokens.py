@@ -213,3 +213,28 @@ def test_token_parse_errors() -> None:
         marque.Token.from_base64("A" * 100_000)
     with pytest.raises(TypeError):
         marque.Token.from_bytes("text")  # type: ignore[arg-type]
+
+
+def test_mint_audience_binds_a_token_to_servers(s: Scenario) -> None:
+    def mint(audience: object) -> marque.Token:
+        return marque.mint(s.root, agent="agent:a", agent_key=s.orch.public_key, principal="user:alice",
+                           rights=["read_file:read"], now=NOW, audience=audience)  # type: ignore[arg-type]
+
+    assert mint("HTTPS://A.example:443/mcp/").audience == ["https://a.example/mcp"]
+    both = mint(["https://a.example/mcp", "https://b.example"])
+    assert both.audience == ["https://a.example/mcp", "https://b.example"]
+    assert both.to_dict()["audience"] == both.audience
+    assert marque.Token.from_base64(both.to_base64()).audience == both.audience
+    assert mint(None).audience == [] and s.root_token.audience == []
+    for bad in ("a.example", "https://a.example/#x", ["https://a.example", "HTTPS://A.EXAMPLE/"]):
+        with pytest.raises(marque.InvalidArgument):
+            mint(bad)
+    with pytest.raises(TypeError):
+        mint(42)
+    for uri, ok in (("https://b.example/", True), ("https://c.example", False)):
+        v = marque.Verifier([s.root.public_key], audience=uri)
+        if ok:
+            assert v.authorize(both, tool="read_file", operation="read", resource="x", now=NOW).allowed
+        else:
+            with pytest.raises(marque.InvalidToken):
+                v.authorize(both, tool="read_file", operation="read", resource="x", now=NOW)

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::{allowed, error, key, req, scenario, Book, NOW};
 
 /// The Datalog text of `token`'s block `index` (profile 3 blocks carry no context).
-fn block_parts(token: &Token, index: usize) -> String {
+pub(crate) fn block_parts(token: &Token, index: usize) -> String {
     let raw = biscuit_auth::format::schema::Biscuit::decode(token.to_bytes()).expect("biscuit");
     let block = if index == 0 { &raw.authority.block } else { &raw.blocks[index - 1].block };
     assert_eq!(biscuit_auth::format::schema::Block::decode(&block[..]).expect("block").context, None);
@@ -26,13 +26,13 @@ fn block_parts(token: &Token, index: usize) -> String {
 }
 
 /// The Datalog of the hop `holder` would honestly append to `parent`.
-fn honest_hop(parent: &Token, holder: &KeyPair, params: &DelegateParams) -> String {
+pub(crate) fn honest_hop(parent: &Token, holder: &KeyPair, params: &DelegateParams) -> String {
     let child = parent.delegate(holder, params).expect("delegate");
     block_parts(&child, child.chain().len() - 1)
 }
 
 /// `parent` with a third-party block built by `block`, signed by `signer` (base64url).
-fn append(parent: &Token, signer: &KeyPair, block: BlockBuilder) -> String {
+pub(crate) fn append(parent: &Token, signer: &KeyPair, block: BlockBuilder) -> String {
     let ub = UnverifiedBiscuit::from(parent.to_bytes()).expect("parse");
     let sk = biscuit_auth::PrivateKey::from_bytes(&signer.to_seed()[..], biscuit_auth::Algorithm::Ed25519).expect("key");
     let contents = ub.third_party_request().expect("request").create_block(&sk, block).expect("block");
@@ -40,12 +40,12 @@ fn append(parent: &Token, signer: &KeyPair, block: BlockBuilder) -> String {
     base64_url(&bytes)
 }
 
-fn base64_url(bytes: &[u8]) -> String {
+pub(crate) fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
-fn code_block(code: &str) -> BlockBuilder {
+pub(crate) fn code_block(code: &str) -> BlockBuilder {
     BlockBuilder::new().code(code).expect("datalog")
 }
 

@@ -149,7 +149,7 @@ pub fn scenario() -> (Token, Token) {
 fn generate() -> Value {
     let mut book = Book::default();
     type Topic = (&'static str, fn(&mut Book));
-    let topics: [Topic; 7] = [
+    let topics: [Topic; 8] = [
         ("blocks", blocks::cases),
         ("resources", resources::cases),
         ("identity", identity::cases),
@@ -157,6 +157,7 @@ fn generate() -> Value {
         ("proofs", proofs::cases),
         ("misc", misc::cases),
         ("audience", audience::cases),
+        ("audience", audience::token_cases),
     ];
     for (topic, f) in topics {
         book.topic = topic.to_string();
