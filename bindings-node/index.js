@@ -5,7 +5,7 @@ const native = require('./native.js')
 const { makeErrors } = require('./errors.js')
 
 const { MarqueError, ERROR_CODES, wrapModule } = makeErrors(native.errorCodes())
-const CLASSES = ['AuditLog', 'Decision', 'Envelope', 'KeyPair', 'McpConfig', 'McpOutcome', 'PendingAuthorization', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
+const CLASSES = ['AuditFile', 'AuditLog', 'Decision', 'Envelope', 'KeyPair', 'McpConfig', 'McpOutcome', 'PendingAuthorization', 'PublicKey', 'RevocationList', 'Token', 'Verifier']
 
 module.exports = { ...wrapModule(native, CLASSES), MarqueError, ERROR_CODES }
 

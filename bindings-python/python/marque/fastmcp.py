@@ -23,14 +23,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastmcp.server.auth import AccessToken, TokenVerifier
 from fastmcp.server.dependencies import get_http_headers
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from mcp.shared.exceptions import MCPError
 
-from marque._native import MarqueError, Verifier, bearer_token
+from marque._native import AuditFile, AuditLog, MarqueError, Verifier, bearer_token
+from marque.context import _check_audit_log, _record
+
+if TYPE_CHECKING:
+    from marque._native import _SignerLike
 from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
 
 
@@ -44,9 +48,16 @@ class MarqueMiddleware(Middleware):
         tools: Mapping[str, ToolSpec] | None = None,
         allow: Iterable[str] | None = None,
         resource: str | None = None,
+        audit_log: AuditFile | AuditLog | None = None,
+        audit_signer: _SignerLike | None = None,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise TypeError("MarqueMiddleware needs a marque.Verifier")
+        # With audit_log (an AuditFile for a server that runs for long) and audit_signer, every
+        # decision is appended as a signed entry before the handler runs.
+        _check_audit_log(audit_log, audit_signer)
+        self.audit_log = audit_log
+        self.audit_signer = audit_signer
         self.verifier = verifier
         self.tools = dict(tools or {})
         # The server's URI is the verifier's audience (RFC 8707): proofs must name it.
@@ -97,6 +108,8 @@ class MarqueMiddleware(Middleware):
         except MarqueError as e:
             raise _denied(e.code, e.message, details) from None
         decision = outcome.decision
+        if decision is not None:
+            _record(decision, audit_log=self.audit_log, audit_signer=self.audit_signer)
         if decision is not None and not decision.allowed:
             tool, operation, res = outcome.request or ("", "", "")
             details.update(tool=tool, operation=operation, resource=res, agent=decision.agent, path=decision.path,
