@@ -379,7 +379,7 @@ impl AuditFile {
         let (next_seq, head) = match last_line(&mut file, &path, options.max_line_bytes)? {
             Some((_, Some(bytes), true)) => {
                 let line = String::from_utf8(bytes).map_err(|_| broken("the last entry is not UTF-8".into()))?;
-                let env = Envelope::from_json(line.trim())?;
+                let env = Envelope::from_json(line.trim()).map_err(|e| broken(e.message().to_string()))?;
                 (env.seq().saturating_add(1), env.digest_bytes())
             }
             Some(_) => return Err(broken(format!("the last line of {} is not an entry", path.display()))),
@@ -580,7 +580,8 @@ fn sync_dir(path: &Path) {
     }
 }
 
-/// Moves a torn last line (no trailing `\n`, or not an envelope) to `NAME.torn` and cuts it off.
+/// Moves a torn last line (no trailing `\n`, blank, or not an envelope) to `NAME.torn` and cuts
+/// it off.
 fn set_aside_torn_tail(file: &mut File, path: &Path, cap: usize) -> Result<Option<TornTail>> {
     let Some((start, bytes, newline)) = last_line(file, path, cap)? else { return Ok(None) };
     let reason = if !newline {
@@ -589,7 +590,7 @@ fn set_aside_torn_tail(file: &mut File, path: &Path, cap: usize) -> Result<Optio
         match bytes.as_deref().map(core::str::from_utf8) {
             None => format!("the last line is longer than {cap} bytes"),
             Some(Err(_)) => "the last line is not UTF-8".to_string(),
-            Some(Ok(l)) if l.trim().is_empty() => return Ok(None),
+            Some(Ok(l)) if l.trim().is_empty() => "the last line is blank".to_string(),
             Some(Ok(l)) => match Envelope::from_json(l.trim()) {
                 Ok(_) => return Ok(None),
                 Err(e) => format!("the last line is not an envelope: {}", e.message()),

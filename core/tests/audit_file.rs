@@ -131,6 +131,7 @@ fn a_torn_last_line_is_set_aside_and_reported() {
     for (name, tail) in [
         ("cut", None),                              // a write cut mid-line: no newline
         ("garbage", Some(b"\0\0\0\0\n".to_vec())), // zeros after a crash, with a newline
+        ("blank", Some(b"\n".to_vec())),            // an empty line
     ] {
         let d = Dir::new(name);
         let path = d.join("audit.jsonl");
