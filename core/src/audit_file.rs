@@ -97,9 +97,6 @@ impl Default for AuditFileOptions {
 }
 
 impl AuditFileOptions {
-    /// The keys a binding's options object may carry (`max_bytes`, `fsync`).
-    pub const KEYS: &'static [&'static str] = &["max_bytes", "fsync"];
-
     /// Parses an `fsync` option: `"always"`, `"never"` or a count `n` (every `n` envelopes;
     /// `1` is `always`). Anything else is `invalid_argument`.
     ///
