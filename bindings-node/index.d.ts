@@ -227,6 +227,49 @@ export interface JwtClaims {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A durable audit log file: each `append` signs the next entry and writes it as one JSONL
+ * line; only the chain head is held in memory (use it instead of `AuditLog` in a server).
+ * Past `maxBytes` the file is renamed `NAME.1`, `NAME.2`, … and the chain continues in a fresh
+ * `NAME`. Opening resumes after the last good entry: the current file is verified against
+ * `trustedKeys` (a tampered entry throws `audit_chain_broken`), and a torn last line is moved
+ * to `NAME.torn` and reported in `torn`. One writer per path in a process: `close()` releases
+ * it. Rules: `docs/AUDIT.md`.
+ */
+export declare class AuditFile {
+  /**
+   * Opens (or creates) the log at `path`, written by `trustedKeys` (the signer of `append`
+   * must be one of them), resuming after its last good entry.
+   */
+  constructor(path: string, trustedKeys: Array<KeyInput>, options?: AuditFileOptions | undefined | null)
+  /**
+   * Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and writes it
+   * as the next entry; returns the entry.
+   */
+  append(signer: SignerInput, event: AuditEventInit | string): Envelope
+  /**
+   * Records an authorization decision (`Decision::to_audit_event`), like
+   * `AuditLog.appendDecision`.
+   */
+  appendDecision(signer: SignerInput, decision: Decision, eventType?: string | undefined | null): Envelope
+  /** Forces written entries to stable storage now. */
+  sync(): void
+  /** Syncs and closes the file, releasing the path for another writer. Idempotent. */
+  close(): void
+  /** Digest (hex) of the last entry (64 zeros when empty): keep it as `expectedHead`. */
+  get head(): string
+  /** The `seq` the next entry gets. */
+  get nextSeq(): number
+  /** The path of the current file. */
+  get path(): string
+  /** Every file of the log in chain order (rotated files oldest first, then the current one). */
+  files(): Array<string>
+  /** Entries verified in the current file when it was opened. */
+  get openedEntries(): number
+  /** The torn last line set aside when opening, or `null`. */
+  get torn(): AuditTornTail | null
+}
+
+/**
  * An append-only audit log in memory: one canonical JSON envelope per line (JSONL).
  *
  * The log sits in a `RefCell` and every method takes `&self`: a JS signer's `sign` runs while
@@ -775,6 +818,14 @@ export interface AdmitOptions {
   now?: TimeInput
 }
 
+/** Options of `new AuditFile(path, trustedKeys, options)`. */
+export interface AuditFileOptions {
+  /** Rotate when the current file reaches this many bytes (default 64 MiB; `0`: never). */
+  maxBytes?: number
+  /** When to `fsync`: `'always'` (default), `'never'`, or every `n` entries. */
+  fsync?: 'always' | 'never' | number
+}
+
 /** The first bad entry of a log. */
 export interface AuditProblem {
   /** 0-based index of the entry. */
@@ -798,6 +849,18 @@ export interface AuditReport {
   head: string
   /** The first bad entry, when not `ok`. */
   problem: AuditProblem | null
+}
+
+/** The torn last line `new AuditFile` set aside (moved to `NAME.torn`). */
+export interface AuditTornTail {
+  /** Byte offset in the current file where the torn line started. */
+  offset: number
+  /** Length of the torn piece in bytes. */
+  bytes: number
+  /** The side file it was appended to. */
+  sideFile: string
+  /** Why the line is torn. */
+  reason: string
 }
 
 /** Options of `auditLog.verify`. */
@@ -1368,6 +1431,12 @@ export interface VerifierOptions {
    */
   audience?: string
 }
+
+/**
+ * Verifies a log kept in one file or in rotated files (oldest first, e.g. `auditFile.files()`)
+ * as one chain, streaming (constant memory).
+ */
+export declare function verifyAuditFiles(paths: Array<string>, trustedKeys: Array<KeyInput>, options?: AuditVerifyOptions | undefined | null): AuditReport
 
 /**
  * A `WWW-Authenticate: Bearer …` header value. Every value passes the core's one quoting rule

@@ -14,7 +14,7 @@ registerErrorClass(MarqueError)
 // `new` on a class without a constructor (napi-rs's own callback throws a plain `Error`, with no
 // hook; its static factories construct through the same path, so only a failure is answered).
 // Everything else — methods, static factories, instances made in Rust — is the native class.
-const CONSTRUCTIBLE = new Set(['AuditLog', 'McpConfig', 'Verifier'])
+const CONSTRUCTIBLE = new Set(['AuditFile', 'AuditLog', 'McpConfig', 'Verifier'])
 for (const [name, value] of Object.entries(api)) {
   if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue
   api[name] = new Proxy(value, {

@@ -5,6 +5,7 @@ const require = createRequire(import.meta.url)
 const marque = require('./index.js')
 
 export const {
+  AuditFile,
   AuditLog,
   Decision,
   Envelope,
@@ -36,6 +37,7 @@ export const {
   signProof,
   signProofAsync,
   toJwks,
+  verifyAuditFiles,
   __napiBindingTarget,
 } = marque
 export default marque

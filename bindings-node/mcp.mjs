@@ -37,7 +37,7 @@ const installed = (sdk) => {
 const sdkErrors = {}
 const errorsOf = (sdk) => (sdkErrors[sdk] ??= import(SDK_ERRORS[sdk]))
 const {
-  AuditLog, KeyPair, MarqueError, McpConfig, Token, Verifier, MCP_DENIED_ERROR_CODE,
+  AuditFile, AuditLog, KeyPair, MarqueError, McpConfig, Token, Verifier, MCP_DENIED_ERROR_CODE,
   challengeValue, httpRefusal, protectedResourceMetadata: coreMetadata, resourceMetadataUrl, wwwAuthenticate,
 } = require('./index.js')
 
@@ -55,8 +55,9 @@ export const DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 function assertAudit(audit) {
   const signer = audit?.signer
   const isSigner = signer instanceof KeyPair || (signer !== null && typeof signer === 'object' && signer.publicKey !== undefined && typeof signer.sign === 'function')
-  if (audit !== undefined && !(audit && audit.log instanceof AuditLog && isSigner)) {
-    throw new MarqueError('invalid_argument', 'audit must be { log: AuditLog, signer: KeyPair | Signer, eventType? }')
+  const isLog = audit?.log instanceof AuditFile || audit?.log instanceof AuditLog
+  if (audit !== undefined && !(audit && isLog && isSigner)) {
+    throw new MarqueError('invalid_argument', 'audit must be { log: AuditFile | AuditLog, signer: KeyPair | Signer, eventType? }')
   }
 }
 

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AuditFile = nativeBinding.AuditFile
 module.exports.AuditLog = nativeBinding.AuditLog
 module.exports.Decision = nativeBinding.Decision
 module.exports.Envelope = nativeBinding.Envelope
@@ -863,4 +864,5 @@ module.exports.resourceMetadataUrl = nativeBinding.resourceMetadataUrl
 module.exports.signProof = nativeBinding.signProof
 module.exports.signProofAsync = nativeBinding.signProofAsync
 module.exports.toJwks = nativeBinding.toJwks
+module.exports.verifyAuditFiles = nativeBinding.verifyAuditFiles
 module.exports.wwwAuthenticate = nativeBinding.wwwAuthenticate

@@ -278,3 +278,174 @@ impl AuditLog {
         })
     }
 }
+
+/// Options of `new AuditFile(path, trustedKeys, options)`.
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
+pub struct AuditFileOptions {
+    /// Rotate when the current file reaches this many bytes (default 64 MiB; `0`: never).
+    pub max_bytes: Option<f64>,
+    /// When to `fsync`: `'always'` (default), `'never'`, or every `n` entries.
+    #[napi(ts_type = "'always' | 'never' | number")]
+    pub fsync: Option<napi::Either<String, f64>>,
+}
+
+/// A whole number of `what` in `0..=2^53`, as u64.
+fn whole(what: &str, n: f64) -> Result<u64> {
+    if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0 {
+        Ok(n as u64)
+    } else {
+        Err(invalid_argument(format!("{what} must be a non-negative whole number, got {n}")))
+    }
+}
+
+/// The torn last line `new AuditFile` set aside (moved to `NAME.torn`).
+#[napi(object)]
+pub struct AuditTornTail {
+    /// Byte offset in the current file where the torn line started.
+    pub offset: f64,
+    /// Length of the torn piece in bytes.
+    pub bytes: f64,
+    /// The side file it was appended to.
+    pub side_file: String,
+    /// Why the line is torn.
+    pub reason: String,
+}
+
+/// A durable audit log file: each `append` signs the next entry and writes it as one JSONL
+/// line; only the chain head is held in memory (use it instead of `AuditLog` in a server).
+/// Past `maxBytes` the file is renamed `NAME.1`, `NAME.2`, … and the chain continues in a fresh
+/// `NAME`. Opening resumes after the last good entry: the current file is verified against
+/// `trustedKeys` (a tampered entry throws `audit_chain_broken`), and a torn last line is moved
+/// to `NAME.torn` and reported in `torn`. One writer per path in a process: `close()` releases
+/// it. Rules: `docs/AUDIT.md`.
+#[napi]
+pub struct AuditFile {
+    inner: RefCell<Option<marque::audit_file::AuditFile>>,
+    path: String,
+}
+
+impl AuditFile {
+    fn with<T>(&self, f: impl FnOnce(&marque::audit_file::AuditFile) -> Result<T>) -> Result<T> {
+        let guard = self.inner.try_borrow().map_err(|_| invalid_argument("the audit file is being closed"))?;
+        match guard.as_ref() {
+            Some(log) => f(log),
+            None => Err(invalid_argument(format!("the audit file {} is closed", self.path))),
+        }
+    }
+    fn append_event(&self, signer: SignerInput, event: marque::AuditEvent) -> Result<Envelope> {
+        self.with(|log| signer.with(|s| log.append(s, event)).map(|inner| Envelope { inner }))
+    }
+}
+
+#[napi]
+impl AuditFile {
+    /// Opens (or creates) the log at `path`, written by `trustedKeys` (the signer of `append`
+    /// must be one of them), resuming after its last good entry.
+    #[napi(constructor)]
+    pub fn new(path: String, trusted_keys: Vec<KeyInput>, options: Option<AuditFileOptions>) -> Result<Self> {
+        let keys = keys(trusted_keys)?;
+        let mut opts = marque::audit_file::AuditFileOptions::default();
+        if let Some(o) = options {
+            if let Some(n) = o.max_bytes {
+                opts.max_bytes = whole("maxBytes", n)?;
+            }
+            match o.fsync {
+                None => {}
+                Some(napi::Either::A(s)) => opts.fsync = marque::audit_file::AuditFileOptions::parse_fsync(&s).or_throw()?,
+                Some(napi::Either::B(n)) => {
+                    let n = whole("fsync", n)?;
+                    opts.fsync = marque::audit_file::AuditFileOptions::parse_fsync(&n.to_string()).or_throw()?
+                }
+            }
+        }
+        let log = no_panic(|| marque::audit_file::AuditFile::open(&path, &keys, opts).or_throw())?;
+        Ok(AuditFile { inner: RefCell::new(Some(log)), path })
+    }
+    /// Signs `event` (the snake_case object of `docs/AUDIT.md`, or its JSON text) and writes it
+    /// as the next entry; returns the entry.
+    #[napi]
+    pub fn append(
+        &self,
+        signer: SignerInput,
+        #[napi(ts_arg_type = "AuditEventInit | string")] event: JsonInput,
+    ) -> Result<Envelope> {
+        let event = marque::AuditEvent::from_json(&event.0).or_throw()?;
+        self.append_event(signer, event)
+    }
+    /// Records an authorization decision (`Decision::to_audit_event`), like
+    /// `AuditLog.appendDecision`.
+    #[napi]
+    pub fn append_decision(&self, signer: SignerInput, decision: &Decision, event_type: Option<String>) -> Result<Envelope> {
+        let mut event = decision.core().to_audit_event();
+        if let Some(t) = event_type {
+            event.event_type = t;
+        }
+        self.append_event(signer, event)
+    }
+    /// Forces written entries to stable storage now.
+    #[napi]
+    pub fn sync(&self) -> Result<()> {
+        self.with(|log| log.sync().or_throw())
+    }
+    /// Syncs and closes the file, releasing the path for another writer. Idempotent.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        let mut guard = self.inner.try_borrow_mut().map_err(|_| invalid_argument("the audit file is in use by an append in progress"))?;
+        guard.take();
+        Ok(())
+    }
+    /// Digest (hex) of the last entry (64 zeros when empty): keep it as `expectedHead`.
+    #[napi(getter)]
+    pub fn head(&self) -> Result<String> {
+        self.with(|log| Ok(log.head()))
+    }
+    /// The `seq` the next entry gets.
+    #[napi(getter)]
+    pub fn next_seq(&self) -> Result<f64> {
+        self.with(|log| Ok(log.next_seq() as f64))
+    }
+    /// The path of the current file.
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.path.clone()
+    }
+    /// Every file of the log in chain order (rotated files oldest first, then the current one).
+    #[napi]
+    pub fn files(&self) -> Result<Vec<String>> {
+        self.with(|log| Ok(log.files().or_throw()?.iter().map(|p| p.display().to_string()).collect()))
+    }
+    /// Entries verified in the current file when it was opened.
+    #[napi(getter)]
+    pub fn opened_entries(&self) -> Result<f64> {
+        self.with(|log| Ok(log.opened().entries as f64))
+    }
+    /// The torn last line set aside when opening, or `null`.
+    #[napi(getter)]
+    pub fn torn(&self) -> Result<Option<AuditTornTail>> {
+        self.with(|log| {
+            Ok(log.opened().torn.as_ref().map(|t| AuditTornTail {
+                offset: t.offset as f64,
+                bytes: t.bytes as f64,
+                side_file: t.side_file.display().to_string(),
+                reason: t.reason.clone(),
+            }))
+        })
+    }
+}
+
+/// Verifies a log kept in one file or in rotated files (oldest first, e.g. `auditFile.files()`)
+/// as one chain, streaming (constant memory).
+#[napi]
+pub fn verify_audit_files(paths: Vec<String>, trusted_keys: Vec<KeyInput>, options: Option<AuditVerifyOptions>) -> Result<AuditReport> {
+    let keys = keys(trusted_keys)?;
+    if paths.is_empty() {
+        return Err(invalid_argument("verifyAuditFiles needs at least one path"));
+    }
+    let head = options.and_then(|o| o.expected_head);
+    no_panic(|| {
+        marque::audit_file::verify_files(&paths, &keys, head.as_deref())
+            .or_throw()
+            .map(|r| AuditReport::from_core(&r))
+    })
+}

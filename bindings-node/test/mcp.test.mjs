@@ -237,6 +237,41 @@ test('audit: each decision is appended, signed, to the log', async () => {
   assert.equal(log.verify([keys.other.publicKey]).ok, true)
 })
 
+test('audit: a durable AuditFile takes the decisions, rotates, and resumes after a restart', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'marque-auditfile-'))
+  try {
+    const path = join(dir, 'audit.jsonl')
+    const { c } = scenario()
+    const v = verifier()
+    const log = new marque.AuditFile(path, [keys.other.publicKey], { maxBytes: 1500, fsync: 'never' })
+    const call = (resource, audit) => authorizeToolCall(v, { tool: 'read_file', operation: 'read', resource, now: NOW + 1, extra: { _meta: callMeta({ token: c }) }, audit })
+    for (const r of ['src/a.rs', 'src/b.rs', 'src/c.rs', 'README.md']) await call(r, { log, signer: keys.other })
+    assert.equal(log.nextSeq, 4)
+    const head = log.head
+    const files = log.files()
+    assert.ok(files.length > 1, 'rotated')
+    log.close()
+    assert.throws(() => log.append(keys.other, { event_type: 'x', agent_id: 'a', action: 'a', resource: 'r', decision: 'allow', timestamp: NOW }), (e) => e.code === 'invalid_argument')
+    assert.deepEqual(marque.verifyAuditFiles(files, [keys.other.publicKey], { expectedHead: head }), { ok: true, entries: 4, head, problem: null })
+    const again = new marque.AuditFile(path, [keys.other.publicKey])
+    assert.equal(again.nextSeq, 4)
+    assert.equal(again.head, head)
+    assert.equal(again.torn, null)
+    await call('src/d.rs', { log: again, signer: keys.other })
+    assert.equal(marque.verifyAuditFiles(again.files(), [keys.other.publicKey], { expectedHead: again.head }).entries, 5)
+    assert.throws(() => new marque.AuditFile(path, [keys.other.publicKey]), (e) => e.code === 'invalid_argument' && /already open/.test(e.message))
+    again.close()
+    assert.throws(() => new marque.AuditFile(path, [keys.other.publicKey], { fsnyc: 'never' }), (e) => e.code === 'invalid_argument' && /fsync/.test(e.message))
+    assert.throws(() => new marque.AuditFile(path, [keys.other.publicKey], { fsync: 'sometimes' }), (e) => e.code === 'invalid_argument')
+    assert.throws(() => new marque.AuditFile(path, [keys.other.publicKey], { maxBytes: -1 }), (e) => e.code === 'invalid_argument')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('a verifier built from JWKS with a signed revocation list guards tool calls, failing closed when the list is stale', async () => {
   const { c } = scenario()
   const operator = keys.agentC

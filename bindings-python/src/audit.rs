@@ -1,5 +1,5 @@
-//! `AuditEvent`, `Envelope`, `AuditLog`, `VerifyReport` and `verify_audit_file` (mirrors
-//! `marque::audit`). Every rule (canonical JSON, signing input, chain classification) is the
+//! `AuditEvent`, `Envelope`, `AuditLog`, `AuditFile`, `VerifyReport` and `verify_audit_file`
+//! (mirrors `marque::audit` and `marque::audit_file`). Every rule (canonical JSON, signing input, chain classification) is the
 //! core's; this module converts arguments and results.
 
 use std::sync::RwLock;
@@ -550,8 +550,153 @@ impl AuditLog {
     }
 }
 
+/// A durable audit log file: each `append` signs the next entry and writes it as one JSONL
+/// line; only the chain head is held in memory. Rotates to `NAME.1`, `NAME.2`, … past
+/// `max_bytes` (default 64 MiB; `0` never), the chain carried across files. Opening resumes
+/// after the last good entry: the current file is verified against `trusted_keys` (a tampered
+/// entry raises `AuditChainBroken`) and a torn last line is moved to `NAME.torn` and reported
+/// in `torn`. `fsync`: `"always"` (default: an acknowledged entry survives power loss),
+/// `"never"`, or a count `n` (every `n` entries). One writer per path in a process; `close()`
+/// (or `with`) releases it. Thread-safe; `append` releases the GIL. See `docs/AUDIT.md`.
+#[pyclass(module = "marque", frozen)]
+pub struct AuditFile {
+    inner: RwLock<Option<marque::audit_file::AuditFile>>,
+    path: std::path::PathBuf,
+}
+
+fn fsync_arg(v: &Bound<'_, PyAny>) -> Result<marque::audit_file::FsyncPolicy> {
+    let text = if v.is_instance_of::<pyo3::types::PyInt>() && !v.is_instance_of::<pyo3::types::PyBool>() {
+        convert::uint::<u64>("fsync", v)?.to_string()
+    } else if let Ok(s) = v.extract::<String>() {
+        s
+    } else {
+        return Err(type_error(format!("fsync must be \"always\", \"never\" or an int, got {}", convert::type_name(v))));
+    };
+    Ok(marque::audit_file::AuditFileOptions::parse_fsync(&text)?)
+}
+
+impl AuditFile {
+    fn with<T>(&self, f: impl FnOnce(&marque::audit_file::AuditFile) -> marque::Result<T>) -> marque::Result<T> {
+        let guard = match self.inner.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match guard.as_ref() {
+            Some(log) => f(log),
+            None => Err(marque::Error::new(marque::ErrorKind::InvalidArgument, format!(
+                "the audit file {} is closed",
+                self.path.display()
+            ))),
+        }
+    }
+}
+
+#[pymethods]
+impl AuditFile {
+    /// Opens (or creates) the log at `path`, written by `trusted_keys` (a `PublicKey` or a list;
+    /// the signer of `append` must be one of them).
+    #[new]
+    #[pyo3(signature = (path, trusted_keys, *, max_bytes = None, fsync = None))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        trusted_keys: &Bound<'_, PyAny>,
+        max_bytes: Option<&Bound<'_, PyAny>>,
+        fsync: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let path = convert::path(path)?;
+        let keys = convert::public_keys("trusted_keys", trusted_keys)?;
+        let mut options = marque::audit_file::AuditFileOptions::default();
+        if let Some(n) = convert::opt_uint::<u64>("max_bytes", max_bytes)? {
+            options.max_bytes = n;
+        }
+        if let Some(f) = fsync.filter(|f| !f.is_none()) {
+            options.fsync = fsync_arg(f)?;
+        }
+        let open_path = path.clone();
+        let log = py.detach(move || no_panic(|| marque::audit_file::AuditFile::open(&open_path, &keys, options)))?;
+        Ok(AuditFile { inner: RwLock::new(Some(log)), path })
+    }
+    /// Signs `event` (an `AuditEvent` or a dict of its members) with `signer` as the next
+    /// entry, writes it and returns the envelope.
+    fn append(&self, py: Python<'_>, signer: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>) -> Result<Envelope> {
+        let signer = Signer::extract("signer", signer)?;
+        let event = event_arg(event)?;
+        let env = py.detach(|| signer.finish(no_panic(|| self.with(|log| log.append(signer.core(), event)))))?;
+        Ok(Envelope { inner: env })
+    }
+    /// Forces written entries to stable storage now.
+    fn sync(&self, py: Python<'_>) -> Result<()> {
+        Ok(py.detach(|| self.with(|log| log.sync()))?)
+    }
+    /// Syncs and closes the file, releasing the path for another writer. Idempotent.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| {
+            let mut guard = match self.inner.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            guard.take();
+        })
+    }
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close(py)
+    }
+    /// Digest (hex) of the last entry (`AUDIT_GENESIS` when empty): keep it as `expected_head`.
+    #[getter]
+    fn head(&self, py: Python<'_>) -> Result<String> {
+        Ok(py.detach(|| self.with(|log| Ok(log.head())))?)
+    }
+    /// The `seq` the next entry gets.
+    #[getter]
+    fn next_seq(&self, py: Python<'_>) -> Result<u64> {
+        Ok(py.detach(|| self.with(|log| Ok(log.next_seq())))?)
+    }
+    /// The path of the current file.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.path.clone()
+    }
+    /// Every file of the log in chain order (rotated files oldest first, then the current one):
+    /// pass them to `verify_audit_file`.
+    fn files(&self, py: Python<'_>) -> Result<Vec<std::path::PathBuf>> {
+        Ok(py.detach(|| self.with(|log| log.files()))?)
+    }
+    /// Entries verified in the current file when it was opened.
+    #[getter]
+    fn opened_entries(&self, py: Python<'_>) -> Result<u64> {
+        Ok(py.detach(|| self.with(|log| Ok(log.opened().entries)))?)
+    }
+    /// The torn last line set aside on open, as a dict (`offset`, `bytes`, `side_file`,
+    /// `reason`), or `None`.
+    #[getter]
+    fn torn<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyDict>>> {
+        let torn = py.detach(|| self.with(|log| Ok(log.opened().torn.clone())))?;
+        let Some(t) = torn else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("offset", t.offset)?;
+        d.set_item("bytes", t.bytes)?;
+        d.set_item("side_file", t.side_file)?;
+        d.set_item("reason", t.reason)?;
+        Ok(Some(d))
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let shown = py_str_repr(&self.path.display().to_string());
+        match py.detach(|| self.with(|log| Ok((log.next_seq(), log.head())))) {
+            Ok((seq, head)) => format!("AuditFile(path={shown}, next_seq={seq}, head={})", py_str_repr(&head)),
+            Err(_) => format!("AuditFile(path={shown}, closed)"),
+        }
+    }
+}
+
 /// Verifies the JSONL audit log at `path` in constant memory (one line at a time, signatures
-/// in batches), with the GIL released; the same verdicts as `AuditLog.verify`. A line longer
+/// in batches), with the GIL released; the same verdicts as `AuditLog.verify`. `path` may be a
+/// list of paths: a log kept in rotated files, oldest first (`AuditFile.files()`), verified as
+/// one chain. A line longer
 /// than `max_line_bytes` (default 1 MiB) raises `LimitsExceeded`; an unreadable file
 /// `InvalidArgument`.
 #[pyfunction]
@@ -563,6 +708,21 @@ pub fn verify_audit_file(
     expected_head: Option<Str>,
     max_line_bytes: Option<&Bound<'_, PyAny>>,
 ) -> Result<VerifyReport> {
+    if path.is_instance_of::<pyo3::types::PyList>() || path.is_instance_of::<pyo3::types::PyTuple>() {
+        // A log kept in rotated files, oldest first: one chain across them.
+        if max_line_bytes.is_some_and(|m| !m.is_none()) {
+            return Err(invalid_argument("max_line_bytes is not supported with several files"));
+        }
+        let paths = path.try_iter()?.map(|p| convert::path(&p?)).collect::<Result<Vec<_>>>()?;
+        if paths.is_empty() {
+            return Err(invalid_argument("verify_audit_file needs at least one path"));
+        }
+        let keys = convert::public_keys("trusted_keys", trusted_keys)?;
+        let report = py.detach(move || {
+            no_panic(|| marque::audit_file::verify_files(&paths, &keys, expected_head.as_deref()))
+        })?;
+        return Ok(VerifyReport { inner: report });
+    }
     let path = convert::path(path)?;
     let keys = convert::public_keys("trusted_keys", trusted_keys)?;
     let mut options = marque::audit::VerifyOptions::default();
@@ -590,6 +750,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AuditProblem>()?;
     m.add_class::<VerifyReport>()?;
     m.add_class::<AuditLog>()?;
+    m.add_class::<AuditFile>()?;
     m.add_function(wrap_pyfunction!(verify_audit_file, m)?)?;
     m.add("AUDIT_GENESIS", marque::audit::GENESIS)?;
     m.add("AUDIT_DOMAIN", marque::audit::DOMAIN)?;

@@ -1,4 +1,5 @@
-//! `marque audit append|verify`: append signed envelopes to a JSONL audit log and verify one.
+//! `marque audit append|verify`: append signed envelopes to a JSONL audit log and verify one
+//! (kept in one file or in rotated files read in order).
 //!
 //! Also holds the small argument helpers the `jwt` subcommand shares.
 
@@ -10,7 +11,8 @@ use marque::{AuditEvent, Envelope, Error, KeyPair, PublicKey};
 
 const USAGE: &str = "usage:
   marque audit append --key FILE --log FILE --event JSON|@FILE
-  marque audit verify FILE|- --key HEX... [--head HEX]";
+  marque audit verify FILE...|- --key HEX... [--head HEX]
+    (several FILEs are one log kept in rotated files, oldest first: NAME.1 NAME.2 … NAME)";
 
 /// Runs `marque audit …`; `args` are the arguments after `audit`. Exit codes: 0 ok, 1 the log
 /// is tampered (`verify`), 2 usage or other error (one line on stderr).
@@ -65,18 +67,24 @@ fn append(args: &[String]) -> Result<(), String> {
 fn verify(args: &[String]) -> i32 {
     let run = || -> Result<marque::VerifyReport, String> {
         let a = Args::parse(args, &["--head"], &["--key"])?;
-        let [file] = a.positionals.as_slice() else {
-            return Err(format!("expected exactly one FILE\n{USAGE}"));
-        };
+        let files = a.positionals.as_slice();
+        if files.is_empty() || (files.len() > 1 && files.iter().any(|f| f == "-")) {
+            return Err(format!("expected FILE... or a single -\n{USAGE}"));
+        }
         let keys =
             a.many("--key")?.iter().map(|k| parse_public_key(k)).collect::<Result<Vec<_>, _>>()?;
         let head = a.optional("--head")?;
         let options = VerifyOptions::default();
-        let report = if file == "-" {
+        let report = if files == ["-"] {
             verify_jsonl_reader(std::io::stdin().lock(), &keys, head, &options)
         } else {
-            let f = File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?;
-            verify_jsonl_reader(BufReader::new(f), &keys, head, &options)
+            // The files are read as one stream: the chain runs across rotated files.
+            let mut reader: Box<dyn Read> = Box::new(std::io::empty());
+            for file in files {
+                let f = File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?;
+                reader = Box::new(reader.chain(f));
+            }
+            verify_jsonl_reader(BufReader::new(reader), &keys, head, &options)
         };
         report.map_err(show)
     };

@@ -141,6 +141,35 @@ fn audit_append_and_verify() {
 }
 
 #[test]
+fn audit_verify_reads_rotated_files_as_one_chain() {
+    let dir = Dir::new("audit-rotated");
+    let (key, public) = key_file(&dir, 1);
+    let log = dir.path("audit.jsonl");
+    for i in 0..3 {
+        let o = marque(&["audit", "append", "--key", &key, "--log", &log, "--event", &event(i)], None);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // The three entries split the way AuditFile rotates them: audit.jsonl.1, .2, then the current.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let one = dir.file("audit.jsonl.1", &format!("{}\n", lines[0]));
+    let two = dir.file("audit.jsonl.2", &format!("{}\n", lines[1]));
+    let cur = dir.file("audit.jsonl", &format!("{}\n", lines[2]));
+    let o = marque(&["audit", "verify", &one, &two, &cur, "--key", &public], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).starts_with("ok: 3 entries"), "{}", stdout(&o));
+    // Out of order, or a file missing: the chain is broken.
+    let o = marque(&["audit", "verify", &two, &one, &cur, "--key", &public], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = marque(&["audit", "verify", &one, &cur, "--key", &public], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("removed_entry"), "{}", stdout(&o));
+    // `-` cannot be mixed with files.
+    let o = marque(&["audit", "verify", &one, "-", "--key", &public], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn audit_append_to_a_large_log_reads_only_the_tail() {
     let dir = Dir::new("audit-large");
     let (key, public) = key_file(&dir, 1);

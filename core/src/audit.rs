@@ -490,6 +490,11 @@ impl Envelope {
         hex_encode(&self.digest)
     }
 
+    /// SHA-256 digest of the signing input, raw.
+    pub(crate) fn digest_bytes(&self) -> [u8; 32] {
+        self.digest
+    }
+
     /// The event's OpenTelemetry attributes plus `marque.audit.seq`, `marque.audit.signer`
     /// (fingerprint) and `marque.audit.digest`.
     pub fn otel_attributes(&self) -> BTreeMap<String, Value> {
@@ -810,15 +815,35 @@ impl AuditLog {
 /// log itself is in the report.
 #[cfg(feature = "std")]
 pub fn verify_jsonl_reader<R: std::io::BufRead>(
+    reader: R,
+    trusted: &[PublicKey],
+    expected_head: Option<&str>,
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    verify_jsonl_reader_after(reader, trusted, expected_head, None, options)
+}
+
+/// [`verify_jsonl_reader`] for a log segment that continues an earlier one: with `anchor`
+/// `(next_seq, prev digest)`, the first entry must have that `seq` and link to that digest
+/// (instead of seq 0 and [`GENESIS`]). Used by [`crate::audit_file`] for a rotated file.
+#[cfg(feature = "std")]
+pub(crate) fn verify_jsonl_reader_after<R: std::io::BufRead>(
     mut reader: R,
     trusted: &[PublicKey],
     expected_head: Option<&str>,
+    anchor: Option<(u64, [u8; 32])>,
     options: &VerifyOptions,
 ) -> Result<VerifyReport> {
     use std::io::{BufRead as _, Read as _};
     let cap = options.max_line_bytes;
     let known = known_keys(trusted);
     let mut check = ChainCheck::new(expected_head);
+    if let Some((next_seq, last)) = anchor {
+        check.walker.next_seq = next_seq;
+        check.walker.last = last;
+        check.walker.before_last = last;
+        check.walker.anchored = true;
+    }
     let mut buf = Vec::new();
     let mut batch = Vec::with_capacity(CHUNK);
     let mut line_no: u64 = 0;
@@ -1012,6 +1037,8 @@ struct Walker {
     before_last: [u8; 32],
     pending: Pending,
     outcome: Option<(Problem, [u8; 32])>,
+    /// The walk continues an earlier segment (first entry need not be seq 0 / genesis).
+    anchored: bool,
 }
 
 impl Walker {
@@ -1032,6 +1059,7 @@ impl Walker {
             before_last: [0; 32],
             pending: Pending::None,
             outcome: None,
+            anchored: false,
         }
     }
 
@@ -1064,6 +1092,11 @@ impl Walker {
         let linked = prev == self.last;
         if seq == expected && linked {
             Verdict::Ok
+        } else if seq == expected && i == 0 && self.anchored {
+            fail(
+                ProblemKind::EditedEntry,
+                format!("the first entry (seq {seq}) does not link to the last entry of the previous file"),
+            )
         } else if seq == expected && i == 0 {
             fail(
                 ProblemKind::MalformedEntry,

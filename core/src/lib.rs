@@ -66,6 +66,8 @@ extern crate alloc;
 pub mod approval;
 pub mod audience;
 pub mod audit;
+#[cfg(feature = "std")]
+pub mod audit_file;
 pub mod bearer;
 pub mod budget;
 pub mod clock;

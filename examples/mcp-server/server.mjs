@@ -14,8 +14,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'
 import express from 'express'
 import { z } from 'zod'
-import { appendFileSync } from 'node:fs'
-import { AuditLog, KeyPair, Verifier } from '@marque/node'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AuditFile, KeyPair, Verifier } from '@marque/node'
 import { guardTools, marqueTokenVerifier, protectedResourceMetadata, protectedResourceMetadataUrl, decisionOf } from '@marque/node/mcp'
 
 const rootPub = process.env.MARQUE_ROOT_PUB
@@ -31,12 +32,16 @@ const files = new Map([
   ['.env', 'SECRET=hunter2\n'],
 ])
 
-// Every decision is appended, signed, to an audit log (JSONL); with MARQUE_AUDIT_LOG set, each
-// entry is also written to that file. Verify it with `marque audit verify FILE --key <hex>`.
+// Every decision is appended, signed and chained, to a durable audit log (JSONL, rotated past
+// 64 MiB as FILE.1, FILE.2, …; only the chain head stays in memory). MARQUE_AUDIT_LOG names the
+// file (default: one per signing key in the temp directory); with MARQUE_AUDIT_SEED fixed, a
+// restarted server resumes the same chain. Verify with
+// `marque audit verify FILE.1 … FILE --key <hex>`.
 const auditKey = process.env.MARQUE_AUDIT_SEED ? KeyPair.fromHex(process.env.MARQUE_AUDIT_SEED) : KeyPair.generate()
-const auditLog = new AuditLog()
-const auditFile = process.env.MARQUE_AUDIT_LOG
-console.error(`[marque] audit signer ${auditKey.publicKey.toHex()}`)
+const auditPath = process.env.MARQUE_AUDIT_LOG ?? join(tmpdir(), `marque-audit-${auditKey.publicKey.toHex().slice(0, 16)}.jsonl`)
+const auditLog = new AuditFile(auditPath, [auditKey.publicKey])
+if (auditLog.torn) console.error(`[marque] audit: a torn last line was set aside in ${auditLog.torn.sideFile}: ${auditLog.torn.reason}`)
+console.error(`[marque] audit signer ${auditKey.publicKey.toHex()}, log ${auditPath} (next seq ${auditLog.nextSeq})`)
 
 function buildServer() {
   const server = guardTools(new McpServer({ name: 'marque-example-files', version: '0.1.0' }), {
@@ -46,9 +51,8 @@ function buildServer() {
       write_file: { operation: 'write', resource: (args) => args.path },
     },
     audit: { log: auditLog, signer: auditKey },
-    onDecision: ({ tool, resource, decision, error, entry }) => {
+    onDecision: ({ tool, resource, decision, error }) => {
       console.error(`[marque] ${tool} ${resource}: ${error ? error.code : decision.allowed ? 'allowed' : decision.code}${decision ? ` (${decision.path})` : ''}`)
-      if (entry && auditFile) appendFileSync(auditFile, entry.toJson() + '\n')
     },
   })
   server.registerTool('read_file', { description: 'Read a file', inputSchema: { path: z.string() } }, async ({ path }, extra) => {

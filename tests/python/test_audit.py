@@ -348,3 +348,55 @@ def test_requires_fails_closed_when_the_log_cannot_append(s: Scenario) -> None:
     with marque.call_context(token=s.c_token, now=NOW), pytest.raises(marque.AuditChainBroken):
         read_file("src/main.rs")
     assert ran == []
+
+
+# ---------------------------------------------------------------------------------------------
+# AuditFile: the durable writer (rules in the core, tested in core/tests/audit_file.rs)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_audit_file_appends_rotates_resumes_and_verifies(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    with marque.AuditFile(path, SIGNER.public_key, max_bytes=1000, fsync=10) as log:
+        envs = [log.append(SIGNER, event(i)) for i in range(5)]
+        assert [e.seq for e in envs] == list(range(5))
+        head, files = log.head, log.files()
+    assert [f.name for f in files] == ["audit.jsonl.1", "audit.jsonl.2", "audit.jsonl"]
+    assert marque.verify_audit_file(files, TRUSTED, head).ok
+    assert marque.verify_audit_file(tuple(files), TRUSTED, head).entries == 5
+    assert not marque.verify_audit_file(files[1:], TRUSTED).ok  # the chain spans the files
+    with pytest.raises(marque.InvalidArgument, match="closed"):
+        log.append(SIGNER, event(9))
+    # Reopen: resumes after the last entry; a torn last line is set aside and reported.
+    with path.open("ab") as f:
+        f.write(b'{"event":{"act')
+    with marque.AuditFile(str(path), TRUSTED, max_bytes=1000) as log:
+        assert (log.next_seq, log.head) == (5, head)
+        torn = log.torn
+        assert torn is not None and torn["bytes"] == 14 and "newline" in torn["reason"]
+        assert pathlib.Path(torn["side_file"]).read_bytes().startswith(b'{"event":{"act')
+        log.append(SIGNER, event(5))
+        assert marque.verify_audit_file(log.files(), TRUSTED, log.head).entries == 6
+
+
+def test_audit_file_refuses(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = marque.AuditFile(path, SIGNER.public_key)
+    with pytest.raises(marque.InvalidArgument, match="already open"):
+        marque.AuditFile(path, SIGNER.public_key)
+    with pytest.raises(marque.InvalidArgument, match="not a trusted key"):
+        log.append(key(3), event(0))
+    for i in range(3):
+        log.append(SIGNER, event(i))
+    log.close()
+    log.close()  # idempotent
+    path.write_text(path.read_text().replace("src/1.rs", "src/x.rs"))
+    with pytest.raises(marque.AuditChainBroken, match="entry 1"):
+        marque.AuditFile(path, SIGNER.public_key)
+    with pytest.raises(marque.InvalidArgument):
+        marque.AuditFile(tmp_path, SIGNER.public_key)  # a directory
+    for bad in ("sometimes", 0, -1):
+        with pytest.raises((marque.InvalidArgument, TypeError, OverflowError)):
+            marque.AuditFile(tmp_path / "other.jsonl", SIGNER.public_key, fsync=bad)
+    with pytest.raises(TypeError):
+        marque.AuditFile(tmp_path / "other.jsonl", SIGNER.public_key, fsnyc="never")  # type: ignore[call-arg]

@@ -4,6 +4,7 @@ FastMCP server (in process, fastmcp's own client), and the auth hook admits bear
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -18,10 +19,10 @@ from conftest import key  # noqa: E402
 TOOLS = {"read_file": ToolSpec(operation="read", resource_arg="path")}
 
 
-def server(verifier: marque.Verifier) -> Any:
+def server(verifier: marque.Verifier, **audit: Any) -> Any:
     from marque.fastmcp import MarqueMiddleware
 
-    app = fastmcp.FastMCP("files", middleware=[MarqueMiddleware(verifier, tools=TOOLS)])
+    app = fastmcp.FastMCP("files", middleware=[MarqueMiddleware(verifier, tools=TOOLS, **audit)])
 
     @app.tool
     def read_file(path: str) -> str:
@@ -64,6 +65,28 @@ def test_every_message_goes_through_the_core() -> None:
 
     assert asyncio.run(main()) == ["contents of src/a.py", "not_authorized", "invalid_proof", "not_authorized",
                                    "not_authorized"]
+
+
+def test_every_decision_goes_to_the_durable_audit_file(tmp_path: Any) -> None:
+    root, reader, server_key = key(1), key(3), key(9)
+    token = marque.mint(root, agent="agent:reader", agent_key=reader, principal="user:alice", rights=["read_file:read:src/"])
+    verifier = marque.Verifier([root.public_key], require_proof=True)
+    log = marque.AuditFile(tmp_path / "audit.jsonl", server_key.public_key)
+    meta = lambda path: call_meta(token, reader, name="read_file", arguments={"path": path}, tools=TOOLS)  # noqa: E731
+
+    async def main() -> None:
+        async with fastmcp.Client(server(verifier, audit_log=log, audit_signer=server_key)) as c:
+            await c.call_tool("read_file", {"path": "src/a.py"}, meta=meta("src/a.py"))
+            with pytest.raises(Exception):
+                await c.call_tool("read_file", {"path": ".env"}, meta=meta(".env"))
+
+    asyncio.run(main())
+    report = marque.verify_audit_file(log.files(), server_key.public_key, log.head)
+    assert report.ok, report
+    events = [json.loads(line)["event"] for line in log.path.read_text().splitlines()]
+    assert [(e["decision"], e["resource"]) for e in events if e["action"] == "read_file"] == [("allow", "src/a.py"), ("deny", ".env")]
+    with pytest.raises(marque.InvalidArgument, match="go together"):
+        server(verifier, audit_log=log)
 
 
 def _code(e: BaseException) -> str:

@@ -270,6 +270,8 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("AuditEvent.from_dict", "d"): lambda: marque.AuditEvent.from_dict({**ev, "resource": BAD}),
         ("AuditEvent.from_json", "json"): lambda: marque.AuditEvent.from_json(BAD),
         ("verify_audit_file", "path"): lambda: marque.verify_audit_file(BAD, pk),
+        ("AuditFile.__new__", "path"): lambda: marque.AuditFile(BAD, pk),
+        ("AuditFile.__new__", "trusted_keys"): lambda: marque.AuditFile("/nonexistent/audit.jsonl", BAD),
         ("verify_audit_file", "trusted_keys"): lambda: marque.verify_audit_file("/nonexistent", BAD),
         ("verify_audit_file", "expected_head"): lambda: marque.verify_audit_file("/nonexistent", pk, BAD),
         ("jcs_canonicalize", "value"): lambda: marque.jcs_canonicalize({"k": BAD}),

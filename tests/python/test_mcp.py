@@ -276,6 +276,31 @@ def test_inprocess_guard_appends_to_an_audit_log(agents: Agents) -> None:
     assert bad.problem is not None and (bad.problem.index, bad.problem.kind) == (1, "edited_entry")
 
 
+def test_inprocess_guard_appends_to_a_durable_audit_file(agents: Agents, tmp_path: Any) -> None:
+    server_key = key(9)
+    path = tmp_path / "audit.jsonl"
+    log = marque.AuditFile(path, server_key.public_key, fsync="never", max_bytes=1500)
+    server, _ = inproc_server(agents, audit_log=log, audit_signer=server_key)
+
+    async def main() -> None:
+        async with Client(server) as c:
+            for name in ("src/a.rs", "src/b.rs", "src/c.rs"):
+                assert text(await c.call_tool("read_file", {"path": name}, meta=agents.meta(name)))
+            with pytest.raises(MCPError):
+                await c.call_tool("read_file", {"path": "README.md"}, meta=agents.meta("README.md"))
+
+    asyncio.run(main())
+    head, files = log.head, log.files()
+    assert log.next_seq == 4 and len(files) > 1  # rotated, one chain across the files
+    log.close()
+    report = marque.verify_audit_file(files, [server_key.public_key], head)
+    assert report.ok and report.entries == 4
+    # A restart resumes the chain.
+    reopened = marque.AuditFile(path, [server_key.public_key])
+    assert (reopened.next_seq, reopened.head, reopened.torn) == (4, head, None)
+    reopened.close()
+
+
 def test_inprocess_guard_fails_closed_on_a_broken_log(agents: Agents) -> None:
     ran: list[str] = []
     broken = marque.AuditLog.from_jsonl("{damaged\n")

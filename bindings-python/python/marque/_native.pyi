@@ -3,6 +3,7 @@
 
 import datetime
 import os
+import pathlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, Protocol, Union, final
 
@@ -146,6 +147,7 @@ __all__ = [
     "Envelope",
     "AuditProblem",
     "VerifyReport",
+    "AuditFile",
     "AuditLog",
     "verify_audit_file",
     "jcs_canonicalize",
@@ -939,8 +941,35 @@ class AuditLog:
     def envelopes(self) -> list[Envelope]: ...
     def __len__(self) -> int: ...
 
+@final
+class AuditFile:
+    def __new__(
+        cls,
+        path: Union[str, os.PathLike[str]],
+        trusted_keys: _PublicKeysLike,
+        *,
+        max_bytes: int | None = None,
+        fsync: Literal["always", "never"] | int | None = None,
+    ) -> Self: ...
+    def append(self, signer: _SignerLike, event: _EventLike) -> Envelope: ...
+    def sync(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *args: object) -> None: ...
+    @property
+    def head(self) -> str: ...
+    @property
+    def next_seq(self) -> int: ...
+    @property
+    def path(self) -> pathlib.Path: ...
+    def files(self) -> list[pathlib.Path]: ...
+    @property
+    def opened_entries(self) -> int: ...
+    @property
+    def torn(self) -> dict[str, Any] | None: ...
+
 def verify_audit_file(
-    path: Union[str, os.PathLike[str]],
+    path: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
     trusted_keys: _PublicKeysLike,
     expected_head: str | None = None,
     *,

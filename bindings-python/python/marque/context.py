@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
-from marque._native import AuditLog, Decision, InvalidArgument, KeyPair, NotAuthorized, Token, Verifier
+from marque._native import AuditFile, AuditLog, Decision, InvalidArgument, KeyPair, NotAuthorized, Token, Verifier
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
@@ -113,12 +113,12 @@ def _invalid_argument(message: str) -> InvalidArgument:
     return err
 
 
-def _check_audit_log(audit_log: AuditLog | None, audit_signer: _SignerLike | None) -> None:
+def _check_audit_log(audit_log: AuditFile | AuditLog | None, audit_signer: _SignerLike | None) -> None:
     """Raises ``InvalidArgument`` unless ``audit_log`` and ``audit_signer`` are given together."""
     if (audit_log is None) != (audit_signer is None):
         raise _invalid_argument("audit_log and audit_signer go together: the log signs each entry with the signer")
-    if audit_log is not None and not isinstance(audit_log, AuditLog):
-        raise TypeError(f"audit_log must be a marque.AuditLog, got {type(audit_log).__name__}")
+    if audit_log is not None and not isinstance(audit_log, (AuditLog, AuditFile)):
+        raise TypeError(f"audit_log must be a marque.AuditFile or a marque.AuditLog, got {type(audit_log).__name__}")
     if audit_signer is not None and not (
         isinstance(audit_signer, KeyPair)
         or (hasattr(audit_signer, "public_key") and callable(getattr(audit_signer, "sign", None)))
@@ -133,7 +133,7 @@ def _record(
     decision: Decision,
     *,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> None:
     """Appends ``decision`` to ``audit_log`` (signed by ``audit_signer``), then calls ``audit``.
@@ -154,7 +154,7 @@ def authorize_call(
     operation: str = "*",
     verifier: Verifier | None = None,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> Decision:
     """Authorizes one call from the current :func:`call_context`; the body of :func:`requires`.
@@ -203,7 +203,7 @@ def requires(
     operation: str = "*",
     resource: Resource = "*",
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the function runs only if the current call context's token allows it.

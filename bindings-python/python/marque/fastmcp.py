@@ -35,7 +35,7 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 from mcp.shared.exceptions import MCPError
 
 from marque import _gate
-from marque._native import AuditLog, Decision, MarqueError, Verifier
+from marque._native import AuditFile, AuditLog, Decision, MarqueError, Verifier
 from marque.context import _check_audit_log
 from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
 
@@ -54,7 +54,7 @@ class MarqueMiddleware(Middleware):
         allow: Iterable[str] | None = None,
         resource: str | None = None,
         audit: Callable[[Decision], object] | None = None,
-        audit_log: AuditLog | None = None,
+        audit_log: AuditFile | AuditLog | None = None,
         audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:

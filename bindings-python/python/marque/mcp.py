@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Union
 
 from marque._native import (
     MCP_DENIED_ERROR_CODE,
+    AuditFile,
     AuditLog,
     Decision,
     InvalidArgument,
@@ -477,7 +478,7 @@ class MarqueGuard:
         deny_as: Literal["error", "result"] = "error",
         error_code: int = DENIED_ERROR_CODE,
         audit: Callable[[Decision], object] | None = None,
-        audit_log: AuditLog | None = None,
+        audit_log: AuditFile | AuditLog | None = None,
         audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
         resource: str | None = None,
