@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from marque._native import AuditLog, Decision, MarqueError, McpConfig, Verifier, bearer_token
+from marque._native import AuditFile, AuditLog, Decision, MarqueError, McpConfig, Verifier, bearer_token
 from marque.context import _DECISION, _record, call_context
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def authorize_message(
     mcp_name: str | None,
     now: float | None = None,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> tuple[Decision | None, str | None]:
     """Decides one JSON-RPC message with the core and records the decision.
