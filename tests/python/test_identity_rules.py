@@ -254,6 +254,7 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("mint", "task"): lambda: marque.mint(s.root, agent="agent:a", agent_key=pk, principal="u", task=BAD),
         ("mint", "workspace"): lambda: marque.mint(s.root, agent="agent:a", agent_key=pk, principal="u", workspace=BAD),
         ("mint", "rights"): lambda: marque.mint(s.root, agent="agent:a", agent_key=pk, principal="u", rights=[BAD]),
+        ("mint", "audience"): lambda: marque.mint(s.root, agent="agent:a", agent_key=pk, principal="u", audience=BAD),
         ("sign_proof", "token"): lambda: marque.sign_proof(kp, BAD, tool="t", resource="r"),
         ("sign_proof", "tool"): lambda: marque.sign_proof(kp, tok, tool=BAD, resource="r"),
         ("sign_proof", "resource"): lambda: marque.sign_proof(kp, tok, tool="t", resource=BAD),
