@@ -19,23 +19,7 @@ use marque::{KeyPair, Request};
 const NOW: u64 = 1_767_225_600;
 
 /// The users' policy, verbatim.
-const REGO: &str = r#"package agent.authz
-default allow = false
-allow if {
-    input.agent.role == "reviewer"
-    input.action == "comment"
-    input.resource.type == "pull_request"
-}
-allow if {
-    input.agent.role == "deployer"
-    input.action == "deploy"
-    input.resource.env == "staging"
-}
-require_approval if {
-    input.action == "deploy"
-    input.resource.env == "production"
-}
-"#;
+const REGO: &str = include_str!("../../tests/vectors/rego/agent_authz.rego");
 
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("constraints");

@@ -206,22 +206,13 @@ pub trait CounterStore: Send + Sync {
     fn spend(&self, charges: &[BudgetCharge]) -> Result<Spend>;
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 fn counter_key(revocation_id: &str, kind: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"marque-budget/1\0");
     h.update(revocation_id.as_bytes());
     h.update([0]);
     h.update(kind.as_bytes());
-    let digest: [u8; 32] = h.finalize().into();
-    let mut key = String::with_capacity(KEY_PREFIX.len() + 64);
-    key.push_str(KEY_PREFIX);
-    for b in digest {
-        key.push(char::from(HEX[usize::from(b >> 4)]));
-        key.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    key
+    crate::replay::store_key(KEY_PREFIX, h.finalize().into())
 }
 
 /// The charges of one call at `now` for a chain's budgets — `(revocation id, budget)` per hop,

@@ -364,23 +364,7 @@ mod tests {
     use super::*;
 
     /// The policy from our users' write-ups, verbatim.
-    const USERS_POLICY: &str = r#"package agent.authz
-default allow = false
-allow if {
-    input.agent.role == "reviewer"
-    input.action == "comment"
-    input.resource.type == "pull_request"
-}
-allow if {
-    input.agent.role == "deployer"
-    input.action == "deploy"
-    input.resource.env == "staging"
-}
-require_approval if {
-    input.action == "deploy"
-    input.resource.env == "production"
-}
-"#;
+    const USERS_POLICY: &str = include_str!("../../tests/vectors/rego/agent_authz.rego");
 
     fn input(role: Option<&str>, action: &str, attrs: &[(&str, &str)]) -> RegoInput {
         let mut i = RegoInput::for_request("tool", action, "x", 1_767_225_600);

@@ -75,15 +75,8 @@ impl ReplayClaim {
         h.update(domain);
         h.update(signer.as_bytes());
         h.update(nonce.as_bytes());
-        let digest: [u8; 32] = h.finalize().into();
-        let mut key = String::with_capacity(KEY_PREFIX.len() + 64);
-        key.push_str(KEY_PREFIX);
-        for b in digest {
-            key.push(char::from(HEX[usize::from(b >> 4)]));
-            key.push(char::from(HEX[usize::from(b & 15)]));
-        }
         ReplayClaim {
-            key,
+            key: store_key(KEY_PREFIX, h.finalize().into()),
             ttl_ms: window.saturating_add(skew).max(1).saturating_mul(1000),
             signer: *signer,
             expires_at: iat.saturating_add(window),
@@ -118,6 +111,18 @@ impl ReplayClaim {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A store key: `prefix` followed by the 64 hex digits of `digest` (replay claims, budget
+/// counters: no token material, one shape).
+pub(crate) fn store_key(prefix: &str, digest: [u8; 32]) -> String {
+    let mut key = String::with_capacity(prefix.len() + 64);
+    key.push_str(prefix);
+    for b in digest {
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    key
+}
 
 /// Where used proofs are remembered. Implementations must be atomic: of two concurrent claims of
 /// one key, exactly one is [`Claim::Claimed`]. An implementation that cannot answer (connection

@@ -167,23 +167,8 @@ fn operator_rules_and_bad_approvals() {
 #[test]
 fn rego_policies_decide_after_the_datalog() {
     use marque::rego::RegoPolicy;
-    let policy = RegoPolicy::new(
-        "authz",
-        Some("7"),
-        r#"package agent.authz
-default allow = false
-allow if {
-    input.agent.role == "deployer"
-    input.action == "deploy"
-    input.resource.env == "staging"
-}
-require_approval if {
-    input.action == "deploy"
-    input.resource.env == "production"
-}
-"#,
-    )
-    .unwrap();
+    // The users' policy, verbatim (its reviewer rule does not apply here).
+    let policy = RegoPolicy::new("authz", Some("7"), include_str!("../../tests/vectors/rego/agent_authz.rego")).unwrap();
     let mut v = Verifier::new([kp(1).public_key()]);
     v.add_rego_policy(policy);
     v.add_approver("user:alice", kp(7).public_key()).unwrap();
