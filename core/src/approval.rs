@@ -275,7 +275,7 @@ pub fn approval_claim(approver: &PublicKey, nonce: &str, iat: u64, exp: u64, now
     ReplayClaim::with_domain(b"marque-approval/1\0", approver, nonce, iat, now, exp.saturating_sub(iat), skew)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use crate::keys::KeyPair;
