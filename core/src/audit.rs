@@ -490,7 +490,8 @@ impl Envelope {
         hex_encode(&self.digest)
     }
 
-    /// SHA-256 digest of the signing input, raw.
+    /// SHA-256 digest of the signing input, raw (the durable log's chain head).
+    #[cfg(feature = "std")]
     pub(crate) fn digest_bytes(&self) -> [u8; 32] {
         self.digest
     }
