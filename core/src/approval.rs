@@ -200,10 +200,7 @@ pub fn sign_approval_with_nonce<S: Signer + ?Sized>(
         nonce: B64.encode(nonce),
     };
     let payload = B64.encode(serde_json::to_vec(&claims).map_err(|_| Error::internal("approval encoding"))?);
-    let mut msg = Vec::with_capacity(DOMAIN.len() + payload.len());
-    msg.extend_from_slice(DOMAIN);
-    msg.extend_from_slice(payload.as_bytes());
-    let sig = crate::signer::sign_checked(approver, &msg)?;
+    let sig = crate::signer::sign_checked(approver, &signing_input(&payload))?;
     Ok(format!("{payload}.{}", sig.to_base64()))
 }
 
@@ -220,16 +217,29 @@ fn refused(msg: impl Into<String>) -> Error {
 /// Reads an approval's claims without checking anything (to show an approver what they sign,
 /// or to log what was presented). Never decide on these.
 pub fn decode_approval_unverified(approval: &str) -> Result<ApprovalClaims> {
+    parts(approval).map(|(_, _, claims)| claims)
+}
+
+/// Splits an approval into its signed payload, its signature text and the decoded claims.
+fn parts(approval: &str) -> Result<(&str, &str, ApprovalClaims)> {
     if approval.len() > MAX_APPROVAL_BYTES {
         return Err(refused(format!("larger than {MAX_APPROVAL_BYTES} bytes")));
     }
-    let (payload, _) = approval.split_once('.').ok_or_else(|| refused("not `payload.signature`"))?;
+    let (payload, sig) = approval.split_once('.').ok_or_else(|| refused("not `payload.signature`"))?;
     let raw = B64.decode(payload).map_err(|_| refused("payload is not base64url"))?;
     let claims: ApprovalClaims = serde_json::from_slice(&raw).map_err(|_| refused("payload is not the expected JSON"))?;
     if claims.v != 1 {
         return Err(refused(format!("unsupported version {}", claims.v)));
     }
-    Ok(claims)
+    Ok((payload, sig, claims))
+}
+
+/// What an approver signs: the domain tag, then the payload text.
+fn signing_input(payload: &str) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(DOMAIN.len() + payload.len());
+    msg.extend_from_slice(DOMAIN);
+    msg.extend_from_slice(payload.as_bytes());
+    msg
 }
 
 /// Verifies an approval: version, signature by the key `approvers` trusts for its `sub`, bound
@@ -239,14 +249,10 @@ pub fn decode_approval_unverified(approval: &str) -> Result<ApprovalClaims> {
 /// call is allowed (single use); the verifier does that.
 pub fn verify_approval(approval: &str, approvers: &Approvers, digest: &str, now: u64, skew: u64) -> Result<VerifiedApproval> {
     crate::clock::check("now", now)?;
-    let claims = decode_approval_unverified(approval)?;
-    let (payload, sig) = approval.split_once('.').ok_or_else(|| refused("not `payload.signature`"))?;
+    let (payload, sig, claims) = parts(approval)?;
     let key = approvers.key(&claims.sub).ok_or_else(|| refused(format!("`{}` is not a trusted approver", crate::error::sanitize(&claims.sub))))?;
     let sig = Signature::from_base64(sig).map_err(|_| refused("signature is not 64 base64url bytes"))?;
-    let mut msg = Vec::with_capacity(DOMAIN.len() + payload.len());
-    msg.extend_from_slice(DOMAIN);
-    msg.extend_from_slice(payload.as_bytes());
-    key.verify(&msg, &sig).map_err(|_| refused("signature does not verify with the approver's key"))?;
+    key.verify(&signing_input(payload), &sig).map_err(|_| refused("signature does not verify with the approver's key"))?;
     if claims.dig != digest {
         return Err(refused("it approves another request or token"));
     }

@@ -90,21 +90,25 @@ impl Constraints {
         let mut needs: Vec<String> = Vec::new();
         #[allow(unused_mut)]
         let mut policy = None;
+        // One input for every policy (it depends on the call, not on the policy), built only
+        // when there is a policy.
         #[cfg(feature = "rego")]
-        for p in &self.rego {
-            use crate::rego::{RegoInput, RegoOutcome};
-            let input = RegoInput::from_claims(claims, request, now, &self.roles);
-            let verdict = p.evaluate(&input)?;
-            let label = format!("{}#{}", verdict.policy, verdict.rule);
-            match verdict.outcome {
-                RegoOutcome::Allow => policy = Some(label),
-                RegoOutcome::ApprovalRequired => {
-                    needs.push(format!("rego policy {} requires approval", verdict.policy));
-                    policy = Some(label);
-                }
-                RegoOutcome::Deny => {
-                    let reason = format!("denied by rego policy {} (no allow rule held)", verdict.policy);
-                    return Ok(Gate::Deny { kind: ErrorKind::NotAuthorized, reason, policy: Some(label), request: None });
+        if !self.rego.is_empty() {
+            let input = crate::rego::RegoInput::from_claims(claims, request, now, &self.roles);
+            for p in &self.rego {
+                use crate::rego::RegoOutcome;
+                let verdict = p.evaluate(&input)?;
+                let label = format!("{}#{}", verdict.policy, verdict.rule);
+                match verdict.outcome {
+                    RegoOutcome::Allow => policy = Some(label),
+                    RegoOutcome::ApprovalRequired => {
+                        needs.push(format!("rego policy {} requires approval", verdict.policy));
+                        policy = Some(label);
+                    }
+                    RegoOutcome::Deny => {
+                        let reason = format!("denied by rego policy {} (no allow rule held)", verdict.policy);
+                        return Ok(Gate::Deny { kind: ErrorKind::NotAuthorized, reason, policy: Some(label), request: None });
+                    }
                 }
             }
         }
