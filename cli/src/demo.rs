@@ -102,5 +102,54 @@ pub fn run() -> Result<(), String> {
         Some(p) => println!("   someone rewrites a denial into an allow → entry {} flagged: {}", p.index, p.kind.code()),
         None => return Err("tampering went unnoticed".into()),
     }
+    constraints(now, &root, &orch, &agent_a)
+}
+
+/// Step 8: a production deploy needs a human approval; a delegation's call budget runs out.
+fn constraints(now: u64, root: &KeyPair, orch: &KeyPair, agent_a: &KeyPair) -> Result<(), String> {
+    let alice = KeyPair::generate().map_err(e)?;
+    let mut verifier = Verifier::new([root.public_key()]);
+    verifier.add_approver("user:alice", alice.public_key()).map_err(e)?;
+    verifier.add_approval_rule(Right::new("deploy", "deploy", "production/")).map_err(e)?;
+    let t0 = Token::mint(
+        root,
+        &MintParams::new("agent:orchestrator", orch.public_key(), "user:alice")
+            .right(Right::new("deploy", "deploy", "*"))
+            .right(Right::new("read_file", "read", "*"))
+            .ttl_seconds(3600)
+            .now(now),
+    )
+    .map_err(e)?;
+    let deployer = t0
+        .delegate(orch, &DelegateParams::new("agent:deployer", agent_a.public_key()).tools(["deploy"]).max_calls(2).now(now))
+        .map_err(e)?;
+    let request = Request::new("deploy", "deploy", "production/web");
+    let d = verifier.authorize_token(&deployer, &request, None, Some(now)).map_err(e)?;
+    let Some(ask) = d.approval_request.as_ref().filter(|_| d.code.as_deref() == Some("approval_required")) else {
+        return Err(format!("a production deploy was not held for approval: {:?}", d.code));
+    };
+    println!("\n8. constraints: the operator requires a human approval for deploy:deploy:production/");
+    println!("   {} deploys production/web → DENIED approval_required (digest {}…, approvers {})",
+        deployer.path(), &ask.digest[..12], ask.approvers.join(", "));
+    let approval = marque::approval::sign_approval(&alice, "user:alice", &ask.digest, now, 300).map_err(e)?;
+    let d = verifier
+        .authorize_with_approval(deployer.to_bytes(), &request, None, Some(&approval), Some(now))
+        .map_err(e)?;
+    let by = d.approval.as_ref().map(|a| a.approver.clone()).unwrap_or_default();
+    println!("   user:alice signs an approval of that exact call; the retry → {} (approved by {by})",
+        if d.allowed { "ALLOWED" } else { "DENIED" });
+    let again = verifier.authorize_with_approval(deployer.to_bytes(), &request, None, Some(&approval), Some(now)).map_err(e)?;
+    println!("   the same approval again → {} ({}: single use)",
+        if again.allowed { "ALLOWED" } else { "DENIED" }, again.code.as_deref().unwrap_or("-"));
+    let staging = Request::new("deploy", "deploy", "staging/web");
+    let codes: Vec<String> = (0..2)
+        .map(|_| verifier.authorize_token(&deployer, &staging, None, Some(now)))
+        .map(|d| d.map(|d| d.code.unwrap_or_else(|| "allowed".into())).map_err(e))
+        .collect::<Result<_, _>>()?;
+    println!("   the orchestrator gave {} a budget of 2 calls: staging deploys → {} (the approved call counted too)",
+        deployer.path(), codes.join(", "));
+    if again.allowed || !d.allowed || codes.last().map(String::as_str) != Some("budget_exhausted") {
+        return Err("the constraints did not hold".into());
+    }
     Ok(())
 }

@@ -37,12 +37,13 @@ commands:
   mint --root-key FILE --agent ID --agent-key HEX --principal P [--task T] [--workspace W]
        --right TOOL[:OPERATION[:RESOURCE]]... --ttl SECONDS [--max-depth N] [--audience URI]...
   delegate --token TOKEN --key FILE --to ID --to-key HEX [--tool T]... [--operation O]...
-       [--resource-prefix R] [--ttl S]
+       [--resource-prefix R] [--ttl S] [--max-depth N] [--max-calls N] [--rate CALLS/SECONDS]
+       [--require-approval TOOL:OP:PREFIX]...
   inspect TOKEN [--datalog]                   what a token claims, as JSON (not verified)
   authorize (--root-pub HEX... | --jwks FILE) --token TOKEN --tool T [--operation O] --resource R
        [--attribute K=V]... [--audience URI] [--proof P] [--now SECS]
        [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
-       [--approval-rule TOOL:OP:PREFIX]... [--approver ID=HEX]... [--approval A]
+       [--approval-rule TOOL:OP:PREFIX]... [--approver ID=HEX]... [--approval A] [--redis URL]
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
   revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
@@ -91,13 +92,18 @@ fn run(argv: &[String]) -> Result<u8, String> {
     match cmd.as_str() {
         "keygen" => keygen(Args::parse(rest, &["out"], &[])?),
         "mint" => mint(Args::parse(rest, &["root-key", "agent", "agent-key", "principal", "task", "workspace", "right", "ttl", "max-depth", "now", "audience"], &[])?),
-        "delegate" => delegate(Args::parse(rest, &["token", "key", "to", "to-key", "tool", "operation", "resource-prefix", "ttl", "max-depth", "now"], &[])?),
+        "delegate" => delegate(Args::parse(
+            rest,
+            &["token", "key", "to", "to-key", "tool", "operation", "resource-prefix", "ttl", "max-depth", "now", "max-calls", "rate",
+              "require-approval"],
+            &[],
+        )?),
         "inspect" => inspect(Args::parse(rest, &[], &["datalog"])?),
         "authorize" => authorize(Args::parse(
             rest,
             &[
                 "root-pub", "jwks", "token", "tool", "operation", "resource", "attribute", "audience", "proof", "now",
-                "revocation-list", "operator-key", "max-staleness", "approval", "approver", "approval-rule",
+                "revocation-list", "operator-key", "max-staleness", "approval", "approver", "approval-rule", "redis",
             ],
             &[],
         )?),
@@ -135,6 +141,10 @@ fn load_key(path: &str) -> Result<KeyPair, String> {
 
 fn parse_u64(what: &str, v: &str) -> Result<u64, String> {
     v.parse().map_err(|_| format!("{what} must be a whole number of seconds, got {v:?}"))
+}
+
+fn parse_count(what: &str, v: &str) -> Result<u64, String> {
+    v.parse().map_err(|_| format!("{what} must be a whole number of calls, got {v:?}"))
 }
 
 fn keygen(a: Args) -> Result<u8, String> {
@@ -212,6 +222,16 @@ fn delegate(a: Args) -> Result<u8, String> {
     if let Some(d) = a.one("max-depth") {
         p = p.max_depth(u32::try_from(parse_u64("--max-depth", d)?).map_err(|_| "--max-depth is too large")?);
     }
+    if let Some(n) = a.one("max-calls") {
+        p = p.max_calls(parse_count("--max-calls", n)?);
+    }
+    if let Some(r) = a.one("rate") {
+        let (calls, window) = r.split_once('/').ok_or_else(|| format!("--rate must be CALLS/SECONDS (e.g. 10/60), got {r:?}"))?;
+        p = p.rate(parse_count("--rate calls", calls)?, parse_u64("--rate window", window)?);
+    }
+    for rule in a.all("require-approval") {
+        p = p.require_approval(Right::parse(rule).map_err(err)?);
+    }
     if let Some(n) = a.one("now") {
         p = p.now(parse_u64("--now", n)?);
     }
@@ -286,9 +306,33 @@ fn authorize(a: Args) -> Result<u8, String> {
     let token = read_arg(a.req("token")?)?;
     let approval = a.one("approval").map(read_arg).transpose()?;
     let bytes = Token::from_base64(&token).map_err(err)?;
+    shared_state(&mut verifier, &bytes, a.one("redis"))?;
     let d = verifier.authorize_with_approval(bytes.to_bytes(), &request, proof.as_deref(), approval.as_deref(), now).map_err(err)?;
     println!("{}", d.to_json());
     Ok(if d.allowed { 0 } else { 1 })
+}
+
+/// Where single-use proofs and approvals and call budgets are counted. One `marque authorize` is
+/// one process: without `--redis` its replay cache and counters die with it, so proofs and
+/// approvals are checked but not single-use across invocations (said in the usage), and a token
+/// carrying call budgets is refused — counting each call from zero would never exhaust them.
+fn shared_state(verifier: &mut Verifier, token: &Token, redis: Option<&str>) -> Result<(), String> {
+    match redis {
+        Some(url) => {
+            let timeout = std::time::Duration::from_secs(2);
+            let replay = marque_redis::RedisReplayStore::open(url).and_then(|s| s.with_timeout(timeout)).map_err(err)?;
+            let counters = marque_redis::RedisCounterStore::open(url).and_then(|s| s.with_timeout(timeout)).map_err(err)?;
+            verifier.set_replay_store(std::sync::Arc::new(replay));
+            verifier.set_counter_store(std::sync::Arc::new(counters));
+            Ok(())
+        }
+        None if token.carries_budgets() => Err(
+            "this token carries call budgets: give --redis URL so every invocation counts against the same budget \
+             (one process alone would count each call from zero)"
+                .into(),
+        ),
+        None => Ok(()),
+    }
 }
 
 fn sign_proof(a: Args) -> Result<u8, String> {

@@ -101,6 +101,10 @@ fn demo_tells_the_story() {
     assert!(out.contains("flagged: edited_entry"));
     assert!(out.contains("is refused: revocation_list_rollback"));
     assert!(out.contains("fails closed (revocation_list_stale)"));
+    assert!(out.contains("DENIED approval_required"));
+    assert!(out.contains("the retry → ALLOWED (approved by user:alice)"));
+    assert!(out.contains("DENIED (approval_required: single use)"));
+    assert!(out.contains("staging deploys → allowed, budget_exhausted"));
 }
 
 #[test]
@@ -345,4 +349,121 @@ fn a_token_minted_for_one_server_is_refused_by_another() {
         "--right", "read_file:read", "--ttl", "600", "--audience", "https://a.example/#frag"]);
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A `redis-server` on a free loopback port for one test (no persistence), stopped on drop;
+/// None (skip) when it is not installed outside CI.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        use std::process::Stdio;
+        if Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "redis-server is not installed (scripts/install.sh installs it)");
+            eprintln!("skipped: redis-server is not installed");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(Redis(child, port))
+    }
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.1)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Budgets and approvals across invocations: each `marque authorize` is a new process, so only
+/// a shared store (`--redis`) can count calls or use an approval once; without one a budget token
+/// is refused (exit 2), never allowed from a fresh zero count.
+#[test]
+fn budgets_and_approvals_across_invocations() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (orch_key, orch_pub) = keygen(&dir, "orch");
+    let (_, a_pub) = keygen(&dir, "a");
+    let (alice_key, alice_pub) = keygen(&dir, "alice");
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:orch", "--agent-key", &orch_pub,
+        "--principal", "user:bob", "--right", "read_file:read", "--right", "deploy:deploy", "--ttl", "600"]);
+    assert!(o.status.success(), "{o:?}");
+    let t0 = stdout(&o);
+    let delegate = |extra: &[&str]| {
+        let mut args = vec!["delegate", "--token", &t0, "--key", &orch_key, "--to", "agent:a", "--to-key", &a_pub];
+        args.extend_from_slice(extra);
+        marque(&args)
+    };
+    // Malformed budgets: one line, exit 2.
+    for bad in [&["--max-calls", "two"][..], &["--rate", "10"], &["--rate", "10/0"], &["--rate", "0/60"], &["--max-calls", "0"],
+        &["--require-approval", "deploy:deploy:../x"]] {
+        let o = delegate(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {o:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1, "{bad:?}");
+    }
+    let o = delegate(&["--max-calls", "2", "--rate", "10/60", "--require-approval", "deploy:deploy:prod/"]);
+    assert!(o.status.success(), "{o:?}");
+    let ta = stdout(&o);
+    let read = ["--root-pub", &root_pub, "--token", &ta, "--tool", "read_file", "--operation", "read", "--resource", "src/a.rs"];
+    let authorize = |extra: &[&str]| {
+        let mut args = vec!["authorize"];
+        args.extend_from_slice(&read);
+        args.extend_from_slice(extra);
+        marque(&args)
+    };
+    let o = authorize(&[]);
+    assert_eq!(o.status.code(), Some(2), "a budget token without a shared store is refused: {o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--redis"), "{o:?}");
+
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let codes: Vec<_> = (0..3).map(|_| authorize(&["--redis", &url])).collect();
+    assert_eq!(codes.iter().map(|o| o.status.code()).collect::<Vec<_>>(), [Some(0), Some(0), Some(1)], "{codes:?}");
+    let d: serde_json::Value = serde_json::from_slice(&codes[2].stdout).unwrap();
+    assert_eq!(d["code"], "budget_exhausted", "{d}");
+
+    // The approval the hop requires: denied with the digest, approved once, refused when reused.
+    let t1 = stdout(&delegate(&["--require-approval", "deploy:deploy:prod/"]));
+    let deploy = ["authorize", "--root-pub", &root_pub, "--token", &t1, "--tool", "deploy", "--operation", "deploy", "--resource", "prod/web"];
+    let approver = format!("user:alice={alice_pub}");
+    let run = |extra: &[&str]| {
+        let mut args = deploy.to_vec();
+        args.extend_from_slice(&["--approver", &approver, "--redis", &url]);
+        args.extend_from_slice(extra);
+        marque(&args)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["code"], "approval_required", "{d}");
+    let digest = d["approval_request"]["digest"].as_str().expect("the denial names the digest").to_string();
+    let o = marque(&["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest]);
+    assert!(o.status.success(), "{o:?}");
+    let approval = stdout(&o);
+    assert_eq!(run(&["--approval", &approval]).status.code(), Some(0));
+    let o = run(&["--approval", &approval]);
+    assert_eq!(o.status.code(), Some(1), "an approval is used once across invocations: {o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["code"], "approval_required", "{d}");
+
+    // The store down: the call fails closed (exit 2, the typed code), never an allow.
+    drop(redis);
+    let o = authorize(&["--redis", &url]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("replay_store_unavailable"), "{o:?}");
 }

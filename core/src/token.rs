@@ -545,6 +545,22 @@ impl Token {
     pub fn revocation_ids(&self) -> &[String] {
         &self.claims.revocation_ids
     }
+    /// Whether any hop carries a call budget (`max_calls` or a rate): such a token is only
+    /// meaningful to a verifier whose counter store outlives one call (see [`crate::budget`]).
+    ///
+    /// ```
+    /// # use marque::{KeyPair, Token, token::MintParams, delegate::DelegateParams, policy::Right};
+    /// let (root, a, b) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[3; 32]));
+    /// let t = Token::mint(&root, &MintParams::new("agent:a", a.public_key(), "user:alice")
+    ///     .right(Right::new("read_file", "read", "*")).ttl_seconds(600))?;
+    /// assert!(!t.carries_budgets());
+    /// let child = t.delegate(&a, &DelegateParams::new("agent:b", b.public_key()).max_calls(10))?;
+    /// assert!(child.carries_budgets());
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn carries_budgets(&self) -> bool {
+        self.claims.hops.iter().any(|h| !h.budget.is_none())
+    }
     /// Whether the token is sealed (no further delegation possible).
     pub fn is_sealed(&self) -> bool {
         self.sealed
