@@ -48,6 +48,8 @@ commands:
   revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
   revoke show FILE [--operator-key HEX]...    a revocation list; signed: signature (and issuer) checked
+  revoke publish --list FILE --key FILE --out SERVED_FILE [--now SECS]
+                                              the next signed list (sequence + 1), replaced atomically
   jwks ROOT_PUBLIC_KEY...                     a JWKS document of root keys (publish it; rotate by republishing)
   sign-proof --token TOKEN --key FILE --tool T [--operation O] --resource R [--audience URI]
   approve --key FILE --approver ID (--digest D | --token TOKEN --tool T [--operation O] --resource R

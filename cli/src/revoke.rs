@@ -15,7 +15,8 @@ use crate::{err, load_key, parse_u64};
 const USAGE: &str = "usage:
   marque revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   marque revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
-  marque revoke show FILE [--operator-key HEX]...";
+  marque revoke show FILE [--operator-key HEX]...
+  marque revoke publish --list FILE --key FILE --out SERVED_FILE [--now SECS]";
 
 /// Runs `marque revoke …` (`args` after `revoke`).
 pub fn run(args: &[String]) -> Result<u8, String> {
@@ -23,6 +24,7 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     match args.first().map(String::as_str) {
         Some("add") => add(Args::parse(rest, &["list", "id", "agent", "key", "principal", "task"], &[])?),
         Some("sign") => sign(Args::parse(rest, &["list", "key", "sequence", "previous", "now", "out"], &[])?),
+        Some("publish") => publish(Args::parse(rest, &["list", "key", "out", "now"], &[])?),
         Some("show") => show(Args::parse(rest, &["operator-key"], &[])?),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -99,6 +101,31 @@ fn sign(a: Args) -> Result<u8, String> {
         Some(path) => std::fs::write(path, json + "\n").map_err(|e| format!("cannot write {path}: {e}"))?,
         None => println!("{json}"),
     }
+    Ok(0)
+}
+
+/// Signs the next list where a static server or object store serves it: the sequence follows the
+/// list already at `--out` (1 when there is none; one signed by another key is refused), and the
+/// file is replaced atomically (a poller never reads half a list).
+fn publish(a: Args) -> Result<u8, String> {
+    let set = read_set(a.req("list")?)?;
+    let key = load_key(a.req("key")?)?;
+    let out = a.req("out")?;
+    let sequence = match std::fs::read_to_string(out) {
+        Ok(text) => {
+            let prev = RevocationList::from_json(&text).map_err(|e| format!("{out}: {}", err(e)))?;
+            if prev.issuer() != &key.public_key() {
+                return Err(format!("{out} was signed by {}, not by this key ({})", prev.issuer().fingerprint(), key.public_key().fingerprint()));
+            }
+            prev.sequence().checked_add(1).ok_or("the published sequence is at its maximum")?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 1,
+        Err(e) => return Err(format!("cannot read {out}: {e}")),
+    };
+    let now = a.one("now").map(|n| parse_u64("--now", n)).transpose()?;
+    let list = RevocationList::sign(&set, sequence, now, &key).map_err(err)?;
+    marque::feed::persist(std::path::Path::new(out), &list).map_err(err)?;
+    println!("{{\"sequence\":{sequence},\"entries\":{},\"issued_at\":{}}}", set.len(), list.issued_at());
     Ok(0)
 }
 

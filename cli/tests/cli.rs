@@ -467,3 +467,36 @@ fn budgets_and_approvals_across_invocations() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("replay_store_unavailable"), "{o:?}");
 }
+
+/// `marque revoke publish`: the next signed list where a server serves it (sequence + 1, replaced
+/// atomically); a served list signed by another key is refused, nothing is written.
+#[test]
+fn revoke_publish_signs_the_next_list_in_place() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-publish-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (op_key, op_pub) = keygen(&dir, "operator");
+    let (other_key, _) = keygen(&dir, "other");
+    let set = dir.join("set.json");
+    let served = dir.join("revocations.json");
+    let (set, served) = (set.to_str().unwrap(), served.to_str().unwrap());
+    assert!(marque(&["revoke", "add", "--list", set, "--agent", "agent:rogue"]).status.success());
+    let publish = |key: &str| marque(&["revoke", "publish", "--list", set, "--key", key, "--out", served, "--now", "1767225600"]);
+    for expected in [1, 2] {
+        let o = publish(&op_key);
+        assert!(o.status.success(), "{o:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["sequence"], expected);
+        let shown = marque(&["revoke", "show", served, "--operator-key", &op_pub]);
+        assert!(shown.status.success(), "{shown:?}");
+        let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!((v["sequence"].as_u64(), v["entries"].as_u64()), (Some(expected), Some(1)));
+    }
+    let before = std::fs::read(served).unwrap();
+    let o = publish(&other_key);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not by this key"));
+    assert_eq!(std::fs::read(served).unwrap(), before, "nothing written");
+    assert!(!std::path::Path::new(&format!("{served}.tmp")).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -45,7 +45,7 @@
 //!
 //! Modules, by concept: [`keys`], [`identity`], [`token`] (mint), [`delegate`], [`verify`],
 //! [`policy`], [`resource`] (what a request may name, what a prefix covers), [`clock`] (times
-//! are seconds), [`proof`] (and [`audience`]: the server a proof is for), [`revocation`], [`options`] (option keys are checked), [`error`]; at
+//! are seconds), [`proof`] (and [`audience`]: the server a proof is for), [`revocation`] (and [`feed`]: polling a published list), [`options`] (option keys are checked), [`error`]; at
 //! the door of an HTTP or MCP server, [`admission`] (token admission), [`bearer`]
 //! (`Authorization`, `WWW-Authenticate`, RFC 9728 metadata) and [`mcp`] (every MCP message
 //! mapped to a marque request). Constraints beyond rights: [`approval`] (a human approves one
@@ -95,6 +95,8 @@ mod compat;
 pub mod constraints;
 #[cfg(feature = "biscuit")]
 pub mod delegate;
+#[cfg(feature = "biscuit")]
+pub mod feed;
 #[cfg(feature = "rego")]
 pub mod rego;
 #[cfg(feature = "biscuit")]
@@ -114,7 +116,7 @@ pub use token::{Hop, MintParams, Token};
 #[cfg(feature = "biscuit")]
 pub use verify::{Decision, Verifier};
 #[cfg(feature = "biscuit")]
-pub use admission::Admission;
+pub use admission::{Admission, AuthInfo};
 #[cfg(feature = "biscuit")]
 pub use mcp::McpOutcome;
 pub use mcp::{McpCall, McpConfig};
