@@ -28,11 +28,14 @@ fn list(seq: u64, at: u64, agents: &[&str]) -> String {
     RevocationList::sign(&set, seq, Some(at), &operator()).unwrap().to_json()
 }
 
-fn ok(body: &str, etag: &'static str) -> (u16, Option<&'static str>, Vec<u8>) {
+/// An HTTP answer: status, `ETag`, body.
+type Answer<'a> = (u16, Option<&'a str>, Vec<u8>);
+
+fn ok(body: &str, etag: &'static str) -> Answer<'static> {
     (200, Some(etag), body.as_bytes().to_vec())
 }
 
-fn apply(feed: &mut FeedState, v: &Verifier, answer: (u16, Option<&str>, Vec<u8>), now: u64) -> marque::feed::FeedOutcome {
+fn apply(feed: &mut FeedState, v: &Verifier, answer: Answer<'_>, now: u64) -> marque::feed::FeedOutcome {
     feed.apply(v, FeedAnswer { status: answer.0, etag: answer.1, body: &answer.2 }, now)
 }
 
@@ -85,7 +88,7 @@ fn every_bad_answer_keeps_the_list_in_force_and_backs_off() {
     };
     let mut tampered = list(9, NOW, &[]);
     tampered = tampered.replace("\"sequence\":9", "\"sequence\":10");
-    let answers: Vec<((u16, Option<&str>, Vec<u8>), &str)> = vec![
+    let answers: Vec<(Answer<'_>, &str)> = vec![
         ((500, None, vec![]), "HTTP 500"),
         ((404, None, b"not found".to_vec()), "HTTP 404"),
         ((200, Some("\"x\""), b"<html>".to_vec()), "revocation_list_invalid"),
