@@ -165,6 +165,33 @@ export type AuditProblemKind =
   | 'truncated_tail'
   | 'malformed_entry'
 
+/**
+ * The OAuth `AuthInfo` of an admitted bearer token (`verifier.authInfo`), built by the core: what
+ * the MCP SDKs' bearer auth records. `resource` is the verifier's audience (text here; the MCP
+ * helpers hand the SDK a `URL`), absent when it has none.
+ */
+export interface AuthInfo {
+  token: string
+  clientId: string
+  scopes: string[]
+  expiresAt: number
+  resource?: string
+  extra: {
+    marque: {
+      agent: string
+      path: string
+      principal: string
+      task: string | null
+      workspace: string | null
+      agentKeyFingerprint: string
+      agentKey: string
+      chain: string[]
+      tokenId: string
+      revocationIds: string[]
+    }
+  }
+}
+
 /** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
 export interface AuditEvent {
   event_type: string
@@ -539,8 +566,11 @@ export declare class PublicKey {
   toDid(): string
   /** Short stable id: `ed25519:` + 16 hex digits of SHA-256 of the key. */
   get fingerprint(): string
-  /** Whether `other` is the same key. */
-  equals(other: PublicKey): boolean
+  /**
+   * Whether `other` (any key input) is the same key; what is not a key throws
+   * `invalid_argument` / `invalid_key` (never a silent `false`).
+   */
+  equals(other: KeyInput): boolean
   /**
    * Verifies an Ed25519 signature (strict rules); throws `invalid_signature` if it does not
    * verify. Strings are signed as UTF-8.
@@ -663,6 +693,13 @@ export declare class Verifier {
    * identity and effective (narrowed) rights as `scopes`.
    */
   admit(token: TokenInput, options?: AdmitOptions | undefined | null): Admission
+  /**
+   * Admits the bearer text `token` like `admit` and returns the OAuth `AuthInfo` the MCP
+   * SDKs' bearer auth records (built by the core: `clientId` = the agent, `scopes` = the
+   * effective rights, `expiresAt`, `resource` = this verifier's audience as text, `extra.marque`
+   * = the agent identity). `marqueTokenVerifier` returns it, `resource` as a `URL`.
+   */
+  authInfo(token: string, options?: AdmitOptions | undefined | null): AuthInfo
   /**
    * Maps one MCP message (an object or JSON text) with `config` and decides it: a
    * `tools/call`, `resources/read`, `prompts/get`, `completion/complete` … is authorized with

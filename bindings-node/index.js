@@ -5,34 +5,12 @@
 const native = require('./native.js')
 // bindings-wasm/pkg/errors.cjs, copied by scripts/build-node.sh: the one MarqueError class (and
 // replay-store glue) of both JS packages.
-const { MarqueError, ERROR_CODES, installReplayStore } = require('./errors.js')
+const { MarqueError, ERROR_CODES, guardClasses, installReplayStore } = require('./errors.js')
 
 const { registerErrorClass, ...api } = native
 registerErrorClass(MarqueError)
-// What napi-rs's generated class glue does not let Rust refuse: a class constructor called
-// without `new` (its callback does not see `new.target`, and would wrap the global object), and
-// `new` on a class without a constructor (napi-rs's own callback throws a plain `Error`, with no
-// hook; its static factories construct through the same path, so only a failure is answered).
-// Everything else — methods, static factories, instances made in Rust — is the native class.
-const CONSTRUCTIBLE = new Set(['AuditFile', 'AuditLog', 'McpConfig', 'Verifier'])
-for (const [name, value] of Object.entries(api)) {
-  if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue
-  api[name] = new Proxy(value, {
-    apply() {
-      throw new MarqueError('invalid_argument', `Class constructor ${name} cannot be invoked without 'new'`)
-    },
-    construct(target, args) {
-      if (CONSTRUCTIBLE.has(name)) return Reflect.construct(target, args)
-      try {
-        return Reflect.construct(target, args)
-      } catch (e) {
-        if (e instanceof MarqueError) throw e
-        throw new MarqueError('invalid_argument', `${name} has no constructor: use its static factories`)
-      }
-    },
-  })
-}
-module.exports = { ...api, MarqueError, ERROR_CODES }
+// `new` and calls without it, refused the same way in both packages (errors.js `guardClasses`).
+module.exports = { ...guardClasses(api, { factoriesConstruct: true }), MarqueError, ERROR_CODES }
 
 // `Verifier.prototype.authorizeWithStore(token, options, store)`: `authorize` with the proof's nonce
 // claimed in a store shared by a fleet (errors.js, shared with @marque/wasm).

@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
+import type { AuditLog, AuthInfo as CoreAuthInfo, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
 
 export type { ProtectedResourceMetadata } from './index.js'
 
@@ -19,22 +19,8 @@ export declare const PROOF_HEADER: 'marque-proof'
 /** JSON-RPC error code of a marque refusal (methods other than `tools/call`): -32010. */
 export declare const DENIED_ERROR_CODE: number
 
-/** The agent identity `marqueTokenVerifier` puts in `AuthInfo.extra.marque`. */
-export interface MarqueAuthExtra {
-  agent: string
-  path: string
-  principal: string
-  task: string | null
-  workspace: string | null
-  agentKeyFingerprint: string
-  /** The acting agent's public key (hex). */
-  agentKey: string
-  /** Agent ids of the delegation chain, root first. */
-  chain: string[]
-  /** The token id (the last block's revocation id). */
-  tokenId: string
-  revocationIds: string[]
-}
+/** The agent identity `marqueTokenVerifier` puts in `AuthInfo.extra.marque` (core-built: `verifier.authInfo`). */
+export type MarqueAuthExtra = CoreAuthInfo['extra']['marque']
 
 /** `AuthInfo` as returned by `marqueTokenVerifier` (`clientId` is the agent id, `scopes` the token's effective, narrowed rights as `tool:operation:resource`). */
 export interface MarqueAuthInfo extends AuthInfo {

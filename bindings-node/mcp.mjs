@@ -92,7 +92,7 @@ export function marqueTokenVerifier(verifier, options = {}) {
   const { resource: given, sdk = installed(1) ? 1 : 2, ...rest } = options ?? {}
   const unknown = Object.keys(rest)
   if (unknown.length > 0) throw new MarqueError('invalid_argument', `marqueTokenVerifier: unknown option \`${unknown[0]}\` (resource, sdk)`)
-  const resource = serverResource(verifier, given)
+  serverResource(verifier, given) // a `resource` given must be the verifier's audience
   if (sdk !== 1 && sdk !== 2) throw new MarqueError('invalid_argument', 'marqueTokenVerifier: sdk is 1 (@modelcontextprotocol/sdk) or 2 (@modelcontextprotocol/server)')
   if (!installed(sdk)) throw new MarqueError('invalid_argument', `marqueTokenVerifier: the MCP SDK ${sdk}.x (${SDK_ERRORS[sdk]}) is not installed`)
   const refusal = async (status, message) => {
@@ -103,35 +103,17 @@ export function marqueTokenVerifier(verifier, options = {}) {
   }
   return {
     async verifyAccessToken(token) {
-      let a
+      let info
       try {
-        a = verifier.admit(token)
+        info = verifier.authInfo(token)
       } catch (e) {
         if (!(e instanceof MarqueError)) throw e
         const message = challengeValue(`marque: ${e.code}: ${e.message}`)
         throw await refusal(httpRefusal(e.code).status, message)
       }
-      return {
-        token,
-        clientId: a.agent,
-        scopes: a.scopes,
-        expiresAt: a.expiresAt,
-        ...(resource ? { resource: new URL(resource) } : {}),
-        extra: {
-          marque: {
-            agent: a.agent,
-            path: a.path,
-            principal: a.principal,
-            task: a.task ?? null,
-            workspace: a.workspace ?? null,
-            agentKeyFingerprint: a.agentKeyFingerprint,
-            agentKey: a.agentKey,
-            chain: a.chain,
-            tokenId: a.tokenId,
-            revocationIds: a.revocationIds,
-          },
-        },
-      }
+      // The core builds the AuthInfo (its `resource` is the verifier's audience, which
+      // `serverResource` checked `options.resource` against); the SDK wants `resource` as a URL.
+      return info.resource === undefined ? info : { ...info, resource: new URL(info.resource) }
     },
   }
 }

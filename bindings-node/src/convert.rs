@@ -398,6 +398,22 @@ impl FromNapiValue for BytesInput {
     }
 }
 
+/// Bytes only (a seed, a signature): a string is refused, not UTF-8 encoded — 64 hex digits are
+/// not a 32-byte seed.
+pub struct RawBytes(pub Vec<u8>);
+
+loose_arg!(RawBytes, "Uint8Array");
+
+impl FromNapiValue for RawBytes {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        match type_of(env, v)? {
+            // SAFETY: `v` is a typed array (checked in the guard); handles of the running call.
+            ValueType::Object if is_typed_array(env, v) => Ok(RawBytes(unsafe { read_bytes(env, v, "bytes") }?)),
+            _ => Err(shape_error("the argument", "a Uint8Array or a Buffer")),
+        }
+    }
+}
+
 /// JSON given as text or as a JS value (serialized with the host's own `JSON.stringify`, so a
 /// cyclic or BigInt-holding object throws the usual `TypeError` instead of recursing in Rust).
 pub struct JsonInput(pub String);

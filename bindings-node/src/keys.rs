@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use crate::convert::{Arg, BytesInput, KeyInput, Ref, Text};
+use crate::convert::{Arg, BytesInput, KeyInput, RawBytes, Text};
 use crate::errors::{OrThrow, Result};
 
 /// An RFC 8037 JSON Web Key for Ed25519 (`kty: "OKP"`, `crv: "Ed25519"`). Only a private JWK
@@ -144,11 +144,11 @@ impl PublicKey {
         self.inner.fingerprint()
     }
 
-    /// Whether `other` is the same key.
+    /// Whether `other` (any key input) is the same key; what is not a key throws
+    /// `invalid_argument` / `invalid_key` (never a silent `false`).
     #[napi]
-    pub fn equals(&self, #[napi(ts_arg_type = "PublicKey")] other: Ref<PublicKey>) -> bool {
-        let other = other.0;
-        self.inner == other.inner
+    pub fn equals(&self, other: KeyInput) -> Result<bool> {
+        Ok(other.resolve()? == self.inner)
     }
 
     /// Verifies an Ed25519 signature (strict rules); throws `invalid_signature` if it does not
@@ -206,8 +206,8 @@ impl KeyPair {
 
     /// Builds a key pair from its 32-byte seed.
     #[napi(factory)]
-    pub fn from_seed(#[napi(ts_arg_type = "Uint8Array")] seed: BytesInput) -> Result<Self> {
-        marque::KeyPair::from_bytes(&zeroize_vec(seed.into_vec()))
+    pub fn from_seed(#[napi(ts_arg_type = "Uint8Array")] seed: RawBytes) -> Result<Self> {
+        marque::KeyPair::from_bytes(&zeroize_vec(seed.0))
             .or_throw()
             .map(Self::wrap)
     }

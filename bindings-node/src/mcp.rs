@@ -302,6 +302,18 @@ impl Verifier {
         no_panic(|| admit_core(&v, &token, now).or_throw()).map(Admission::from_core)
     }
 
+    /// Admits the bearer text `token` like `admit` and returns the OAuth `AuthInfo` the MCP
+    /// SDKs' bearer auth records (built by the core: `clientId` = the agent, `scopes` = the
+    /// effective rights, `expiresAt`, `resource` = this verifier's audience as text, `extra.marque`
+    /// = the agent identity). `marqueTokenVerifier` returns it, `resource` as a `URL`.
+    #[napi(ts_return_type = "AuthInfo")]
+    pub fn auth_info(&self, token: String, options: Option<AdmitOptions>) -> Result<serde_json::Value> {
+        let now = opt_now(options.and_then(|o| o.now))?;
+        let v = self.shared().read().unwrap_or_else(PoisonError::into_inner);
+        let info = no_panic(|| v.auth_info(&token, now).or_throw())?;
+        serde_json::to_value(&info).map_err(|e| marque::Error::new(marque::ErrorKind::Internal, e.to_string())).or_throw()
+    }
+
     /// Maps one MCP message (an object or JSON text) with `config` and decides it: a
     /// `tools/call`, `resources/read`, `prompts/get`, `completion/complete` … is authorized with
     /// the token and proof (the transport's, else `_meta["marque/token"]` /

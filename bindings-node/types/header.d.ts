@@ -165,6 +165,33 @@ export type AuditProblemKind =
   | 'truncated_tail'
   | 'malformed_entry'
 
+/**
+ * The OAuth `AuthInfo` of an admitted bearer token (`verifier.authInfo`), built by the core: what
+ * the MCP SDKs' bearer auth records. `resource` is the verifier's audience (text here; the MCP
+ * helpers hand the SDK a `URL`), absent when it has none.
+ */
+export interface AuthInfo {
+  token: string
+  clientId: string
+  scopes: string[]
+  expiresAt: number
+  resource?: string
+  extra: {
+    marque: {
+      agent: string
+      path: string
+      principal: string
+      task: string | null
+      workspace: string | null
+      agentKeyFingerprint: string
+      agentKey: string
+      chain: string[]
+      tokenId: string
+      revocationIds: string[]
+    }
+  }
+}
+
 /** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
 export interface AuditEvent {
   event_type: string

@@ -1,5 +1,5 @@
 // Types of @marque/wasm/edge.
-import type { Admission, Decision, McpConfig, McpConfigJson, McpRequest, Verifier } from './index.js'
+import type { Admission, AuthInfo, Decision, McpConfig, McpConfigJson, McpRequest, Verifier } from './index.js'
 
 export declare const PROOF_HEADER: 'Marque-Proof'
 export declare const MCP_METHOD_HEADER: 'Mcp-Method'
@@ -45,17 +45,10 @@ export declare function guard(request: Request, options: GuardOptions): Promise<
 /** The MCP message of a request as JSON text, or `null` when it is not MCP traffic. */
 export declare function mcpMessage(request: Request): Promise<string | null>
 
-/** What `tokenVerifier` returns: the SDK 2.x `AuthInfo` of an admitted marque token. */
-export interface MarqueAuthInfo {
-  token: string
-  /** The acting agent id. */
-  clientId: string
-  /** The token's effective, narrowed rights as `tool:operation:resource`. */
-  scopes: string[]
-  expiresAt: number
+/** What `tokenVerifier` returns: the core-built `AuthInfo` (`verifier.authInfo`) with `resource` as a `URL`. */
+export type MarqueAuthInfo = Omit<AuthInfo, 'resource'> & {
   /** The verifier's audience (this server), when set. */
   resource?: URL
-  extra: { marque: { agent: string; path: string; principal: string; task: string | null; workspace: string | null; agentKeyFingerprint: string; chain: string[]; tokenId: string } }
 }
 
 /**

@@ -192,7 +192,7 @@ function refusal({ realm, resourceMetadata }, code, message, decision) {
  * `OAuthError` and `OAuthErrorCode`, which the SDK recognises by `instanceof` — this package
  * depends on no SDK. `options.now` fixes the time (tests).
  *
- * @param {{ admit: Function, audience?: string | null }} verifier
+ * @param {{ authInfo: Function }} verifier
  * @param {{ sdk: { OAuthError: any, OAuthErrorCode: any }, now?: number | Date }} options
  */
 export function tokenVerifier(verifier, options) {
@@ -200,7 +200,7 @@ export function tokenVerifier(verifier, options) {
   for (const key of Object.keys(rest)) {
     throw new MarqueError('invalid_argument', `tokenVerifier options: unknown option \`${key}\` (expected one of: sdk, now)`)
   }
-  if (!verifier || typeof verifier.admit !== 'function') {
+  if (!verifier || typeof verifier.authInfo !== 'function') {
     throw new MarqueError('invalid_argument', 'tokenVerifier(verifier, { sdk }): a marque Verifier is required')
   }
   if (typeof sdk?.OAuthError !== 'function' || typeof sdk?.OAuthErrorCode !== 'object' || sdk.OAuthErrorCode === null) {
@@ -209,35 +209,17 @@ export function tokenVerifier(verifier, options) {
   const { OAuthError, OAuthErrorCode } = sdk
   return {
     async verifyAccessToken(token) {
-      let a
+      let info
       try {
-        a = verifier.admit(token, now === undefined ? undefined : { now })
+        info = verifier.authInfo(token, now === undefined ? undefined : { now })
       } catch (e) {
         if (!(e instanceof MarqueError)) throw e
         const { status } = httpRefusal(e.code)
         const code = status === 401 ? OAuthErrorCode.InvalidToken : status === 400 ? OAuthErrorCode.InvalidRequest : OAuthErrorCode.ServerError
         throw new OAuthError(code, challengeValue(`marque: ${e.code}: ${e.message}`))
       }
-      const audience = verifier.audience
-      return {
-        token,
-        clientId: a.agent,
-        scopes: a.scopes,
-        expiresAt: a.expiresAt,
-        ...(audience ? { resource: new URL(audience) } : {}),
-        extra: {
-          marque: {
-            agent: a.agent,
-            path: a.path,
-            principal: a.principal,
-            task: a.task ?? null,
-            workspace: a.workspace ?? null,
-            agentKeyFingerprint: a.agentKeyFingerprint,
-            chain: a.chain,
-            tokenId: a.tokenId,
-          },
-        },
-      }
+      // The core builds the AuthInfo; the SDK wants `resource` as a URL.
+      return info.resource === undefined ? info : { ...info, resource: new URL(info.resource) }
     },
   }
 }

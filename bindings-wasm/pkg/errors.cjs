@@ -74,4 +74,39 @@ function installReplayStore(Verifier, PendingAuthorization) {
   })
 }
 
-module.exports = { ERROR_CODES, MarqueError, installReplayStore }
+/**
+ * The class guard of both packages, for what the generated class glue does not let Rust refuse:
+ * a class called without `new` (napi-rs's callback would wrap the global object), and `new` on a
+ * class that has only static factories (napi-rs throws a plain `Error`; wasm-bindgen would make an
+ * instance holding no value). Both throw `invalid_argument`. `api` is the module's exports; the
+ * classes (capitalised functions) are replaced by proxies, everything else is kept. Instances
+ * made in Rust, `instanceof`, static factories and methods are the native class's own.
+ * `factoriesConstruct`: @marque/node, whose static factories go through `new` on the class.
+ */
+const CONSTRUCTIBLE = ['AuditFile', 'AuditLog', 'McpConfig', 'Verifier']
+function guardClasses(api, { factoriesConstruct = false } = {}) {
+  const out = { ...api }
+  for (const [name, value] of Object.entries(api)) {
+    if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue
+    out[name] = new Proxy(value, {
+      apply() {
+        throw new MarqueError('invalid_argument', `Class constructor ${name} cannot be invoked without 'new'`)
+      },
+      construct(target, args) {
+        if (CONSTRUCTIBLE.includes(name)) return Reflect.construct(target, args)
+        // napi-rs's static factories construct through this same path: only a failure is answered.
+        if (factoriesConstruct) {
+          try {
+            return Reflect.construct(target, args)
+          } catch (e) {
+            if (e instanceof MarqueError) throw e
+          }
+        }
+        throw new MarqueError('invalid_argument', `${name} has no constructor: use its static factories`)
+      },
+    })
+  }
+  return out
+}
+
+module.exports = { ERROR_CODES, MarqueError, guardClasses, installReplayStore }

@@ -461,6 +461,8 @@ export declare class Verifier {
    * (narrowed) rights as `scopes`.
    */
   admit(token: TokenInput, options?: { now?: TimeInput } | null): Admission
+  /** Admits the bearer text `token` like `admit` and returns its OAuth `AuthInfo` (core-built). */
+  authInfo(token: string, options?: { now?: TimeInput } | null): AuthInfo
   /**
    * Maps one MCP message with `config` and decides it (`invalid_request` for a message marque
    * refuses, `not_authorized` for a mapped message without a token).
@@ -478,6 +480,33 @@ export declare class Verifier {
   mergeRevocations(set: Partial<Revocations> | string): void
   get limits(): Limits
   free(): void
+}
+
+/**
+ * The OAuth `AuthInfo` of an admitted bearer token (`verifier.authInfo`), built by the core: what
+ * the MCP SDKs' bearer auth records. `resource` is the verifier's audience (text here; the MCP
+ * helpers hand the SDK a `URL`), absent when it has none.
+ */
+export interface AuthInfo {
+  token: string
+  clientId: string
+  scopes: string[]
+  expiresAt: number
+  resource?: string
+  extra: {
+    marque: {
+      agent: string
+      path: string
+      principal: string
+      task: string | null
+      workspace: string | null
+      agentKeyFingerprint: string
+      agentKey: string
+      chain: string[]
+      tokenId: string
+      revocationIds: string[]
+    }
+  }
 }
 
 /** An admitted token (`verifier.admit`). */

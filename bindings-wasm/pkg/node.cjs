@@ -2,7 +2,7 @@
 // @marque/wasm — Node CommonJS entry: wasm-bindgen's nodejs glue instantiates the module
 // synchronously at `require` time (it reads marque_wasm_bg.wasm next to this file).
 const glue = require('./marque_wasm_node.cjs')
-const { MarqueError, ERROR_CODES, installReplayStore } = require('./errors.cjs')
+const { MarqueError, ERROR_CODES, guardClasses, installReplayStore } = require('./errors.cjs')
 
 glue.__registerErrorClass(MarqueError)
 installReplayStore(glue.Verifier, glue.PendingAuthorization)
@@ -47,4 +47,7 @@ module.exports = {
   init: () => Promise.resolve(),
   initSync: () => {},
 }
+// `new` and calls without it, refused the same way in both packages (errors.cjs `guardClasses`).
+const { MarqueError: _error, ...api } = module.exports
+Object.assign(module.exports, guardClasses(api))
 module.exports.default = module.exports.init

@@ -239,11 +239,10 @@ impl PublicKey {
         self.inner.fingerprint()
     }
 
-    /// Whether `other` (any key input) is the same key.
-    pub fn equals(&self, other: JsValue) -> bool {
-        public_key(&other, "other")
-            .map(|k| k == self.inner)
-            .unwrap_or(false)
+    /// Whether `other` (any key input) is the same key; what is not a key throws
+    /// `invalid_argument` / `invalid_key` (never a silent `false`).
+    pub fn equals(&self, other: JsValue) -> JsResult<bool> {
+        Ok(public_key(&other, "other")? == self.inner)
     }
 
     /// Verifies an Ed25519 signature (strict); throws `invalid_signature` when it does not verify.
@@ -284,11 +283,14 @@ pub fn public_key(v: &JsValue, what: &str) -> JsResult<marque::PublicKey> {
     if v.is_instance_of::<js_sys::Uint8Array>() {
         return Ok(marque::PublicKey::from_bytes(&bytes(v, what)?)?);
     }
-    if v.is_object() && !crate::convert::is_array(v) {
+    // An object is a JWK when `kty`, `crv` and `x` are strings (then the core judges the key:
+    // `invalid_key`); any other object is the wrong argument, as in @marque/node.
+    let member = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok().is_some_and(|m| m.is_string());
+    if v.is_object() && !crate::convert::is_array(v) && ["kty", "crv", "x"].into_iter().all(member) {
         return Ok(marque::PublicKey::from_jwk(&jwk_from(v, what)?)?);
     }
     Err(JsError::argument(format!(
-        "{what} must be a PublicKey, key text, 32 bytes or a JWK"
+        "{what} must be a PublicKey, key text (hex, PEM, JWK JSON, did:key), 32 bytes or a JWK object"
     )))
 }
 

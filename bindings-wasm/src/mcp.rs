@@ -234,6 +234,18 @@ impl Verifier {
         admission_to_js(&a)
     }
 
+    /// Admits the bearer text `token` like `admit` at `{now?}` and returns the OAuth `AuthInfo`
+    /// the MCP SDKs' bearer auth records, built by the core (`clientId`, `scopes`, `expiresAt`,
+    /// `resource` = this verifier's audience as text, `extra.marque`). `tokenVerifier` returns it.
+    #[wasm_bindgen(js_name = authInfo)]
+    pub fn auth_info(&self, token: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let token = string(&token, "token")?;
+        let mut o = Options::optional(&options, "authInfo options")?;
+        let now = o.now()?;
+        o.finish()?;
+        to_js(&self.inner.auth_info(&token, Some(now))?)
+    }
+
     /// Maps one MCP message (an object or JSON text) with `config` (an `McpConfig`, or its JSON
     /// form) and decides it with `{token?, proof?, mcpMethod?, mcpName?, resource?, now?}`:
     /// `{allowed, method, request, decision, admission}`. A mapped message is authorized with

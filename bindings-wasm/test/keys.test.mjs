@@ -62,7 +62,7 @@ test('did:key and fingerprint', () => {
   assert.ok(pk.equals(PUB))
   assert.ok(pk.equals(PublicKey.fromDid(did)))
   assert.ok(!pk.equals(KeyPair.generate().publicKey))
-  assert.ok(!pk.equals(42))
+  assert.throws(() => pk.equals(42), { code: 'invalid_argument' }) // not a key: refused, never a silent false
 })
 
 test('sign and verify (strict)', () => {

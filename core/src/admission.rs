@@ -84,6 +84,110 @@ impl Admission {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The OAuth `AuthInfo` a bearer-auth layer records for this admission of the bearer text
+    /// `token`, bound to the server `resource` (the verifier's audience, if any). See [`AuthInfo`].
+    pub fn auth_info(&self, token: &str, resource: Option<&str>) -> AuthInfo {
+        AuthInfo {
+            token: token.to_string(),
+            client_id: self.agent.clone(),
+            scopes: self.scopes.clone(),
+            expires_at: self.expires_at,
+            resource: resource.map(str::to_string),
+            extra: AuthInfoExtra {
+                marque: AgentIdentity {
+                    agent: self.agent.clone(),
+                    path: self.path.clone(),
+                    principal: self.principal.clone(),
+                    task: self.task.clone(),
+                    workspace: self.workspace.clone(),
+                    agent_key_fingerprint: self.agent_key_fingerprint.clone(),
+                    agent_key: self.agent_key.clone(),
+                    chain: self.chain.clone(),
+                    token_id: self.token_id.clone(),
+                    revocation_ids: self.revocation_ids.clone(),
+                },
+            },
+        }
+    }
+}
+
+/// What an admitted bearer token is to an OAuth bearer-auth layer: the record the MCP SDKs call
+/// `AuthInfo` (`token`, `clientId`, `scopes`, `expiresAt`, `resource`, `extra`), built once here
+/// for every binding (the Node MCP helpers and the Wasm edge both return it). `clientId` is the
+/// acting agent, `scopes` its effective narrowed rights ([`Admission::scopes`]), `resource` the
+/// server the verifier is for (RFC 8707: the SDK's `expectedResource` check compares it) and
+/// `extra.marque` the agent identity. JSON form: these camelCase names (the SDKs'); `resource`
+/// is left out when the verifier has no audience. It grants nothing: every call is still
+/// authorized by [`Verifier::authorize`](crate::Verifier::authorize).
+///
+/// ```
+/// use marque::{audience::Audience, KeyPair, MintParams, Right, Token, Verifier};
+/// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+/// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:alice")
+///     .right(Right::new("read_file", "read", "src/")).now(1_767_225_600))?.to_base64();
+/// let verifier = Verifier::new([root.public_key()]).with_audience(Some(Audience::parse("https://mcp.example.com/mcp")?));
+/// let info = verifier.auth_info(&token, Some(1_767_225_600))?;
+/// assert_eq!((info.client_id.as_str(), info.resource.as_deref()), ("agent:a", Some("https://mcp.example.com/mcp")));
+/// assert!(info.to_json().starts_with(r#"{"token":"#));
+/// # Ok::<(), marque::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthInfo {
+    /// The bearer token, as given.
+    pub token: String,
+    /// The acting agent.
+    pub client_id: String,
+    /// The effective rights, `tool:operation:resource`.
+    pub scopes: Vec<String>,
+    /// The token's effective expiry (seconds).
+    pub expires_at: u64,
+    /// The server the verifier is for (its audience), if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// `{ marque: AgentIdentity }`.
+    pub extra: AuthInfoExtra,
+}
+
+/// [`AuthInfo::extra`]: marque's part under the key `marque`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuthInfoExtra {
+    /// The agent identity.
+    pub marque: AgentIdentity,
+}
+
+/// Who holds an admitted token, as [`AuthInfo`] carries it (camelCase JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentIdentity {
+    /// The acting agent.
+    pub agent: String,
+    /// Its path in the spawn tree.
+    pub path: String,
+    /// On whose behalf.
+    pub principal: String,
+    /// The task, if any (`null` in JSON otherwise).
+    pub task: Option<String>,
+    /// The workspace, if any.
+    pub workspace: Option<String>,
+    /// The acting agent's key fingerprint.
+    pub agent_key_fingerprint: String,
+    /// The acting agent's public key (hex).
+    pub agent_key: String,
+    /// Agent ids of the delegation chain, root first.
+    pub chain: Vec<String>,
+    /// The token id (the last block's revocation id).
+    pub token_id: String,
+    /// Revocation ids of every block, authority first.
+    pub revocation_ids: Vec<String>,
+}
+
+impl AuthInfo {
+    /// JSON form (the SDKs' camelCase names).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 impl Verifier {
@@ -132,6 +236,13 @@ impl Verifier {
     pub fn admit_base64(&self, token: &str, now: Option<u64>) -> Result<Admission> {
         let bytes = decode_base64(token, self.limits())?;
         self.admit(&bytes, now)
+    }
+
+    /// Admits the bearer text `token` ([`Verifier::admit_base64`]) and returns the [`AuthInfo`]
+    /// a bearer-auth layer records, its `resource` this verifier's audience.
+    pub fn auth_info(&self, token: &str, now: Option<u64>) -> Result<AuthInfo> {
+        let admitted = self.admit_base64(token, now)?;
+        Ok(admitted.auth_info(token, self.audience().map(|a| a.as_str())))
     }
 }
 

@@ -233,19 +233,22 @@ def requires(
                 raise TypeError(f"the resource callable of @requires must return str, got {type(value).__name__}")
             return value
 
+        def decide(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Decision:
+            return authorize_call(
+                tool=tool,
+                operation=operation,
+                resource=resolve(args, kwargs),
+                verifier=verifier,
+                audit=audit,
+                audit_log=audit_log,
+                audit_signer=audit_signer,
+            )
+
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                decision = authorize_call(
-                    tool=tool,
-                    operation=operation,
-                    resource=resolve(args, kwargs),
-                    verifier=verifier,
-                    audit=audit,
-                    audit_log=audit_log,
-                    audit_signer=audit_signer,
-                )
+                decision = decide(args, kwargs)
                 reset = _DECISION.set(decision)
                 try:
                     return await fn(*args, **kwargs)
@@ -256,15 +259,7 @@ def requires(
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            decision = authorize_call(
-                tool=tool,
-                operation=operation,
-                resource=resolve(args, kwargs),
-                verifier=verifier,
-                audit=audit,
-                audit_log=audit_log,
-                audit_signer=audit_signer,
-            )
+            decision = decide(args, kwargs)
             reset = _DECISION.set(decision)
             try:
                 return fn(*args, **kwargs)
