@@ -179,3 +179,14 @@ fn options_in_the_wrong_unit_are_refused() {
         assert_eq!(e.code(), "invalid_argument", "{interval} {max_backoff}");
     }
 }
+
+#[test]
+fn only_plain_http_urls_are_polled() {
+    for good in ["https://ops.example.com/revocations.json", "http://127.0.0.1:8080/r.json", "HTTPS://x.example/"] {
+        marque::feed::check_url(good).unwrap();
+    }
+    for bad in ["file:///etc/passwd", "ftp://x/r", "https://user:pw@x.example/r", "https:///r", "https://x/r#frag", "x.example/r",
+        "https://x/r\n", "javascript:alert(1)"] {
+        assert_eq!(marque::feed::check_url(bad).unwrap_err().code(), "invalid_argument", "{bad}");
+    }
+}
