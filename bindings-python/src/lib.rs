@@ -12,6 +12,7 @@ mod audit;
 mod convert;
 mod delegate;
 mod errors;
+mod feed;
 mod identity;
 mod jcs;
 mod jwt;
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token::Hop>()?;
     m.add_class::<revocation::RevocationSet>()?;
     m.add_class::<revocation::RevocationList>()?;
+    m.add_class::<feed::RevocationFeedState>()?;
     m.add_class::<signer::CallableSigner>()?;
     m.add_class::<verify::Verifier>()?;
     m.add_class::<verify::Decision>()?;

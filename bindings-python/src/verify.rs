@@ -489,7 +489,7 @@ fn write_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockWriteGuard<
     }
 }
 
-fn read_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockReadGuard<'_, marque::Verifier> {
+pub(crate) fn read_guard(inner: &RwLock<marque::Verifier>) -> std::sync::RwLockReadGuard<'_, marque::Verifier> {
     match inner.read() {
         Ok(g) => g,
         Err(p) => p.into_inner(),

@@ -72,6 +72,7 @@ from marque._native import (
     McpOutcome,
     Policy,
     PublicKey,
+    RevocationFeedState,
     RevocationList,
     RevocationListInvalidError,
     RevocationListRollbackError,
@@ -130,6 +131,7 @@ from marque._native import (  # the exception classes, one per core ErrorKind
     InternalError,
     # END generated error codes
 )
+from marque.feed import RevocationFeed
 from marque.context import CallContext, authorize_call, call_context, current_call, current_decision, requires
 
 if TYPE_CHECKING:
@@ -263,6 +265,8 @@ __all__ = [
     "Policy",
     "ProblemKind",
     "PublicKey",
+    "RevocationFeed",
+    "RevocationFeedState",
     "RevocationList",
     "RevocationListInvalidError",
     "RevocationListRollbackError",
