@@ -62,6 +62,7 @@ fn asked(digest: &str, approvers: &[&str]) -> Value {
     json!({"allowed": false, "code": "approval_required", "approval_digest": digest, "approvers": approvers})
 }
 
+#[allow(clippy::too_many_arguments)]
 fn authorize(b: &mut Book, name: &str, token: &str, verifier: Value, request: Value, approval: Option<&str>, now: u64, expect: Value) {
     b.case(json!({"name": name, "op": "authorize", "root": "root", "token": token, "verifier": verifier,
         "request": request, "proof": null, "approval": approval, "now": now, "expect": expect}));
@@ -140,7 +141,7 @@ fn delegated_approvals(b: &mut Book) {
     let prod = req("deploy", "deploy", "production/web");
     authorize(b, "delegated approval: a delegation's rule requires approval in its subtree", &ln, trust.clone(), prod.clone(), None, NOW, asked(&digest(&lead, &prod), &[ALICE]));
     authorize(b, "delegated approval: a descendant cannot drop its ancestor's rule", &wn, trust.clone(), prod.clone(), None, NOW, asked(&digest(&worker, &prod), &[ALICE]));
-    authorize(b, "delegated approval: the delegator's own token is not affected", &"con_root_for_lead".to_string(), trust.clone(), prod.clone(), None, NOW, allowed());
+    authorize(b, "delegated approval: the delegator's own token is not affected", "con_root_for_lead", trust.clone(), prod.clone(), None, NOW, allowed());
     authorize(b, "delegated approval: calls outside the rule need none", &wn, trust.clone(), req("deploy", "deploy", "staging/web"), None, NOW, allowed());
     let ok = approve("approver", ALICE, &digest(&worker, &prod), NOW, 300, 10);
     authorize(b, "delegated approval: an approval of the worker's call allows it", &wn, trust.clone(), prod.clone(), Some(&ok), NOW + 1, allowed());
