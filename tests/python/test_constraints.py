@@ -283,3 +283,21 @@ def test_an_async_counter_store_is_refused() -> None:
 
     with pytest.raises(TypeError, match="sync"):
         marque.Verifier([ROOT.public_key], counter_store=Async())
+
+
+def test_a_guarded_function_takes_the_approval_from_the_call_context() -> None:
+    v, t = operator(), root_token()
+
+    @marque.requires(v, tool="deploy", operation="deploy", resource=lambda target: target)
+    def deploy(target: str) -> str:
+        d = marque.current_decision()
+        assert d is not None and d.approval is not None
+        return f"{target} approved by {d.approval['approver']}"
+
+    with marque.call_context(token=t, now=NOW), pytest.raises(marque.ApprovalRequired):
+        deploy("production/web")
+    approval = marque.approve(ALICE, approver="user:alice", digest=marque.request_digest(t, **DEPLOY), now=NOW)
+    with marque.call_context(token=t, now=NOW, approval=approval):
+        assert deploy("production/web") == "production/web approved by user:alice"
+        with pytest.raises(marque.ApprovalRequired):  # single use
+            deploy("production/web")

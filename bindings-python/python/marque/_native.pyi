@@ -74,13 +74,13 @@ class _CounterStoreLike(Protocol):
 
     def eval(self, script: str, numkeys: int, *keys_and_args: str) -> object: ...
 
-class Rate(TypedDict):
+class _Rate(TypedDict):
     """A delegation's rate: at most ``calls`` calls per fixed window of ``window_seconds``."""
 
     calls: int
     window_seconds: int
 
-class Approval(TypedDict):
+class _Approval(TypedDict):
     """The approval that allowed a call (``Decision.approval``)."""
 
     approver: str
@@ -88,7 +88,7 @@ class Approval(TypedDict):
     iat: int
     exp: int
 
-class ApprovalRequest(TypedDict):
+class _ApprovalRequest(TypedDict):
     """What an ``approval_required`` denial needs (``Decision.approval_request``)."""
 
     digest: str
@@ -476,7 +476,7 @@ class Token:
         max_depth: int | None = None,
         now: _Time | None = None,
         max_calls: int | None = None,
-        rate: Rate | None = None,
+        rate: _Rate | None = None,
         require_approval: Iterable[_RightLike] | None = None,
     ) -> Token: ...
     def sign_proof(
@@ -593,9 +593,9 @@ class Decision:
     @property
     def proof_verified(self) -> bool: ...
     @property
-    def approval(self) -> Approval | None: ...
+    def approval(self) -> _Approval | None: ...
     @property
-    def approval_request(self) -> ApprovalRequest | None: ...
+    def approval_request(self) -> _ApprovalRequest | None: ...
     def to_audit_event(self) -> AuditEvent: ...
     def to_compact_jwt(
         self, issuer: _SignerLike, *, issuer_name: str, audience: str, ttl_seconds: int | float
