@@ -921,6 +921,7 @@ mod tests {
 
     /// An approval travels in `_meta["marque/approval"]`: the retry of an `approval_required`
     /// call carries it and is allowed once; a non-string one is refused.
+    #[cfg(feature = "biscuit")]
     #[test]
     fn an_approval_travels_in_meta() {
         use crate::{KeyPair, MintParams, Right, Token, Verifier};
