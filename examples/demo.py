@@ -1,5 +1,6 @@
 """The marque story in Python: mint → delegate → delegate → authorize (allowed, denied) →
-proof replay → revocation → a signed audit log of every decision, and tamper detection. Run by scripts/setup.sh; `.venv/bin/python examples/demo.py`."""
+proof replay → a human approval → a call budget running out → revocation → a signed audit log
+of every decision, and tamper detection. Run by scripts/setup.sh; `.venv/bin/python examples/demo.py`."""
 
 from __future__ import annotations
 
@@ -28,16 +29,19 @@ def main() -> None:
 
     # The operator signs the fleet's revocation list; the server fails closed when it is older
     # than 5 minutes.
-    operator = marque.KeyPair.generate()
+    # Writes under src/release/ need a human approval (user:bob's key), whatever the token says.
+    operator, bob = marque.KeyPair.generate(), marque.KeyPair.generate()
     verifier = marque.Verifier([root.public_key], require_proof=True, operator_keys=[operator.public_key],
-                               max_revocation_staleness=300)
+                               max_revocation_staleness=300, approvers={"user:bob": bob.public_key},
+                               approval_rules=["write_file:write:src/release/"])
     verifier.load_revocation_list(marque.RevocationList.sign(marque.RevocationSet(), sequence=1, signer=operator))
     server = marque.KeyPair.generate()  # the tool server's audit key
     log = marque.AuditLog()
 
-    def call(tok: marque.Token, key: marque.KeyPair, tool: str, op: str, res: str) -> marque.Decision:
+    def call(tok: marque.Token, key: marque.KeyPair, tool: str, op: str, res: str,
+             approval: str | None = None) -> marque.Decision:
         proof = marque.sign_proof(key, tok, tool=tool, operation=op, resource=res)
-        decision = verifier.authorize(str(tok), tool=tool, operation=op, resource=res, proof=proof)
+        decision = verifier.authorize(str(tok), tool=tool, operation=op, resource=res, proof=proof, approval=approval)
         log.append(server, decision.to_audit_event())
         return decision
 
@@ -54,6 +58,20 @@ def main() -> None:
         marque.sign_proof(a, c_token, tool="read_file", operation="read", resource="src/main.rs")
     except marque.WrongHolderKey as e:
         print(f"  {'agent_a signs for agent_c':<44} REFUSED ({e.code})")
+
+    print("\nwrites under src/release/ need user:bob's approval of the exact call (single use)")
+    asked = call(token, orch, "write_file", "write", "src/release/notes.md")
+    show("orchestrator writes src/release/notes.md", asked)
+    assert asked.approval_request is not None
+    approval = marque.approve(bob, approver="user:bob", digest=asked.approval_request["digest"], ttl_seconds=300)
+    show("… retried with user:bob's approval", call(token, orch, "write_file", "write", "src/release/notes.md", approval))
+    show("… the same approval again", call(token, orch, "write_file", "write", "src/release/notes.md", approval))
+
+    b = marque.KeyPair.generate()
+    b_token = token.delegate(orch, to="agent:agent_b", to_key=b.public_key, tools=["read_file"], max_calls=2)
+    print("\nagent_b's delegation carries a budget: 2 calls in all (for it and everything it delegates)")
+    for n in (1, 2, 3):
+        show(f"agent_b reads docs/{n}.md", call(b_token, b, "read_file", "read", f"docs/{n}.md"))
 
     revoked = marque.RevocationSet(ids=[a_token.revocation_ids[1]])
     verifier.load_revocation_list(marque.RevocationList.sign(revoked, sequence=2, signer=operator))

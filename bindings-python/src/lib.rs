@@ -8,7 +8,9 @@
 
 use pyo3::prelude::*;
 
+mod approval;
 mod audit;
+mod budget;
 mod convert;
 mod delegate;
 mod errors;
@@ -47,7 +49,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(proof::sign_proof, m)?)?;
     m.add_function(wrap_pyfunction!(verify::parse_jwks, m)?)?;
     m.add_function(wrap_pyfunction!(verify::to_jwks, m)?)?;
+    approval::register(m)?;
     audit::register(m)?;
+    budget::register(m)?;
     jcs::register(m)?;
     jwt::register(m)?;
     identity::register(m)?;

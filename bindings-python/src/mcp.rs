@@ -353,6 +353,11 @@ impl McpMapped {
     fn proof(&self) -> Option<&str> {
         self.inner.proof.as_deref()
     }
+    /// A human approval of the call: `_meta["marque/approval"]`.
+    #[getter]
+    fn approval(&self) -> Option<&str> {
+        self.inner.approval.as_deref()
+    }
     fn __repr__(&self) -> String {
         format!("McpMapped(method={:?}, request={:?})", self.inner.method, triple(&self.inner.request))
     }
@@ -500,5 +505,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(protected_resource_metadata, m)?)?;
     m.add("MCP_DEFAULT_ALLOW", marque::mcp::DEFAULT_ALLOW.to_vec())?;
     m.add("MCP_DENIED_ERROR_CODE", marque::mcp::DENIED_ERROR_CODE)?;
+    m.add("MCP_APPROVAL_META_KEY", marque::bearer::APPROVAL_META_KEY)?;
     Ok(())
 }

@@ -226,8 +226,12 @@ impl Token {
     /// `parent_keypair` must be the key of the agent holding the token; the child is
     /// `to` (an agent id) with public key `to_key`, at `<path>/<child name>`. `None` on an
     /// axis means no further narrowing; asking for more than held raises `AttenuationWidens`.
+    /// `max_calls` (int) and `rate` (`{"calls": int, "window_seconds": int}`) give the child's
+    /// subtree a call budget, no wider than the chain's (`AttenuationWidens`); `require_approval`
+    /// (rights such as `"deploy:*:production/"`) makes its matching calls need a human approval.
     #[pyo3(signature = (parent_keypair, *, to, to_key, tools = None, operations = None,
-                        resource_prefix = None, ttl_seconds = None, max_depth = None, now = None))]
+                        resource_prefix = None, ttl_seconds = None, max_depth = None, now = None,
+                        max_calls = None, rate = None, require_approval = None))]
     #[allow(clippy::too_many_arguments)]
     fn delegate(
         &self,
@@ -241,8 +245,12 @@ impl Token {
         ttl_seconds: Option<&Bound<'_, PyAny>>,
         max_depth: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
+        max_calls: Option<&Bound<'_, PyAny>>,
+        rate: Option<&Bound<'_, PyAny>>,
+        require_approval: Option<&Bound<'_, PyAny>>,
     ) -> Result<Token> {
-        let params = crate::delegate::params(to.0, to_key, tools, operations, convert::opt(resource_prefix), ttl_seconds, max_depth, now)?;
+        let constraints = crate::delegate::DelegateConstraints { max_calls, rate, require_approval };
+        let params = crate::delegate::params(to.0, to_key, tools, operations, convert::opt(resource_prefix), ttl_seconds, max_depth, now, constraints)?;
         let parent = Signer::extract("parent_keypair", parent_keypair)?;
         let token = self.inner.clone();
         let child = py.detach(|| parent.finish(no_panic(|| token.delegate(parent.core(), &params))))?;

@@ -37,7 +37,9 @@ impl Verifier {
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
         audience: Option<Str>,
+        constraints: Constraints<'_, '_>,
     ) -> Result<Self> {
+        constraints.apply(&mut v)?;
         if let Some(a) = audience {
             v.set_audience(Some(marque::audience::Audience::parse(&a.0)?));
         }
@@ -88,6 +90,33 @@ impl Verifier {
     }
 }
 
+/// The constructor's constraint options: `approvers`, `approval_rules`, `counter_store`.
+struct Constraints<'a, 'py> {
+    approvers: Option<&'a Bound<'py, PyAny>>,
+    approval_rules: Option<&'a Bound<'py, PyAny>>,
+    counter_store: Option<&'a Bound<'py, PyAny>>,
+}
+
+impl Constraints<'_, '_> {
+    fn apply(&self, v: &mut marque::Verifier) -> Result<()> {
+        if let Some(a) = self.approvers.filter(|a| !a.is_none()) {
+            let d = a
+                .cast::<PyDict>()
+                .map_err(|_| type_error(format!("approvers must be a dict {{approver id: PublicKey}}, got {}", convert::type_name(a))))?;
+            for (id, key) in d.iter() {
+                v.add_approver(&convert::str_arg("an approver id", &id)?, convert::public_key(&key)?)?;
+            }
+        }
+        for rule in convert::rights(self.approval_rules)? {
+            v.add_approval_rule(rule)?;
+        }
+        if let Some(store) = self.counter_store.filter(|s| !s.is_none()) {
+            v.set_counter_store(crate::budget::extract(store)?);
+        }
+        Ok(())
+    }
+}
+
 fn parse_root_keys(v: &Bound<'_, PyAny>) -> Result<Vec<(Option<u32>, marque::PublicKey)>> {
     if let Ok(d) = v.cast::<PyDict>() {
         let mut out = Vec::with_capacity(d.len());
@@ -129,9 +158,17 @@ impl Verifier {
     /// `redis.Redis` client (or any object with `set(name, value, *, nx=True, px=ms)`
     /// returning True / None) and a proof accepted by one is refused by all. A store that raises
     /// (set the client's `socket_timeout`) makes the call raise `ReplayStoreUnavailable`.
+    /// `approvers`: `{approver id: PublicKey}`, the humans (or signers) whose approvals this
+    /// verifier accepts; `approval_rules`: rights (`"deploy:*:production/"`) whose calls need an
+    /// approval whatever the token says (denied `approval_required` until retried with
+    /// `approval=`). `counter_store`: where delegation budgets (`max_calls`, `rate`) are counted —
+    /// by default this verifier's memory; a `MemoryCounterStore` shared by several verifiers, or
+    /// a sync `redis.Redis` client (any object with `eval(script, numkeys, *keys_and_args)`) for
+    /// a fleet; a store that raises makes the call raise `ReplayStoreUnavailable`.
     #[new]
     #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None,
+                        approvers = None, approval_rules = None, counter_store = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         root_keys: &Bound<'_, PyAny>,
@@ -143,12 +180,16 @@ impl Verifier {
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
         audience: Option<Str>,
+        approvers: Option<&Bound<'_, PyAny>>,
+        approval_rules: Option<&Bound<'_, PyAny>>,
+        counter_store: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let mut v = marque::Verifier::new([]);
         for (id, key) in parse_root_keys(root_keys)? {
             v.add_root_key(id, key);
         }
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience)
+        let constraints = Constraints { approvers, approval_rules, counter_store };
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience, constraints)
     }
 
     /// A verifier trusting the root keys of a JWKS document (`{"keys": [...]}`, a str or a
@@ -156,7 +197,8 @@ impl Verifier {
     /// is publishing a new document (`set_root_keys_from_jwks`).
     #[staticmethod]
     #[pyo3(signature = (jwks, *, policies = None, limits = None, require_proof = false, revocations = None,
-                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None))]
+                        operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None,
+                        approvers = None, approval_rules = None, counter_store = None))]
     #[allow(clippy::too_many_arguments)]
     fn from_jwks(
         jwks: &Bound<'_, PyAny>,
@@ -168,9 +210,13 @@ impl Verifier {
         max_revocation_staleness: Option<&Bound<'_, PyAny>>,
         replay_store: Option<&Bound<'_, PyAny>>,
         audience: Option<Str>,
+        approvers: Option<&Bound<'_, PyAny>>,
+        approval_rules: Option<&Bound<'_, PyAny>>,
+        counter_store: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let v = marque::Verifier::from_jwks(&convert::to_json_text(jwks)?)?;
-        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience)
+        let constraints = Constraints { approvers, approval_rules, counter_store };
+        Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience, constraints)
     }
 
     /// Replaces every trusted root key with those of a JWKS document (policies, limits,
@@ -260,10 +306,12 @@ impl Verifier {
     }
 
     /// Verifies `token` (a `Token`, base64url str or bytes) and decides the request at `now`
-    /// (default: the clock). `proof` is a proof of possession from `sign_proof`.
+    /// (default: the clock). `proof` is a proof of possession from `sign_proof`; `approval` a
+    /// human approval of this exact call (`approve`), for a call the verifier's
+    /// `approval_rules` or a delegation's `require_approval` cover (single use).
     /// Returns a `Decision`; raises on a bad signature, unknown root key, malformed token or a hit limit.
-    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None),
-        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None)")]
+    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None, approval = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None, approval=None)")]
     #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
@@ -275,6 +323,7 @@ impl Verifier {
         proof: Option<Str>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
+        approval: Option<Str>,
     ) -> Result<Decision> {
         let token = TokenInput::extract(token)?;
         let request = request(tool.0, resource.0, operation.0, attributes)?;
@@ -287,10 +336,15 @@ impl Verifier {
                     Err(p) => p.into_inner(),
                 };
                 let proof = proof.as_deref();
-                match &token {
-                    TokenInput::Parsed(t) => v.authorize_token(t, &request, proof, now),
-                    TokenInput::Bytes(b) => v.authorize(b, &request, proof, now),
-                    TokenInput::Text(s) => v.authorize_base64(s, &request, proof, now),
+                match (&token, approval.as_deref()) {
+                    (TokenInput::Parsed(t), None) => v.authorize_token(t, &request, proof, now),
+                    (TokenInput::Bytes(b), None) => v.authorize(b, &request, proof, now),
+                    (TokenInput::Text(s), None) => v.authorize_base64(s, &request, proof, now),
+                    (TokenInput::Parsed(t), Some(a)) => v.authorize_with_approval(t.to_bytes(), &request, proof, Some(a), now),
+                    (TokenInput::Bytes(b), Some(a)) => v.authorize_with_approval(b, &request, proof, Some(a), now),
+                    (TokenInput::Text(s), Some(a)) => {
+                        v.authorize_with_approval(marque::Token::from_base64(s)?.to_bytes(), &request, proof, Some(a), now)
+                    }
                 }
             })
         })?;
@@ -299,8 +353,8 @@ impl Verifier {
 
     /// Like `authorize`, but a denial raises the exception of its code (`NotAuthorized`,
     /// `Expired`, `Revoked`, `InvalidProof`, …) instead of returning a denied `Decision`.
-    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None),
-        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None)")]
+    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None, approval = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None, approval=None)")]
     #[allow(clippy::too_many_arguments)]
     fn authorize_or_raise(
         &self,
@@ -312,8 +366,9 @@ impl Verifier {
         proof: Option<Str>,
         now: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
+        approval: Option<Str>,
     ) -> Result<Decision> {
-        let d = self.authorize(py, token, tool, resource, operation, proof, now, attributes)?;
+        let d = self.authorize(py, token, tool, resource, operation, proof, now, attributes, approval)?;
         Ok(Decision { inner: d.inner.into_result()? })
     }
 
@@ -349,7 +404,8 @@ impl Verifier {
     /// Maps one MCP message (a dict or JSON text) with `config` (default `McpConfig()`) and
     /// decides it: a `tools/call`, `resources/read`, `prompts/get`, `completion/complete` … is
     /// authorized with the token (`token`, the bearer token, or `_meta["marque/token"]`) and
-    /// proof (`proof`, the `Marque-Proof` header, or `_meta["marque/proof"]`); an allow-listed
+    /// proof (`proof`, the `Marque-Proof` header, or `_meta["marque/proof"]`) and approval
+    /// (`_meta["marque/approval"]`, the retry of an `approval_required` call); an allow-listed
     /// method is admitted (its token, if any, through `admit`). `mcp_method` / `mcp_name` are
     /// the HTTP headers (they must agree with the body); `resource` the application's resource
     /// for a tool that declares none. Raises `InvalidRequest` for a message marque refuses,
@@ -618,6 +674,30 @@ impl Decision {
     #[getter]
     fn proof_verified(&self) -> bool {
         self.inner.proof_verified
+    }
+    /// The approval that allowed this call, if one was needed: `{"approver", "key_fingerprint",
+    /// "iat", "exp"}` (also in its audit event); else `None`.
+    #[getter]
+    fn approval<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .approval
+            .as_ref()
+            .map(|a| {
+                let v = serde_json::json!({"approver": a.approver, "key_fingerprint": a.key_fingerprint, "iat": a.iat, "exp": a.exp});
+                convert::value_to_py(py, &v)
+            })
+            .transpose()
+    }
+    /// For an `approval_required` denial: what to approve, `{"digest", "approvers", "reason"}`
+    /// (an approver signs `digest` with `marque.approve`, the call is retried with
+    /// `approval=`); else `None`.
+    #[getter]
+    fn approval_request<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .approval_request
+            .as_ref()
+            .map(|r| convert::value_to_py(py, &serde_json::json!({"digest": r.digest, "approvers": r.approvers, "reason": r.reason})))
+            .transpose()
     }
 
     /// The `AuditEvent` recording this decision (`event_type` `"authorization"`; the denial

@@ -36,6 +36,9 @@ use crate::keys::PublicKey;
 pub const TOKEN_META_KEY: &str = "marque/token";
 /// Where a proof of possession travels in an MCP message: `_meta["marque/proof"]`.
 pub const PROOF_META_KEY: &str = "marque/proof";
+/// Where a human approval of an MCP call travels (`approval_required`, [`crate::approval`]):
+/// `_meta["marque/approval"]`. The retry carries it beside the token and a fresh proof.
+pub const APPROVAL_META_KEY: &str = "marque/approval";
 /// The HTTP header carrying a proof of possession.
 pub const PROOF_HEADER: &str = "Marque-Proof";
 /// The longest quoted value a challenge carries (longer ones are cut, ending in `...`).

@@ -198,6 +198,56 @@ pub enum Spend {
     },
 }
 
+/// The Lua script a Redis/Valkey counter store runs for one call (one `EVAL`, so it is atomic
+/// on the server): `KEYS` are the charges' keys in order, `ARGV` each charge's limit then its
+/// time to live in milliseconds (`limit1, ttl1, limit2, ttl2, …`). It answers the 1-based index
+/// of the first counter at its limit (nothing counted), else increments each counter, gives a
+/// new one its time to live, and answers 0. Read the answer with [`redis_spend_reply`]. The
+/// `marque-redis` crate and the bindings' Redis-client stores all run this one script.
+pub const REDIS_SPEND_SCRIPT: &str = r#"
+for i = 1, #KEYS do
+  local c = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if c >= tonumber(ARGV[2 * i - 1]) then return i end
+end
+for i = 1, #KEYS do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[2 * i]) end
+end
+return 0
+"#;
+
+/// The `EVAL` arguments of [`REDIS_SPEND_SCRIPT`] after the key count: the keys, then each
+/// charge's limit and time to live (milliseconds), as text.
+pub fn redis_spend_args(charges: &[BudgetCharge]) -> Vec<String> {
+    let mut out: Vec<String> = charges.iter().map(|c| c.key.clone()).collect();
+    for c in charges {
+        out.push(format!("{}", c.limit));
+        out.push(format!("{}", c.ttl_ms));
+    }
+    out
+}
+
+/// What an answer of [`REDIS_SPEND_SCRIPT`] means for `charges`: 0 is [`Spend::Spent`], `i` the
+/// exhaustion of the `i`-th charge's hop; anything else is `replay_store_unavailable` (the store
+/// answered something it should not: fail closed).
+///
+/// ```
+/// use marque::budget::{charges, redis_spend_reply, Budget, Spend};
+/// let c = charges([("rev", &Budget::max_calls(2))], 1_767_225_600, 1_767_229_200)?;
+/// assert_eq!(redis_spend_reply(&c, 0)?, Spend::Spent);
+/// assert_eq!(redis_spend_reply(&c, 1)?, Spend::Exhausted { hop: 0 });
+/// assert_eq!(redis_spend_reply(&c, 2).unwrap_err().code(), "replay_store_unavailable");
+/// # Ok::<(), marque::Error>(())
+/// ```
+pub fn redis_spend_reply(charges: &[BudgetCharge], reply: i64) -> Result<Spend> {
+    if reply == 0 {
+        return Ok(Spend::Spent);
+    }
+    match usize::try_from(reply).ok().and_then(|i| charges.get(i.wrapping_sub(1))) {
+        Some(c) => Ok(Spend::Exhausted { hop: c.hop }),
+        None => Err(crate::replay::unavailable(format!("the budget store answered {reply}, not a counter index"))),
+    }
+}
+
 /// Where budget counters live. Implementations must spend atomically and all or nothing (see
 /// the module doc); one that cannot answer returns an error — by convention
 /// [`replay::unavailable`](crate::replay::unavailable) — and the call is not allowed.

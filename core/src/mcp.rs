@@ -24,7 +24,9 @@
 //! is missing or not a string, an `Mcp-Method` / `Mcp-Name` header that disagrees with the body,
 //! and two different tokens or proofs (transport and `_meta`). Credentials come from the
 //! transport (the bearer token, the `Marque-Proof` header) or from `_meta["marque/token"]` /
-//! `_meta["marque/proof"]`; other `_meta` entries (trace context, protocol version) are ignored.
+//! `_meta["marque/proof"]`; a human approval of the call (the retry after `approval_required`,
+//! [`crate::approval`]) from `_meta["marque/approval"]` only (a string, else `invalid_request`);
+//! other `_meta` entries (trace context, protocol version) are ignored.
 //! [`Verifier::authorize_mcp`] then admits the token of an allowed message
 //! ([`Verifier::admit`]) or authorizes the mapped request with its proof
 //! ([`Verifier::authorize`]). The Node, Python and edge layers only carry messages here.
@@ -58,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::audience::Audience;
-use crate::bearer::{PROOF_META_KEY, TOKEN_META_KEY};
+use crate::bearer::{APPROVAL_META_KEY, PROOF_META_KEY, TOKEN_META_KEY};
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::identity::validate_name;
 use crate::policy::{Request, ANY};
@@ -209,6 +211,9 @@ pub struct Mapped {
     pub token: Option<String>,
     /// The proof: the transport's, else `_meta["marque/proof"]`.
     pub proof: Option<String>,
+    /// A human approval of this call: `_meta["marque/approval"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -310,7 +315,7 @@ impl McpConfig {
             Some(Value::Object(p)) => p,
             Some(_) => return Err(bad(format!("{method}: params must be an object"))),
         };
-        let (token, proof) = credentials(params, call)?;
+        let (token, proof, approval) = credentials(params, call)?;
         if let Some(h) = call.mcp_method {
             if h != method {
                 return Err(bad(format!("the Mcp-Method header ({h:?}) does not match the JSON-RPC method ({method:?})")));
@@ -360,7 +365,7 @@ impl McpConfig {
         if let Some(r) = &request {
             validate_name("tool", &r.tool).map_err(|e| bad(e.message().to_string()))?;
         }
-        Ok(Mapped { method: Some(method.to_string()), request, token, proof })
+        Ok(Mapped { method: Some(method.to_string()), request, token, proof, approval })
     }
 
     fn tool_call(&self, name: &str, arguments: Option<&Value>, app: Option<&str>) -> Result<Request> {
@@ -412,7 +417,7 @@ fn response(msg: &Map<String, Value>, call: &McpCall<'_>) -> Result<Mapped> {
     if call.mcp_method.is_some() || call.mcp_name.is_some() || call.resource.is_some() {
         return Err(bad("a JSON-RPC response carries no method or name"));
     }
-    Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from) })
+    Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from), approval: None })
 }
 
 /// `subscriptions/listen`: one resource subscription is a `resources/subscribe` request, none
@@ -452,8 +457,10 @@ fn object_or_absent<'v>(v: Option<&'v Value>, what: &str) -> Result<Option<&'v M
     }
 }
 
-/// The token and proof: the transport's, else `_meta`'s; two different ones are refused.
-fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<(Option<String>, Option<String>)> {
+/// The token and proof: the transport's, else `_meta`'s; two different ones are refused. The
+/// approval: `_meta`'s.
+type Credentials = (Option<String>, Option<String>, Option<String>);
+fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<Credentials> {
     let meta = match params.get("_meta") {
         None => None,
         Some(Value::Object(m)) => Some(m),
@@ -470,7 +477,7 @@ fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<(Optio
             (a, b) => Ok(a.or(b).map(String::from)),
         }
     };
-    Ok((pick(TOKEN_META_KEY, call.token, "token")?, pick(PROOF_META_KEY, call.proof, "proof")?))
+    Ok((pick(TOKEN_META_KEY, call.token, "token")?, pick(PROOF_META_KEY, call.proof, "proof")?, pick(APPROVAL_META_KEY, None, "approval")?))
 }
 
 /// An MCP header value: plain, or `=?base64?<standard base64 of UTF-8>?=`.
@@ -713,7 +720,13 @@ impl crate::verify::Verifier {
                         ),
                     )
                 })?;
-                let decision = self.authorize_base64(token, &request, mapped.proof.as_deref(), now)?;
+                let decision = match mapped.approval.as_deref() {
+                    None => self.authorize_base64(token, &request, mapped.proof.as_deref(), now)?,
+                    Some(approval) => {
+                        let bytes = crate::token::decode_base64(token, self.limits())?;
+                        self.authorize_with_approval(&bytes, &request, mapped.proof.as_deref(), Some(approval), now)?
+                    }
+                };
                 Ok(McpOutcome {
                     allowed: decision.allowed,
                     method: mapped.method,
@@ -906,4 +919,32 @@ mod tests {
         assert_eq!(server(&McpConfig::from_json(&format!("{{{tools}}}")).unwrap(), Some(&b)).unwrap().as_deref(), Some("invalid_proof"));
     }
 
+    /// An approval travels in `_meta["marque/approval"]`: the retry of an `approval_required`
+    /// call carries it and is allowed once; a non-string one is refused.
+    #[cfg(feature = "biscuit")]
+    #[test]
+    fn an_approval_travels_in_meta() {
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        let (root, agent, alice) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[7; 32]));
+        let now = 1_767_225_600;
+        let token = Token::mint(&root, &MintParams::new("agent:d", agent.public_key(), "user:bob").right(Right::new("deploy", "*", "*")).now(now))
+            .unwrap()
+            .to_base64();
+        let mut v = Verifier::new([root.public_key()]);
+        v.add_approver("user:alice", alice.public_key()).unwrap();
+        v.add_approval_rule(Right::parse("deploy:*:production/").unwrap()).unwrap();
+        let config = McpConfig::from_json(r#"{"tools": {"deploy": {"operation": "deploy", "resource_arg": "target"}}}"#).unwrap();
+        let call = |meta: Value| msg("tools/call", serde_json::json!({"name": "deploy", "arguments": {"target": "production/web"}, "_meta": meta}));
+        let first = v.authorize_mcp(&config, &McpCall::new(&call(serde_json::json!({}))).token(&token), Some(now)).unwrap();
+        let asked = first.decision.and_then(|d| d.approval_request).expect("approval_required carries the request");
+        let approval = crate::approval::sign_approval_with_nonce(&alice, "user:alice", &asked.digest, now, 300, [1; 16]).unwrap();
+        let retry = call(serde_json::json!({APPROVAL_META_KEY: approval}));
+        assert_eq!(config.map(&McpCall::new(&retry)).unwrap().approval.as_deref(), Some(approval.as_str()));
+        let ok = v.authorize_mcp(&config, &McpCall::new(&retry).token(&token), Some(now + 1)).unwrap();
+        assert!(ok.allowed, "{:?}", ok.decision.map(|d| d.reasons));
+        let again = v.authorize_mcp(&config, &McpCall::new(&retry).token(&token), Some(now + 2)).unwrap();
+        assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("approval_required"));
+        let bad = call(serde_json::json!({APPROVAL_META_KEY: 7}));
+        assert_eq!(v.authorize_mcp(&config, &McpCall::new(&bad).token(&token), Some(now)).unwrap_err().code(), "invalid_request");
+    }
 }

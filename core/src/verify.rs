@@ -42,7 +42,7 @@ use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::approval::VerifiedApproval;
+use crate::approval::{ApprovalRequest, VerifiedApproval};
 use crate::budget::{BudgetCharge, CounterStore, MemoryCounterStore, Spend};
 use crate::constraints::Gate;
 use crate::error::{Error, ErrorKind, Result};
@@ -939,13 +939,15 @@ impl Verifier {
     }
 
     /// Claims the approval once and spends the budgets, for a call otherwise allowed.
-    fn spend(&self, mut decision: Decision, approval: Option<VerifiedApproval>, charges: &[BudgetCharge]) -> Result<Decision> {
-        if let Some(mut a) = approval {
+    fn spend(&self, mut decision: Decision, approval: Option<(VerifiedApproval, ApprovalRequest)>, charges: &[BudgetCharge]) -> Result<Decision> {
+        if let Some((mut a, asked)) = approval {
             if let Some(claim) = a.claim.take() {
                 match self.replay.claim(&claim).map_err(store_error)? {
                     Claim::Claimed => decision.approval = Some(a),
                     Claim::AlreadyUsed => {
-                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()))
+                        // Like every approval_required denial, it says what to approve.
+                        decision.approval_request = Some(asked);
+                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()));
                     }
                 }
             }
@@ -1446,7 +1448,7 @@ pub enum Authorization {
 /// A call decided up to its single-use state (see `Verifier::stage`).
 struct Staged {
     authorization: Authorization,
-    approval: Option<VerifiedApproval>,
+    approval: Option<(VerifiedApproval, ApprovalRequest)>,
     charges: Vec<BudgetCharge>,
 }
 
@@ -1455,7 +1457,7 @@ impl Staged {
         Staged { authorization: Authorization::Decided(decision), approval: None, charges: Vec::new() }
     }
 
-    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<VerifiedApproval>, charges: Vec<BudgetCharge>) -> Self {
+    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<(VerifiedApproval, ApprovalRequest)>, charges: Vec<BudgetCharge>) -> Self {
         let authorization = match proof {
             Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
             None => Authorization::Decided(decision),

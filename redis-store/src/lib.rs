@@ -144,16 +144,6 @@ impl std::fmt::Debug for RedisCounterStore {
     }
 }
 
-const SPEND_SCRIPT: &str = r#"
-for i = 1, #KEYS do
-  local c = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if c >= tonumber(ARGV[2 * i - 1]) then return i end
-end
-for i = 1, #KEYS do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[2 * i]) end
-end
-return 0
-"#;
 
 impl RedisCounterStore {
     /// A store on the server at `url` (see [`RedisReplayStore::open`]).
@@ -174,20 +164,13 @@ impl CounterStore for RedisCounterStore {
         }
         let mut con = self.inner.connection()?;
         let mut cmd = redis::cmd("EVAL");
-        cmd.arg(SPEND_SCRIPT).arg(charges.len());
-        for c in charges {
-            cmd.arg(c.key());
-        }
-        for c in charges {
-            cmd.arg(c.limit()).arg(c.ttl_ms());
+        cmd.arg(marque::budget::REDIS_SPEND_SCRIPT).arg(charges.len());
+        for arg in marque::budget::redis_spend_args(charges) {
+            cmd.arg(arg);
         }
         let reply: redis::Value = cmd.query(&mut con).map_err(|e| self.inner.broken("EVAL (budget)", &e))?;
         let outcome = match reply {
-            redis::Value::Int(0) => Spend::Spent,
-            redis::Value::Int(i) => match usize::try_from(i).ok().and_then(|i| charges.get(i.wrapping_sub(1))) {
-                Some(c) => Spend::Exhausted { hop: c.hop() },
-                None => return Err(unavailable(format!("Redis answered the budget script with {i}, not a counter index"))),
-            },
+            redis::Value::Int(i) => marque::budget::redis_spend_reply(charges, i)?,
             other => return Err(unavailable(format!("Redis answered the budget script with {other:?}, not an integer"))),
         };
         self.inner.put_back(con);

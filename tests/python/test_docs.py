@@ -66,6 +66,7 @@ def test_demo_runs() -> None:
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "ALLOWED" in r.stdout and "DENIED (not_authorized)" in r.stdout and "DENIED (revoked)" in r.stdout
+    assert "DENIED (approval_required)" in r.stdout and "DENIED (budget_exhausted)" in r.stdout
 
 
 def test_root_readme_python_quick_start_runs() -> None:

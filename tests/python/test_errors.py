@@ -130,6 +130,13 @@ def _rollback() -> None:
                                                           issued_at=NOW), now=NOW)
 
 
+def _budget() -> None:
+    s = build_scenario()
+    t = s.root_token.delegate(s.orch, to="agent:once", to_key=key(5), max_calls=1, now=NOW)
+    for _ in range(2):
+        s.verifier.authorize_or_raise(t, tool="run_tests", resource="r", now=NOW)
+
+
 TRIGGERS: dict[str, Callable[[], object]] = {
     "invalid_token": lambda: marque.Token.from_base64("AAAA"),
     "invalid_signature": _tampered_signature,
@@ -161,16 +168,15 @@ TRIGGERS: dict[str, Callable[[], object]] = {
     "replay_store_unavailable": _store_down,
     "invalid_request": lambda: build_scenario().verifier.authorize(
         build_scenario().c_token, tool="read_file", operation="read", resource="src/../secrets/key", now=NOW),
+    "approval_required": lambda: marque.Verifier([key(1)], approvers={"user:alice": key(7)}, approval_rules=["run_tests:*:*"])
+    .authorize_or_raise(build_scenario().root_token, tool="run_tests", resource="r", now=NOW),
+    "budget_exhausted": _budget,
 }
 
 # Codes the core has no Python-reachable path for yet (each one says why). When one becomes
 # reachable, its trigger moves into TRIGGERS and this set shrinks: the test below insists.
 NOT_YET_REACHABLE = {
     "internal": "raised only when a core invariant breaks (a bug)",
-    # Constraints (approval rules, approvers, delegation budgets) are configured in the core and
-    # the CLI so far; the Python verifier and delegate options that reach them come next.
-    "approval_required": "constraints are not yet configurable from Python",
-    "budget_exhausted": "constraints are not yet configurable from Python",
 }
 
 

@@ -183,3 +183,26 @@ def test_middleware_fails_closed_on_a_broken_audit_log() -> None:
     assert ran == []
     with pytest.raises(marque.InvalidArgument):
         MarqueMiddleware(marque.Verifier([root.public_key]), audit_signer=key(9))
+
+
+def test_an_approval_required_call_is_approved_through_fastmcp() -> None:
+    """The refusal carries what to approve; the retry's _meta["marque/approval"] reaches the core."""
+    root, agent, alice = key(1), key(2), key(7)
+    token = marque.mint(root, agent="agent:deployer", agent_key=agent, principal="user:bob", rights=["read_file:read:*"])
+    verifier = marque.Verifier([root.public_key], approvers={"user:alice": alice}, approval_rules=["read_file:*:secrets/"])
+    args = {"path": "secrets/key"}
+
+    async def main() -> str:
+        async with fastmcp.Client(server(verifier)) as c:
+            try:
+                await c.call_tool("read_file", args, meta=call_meta(token, agent, name="read_file", arguments=args, tools=TOOLS))
+                raise AssertionError("allowed without an approval")
+            except Exception as e:  # the SDK's MCPError
+                d = denial(e)
+                assert d is not None and d["code"] == "approval_required", e
+                asked = d["approval"]
+            approval = marque.approve(alice, approver=asked["approvers"][0], digest=asked["digest"])
+            meta = call_meta(token, agent, name="read_file", arguments=args, tools=TOOLS, approval=approval)
+            return str((await c.call_tool("read_file", args, meta=meta)).content[0].text)
+
+    assert asyncio.run(main()) == "contents of secrets/key"

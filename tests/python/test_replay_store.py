@@ -229,3 +229,26 @@ def test_what_is_not_a_store_is_refused() -> None:
         verifier(s, Async())
     # None is the default (in-memory) store.
     assert verifier(s, None).authorize(s.c_token, **READ, proof=s.c_token.sign_proof(s.c, **READ, now=NOW), now=NOW).allowed
+
+
+def test_a_redis_counter_store_shares_budgets_atomically_and_fails_closed(server: RedisServer) -> None:
+    """``counter_store=redis.Redis(...)``: the core's Lua script on a real server; a parent's
+    budget bounds its children across verifiers (and clients); Redis down → the call raises."""
+    s = build_scenario()
+    parent = s.root_token.delegate(s.orch, to="agent:lead", to_key=s.a.public_key, max_calls=3, now=NOW)
+    a = parent.delegate(s.a, to="agent:x", to_key=s.c.public_key, max_calls=2, now=NOW)
+    b = parent.delegate(s.a, to="agent:y", to_key=s.c.public_key, rate={"calls": 5, "window_seconds": 60}, now=NOW)
+    one = marque.Verifier([s.root.public_key], counter_store=client(server))
+    two = marque.Verifier([s.root.public_key], counter_store=client(server))
+    codes = [one.authorize(a, **READ, now=NOW).code, two.authorize(a, **READ, now=NOW).code,
+             one.authorize(a, **READ, now=NOW).code, two.authorize(b, **READ, now=NOW).code,
+             one.authorize(b, **READ, now=NOW).code]
+    assert codes == [None, None, "budget_exhausted", None, "budget_exhausted"]
+    keys = client(server).keys("marque:budget:*")
+    assert keys and all(len(k) == len("marque:budget:") + 64 for k in keys)
+    assert all(0 < client(server).pttl(k) for k in keys)
+    server.stop()
+    with pytest.raises(marque.ReplayStoreUnavailable):
+        one.authorize(b, **READ, now=NOW)
+    # A call without budgets does not need the store.
+    assert one.authorize(s.root_token, **READ, now=NOW).allowed

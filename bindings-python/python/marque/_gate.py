@@ -15,7 +15,16 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from marque._native import AuditFile, AuditLog, Decision, MarqueError, McpConfig, Verifier, bearer_token
+from marque._native import (
+    MCP_APPROVAL_META_KEY,
+    AuditFile,
+    AuditLog,
+    Decision,
+    MarqueError,
+    McpConfig,
+    Verifier,
+    bearer_token,
+)
 from marque.context import _DECISION, _record, call_context
 
 if TYPE_CHECKING:
@@ -24,12 +33,16 @@ if TYPE_CHECKING:
 
 #: ``_meta`` key carrying the marque token (base64url) of a call (``marque.mcp.META_TOKEN``).
 META_TOKEN = "marque/token"
+#: ``_meta`` key carrying a human approval of a call (``marque.mcp.META_APPROVAL``; the core's).
+META_APPROVAL = MCP_APPROVAL_META_KEY
 
 
 class Refusal(Exception):
     """A message marque refuses: its marque ``code``, a ``message`` and the ``details`` an
     integration puts under ``data["marque"]`` (``method``; ``tool``, ``operation``, ``resource``
-    once mapped; ``agent``, ``path``, ``reasons`` once decided)."""
+    once mapped; ``agent``, ``path``, ``reasons`` once decided; for ``approval_required``,
+    ``approval``: ``{"digest", "approvers", "reason", "meta_key"}`` — what to approve, who may,
+    and the ``_meta`` key the retry carries the approval in)."""
 
     def __init__(self, code: str, message: str, details: dict[str, Any]):
         super().__init__(f"marque: {code}: {message}")
@@ -99,6 +112,9 @@ def authorize_message(
         raise Refusal(e.code, e.message, details) from None
     if not decision.allowed:
         details.update(agent=decision.agent, path=decision.path, reasons=decision.reasons)
+        asked = decision.approval_request
+        if asked is not None:
+            details["approval"] = {**asked, "meta_key": META_APPROVAL}
         raise Refusal(decision.code or "not_authorized", "; ".join(decision.reasons), details)
     token = bearer_token(authorization) if authorization is not None else None
     if token is None and isinstance(params, Mapping) and isinstance(params.get("_meta"), Mapping):

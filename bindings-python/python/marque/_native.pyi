@@ -5,7 +5,7 @@ import datetime
 import os
 import pathlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Literal, Protocol, Union, final
+from typing import Any, Final, Literal, Protocol, TypedDict, Union, final
 
 from typing_extensions import Self, TypeAlias
 
@@ -67,6 +67,41 @@ class _ReplayStoreLike(Protocol):
     ``name`` was already set."""
 
     def set(self, name: str, value: str, *, nx: bool, px: int) -> object: ...
+
+class _CounterStoreLike(Protocol):
+    """A sync ``redis.Redis`` client, or any object whose ``eval(script, numkeys,
+    *keys_and_args)`` runs ``REDIS_SPEND_SCRIPT`` atomically and returns its int answer."""
+
+    def eval(self, script: str, numkeys: int, *keys_and_args: str) -> object: ...
+
+class _Rate(TypedDict):
+    """A delegation's rate: at most ``calls`` calls per fixed window of ``window_seconds``."""
+
+    calls: int
+    window_seconds: int
+
+class _Approval(TypedDict):
+    """The approval that allowed a call (``Decision.approval``)."""
+
+    approver: str
+    key_fingerprint: str
+    iat: int
+    exp: int
+
+class _ApprovalRequest(TypedDict):
+    """What an ``approval_required`` denial needs (``Decision.approval_request``)."""
+
+    digest: str
+    approvers: list[str]
+    reason: str
+
+REDIS_SPEND_SCRIPT: Final[str]
+
+@final
+class MemoryCounterStore:
+    """Budget counters in this process, shared by every ``Verifier`` given this store."""
+
+    def __new__(cls, *, capacity: int | None = None) -> Self: ...
 
 class _SignerWithKey(Protocol):
     """A signer whose ``public_key`` is an attribute or property (a KMS/HSM client, …)."""
@@ -186,6 +221,11 @@ __all__ = [
     "protected_resource_metadata",
     "MCP_DEFAULT_ALLOW",
     "MCP_DENIED_ERROR_CODE",
+    "MCP_APPROVAL_META_KEY",
+    "MemoryCounterStore",
+    "REDIS_SPEND_SCRIPT",
+    "approve",
+    "request_digest",
 ]
 
 ERROR_CODES: Final[tuple[_ErrorCode, ...]]
@@ -436,6 +476,9 @@ class Token:
         ttl_seconds: int | float | None = None,
         max_depth: int | None = None,
         now: _Time | None = None,
+        max_calls: int | None = None,
+        rate: _Rate | None = None,
+        require_approval: Iterable[_RightLike] | None = None,
     ) -> Token: ...
     def sign_proof(
         self,
@@ -570,6 +613,10 @@ class Decision:
     def expires_at(self) -> int: ...
     @property
     def proof_verified(self) -> bool: ...
+    @property
+    def approval(self) -> _Approval | None: ...
+    @property
+    def approval_request(self) -> _ApprovalRequest | None: ...
     def to_audit_event(self) -> AuditEvent: ...
     def to_compact_jwt(
         self, issuer: _SignerLike, *, issuer_name: str, audience: str, ttl_seconds: int | float
@@ -596,6 +643,9 @@ class Verifier:
         max_revocation_staleness: int | float | None = None,
         replay_store: _ReplayStoreLike | None = None,
         audience: str | None = None,
+        approvers: Mapping[str, _PublicKeyLike] | None = None,
+        approval_rules: Iterable[_RightLike] | None = None,
+        counter_store: Union[MemoryCounterStore, _CounterStoreLike, None] = None,
     ) -> Self: ...
     @staticmethod
     def from_jwks(
@@ -609,6 +659,9 @@ class Verifier:
         max_revocation_staleness: int | float | None = None,
         replay_store: _ReplayStoreLike | None = None,
         audience: str | None = None,
+        approvers: Mapping[str, _PublicKeyLike] | None = None,
+        approval_rules: Iterable[_RightLike] | None = None,
+        counter_store: Union[MemoryCounterStore, _CounterStoreLike, None] = None,
     ) -> Verifier: ...
     def set_root_keys_from_jwks(self, jwks: _JwksLike) -> None: ...
     def add_operator_key(self, key: _PublicKeyLike) -> None: ...
@@ -635,6 +688,7 @@ class Verifier:
         proof: str | None = None,
         now: _Time | None = None,
         attributes: Mapping[str, str] | None = None,
+        approval: str | None = None,
     ) -> Decision: ...
     def authorize_or_raise(
         self,
@@ -646,6 +700,7 @@ class Verifier:
         proof: str | None = None,
         now: _Time | None = None,
         attributes: Mapping[str, str] | None = None,
+        approval: str | None = None,
     ) -> Decision: ...
     def verify(self, token: _TokenLike) -> Token: ...
     def revoke(self, revocation_id: str) -> None: ...
@@ -754,6 +809,8 @@ class McpMapped:
     def token(self) -> str | None: ...
     @property
     def proof(self) -> str | None: ...
+    @property
+    def approval(self) -> str | None: ...
 
 @final
 class McpOutcome:
@@ -771,6 +828,7 @@ class McpOutcome:
 
 MCP_DEFAULT_ALLOW: Final[list[str]]
 MCP_DENIED_ERROR_CODE: Final[int]
+MCP_APPROVAL_META_KEY: Final[str]
 
 def www_authenticate(
     *,
@@ -812,6 +870,22 @@ def mint(
     root_key_id: int | None = None,
     audience: str | Sequence[str] | None = None,
 ) -> Token: ...
+def approve(
+    approver_keypair: _SignerLike,
+    *,
+    approver: str,
+    digest: str,
+    ttl_seconds: int | float | None = None,
+    now: _Time | None = None,
+) -> str: ...
+def request_digest(
+    token: _TokenLike,
+    *,
+    tool: str,
+    resource: str,
+    operation: str = "*",
+    attributes: Mapping[str, str] | None = None,
+) -> str: ...
 def sign_proof(
     agent_keypair: _SignerLike,
     token: _TokenLike,

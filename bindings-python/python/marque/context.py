@@ -49,7 +49,8 @@ Resource = Union[str, Callable[..., str]]
 
 @dataclass(frozen=True)
 class CallContext:
-    """Who is calling: the token presented, its proof of possession, and optional extras."""
+    """Who is calling: the token presented, its proof of possession, and optional extras
+    (``approval``: a human approval of the call, for one that needs it)."""
 
     token: TokenLike | None
     proof: str | None = None
@@ -57,6 +58,7 @@ class CallContext:
     attributes: Mapping[str, str] = field(default_factory=dict)
     verifier: Verifier | None = None
     decision: Decision | None = None
+    approval: str | None = None
 
 
 _CALL: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("marque_call", default=None)
@@ -72,17 +74,20 @@ def call_context(
     attributes: Mapping[str, str] | None = None,
     verifier: Verifier | None = None,
     decision: Decision | None = None,
+    approval: str | None = None,
 ) -> Iterator[CallContext]:
     """Makes ``token`` (and ``proof``) the credentials of every guarded call inside the block.
 
     ``verifier`` is used by guards declared without one; ``now`` and ``attributes`` are passed
     to ``Verifier.authorize``. ``decision`` is an allowed decision already taken for this call
     (e.g. by ``marque.mcp.MarqueGuard``): a guard asking for exactly the same tool, operation
-    and resource reuses it instead of authorizing again (a proof is single-use). Contexts nest;
-    the innermost wins.
+    and resource reuses it instead of authorizing again (a proof is single-use). ``approval``
+    (from :func:`marque.approve`) is passed to ``Verifier.authorize`` for a call that needs one.
+    Contexts nest; the innermost wins.
     """
     ctx = CallContext(
-        token=token, proof=proof, now=now, attributes=dict(attributes or {}), verifier=verifier, decision=decision
+        token=token, proof=proof, now=now, attributes=dict(attributes or {}), verifier=verifier, decision=decision,
+        approval=approval,
     )
     reset = _CALL.set(ctx)
     try:
@@ -191,6 +196,7 @@ def authorize_call(
         proof=ctx.proof,
         now=ctx.now,
         attributes=dict(ctx.attributes) or None,
+        approval=ctx.approval,
     )
     _record(decision, audit=audit, audit_log=audit_log, audit_signer=audit_signer)
     return decision.into_result()

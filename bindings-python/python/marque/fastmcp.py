@@ -37,7 +37,7 @@ from mcp.shared.exceptions import MCPError
 from marque import _gate
 from marque._native import AuditFile, AuditLog, Decision, MarqueError, Verifier
 from marque.context import _check_audit_log
-from marque.mcp import DENIED_ERROR_CODE, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
+from marque.mcp import DENIED_ERROR_CODE, META_APPROVAL, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
 
 if TYPE_CHECKING:
     from marque._native import _SignerLike
@@ -84,7 +84,7 @@ class MarqueMiddleware(Middleware):
         # fastmcp moves the request's _meta to the request context: put marque's entries back.
         request_context = getattr(context.fastmcp_context, "request_context", None)
         meta = getattr(request_context, "meta", None) or {}
-        carried = {k: v for k, v in meta.items() if k in (META_TOKEN, META_PROOF)} if isinstance(meta, Mapping) else {}
+        carried = {k: v for k, v in meta.items() if k in (META_TOKEN, META_PROOF, META_APPROVAL)} if isinstance(meta, Mapping) else {}
         if carried:
             dumped["_meta"] = {**dumped.get("_meta", {}), **carried}
         if dumped:

@@ -78,6 +78,8 @@ if TYPE_CHECKING:
 META_TOKEN = "marque/token"
 #: ``_meta`` key carrying the proof of possession of a call.
 META_PROOF = "marque/proof"
+#: ``_meta`` key carrying a human approval of a call (the retry after ``approval_required``).
+META_APPROVAL = _gate.META_APPROVAL
 #: JSON-RPC error code of a marque denial (in the implementation-defined band -32000..-32019).
 DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 
@@ -164,13 +166,16 @@ def call_meta(
     include_token: bool = True,
     now: float | None = None,
     resource: str | None = None,
+    approval: str | None = None,
 ) -> dict[str, str]:
     """Client side: the ``_meta`` entries for one ``tools/call``.
 
     Returns ``{"marque/token": …, "marque/proof": …}``: the token (omit it with
     ``include_token=False`` when it travels in an ``Authorization`` header) and, when
     ``agent_keypair`` (the holder's key) is given, a fresh single-use proof bound to this call
-    (and to ``resource``, the URI of the server it is for, when given: RFC 8707).
+    (and to ``resource``, the URI of the server it is for, when given: RFC 8707). ``approval``
+    (from :func:`marque.approve`, after an ``approval_required`` denial) goes in
+    ``_meta["marque/approval"]``.
     """
     meta: dict[str, str] = {}
     if include_token:
@@ -182,6 +187,8 @@ def call_meta(
         meta[META_PROOF] = sign_proof(
             agent_keypair, token, tool=tool, operation=operation, resource=target, now=now, audience=resource
         )
+    if approval is not None:
+        meta[META_APPROVAL] = approval
     return meta
 
 
@@ -453,7 +460,10 @@ class MarqueGuard:
 
     On denial the message never reaches its handler and the client receives, with
     ``deny_as="error"`` (default), a JSON-RPC error with code :data:`DENIED_ERROR_CODE` and
-    ``data = {"marque": {"code", "reasons", "agent", "path", "tool", "operation", "resource"}}``;
+    ``data = {"marque": {"code", "reasons", "agent", "path", "tool", "operation", "resource"}}``
+    (an ``approval_required`` denial adds ``"approval": {"digest", "approvers", "reason",
+    "meta_key"}``: an approver signs ``digest`` with :func:`marque.approve` and the client retries
+    the call with the approval in ``_meta[meta_key]``, ``"marque/approval"``, and a fresh proof);
     with ``deny_as="result"``, a denied ``tools/call`` gets a ``CallToolResult`` with ``isError:
     true`` and the same object as ``structuredContent`` (visible to the model).
 
@@ -554,6 +564,7 @@ def denial(error: BaseException) -> dict[str, Any] | None:
 __all__ = [
     "Agent",
     "DENIED_ERROR_CODE",
+    "META_APPROVAL",
     "META_PROOF",
     "META_TOKEN",
     "MarqueAuth",

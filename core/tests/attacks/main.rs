@@ -1,11 +1,13 @@
 //! Attack vectors: `tests/vectors/attacks.json`, written by the core and replayed by every runtime.
 //!
-//! Each topic module (`blocks`, `resources`, `identity`, `clocks`, `proofs`, `misc`, `audience`) states cases
+//! Each topic module (`blocks`, `resources`, `identity`, `clocks`, `proofs`, `misc`, `audience`,
+//! `constraints`) states cases
 //! the way an attacker would try them, *with the outcome the security rules demand*. This test
 //! replays every case against the core (so a case whose expectation the core does not meet fails
 //! here first), then compares the cases with the committed file: names, operations, inputs other
-//! than token/proof bytes, and expectations must match (token bytes carry random ephemeral keys,
-//! so they legitimately change on regeneration). The committed file is replayed too, so the bytes
+//! than token/proof/approval bytes, and expectations other than approval digests must match
+//! (token bytes carry random ephemeral keys, so they legitimately change on regeneration, and so
+//! do the approvals and request digests derived from them). The committed file is replayed too, so the bytes
 //! Python, Node and Wasm check are known good. Regenerate with
 //! `MARQUE_REGEN_VECTORS=1 cargo test -p marque --test attacks`.
 //!
@@ -13,13 +15,14 @@
 //! ```json
 //! {"name": "...", "topic": "resources", "op": "authorize",
 //!  "root": "root", "token": "<name in tokens>", "request": {"tool","operation","resource","attributes"?},
-//!  "proof": "<proof text>" | null, "verifier": <verifier>?,
+//!  "proof": "<proof text>" | null, "approval": "<approval text>" | null (optional), "verifier": <verifier>?,
 //!  "now": 1767225600, "expect": {"allowed": false, "code": "not_authorized"} | {"error": "invalid_request"}}
 //! {"name": "...", "op": "authorize_sequence", "root": "root", "verifier": <verifier>?,
-//!  "calls": [{"token", "request", "proof", "now"}, ...],
+//!  "calls": [{"token", "request", "proof", "approval"?, "now"}, ...],
 //!  "expect": {"sequence": [<an authorize outcome per call, in order>]}}
 //! {"name": "...", "op": "delegate", "token": "...", "holder": "<key name>",
-//!  "params": {"to","to_key": "<key name>","tools"?,"operations"?,"resource_prefix"?,"ttl_seconds"?,"max_depth"?,"now"?},
+//!  "params": {"to","to_key": "<key name>","tools"?,"operations"?,"resource_prefix"?,"ttl_seconds"?,"max_depth"?,"now"?,
+//!             "max_calls"?: N, "rate"?: {"calls": N, "window_seconds": S}, "require_approval"?: ["tool:op:prefix", ...]},
 //!  "expect": {"ok": true, "path": "/root/x"} | {"error": "attenuation_widens"}}
 //! {"name": "...", "op": "mint", "root": "root",
 //!  "params": {"agent","agent_key": "<key name>","principal","task"?,"workspace"?,"rights": ["tool:op:res"],"ttl_seconds"?,"max_depth"?,"now"?},
@@ -27,7 +30,11 @@
 //! {"name": "...", "op": "revoke", "id": "0123abcd", "expect": {"ok": true} | {"error": "invalid_argument"}}
 //! ```
 //! `<verifier>` is `{"require_proof": bool?, "audience": "<server URI>"?, "revocations": <RevocationSet JSON>?,
-//! "policies": [{"id", "source"}]?, "limits": {<Limits field, snake_case>: number}?}`. An
+//! "policies": [{"id", "source"}]?, "limits": {<Limits field, snake_case>: number}?,
+//! "approvers": {"<approver id>": "<key name>"}?, "approval_rules": ["tool:op:prefix", ...]?}`.
+//! An authorize outcome that is an `approval_required` denial may add
+//! `"approval_digest": "<digest>", "approvers": [ids]` to its expectation: a replayer compares
+//! them (with the decision's `approval_request`) when present. An
 //! `authorize_sequence` makes its calls, in order, against one verifier (the replay cache is the
 //! state they share); a call that errors records `{"error": code}` and the sequence goes on.
 //! Keys are named (`keys` maps a name to its 32-byte seed in hex); `now` is seconds.
@@ -35,6 +42,7 @@
 mod audience;
 mod blocks;
 mod clocks;
+mod constraints;
 mod identity;
 mod misc;
 mod proofs;
@@ -58,6 +66,7 @@ pub const KEYS: &[(&str, u8)] = &[
     ("agent_a", 3),
     ("agent_c", 4),
     ("mallory", 5),
+    ("approver", 7),
     ("other_root", 9),
 ];
 
@@ -149,7 +158,7 @@ pub fn scenario() -> (Token, Token) {
 fn generate() -> Value {
     let mut book = Book::default();
     type Topic = (&'static str, fn(&mut Book));
-    let topics: [Topic; 8] = [
+    let topics: [Topic; 9] = [
         ("blocks", blocks::cases),
         ("resources", resources::cases),
         ("identity", identity::cases),
@@ -158,6 +167,7 @@ fn generate() -> Value {
         ("misc", misc::cases),
         ("audience", audience::cases),
         ("audience", audience::token_cases),
+        ("constraints", constraints::cases),
     ];
     for (topic, f) in topics {
         book.topic = topic.to_string();
@@ -215,6 +225,12 @@ fn verifier(doc: &Value, case: &Value) -> Result<Verifier, marque::Error> {
     for p in v["policies"].as_array().into_iter().flatten() {
         verifier.add_policy(Policy::new(p["id"].as_str().expect("policy id"), p["source"].as_str().expect("policy source")))?;
     }
+    for (id, name) in v["approvers"].as_object().into_iter().flatten() {
+        verifier.add_approver(id, seed(doc, name.as_str().expect("approver key name")).public_key())?;
+    }
+    for rule in strings(&v["approval_rules"]).unwrap_or_default() {
+        verifier.add_approval_rule(Right::parse(&rule)?)?;
+    }
     Ok(verifier)
 }
 
@@ -232,8 +248,22 @@ fn authorize(doc: &Value, verifier: &Verifier, call: &Value) -> Result<Value, ma
         }
     }
     let text = doc["tokens"][call["token"].as_str().expect("token name")].as_str().expect("token");
-    let d = verifier.authorize_base64(text, &request, call["proof"].as_str(), call["now"].as_u64())?;
-    Ok(json!({"allowed": d.allowed, "code": d.code}))
+    let d = match call["approval"].as_str() {
+        None => verifier.authorize_base64(text, &request, call["proof"].as_str(), call["now"].as_u64())?,
+        Some(approval) => verifier.authorize_with_approval(
+            Token::from_base64(text)?.to_bytes(),
+            &request,
+            call["proof"].as_str(),
+            Some(approval),
+            call["now"].as_u64(),
+        )?,
+    };
+    let mut out = json!({"allowed": d.allowed, "code": d.code});
+    if let Some(asked) = d.approval_request {
+        out["approval_digest"] = json!(asked.digest);
+        out["approvers"] = json!(asked.approvers);
+    }
+    Ok(out)
 }
 
 /// Runs one case against the core; returns the observed outcome in the `expect` shape.
@@ -260,6 +290,14 @@ fn run(doc: &Value, case: &Value) -> Value {
                 params.ttl_seconds = p["ttl_seconds"].as_u64();
                 params.max_depth = p["max_depth"].as_u64().map(|d| d as u32);
                 params.now = p["now"].as_u64();
+                params.budget.max_calls = p["max_calls"].as_u64();
+                if p.get("rate").is_some() {
+                    let rate = &p["rate"];
+                    params = params.rate(rate["calls"].as_u64().expect("rate calls"), rate["window_seconds"].as_u64().expect("rate window"));
+                }
+                for rule in strings(&p["require_approval"]).unwrap_or_default() {
+                    params = params.require_approval(Right::parse(&rule)?);
+                }
                 let child = token(&case["token"])?.delegate(&seed(doc, case["holder"].as_str().expect("holder")), &params)?;
                 Ok(json!({"ok": true, "path": child.path()}))
             }
@@ -305,10 +343,20 @@ fn run(doc: &Value, case: &Value) -> Value {
     }
 }
 
-/// Compares an observed outcome with an expectation (an `ok` expectation may name a `path`).
+/// Compares an observed outcome with an expectation (an `ok` expectation may name a `path`; an
+/// authorize expectation compares `allowed` and `code`, and `approval_digest` and `approvers`
+/// when it states them; a sequence compares each call's outcome so).
 fn matches(expect: &Value, got: &Value) -> bool {
     if expect.get("ok").is_some() {
         return got.get("ok").is_some() && expect.get("path").is_none_or(|p| got.get("path") == Some(p));
+    }
+    if let Some(seq) = expect.get("sequence").and_then(Value::as_array) {
+        let Some(got) = got.get("sequence").and_then(Value::as_array) else { return false };
+        return seq.len() == got.len() && seq.iter().zip(got).all(|(e, g)| matches(e, g));
+    }
+    if expect.get("allowed").is_some() {
+        return ["allowed", "code"].iter().all(|k| expect.get(*k) == got.get(*k))
+            && ["approval_digest", "approvers"].iter().all(|k| expect.get(*k).is_none_or(|v| got.get(*k) == Some(v)));
     }
     expect == got
 }
@@ -324,7 +372,8 @@ fn replay(doc: &Value, label: &str) {
     assert!(failures.is_empty(), "{label}: {} case(s) fail:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// A case without its byte-carrying fields (token and proof text), for the drift comparison.
+/// A case without its byte-carrying fields (token, proof and approval text, approval digests),
+/// for the drift comparison.
 fn shape(doc: &Value) -> Vec<Value> {
     doc["cases"]
         .as_array()
@@ -333,8 +382,10 @@ fn shape(doc: &Value) -> Vec<Value> {
         .map(|c| {
             let mut c = c.clone();
             let hide_proof = |o: &mut serde_json::Map<String, Value>| {
-                if o.get("proof").is_some_and(Value::is_string) {
-                    o.insert("proof".into(), json!("<proof>"));
+                for field in ["proof", "approval", "approval_digest"] {
+                    if o.get(field).is_some_and(Value::is_string) {
+                        o.insert(field.into(), json!(format!("<{field}>")));
+                    }
                 }
             };
             if let Some(o) = c.as_object_mut() {
@@ -342,6 +393,14 @@ fn shape(doc: &Value) -> Vec<Value> {
                 for call in o.get_mut("calls").and_then(Value::as_array_mut).into_iter().flatten() {
                     if let Some(call) = call.as_object_mut() {
                         hide_proof(call);
+                    }
+                }
+                if let Some(expect) = o.get_mut("expect").and_then(Value::as_object_mut) {
+                    hide_proof(expect);
+                    for outcome in expect.get_mut("sequence").and_then(Value::as_array_mut).into_iter().flatten() {
+                        if let Some(outcome) = outcome.as_object_mut() {
+                            hide_proof(outcome);
+                        }
                     }
                 }
             }
