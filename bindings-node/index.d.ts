@@ -583,6 +583,38 @@ export declare class PublicKey {
 }
 
 /**
+ * What a revocation poller knows between polls (the core's `feed::FeedState`): the URL
+ * (checked: http/https, no user info), the `ETag` to send back, consecutive failures. `apply`
+ * takes one HTTP answer and loads a new signed list into the verifier (every list check;
+ * rollback refused); `failed` records a poll without an answer. Used by `RevocationFeed`.
+ */
+export declare class RevocationFeedState {
+  /** A state polling `url`. */
+  constructor(url: string, options?: FeedStateOptions | undefined | null)
+  /** The URL polled. */
+  get url(): string
+  /** The `If-None-Match` value to send, or `null`. */
+  get etag(): string | null
+  /** Consecutive failed polls. */
+  get failures(): number
+  /** When the publisher last answered well (seconds), or `null`. */
+  get lastSuccess(): number | null
+  /** The last failure, until a good answer. */
+  get lastError(): string | null
+  /** Seconds since the list in force was issued (`null`: none loaded). */
+  freshness(verifier: Ref<Verifier>, options?: FeedNowOptions | undefined | null): number | null
+  /**
+   * Loads the list a previous run left in `path` into `verifier` (`null`: no file yet) and
+   * writes each newly loaded list there from now on (atomically).
+   */
+  useStateFile(path: string, verifier: Ref<Verifier>, options?: FeedNowOptions | undefined | null): number | null
+  /** Applies one HTTP answer: `status`, the `ETag` header (or `null`), the body bytes. */
+  apply(verifier: Ref<Verifier>, status: number, etag: string | undefined | null, body: Uint8Array, options?: FeedNowOptions | undefined | null): FeedOutcome
+  /** Records a poll that got no answer (`why`: the transport error). */
+  failed(why: string): FeedOutcome
+}
+
+/**
  * A revocation set signed by an operator key, with an issue time and a sequence number: what an
  * operator publishes to a fleet of verifiers (`verifier.loadRevocationList`). Its JSON form is
  * canonical (RFC 8785) and signed; parsing checks the signature against the issuer it names,
@@ -1005,6 +1037,30 @@ export interface DelegateOptions {
 
 /** Every stable error code of the core, in a stable order (exported as `ERROR_CODES`). */
 export declare function errorCodes(): ErrorCode[]
+
+/** Options with only `now`. */
+export interface FeedNowOptions {
+  /** Current time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
+}
+
+/** What one poll did: a newly loaded list's sequence, why it failed, seconds to the next poll. */
+export interface FeedOutcome {
+  /** The sequence of a list this answer loaded. */
+  loaded?: number
+  /** Why this poll failed (`code: message`); the list in force is unchanged. */
+  error?: string
+  /** Seconds until the next poll. */
+  nextPollIn: number
+}
+
+/** Options of `new RevocationFeedState(url, options)`. */
+export interface FeedStateOptions {
+  /** Seconds between polls while the publisher answers (default 30; 1..=3600). */
+  interval?: number
+  /** The longest wait after consecutive failures, in seconds (default 300). */
+  maxBackoff?: number
+}
 
 /** One agent of a token's delegation chain. */
 export interface Hop {

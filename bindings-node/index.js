@@ -5,7 +5,7 @@
 const native = require('./native.js')
 // bindings-wasm/pkg/errors.cjs, copied by scripts/build-node.sh: the one MarqueError class (and
 // replay-store glue) of both JS packages.
-const { MarqueError, ERROR_CODES, guardClasses, installReplayStore } = require('./errors.js')
+const { MarqueError, ERROR_CODES, guardClasses, installReplayStore, installRevocationFeed } = require('./errors.js')
 
 const { registerErrorClass, ...api } = native
 registerErrorClass(MarqueError)
@@ -15,3 +15,7 @@ module.exports = { ...guardClasses(api, { factoriesConstruct: true }), MarqueErr
 // `Verifier.prototype.authorizeWithStore(token, options, store)`: `authorize` with the proof's nonce
 // claimed in a store shared by a fleet (errors.js, shared with @marque/wasm).
 installReplayStore(module.exports.Verifier, module.exports.PendingAuthorization)
+
+// `RevocationFeed`: the poller of the operator's signed list over the core's RevocationFeedState
+// (errors.js, shared with @marque/wasm).
+Object.assign(module.exports, guardClasses({ RevocationFeed: installRevocationFeed(module.exports.RevocationFeedState, module.exports.Verifier) }))

@@ -14,6 +14,8 @@ export const {
   McpOutcome,
   PendingAuthorization,
   PublicKey,
+  RevocationFeed,
+  RevocationFeedState,
   RevocationList,
   Token,
   Verifier,

@@ -844,6 +844,7 @@ module.exports.McpConfig = nativeBinding.McpConfig
 module.exports.McpOutcome = nativeBinding.McpOutcome
 module.exports.PendingAuthorization = nativeBinding.PendingAuthorization
 module.exports.PublicKey = nativeBinding.PublicKey
+module.exports.RevocationFeedState = nativeBinding.RevocationFeedState
 module.exports.RevocationList = nativeBinding.RevocationList
 module.exports.Token = nativeBinding.Token
 module.exports.Verifier = nativeBinding.Verifier

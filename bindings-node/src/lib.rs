@@ -14,6 +14,7 @@ mod audit;
 mod convert;
 mod delegate;
 mod errors;
+mod feed;
 mod jwt;
 mod keys;
 mod options;

@@ -83,7 +83,7 @@ function installReplayStore(Verifier, PendingAuthorization) {
  * made in Rust, `instanceof`, static factories and methods are the native class's own.
  * `factoriesConstruct`: @marque/node, whose static factories go through `new` on the class.
  */
-const CONSTRUCTIBLE = ['AuditFile', 'AuditLog', 'McpConfig', 'Verifier']
+const CONSTRUCTIBLE = ['AuditFile', 'AuditLog', 'McpConfig', 'RevocationFeed', 'RevocationFeedState', 'Verifier']
 function guardClasses(api, { factoriesConstruct = false } = {}) {
   const out = { ...api }
   for (const [name, value] of Object.entries(api)) {
@@ -109,4 +109,104 @@ function guardClasses(api, { factoriesConstruct = false } = {}) {
   return out
 }
 
-module.exports = { ERROR_CODES, MarqueError, guardClasses, installReplayStore }
+/**
+ * `installRevocationFeed(RevocationFeedState, Verifier)` → the `RevocationFeed` class of both
+ * packages: polls the URL where the operator publishes its signed revocation list and keeps a
+ * verifier current. Every decision is the core's `RevocationFeedState` (a new list loaded with
+ * every list check, rollback refused; 304 keeps the list; anything else keeps it and backs off;
+ * the staleness rule fails calls closed while the publisher is away); this only fetches:
+ * `If-None-Match`, no redirects, a timeout, a body capped at 16 MiB.
+ *
+ *   const feed = new RevocationFeed(verifier, 'https://ops.example.com/revocations.json', { interval: 30 })
+ *   feed.start()   // polls now, then on a timer (unref'd in Node); feed.stop()
+ *
+ * Options: `interval`, `maxBackoff`, `timeoutSeconds` (seconds), `stateFile` (Node: the last list
+ * kept across restarts), `headers`, `fetch` (default `globalThis.fetch`).
+ */
+function installRevocationFeed(RevocationFeedState, Verifier) {
+  const MAX_BODY = 16 * 1024 * 1024
+  const OPTIONS = ['interval', 'maxBackoff', 'timeoutSeconds', 'stateFile', 'headers', 'fetch']
+  return class RevocationFeed {
+    constructor(verifier, url, options = {}) {
+      if (!(verifier instanceof Verifier)) throw new MarqueError('invalid_argument', 'RevocationFeed: verifier must be a marque Verifier')
+      if (options === null || typeof options !== 'object') throw new MarqueError('invalid_argument', 'RevocationFeed options must be an object')
+      for (const k of Object.keys(options)) {
+        if (!OPTIONS.includes(k)) throw new MarqueError('invalid_argument', `RevocationFeed: unknown option \`${k}\` (expected one of: ${OPTIONS.join(', ')})`)
+      }
+      const { interval, maxBackoff, timeoutSeconds = 5, stateFile, headers = {}, fetch = globalThis.fetch } = options
+      if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0 && timeoutSeconds <= 60)) {
+        throw new MarqueError('invalid_argument', 'RevocationFeed: timeoutSeconds is seconds in (0, 60]')
+      }
+      if (typeof fetch !== 'function') throw new MarqueError('invalid_argument', 'RevocationFeed: no fetch function')
+      this.verifier = verifier
+      this.state = new RevocationFeedState(url, { ...(interval === undefined ? {} : { interval }), ...(maxBackoff === undefined ? {} : { maxBackoff }) })
+      this.timeoutSeconds = timeoutSeconds
+      this.headers = { ...headers }
+      this.fetch = fetch
+      this.restored = stateFile === undefined ? null : this.state.useStateFile(stateFile, verifier)
+      this.polls = 0
+      this.timer = null
+      this.running = false
+    }
+
+    get url() {
+      return this.state.url
+    }
+
+    /** Seconds since the list in force was issued (`null`: none loaded). */
+    freshness() {
+      return this.state.freshness(this.verifier)
+    }
+
+    /** One poll: `{ loaded, error, nextPollIn }`. */
+    async pollOnce() {
+      this.polls += 1
+      const headers = { ...this.headers }
+      const etag = this.state.etag
+      if (etag) headers['If-None-Match'] = etag
+      let response
+      try {
+        response = await this.fetch(this.state.url, { headers, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutSeconds * 1000) })
+      } catch (e) {
+        return this.state.failed(`${e?.name ?? 'Error'}: ${e?.message ?? e}`)
+      }
+      let body = new Uint8Array(0)
+      if (response.status === 200) {
+        try {
+          const buf = await response.arrayBuffer()
+          body = new Uint8Array(buf.byteLength > MAX_BODY ? buf.slice(0, MAX_BODY + 1) : buf)
+        } catch (e) {
+          return this.state.failed(`${e?.name ?? 'Error'} reading the body: ${e?.message ?? e}`)
+        }
+      } else {
+        await response.body?.cancel?.().catch?.(() => {})
+      }
+      return this.state.apply(this.verifier, response.status, response.headers.get('etag'), body)
+    }
+
+    /** Polls now and then on a timer until `stop()`. */
+    start() {
+      if (this.running) throw new MarqueError('invalid_argument', 'the feed is already running')
+      this.running = true
+      const tick = async () => {
+        if (!this.running) return
+        const outcome = await this.pollOnce()
+        if (!this.running) return
+        this.timer = setTimeout(tick, outcome.nextPollIn * 1000)
+        this.timer?.unref?.()
+      }
+      this.done = tick()
+      return this
+    }
+
+    /** Stops polling (the list in force stays loaded). */
+    async stop() {
+      this.running = false
+      if (this.timer !== null) clearTimeout(this.timer)
+      this.timer = null
+      await this.done
+    }
+  }
+}
+
+module.exports = { ERROR_CODES, MarqueError, guardClasses, installReplayStore, installRevocationFeed }

@@ -6,12 +6,14 @@
 //   initSync(bytesOrModule)            // or synchronously from bytes / a WebAssembly.Module
 // In Node, `import '@marque/wasm'` resolves to node.js, which does this synchronously.
 import * as glue from './marque_wasm.js'
-import { MarqueError, ERROR_CODES, guardClasses, installReplayStore } from './errors.js'
+import { MarqueError, ERROR_CODES, guardClasses, installReplayStore, installRevocationFeed } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
 // `new` and calls without it, refused the same way in both packages (errors.js `guardClasses`).
 const api = guardClasses(glue)
-export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = api
+export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, RevocationFeedState, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = api
+// The poller of the operator's signed revocation list (errors.js, shared with @marque/node).
+export const { RevocationFeed } = guardClasses({ RevocationFeed: installRevocationFeed(api.RevocationFeedState, api.Verifier) })
 // The door of an HTTP or MCP server (admission, MCP mapping, Bearer helpers).
 export const { McpConfig, wwwAuthenticate, challengeValue, bearerToken, httpRefusal, resourceMetadataUrl, protectedResourceMetadata, mcpDefaultAllow } = api
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */

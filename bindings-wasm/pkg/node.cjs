@@ -2,7 +2,7 @@
 // @marque/wasm — Node CommonJS entry: wasm-bindgen's nodejs glue instantiates the module
 // synchronously at `require` time (it reads marque_wasm_bg.wasm next to this file).
 const glue = require('./marque_wasm_node.cjs')
-const { MarqueError, ERROR_CODES, guardClasses, installReplayStore } = require('./errors.cjs')
+const { MarqueError, ERROR_CODES, guardClasses, installReplayStore, installRevocationFeed } = require('./errors.cjs')
 
 glue.__registerErrorClass(MarqueError)
 installReplayStore(glue.Verifier, glue.PendingAuthorization)
@@ -23,6 +23,7 @@ module.exports = {
   Verifier: glue.Verifier,
   PendingAuthorization: glue.PendingAuthorization,
   RevocationList: glue.RevocationList,
+  RevocationFeedState: glue.RevocationFeedState,
   AuditLog: glue.AuditLog,
   Envelope: glue.Envelope,
   jwtIssue: glue.jwtIssue,
@@ -50,4 +51,6 @@ module.exports = {
 // `new` and calls without it, refused the same way in both packages (errors.cjs `guardClasses`).
 const { MarqueError: _error, ...api } = module.exports
 Object.assign(module.exports, guardClasses(api))
+// The poller of the operator's signed revocation list (errors.cjs, shared with @marque/node).
+Object.assign(module.exports, guardClasses({ RevocationFeed: installRevocationFeed(module.exports.RevocationFeedState, module.exports.Verifier) }))
 module.exports.default = module.exports.init

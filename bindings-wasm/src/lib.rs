@@ -29,6 +29,7 @@ pub mod convert;
 #[cfg(feature = "full")]
 pub mod delegate;
 pub mod errors;
+pub mod feed;
 pub mod jwt;
 pub mod keys;
 pub mod mcp;
