@@ -9,13 +9,15 @@ import * as glue from './marque_wasm.js'
 import { MarqueError, ERROR_CODES, installReplayStore } from './errors.js'
 
 export { MarqueError, ERROR_CODES }
-export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, errorCodes, version } = glue
+export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, requestDigest, errorCodes, version } = glue
 // The door of an HTTP or MCP server (admission, MCP mapping, Bearer helpers).
 export const { McpConfig, wwwAuthenticate, challengeValue, bearerToken, httpRefusal, resourceMetadataUrl, protectedResourceMetadata, mcpDefaultAllow } = glue
 /** Absent from the verifier-only build (`scripts/build-wasm.sh --verify-only`). */
 export const mint = glue.mint
 /** Absent from the verifier-only build. */
 export const signProof = glue.signProof
+/** Absent from the verifier-only build. */
+export const approve = glue.approve
 
 let pending = null
 

@@ -135,16 +135,18 @@ impl Constraints {
             None
         } else {
             let digest = request_digest(token, request);
+            let asked = ApprovalRequest { digest: digest.clone(), approvers: self.approvers.ids(), reason: needs.join("; ") };
             let refused = |why: String| Gate::Deny {
                 kind: ErrorKind::ApprovalRequired,
                 reason: why,
                 policy: policy.clone(),
-                request: Some(ApprovalRequest { digest: digest.clone(), approvers: self.approvers.ids(), reason: needs.join("; ") }),
+                request: Some(asked.clone()),
             };
             match approval {
                 None => return Ok(refused(needs.join("; "))),
                 Some(a) => match verify_approval(a, &self.approvers, &digest, now, skew) {
-                    Ok(v) => Some(v),
+                    // Kept for the denial should the approval be found used when it is claimed.
+                    Ok(v) => Some(VerifiedApproval { request: Some(asked.clone()), ..v }),
                     Err(e) if e.kind() == ErrorKind::ApprovalRequired => return Ok(refused(e.message().to_string())),
                     Err(e) => return Err(e),
                 },

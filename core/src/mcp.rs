@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::audience::Audience;
-use crate::bearer::{PROOF_META_KEY, TOKEN_META_KEY};
+use crate::bearer::{APPROVAL_META_KEY, PROOF_META_KEY, TOKEN_META_KEY};
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::identity::validate_name;
 use crate::policy::{Request, ANY};
@@ -160,6 +160,8 @@ pub struct McpCall<'a> {
     pub token: Option<&'a str>,
     /// The transport's proof (the `Marque-Proof` header), if any.
     pub proof: Option<&'a str>,
+    /// The transport's human approval of the call (the `Marque-Approval` header), if any.
+    pub approval: Option<&'a str>,
     /// For a `tools/call` of a tool whose configuration declares no resource: the resource the
     /// application computed for this call (its own mapping); refused for other methods.
     pub resource: Option<&'a str>,
@@ -190,6 +192,11 @@ impl<'a> McpCall<'a> {
         self.proof = Some(v);
         self
     }
+    /// Sets the transport's approval.
+    pub fn approval(mut self, v: &'a str) -> Self {
+        self.approval = Some(v);
+        self
+    }
     /// Sets the application's resource for a `tools/call`.
     pub fn resource(mut self, v: &'a str) -> Self {
         self.resource = Some(v);
@@ -209,6 +216,10 @@ pub struct Mapped {
     pub token: Option<String>,
     /// The proof: the transport's, else `_meta["marque/proof"]`.
     pub proof: Option<String>,
+    /// A human approval of the call ([`crate::approval`]): the transport's, else
+    /// `_meta["marque/approval"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -310,7 +321,7 @@ impl McpConfig {
             Some(Value::Object(p)) => p,
             Some(_) => return Err(bad(format!("{method}: params must be an object"))),
         };
-        let (token, proof) = credentials(params, call)?;
+        let (token, proof, approval) = credentials(params, call)?;
         if let Some(h) = call.mcp_method {
             if h != method {
                 return Err(bad(format!("the Mcp-Method header ({h:?}) does not match the JSON-RPC method ({method:?})")));
@@ -360,7 +371,7 @@ impl McpConfig {
         if let Some(r) = &request {
             validate_name("tool", &r.tool).map_err(|e| bad(e.message().to_string()))?;
         }
-        Ok(Mapped { method: Some(method.to_string()), request, token, proof })
+        Ok(Mapped { method: Some(method.to_string()), request, token, proof, approval })
     }
 
     fn tool_call(&self, name: &str, arguments: Option<&Value>, app: Option<&str>) -> Result<Request> {
@@ -412,7 +423,13 @@ fn response(msg: &Map<String, Value>, call: &McpCall<'_>) -> Result<Mapped> {
     if call.mcp_method.is_some() || call.mcp_name.is_some() || call.resource.is_some() {
         return Err(bad("a JSON-RPC response carries no method or name"));
     }
-    Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from) })
+    Ok(Mapped {
+        method: None,
+        request: None,
+        token: call.token.map(String::from),
+        proof: call.proof.map(String::from),
+        approval: call.approval.map(String::from),
+    })
 }
 
 /// `subscriptions/listen`: one resource subscription is a `resources/subscribe` request, none
@@ -452,8 +469,10 @@ fn object_or_absent<'v>(v: Option<&'v Value>, what: &str) -> Result<Option<&'v M
     }
 }
 
-/// The token and proof: the transport's, else `_meta`'s; two different ones are refused.
-fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<(Option<String>, Option<String>)> {
+/// The token, proof and approval: the transport's, else `_meta`'s; two different ones are refused.
+type Credentials = (Option<String>, Option<String>, Option<String>);
+
+fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<Credentials> {
     let meta = match params.get("_meta") {
         None => None,
         Some(Value::Object(m)) => Some(m),
@@ -470,7 +489,11 @@ fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<(Optio
             (a, b) => Ok(a.or(b).map(String::from)),
         }
     };
-    Ok((pick(TOKEN_META_KEY, call.token, "token")?, pick(PROOF_META_KEY, call.proof, "proof")?))
+    Ok((
+        pick(TOKEN_META_KEY, call.token, "token")?,
+        pick(PROOF_META_KEY, call.proof, "proof")?,
+        pick(APPROVAL_META_KEY, call.approval, "approval")?,
+    ))
 }
 
 /// An MCP header value: plain, or `=?base64?<standard base64 of UTF-8>?=`.
@@ -713,7 +736,8 @@ impl crate::verify::Verifier {
                         ),
                     )
                 })?;
-                let decision = self.authorize_base64(token, &request, mapped.proof.as_deref(), now)?;
+                let decision =
+                    self.authorize_base64_with_approval(token, &request, mapped.proof.as_deref(), mapped.approval.as_deref(), now)?;
                 Ok(McpOutcome {
                     allowed: decision.allowed,
                     method: mapped.method,
@@ -801,6 +825,13 @@ mod tests {
         ] {
             assert_eq!(c.map(&bad_call).unwrap_err().code(), "invalid_request", "{bad_call:?}");
         }
+        // The approval travels like the proof: `_meta["marque/approval"]` or the transport's.
+        let approved = msg("tools/call", serde_json::json!({"name": "t", "_meta": {"marque/approval": "a1"}}));
+        assert_eq!(c.map(&McpCall::new(&approved)).unwrap().approval.as_deref(), Some("a1"));
+        assert_eq!(c.map(&McpCall::new(&call).approval("a2")).unwrap().approval.as_deref(), Some("a2"));
+        assert_eq!(c.map(&McpCall::new(&approved).approval("a2")).unwrap_err().code(), "invalid_request");
+        let numeric = msg("tools/call", serde_json::json!({"name": "t", "_meta": {"marque/approval": 1}}));
+        assert_eq!(c.map(&McpCall::new(&numeric)).unwrap_err().code(), "invalid_request");
         let list = msg("tools/list", serde_json::json!({}));
         assert_eq!(c.map(&McpCall::new(&list).mcp_name("x")).unwrap_err().code(), "invalid_request");
         assert!(c.map(&McpCall::new(&list).mcp_method("tools/list")).unwrap().request.is_none());
@@ -906,4 +937,32 @@ mod tests {
         assert_eq!(server(&McpConfig::from_json(&format!("{{{tools}}}")).unwrap(), Some(&b)).unwrap().as_deref(), Some("invalid_proof"));
     }
 
+    #[cfg(feature = "biscuit")]
+    #[test]
+    fn an_approval_travels_in_meta_and_is_used_once() {
+        use crate::approval::sign_approval_with_nonce;
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
+        let (root, agent, alice) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[7; 32]));
+        let now = 1_767_225_600;
+        let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(now))
+            .unwrap()
+            .to_base64();
+        let mut v = Verifier::new([root.public_key()]);
+        v.add_approver("user:alice", alice.public_key()).unwrap();
+        v.add_approval_rule(Right::parse("deploy:*:production/").unwrap()).unwrap();
+        let config = McpConfig::from_json(r#"{"tools":{"deploy":{"operation":"deploy","resource_arg":"target"}}}"#).unwrap();
+        let call = |meta: Value| msg("tools/call", json!({"name": "deploy", "arguments": {"target": "production/web"}, "_meta": meta}));
+        let first = v.authorize_mcp(&config, &McpCall::new(&call(json!({}))).token(&token), Some(now)).unwrap();
+        let decision = first.decision.unwrap();
+        assert_eq!(decision.code.as_deref(), Some("approval_required"));
+        let asked = decision.approval_request.unwrap();
+        let approval = sign_approval_with_nonce(&alice, "user:alice", &asked.digest, now, 300, [3; 16]).unwrap();
+        let approved = call(Value::Object(Map::from_iter([(APPROVAL_META_KEY.to_string(), Value::String(approval))])));
+        let second = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 1)).unwrap();
+        assert!(second.allowed);
+        assert_eq!(second.decision.unwrap().approval.map(|a| a.approver).as_deref(), Some("user:alice"));
+        let again = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 2)).unwrap();
+        assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("approval_required"));
+    }
 }

@@ -895,6 +895,20 @@ impl Verifier {
         self.authorize(&bytes, request, proof, now)
     }
 
+    /// [`authorize_with_approval`](Self::authorize_with_approval) for a token given as
+    /// base64url text.
+    pub fn authorize_base64_with_approval(
+        &self,
+        token: &str,
+        request: &Request,
+        proof: Option<&str>,
+        approval: Option<&str>,
+        now: Option<u64>,
+    ) -> Result<Decision> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.authorize_with_approval(&bytes, request, proof, approval, now)
+    }
+
     /// Authorizes a parsed [`Token`].
     pub fn authorize_token(&self, token: &Token, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
         self.authorize(token.to_bytes(), request, proof, now)
@@ -941,10 +955,13 @@ impl Verifier {
     /// Claims the approval once and spends the budgets, for a call otherwise allowed.
     fn spend(&self, mut decision: Decision, approval: Option<VerifiedApproval>, charges: &[BudgetCharge]) -> Result<Decision> {
         if let Some(mut a) = approval {
+            let asked = a.request.take();
             if let Some(claim) = a.claim.take() {
                 match self.replay.claim(&claim).map_err(store_error)? {
                     Claim::Claimed => decision.approval = Some(a),
                     Claim::AlreadyUsed => {
+                        // The caller can act on it: a new approval of this call is what it needs.
+                        decision.approval_request = asked;
                         return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()))
                     }
                 }
