@@ -333,8 +333,7 @@ fn write(v: &Shared) -> RwLockWriteGuard<'_, marque::Verifier> {
 }
 
 /// Settings shared by `new Verifier(…)` and `Verifier.fromJwks(…)`.
-fn configure(
-    v: &mut marque::Verifier,
+struct Settings {
     policies: Option<Vec<Policy>>,
     limits: Option<LimitsInit>,
     require_proof: Option<bool>,
@@ -343,7 +342,10 @@ fn configure(
     audience: Option<String>,
     approvers: Option<KeyMap>,
     approval_rules: Option<Vec<String>>,
-) -> Result<()> {
+}
+
+fn configure(v: &mut marque::Verifier, settings: Settings) -> Result<()> {
+    let Settings { policies, limits, require_proof, operator_keys, max_revocation_staleness, audience, approvers, approval_rules } = settings;
     for (id, key) in approvers.map(|m| m.0).unwrap_or_default() {
         v.add_approver(&id, key.resolve()?).or_throw()?;
     }
@@ -409,14 +411,16 @@ impl Verifier {
         };
         configure(
             &mut v,
-            options.policies,
-            options.limits,
-            options.require_proof,
-            options.operator_keys,
-            options.max_revocation_staleness,
-            options.audience,
-            options.approvers,
-            options.approval_rules,
+            Settings {
+                policies: options.policies,
+                limits: options.limits,
+                require_proof: options.require_proof,
+                operator_keys: options.operator_keys,
+                max_revocation_staleness: options.max_revocation_staleness,
+                audience: options.audience,
+                approvers: options.approvers,
+                approval_rules: options.approval_rules,
+            },
         )?;
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
     }
@@ -433,14 +437,16 @@ impl Verifier {
         if let Some(o) = options {
             configure(
                 &mut v,
-                o.policies,
-                o.limits,
-                o.require_proof,
-                o.operator_keys,
-                o.max_revocation_staleness,
-                o.audience,
-                o.approvers,
-                o.approval_rules,
+                Settings {
+                    policies: o.policies,
+                    limits: o.limits,
+                    require_proof: o.require_proof,
+                    operator_keys: o.operator_keys,
+                    max_revocation_staleness: o.max_revocation_staleness,
+                    audience: o.audience,
+                    approvers: o.approvers,
+                    approval_rules: o.approval_rules,
+                },
             )?;
         }
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
