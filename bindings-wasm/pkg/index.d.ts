@@ -583,6 +583,8 @@ export interface McpCallOptions {
   token?: TokenInput
   /** The transport's proof (the `Marque-Proof` header). */
   proof?: string
+  /** The transport's approval of the call (the `Marque-Approval` header); else `_meta["marque/approval"]`. */
+  approval?: string
   /** The `Mcp-Method` header (must match the body). */
   mcpMethod?: string
   /** The `Mcp-Name` header (must match the body; `=?base64?…?=` is decoded). */
@@ -596,7 +598,7 @@ export interface McpCallOptions {
 export declare class McpConfig {
   constructor(config?: McpConfigJson | string | null)
   /** Maps one message; throws `invalid_request` for a message marque refuses. */
-  map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null }
+  map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null; approval?: string }
   /**
    * The agent's side of `map`: the HTTP headers to send with `message` as the holder of `token`
    * (`Authorization`, `Marque-Proof` for a message the server authorizes, `Mcp-Method`,
