@@ -385,11 +385,18 @@ export declare class Decision {
   get expiresAt(): number
   /** Whether a proof of possession was verified for this decision. */
   get proofVerified(): boolean
+  /** The approval this allowed call used (who approved, with which key, when), or `null`. */
+  get approval(): Approval | null
+  /**
+   * When denied `approval_required`: the digest an approval must be bound to and the
+   * approvers who may sign it (`approve`), or `null`.
+   */
+  get approvalRequest(): ApprovalRequest | null
   /**
    * The cross-language JSON form (snake_case, the same fields as every runtime's
    * `to_json`), so `JSON.stringify(decision)` matches Rust and Python byte for byte.
    */
-  toJSON(): DecisionJson
+  toJSON(): DecisionJson & { approval?: ApprovalJson; approval_request?: ApprovalRequest }
   /**
    * Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
    * (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,
@@ -887,6 +894,56 @@ export interface AdmitOptions {
   now?: TimeInput
 }
 
+/** The approval an allowed call used (`decision.approval`). */
+export interface Approval {
+  /** The approver's id, e.g. `user:alice`. */
+  approver: string
+  /** The fingerprint of the approver's key. */
+  keyFingerprint: string
+  /** When the approval was signed (seconds since the epoch). */
+  iat: number
+  /** When it expires (seconds since the epoch). */
+  exp: number
+}
+
+/** The approval inside a `DecisionJson` (snake_case, as the core writes it). */
+export interface ApprovalJson {
+  approver: string
+  key_fingerprint: string
+  iat: number
+  exp: number
+}
+
+/** What an `approval_required` denial asks for (`decision.approvalRequest`). */
+export interface ApprovalRequest {
+  /** The digest of this exact call and token an approval must be bound to. */
+  digest: string
+  /** The approver ids whose approval this verifier accepts. */
+  approvers: Array<string>
+  /** What asked for the approval: an operator rule, a delegation's rule, or a policy. */
+  reason: string
+}
+
+/**
+ * Signs an approval of one exact call: `approver` (a `KeyPair` or a `Signer`: the human's key)
+ * approves the request digest an `approval_required` denial carried. The agent retries the
+ * same call with `approval`; a verifier trusting that key for `options.approver` accepts it
+ * once, before it expires.
+ */
+export declare function approve(approver: SignerInput, options: ApproveOptions): string
+
+/** What an approver approves (`approve`). */
+export interface ApproveOptions {
+  /** The approver's id the verifier trusts the key under (its `approvers` option), e.g. `user:alice`. */
+  approver: string
+  /** The request digest to approve: `decision.approvalRequest.digest` of the denied call. */
+  digest: string
+  /** Lifetime in seconds (default 300; at most one day). */
+  ttlSeconds?: number
+  /** Signing time: seconds since the epoch or a `Date` (default: now). */
+  now?: TimeInput
+}
+
 /** Options of `new AuditFile(path, trustedKeys, options)`. */
 export interface AuditFileOptions {
   /** Rotate when the current file reaches this many bytes (default 64 MiB; `0`: never). */
@@ -948,6 +1005,11 @@ export interface AuthorizeOptions {
   resource: string
   /** A proof of possession from `signProof`. */
   proof?: string
+  /**
+   * A human approval of this exact call (`approve`), when the verifier or the token asks
+   * for one (`approval_required`); used once.
+   */
+  approval?: string
   /** Decision time: seconds since the epoch or a `Date` (default: now). */
   now?: TimeInput
   /** Extra context, offered to policies as `attribute(key, value)` facts. */
@@ -1033,6 +1095,18 @@ export interface DelegateOptions {
   maxDepth?: number
   /** Current time: seconds since the epoch or a `Date` (default: now). */
   now?: TimeInput
+  /**
+   * Lifetime call budget of the child's subtree (a positive integer, no more than the chain
+   * above allows): every call of the child or its descendants counts against it.
+   */
+  maxCalls?: number
+  /** Rate budget of the child's subtree: at most `calls` calls per window of `windowSeconds`. */
+  rate?: RateOptions
+  /**
+   * Calls of the child's subtree that need a human approval (`tool:operation:resourcePrefix`
+   * each, e.g. `deploy:*:production/`).
+   */
+  requireApproval?: Array<string>
 }
 
 /** Every stable error code of the core, in a stable order (exported as `ERROR_CODES`). */
@@ -1126,6 +1200,17 @@ export interface JwksVerifierOptions {
    * otherwise); without it, a proof naming any server is refused.
    */
   audience?: string
+  /**
+   * Approvers this verifier trusts: approver id (e.g. `user:alice`) → public key. An
+   * approval signed by another key, or for an id not listed, is refused.
+   */
+  approvers?: Record<string, KeyInput>
+  /**
+   * Operator approval rules (`tool:operation:resourcePrefix`, e.g. `deploy:*:production/`):
+   * a matching call the token allows is denied `approval_required` until it carries an
+   * approval of that exact call (`approve`).
+   */
+  approvalRules?: Array<string>
 }
 
 /**
@@ -1240,6 +1325,8 @@ export interface McpCallOptions {
   token?: TokenInput
   /** The transport's proof (the `Marque-Proof` header). */
   proof?: string
+  /** The transport's human approval of the call (the `Marque-Approval` header). */
+  approval?: string
   /** The `Mcp-Method` header, if sent (it must match the body). */
   mcpMethod?: string
   /** The `Mcp-Name` header, if sent (it must match the body; `=?base64?…?=` is decoded). */
@@ -1263,6 +1350,8 @@ export interface McpMapped {
   token?: string
   /** The proof: the transport's, else `_meta["marque/proof"]`. */
   proof?: string
+  /** The approval: the transport's, else `_meta["marque/approval"]`. */
+  approval?: string
 }
 
 /** A marque request an MCP message maps to. */
@@ -1370,6 +1459,14 @@ export interface ProtectedResourceOptions {
   rootKeys?: Array<KeyInput>
 }
 
+/** A rate budget: `calls` calls per fixed window of `windowSeconds` seconds. */
+export interface RateOptions {
+  /** Calls per window (a positive integer). */
+  calls: number
+  /** Window length in seconds (a positive integer; at most 30 days). */
+  windowSeconds: number
+}
+
 /** The request a decision was made for. */
 export interface Request {
   /** Tool. */
@@ -1380,6 +1477,25 @@ export interface Request {
   resource: string
   /** Extra attributes. */
   attributes: Record<string, string>
+}
+
+/**
+ * The digest an approval of this call with this token is bound to (what
+ * `decision.approvalRequest.digest` carries): an approver can recompute it from the request
+ * it was shown before signing.
+ */
+export declare function requestDigest(token: TokenInput, options: RequestDigestOptions): string
+
+/** The request `requestDigest` digests (as `authorize` takes it). */
+export interface RequestDigestOptions {
+  /** The tool called. */
+  tool: string
+  /** The operation (default `"*"`). */
+  operation?: string
+  /** The resource acted on. */
+  resource: string
+  /** Extra context, as given to `authorize`. */
+  attributes?: Record<string, string>
 }
 
 /** The request inside a `DecisionJson` (`attributes` only when there are some). */
@@ -1523,6 +1639,17 @@ export interface VerifierOptions {
    * otherwise); without it, a proof naming any server is refused.
    */
   audience?: string
+  /**
+   * Approvers this verifier trusts: approver id (e.g. `user:alice`) → public key. An
+   * approval signed by another key, or for an id not listed, is refused.
+   */
+  approvers?: Record<string, KeyInput>
+  /**
+   * Operator approval rules (`tool:operation:resourcePrefix`, e.g. `deploy:*:production/`):
+   * a matching call the token allows is denied `approval_required` until it carries an
+   * approval of that exact call (`approve`).
+   */
+  approvalRules?: Array<string>
 }
 
 /**

@@ -16,6 +16,12 @@ export declare const PROOF_META_KEY: 'marque/proof'
 export declare const DECISION_META_KEY: 'marque/decision'
 /** HTTP header carrying the proof of possession (alternative to `_meta`). */
 export declare const PROOF_HEADER: 'marque-proof'
+/** `_meta` key carrying a human approval of this call (`approve`), beside the proof. */
+export declare const APPROVAL_META_KEY: 'marque/approval'
+/** HTTP header carrying a human approval of this call (alternative to `_meta`). */
+export declare const APPROVAL_HEADER: 'marque-approval'
+/** `_meta` key under which an `approval_required` tool error carries `{ digest, approvers, reason }`. */
+export declare const APPROVAL_REQUEST_META_KEY: 'marque/approval_request'
 /** JSON-RPC error code of a marque refusal (methods other than `tools/call`): -32010. */
 export declare const DENIED_ERROR_CODE: number
 
@@ -149,7 +155,7 @@ export declare function guardTools<S extends McpServer | object>(
 ): S
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */
-export declare function callMeta(options?: { token?: Token | string; proof?: string }): Record<string, string>
+export declare function callMeta(options?: { token?: Token | string; proof?: string; approval?: string }): Record<string, string>
 
 /** Options of `marqueFetch`. */
 export interface MarqueFetchOptions {

@@ -49,6 +49,15 @@ export const PROOF_META_KEY = 'marque/proof'
 export const DECISION_META_KEY = 'marque/decision'
 /** HTTP header carrying the proof of possession (alternative to `_meta`). */
 export const PROOF_HEADER = 'marque-proof'
+/** `_meta` key carrying a human approval of this call (`approve`), beside the proof. */
+export const APPROVAL_META_KEY = 'marque/approval'
+/** HTTP header carrying a human approval of this call (alternative to `_meta`). */
+export const APPROVAL_HEADER = 'marque-approval'
+/**
+ * `_meta` key under which an `approval_required` tool error carries what to approve:
+ * `{ digest, approvers, reason }` (the decision's `approval_request`).
+ */
+export const APPROVAL_REQUEST_META_KEY = 'marque/approval_request'
 /** JSON-RPC error code of a marque refusal (methods other than `tools/call`). */
 export const DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 
@@ -188,11 +197,16 @@ export function defaultResource(args) {
   return DEFAULT_CONFIG.map(message).request.resource
 }
 
+// A denied tool call: a tool error result (`isError`), the reason as text, the decision JSON in
+// `_meta["marque/decision"]` and, for `approval_required`, what to approve in
+// `_meta["marque/approval_request"]` (`{ digest, approvers, reason }`). `_meta`, not
+// `structuredContent`: a client validates `structuredContent` against the tool's `outputSchema`.
 function deniedResult(text, decisionJson) {
+  const asked = decisionJson?.approval_request
   return {
     isError: true,
     content: [{ type: 'text', text }],
-    ...(decisionJson ? { _meta: { [DECISION_META_KEY]: decisionJson } } : {}),
+    ...(decisionJson ? { _meta: { [DECISION_META_KEY]: decisionJson, ...(asked ? { [APPROVAL_REQUEST_META_KEY]: asked } : {}) } } : {}),
   }
 }
 
@@ -213,12 +227,18 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
   const meta = extra?._meta ?? {}
   const token = authInfoOf(extra)?.token ?? meta[TOKEN_META_KEY]
   const proof = meta[PROOF_META_KEY] ?? headerOf(extra, PROOF_HEADER)
+  const approval = meta[APPROVAL_META_KEY] ?? headerOf(extra, APPROVAL_HEADER)
   if (typeof token !== 'string' || token.length === 0) {
     return { result: deniedResult(`marque: ${tool} denied: no marque token (send "Authorization: Bearer <token>" or _meta["${TOKEN_META_KEY}"])`) }
   }
   let decision
   try {
-    decision = await verifier.authorizeAsync(token, { tool, operation, resource, ...(typeof proof === 'string' ? { proof } : {}), ...(now !== undefined ? { now } : {}) })
+    decision = await verifier.authorizeAsync(token, {
+      tool, operation, resource,
+      ...(typeof proof === 'string' ? { proof } : {}),
+      ...(typeof approval === 'string' ? { approval } : {}),
+      ...(now !== undefined ? { now } : {}),
+    })
   } catch (e) {
     if (!(e instanceof MarqueError)) throw e
     onDecision?.({ tool, operation, resource, error: e, decision: null, entry: null })
@@ -233,7 +253,11 @@ export async function authorizeToolCall(verifier, { tool, operation = '*', resou
 function denialText(decision) {
   const { tool, resource } = decision.request
   const why = decision.reasons.length ? decision.reasons.join('; ') : 'no reason given'
-  return `marque: ${tool} on ${resource} denied for ${decision.agent} (${decision.path}): ${decision.code}: ${why}`
+  const asked = decision.approvalRequest
+  const next = asked
+    ? `; to proceed, an approver (${asked.approvers.join(', ') || 'none trusted'}) approves digest ${asked.digest} and the call is retried with the approval in _meta["${APPROVAL_META_KEY}"]`
+    : ''
+  return `marque: ${tool} on ${resource} denied for ${decision.agent} (${decision.path}): ${decision.code}: ${why}${next}`
 }
 
 /**
@@ -300,6 +324,7 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
     const options = {
       ...(typeof token === 'string' ? { token } : {}),
       ...(typeof headerOf(extra, PROOF_HEADER) === 'string' ? { proof: headerOf(extra, PROOF_HEADER) } : {}),
+      ...(typeof headerOf(extra, APPROVAL_HEADER) === 'string' ? { approval: headerOf(extra, APPROVAL_HEADER) } : {}),
       ...(typeof headerOf(extra, 'mcp-method') === 'string' ? { mcpMethod: headerOf(extra, 'mcp-method') } : {}),
       ...(typeof headerOf(extra, 'mcp-name') === 'string' ? { mcpName: headerOf(extra, 'mcp-name') } : {}),
       ...(resource !== undefined ? { resource } : {}),
@@ -313,7 +338,8 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
     const entry = audit ? audit.log.appendDecision(audit.signer, decision, audit.eventType ?? 'tool_call') : null
     onDecision?.({ method: message.method, ...request, error: null, decision, entry })
     if (!decision.allowed) {
-      return { refusal: { code: decision.code, message: denialText(decision), details: { ...details, agent: decision.agent, path: decision.path, reasons: decision.reasons }, decision } }
+      const asked = decision.approvalRequest ? { approval_request: decision.toJSON().approval_request } : {}
+      return { refusal: { code: decision.code, message: denialText(decision), details: { ...details, agent: decision.agent, path: decision.path, reasons: decision.reasons, ...asked }, decision } }
     }
     return { outcome }
   } catch (e) {
@@ -365,11 +391,15 @@ export function guardTools(server, { verifier, tools = {}, allow, resource, onDe
   return server
 }
 
-/** Client side: the `_meta` to send with a call (token on stdio, proof on any transport). */
-export function callMeta({ token, proof } = {}) {
+/**
+ * Client side: the `_meta` to send with a call (token on stdio, proof and approval on any
+ * transport). `approval`: the string `approve` returned for this exact call.
+ */
+export function callMeta({ token, proof, approval } = {}) {
   const meta = {}
   if (token !== undefined) meta[TOKEN_META_KEY] = typeof token === 'string' ? token : token.toBase64()
   if (proof !== undefined) meta[PROOF_META_KEY] = proof
+  if (approval !== undefined) meta[APPROVAL_META_KEY] = approval
   return meta
 }
 

@@ -1,12 +1,13 @@
 // The marque story in JavaScript, with either package: `node examples/demo.mjs node` (@marque/node,
 // napi) or `node examples/demo.mjs wasm` (@marque/wasm, the build edge runtimes use): mint → attenuate
 // twice → authorize (allowed and denied) → a thief without the key → revoke (a signed revocation
-// list) → a signed audit log.
+// list) → a call held for a human approval, then approved → a call budget running out → a signed
+// audit log.
 // Run by scripts/setup.sh and scripts/test.sh.
 const which = process.argv[2] ?? 'node'
 const entry = { node: '../bindings-node/index.mjs', wasm: '../bindings-wasm/pkg/node.js' }[which]
 if (!entry) throw new Error('usage: node examples/demo.mjs node|wasm')
-const { AuditLog, KeyPair, RevocationList, Verifier, mint, signProof } = await import(entry)
+const { AuditLog, KeyPair, RevocationList, Verifier, approve, mint, signProof } = await import(entry)
 console.log(`[${which === 'node' ? '@marque/node' : '@marque/wasm'}]`)
 
 const [root, orch, agentA, agentC, server] = Array.from({ length: 5 }, () => KeyPair.generate())
@@ -38,6 +39,23 @@ const proof = signProof(agentC, forC, { tool: 'read_file', operation: 'read', re
 const after = verifier.authorize(forC, { tool: 'read_file', operation: 'read', resource: 'src/main.rs', proof })
 console.log(`  after the operator's signed list #2 revokes agent_a's hop: ${after.allowed ? 'ALLOWED' : `DENIED (${after.code})`}`)
 log.appendDecision(server, after)
+
+// A human in the loop: releases need alice's approval of that exact call; agent_d may call twice.
+const alice = KeyPair.generate()
+const gate = new Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': alice.publicKey }, approvalRules: ['write_file:*:src/release/'] })
+const release = { tool: 'write_file', operation: 'write', resource: 'src/release/notes.md' }
+const held = gate.authorize(token, release)
+console.log(`  ${release.tool} ${release.resource}: DENIED (${held.code}) until ${held.approvalRequest.approvers.join(', ')} approves digest ${held.approvalRequest.digest.slice(0, 12)}…`)
+const approval = approve(alice, { approver: 'user:alice', digest: held.approvalRequest.digest, ttlSeconds: 300 })
+const approved = gate.authorize(token, { ...release, approval })
+const reused = gate.authorize(token, { ...release, approval })
+console.log(`  retried with ${approved.approval?.approver}'s approval: ${approved.allowed ? 'ALLOWED' : `DENIED (${approved.code})`}; the same approval again: DENIED (${reused.code})`)
+log.appendDecision(server, approved)
+const forD = token.delegate(orch, { to: 'agent:agent_d', toKey: KeyPair.generate().publicKey, tools: ['read_file'], maxCalls: 2 })
+const calls = [1, 2, 3].map(() => gate.authorize(forD, { tool: 'read_file', operation: 'read', resource: 'README.md' }))
+console.log(`  agent_d with maxCalls 2: ${calls.map((d) => (d.allowed ? 'ALLOWED' : `DENIED (${d.code})`)).join(', ')}: ${calls[2].reasons[0]}`)
+log.appendDecision(server, calls[2])
+if (!approved.allowed || reused.allowed || calls[2].code !== 'budget_exhausted') process.exit(1)
 
 const report = log.verify([server.publicKey])
 console.log(`audit: ${report.entries} signed, hash-chained entries; verify → ${report.ok ? 'ok' : 'BROKEN'}`)

@@ -65,6 +65,15 @@ pub fn seconds(what: &str, v: f64) -> Result<u64> {
     Ok(v.floor() as u64)
 }
 
+/// Converts a JS number that counts something (calls, seconds of a window) to `u64`: a
+/// non-negative integer, fractions refused (the core checks the range).
+pub fn count(what: &str, v: f64) -> Result<u64> {
+    if !v.is_finite() || v.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&v) {
+        return Err(invalid_argument(format!("{what} must be a non-negative integer (got {v})")));
+    }
+    Ok(v as u64)
+}
+
 /// Declares an argument type whose own `FromNapiValue` does all the checking and whose
 /// TypeScript name, for error messages, is `$name`. napi validates arguments up front only for
 /// `#[napi(strict)]` functions — the `…Async` ones: there [`reject_unless`] converts the value
@@ -145,6 +154,25 @@ primitive_arg!(
     /// A boolean argument.
     Flag(bool), Boolean, "boolean", "a boolean"
 );
+
+/// An object mapping ids to public keys (`approvers`): an array, a string or another
+/// non-object is refused (napi's own map conversion would read an array as ids `"0"`, `"1"`…).
+pub struct KeyMap(pub std::collections::HashMap<String, KeyInput>);
+
+loose_arg!(KeyMap, "Record<string, KeyInput>");
+
+impl FromNapiValue for KeyMap {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut array = false;
+        // SAFETY: handles of the running call (this fn's contract); `array` is a live out-pointer.
+        let checked = unsafe { sys::napi_is_array(env, v, &mut array) } == sys::Status::napi_ok;
+        if type_of(env, v)? != ValueType::Object || !checked || array {
+            return Err(shape_error("approvers", "an object mapping approver ids to keys"));
+        }
+        // SAFETY: `v` is a plain object of the running call (checked above).
+        unsafe { std::collections::HashMap::<String, KeyInput>::from_napi_value(env, v) }.map(KeyMap)
+    }
+}
 
 /// An array of public keys (each a [`KeyInput`]).
 pub struct KeyList(pub Vec<KeyInput>);

@@ -4,11 +4,11 @@ use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{opt_now, seconds, KeyInput, TimeInput};
+use crate::convert::{count, opt_now, seconds, KeyInput, TimeInput};
 use napi::bindgen_prelude::Object;
 use napi::Env;
 
-use crate::errors::Result;
+use crate::errors::{OrThrow, Result};
 use crate::signer::{AsyncSignerInput, SignerInput};
 use crate::token::Token;
 
@@ -33,6 +33,24 @@ pub struct DelegateOptions {
     pub max_depth: Option<u32>,
     /// Current time: seconds since the epoch or a `Date` (default: now).
     pub now: Option<TimeInput>,
+    /// Lifetime call budget of the child's subtree (a positive integer, no more than the chain
+    /// above allows): every call of the child or its descendants counts against it.
+    pub max_calls: Option<f64>,
+    /// Rate budget of the child's subtree: at most `calls` calls per window of `windowSeconds`.
+    pub rate: Option<RateOptions>,
+    /// Calls of the child's subtree that need a human approval (`tool:operation:resourcePrefix`
+    /// each, e.g. `deploy:*:production/`).
+    pub require_approval: Option<Vec<String>>,
+}
+
+/// A rate budget: `calls` calls per fixed window of `windowSeconds` seconds.
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Options)]
+pub struct RateOptions {
+    /// Calls per window (a positive integer).
+    pub calls: f64,
+    /// Window length in seconds (a positive integer; at most 30 days).
+    pub window_seconds: f64,
 }
 
 fn delegate_params(options: DelegateOptions) -> Result<marque::DelegateParams> {
@@ -46,6 +64,15 @@ fn delegate_params(options: DelegateOptions) -> Result<marque::DelegateParams> {
         .transpose()?;
     params.max_depth = options.max_depth;
     params.now = opt_now(options.now)?;
+    if let Some(n) = options.max_calls {
+        params = params.max_calls(count("delegate options.maxCalls", n)?);
+    }
+    if let Some(r) = options.rate {
+        params = params.rate(count("delegate options.rate.calls", r.calls)?, count("delegate options.rate.windowSeconds", r.window_seconds)?);
+    }
+    for rule in options.require_approval.unwrap_or_default() {
+        params = params.require_approval(marque::Right::parse(&rule).or_throw()?);
+    }
     Ok(params)
 }
 

@@ -10,6 +10,7 @@
 // Every `unsafe` block states why it is sound (`// SAFETY: …`), and every `unsafe fn` its contract.
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+mod approval;
 mod audit;
 mod convert;
 mod delegate;

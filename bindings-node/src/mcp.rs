@@ -87,6 +87,8 @@ pub struct McpCallOptions {
     pub token: Option<TokenInput>,
     /// The transport's proof (the `Marque-Proof` header).
     pub proof: Option<String>,
+    /// The transport's human approval of the call (the `Marque-Approval` header).
+    pub approval: Option<String>,
     /// The `Mcp-Method` header, if sent (it must match the body).
     pub mcp_method: Option<String>,
     /// The `Mcp-Name` header, if sent (it must match the body; `=?base64?…?=` is decoded).
@@ -104,13 +106,14 @@ struct CallArgs {
     mcp_name: Option<String>,
     token: Option<String>,
     proof: Option<String>,
+    approval: Option<String>,
     resource: Option<String>,
     now: Option<u64>,
 }
 
 impl CallArgs {
     fn new(message: JsonInput, options: Option<McpCallOptions>) -> Result<Self> {
-        let o = options.unwrap_or(McpCallOptions { token: None, proof: None, mcp_method: None, mcp_name: None, resource: None, now: None });
+        let o = options.unwrap_or(McpCallOptions { token: None, proof: None, approval: None, mcp_method: None, mcp_name: None, resource: None, now: None });
         let token = match o.token {
             None => None,
             Some(TokenInput::Text(s)) => Some(s),
@@ -122,6 +125,7 @@ impl CallArgs {
             mcp_name: o.mcp_name,
             token,
             proof: o.proof,
+            approval: o.approval,
             resource: o.resource,
             now: opt_now(o.now)?,
         })
@@ -134,6 +138,7 @@ impl CallArgs {
             mcp_name: self.mcp_name.as_deref(),
             token: self.token.as_deref(),
             proof: self.proof.as_deref(),
+            approval: self.approval.as_deref(),
             resource: self.resource.as_deref(),
         }
     }
@@ -161,6 +166,8 @@ pub struct McpMapped {
     pub token: Option<String>,
     /// The proof: the transport's, else `_meta["marque/proof"]`.
     pub proof: Option<String>,
+    /// The approval: the transport's, else `_meta["marque/approval"]`.
+    pub approval: Option<String>,
 }
 
 /// A marque request an MCP message maps to.
@@ -196,7 +203,7 @@ impl McpConfig {
     pub fn map(&self, #[napi(ts_arg_type = "object | string")] message: JsonInput, options: Option<McpCallOptions>) -> Result<McpMapped> {
         let args = CallArgs::new(message, options)?;
         let m = no_panic(|| self.inner.map(&args.call()).or_throw())?;
-        Ok(McpMapped { method: m.method, request: request_of(&m.request), token: m.token, proof: m.proof })
+        Ok(McpMapped { method: m.method, request: request_of(&m.request), token: m.token, proof: m.proof, approval: m.approval })
     }
 
     /// The agent's side of `map`: the HTTP headers to send with `message` (an object or JSON

@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use napi::bindgen_prelude::{AsyncTask, Env, Object, Task};
+use napi::bindgen_prelude::{AsyncTask, Env, FromNapiValue, Object, Task, ToNapiValue};
 use napi::Either;
 use napi_derive::napi;
 
 use marque_node_derive::Options;
 
-use crate::convert::{opt_now, seconds, Arg, Flag, JsonInput, KeyInput, Num, Text, TimeInput, TokenInput};
+use crate::convert::{opt_now, seconds, Arg, Flag, JsonInput, KeyInput, KeyMap, Num, Text, TimeInput, TokenInput};
 use crate::errors::{invalid_argument, no_panic, no_panic_core, reject_with, OrThrow, Result};
 use crate::keys::PublicKey;
 use crate::revocation::{RevocationList, RevocationListInput, Revocations, RevocationsInit};
@@ -147,6 +147,14 @@ pub struct VerifierOptions {
     /// This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
     /// otherwise); without it, a proof naming any server is refused.
     pub audience: Option<String>,
+    /// Approvers this verifier trusts: approver id (e.g. `user:alice`) → public key. An
+    /// approval signed by another key, or for an id not listed, is refused.
+    #[napi(ts_type = "Record<string, KeyInput>")]
+    pub approvers: Option<KeyMap>,
+    /// Operator approval rules (`tool:operation:resourcePrefix`, e.g. `deploy:*:production/`):
+    /// a matching call the token allows is denied `approval_required` until it carries an
+    /// approval of that exact call (`approve`).
+    pub approval_rules: Option<Vec<String>>,
 }
 
 /// Options of `Verifier.fromJwks` (the root keys come from the document).
@@ -167,6 +175,14 @@ pub struct JwksVerifierOptions {
     /// This server's canonical URI (RFC 8707): proofs must name it (`invalid_proof`
     /// otherwise); without it, a proof naming any server is refused.
     pub audience: Option<String>,
+    /// Approvers this verifier trusts: approver id (e.g. `user:alice`) → public key. An
+    /// approval signed by another key, or for an id not listed, is refused.
+    #[napi(ts_type = "Record<string, KeyInput>")]
+    pub approvers: Option<KeyMap>,
+    /// Operator approval rules (`tool:operation:resourcePrefix`, e.g. `deploy:*:production/`):
+    /// a matching call the token allows is denied `approval_required` until it carries an
+    /// approval of that exact call (`approve`).
+    pub approval_rules: Option<Vec<String>>,
 }
 
 /// A trusted root key and its root key id.
@@ -245,6 +261,9 @@ pub struct AuthorizeOptions {
     pub resource: String,
     /// A proof of possession from `signProof`.
     pub proof: Option<String>,
+    /// A human approval of this exact call (`approve`), when the verifier or the token asks
+    /// for one (`approval_required`); used once.
+    pub approval: Option<String>,
     /// Decision time: seconds since the epoch or a `Date` (default: now).
     pub now: Option<TimeInput>,
     /// Extra context, offered to policies as `attribute(key, value)` facts.
@@ -268,6 +287,7 @@ struct Prepared {
     token: TokenInput,
     request: marque::Request,
     proof: Option<String>,
+    approval: Option<String>,
     now: Option<u64>,
 }
 
@@ -284,17 +304,18 @@ fn prepare(token: TokenInput, options: AuthorizeOptions) -> Result<Prepared> {
         token,
         request,
         proof: options.proof,
+        approval: options.approval,
         now: opt_now(options.now)?,
     })
 }
 
 fn run(verifier: &marque::Verifier, p: &Prepared) -> marque::Result<marque::Decision> {
     no_panic_core(|| {
-        let proof = p.proof.as_deref();
+        let (proof, approval) = (p.proof.as_deref(), p.approval.as_deref());
         match &p.token {
-            TokenInput::Parsed(t) => verifier.authorize_token(t, &p.request, proof, p.now),
-            TokenInput::Text(s) => verifier.authorize_base64(s, &p.request, proof, p.now),
-            TokenInput::Bytes(b) => verifier.authorize(b, &p.request, proof, p.now),
+            TokenInput::Parsed(t) => verifier.authorize_with_approval(t.to_bytes(), &p.request, proof, approval, p.now),
+            TokenInput::Text(s) => verifier.authorize_base64_with_approval(s, &p.request, proof, approval, p.now),
+            TokenInput::Bytes(b) => verifier.authorize_with_approval(b, &p.request, proof, approval, p.now),
         }
     })
 }
@@ -312,15 +333,25 @@ fn write(v: &Shared) -> RwLockWriteGuard<'_, marque::Verifier> {
 }
 
 /// Settings shared by `new Verifier(…)` and `Verifier.fromJwks(…)`.
-fn configure(
-    v: &mut marque::Verifier,
+struct Settings {
     policies: Option<Vec<Policy>>,
     limits: Option<LimitsInit>,
     require_proof: Option<bool>,
     operator_keys: Option<Vec<KeyInput>>,
     max_revocation_staleness: Option<f64>,
     audience: Option<String>,
-) -> Result<()> {
+    approvers: Option<KeyMap>,
+    approval_rules: Option<Vec<String>>,
+}
+
+fn configure(v: &mut marque::Verifier, settings: Settings) -> Result<()> {
+    let Settings { policies, limits, require_proof, operator_keys, max_revocation_staleness, audience, approvers, approval_rules } = settings;
+    for (id, key) in approvers.map(|m| m.0).unwrap_or_default() {
+        v.add_approver(&id, key.resolve()?).or_throw()?;
+    }
+    for rule in approval_rules.unwrap_or_default() {
+        v.add_approval_rule(marque::Right::parse(&rule).or_throw()?).or_throw()?;
+    }
     if let Some(a) = audience {
         v.set_audience(Some(marque::audience::Audience::parse(&a).or_throw()?));
     }
@@ -380,12 +411,16 @@ impl Verifier {
         };
         configure(
             &mut v,
-            options.policies,
-            options.limits,
-            options.require_proof,
-            options.operator_keys,
-            options.max_revocation_staleness,
-            options.audience,
+            Settings {
+                policies: options.policies,
+                limits: options.limits,
+                require_proof: options.require_proof,
+                operator_keys: options.operator_keys,
+                max_revocation_staleness: options.max_revocation_staleness,
+                audience: options.audience,
+                approvers: options.approvers,
+                approval_rules: options.approval_rules,
+            },
         )?;
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
     }
@@ -402,12 +437,16 @@ impl Verifier {
         if let Some(o) = options {
             configure(
                 &mut v,
-                o.policies,
-                o.limits,
-                o.require_proof,
-                o.operator_keys,
-                o.max_revocation_staleness,
-                o.audience,
+                Settings {
+                    policies: o.policies,
+                    limits: o.limits,
+                    require_proof: o.require_proof,
+                    operator_keys: o.operator_keys,
+                    max_revocation_staleness: o.max_revocation_staleness,
+                    audience: o.audience,
+                    approvers: o.approvers,
+                    approval_rules: o.approval_rules,
+                },
             )?;
         }
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
@@ -557,6 +596,11 @@ impl Verifier {
     #[napi]
     pub fn authorize_begin(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Either<Decision, PendingAuthorization>> {
         let p = prepare(token, options)?;
+        if p.approval.is_some() {
+            return Err(invalid_argument(
+                "authorize options.approval: an approval is claimed only by the synchronous authorize (authorizeBegin and authorizeWithStore cannot)",
+            ));
+        }
         let v = read(&self.inner);
         let step = no_panic_core(|| {
             let proof = p.proof.as_deref();
@@ -700,6 +744,52 @@ pub struct DecisionJson {
     pub expires_at: f64,
     #[napi(js_name = "proof_verified")]
     pub proof_verified: bool,
+}
+
+/// The approval inside a `DecisionJson` (snake_case, as the core writes it).
+#[napi(object, object_from_js = false)]
+pub struct ApprovalJson {
+    pub approver: String,
+    #[napi(js_name = "key_fingerprint")]
+    pub key_fingerprint: String,
+    pub iat: f64,
+    pub exp: f64,
+}
+
+/// The approval an allowed call used (`decision.approval`).
+#[napi(object, object_from_js = false)]
+pub struct Approval {
+    /// The approver's id, e.g. `user:alice`.
+    pub approver: String,
+    /// The fingerprint of the approver's key.
+    pub key_fingerprint: String,
+    /// When the approval was signed (seconds since the epoch).
+    pub iat: f64,
+    /// When it expires (seconds since the epoch).
+    pub exp: f64,
+}
+
+impl Approval {
+    fn from_core(a: &marque::approval::VerifiedApproval) -> Self {
+        Approval { approver: a.approver.clone(), key_fingerprint: a.key_fingerprint.clone(), iat: a.iat as f64, exp: a.exp as f64 }
+    }
+}
+
+/// What an `approval_required` denial asks for (`decision.approvalRequest`).
+#[napi(object, object_from_js = false)]
+pub struct ApprovalRequest {
+    /// The digest of this exact call and token an approval must be bound to.
+    pub digest: String,
+    /// The approver ids whose approval this verifier accepts.
+    pub approvers: Vec<String>,
+    /// What asked for the approval: an operator rule, a delegation's rule, or a policy.
+    pub reason: String,
+}
+
+impl ApprovalRequest {
+    pub(crate) fn from_core(r: &marque::approval::ApprovalRequest) -> Self {
+        ApprovalRequest { digest: r.digest.clone(), approvers: r.approvers.clone(), reason: r.reason.clone() }
+    }
 }
 
 /// The request inside a `DecisionJson` (`attributes` only when there are some).
@@ -924,13 +1014,24 @@ impl Decision {
     pub fn proof_verified(&self) -> bool {
         self.inner.proof_verified
     }
+    /// The approval this allowed call used (who approved, with which key, when), or `null`.
+    #[napi(getter)]
+    pub fn approval(&self) -> Option<Approval> {
+        self.inner.approval.as_ref().map(Approval::from_core)
+    }
+    /// When denied `approval_required`: the digest an approval must be bound to and the
+    /// approvers who may sign it (`approve`), or `null`.
+    #[napi(getter)]
+    pub fn approval_request(&self) -> Option<ApprovalRequest> {
+        self.inner.approval_request.as_ref().map(ApprovalRequest::from_core)
+    }
     /// The cross-language JSON form (snake_case, the same fields as every runtime's
     /// `to_json`), so `JSON.stringify(decision)` matches Rust and Python byte for byte.
-    #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> DecisionJson {
+    #[napi(js_name = "toJSON", ts_return_type = "DecisionJson & { approval?: ApprovalJson; approval_request?: ApprovalRequest }")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let d = &self.inner;
         let r = &d.request;
-        DecisionJson {
+        let json = DecisionJson {
             allowed: d.allowed,
             code: d.code.clone(),
             agent: d.agent.clone(),
@@ -959,7 +1060,20 @@ impl Decision {
             time: d.time as f64,
             expires_at: d.expires_at as f64,
             proof_verified: d.proof_verified,
+        };
+        // `approval` and `approval_request` only when present, as the core writes them.
+        // SAFETY: `env` is the running call's environment; the value is converted within this call.
+        let raw = unsafe { DecisionJson::to_napi_value(env.raw(), json) }?;
+        // SAFETY: `raw` is the object napi just created, in this call.
+        let mut obj = unsafe { Object::from_napi_value(env.raw(), raw) }?;
+        if let Some(a) = &d.approval {
+            let a = ApprovalJson { approver: a.approver.clone(), key_fingerprint: a.key_fingerprint.clone(), iat: a.iat as f64, exp: a.exp as f64 };
+            obj.set("approval", a)?;
         }
+        if let Some(r) = &d.approval_request {
+            obj.set("approval_request", ApprovalRequest::from_core(r))?;
+        }
+        Ok(obj)
     }
     /// Exchanges an allowed decision for a short-lived compact JWT (EdDSA) signed by `signer`
     /// (a `KeyPair` or a `Signer`): `sub` = the acting agent, `act` = the delegation chain,

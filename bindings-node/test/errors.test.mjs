@@ -121,10 +121,19 @@ test('every error code reachable from JS is raised with that code', () => {
   })
   hit('invalid_request', () => v.authorize(c, { ...read, resource: 'src/../secrets/key' }))
   hit('signer_failed', () => mint({ publicKey: keys.root.publicKey, sign: () => new Uint8Array(64) }, { agent: 'agent:x', agentKey: keys.orch.publicKey, principal: 'p', rights: ['*'], ttlSeconds: 60 }))
+  hit('approval_required', () => {
+    const w = new Verifier({ rootKeys: [keys.root.publicKey], approvers: { 'user:alice': keys.other.publicKey }, approvalRules: ['read_file:*:src/'] })
+    w.authorizeOrThrow(c, read)
+  })
+  hit('budget_exhausted', () => {
+    const budgeted = c.delegate(keys.agentC, { to: 'agent:d', toKey: keys.other.publicKey, maxCalls: 1, now: NOW })
+    const w = verifier()
+    w.authorizeOrThrow(budgeted, read)
+    w.authorizeOrThrow(budgeted, read)
+  })
   for (const [want, code] of got) assert.equal(code, want)
-  // Not reachable from the public API: internal (an invariant failure); approval_required and
-  // budget_exhausted until the constraints (approval rules, budgets) get Node options.
-  const unreachable = ['approval_required', 'budget_exhausted', 'internal']
+  // Not reachable from the public API: internal (an invariant failure).
+  const unreachable = ['internal']
   assert.deepEqual([...ERROR_CODES].filter((c) => !got.has(c)).sort(), unreachable.filter((c) => ERROR_CODES.includes(c) && !got.has(c)).sort())
 })
 

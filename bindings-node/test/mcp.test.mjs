@@ -19,10 +19,12 @@ import {
   DENIED_ERROR_CODE,
   TOKEN_META_KEY,
   PROOF_META_KEY,
+  APPROVAL_META_KEY,
+  APPROVAL_REQUEST_META_KEY,
 } from '@marque/node/mcp'
 import { marque, keys, scenario, verifier, NOW } from './helpers.mjs'
 
-const { MarqueError, signProof } = marque
+const { MarqueError, signProof, approve, requestDigest } = marque
 
 test('marqueTokenVerifier returns AuthInfo with expiry and the agent identity', async () => {
   const { c } = scenario(Math.floor(Date.now() / 1000))
@@ -215,6 +217,47 @@ test('guardTools through the SDK client (in memory): every method is decided by 
   } finally {
     await client.close()
   }
+})
+
+test('guardTools: approval_required is a tool error carrying what to approve; the approval travels in _meta["marque/approval"]', async () => {
+  const { c } = scenario(Math.floor(Date.now() / 1000))
+  const alice = keys.other
+  const v = verifier({ approvers: { 'user:alice': alice.publicKey }, approvalRules: ['read_file:*:src/'] })
+  const { server, ran } = filesServer({ verifier: v, tools: { read_file: { operation: 'read', resource_arg: 'path' } } })
+  const [a, b] = InMemoryTransport.createLinkedPair()
+  await server.connect(a)
+  const client = new Client({ name: 'c', version: '0' })
+  await client.connect(b)
+  try {
+    const call = (meta) => client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, ...meta }) })
+    const first = await call({})
+    assert.equal(first.isError, true)
+    assert.equal(first.structuredContent, undefined)
+    const asked = first._meta[APPROVAL_REQUEST_META_KEY]
+    assert.deepEqual(asked.approvers, ['user:alice'])
+    assert.equal(asked.digest, requestDigest(c, { tool: 'read_file', operation: 'read', resource: 'src/lib.rs' }))
+    assert.equal(first._meta['marque/decision'].approval_request.digest, asked.digest)
+    assert.match(first.content[0].text, new RegExp(`approval_required.*user:alice.*${asked.digest}.*marque/approval`))
+    const approval = approve(alice, { approver: 'user:alice', digest: asked.digest })
+    assert.deepEqual(callMeta({ approval }), { [APPROVAL_META_KEY]: approval })
+    assert.equal((await call({ approval })).content[0].text, 'ok')
+    assert.equal(ran(), 1)
+    // Used once; an approval of another call (or a non-string one) is refused, never run.
+    const again = await call({ approval })
+    assert.equal(again.isError, true)
+    assert.equal(again._meta[APPROVAL_REQUEST_META_KEY].digest, asked.digest)
+    const other = approve(alice, { approver: 'user:alice', digest: requestDigest(c, { tool: 'read_file', operation: 'read', resource: 'src/main.rs' }) })
+    assert.equal((await call({ approval: other })).isError, true)
+    assert.equal(ran(), 1)
+  } finally {
+    await client.close()
+  }
+  // authorizeToolCall (one explicit request) reads it from _meta or the Marque-Approval header.
+  const req = { tool: 'read_file', operation: 'read', resource: 'src/lib.rs' }
+  const denied = await authorizeToolCall(v, { ...req, extra: { _meta: callMeta({ token: c }) } })
+  const digest = denied.result._meta[APPROVAL_REQUEST_META_KEY].digest
+  const viaHeader = await authorizeToolCall(v, { ...req, extra: { _meta: callMeta({ token: c }), requestInfo: { headers: { 'marque-approval': approve(alice, { approver: 'user:alice', digest }) } } } })
+  assert.equal(viaHeader.decision.approval.approver, 'user:alice')
 })
 
 test('audit: each decision is appended, signed, to the log', async () => {

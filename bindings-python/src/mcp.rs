@@ -203,6 +203,8 @@ impl CallArgs {
             mcp_name: self.mcp_name.as_deref(),
             token: self.token.as_deref(),
             proof: self.proof.as_deref(),
+            // The approval travels in the message's `_meta["marque/approval"]` (read by the core).
+            approval: None,
             resource: self.resource.as_deref(),
         }
     }

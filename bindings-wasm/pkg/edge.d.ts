@@ -41,6 +41,8 @@ export interface Allowed {
 }
 
 /** Resolves to `Allowed`, or to a ready `Response` (400 / 401 / 403 / 500 / 503). */
+/** Header carrying a human approval of the call (`approve` output). */
+export declare const APPROVAL_HEADER: 'Marque-Approval'
 export declare function guard(request: Request, options: GuardOptions): Promise<Allowed | Response>
 /** The MCP message of a request as JSON text, or `null` when it is not MCP traffic. */
 export declare function mcpMessage(request: Request): Promise<string | null>

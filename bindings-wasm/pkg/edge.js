@@ -23,6 +23,8 @@ import { McpConfig, MarqueError, bearerToken, challengeValue, httpRefusal, wwwAu
 
 /** Header carrying the proof of possession (`signProof` output). */
 export const PROOF_HEADER = 'Marque-Proof'
+/** Header carrying a human approval of this call (`approve` output); in an MCP message it may travel in `_meta["marque/approval"]` instead. */
+export const APPROVAL_HEADER = 'Marque-Approval'
 /** MCP Streamable HTTP (2026-07-28) routing headers. */
 export const MCP_METHOD_HEADER = 'Mcp-Method'
 export const MCP_NAME_HEADER = 'Mcp-Name'
@@ -74,6 +76,7 @@ export async function guard(request, options) {
   const token = authorization === null ? null : bearerToken(authorization)
   if (token == null) return refuse(null, 'a Bearer token is required')
   const proof = request.headers.get(proofHeader)
+  const approval = request.headers.get(APPROVAL_HEADER)
   const at = now === undefined ? {} : { now }
   try {
     const message = await mcpMessage(request)
@@ -85,6 +88,7 @@ export async function guard(request, options) {
         operation: target.operation ?? '*',
         resource: target.resource,
         ...(proof !== null ? { proof } : {}),
+        ...(approval !== null ? { approval } : {}),
         ...at,
       })
       if (!decision.allowed) return refuse(decision.code, 'denied', decision)
@@ -93,6 +97,7 @@ export async function guard(request, options) {
     const outcome = verifier.authorizeMcp(config, message, {
       token,
       ...(proof !== null ? { proof } : {}),
+      ...(approval !== null ? { approval } : {}),
       ...(request.headers.get(MCP_METHOD_HEADER) !== null ? { mcpMethod: request.headers.get(MCP_METHOD_HEADER) } : {}),
       ...(request.headers.get(MCP_NAME_HEADER) !== null ? { mcpName: request.headers.get(MCP_NAME_HEADER) } : {}),
       ...at,
@@ -172,7 +177,9 @@ function refusal({ realm, resourceMetadata }, code, message, decision) {
       ...(resourceMetadata !== undefined ? { resourceMetadata: String(resourceMetadata) } : {}),
     })
   }
-  const body = { error: code ?? 'missing_token', message, ...(decision ? { agent: decision.agent, path: decision.path, chain: decision.chain, reasons: decision.reasons } : {}) }
+  // An `approval_required` denial carries what to approve: `approval_request` = `{ digest, approvers, reason }`.
+  const asked = decision?.approval_request ? { approval_request: decision.approval_request } : {}
+  const body = { error: code ?? 'missing_token', message, ...(decision ? { agent: decision.agent, path: decision.path, chain: decision.chain, reasons: decision.reasons, ...asked } : {}) }
   return new Response(JSON.stringify(body), { status, headers })
 }
 

@@ -237,7 +237,30 @@ export interface DelegateOptions {
   ttlSeconds?: number
   maxDepth?: number
   now?: TimeInput
+  /** Lifetime call budget of the child's subtree (a positive integer; no more than the chain above allows). */
+  maxCalls?: number
+  /** Rate budget of the child's subtree: at most `calls` calls per window of `windowSeconds` (integers). */
+  rate?: { calls: number; windowSeconds: number }
+  /** Calls of the child's subtree that need a human approval: `tool:operation:resourcePrefix` each. */
+  requireApproval?: string[]
 }
+
+export interface ApproveOptions {
+  /** The approver id the verifier trusts the key under (its `approvers` option), e.g. `user:alice`. */
+  approver: string
+  /** The digest to approve: `decision.approvalRequest.digest` of the denied call. */
+  digest: string
+  /** Lifetime in seconds (default 300; at most one day). */
+  ttlSeconds?: number
+  now?: TimeInput
+}
+/** Signs an approval of one exact call (absent from the verifier-only build); retry the call with `approval`. */
+export declare function approve(approver: SignerInput, options: ApproveOptions): string
+/** The digest an approval of this call with this token is bound to (what `approvalRequest.digest` carries). */
+export declare function requestDigest(
+  token: TokenInput,
+  options: { tool: string; operation?: string; resource: string; attributes?: Record<string, string> },
+): string
 
 export interface ProofOptions {
   tool: string
@@ -286,6 +309,10 @@ export interface VerifierOptions {
    * loaded one was issued more than this many seconds ago.
    */
   maxRevocationStaleness?: number
+  /** Approvers trusted to approve calls: approver id (e.g. `user:alice`) → public key. */
+  approvers?: Record<string, KeyInput>
+  /** Calls needing a human approval (`approval_required` until approved): `tool:operation:resourcePrefix` each, e.g. `deploy:*:production/`. */
+  approvalRules?: string[]
 }
 /** `new Verifier` options without `rootKeys` (they come from the JWKS document). */
 export type JwksVerifierOptions = Omit<VerifierOptions, 'rootKeys'>
@@ -295,6 +322,8 @@ export interface AuthorizeOptions {
   operation?: string
   resource: string
   proof?: string
+  /** An approval of this exact call (`approve`); used once. Refused by `authorizeBegin` / `authorizeWithStore`. */
+  approval?: string
   now?: TimeInput
   /** Offered to policies as `attribute(key, value)` facts. */
   attributes?: Record<string, string>
@@ -336,6 +365,11 @@ export interface Decision {
   time: number
   expires_at: number
   proof_verified: boolean
+  /** The approval this allowed call used (enumerable only when present), else `null`. */
+  readonly approval: Approval | null
+  /** When denied `approval_required`: what to approve (non-enumerable; the JSON field is `approval_request`). */
+  readonly approvalRequest: ApprovalRequest | null
+  approval_request?: ApprovalRequest
   readonly agentKeyFingerprint: string
   readonly agentKey: string
   readonly chainKeyFingerprints: string[]
@@ -350,6 +384,25 @@ export interface Decision {
    * never past the token's). A denial is `not_authorized`. Absent from the verifier-only build.
    */
   toCompactJwt(issuer: SignerInput, options: { issuerName: string; audience: string; ttlSeconds: number }): string
+}
+
+/** The approval an allowed call used: who approved, with which key, when (seconds since the epoch). */
+export interface Approval {
+  approver: string
+  key_fingerprint: string
+  /** Non-enumerable camelCase alias of `key_fingerprint`. */
+  readonly keyFingerprint: string
+  iat: number
+  exp: number
+}
+/** What an `approval_required` denial asks for. */
+export interface ApprovalRequest {
+  /** The digest of this exact call and token an approval must be bound to. */
+  digest: string
+  /** The approver ids whose approval the verifier accepts. */
+  approvers: string[]
+  /** What asked for the approval: an operator rule, a delegation's rule, or a policy. */
+  reason: string
 }
 
 /** A JWKS document of root keys: `kid` is the key's fingerprint or a decimal root key id. */
@@ -559,6 +612,8 @@ export interface McpCallOptions {
   token?: TokenInput
   /** The transport's proof (the `Marque-Proof` header). */
   proof?: string
+  /** The transport's approval of the call (the `Marque-Approval` header); else `_meta["marque/approval"]`. */
+  approval?: string
   /** The `Mcp-Method` header (must match the body). */
   mcpMethod?: string
   /** The `Mcp-Name` header (must match the body; `=?base64?…?=` is decoded). */
@@ -572,7 +627,7 @@ export interface McpCallOptions {
 export declare class McpConfig {
   constructor(config?: McpConfigJson | string | null)
   /** Maps one message; throws `invalid_request` for a message marque refuses. */
-  map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null }
+  map(message: object | string, options?: Omit<McpCallOptions, 'now'> | null): { method: string | null; request: McpRequest | null; token: string | null; proof: string | null; approval?: string }
   /**
    * The agent's side of `map`: the HTTP headers to send with `message` as the holder of `token`
    * (`Authorization`, `Marque-Proof` for a message the server authorizes, `Mcp-Method`,

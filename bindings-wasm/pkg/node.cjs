@@ -40,6 +40,8 @@ module.exports = {
   mcpDefaultAllow: glue.mcpDefaultAllow,
   mint: glue.mint,
   signProof: glue.signProof,
+  approve: glue.approve,
+  requestDigest: glue.requestDigest,
   errorCodes: glue.errorCodes,
   version: glue.version,
   MarqueError,

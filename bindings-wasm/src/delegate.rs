@@ -32,6 +32,21 @@ impl Token {
             );
         }
         params.now = Some(o.now()?);
+        if let Some(n) = o.opt_uint("maxCalls")? {
+            params = params.max_calls(n);
+        }
+        if let Some(r) = o.get("rate")? {
+            let mut ro = Options::new(&r, "delegate options.rate")?;
+            let calls = ro.opt_uint("calls")?.ok_or_else(|| JsError::argument("delegate options.rate: `calls` is required"))?;
+            let window = ro
+                .opt_uint("windowSeconds")?
+                .ok_or_else(|| JsError::argument("delegate options.rate: `windowSeconds` is required"))?;
+            ro.finish()?;
+            params = params.rate(calls, window);
+        }
+        for rule in o.opt_strings("requireApproval")?.unwrap_or_default() {
+            params = params.require_approval(marque::Right::parse(&rule)?);
+        }
         o.finish()?;
         Ok(Token::wrap(self.inner.delegate(parent.get(), &params)?))
     }

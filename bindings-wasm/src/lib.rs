@@ -23,6 +23,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod approval;
 #[cfg(feature = "full")]
 pub mod audit;
 pub mod convert;

@@ -85,6 +85,7 @@ struct CallArgs {
     mcp_name: Option<String>,
     token: Option<String>,
     proof: Option<String>,
+    approval: Option<String>,
     resource: Option<String>,
     now: u64,
 }
@@ -105,6 +106,7 @@ impl CallArgs {
             message,
             token,
             proof: o.opt_string("proof")?,
+            approval: o.opt_string("approval")?,
             mcp_method: o.opt_string("mcpMethod")?,
             mcp_name: o.opt_string("mcpName")?,
             resource: o.opt_string("resource")?,
@@ -121,6 +123,7 @@ impl CallArgs {
             mcp_name: self.mcp_name.as_deref(),
             token: self.token.as_deref(),
             proof: self.proof.as_deref(),
+            approval: self.approval.as_deref(),
             resource: self.resource.as_deref(),
         }
     }
@@ -145,8 +148,8 @@ impl McpConfig {
         Ok(McpConfig { inner: config_arg(&config)? })
     }
 
-    /// Maps one MCP message (an object or JSON text) with `{token?, proof?, mcpMethod?,
-    /// mcpName?, resource?}`: `{method, request, token, proof}` (`request` null when the message
+    /// Maps one MCP message (an object or JSON text) with `{token?, proof?, approval?,
+    /// mcpMethod?, mcpName?, resource?}`: `{method, request, token, proof, approval?}` (`request` null when the message
     /// is admitted without a rights check). Throws `invalid_request` for a message marque refuses.
     pub fn map(&self, message: JsValue, options: JsValue) -> JsResult<JsValue> {
         let args = CallArgs::new(&message, &options, "map options")?;
@@ -157,12 +160,15 @@ impl McpConfig {
             request: Option<RequestJs<'a>>,
             token: Option<&'a str>,
             proof: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            approval: Option<&'a str>,
         }
         to_js(&MappedJs {
             method: m.method.as_deref(),
             request: request_js(&m.request),
             token: m.token.as_deref(),
             proof: m.proof.as_deref(),
+            approval: m.approval.as_deref(),
         })
     }
 
@@ -247,7 +253,7 @@ impl Verifier {
     }
 
     /// Maps one MCP message (an object or JSON text) with `config` (an `McpConfig`, or its JSON
-    /// form) and decides it with `{token?, proof?, mcpMethod?, mcpName?, resource?, now?}`:
+    /// form) and decides it with `{token?, proof?, approval?, mcpMethod?, mcpName?, resource?, now?}`:
     /// `{allowed, method, request, decision, admission}`. A mapped message is authorized with
     /// its token and proof (the transport's, else `_meta`'s); an allow-listed one is admitted
     /// (its token, if any, through `admit`). Throws `invalid_request` for a message marque

@@ -131,7 +131,8 @@ pub fn to_jwks(keys: JsValue) -> JsResult<String> {
     Ok(marque::verify::to_jwks(&key_ids(&keys, "keys")?))
 }
 
-fn request(o: &mut Options) -> JsResult<Request> {
+/// The request of an options object (`tool`, `resource`, `operation?`, `attributes?`).
+pub(crate) fn request(o: &mut Options) -> JsResult<Request> {
     let tool = o.string("tool")?;
     let resource = o.string("resource")?;
     let operation = o.opt_string("operation")?.unwrap_or_else(|| "*".into());
@@ -164,7 +165,10 @@ fn request(o: &mut Options) -> JsResult<Request> {
     expiresAt: hidden(d.expires_at),
     proofVerified: hidden(d.proof_verified),
     tokenId: hidden(tokenId),
+    approvalRequest: hidden(d.approval_request ?? null),
   }
+  if (d.approval === undefined) props.approval = hidden(null)
+  else Object.defineProperty(d.approval, 'keyFingerprint', hidden(d.approval.key_fingerprint))
   if (toCompactJwt !== undefined) props.toCompactJwt = hidden(toCompactJwt)
   Object.defineProperties(d, props)
 }")]
@@ -213,7 +217,7 @@ pub(crate) fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
 #[wasm_bindgen]
 impl Verifier {
     /// `new Verifier({rootKeys, policies?, limits?, requireProof?, audience?, operatorKeys?,
-    /// maxRevocationStaleness?})`.
+    /// maxRevocationStaleness?, approvers?, approvalRules?})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<Verifier> {
         let mut o = Options::new(&options, "verifier options")?;
@@ -280,6 +284,17 @@ fn configure(mut v: marque::Verifier, mut o: Options) -> JsResult<Verifier> {
         }
     }
     v.set_max_revocation_staleness(o.opt_uint("maxRevocationStaleness")?);
+    if let Some(a) = o.get("approvers")? {
+        if is_array(&a) || !a.is_object() || a.is_function() {
+            return Err(JsError::argument("approvers must be an object mapping approver ids to keys"));
+        }
+        for (id, key) in entries(&a, "approvers")? {
+            v.add_approver(&id, public_key(&key, "approvers[id]")?)?;
+        }
+    }
+    for rule in o.opt_strings("approvalRules")?.unwrap_or_default() {
+        v.add_approval_rule(marque::Right::parse(&rule)?)?;
+    }
     o.finish()?;
     Ok(Verifier { inner: v })
 }
@@ -291,13 +306,15 @@ impl Verifier {
         let mut o = Options::new(&options, "authorize options")?;
         let req = request(&mut o)?;
         let proof = o.opt_string("proof")?;
+        let approval = o.opt_string("approval")?;
         let now = o.now()?;
         o.finish()?;
-        let proof = proof.as_deref();
+        let (proof, approval) = (proof.as_deref(), approval.as_deref());
+        let v = &self.inner;
         Ok(match token {
-            TokenArg::Text(s) => self.inner.authorize_base64(&s, &req, proof, Some(now))?,
-            TokenArg::Bytes(b) => self.inner.authorize(&b, &req, proof, Some(now))?,
-            TokenArg::Parsed(t) => self.inner.authorize_token(&t, &req, proof, Some(now))?,
+            TokenArg::Text(s) => v.authorize_base64_with_approval(&s, &req, proof, approval, Some(now))?,
+            TokenArg::Bytes(b) => v.authorize_with_approval(&b, &req, proof, approval, Some(now))?,
+            TokenArg::Parsed(t) => v.authorize_with_approval(t.to_bytes(), &req, proof, approval, Some(now))?,
         })
     }
 
@@ -311,6 +328,11 @@ impl Verifier {
         let mut o = Options::new(&options, "authorize options")?;
         let req = request(&mut o)?;
         let proof = o.opt_string("proof")?;
+        if o.get("approval")?.is_some() {
+            return Err(JsError::argument(
+                "authorize options.approval: an approval is claimed only by the synchronous authorize (authorizeBegin and authorizeWithStore cannot)",
+            ));
+        }
         let now = o.now()?;
         o.finish()?;
         let proof = proof.as_deref();
@@ -325,8 +347,8 @@ impl Verifier {
         }
     }
 
-    /// Verifies `token` and decides the request `{tool, operation?, resource, proof?, now?,
-    /// attributes?}`. Returns a plain object with the core's `Decision` fields.
+    /// Verifies `token` and decides the request `{tool, operation?, resource, proof?, approval?,
+    /// now?, attributes?}`. Returns a plain object with the core's `Decision` fields.
     pub fn authorize(&self, token: JsValue, options: JsValue) -> JsResult<JsValue> {
         decision_to_js(&self.decide(token, options)?)
     }

@@ -244,3 +244,33 @@ test('malformed JSON body: 400', async () => {
   const req = new Request('https://gw.example/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-method': 'tools/call' }, body: '{nope' })
   assert.equal((await guard(req, { verifier })).status, 400)
 })
+
+test('approval_required: 403 with what to approve; the approval in the Marque-Approval header or _meta["marque/approval"]', async () => {
+  const alice = marque.KeyPair.generate()
+  const gated = new marque.Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': alice.publicKey }, approvalRules: ['read_file:*:src/'] })
+  const denied = await guard(call('read_file'), { verifier: gated })
+  assert.equal(denied.status, 403)
+  const body = await denied.json()
+  assert.equal(body.error, 'approval_required')
+  assert.deepEqual(body.approval_request.approvers, ['user:alice'])
+  assert.equal(body.approval_request.digest, marque.requestDigest(token, { tool: 'read_file', resource: 'src/a.rs' }))
+  const approval = () => marque.approve(alice, { approver: 'user:alice', digest: body.approval_request.digest })
+  const viaHeader = await guard(call('read_file', { headers: { 'marque-approval': approval() } }), { verifier: gated })
+  assert.ok(!(viaHeader instanceof Response))
+  assert.equal(viaHeader.decision.approval.approver, 'user:alice')
+  const inMeta = rpc('tools/call', { name: 'read_file', arguments: { path: 'src/a.rs' }, _meta: { 'marque/approval': approval() } }, { headers: { 'mcp-name': 'read_file' } })
+  assert.ok(!((await guard(inMeta, { verifier: gated })) instanceof Response))
+  // Two different approvals (header and _meta): 400.
+  const both = rpc('tools/call', { name: 'read_file', arguments: { path: 'src/a.rs' }, _meta: { 'marque/approval': approval() } }, { headers: { 'mcp-name': 'read_file', 'marque-approval': approval() } })
+  assert.equal((await guard(both, { verifier: gated })).status, 400)
+})
+
+test('budget_exhausted: 429', async () => {
+  const budgeted = marque.Token.fromBase64(token).delegate(agent, { to: 'agent:b', toKey: marque.KeyPair.generate().publicKey, maxCalls: 1 })
+  const v = new marque.Verifier({ rootKeys: [root.publicKey] })
+  const once = (t) => call('read_file', { bearer: t.toBase64() })
+  assert.ok(!((await guard(once(budgeted), { verifier: v })) instanceof Response))
+  const r = await guard(once(budgeted), { verifier: v })
+  assert.equal(r.status, 429)
+  assert.equal((await r.json()).error, 'budget_exhausted')
+})

@@ -103,6 +103,10 @@ pub struct VerifiedApproval {
     /// Its single-use claim, to record in the replay store once the call is allowed.
     #[serde(skip)]
     pub claim: Option<ReplayClaim>,
+    /// What a new approval of this call must cover, should this one turn out to be used
+    /// already (the verifier's `approval_required` denial then carries it).
+    #[serde(skip)]
+    pub request: Option<ApprovalRequest>,
 }
 
 /// The approvers a verifier trusts: id → Ed25519 public key.
@@ -271,6 +275,7 @@ pub fn verify_approval(approval: &str, approvers: &Approvers, digest: &str, now:
         iat: claims.iat,
         exp: claims.exp,
         claim: Some(approval_claim(key, &claims.nonce, claims.iat, claims.exp, now, skew)),
+        request: None,
     })
 }
 

@@ -36,11 +36,16 @@ use crate::keys::PublicKey;
 pub const TOKEN_META_KEY: &str = "marque/token";
 /// Where a proof of possession travels in an MCP message: `_meta["marque/proof"]`.
 pub const PROOF_META_KEY: &str = "marque/proof";
-/// Where a human approval of an MCP call travels (`approval_required`, [`crate::approval`]):
-/// `_meta["marque/approval"]`. The retry carries it beside the token and a fresh proof.
-pub const APPROVAL_META_KEY: &str = "marque/approval";
 /// The HTTP header carrying a proof of possession.
 pub const PROOF_HEADER: &str = "Marque-Proof";
+/// Where a human approval of the call ([`crate::approval`]) travels in an MCP message:
+/// `_meta["marque/approval"]`, beside the proof.
+pub const APPROVAL_META_KEY: &str = "marque/approval";
+/// The HTTP header carrying a human approval of the call (alternative to `_meta`).
+pub const APPROVAL_HEADER: &str = "Marque-Approval";
+/// Where a guard's `approval_required` tool error carries what to approve:
+/// `_meta["marque/approval_request"]` = `{digest, approvers, reason}` ([`crate::approval::ApprovalRequest`]).
+pub const APPROVAL_REQUEST_META_KEY: &str = "marque/approval_request";
 /// The longest quoted value a challenge carries (longer ones are cut, ending in `...`).
 pub const MAX_CHALLENGE_VALUE: usize = 256;
 
@@ -93,6 +98,8 @@ pub struct Refusal {
 /// | `invalid_token`, `invalid_signature`, `unknown_root_key`, `invalid_key`, `expired`, `revoked`, `limits_exceeded` | 401 | `invalid_token` |
 /// | `not_authorized`, `depth_exceeded` | 403 | `insufficient_scope` |
 /// | `invalid_proof`, `replayed_proof` | 403 | — |
+/// | `approval_required` (the body says what to approve) | 403 | — |
+/// | `budget_exhausted` | 429 | — |
 /// | `invalid_request`, `invalid_argument` | 400 | `invalid_request` |
 /// | `revocation_list_stale`, `replay_store_unavailable` (fail closed) | 503 | — |
 /// | anything else | 500 | — |
@@ -104,7 +111,8 @@ pub fn refusal(code: Option<&str>) -> Refusal {
             | "limits_exceeded",
         ) => (401, Some(BearerError::InvalidToken)),
         Some("not_authorized" | "depth_exceeded") => (403, Some(BearerError::InsufficientScope)),
-        Some("invalid_proof" | "replayed_proof") => (403, None),
+        Some("invalid_proof" | "replayed_proof" | "approval_required") => (403, None),
+        Some("budget_exhausted") => (429, None),
         Some("invalid_request" | "invalid_argument") => (400, Some(BearerError::InvalidRequest)),
         Some("revocation_list_stale" | "replay_store_unavailable") => (503, None),
         Some(_) => (500, None),

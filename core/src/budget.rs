@@ -161,6 +161,7 @@ pub struct BudgetCharge {
     limit: u64,
     ttl_ms: u64,
     hop: usize,
+    now: u64,
 }
 
 impl BudgetCharge {
@@ -183,6 +184,17 @@ impl BudgetCharge {
     /// The index of the hop whose budget this is, in the order given to [`charges`].
     pub fn hop(&self) -> usize {
         self.hop
+    }
+
+    /// The decision time this charge was made for (seconds since the epoch): an in-process
+    /// store measures expiry against it (wasm32 has no monotonic clock).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// When the counter may be dropped (seconds since the epoch): `now` plus the ttl.
+    fn until(&self) -> u64 {
+        self.now.saturating_add(self.ttl_ms / 1000)
     }
 }
 
@@ -275,7 +287,7 @@ pub fn charges<'a>(hops: impl IntoIterator<Item = (&'a str, &'a Budget)>, now: u
         budget.validate()?;
         if let Some(limit) = budget.max_calls {
             let ttl = expires_at.saturating_sub(now).saturating_add(60).max(1);
-            out.push(BudgetCharge { key: counter_key(revocation_id, "life"), limit, ttl_ms: ttl.saturating_mul(1000), hop });
+            out.push(BudgetCharge { key: counter_key(revocation_id, "life"), limit, ttl_ms: ttl.saturating_mul(1000), hop, now });
         }
         if let Some(rate) = budget.rate {
             let window = now / rate.window_seconds;
@@ -286,18 +298,26 @@ pub fn charges<'a>(hops: impl IntoIterator<Item = (&'a str, &'a Budget)>, now: u
                 limit: rate.calls,
                 ttl_ms: ttl.saturating_mul(1000),
                 hop,
+                now,
             });
         }
     }
     Ok(out)
 }
 
+/// Counter key → (count, expiry in seconds since the epoch).
+#[cfg(feature = "std")]
+type Counters = std::collections::BTreeMap<String, (u64, u64)>;
+
 /// The default store: counters in this process, at most `capacity` of them (expired ones are
 /// dropped to make room; a store still full is `limits_exceeded`, the call is not allowed).
+/// Expiry is measured in decision time (each charge's `now`, seconds), like the replay cache:
+/// no system clock, so it runs on wasm32 too.
 #[cfg(feature = "std")]
 #[derive(Debug)]
 pub struct MemoryCounterStore {
-    counters: std::sync::Mutex<std::collections::BTreeMap<String, (u64, std::time::Instant)>>,
+    /// key → (count, expiry in seconds since the epoch); plus the latest decision time seen.
+    counters: std::sync::Mutex<(Counters, u64)>,
     capacity: usize,
 }
 
@@ -305,27 +325,31 @@ pub struct MemoryCounterStore {
 impl MemoryCounterStore {
     /// A store of at most `capacity` live counters.
     pub fn new(capacity: usize) -> Self {
-        MemoryCounterStore { counters: std::sync::Mutex::new(std::collections::BTreeMap::new()), capacity }
+        MemoryCounterStore { counters: std::sync::Mutex::new((std::collections::BTreeMap::new(), 0)), capacity }
     }
 
-    /// The count of a counter (0 when absent or expired).
+    /// The count of a counter (0 when absent or expired at the latest decision time seen).
     pub fn count(&self, key: &str) -> u64 {
-        let now = std::time::Instant::now();
-        let map = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(key).filter(|(_, until)| *until > now).map_or(0, |(c, _)| *c)
+        let guard = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (map, now) = &*guard;
+        map.get(key).filter(|(_, until)| until > now).map_or(0, |(c, _)| *c)
     }
 }
 
 #[cfg(feature = "std")]
 impl CounterStore for MemoryCounterStore {
     fn spend(&self, charges: &[BudgetCharge]) -> Result<Spend> {
-        let now = std::time::Instant::now();
-        let mut map = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let live = |map: &std::collections::BTreeMap<String, (u64, std::time::Instant)>, key: &str| map.get(key).filter(|(_, until)| *until > now).map_or(0, |(c, _)| *c);
-        if let Some(c) = charges.iter().find(|c| live(&map, &c.key) >= c.limit) {
+        let Some(now) = charges.iter().map(BudgetCharge::now).max() else {
+            return Ok(Spend::Spent);
+        };
+        let mut guard = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.1 = guard.1.max(now);
+        let map = &mut guard.0;
+        let live = |map: &Counters, key: &str| map.get(key).filter(|(_, until)| *until > now).map_or(0, |(c, _)| *c);
+        if let Some(c) = charges.iter().find(|c| live(map, &c.key) >= c.limit) {
             return Ok(Spend::Exhausted { hop: c.hop });
         }
-        let fresh = charges.iter().filter(|c| live(&map, &c.key) == 0).count();
+        let fresh = charges.iter().filter(|c| live(map, &c.key) == 0).count();
         if map.len().saturating_add(fresh) > self.capacity {
             map.retain(|_, (_, until)| *until > now);
             if map.len().saturating_add(fresh) > self.capacity {
@@ -333,8 +357,8 @@ impl CounterStore for MemoryCounterStore {
             }
         }
         for c in charges {
-            let count = live(&map, &c.key);
-            let until = now + std::time::Duration::from_millis(c.ttl_ms);
+            let count = live(map, &c.key);
+            let until = c.until();
             let entry = map.entry(c.key.clone()).or_insert((0, until));
             if count == 0 {
                 *entry = (0, until);
@@ -366,6 +390,20 @@ mod tests {
         assert_eq!(store.spend(&b).unwrap(), Spend::Spent);
         assert_eq!(store.spend(&b).unwrap(), Spend::Spent);
         assert_eq!(store.spend(&b).unwrap(), Spend::Exhausted { hop: 0 }, "the parent's 3 calls bound both children");
+    }
+
+    #[test]
+    fn counters_expire_in_decision_time() {
+        // No system clock (wasm32 has none): a counter lives until its charge's `now` + ttl.
+        let store = MemoryCounterStore::new(1);
+        let once = Budget::max_calls(1);
+        let first = charges([("a", &once)], T, T + 10).unwrap();
+        assert_eq!(store.spend(&first).unwrap(), Spend::Spent);
+        let other = |now| charges([("b", &once)], now, now + 10).unwrap();
+        assert_eq!(store.spend(&other(T + 1)).unwrap_err().code(), "limits_exceeded", "a is still live");
+        // Past a's expiry (T + 10 + 60 s of skew), its slot is free again.
+        assert_eq!(store.spend(&other(T + 71)).unwrap(), Spend::Spent);
+        assert_eq!(store.count(first[0].key()), 0);
     }
 
     #[test]

@@ -69,9 +69,8 @@ pub(crate) struct Constraints {
 // Returned once per call and consumed at once: boxing would only add an allocation.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Gate {
-    /// Go on: spend these budget charges and, if any, claim this approval once (with what it
-    /// approves: a denial because it was already used still says what to approve).
-    Pass { approval: Option<(VerifiedApproval, ApprovalRequest)>, charges: Vec<BudgetCharge>, policy: Option<String> },
+    /// Go on: spend these budget charges and, if any, claim this approval once.
+    Pass { approval: Option<VerifiedApproval>, charges: Vec<BudgetCharge>, policy: Option<String> },
     /// Denied with this code and reason.
     Deny { kind: ErrorKind, reason: String, policy: Option<String>, request: Option<ApprovalRequest> },
 }
@@ -137,11 +136,17 @@ impl Constraints {
         } else {
             let digest = request_digest(token, request);
             let asked = ApprovalRequest { digest: digest.clone(), approvers: self.approvers.ids(), reason: needs.join("; ") };
-            let refused = |why: String| Gate::Deny { kind: ErrorKind::ApprovalRequired, reason: why, policy: policy.clone(), request: Some(asked.clone()) };
+            let refused = |why: String| Gate::Deny {
+                kind: ErrorKind::ApprovalRequired,
+                reason: why,
+                policy: policy.clone(),
+                request: Some(asked.clone()),
+            };
             match approval {
                 None => return Ok(refused(needs.join("; "))),
                 Some(a) => match verify_approval(a, &self.approvers, &digest, now, skew) {
-                    Ok(v) => Some((v, asked)),
+                    // Kept for the denial should the approval be found used when it is claimed.
+                    Ok(v) => Some(VerifiedApproval { request: Some(asked.clone()), ..v }),
                     Err(e) if e.kind() == ErrorKind::ApprovalRequired => return Ok(refused(e.message().to_string())),
                     Err(e) => return Err(e),
                 },

@@ -24,9 +24,7 @@
 //! is missing or not a string, an `Mcp-Method` / `Mcp-Name` header that disagrees with the body,
 //! and two different tokens or proofs (transport and `_meta`). Credentials come from the
 //! transport (the bearer token, the `Marque-Proof` header) or from `_meta["marque/token"]` /
-//! `_meta["marque/proof"]`; a human approval of the call (the retry after `approval_required`,
-//! [`crate::approval`]) from `_meta["marque/approval"]` only (a string, else `invalid_request`);
-//! other `_meta` entries (trace context, protocol version) are ignored.
+//! `_meta["marque/proof"]`; other `_meta` entries (trace context, protocol version) are ignored.
 //! [`Verifier::authorize_mcp`] then admits the token of an allowed message
 //! ([`Verifier::admit`]) or authorizes the mapped request with its proof
 //! ([`Verifier::authorize`]). The Node, Python and edge layers only carry messages here.
@@ -162,6 +160,8 @@ pub struct McpCall<'a> {
     pub token: Option<&'a str>,
     /// The transport's proof (the `Marque-Proof` header), if any.
     pub proof: Option<&'a str>,
+    /// The transport's human approval of the call (the `Marque-Approval` header), if any.
+    pub approval: Option<&'a str>,
     /// For a `tools/call` of a tool whose configuration declares no resource: the resource the
     /// application computed for this call (its own mapping); refused for other methods.
     pub resource: Option<&'a str>,
@@ -192,6 +192,11 @@ impl<'a> McpCall<'a> {
         self.proof = Some(v);
         self
     }
+    /// Sets the transport's approval.
+    pub fn approval(mut self, v: &'a str) -> Self {
+        self.approval = Some(v);
+        self
+    }
     /// Sets the application's resource for a `tools/call`.
     pub fn resource(mut self, v: &'a str) -> Self {
         self.resource = Some(v);
@@ -211,7 +216,8 @@ pub struct Mapped {
     pub token: Option<String>,
     /// The proof: the transport's, else `_meta["marque/proof"]`.
     pub proof: Option<String>,
-    /// A human approval of this call: `_meta["marque/approval"]`.
+    /// A human approval of the call ([`crate::approval`]): the transport's, else
+    /// `_meta["marque/approval"]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<String>,
 }
@@ -417,7 +423,13 @@ fn response(msg: &Map<String, Value>, call: &McpCall<'_>) -> Result<Mapped> {
     if call.mcp_method.is_some() || call.mcp_name.is_some() || call.resource.is_some() {
         return Err(bad("a JSON-RPC response carries no method or name"));
     }
-    Ok(Mapped { method: None, request: None, token: call.token.map(String::from), proof: call.proof.map(String::from), approval: None })
+    Ok(Mapped {
+        method: None,
+        request: None,
+        token: call.token.map(String::from),
+        proof: call.proof.map(String::from),
+        approval: call.approval.map(String::from),
+    })
 }
 
 /// `subscriptions/listen`: one resource subscription is a `resources/subscribe` request, none
@@ -457,9 +469,9 @@ fn object_or_absent<'v>(v: Option<&'v Value>, what: &str) -> Result<Option<&'v M
     }
 }
 
-/// The token and proof: the transport's, else `_meta`'s; two different ones are refused. The
-/// approval: `_meta`'s.
+/// The token, proof and approval: the transport's, else `_meta`'s; two different ones are refused.
 type Credentials = (Option<String>, Option<String>, Option<String>);
+
 fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<Credentials> {
     let meta = match params.get("_meta") {
         None => None,
@@ -477,7 +489,11 @@ fn credentials(params: &Map<String, Value>, call: &McpCall<'_>) -> Result<Creden
             (a, b) => Ok(a.or(b).map(String::from)),
         }
     };
-    Ok((pick(TOKEN_META_KEY, call.token, "token")?, pick(PROOF_META_KEY, call.proof, "proof")?, pick(APPROVAL_META_KEY, None, "approval")?))
+    Ok((
+        pick(TOKEN_META_KEY, call.token, "token")?,
+        pick(PROOF_META_KEY, call.proof, "proof")?,
+        pick(APPROVAL_META_KEY, call.approval, "approval")?,
+    ))
 }
 
 /// An MCP header value: plain, or `=?base64?<standard base64 of UTF-8>?=`.
@@ -720,13 +736,8 @@ impl crate::verify::Verifier {
                         ),
                     )
                 })?;
-                let decision = match mapped.approval.as_deref() {
-                    None => self.authorize_base64(token, &request, mapped.proof.as_deref(), now)?,
-                    Some(approval) => {
-                        let bytes = crate::token::decode_base64(token, self.limits())?;
-                        self.authorize_with_approval(&bytes, &request, mapped.proof.as_deref(), Some(approval), now)?
-                    }
-                };
+                let decision =
+                    self.authorize_base64_with_approval(token, &request, mapped.proof.as_deref(), mapped.approval.as_deref(), now)?;
                 Ok(McpOutcome {
                     allowed: decision.allowed,
                     method: mapped.method,
@@ -814,6 +825,13 @@ mod tests {
         ] {
             assert_eq!(c.map(&bad_call).unwrap_err().code(), "invalid_request", "{bad_call:?}");
         }
+        // The approval travels like the proof: `_meta["marque/approval"]` or the transport's.
+        let approved = msg("tools/call", serde_json::json!({"name": "t", "_meta": {"marque/approval": "a1"}}));
+        assert_eq!(c.map(&McpCall::new(&approved)).unwrap().approval.as_deref(), Some("a1"));
+        assert_eq!(c.map(&McpCall::new(&call).approval("a2")).unwrap().approval.as_deref(), Some("a2"));
+        assert_eq!(c.map(&McpCall::new(&approved).approval("a2")).unwrap_err().code(), "invalid_request");
+        let numeric = msg("tools/call", serde_json::json!({"name": "t", "_meta": {"marque/approval": 1}}));
+        assert_eq!(c.map(&McpCall::new(&numeric)).unwrap_err().code(), "invalid_request");
         let list = msg("tools/list", serde_json::json!({}));
         assert_eq!(c.map(&McpCall::new(&list).mcp_name("x")).unwrap_err().code(), "invalid_request");
         assert!(c.map(&McpCall::new(&list).mcp_method("tools/list")).unwrap().request.is_none());
@@ -919,32 +937,32 @@ mod tests {
         assert_eq!(server(&McpConfig::from_json(&format!("{{{tools}}}")).unwrap(), Some(&b)).unwrap().as_deref(), Some("invalid_proof"));
     }
 
-    /// An approval travels in `_meta["marque/approval"]`: the retry of an `approval_required`
-    /// call carries it and is allowed once; a non-string one is refused.
     #[cfg(feature = "biscuit")]
     #[test]
-    fn an_approval_travels_in_meta() {
+    fn an_approval_travels_in_meta_and_is_used_once() {
+        use crate::approval::sign_approval_with_nonce;
         use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
         let (root, agent, alice) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]), KeyPair::from_seed(&[7; 32]));
         let now = 1_767_225_600;
-        let token = Token::mint(&root, &MintParams::new("agent:d", agent.public_key(), "user:bob").right(Right::new("deploy", "*", "*")).now(now))
+        let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(now))
             .unwrap()
             .to_base64();
         let mut v = Verifier::new([root.public_key()]);
         v.add_approver("user:alice", alice.public_key()).unwrap();
         v.add_approval_rule(Right::parse("deploy:*:production/").unwrap()).unwrap();
-        let config = McpConfig::from_json(r#"{"tools": {"deploy": {"operation": "deploy", "resource_arg": "target"}}}"#).unwrap();
-        let call = |meta: Value| msg("tools/call", serde_json::json!({"name": "deploy", "arguments": {"target": "production/web"}, "_meta": meta}));
-        let first = v.authorize_mcp(&config, &McpCall::new(&call(serde_json::json!({}))).token(&token), Some(now)).unwrap();
-        let asked = first.decision.and_then(|d| d.approval_request).expect("approval_required carries the request");
-        let approval = crate::approval::sign_approval_with_nonce(&alice, "user:alice", &asked.digest, now, 300, [1; 16]).unwrap();
-        let retry = call(serde_json::json!({APPROVAL_META_KEY: approval}));
-        assert_eq!(config.map(&McpCall::new(&retry)).unwrap().approval.as_deref(), Some(approval.as_str()));
-        let ok = v.authorize_mcp(&config, &McpCall::new(&retry).token(&token), Some(now + 1)).unwrap();
-        assert!(ok.allowed, "{:?}", ok.decision.map(|d| d.reasons));
-        let again = v.authorize_mcp(&config, &McpCall::new(&retry).token(&token), Some(now + 2)).unwrap();
+        let config = McpConfig::from_json(r#"{"tools":{"deploy":{"operation":"deploy","resource_arg":"target"}}}"#).unwrap();
+        let call = |meta: Value| msg("tools/call", json!({"name": "deploy", "arguments": {"target": "production/web"}, "_meta": meta}));
+        let first = v.authorize_mcp(&config, &McpCall::new(&call(json!({}))).token(&token), Some(now)).unwrap();
+        let decision = first.decision.unwrap();
+        assert_eq!(decision.code.as_deref(), Some("approval_required"));
+        let asked = decision.approval_request.unwrap();
+        let approval = sign_approval_with_nonce(&alice, "user:alice", &asked.digest, now, 300, [3; 16]).unwrap();
+        let approved = call(Value::Object(Map::from_iter([(APPROVAL_META_KEY.to_string(), Value::String(approval))])));
+        let second = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 1)).unwrap();
+        assert!(second.allowed);
+        assert_eq!(second.decision.unwrap().approval.map(|a| a.approver).as_deref(), Some("user:alice"));
+        let again = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 2)).unwrap();
         assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("approval_required"));
-        let bad = call(serde_json::json!({APPROVAL_META_KEY: 7}));
-        assert_eq!(v.authorize_mcp(&config, &McpCall::new(&bad).token(&token), Some(now)).unwrap_err().code(), "invalid_request");
     }
 }

@@ -42,7 +42,7 @@ use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::approval::{ApprovalRequest, VerifiedApproval};
+use crate::approval::VerifiedApproval;
 use crate::budget::{BudgetCharge, CounterStore, MemoryCounterStore, Spend};
 use crate::constraints::Gate;
 use crate::error::{Error, ErrorKind, Result};
@@ -895,6 +895,20 @@ impl Verifier {
         self.authorize(&bytes, request, proof, now)
     }
 
+    /// [`authorize_with_approval`](Self::authorize_with_approval) for a token given as
+    /// base64url text.
+    pub fn authorize_base64_with_approval(
+        &self,
+        token: &str,
+        request: &Request,
+        proof: Option<&str>,
+        approval: Option<&str>,
+        now: Option<u64>,
+    ) -> Result<Decision> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.authorize_with_approval(&bytes, request, proof, approval, now)
+    }
+
     /// Authorizes a parsed [`Token`].
     pub fn authorize_token(&self, token: &Token, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Decision> {
         self.authorize(token.to_bytes(), request, proof, now)
@@ -939,15 +953,16 @@ impl Verifier {
     }
 
     /// Claims the approval once and spends the budgets, for a call otherwise allowed.
-    fn spend(&self, mut decision: Decision, approval: Option<(VerifiedApproval, ApprovalRequest)>, charges: &[BudgetCharge]) -> Result<Decision> {
-        if let Some((mut a, asked)) = approval {
+    fn spend(&self, mut decision: Decision, approval: Option<VerifiedApproval>, charges: &[BudgetCharge]) -> Result<Decision> {
+        if let Some(mut a) = approval {
+            let asked = a.request.take();
             if let Some(claim) = a.claim.take() {
                 match self.replay.claim(&claim).map_err(store_error)? {
                     Claim::Claimed => decision.approval = Some(a),
                     Claim::AlreadyUsed => {
-                        // Like every approval_required denial, it says what to approve.
-                        decision.approval_request = Some(asked);
-                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()));
+                        // The caller can act on it: a new approval of this call is what it needs.
+                        decision.approval_request = asked;
+                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()))
                     }
                 }
             }
@@ -1448,7 +1463,7 @@ pub enum Authorization {
 /// A call decided up to its single-use state (see `Verifier::stage`).
 struct Staged {
     authorization: Authorization,
-    approval: Option<(VerifiedApproval, ApprovalRequest)>,
+    approval: Option<VerifiedApproval>,
     charges: Vec<BudgetCharge>,
 }
 
@@ -1457,7 +1472,7 @@ impl Staged {
         Staged { authorization: Authorization::Decided(decision), approval: None, charges: Vec::new() }
     }
 
-    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<(VerifiedApproval, ApprovalRequest)>, charges: Vec<BudgetCharge>) -> Self {
+    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<VerifiedApproval>, charges: Vec<BudgetCharge>) -> Self {
         let authorization = match proof {
             Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
             None => Authorization::Decided(decision),

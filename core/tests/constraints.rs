@@ -136,8 +136,9 @@ fn a_delegation_can_require_approval_and_no_descendant_can_drop_it() {
     let again = v.authorize_with_approval(worker.to_bytes(), &deploy(), None, Some(&approval), Some(NOW + 2)).unwrap();
     assert_eq!(again.code.as_deref(), Some("approval_required"));
     assert!(again.reasons[0].contains("already used"), "{:?}", again.reasons);
-    // Like every approval_required denial, it says what to approve.
-    assert_eq!(again.approval_request.map(|r| r.digest), Some(asked.digest));
+    // The reused approval's denial says what to approve next, like any other.
+    assert_eq!(again.approval_request.as_ref(), Some(&asked));
+    assert!(again.approval.is_none());
 }
 
 #[test]

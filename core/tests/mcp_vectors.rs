@@ -383,7 +383,7 @@ fn other_cases(b: &mut Book) {
     b.case(challenge("challenge: insufficient_scope with scopes", json!({"error": "insufficient_scope", "scope": ["read_file:read:src/", "a b"]})));
     b.case(challenge("challenge: a long description is cut", json!({"error": "invalid_request", "error_description": "x".repeat(400)})));
     for code in [None, Some("invalid_token"), Some("expired"), Some("revoked"), Some("not_authorized"), Some("depth_exceeded"), Some("invalid_proof"),
-        Some("replayed_proof"), Some("invalid_request"), Some("invalid_argument"), Some("revocation_list_stale"), Some("unknown_root_key"), Some("internal")]
+        Some("replayed_proof"), Some("invalid_request"), Some("invalid_argument"), Some("revocation_list_stale"), Some("unknown_root_key"), Some("approval_required"), Some("budget_exhausted"), Some("internal")]
     {
         let r = refusal(code);
         b.case(json!({"name": format!("refusal: {}", code.unwrap_or("no credentials")), "op": "refusal", "code": code,

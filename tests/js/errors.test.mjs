@@ -80,3 +80,20 @@ test(`errors (${RUNTIME}): an async entry point with a bad argument rejects with
     await assert.rejects(p, (e) => e instanceof MarqueError && e.code === 'invalid_argument', `case ${i}`)
   }
 })
+
+test(`errors (${RUNTIME}): approval_required and budget_exhausted are reachable, typed denials`, () => {
+  const approver = KeyPair.fromSeed(new Uint8Array(32).fill(7))
+  const gated = new Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': approver.publicKey }, approvalRules: ['deploy:*:production/'] })
+  const call = { tool: 'deploy', operation: 'deploy', resource: 'production/web', now: NOW }
+  assert.equal(gated.authorize(token(), call).code, 'approval_required')
+  const e = thrown(() => gated.authorizeOrThrow(token(), call))
+  assert.ok(e instanceof MarqueError, String(e))
+  assert.equal(e.code, 'approval_required')
+  const child = token().delegate(agent, { to: 'agent:b', toKey: approver.publicKey, maxCalls: 1, now: NOW })
+  const v = new Verifier({ rootKeys: [root.publicKey] })
+  assert.equal(v.authorize(child, call).allowed, true)
+  const b = thrown(() => v.authorizeOrThrow(child, call))
+  assert.ok(b instanceof MarqueError, String(b))
+  assert.equal(b.code, 'budget_exhausted')
+  assert.match(b.message, /delegation 1 \(agent:b\)/)
+})

@@ -200,7 +200,7 @@ def test_an_approval_required_call_is_approved_through_fastmcp() -> None:
             except Exception as e:  # the SDK's MCPError
                 d = denial(e)
                 assert d is not None and d["code"] == "approval_required", e
-                asked = d["approval"]
+                asked = d["approval_request"]
             approval = marque.approve(alice, approver=asked["approvers"][0], digest=asked["digest"])
             meta = call_meta(token, agent, name="read_file", arguments=args, tools=TOOLS, approval=approval)
             return str((await c.call_tool("read_file", args, meta=meta)).content[0].text)

@@ -54,8 +54,8 @@ def test_the_approval_flow_through_the_guard() -> None:
                 await c.call_tool("deploy", PROD, meta=meta(token))
             d = denial(e.value)
             assert d is not None and d["code"] == "approval_required"
-            asked = d["approval"]
-            assert asked["approvers"] == ["user:alice"] and asked["meta_key"] == META_APPROVAL == "marque/approval"
+            asked = d["approval_request"]
+            assert asked["approvers"] == ["user:alice"] and META_APPROVAL == "marque/approval"
             assert asked["digest"] == marque.request_digest(token, tool="deploy", operation="deploy", resource="production/web")
             # A human approves; the agent retries with the approval (and a fresh proof).
             approval = marque.approve(ALICE, approver="user:alice", digest=asked["digest"])
@@ -65,7 +65,7 @@ def test_the_approval_flow_through_the_guard() -> None:
             with pytest.raises(MCPError) as e:
                 await c.call_tool("deploy", PROD, meta=meta(token, approval))
             d = denial(e.value)
-            assert d is not None and d["code"] == "approval_required" and d["approval"]["digest"] == asked["digest"]
+            assert d is not None and d["code"] == "approval_required" and d["approval_request"]["digest"] == asked["digest"]
             # An approval of another call does not carry over.
             other = marque.approve(ALICE, approver="user:alice", digest=asked["digest"])
             with pytest.raises(MCPError) as e:
@@ -89,7 +89,7 @@ def test_deny_as_result_carries_the_approval_request() -> None:
 
     r = asyncio.run(main())
     assert r.is_error and r.content[0].text.startswith("marque: approval_required: ")
-    asked = r.structured_content["marque"]["approval"]
+    asked = r.structured_content["marque"]["approval_request"]
     assert asked["approvers"] == ["user:alice"] and len(asked["digest"]) == 43
 
 

@@ -17,6 +17,10 @@ import {
   ERROR_CODES,
   mint,
   signProof,
+  approve,
+  requestDigest,
+  type Approval,
+  type ApprovalRequest,
   type ErrorCode,
   type DecisionJson,
   type Hop,
@@ -69,6 +73,14 @@ const code: ErrorCode | null = decision.code
 const chain: string[] = decision.chain
 const json: DecisionJson = decision.toJSON()
 const snake: number = json.expires_at
+// Approvals and budgets.
+const gated = new Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': orch.publicKey }, approvalRules: ['read_file:*:src/'] })
+const asked: ApprovalRequest | null = gated.authorize(text, { tool: 'read_file', resource: 'src/a.ts' }).approvalRequest
+const digest: string = asked?.digest ?? requestDigest(text, { tool: 'read_file', resource: 'src/a.ts', attributes: { a: 'b' } })
+const approval: string = approve(orch, { approver: 'user:alice', digest, ttlSeconds: 300 })
+const used: Approval | null = gated.authorize(text, { tool: 'read_file', resource: 'src/a.ts', approval }).approval
+const approvedBy: string | undefined = used?.keyFingerprint ?? decision.toJSON().approval?.key_fingerprint
+const budgeted: Token = delegated.delegate(child, { to: 'agent:c', toKey: pk, maxCalls: 2, rate: { calls: 1, windowSeconds: 60 }, requireApproval: ['x:*:*'] })
 
 async function later(): Promise<boolean> {
   const d: Decision = await verifier.authorizeAsync(delegated, { tool: 'read_file', resource: 'src/a.ts' })

@@ -41,8 +41,9 @@ class Refusal(Exception):
     """A message marque refuses: its marque ``code``, a ``message`` and the ``details`` an
     integration puts under ``data["marque"]`` (``method``; ``tool``, ``operation``, ``resource``
     once mapped; ``agent``, ``path``, ``reasons`` once decided; for ``approval_required``,
-    ``approval``: ``{"digest", "approvers", "reason", "meta_key"}`` — what to approve, who may,
-    and the ``_meta`` key the retry carries the approval in)."""
+    ``approval_request``: ``{"digest", "approvers", "reason"}`` — what to approve and who may,
+    the same object as the Node and Wasm guards'; the retry carries the approval in
+    ``_meta["marque/approval"]``)."""
 
     def __init__(self, code: str, message: str, details: dict[str, Any]):
         super().__init__(f"marque: {code}: {message}")
@@ -114,7 +115,7 @@ def authorize_message(
         details.update(agent=decision.agent, path=decision.path, reasons=decision.reasons)
         asked = decision.approval_request
         if asked is not None:
-            details["approval"] = {**asked, "meta_key": META_APPROVAL}
+            details["approval_request"] = dict(asked)
         raise Refusal(decision.code or "not_authorized", "; ".join(decision.reasons), details)
     token = bearer_token(authorization) if authorization is not None else None
     if token is None and isinstance(params, Mapping) and isinstance(params.get("_meta"), Mapping):

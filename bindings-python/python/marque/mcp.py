@@ -461,9 +461,9 @@ class MarqueGuard:
     On denial the message never reaches its handler and the client receives, with
     ``deny_as="error"`` (default), a JSON-RPC error with code :data:`DENIED_ERROR_CODE` and
     ``data = {"marque": {"code", "reasons", "agent", "path", "tool", "operation", "resource"}}``
-    (an ``approval_required`` denial adds ``"approval": {"digest", "approvers", "reason",
-    "meta_key"}``: an approver signs ``digest`` with :func:`marque.approve` and the client retries
-    the call with the approval in ``_meta[meta_key]``, ``"marque/approval"``, and a fresh proof);
+    (an ``approval_required`` denial adds ``"approval_request": {"digest", "approvers",
+    "reason"}``: an approver signs ``digest`` with :func:`marque.approve` and the client retries
+    the call with the approval in ``_meta["marque/approval"]`` and a fresh proof);
     with ``deny_as="result"``, a denied ``tools/call`` gets a ``CallToolResult`` with ``isError:
     true`` and the same object as ``structuredContent`` (visible to the model).
 

@@ -1,7 +1,7 @@
 // Type-checks the hand-written declarations (pkg/index.d.ts, pkg/edge.d.ts) against a user
 // script: `npm run typecheck` (tsc --noEmit). Not executed.
-import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify, RevocationList, parseJwks, toJwks, McpConfig, wwwAuthenticate, httpRefusal } from '../../pkg/index.js'
-import type { Admission, Decision, ErrorCode, Limits, McpOutcome, Signer } from '../../pkg/index.js'
+import init, { initSync, KeyPair, PublicKey, Token, Verifier, mint, signProof, MarqueError, ERROR_CODES, AuditLog, jwtIssue, jwtVerify, RevocationList, parseJwks, toJwks, McpConfig, wwwAuthenticate, httpRefusal, approve, requestDigest } from '../../pkg/index.js'
+import type { Admission, Approval, ApprovalRequest, Decision, ErrorCode, Limits, McpOutcome, Signer } from '../../pkg/index.js'
 import { guard, mcpMessage } from '../../pkg/edge.js'
 
 export async function main(bytes: Uint8Array, request: Request): Promise<Response> {
@@ -16,6 +16,13 @@ export async function main(bytes: Uint8Array, request: Request): Promise<Respons
   const proof: string = signProof(agent, child, { tool: 'x', resource: 'src/a.rs' })
   const d: Decision = verifier.authorize(child.toBase64(), { tool: 'x', resource: 'src/a.rs', proof, now: 1_700_000_000 })
   const code: ErrorCode | null = d.code
+  // Approvals and budgets.
+  const gated = new Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': agent.publicKey }, approvalRules: ['x:*:src/'] })
+  const asked: ApprovalRequest | null = gated.authorize(child, { tool: 'x', resource: 'src/a.rs' }).approvalRequest
+  const digest: string = asked?.digest ?? requestDigest(child, { tool: 'x', resource: 'src/a.rs', attributes: { a: 'b' } })
+  const approval: string = approve(agent, { approver: 'user:alice', digest, ttlSeconds: 300 })
+  const used: Approval | null = gated.authorize(child, { tool: 'x', resource: 'src/a.rs', approval }).approval
+  console.log(used?.keyFingerprint, used?.iat, child.delegate(agent, { to: 'agent:c', toKey: pk, maxCalls: 2, rate: { calls: 1, windowSeconds: 60 }, requireApproval: ['x:*:*'] }).path)
   const ids: string[] = d.revocationIds.concat(d.revocation_ids)
   const limits: Limits = verifier.limits
   try {
