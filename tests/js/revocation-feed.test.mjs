@@ -84,6 +84,8 @@ test(`revocation feed (${RUNTIME}): a failing publisher keeps the list, backs of
   for (let i = 0; i < 4; i++) waits.push((await feed.pollOnce()).nextPollIn)
   assert.deepEqual(waits, [4, 8, 8, 8])
   assert.match(feed.state.lastError, /HTTP 503/)
+  p.status = 302 // a redirect is not followed: the feed polls the URL it was given
+  assert.match((await feed.pollOnce()).error, /HTTP 302/)
   p.status = null
   p.body = signed(4)
   const out = await feed.pollOnce()

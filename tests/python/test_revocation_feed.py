@@ -137,6 +137,8 @@ def test_a_failing_publisher_keeps_the_list_backs_off_and_fails_closed_when_stal
     waits = [feed.poll_once()["next_poll_in"] for _ in range(4)]
     assert waits == [4, 8, 8, 8]
     assert "HTTP 500" in (feed.state.last_error or "")
+    world["server"].status = 302  # a redirect is not followed: the feed polls the URL it was given
+    assert "HTTP 302" in (feed.poll_once()["error"] or "")
     assert world["read"](v) == "allowed", "the list in force still holds"
     world["server"].stop()
     out = feed.poll_once()
