@@ -1118,12 +1118,15 @@ export interface FeedNowOptions {
   now?: TimeInput
 }
 
-/** What one poll did: a newly loaded list's sequence, why it failed, seconds to the next poll. */
+/**
+ * What one poll did: a newly loaded list's sequence, why it failed, seconds to the next poll
+ * (`null`, not `undefined`, for what did not happen: the same object as @marque/wasm).
+ */
 export interface FeedOutcome {
   /** The sequence of a list this answer loaded. */
-  loaded?: number
+  loaded: number | null
   /** Why this poll failed (`code: message`); the list in force is unchanged. */
-  error?: string
+  error: string | null
   /** Seconds until the next poll. */
   nextPollIn: number
 }
