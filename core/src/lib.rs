@@ -95,6 +95,8 @@ mod compat;
 pub mod constraints;
 #[cfg(feature = "biscuit")]
 pub mod delegate;
+#[cfg(feature = "biscuit")]
+pub mod prefix_cache;
 #[cfg(feature = "rego")]
 pub mod rego;
 #[cfg(feature = "biscuit")]
