@@ -146,6 +146,16 @@ pub fn cases(b: &mut Book) {
     // signed by its real holder) is still refused, twice (a token that fails a check is never
     // remembered); a sibling whose last block signature has one bit flipped is refused; the
     // control is still allowed.
+    // The hostile sibling is read as the profile's hop (a `src/lib/` prefix) but its resource
+    // check always passes (`… || true`): only the canonical-block check refuses it, so were a
+    // refused token's prefixes remembered, its second call would be allowed on `src/main.rs`.
+    let lib_code = honest_hop(&ta, &agent_a, &to_c().resource_prefix("src/lib/"));
+    let neutered: Vec<String> = lib_code
+        .lines()
+        .map(|l| if l.contains("resource(") { format!("{} || true;", l.trim_end().trim_end_matches(';')) } else { l.to_string() })
+        .collect();
+    assert!(neutered.iter().any(|l| l.contains("|| true")), "{lib_code}");
+    let neutered = b.token_b64("blocks/sibling whose resource check always passes", append(&ta, &agent_a, code_block(&neutered.join("\n"))));
     let control_b64 = append(&ta, &agent_a, code_block(&code));
     let hostile_sibling = b.token_b64(
         "blocks/sibling of the control with an extra fact",
@@ -165,8 +175,8 @@ pub fn cases(b: &mut Book) {
         "expect": {"sequence": [allowed(), error("invalid_token"), error("invalid_token"), error("invalid_signature"), allowed()]}}));
     b.case(json!({"name": "blocks: a hostile hop refused first is refused again, and its honest sibling still allowed",
         "op": "authorize_sequence", "root": "root", "verifier": {"limits": {"verified_cache_capacity": 0}},
-        "calls": [call(&hostile_sibling), call(&hostile_sibling), call(&control)],
-        "expect": {"sequence": [error("invalid_token"), error("invalid_token"), allowed()]}}));
+        "calls": [call(&hostile_sibling), call(&hostile_sibling), call(&neutered), call(&neutered), call(&control)],
+        "expect": {"sequence": [error("invalid_token"), error("invalid_token"), error("invalid_token"), error("invalid_token"), allowed()]}}));
 
     // Nobody delegates on top of a hostile block: parsing it is already refused.
     let heavy = b.token_b64(
