@@ -510,9 +510,10 @@ impl SerializedBiscuit {
         //FIXME: try batched signature verification
         let mut current_pub = root;
         let mut previous_signature;
-        let mut checked = 0;
+        let mut checked = 0; // marque fork: blocks whose signatures were checked
 
         if skip == 0 {
+            // marque fork: the authority block is skipped when any prefix is.
             crypto::verify_authority_block_signature(&self.authority, current_pub)?;
             checked += 1;
         }
@@ -520,6 +521,7 @@ impl SerializedBiscuit {
         previous_signature = &self.authority.signature;
 
         for (i, block) in self.blocks.iter().enumerate() {
+            // marque fork: `i` numbers the blocks for `skip`.
             let verification_mode = match (block.version, verification_mode) {
                 (0, ThirdPartyVerificationMode::UnsafeLegacy) => {
                     ThirdPartyVerificationMode::UnsafeLegacy
