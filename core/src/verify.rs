@@ -9,7 +9,9 @@
 //! the Datalog — the verifier always adds the current time itself, plus only the request facts of
 //! the profile — and only for an allowed call is the proof's nonce claimed in the replay store
 //! (by default in-process and bounded per signing key; a fleet shares one, see
-//! [`crate::replay`]). A bad signature, unknown root key, malformed token, hit limit or
+//! [`crate::replay`]). Signatures and blocks already verified as the prefix of an earlier token
+//! are not checked again ([`crate::prefix_cache`]); a repeated token is looked up whole (the
+//! verified-token cache). A bad signature, unknown root key, malformed token, hit limit or
 //! unavailable replay store is an [`Error`]; a refusal is a [`Decision`] with
 //! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,
 //! `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable `reasons`.
