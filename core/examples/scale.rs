@@ -31,6 +31,7 @@ fn mint(extra: usize) -> Token {
         .right(Right::new("read_file", "read", "*"))
         .right(Right::new("write_file", "write", "src/"))
         .ttl_seconds(3600)
+        .max_depth(8)
         .now(NOW);
     for i in 0..extra {
         p = p.right(Right::new(format!("tool_{i}"), "run", format!("area_{i}/")));
