@@ -108,7 +108,7 @@ pub(crate) fn encode_hop_block(builder: BlockBuilder, out: &mut Vec<u8>) -> Resu
 pub(crate) fn parse_verified(
     token: &[u8],
     root: &biscuit_auth::PublicKey,
-    lookup: Option<&dyn Fn(&[crate::prefix_cache::PrefixDigest]) -> usize>,
+    lookup: Option<crate::prefix_cache::PrefixLookup<'_>>,
 ) -> Result<Verified, BiscuitError> {
     #[cfg(feature = "biscuit-fork")]
     {

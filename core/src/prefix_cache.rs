@@ -57,6 +57,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// A digest naming a prefix of verified blocks under one root key.
 pub(crate) type PrefixDigest = [u8; 32];
 
+/// Given a token's prefix digests, how many of its leading blocks were verified before.
+pub(crate) type PrefixLookup<'a> = &'a dyn Fn(&[PrefixDigest]) -> usize;
+
 /// Counters of a verifier's verified-prefix cache ([`Verifier::prefix_cache_stats`](crate::Verifier::prefix_cache_stats)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PrefixCacheStats {
@@ -100,12 +103,12 @@ pub(crate) fn prefix_digests(root: &biscuit_auth::PublicKey, container: &biscuit
         h.update(block.version.to_be_bytes());
         field(&mut h, block.data());
         key(&mut h, block.next_key());
-        field(&mut h, &block.signature.to_bytes());
+        field(&mut h, block.signature.to_bytes());
         match &block.external_signature {
             Some(ext) => {
                 h.update([1]);
                 key(&mut h, ext.public_key());
-                field(&mut h, &ext.signature().to_bytes());
+                field(&mut h, ext.signature().to_bytes());
             }
             None => h.update([0]),
         }

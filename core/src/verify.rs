@@ -1313,7 +1313,7 @@ impl Verifier {
             cache.record(0, reused);
             reused
         };
-        let lookup: Option<&dyn Fn(&[crate::prefix_cache::PrefixDigest]) -> usize> =
+        let lookup: Option<crate::prefix_cache::PrefixLookup<'_>> =
             if self.limits.prefix_cache_capacity > 0 { Some(&lookup) } else { None };
         let parse = |root: &RootKey| {
             crate::compat::parse_verified(token, &root.biscuit, lookup).inspect(|p| read(&self.prefixes).record(p.checked, 0))
