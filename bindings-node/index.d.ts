@@ -1282,6 +1282,11 @@ export interface Limits {
   maxResourceBytes: number
   /** How many verified tokens the verifier remembers (0 disables the cache). */
   verifiedCacheCapacity: number
+  /**
+   * How many verified block prefixes the verifier remembers (0 disables it): a token
+   * extending a prefix verified before under the same root key has only its new blocks checked.
+   */
+  prefixCacheCapacity: number
 }
 
 /** Limits to override; omitted fields keep their safe defaults. */
@@ -1311,6 +1316,11 @@ export interface LimitsInit {
   maxResourceBytes?: number
   /** How many verified tokens the verifier remembers (0 disables the cache). */
   verifiedCacheCapacity?: number
+  /**
+   * How many verified block prefixes the verifier remembers (0 disables it): a token
+   * extending a prefix verified before under the same root key has only its new blocks checked.
+   */
+  prefixCacheCapacity?: number
 }
 
 /** Options of `loadRevocationList`. */

@@ -20,7 +20,7 @@ trap 'rm -f "$TMP"' EXIT
     echo
 } >"$TMP"
 
-cargo bench --locked -p marque --bench token --bench audit -- --noplot >/dev/null 2>&1 || cargo bench --locked -p marque --bench token --bench audit >/dev/null
+cargo bench --locked -p marque --features biscuit-fork --bench token --bench audit -- --noplot >/dev/null 2>&1 || cargo bench --locked -p marque --features biscuit-fork --bench token --bench audit >/dev/null
 python3 - >>"$TMP" <<'PY'
 import json, pathlib
 root = pathlib.Path("target/criterion")
@@ -34,7 +34,7 @@ print("| group | operation | median |")
 print("|---|---|---:|")
 for (g, n), v in sorted(rows.items()):
     print(f"| {g} | {n} | {us(v)} |")
-pairs = [("authorize_3_blocks_cold", "authorize_3_blocks"), ("authorize_3_blocks", "authorize_3_blocks"), ("mint", "mint")]
+pairs = [("authorize_3_blocks_cold", "authorize_3_blocks"), ("authorize_3_blocks_child_of_seen_parent", "authorize_3_blocks"), ("authorize_3_blocks", "authorize_3_blocks"), ("mint", "mint")]
 print()
 for m, b in pairs:
     if ("marque", m) in rows and ("biscuit_auth", b) in rows:
@@ -42,7 +42,9 @@ for m, b in pairs:
 if ("marque", "authorize_3_blocks_cold") in rows and ("biscuit_auth", "authorize_marque_token_bytes") in rows:
     print(f"- marque `authorize_3_blocks_cold` / biscuit-auth on the identical bytes: {rows[('marque', 'authorize_3_blocks_cold')] / rows[('biscuit_auth', 'authorize_marque_token_bytes')]:.2f}×")
 print()
-print("`marque/authorize_3_blocks` is the repeated-token path (verified-token cache), `authorize_3_blocks_cold` a verifier without the cache.")
+print("`marque/authorize_3_blocks` is the repeated-token path (verified-token cache), `authorize_3_blocks_cold` a verifier without the verified-token and verified-prefix caches, `authorize_3_blocks_child_of_seen_parent` a 3-block token never seen whose 2-block parent was (verified-prefix cache).")
+if ("marque", "authorize_2_blocks_cold") in rows and ("marque", "authorize_4_blocks_cold") in rows:
+    print(f"Cold cost per extra hop: {(rows[('marque', 'authorize_4_blocks_cold')] - rows[('marque', 'authorize_2_blocks_cold')]) / 2:,.1f} µs. Scale curves: `cargo run --release -p marque --features biscuit-fork --example scale`.")
 au = rows.get(("audit_verify", "in_memory_1000"))
 if au:
     print(f"Audit log verification (criterion, 1,000 entries): {1000 / (au / 1e6):,.0f} entries/s.")

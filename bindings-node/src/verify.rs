@@ -54,6 +54,9 @@ pub struct Limits {
     pub max_resource_bytes: f64,
     /// How many verified tokens the verifier remembers (0 disables the cache).
     pub verified_cache_capacity: f64,
+    /// How many verified block prefixes the verifier remembers (0 disables it): a token
+    /// extending a prefix verified before under the same root key has only its new blocks checked.
+    pub prefix_cache_capacity: f64,
 }
 
 /// Limits to override; omitted fields keep their safe defaults.
@@ -83,6 +86,9 @@ pub struct LimitsInit {
     pub max_resource_bytes: Option<f64>,
     /// How many verified tokens the verifier remembers (0 disables the cache).
     pub verified_cache_capacity: Option<f64>,
+    /// How many verified block prefixes the verifier remembers (0 disables it): a token
+    /// extending a prefix verified before under the same root key has only its new blocks checked.
+    pub prefix_cache_capacity: Option<f64>,
 }
 
 impl LimitsInit {
@@ -120,6 +126,9 @@ impl LimitsInit {
         }
         if let Some(v) = n("verifiedCacheCapacity", self.verified_cache_capacity)? {
             l.verified_cache_capacity = v as usize;
+        }
+        if let Some(v) = n("prefixCacheCapacity", self.prefix_cache_capacity)? {
+            l.prefix_cache_capacity = v as usize;
         }
         Ok(l)
     }
@@ -711,6 +720,7 @@ impl Verifier {
             replay_cache_per_key: l.replay_cache_per_key as f64,
             max_resource_bytes: l.max_resource_bytes as f64,
             verified_cache_capacity: l.verified_cache_capacity as f64,
+            prefix_cache_capacity: l.prefix_cache_capacity as f64,
         }
     }
 }

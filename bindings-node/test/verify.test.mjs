@@ -169,6 +169,10 @@ test('limits are configurable and typed', () => {
   assert.equal(thrown(() => verifier({ limits: { maxResourceBytes: 8 } }).authorize(c, read('src/lib.rs/very/long'))).code, 'limits_exceeded')
   assert.equal(thrown(() => verifier({ limits: { maxBlocks: 2 } }).authorize(c, read('src/lib.rs'))).code, 'limits_exceeded')
   assert.equal(thrown(() => verifier({ limits: { maxFacts: -1 } })).code, 'invalid_argument')
+  assert.equal(verifier().limits.prefixCacheCapacity, 4096)
+  const off = verifier({ limits: { prefixCacheCapacity: 0, verifiedCacheCapacity: 0 } })
+  assert.equal(off.limits.prefixCacheCapacity, 0)
+  assert.equal(off.authorize(c, read('src/lib.rs')).allowed, verifier().authorize(c, read('src/lib.rs')).allowed)
 })
 
 test('verify checks signatures only', () => {

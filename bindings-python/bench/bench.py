@@ -7,7 +7,7 @@ ratio marque / reference (below 1 means marque is faster). Token rows compare wi
 biscuit-python: both sit on the same Rust crate (biscuit-auth), so the difference is what each
 adds around it (marque checks the hop-signer chain, revocation, its profile descriptors and
 request validation, and parses its own claims; biscuit-python here does the bare Biscuit work
-with the same Datalog). "no cache" rows use a verifier with `verified_cache_capacity=0`; the
+with the same Datalog). "no cache" rows use a verifier with `verified_cache_capacity=0, prefix_cache_capacity=0`; the
 "repeated token" row lets marque's verified-token cache skip parsing and signature checks
 (revocation, time, request and Datalog still run), while biscuit-python reuses its parsed
 token. JWT rows compare with PyJWT (EdDSA through `cryptography`). Audit rows and proofs have
@@ -82,7 +82,7 @@ def marque_ops(proof_count: int) -> dict[str, Callable[[], object]]:
     text = child.to_base64()
     # One agent key signs every proof: let it use the whole replay cache.
     verifier = marque.Verifier([root.public_key], limits=marque.Limits(replay_cache_per_key=100_000))
-    uncached = marque.Verifier([root.public_key], limits=marque.Limits(verified_cache_capacity=0))
+    uncached = marque.Verifier([root.public_key], limits=marque.Limits(verified_cache_capacity=0, prefix_cache_capacity=0))
 
     def authorize_cold() -> marque.Decision:
         return uncached.authorize(text, tool="read_file", operation="read", resource="src/lib.rs")

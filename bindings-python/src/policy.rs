@@ -194,4 +194,5 @@ limits! {
     replay_cache_per_key: usize, "Proofs: how many unexpired proofs one signing key may hold in the replay cache (its quota: a key at its quota gets LimitsExceeded, other keys are unaffected).";
     max_resource_bytes: usize, "Longest accepted request resource, in bytes.";
     verified_cache_capacity: usize, "How many verified tokens the verifier remembers (0 disables the cache); a remembered token skips parsing and signature checks, while revocation, time, request and proof are checked on every call.";
+    prefix_cache_capacity: usize, "How many verified block prefixes the verifier remembers (0 disables it): a token extending, byte for byte, a prefix verified before under the same root key has only its new blocks' signatures checked; everything else is checked on every call.";
 }

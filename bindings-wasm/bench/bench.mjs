@@ -66,7 +66,7 @@ const t1b64 = t1.toBase64()
 // loaded machine one of 100 000 calls can be descheduled past the 50 ms default (limits_exceeded).
 const verifier = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, maxTimeMicros: 10_000_000 } })
 // The same without the core's cache of verified tokens: every call checks every signature.
-const uncached = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, verifiedCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
+const uncached = new m.Verifier({ rootKeys: [root.publicKey], limits: { replayCacheCapacity: 10_000_000, replayCachePerKey: 10_000_000, verifiedCacheCapacity: 0, prefixCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
 const req = { tool: 'read_file', operation: 'read', resource: 'src/main.rs', now: NOW }
 const rows = []
 

@@ -33,7 +33,7 @@ for (const n of names) {
   const t0 = m.mint(root, mintOpts)
   const dOpts = { to: 'agent:a', toKey: child.publicKey, tools: ['read_file'], resourcePrefix: 'src/', now: NOW }
   const t1 = t0.delegate(orch, dOpts), t1b64 = t1.toBase64()
-  const unc = new m.Verifier({ rootKeys: [root.publicKey], limits: { verifiedCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
+  const unc = new m.Verifier({ rootKeys: [root.publicKey], limits: { verifiedCacheCapacity: 0, prefixCacheCapacity: 0, maxTimeMicros: 10_000_000 } })
   const cached = new m.Verifier({ rootKeys: [root.publicKey], limits: { maxTimeMicros: 10_000_000 } })
   const req = { tool: 'read_file', operation: 'read', resource: 'src/main.rs', now: NOW }
   variants[n] = { mint: () => m.mint(root, mintOpts).free(), delegate: () => t0.delegate(orch, dOpts).free(),

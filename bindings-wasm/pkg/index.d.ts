@@ -293,6 +293,8 @@ export interface Limits {
   maxResourceBytes: number
   /** How many verified tokens (signatures checked) are remembered; 0 turns the cache off. */
   verifiedCacheCapacity: number
+  /** How many verified block prefixes are remembered (a token extending one, byte for byte, under the same root key has only its new blocks checked); 0 turns it off. */
+  prefixCacheCapacity: number
 }
 export interface VerifierOptions {
   /** A list (derived key ids) or a map from root key id (u32, as a string) to key. */

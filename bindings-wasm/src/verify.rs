@@ -36,6 +36,7 @@ struct LimitsJs {
     replay_cache_per_key: usize,
     max_resource_bytes: usize,
     verified_cache_capacity: usize,
+    prefix_cache_capacity: usize,
 }
 
 fn usize_of(v: u64, what: &str) -> JsResult<usize> {
@@ -77,6 +78,9 @@ fn limits(v: &JsValue) -> JsResult<Limits> {
     }
     if let Some(n) = o.opt_uint("verifiedCacheCapacity")? {
         l.verified_cache_capacity = usize_of(n, "limits.verifiedCacheCapacity")?;
+    }
+    if let Some(n) = o.opt_uint("prefixCacheCapacity")? {
+        l.prefix_cache_capacity = usize_of(n, "limits.prefixCacheCapacity")?;
     }
     o.finish()?;
     Ok(l)
@@ -402,6 +406,7 @@ impl Verifier {
             replay_cache_per_key: l.replay_cache_per_key,
             max_resource_bytes: l.max_resource_bytes,
             verified_cache_capacity: l.verified_cache_capacity,
+            prefix_cache_capacity: l.prefix_cache_capacity,
         })
     }
 }

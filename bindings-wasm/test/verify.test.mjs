@@ -140,6 +140,8 @@ test('limits: configurable, typed errors', () => {
   assert.equal(v.limits.maxTokenBytes, 100)
   assert.equal(v.limits.maxTimeMicros, 50000)
   assert.equal(new Verifier({ rootKeys: [key('root').publicKey], limits: { verifiedCacheCapacity: 0 } }).limits.verifiedCacheCapacity, 0)
+  assert.equal(new Verifier({ rootKeys: [key('root').publicKey], limits: { prefixCacheCapacity: 0 } }).limits.prefixCacheCapacity, 0)
+  assert.equal(v.limits.prefixCacheCapacity, 4096)
   throwsCode(() => v.authorize(tc, { ...READ_MAIN, now: NOW + 10 }), 'limits_exceeded')
   const big = new Verifier({ rootKeys: [key('root').publicKey] })
   throwsCode(() => big.authorize(tc, { ...READ_MAIN, resource: 'x'.repeat(5000), now: NOW + 10 }), 'limits_exceeded')

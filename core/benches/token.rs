@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit, KeyPair as BKeyPair, PrivateKey};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use marque::proof::{sign_proof_with_nonce, ProofRequest};
 use marque::{DelegateParams, KeyPair, MintParams, Request, Right, Token, Verifier};
 
@@ -50,11 +50,36 @@ fn marque_benches(c: &mut Criterion) {
     g.bench_function("authorize_3_blocks", |b| {
         b.iter(|| assert!(verifier.authorize(&bytes, &request, None, Some(NOW)).unwrap().allowed))
     });
-    // Without the verified-token cache: parse + every signature + claims + Datalog each time.
+    // Without the verified-token and verified-prefix caches: parse + every signature + claims +
+    // Datalog each time.
     let uncached = Verifier::new([root.public_key()])
-        .with_limits(marque::Limits { verified_cache_capacity: 0, ..marque::Limits::default() });
+        .with_limits(marque::Limits { verified_cache_capacity: 0, prefix_cache_capacity: 0, ..marque::Limits::default() });
     g.bench_function("authorize_3_blocks_cold", |b| {
         b.iter(|| assert!(uncached.authorize(&bytes, &request, None, Some(NOW)).unwrap().allowed))
+    });
+    // A fresh child of an already-seen parent (issue 19 §2): the default verifier has verified
+    // the 2-block parent; each call authorizes a 3-block child it has never seen (made in the
+    // untimed setup), so only the child's own block is checked (verified-prefix cache).
+    let parent = Token::mint(&root, &mint_params())
+        .unwrap()
+        .delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).tools(["read_file"]).resource_prefix("src/").now(NOW))
+        .unwrap();
+    let seen = Verifier::new([root.public_key()]);
+    assert!(seen.authorize(parent.to_bytes(), &request, None, Some(NOW)).unwrap().allowed);
+    let fresh_child = || {
+        parent.delegate(&kp(3), &DelegateParams::new("agent:c", kp(4).public_key()).resource_prefix("src/main.rs").now(NOW)).unwrap().to_bytes().to_vec()
+    };
+    g.bench_function("authorize_3_blocks_child_of_seen_parent", |b| {
+        b.iter_batched(fresh_child, |child| assert!(seen.authorize(&child, &request, None, Some(NOW)).unwrap().allowed), BatchSize::SmallInput)
+    });
+    // Cold cost per extra hop: the same cold verifier on 2 and 4 blocks (3 blocks above).
+    let two = parent.to_bytes().to_vec();
+    g.bench_function("authorize_2_blocks_cold", |b| {
+        b.iter(|| assert!(uncached.authorize(&two, &request, None, Some(NOW)).unwrap().allowed))
+    });
+    let four = token.delegate(&kp(4), &DelegateParams::new("agent:d", kp(5).public_key()).now(NOW)).unwrap().to_bytes().to_vec();
+    g.bench_function("authorize_4_blocks_cold", |b| {
+        b.iter(|| assert!(uncached.authorize(&four, &request, None, Some(NOW)).unwrap().allowed))
     });
     g.bench_function("parse_token", |b| b.iter(|| Token::from_bytes(&bytes).unwrap()));
     let agent = kp(4);

@@ -197,7 +197,7 @@ fn main() {
     let req = request();
     let now = Some(NOW + 1);
     let warm = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { replay_cache_capacity: 10_000_000, replay_cache_per_key: 10_000_000, ..Limits::default() }));
-    let cold = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { verified_cache_capacity: 0, ..Limits::default() }));
+    let cold = Arc::new(Verifier::new([root.public_key()]).with_limits(Limits { verified_cache_capacity: 0, prefix_cache_capacity: 0, ..Limits::default() }));
 
     let mut ops: Vec<(&str, &str, Stat)> = Vec::new();
     ops.push(("mint", "mint (authority block)", measure(n, || drop(Token::mint(&root, &mint_params(&orch)).expect("mint")))));

@@ -54,21 +54,34 @@ use crate::token::{AuthorityInfo, Claims, HopInfo, PROFILE_VERSION};
 
 /// Refuses `claims` unless `blocks` (each block's serialized Datalog as signed, authority first)
 /// are, byte for byte, the blocks the profile builds from the claims read back from them.
+#[cfg(test)]
 pub(crate) fn check_blocks(claims: &Claims, blocks: &[Vec<u8>]) -> Result<()> {
+    check_blocks_from(claims, blocks, 0)
+}
+
+/// [`check_blocks`] for the blocks from `first` on: the blocks before it are a prefix the
+/// verifier checked before, byte for byte the same under the same root key
+/// ([`crate::prefix_cache`]); a block's check depends on its own bytes and position alone.
+pub(crate) fn check_blocks_from(claims: &Claims, blocks: &[Vec<u8>], first: usize) -> Result<()> {
     let (authority, hops) = match blocks.split_first() {
         Some(split) if split.1.len() == claims.hops.len() => split,
         _ => return Err(Error::invalid_token("the token's blocks do not match its claims")),
     };
     // One buffer for every rebuilt block, sized for the largest.
     let mut expected = Vec::with_capacity(blocks.iter().map(Vec::len).max().unwrap_or(0));
-    crate::token::authority_builder(&claims.authority, &claims.chain[0].key)
-        .and_then(|b| crate::compat::encode_authority_block(b, &mut expected).map_err(Error::from))
-        .map_err(|_| not_canonical(0))?;
-    if expected != *authority {
-        return Err(not_canonical(0));
+    if first == 0 {
+        crate::token::authority_builder(&claims.authority, &claims.chain[0].key)
+            .and_then(|b| crate::compat::encode_authority_block(b, &mut expected).map_err(Error::from))
+            .map_err(|_| not_canonical(0))?;
+        if expected != *authority {
+            return Err(not_canonical(0));
+        }
     }
     for (i, (info, block)) in claims.hops.iter().zip(hops).enumerate() {
         let depth = i + 1;
+        if depth < first {
+            continue;
+        }
         // `chain[depth]` is the hop's own key, read from this block.
         let key = &claims.chain[depth].key;
         expected.clear();

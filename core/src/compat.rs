@@ -99,6 +99,47 @@ pub(crate) fn encode_hop_block(builder: BlockBuilder, out: &mut Vec<u8>) -> Resu
     }
 }
 
+/// Parses `token` and checks its signatures under `root`, skipping those of the first blocks
+/// `lookup` says were verified before under `root` ([`crate::prefix_cache`]; it gets the
+/// digests of the token's prefixes, computed from the very bytes whose signatures are checked).
+/// Returns the token, those digests (to remember once every check passed; none when `lookup`
+/// is `None`), how many leading blocks were skipped and how many were checked. Without the
+/// fork, upstream checks every signature: no digests, nothing skipped.
+pub(crate) fn parse_verified(
+    token: &[u8],
+    root: &biscuit_auth::PublicKey,
+    lookup: Option<crate::prefix_cache::PrefixLookup<'_>>,
+) -> Result<Verified, BiscuitError> {
+    #[cfg(feature = "biscuit-fork")]
+    {
+        let mut digests = Vec::new();
+        let mut skipped = 0;
+        let (biscuit, checked) = Biscuit::from_with_verified_prefix(token, root, |container| {
+            if let Some(lookup) = lookup {
+                digests = crate::prefix_cache::prefix_digests(root, container);
+                skipped = lookup(&digests);
+            }
+            skipped
+        })?;
+        Ok(Verified { biscuit, digests, skipped, checked })
+    }
+    #[cfg(not(feature = "biscuit-fork"))]
+    {
+        let _ = lookup;
+        let biscuit = Biscuit::from(token, *root)?;
+        let checked = biscuit.block_count();
+        Ok(Verified { biscuit, digests: Vec::new(), skipped: 0, checked })
+    }
+}
+
+/// What [`parse_verified`] returns.
+pub(crate) struct Verified {
+    pub(crate) biscuit: Biscuit,
+    pub(crate) digests: Vec<crate::prefix_cache::PrefixDigest>,
+    pub(crate) skipped: usize,
+    pub(crate) checked: usize,
+}
+
 /// Runs the authorizer: checks, then policies. Returns the index of the allow policy that matched.
 /// `max_facts` is the verifier's facts limit (the bound on what a rule can derive).
 pub(crate) fn authorize(authorizer: &mut Authorizer, max_facts: u64) -> Result<usize, BiscuitError> {

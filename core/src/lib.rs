@@ -97,6 +97,8 @@ pub mod constraints;
 pub mod delegate;
 #[cfg(feature = "biscuit")]
 pub mod feed;
+#[cfg(feature = "biscuit")]
+pub mod prefix_cache;
 #[cfg(feature = "rego")]
 pub mod rego;
 #[cfg(feature = "biscuit")]

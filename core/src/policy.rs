@@ -200,6 +200,11 @@ pub struct Limits {
     /// token skips parsing and signature checks; revocation, time, request and proof are
     /// still checked on every call.
     pub verified_cache_capacity: usize,
+    /// How many verified block prefixes the verifier remembers (0 disables it): a token whose
+    /// first blocks are, byte for byte and signature for signature, a prefix of a token
+    /// verified before under the same root key has only its new blocks' signatures checked
+    /// (`marque::prefix_cache`). Everything else is checked on every call.
+    pub prefix_cache_capacity: usize,
 }
 
 impl Default for Limits {
@@ -218,6 +223,7 @@ impl Default for Limits {
             replay_cache_per_key: 10_000,
             max_resource_bytes: 4096,
             verified_cache_capacity: 1024,
+            prefix_cache_capacity: 4096,
         }
     }
 }

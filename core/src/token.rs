@@ -127,6 +127,7 @@ impl Claims {
         blocks: &[Vec<u8>],
         external_keys: Vec<Option<biscuit_auth::PublicKey>>,
         revocation_ids: Vec<Vec<u8>>,
+        verified_prefix: usize,
     ) -> Result<Claims> {
         let (first, rest) = decoded.split_first().ok_or_else(|| Error::invalid_token("not a marque token: no authority block"))?;
         let (authority, root_key) = crate::canonical::read_authority(first)?;
@@ -164,7 +165,8 @@ impl Claims {
             chain,
             revocation_ids: revocation_ids.iter().map(|r| hex_encode(r)).collect(),
         };
-        crate::canonical::check_blocks(&claims, blocks)?;
+        // The blocks of a prefix verified before (`crate::prefix_cache`) were checked then.
+        crate::canonical::check_blocks_from(&claims, blocks, verified_prefix)?;
         Ok(claims)
     }
 
@@ -474,7 +476,7 @@ impl Token {
 
     fn from_checked(bytes: Vec<u8>, outline: Outline, inner: UnverifiedBiscuit) -> Result<Token> {
         let claims =
-            Claims::from_parts(&outline.decoded, &outline.blocks, inner.external_public_keys(), inner.revocation_identifiers())?;
+            Claims::from_parts(&outline.decoded, &outline.blocks, inner.external_public_keys(), inner.revocation_identifiers(), 0)?;
         Ok(Token { bytes, inner, claims, sealed: outline.sealed, root_key_id: outline.root_key_id })
     }
 

@@ -9,7 +9,9 @@
 //! the Datalog — the verifier always adds the current time itself, plus only the request facts of
 //! the profile — and only for an allowed call is the proof's nonce claimed in the replay store
 //! (by default in-process and bounded per signing key; a fleet shares one, see
-//! [`crate::replay`]). A bad signature, unknown root key, malformed token, hit limit or
+//! [`crate::replay`]). Signatures and blocks already verified as the prefix of an earlier token
+//! are not checked again ([`crate::prefix_cache`]); a repeated token is looked up whole (the
+//! verified-token cache). A bad signature, unknown root key, malformed token, hit limit or
 //! unavailable replay store is an [`Error`]; a refusal is a [`Decision`] with
 //! `allowed == false`, a stable denial `code` (`not_authorized`, `expired`, `revoked`,
 //! `depth_exceeded`, `invalid_proof`, `replayed_proof`) and readable `reasons`.
@@ -48,6 +50,7 @@ use crate::constraints::Gate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy, Request, Right, RIGHTS_POLICY, RIGHTS_POLICY_ID};
+use crate::prefix_cache::{PrefixCache, PrefixCacheStats};
 use crate::proof::{verify_proof, Audience, ProofRequest};
 use crate::replay::{Claim, MemoryReplayStore, ReplayClaim, ReplayStore};
 use crate::revocation::{RevocationList, RevocationSet};
@@ -416,6 +419,8 @@ pub struct Verifier {
     /// Whether `replay` is the default in-memory store (rebuilt when the limits change).
     replay_is_default: bool,
     verified: RwLock<VerifiedCache>,
+    /// Digests of verified block prefixes (`crate::prefix_cache`).
+    prefixes: RwLock<PrefixCache>,
     /// Rego policies, approval rules and approvers (`crate::constraints`).
     constraints: crate::constraints::Constraints,
     /// Where the budgets of delegations are counted.
@@ -476,6 +481,7 @@ impl Verifier {
             replay: memory_store(&limits),
             replay_is_default: true,
             verified: RwLock::new(VerifiedCache::new(limits.verified_cache_capacity)),
+            prefixes: RwLock::new(PrefixCache::new(limits.prefix_cache_capacity)),
             limits,
             require_proof: false,
             audience: None,
@@ -551,7 +557,7 @@ impl Verifier {
         for (id, key) in keys {
             self.add_root_key(Some(id), key);
         }
-        self.verified = RwLock::new(VerifiedCache::new(self.limits.verified_cache_capacity));
+        self.forget_verified();
         Ok(())
     }
 
@@ -561,7 +567,13 @@ impl Verifier {
             self.roots.push(RootKey { id: Some(id.unwrap_or_else(|| derived_key_id(&key))), key, biscuit });
         }
         // Trust changed: forget what was verified under the previous set of roots.
+        self.forget_verified();
+    }
+
+    /// Empties the verified-token and verified-prefix caches.
+    fn forget_verified(&mut self) {
         self.verified = RwLock::new(VerifiedCache::new(self.limits.verified_cache_capacity));
+        self.prefixes = RwLock::new(PrefixCache::new(self.limits.prefix_cache_capacity));
     }
 
     /// The trusted root keys with their ids.
@@ -575,8 +587,8 @@ impl Verifier {
         if self.replay_is_default {
             self.replay = memory_store(&limits);
         }
-        self.verified = RwLock::new(VerifiedCache::new(limits.verified_cache_capacity));
         self.limits = limits;
+        self.forget_verified();
     }
 
     /// Builder form of [`set_limits`](Self::set_limits).
@@ -1277,6 +1289,12 @@ impl Verifier {
         read(&self.verified).map.len()
     }
 
+    /// The counters of the verified-prefix cache ([`crate::prefix_cache`]): prefixes held,
+    /// blocks whose signatures were checked, blocks reused from a prefix verified before.
+    pub fn prefix_cache_stats(&self) -> PrefixCacheStats {
+        read(&self.prefixes).stats()
+    }
+
     fn verify_token(&self, token: &[u8]) -> Result<(Biscuit, Claims)> {
         crate::token::check_token_size(token.len(), self.limits.max_token_bytes)?;
         if self.roots.is_empty() {
@@ -1284,23 +1302,46 @@ impl Verifier {
         }
         // Size, block count, Ed25519-only keys and the descriptors, before any signature work.
         let outline = crate::token::outline(token, &self.limits)?;
-        let biscuit = self.parse_with_roots(token, outline.root_key_id)?;
+        let parsed = self.parse_with_roots(token, outline.root_key_id)?;
+        let biscuit = parsed.biscuit;
         // Every block must be the profile's block for its descriptor (checked there, before any
-        // Datalog runs: crate::canonical).
-        let claims =
-            Claims::from_parts(&outline.decoded, &outline.blocks, biscuit.external_public_keys(), biscuit.revocation_identifiers())?;
+        // Datalog runs: crate::canonical), except those of a prefix verified before.
+        let claims = Claims::from_parts(
+            &outline.decoded,
+            &outline.blocks,
+            biscuit.external_public_keys(),
+            biscuit.revocation_identifiers(),
+            parsed.skipped,
+        )?;
+        // Every signature and every structural check passed: remember the token's prefixes.
+        if !parsed.digests.is_empty() {
+            write(&self.prefixes).insert(&parsed.digests);
+        }
         Ok((biscuit, claims))
     }
 
-    fn parse_with_roots(&self, token: &[u8], kid: Option<u32>) -> Result<Biscuit> {
+    /// Parses `token` and checks its signatures under the root its key id names (or, for an
+    /// unknown or absent id, each trusted root in turn), reusing verified prefixes.
+    fn parse_with_roots(&self, token: &[u8], kid: Option<u32>) -> Result<crate::compat::Verified> {
         use biscuit_auth::error::{Format, Token as T};
+        let lookup = |digests: &[crate::prefix_cache::PrefixDigest]| {
+            let cache = read(&self.prefixes);
+            let reused = cache.verified_blocks(digests);
+            cache.record(0, reused);
+            reused
+        };
+        let lookup: Option<crate::prefix_cache::PrefixLookup<'_>> =
+            if self.limits.prefix_cache_capacity > 0 { Some(&lookup) } else { None };
+        let parse = |root: &RootKey| {
+            crate::compat::parse_verified(token, &root.biscuit, lookup).inspect(|p| read(&self.prefixes).record(p.checked, 0))
+        };
         if let Some(root) = kid.and_then(|id| self.roots.iter().find(|r| r.id == Some(id))) {
-            return Biscuit::from(token, root.biscuit).map_err(Error::from);
+            return parse(root).map_err(Error::from);
         }
         // Unknown or absent key id: try every trusted root.
         let mut last = None;
         for root in &self.roots {
-            match Biscuit::from(token, root.biscuit) {
+            match parse(root) {
                 Ok(b) => return Ok(b),
                 Err(T::Format(Format::Signature(_))) => last = Some(()),
                 Err(e) => return Err(e.into()),

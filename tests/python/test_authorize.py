@@ -314,3 +314,10 @@ def test_revocation_reason_and_verified_cache(s: Scenario) -> None:
     off = marque.Verifier([s.root.public_key], limits=marque.Limits(verified_cache_capacity=0))
     off.authorize(s.c_token, tool="read_file", operation="read", resource="src/main.rs", now=NOW)
     assert off.verified_cache_len() == 0
+    # The verified-prefix cache is a limit too (0 turns it off); decisions do not depend on it.
+    assert marque.Limits().prefix_cache_capacity == 4096
+    no_prefix = marque.Verifier([s.root.public_key], limits=marque.Limits(verified_cache_capacity=0, prefix_cache_capacity=0))
+    assert no_prefix.limits.prefix_cache_capacity == 0
+    for verifier in (off, no_prefix):
+        assert verifier.authorize(s.c_token, tool="read_file", operation="read", resource="src/main.rs", now=NOW).allowed
+        assert verifier.authorize(s.c_token, tool="read_file", operation="read", resource=".env", now=NOW).code == "not_authorized"

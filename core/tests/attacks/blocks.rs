@@ -140,6 +140,44 @@ pub fn cases(b: &mut Book) {
     let with_context = b.token_b64("blocks/hop with a context string", append(&ta, &agent_a, code_block(&code).context("{}".into())));
     b.authorize("blocks: a hop block with a context string", &with_context, read(), error("invalid_token"));
 
+    // The verified-prefix cache (issue 19 §2): one verifier, calls in order, its verified-token
+    // cache off so every call is verified again. The honest control is verified first, so the
+    // two blocks every sibling repeats are a cached prefix; a hostile sibling (an extra fact,
+    // signed by its real holder) is still refused, twice (a token that fails a check is never
+    // remembered); a sibling whose last block signature has one bit flipped is refused; the
+    // control is still allowed.
+    // The hostile sibling is read as the profile's hop (a `src/lib/` prefix) but its resource
+    // check always passes (`… || true`): only the canonical-block check refuses it, so were a
+    // refused token's prefixes remembered, its second call would be allowed on `src/main.rs`.
+    let lib_code = honest_hop(&ta, &agent_a, &to_c().resource_prefix("src/lib/"));
+    let neutered: Vec<String> = lib_code
+        .lines()
+        .map(|l| if l.contains("resource(") { format!("{} || true;", l.trim_end().trim_end_matches(';')) } else { l.to_string() })
+        .collect();
+    assert!(neutered.iter().any(|l| l.contains("|| true")), "{lib_code}");
+    let neutered = b.token_b64("blocks/sibling whose resource check always passes", append(&ta, &agent_a, code_block(&neutered.join("\n"))));
+    let control_b64 = append(&ta, &agent_a, code_block(&code));
+    let hostile_sibling = b.token_b64(
+        "blocks/sibling of the control with an extra fact",
+        append(&ta, &agent_a, code_block(&format!("{code}\nextra(1);"))),
+    );
+    let forged_sibling = {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE.decode(&control_b64).expect("base64");
+        let mut raw = biscuit_auth::format::schema::Biscuit::decode(&bytes[..]).expect("biscuit");
+        raw.blocks.last_mut().expect("hop").signature[0] ^= 1;
+        b.token_b64("blocks/sibling of the control with its hop signature flipped", base64_url(&raw.encode_to_vec()))
+    };
+    let call = |token: &str| json!({"token": token, "request": read(), "proof": null, "now": NOW});
+    b.case(json!({"name": "blocks: after an honest sibling, a hostile sibling sharing its verified prefix is refused, again, and a forged one too",
+        "op": "authorize_sequence", "root": "root", "verifier": {"limits": {"verified_cache_capacity": 0}},
+        "calls": [call(&control), call(&hostile_sibling), call(&hostile_sibling), call(&forged_sibling), call(&control)],
+        "expect": {"sequence": [allowed(), error("invalid_token"), error("invalid_token"), error("invalid_signature"), allowed()]}}));
+    b.case(json!({"name": "blocks: a hostile hop refused first is refused again, and its honest sibling still allowed",
+        "op": "authorize_sequence", "root": "root", "verifier": {"limits": {"verified_cache_capacity": 0}},
+        "calls": [call(&hostile_sibling), call(&hostile_sibling), call(&neutered), call(&neutered), call(&control)],
+        "expect": {"sequence": [error("invalid_token"), error("invalid_token"), error("invalid_token"), error("invalid_token"), allowed()]}}));
+
     // Nobody delegates on top of a hostile block: parsing it is already refused.
     let heavy = b.token_b64(
         "blocks/hop with an extra fact, to delegate from",

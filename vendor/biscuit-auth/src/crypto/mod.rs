@@ -484,6 +484,33 @@ pub struct ExternalSignature {
     pub(crate) signature: Signature,
 }
 
+// marque fork: read access to what a block's signatures cover and are, so a verifier can
+// recognise a prefix of blocks it already verified (marque's verified-prefix cache).
+impl Block {
+    /// The serialized block (the payload its signature covers).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The key that signs the next block (or the proof).
+    pub fn next_key(&self) -> &PublicKey {
+        &self.next_key
+    }
+}
+
+// marque fork: see `impl Block` above.
+impl ExternalSignature {
+    /// The third-party signer's key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public_key
+    }
+
+    /// The third-party signature.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum TokenNext {
     Secret(PrivateKey),

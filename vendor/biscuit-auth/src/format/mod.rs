@@ -486,15 +486,42 @@ impl SerializedBiscuit {
         root: &PublicKey,
         verification_mode: ThirdPartyVerificationMode,
     ) -> Result<(), error::Format> {
+        // marque fork: the loop moved to `verify_inner_from` (nothing skipped here).
+        self.verify_inner_from(root, verification_mode, 0).map(|_| ())
+    }
+
+    /// marque fork: checks the signatures like [`SerializedBiscuit::verify`], except those of
+    /// the first `skip` blocks (the authority block is block 0), which the caller verified
+    /// before under this same `root` — it must know the blocks are byte for byte the ones it
+    /// verified (marque keys them by every byte their signatures cover and every signature
+    /// byte). The proof (next secret or seal) is always checked. Returns how many blocks had
+    /// their signatures checked.
+    pub fn verify_from(&self, root: &PublicKey, skip: usize) -> Result<usize, error::Format> {
+        self.verify_inner_from(root, ThirdPartyVerificationMode::PreviousSignatureHashing, skip)
+    }
+
+    // marque fork: `verify_inner`'s body, skipping the signatures of the first `skip` blocks.
+    fn verify_inner_from(
+        &self,
+        root: &PublicKey,
+        verification_mode: ThirdPartyVerificationMode,
+        skip: usize,
+    ) -> Result<usize, error::Format> {
         //FIXME: try batched signature verification
         let mut current_pub = root;
         let mut previous_signature;
+        let mut checked = 0; // marque fork: blocks whose signatures were checked
 
-        crypto::verify_authority_block_signature(&self.authority, current_pub)?;
+        if skip == 0 {
+            // marque fork: the authority block is skipped when any prefix is.
+            crypto::verify_authority_block_signature(&self.authority, current_pub)?;
+            checked += 1;
+        }
         current_pub = &self.authority.next_key;
         previous_signature = &self.authority.signature;
 
-        for block in &self.blocks {
+        for (i, block) in self.blocks.iter().enumerate() {
+            // marque fork: `i` numbers the blocks for `skip`.
             let verification_mode = match (block.version, verification_mode) {
                 (0, ThirdPartyVerificationMode::UnsafeLegacy) => {
                     ThirdPartyVerificationMode::UnsafeLegacy
@@ -502,12 +529,16 @@ impl SerializedBiscuit {
                 _ => ThirdPartyVerificationMode::PreviousSignatureHashing,
             };
 
-            crypto::verify_block_signature(
-                block,
-                current_pub,
-                previous_signature,
-                verification_mode,
-            )?;
+            // marque fork: block i + 1 of the token (the authority block is block 0).
+            if i + 1 >= skip {
+                crypto::verify_block_signature(
+                    block,
+                    current_pub,
+                    previous_signature,
+                    verification_mode,
+                )?;
+                checked += 1;
+            }
             current_pub = &block.next_key;
             previous_signature = &block.signature;
         }
@@ -536,7 +567,8 @@ impl SerializedBiscuit {
             }
         }
 
-        Ok(())
+        // marque fork: how many blocks had their signatures checked.
+        Ok(checked)
     }
 
     pub fn seal(&self) -> Result<Self, error::Token> {

@@ -112,6 +112,34 @@ impl Biscuit {
         Biscuit::from_with_symbols(slice.as_ref(), key_provider, default_symbol_table())
     }
 
+    /// marque fork: [`Biscuit::from`] with one root key, skipping the signatures of the first
+    /// blocks the caller already verified under that key: `verified` sees the token as
+    /// deserialized (before any signature is checked) and returns how many leading blocks
+    /// (authority = 1) to skip (see [`SerializedBiscuit::verify_from`]). Returns the token and
+    /// how many blocks had their signatures checked.
+    pub fn from_with_verified_prefix<F>(
+        slice: &[u8],
+        root: &PublicKey,
+        verified: F,
+    ) -> Result<(Self, usize), error::Token>
+    where
+        F: FnOnce(&SerializedBiscuit) -> usize,
+    {
+        let container = SerializedBiscuit::deserialize(
+            slice,
+            crate::format::ThirdPartyVerificationMode::PreviousSignatureHashing,
+        )
+        .map_err(error::Token::Format)?;
+        let skip = verified(&container);
+        let checked = container
+            .verify_from(root, skip)
+            .map_err(error::Token::Format)?;
+        Ok((
+            Biscuit::from_serialized_container(container, default_symbol_table())?,
+            checked,
+        ))
+    }
+
     /// deserializes a token and validates the signature using the root public key
     pub fn from_base64<T, KP>(slice: T, key_provider: KP) -> Result<Self, error::Token>
     where
