@@ -193,6 +193,7 @@ impl BudgetCharge {
     }
 
     /// When the counter may be dropped (seconds since the epoch): `now` plus the ttl.
+    #[cfg(feature = "std")]
     fn until(&self) -> u64 {
         self.now.saturating_add(self.ttl_ms / 1000)
     }
