@@ -118,7 +118,7 @@ impl RevocationFeedState {
 
     /// Seconds since the list in force was issued (`null`: none loaded).
     #[napi]
-    pub fn freshness(&self, verifier: Ref<Verifier>, options: Option<FeedNowOptions>) -> Result<Option<f64>> {
+    pub fn freshness(&self, #[napi(ts_arg_type = "Verifier")] verifier: Ref<Verifier>, options: Option<FeedNowOptions>) -> Result<Option<f64>> {
         let now = now_of(options)?;
         let v = verifier.shared().read().unwrap_or_else(PoisonError::into_inner);
         Ok(self.state().freshness(&v, now).map(|s| s as f64))
@@ -127,7 +127,7 @@ impl RevocationFeedState {
     /// Loads the list a previous run left in `path` into `verifier` (`null`: no file yet) and
     /// writes each newly loaded list there from now on (atomically).
     #[napi]
-    pub fn use_state_file(&self, path: String, verifier: Ref<Verifier>, options: Option<FeedNowOptions>) -> Result<Option<f64>> {
+    pub fn use_state_file(&self, path: String, #[napi(ts_arg_type = "Verifier")] verifier: Ref<Verifier>, options: Option<FeedNowOptions>) -> Result<Option<f64>> {
         let now = now_of(options)?;
         let v = verifier.shared().read().unwrap_or_else(PoisonError::into_inner);
         let restored = no_panic(|| self.state().use_state_file(std::path::Path::new(&path), &v, now).or_throw())?;
@@ -138,7 +138,7 @@ impl RevocationFeedState {
     #[napi]
     pub fn apply(
         &self,
-        verifier: Ref<Verifier>,
+        #[napi(ts_arg_type = "Verifier")] verifier: Ref<Verifier>,
         status: u32,
         etag: Option<String>,
         body: Uint8Array,

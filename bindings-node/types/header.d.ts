@@ -105,6 +105,53 @@ export interface Verifier {
   authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
 }
 
+/** Options of `new RevocationFeed(verifier, url, options)`; times in seconds. */
+export interface RevocationFeedOptions {
+  /** Seconds between polls while the publisher answers (default 30; 1..=3600). */
+  interval?: number
+  /** The longest wait after consecutive failures (default 300). */
+  maxBackoff?: number
+  /** Per request (default 5; at most 60). */
+  timeoutSeconds?: number
+  /** Node only: keeps the last loaded list across restarts (loaded before the first poll). */
+  stateFile?: string
+  /** Sent with every poll (credentials go here, never in the URL). */
+  headers?: Record<string, string>
+  /** Default: `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
+/**
+ * Polls `url` for the operator's signed revocation list and keeps `verifier` current; every
+ * decision is the core's (`RevocationFeedState`): a new list is loaded with every list check
+ * (rollback refused), a 304 keeps the list, anything else keeps it and backs off.
+ */
+export declare class RevocationFeed {
+  constructor(verifier: Verifier, url: string, options?: RevocationFeedOptions)
+  readonly verifier: Verifier
+  readonly state: RevocationFeedState
+  readonly timeoutSeconds: number
+  readonly headers: Record<string, string>
+  readonly fetch: typeof fetch
+  /** The sequence of the list `stateFile` restored, or `null`. */
+  readonly restored: number | null
+  /** Polls made so far. */
+  readonly polls: number
+  /** Whether `start()` is polling. */
+  readonly running: boolean
+  readonly timer: unknown
+  readonly done: Promise<void> | undefined
+  get url(): string
+  /** Seconds since the list in force was issued (`null`: none loaded). */
+  freshness(): number | null
+  /** One poll. */
+  pollOnce(): Promise<FeedOutcome>
+  /** Polls now, then on a timer until `stop()`. */
+  start(): this
+  /** Stops polling (the list in force stays loaded). */
+  stop(): Promise<void>
+}
+
 /** Who signs: a `KeyPair` or a `Signer`. */
 export type SignerInput = KeyPair | Signer
 /** Who signs, asynchronously: a `KeyPair` or an `AsyncSigner`. */

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert;
+use crate::convert::{self, Str};
 use crate::errors::{no_panic, Result};
 use crate::verify::Verifier;
 
@@ -39,14 +39,14 @@ impl RevocationFeedState {
 impl RevocationFeedState {
     #[new]
     #[pyo3(signature = (url, *, interval = None, max_backoff = None))]
-    fn new(url: &str, interval: Option<&Bound<'_, PyAny>>, max_backoff: Option<&Bound<'_, PyAny>>) -> Result<Self> {
-        marque::feed::check_url(url)?;
+    fn new(url: Str, interval: Option<&Bound<'_, PyAny>>, max_backoff: Option<&Bound<'_, PyAny>>) -> Result<Self> {
+        marque::feed::check_url(&url)?;
         let defaults = marque::feed::FeedOptions::default();
         let options = marque::feed::FeedOptions {
             interval: interval.map(|v| convert::seconds("interval", v)).transpose()?.unwrap_or(defaults.interval),
             max_backoff: max_backoff.map(|v| convert::seconds("max_backoff", v)).transpose()?.unwrap_or(defaults.max_backoff),
         };
-        Ok(RevocationFeedState { url: url.to_string(), inner: Mutex::new(marque::feed::FeedState::new(options)?) })
+        Ok(RevocationFeedState { url: url.0, inner: Mutex::new(marque::feed::FeedState::new(options)?) })
     }
 
     /// The URL polled.
@@ -90,7 +90,8 @@ impl RevocationFeedState {
     /// Loads the list a previous run left in ``path`` into ``verifier`` (``None``: no file yet)
     /// and writes each newly loaded list there from now on (atomically).
     #[pyo3(signature = (path, verifier, *, now = None))]
-    fn use_state_file(&self, path: std::path::PathBuf, verifier: &Verifier, now: Option<&Bound<'_, PyAny>>) -> Result<Option<u64>> {
+    fn use_state_file(&self, path: &Bound<'_, PyAny>, verifier: &Verifier, now: Option<&Bound<'_, PyAny>>) -> Result<Option<u64>> {
+        let path = convert::path(path)?;
         let now = convert::now_or_clock(now)?;
         let v = crate::verify::read_guard(&verifier.inner);
         Ok(no_panic(|| self.state().use_state_file(&path, &v, now))?)
@@ -103,19 +104,19 @@ impl RevocationFeedState {
         py: Python<'py>,
         verifier: &Verifier,
         status: u16,
-        etag: Option<&str>,
+        etag: Option<Str>,
         body: &[u8],
         now: Option<&Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyDict>> {
         let now = convert::now_or_clock(now)?;
         let v = crate::verify::read_guard(&verifier.inner);
-        let out = no_panic(|| Ok(self.state().apply(&v, marque::feed::FeedAnswer { status, etag, body }, now)))?;
+        let out = no_panic(|| Ok(self.state().apply(&v, marque::feed::FeedAnswer { status, etag: etag.as_deref(), body }, now)))?;
         Ok(outcome(py, out)?)
     }
 
     /// Records a poll that got no answer (``why``: the transport error).
-    fn failed<'py>(&self, py: Python<'py>, why: &str) -> Result<Bound<'py, PyDict>> {
-        let out = self.state().failed(why);
+    fn failed<'py>(&self, py: Python<'py>, why: Str) -> Result<Bound<'py, PyDict>> {
+        let out = self.state().failed(&why);
         Ok(outcome(py, out)?)
     }
 

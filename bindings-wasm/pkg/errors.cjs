@@ -143,6 +143,9 @@ function installRevocationFeed(RevocationFeedState, Verifier) {
       this.timeoutSeconds = timeoutSeconds
       this.headers = { ...headers }
       this.fetch = fetch
+      if (stateFile !== undefined && typeof this.state.useStateFile !== 'function') {
+        throw new MarqueError('invalid_argument', 'RevocationFeed: no stateFile at the edge (no file system): load the kept list with verifier.loadRevocationList')
+      }
       this.restored = stateFile === undefined ? null : this.state.useStateFile(stateFile, verifier)
       this.polls = 0
       this.timer = null

@@ -155,4 +155,5 @@ test(`revocation feed (${RUNTIME}): wrong URLs, units, types and option names ar
   refused(() => new RevocationFeed({}, 'https://x/r'), 'invalid_argument')
   refused(() => RevocationFeed(v, 'https://x/r'), 'invalid_argument')
   refused(() => new RevocationFeedState('https://x/r', { interval: -1 }), 'invalid_argument')
+  if (RUNTIME === 'wasm') refused(() => new RevocationFeed(v, 'https://x/r', { stateFile: '/tmp/x' }), 'invalid_argument')
 })
