@@ -33,3 +33,10 @@ test('errors.js and errors.cjs hold the same code', () => {
   assert.ok(esm.length > 100, 'nothing read')
   assert.deepEqual(esm, cjs)
 })
+
+test('the shared TypeScript types are written once (types/shared.d.ts) and copied into both packages', async () => {
+  const { TARGETS, updated } = await import(new URL('../../scripts/shared-types.mjs', import.meta.url).href)
+  for (const path of TARGETS) {
+    assert.equal(readFileSync(REPO + path, 'utf8'), updated(path), `${path}: run node scripts/shared-types.mjs`)
+  }
+})
