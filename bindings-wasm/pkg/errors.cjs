@@ -1,9 +1,9 @@
 'use strict'
-// CommonJS twin of errors.js (node.cjs loads its own instance of the module): every error
-// thrown by this package is a `MarqueError`, a real `Error` with a stable `code`, constructed by
-// Rust (src/errors.rs). The same file is @marque/node's errors.js (scripts/build-node.sh copies
-// it; bindings-node/src/errors.rs constructs the class there): one error class for both packages.
-
+// The JavaScript shared by both packages: every error thrown is a `MarqueError`, a real `Error`
+// with a stable `code`, constructed by Rust (src/errors.rs, bindings-node/src/errors.rs); the
+// class guard, the replay-store and revocation-feed glue. This CommonJS file is node.cjs's and
+// @marque/node's errors.js (scripts/build-node.sh copies it); errors.js, the ES module form for
+// browsers, Deno and workerd, is generated from it (scripts/shared-types.mjs).
 const ERROR_CODES = Object.freeze([
   // BEGIN generated error codes: js-codes (core/tests/error_codes.rs)
   'invalid_token',

@@ -1,9 +1,9 @@
-// The JavaScript half of marque's one error conversion (the Rust half is src/errors.rs):
-// every error thrown by this package is a `MarqueError`, a real `Error` with a stable `code`.
-// Rust constructs this class itself (the entry point registers it with the module at load
-// time), so errors keep their stack and `instanceof` holds without wrapping the API.
-
-/** Every stable error code of the core, in its order (a test checks it equals `errorCodes()`). */
+// Generated from errors.cjs by scripts/shared-types.mjs: edit errors.cjs, then run it.
+// The JavaScript shared by both packages: every error thrown is a `MarqueError`, a real `Error`
+// with a stable `code`, constructed by Rust (src/errors.rs, bindings-node/src/errors.rs); the
+// class guard, the replay-store and revocation-feed glue. This CommonJS file is node.cjs's and
+// @marque/node's errors.js (scripts/build-node.sh copies it); errors.js, the ES module form for
+// browsers, Deno and workerd, is generated from it (scripts/shared-types.mjs).
 export const ERROR_CODES = Object.freeze([
   // BEGIN generated error codes: js-codes (core/tests/error_codes.rs)
   'invalid_token',
@@ -37,11 +37,6 @@ export const ERROR_CODES = Object.freeze([
 const known = new Set(ERROR_CODES)
 
 export class MarqueError extends Error {
-  /**
-   * @param {string} code a stable code from `ERROR_CODES` (anything else becomes `internal`)
-   * @param {string} message what went wrong
-   * @param {ErrorOptions} [options]
-   */
   constructor(code, message, options) {
     super(message, options)
     this.code = known.has(code) ? code : 'internal'
