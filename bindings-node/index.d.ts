@@ -105,6 +105,8 @@ export interface Verifier {
   authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
 }
 
+
+
 /** Who signs: a `KeyPair` or a `Signer`. */
 export type SignerInput = KeyPair | Signer
 /** Who signs, asynchronously: a `KeyPair` or an `AsyncSigner`. */
@@ -165,52 +167,7 @@ export type AuditProblemKind =
   | 'truncated_tail'
   | 'malformed_entry'
 
-/**
- * The OAuth `AuthInfo` of an admitted bearer token (`verifier.authInfo`), built by the core: what
- * the MCP SDKs' bearer auth records. `resource` is the verifier's audience (text here; the MCP
- * helpers hand the SDK a `URL`), absent when it has none.
- */
-export interface AuthInfo {
-  token: string
-  clientId: string
-  scopes: string[]
-  expiresAt: number
-  resource?: string
-  extra: {
-    marque: {
-      agent: string
-      path: string
-      principal: string
-      task: string | null
-      workspace: string | null
-      agentKeyFingerprint: string
-      agentKey: string
-      chain: string[]
-      tokenId: string
-      revocationIds: string[]
-    }
-  }
-}
 
-/** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
-export interface AuditEvent {
-  event_type: string
-  agent_id: string
-  agent_key_fingerprint: string
-  chain: string[]
-  principal: string
-  task?: string
-  action: string
-  operation?: string
-  resource: string
-  decision: 'allow' | 'deny'
-  policy_id: string
-  policy_version?: string
-  timestamp: number
-  token_id?: string
-  approval?: Record<string, unknown>
-  attributes: Record<string, unknown>
-}
 
 /** An audit event to append: `chain` defaults to `[]` and `attributes` to `{}`. */
 export type AuditEventInit = Omit<AuditEvent, 'chain' | 'attributes'> & {
@@ -244,6 +201,102 @@ export interface JwtClaims {
   resource?: string
   [claim: string]: unknown
 }
+
+// BEGIN shared types (types/shared.d.ts; node scripts/shared-types.mjs)
+/** An audit event in its wire form (snake_case, `docs/AUDIT.md`), as read back from an `Envelope`. */
+export interface AuditEvent {
+  event_type: string
+  agent_id: string
+  agent_key_fingerprint: string
+  chain: string[]
+  principal: string
+  task?: string
+  action: string
+  operation?: string
+  resource: string
+  decision: 'allow' | 'deny'
+  policy_id: string
+  policy_version?: string
+  timestamp: number
+  token_id?: string
+  approval?: Record<string, unknown>
+  attributes: Record<string, unknown>
+}
+
+/**
+ * The OAuth `AuthInfo` of an admitted bearer token (`verifier.authInfo`), built by the core: what
+ * the MCP SDKs' bearer auth records. `resource` is the verifier's audience (text here; the MCP
+ * helpers hand the SDK a `URL`), absent when it has none.
+ */
+export interface AuthInfo {
+  token: string
+  clientId: string
+  scopes: string[]
+  expiresAt: number
+  resource?: string
+  extra: {
+    marque: {
+      agent: string
+      path: string
+      principal: string
+      task: string | null
+      workspace: string | null
+      agentKeyFingerprint: string
+      agentKey: string
+      chain: string[]
+      tokenId: string
+      revocationIds: string[]
+    }
+  }
+}
+
+/** Options of `new RevocationFeed(verifier, url, options)`; times in seconds. */
+export interface RevocationFeedOptions {
+  /** Seconds between polls while the publisher answers (default 30; 1..=3600). */
+  interval?: number
+  /** The longest wait after consecutive failures (default 300). */
+  maxBackoff?: number
+  /** Per request (default 5; at most 60). */
+  timeoutSeconds?: number
+  /** Node only: keeps the last loaded list across restarts (loaded before the first poll). */
+  stateFile?: string
+  /** Sent with every poll (credentials go here, never in the URL). */
+  headers?: Record<string, string>
+  /** Default: `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
+/**
+ * Polls `url` for the operator's signed revocation list and keeps `verifier` current; every
+ * decision is the core's (`RevocationFeedState`): a new list is loaded with every list check
+ * (rollback refused), a 304 keeps the list, anything else keeps it and backs off.
+ */
+export declare class RevocationFeed {
+  constructor(verifier: Verifier, url: string, options?: RevocationFeedOptions)
+  readonly verifier: Verifier
+  readonly state: RevocationFeedState
+  readonly timeoutSeconds: number
+  readonly headers: Record<string, string>
+  readonly fetch: typeof fetch
+  /** The sequence of the list `stateFile` restored, or `null`. */
+  readonly restored: number | null
+  /** Polls made so far. */
+  readonly polls: number
+  /** Whether `start()` is polling. */
+  readonly running: boolean
+  readonly timer: unknown
+  readonly done: Promise<void> | undefined
+  get url(): string
+  /** Seconds since the list in force was issued (`null`: none loaded). */
+  freshness(): number | null
+  /** One poll. */
+  pollOnce(): Promise<FeedOutcome>
+  /** Polls now, then on a timer until `stop()`. */
+  start(): this
+  /** Stops polling (the list in force stays loaded). */
+  stop(): Promise<void>
+}
+// END shared types
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -609,14 +662,14 @@ export declare class RevocationFeedState {
   /** The last failure, until a good answer. */
   get lastError(): string | null
   /** Seconds since the list in force was issued (`null`: none loaded). */
-  freshness(verifier: Ref<Verifier>, options?: FeedNowOptions | undefined | null): number | null
+  freshness(verifier: Verifier, options?: FeedNowOptions | undefined | null): number | null
   /**
    * Loads the list a previous run left in `path` into `verifier` (`null`: no file yet) and
    * writes each newly loaded list there from now on (atomically).
    */
-  useStateFile(path: string, verifier: Ref<Verifier>, options?: FeedNowOptions | undefined | null): number | null
+  useStateFile(path: string, verifier: Verifier, options?: FeedNowOptions | undefined | null): number | null
   /** Applies one HTTP answer: `status`, the `ETag` header (or `null`), the body bytes. */
-  apply(verifier: Ref<Verifier>, status: number, etag: string | undefined | null, body: Uint8Array, options?: FeedNowOptions | undefined | null): FeedOutcome
+  apply(verifier: Verifier, status: number, etag: string | undefined | null, body: Uint8Array, options?: FeedNowOptions | undefined | null): FeedOutcome
   /** Records a poll that got no answer (`why`: the transport error). */
   failed(why: string): FeedOutcome
 }
