@@ -152,7 +152,9 @@ impl Constraints {
                 },
             }
         };
-        let budgets = claims.hops.iter().zip(claims.revocation_ids.iter().skip(1)).filter(|(h, _)| !h.budget.is_none());
+        // Every hop, budget or not: a charge's hop index is its place in the chain (a hop
+        // without a budget gives no charge), so an exhaustion names the right delegation.
+        let budgets = claims.hops.iter().zip(claims.revocation_ids.iter().skip(1));
         let charges = charges(budgets.map(|(h, rev)| (rev.as_str(), &h.budget)), now, claims.expires_at())?;
         Ok(Gate::Pass { approval, charges, policy })
     }

@@ -98,6 +98,8 @@ pub mod delegate;
 #[cfg(feature = "biscuit")]
 pub mod feed;
 #[cfg(feature = "biscuit")]
+pub mod pending;
+#[cfg(feature = "biscuit")]
 pub mod prefix_cache;
 #[cfg(feature = "rego")]
 pub mod rego;

@@ -44,15 +44,16 @@ use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::approval::VerifiedApproval;
-use crate::budget::{BudgetCharge, CounterStore, MemoryCounterStore, Spend};
+use crate::budget::{CounterStore, MemoryCounterStore};
 use crate::constraints::Gate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::PublicKey;
 use crate::policy::{Limits, Policy, Request, Right, RIGHTS_POLICY, RIGHTS_POLICY_ID};
 use crate::prefix_cache::{PrefixCache, PrefixCacheStats};
 use crate::proof::{verify_proof, Audience, ProofRequest};
-use crate::replay::{Claim, MemoryReplayStore, ReplayClaim, ReplayStore};
+use crate::pending::{deny, store_error};
+pub use crate::pending::{Authorization, PendingClaim};
+use crate::replay::{MemoryReplayStore, ReplayClaim, ReplayStore};
 use crate::revocation::{RevocationList, RevocationSet};
 use crate::token::{decode_base64, resolve_now, Claims, Hop, Token};
 
@@ -950,47 +951,27 @@ impl Verifier {
         approval: Option<&str>,
         now: Option<u64>,
     ) -> Result<Decision> {
-        let staged = self.stage(token, request, proof, approval, now)?;
-        let decision = match staged.authorization {
-            Authorization::Decided(d) => d,
-            Authorization::Pending(p) => {
-                let outcome = self.replay.claim(p.claim());
-                p.finish(outcome)?
-            }
+        let pending = match self.stage(token, request, proof, approval, now)? {
+            Authorization::Decided(d) => return Ok(d),
+            Authorization::Pending(p) => p,
         };
-        if !decision.allowed {
-            return Ok(decision);
-        }
-        self.spend(decision, staged.approval, &staged.charges)
-    }
-
-    /// Claims the approval once and spends the budgets, for a call otherwise allowed.
-    fn spend(&self, mut decision: Decision, approval: Option<VerifiedApproval>, charges: &[BudgetCharge]) -> Result<Decision> {
-        if let Some(mut a) = approval {
-            let asked = a.request.take();
-            if let Some(claim) = a.claim.take() {
-                match self.replay.claim(&claim).map_err(store_error)? {
-                    Claim::Claimed => decision.approval = Some(a),
-                    Claim::AlreadyUsed => {
-                        // The caller can act on it: a new approval of this call is what it needs.
-                        decision.approval_request = asked;
-                        return Ok(deny(decision, ErrorKind::ApprovalRequired, "approval refused: it was already used".into()))
-                    }
+        // The order of single-use state is the pending authorization's: nonce, approval, budgets.
+        let pending = match pending.claim() {
+            Some(claim) => {
+                let outcome = self.replay.claim(claim);
+                match pending.claimed(outcome)? {
+                    Authorization::Decided(d) => return Ok(d),
+                    Authorization::Pending(p) => p,
                 }
             }
-        }
-        if !charges.is_empty() {
-            match self.counters.spend(charges).map_err(store_error)? {
-                Spend::Spent => {}
-                Spend::Exhausted { hop } => {
-                    let who = decision.chain.get(hop + 1).cloned().unwrap_or_default();
-                    let reason = format!("the call budget of delegation {} ({who}) is exhausted", hop + 1);
-                    decision.approval = None;
-                    return Ok(deny(decision, ErrorKind::BudgetExhausted, reason));
-                }
-            }
-        }
-        Ok(decision)
+            None => pending,
+        };
+        let pending = match pending.claim_approval(self.replay.as_ref())? {
+            Authorization::Decided(d) => return Ok(d),
+            Authorization::Pending(p) => p,
+        };
+        let outcome = self.counters.spend(pending.charges());
+        pending.spent(outcome)
     }
 
     /// [`authorize_begin`](Self::authorize_begin) for a token given as base64url text.
@@ -999,12 +980,13 @@ impl Verifier {
         self.authorize_begin(&bytes, request, proof, now)
     }
 
-    /// The first half of [`authorize`](Self::authorize), for a host whose replay store answers
+    /// The first half of [`authorize`](Self::authorize), for a host whose stores answer
     /// asynchronously (a JS `Promise`, Python `asyncio`): everything is decided except the
-    /// claim of the proof's nonce. [`Authorization::Pending`] means "allowed if the claim
-    /// succeeds": the host claims [`PendingClaim::claim`] in its store and hands the answer to
-    /// [`PendingClaim::finish`], which makes the decision. A denied call never reaches the claim.
-    ///
+    /// single-use state. [`Authorization::Pending`] means "allowed if the proof's nonce can be
+    /// claimed and the budgets spent": the host claims [`PendingClaim::claim`] in its replay
+    /// store and hands the answer to [`PendingClaim::claimed`], then spends
+    /// [`PendingClaim::charges`] in its counter store and hands that answer to
+    /// [`PendingClaim::spent`] (see [`crate::pending`]). A denied call never reaches a store.
     /// ```
     /// use marque::{KeyPair, Token, Verifier, token::MintParams, policy::{Request, Right}};
     /// use marque::{replay::Claim, verify::Authorization};
@@ -1018,25 +1000,17 @@ impl Verifier {
     /// let Authorization::Pending(p) = v.authorize_begin(token.to_bytes(), &req, Some(&proof), Some(now))? else {
     ///     unreachable!()
     /// };
-    /// assert!(p.claim().key().starts_with("marque:replay:"));
+    /// assert!(p.claim().expect("a nonce").key().starts_with("marque:replay:"));
     /// assert_eq!(p.finish(Ok(Claim::AlreadyUsed))?.code.as_deref(), Some("replayed_proof"));
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn authorize_begin(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
-        let staged = self.stage(token, request, proof, None, now)?;
-        if !staged.charges.is_empty() {
-            // Budgets are spent in the verifier's counter store: the asynchronous path, whose
-            // host claims only the proof's nonce, cannot spend them. Refused, never skipped.
-            return Err(Error::invalid_argument(
-                "this token carries call budgets: authorize it with the synchronous authorize and a counter store",
-            ));
-        }
-        Ok(staged.authorization)
+        self.stage(token, request, proof, None, now)
     }
 
-    /// Everything up to the single-use state: the decision (pending the proof's nonce), the
+    /// Everything up to the single-use state: the decision, pending the proof's nonce, the
     /// verified approval to claim and the budget charges to spend.
-    fn stage(&self, token: &[u8], request: &Request, proof: Option<&str>, approval: Option<&str>, now: Option<u64>) -> Result<Staged> {
+    fn stage(&self, token: &[u8], request: &Request, proof: Option<&str>, approval: Option<&str>, now: Option<u64>) -> Result<Authorization> {
         let now = resolve_now(now)?;
         request.validate(&self.limits)?;
         // Fail closed before any work when the revocation list is too old.
@@ -1047,11 +1021,11 @@ impl Verifier {
 
         // Revocation first: a revoked token never reaches Datalog.
         if let Some(r) = self.revoked(claims) {
-            return Ok(Staged::decided(deny(decision, ErrorKind::Revoked, r.to_string())));
+            return Ok(Authorization::Decided(deny(decision, ErrorKind::Revoked, r.to_string())));
         }
         let pending = match self.check_proof(token, request, proof, now, claims)? {
             Ok(pending) => pending,
-            Err((kind, reason)) => return Ok(Staged::decided(deny(decision, kind, reason))),
+            Err((kind, reason)) => return Ok(Authorization::Decided(deny(decision, kind, reason))),
         };
         decision.proof_verified = pending.is_some();
         let mut authorizer = self.authorizer(biscuit, claims, request, now)?;
@@ -1060,7 +1034,7 @@ impl Verifier {
                 decision.policy = self.policy_ids.get(index).cloned();
                 if self.constraints.is_empty() && claims.hops.iter().all(|h| h.budget.is_none() && h.approval.is_empty()) {
                     decision.allowed = true;
-                    return Ok(Staged::pending(decision, pending, None, Vec::new()));
+                    return Ok(PendingClaim::start(decision, pending, None, Vec::new()));
                 }
                 let skew = self.limits.proof_future_skew_seconds;
                 match self.constraints.gate(token, claims, request, approval, now, skew)? {
@@ -1072,17 +1046,17 @@ impl Verifier {
                         if policy.is_some() {
                             decision.policy = policy;
                         }
-                        Ok(Staged::pending(decision, pending, approval, charges))
+                        Ok(PendingClaim::start(decision, pending, approval, charges))
                     }
                     Gate::Deny { kind, reason, policy, request } => {
                         decision.policy = policy.or(decision.policy);
                         decision.approval_request = request;
-                        Ok(Staged::decided(deny(decision, kind, reason)))
+                        Ok(Authorization::Decided(deny(decision, kind, reason)))
                     }
                 }
             }
             Err(biscuit_auth::error::Token::FailedLogic(logic)) => {
-                Ok(Staged::decided(self.denied_by_datalog(decision, logic, claims, request, now)?))
+                Ok(Authorization::Decided(self.denied_by_datalog(decision, logic, claims, request, now)?))
             }
             Err(e) => Err(e.into()),
         }
@@ -1487,85 +1461,6 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// The outcome of [`Verifier::authorize_begin`].
-#[derive(Debug)]
-#[must_use = "a pending authorization is not a decision: claim the nonce and call `finish`"]
-// Returned once per call and consumed at once, never stored: boxing would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-pub enum Authorization {
-    /// Decided without a claim: denied, or allowed without a proof.
-    Decided(Decision),
-    /// Allowed if the proof's nonce can be claimed in the replay store.
-    Pending(PendingClaim),
-}
-
-/// A call decided up to its single-use state (see `Verifier::stage`).
-struct Staged {
-    authorization: Authorization,
-    approval: Option<VerifiedApproval>,
-    charges: Vec<BudgetCharge>,
-}
-
-impl Staged {
-    fn decided(decision: Decision) -> Self {
-        Staged { authorization: Authorization::Decided(decision), approval: None, charges: Vec::new() }
-    }
-
-    fn pending(decision: Decision, proof: Option<ReplayClaim>, approval: Option<VerifiedApproval>, charges: Vec<BudgetCharge>) -> Self {
-        let authorization = match proof {
-            Some(claim) => Authorization::Pending(PendingClaim { decision, claim }),
-            None => Authorization::Decided(decision),
-        };
-        Staged { authorization, approval, charges }
-    }
-}
-
-/// An otherwise-allowed call waiting for its proof's nonce to be claimed.
-#[derive(Debug)]
-pub struct PendingClaim {
-    decision: Decision,
-    claim: ReplayClaim,
-}
-
-impl PendingClaim {
-    /// What to claim: [`ReplayClaim::key`] for [`ReplayClaim::ttl_ms`].
-    pub fn claim(&self) -> &ReplayClaim {
-        &self.claim
-    }
-
-    /// The decision, given the store's answer: [`Claim::Claimed`] → allowed;
-    /// [`Claim::AlreadyUsed`] → denied `replayed_proof`; `limits_exceeded` (the in-memory store
-    /// at its bound) → that error; any other error → `replay_store_unavailable` (fail closed).
-    pub fn finish(self, outcome: Result<Claim>) -> Result<Decision> {
-        let mut decision = self.decision;
-        match outcome {
-            Ok(Claim::Claimed) => Ok(decision),
-            Ok(Claim::AlreadyUsed) => {
-                decision.proof_verified = false;
-                decision.policy = None;
-                Ok(deny(decision, ErrorKind::ReplayedProof, "this proof was already used".into()))
-            }
-            Err(e) => Err(store_error(e)),
-        }
-    }
-}
-
-/// A store's error as the verifier reports it: the bounded in-memory store's `limits_exceeded`
-/// and `replay_store_unavailable` pass; anything else becomes `replay_store_unavailable`.
-fn store_error(e: Error) -> Error {
-    match e.kind() {
-        ErrorKind::LimitsExceeded | ErrorKind::ReplayStoreUnavailable => e,
-        _ => crate::replay::unavailable(format!("replay store failed: {}: {}", e.code(), e.message())),
-    }
-}
-
-fn deny(mut decision: Decision, kind: ErrorKind, reason: String) -> Decision {
-    decision.allowed = false;
-    decision.code = Some(kind.code().into());
-    decision.reasons = vec![reason];
-    decision
 }
 
 #[cfg(test)]

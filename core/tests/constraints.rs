@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use marque::approval::sign_approval_with_nonce;
-use marque::budget::MemoryCounterStore;
-use marque::verify::Authorization;
+use marque::budget::{CounterStore, MemoryCounterStore, Spend};
+use marque::replay::Claim;
+use marque::verify::{Authorization, PendingClaim};
 use marque::{DelegateParams, KeyPair, MintParams, Request, Right, Token, Verifier};
 
 const NOW: u64 = 1_767_225_600;
@@ -89,17 +90,87 @@ fn two_verifiers_sharing_a_counter_store_share_the_budget() {
     assert_eq!(v1.authorize(t.to_bytes(), &read(), None, Some(NOW)).unwrap().code.as_deref(), Some("budget_exhausted"));
 }
 
+fn pending(a: Authorization) -> PendingClaim {
+    match a {
+        Authorization::Pending(p) => p,
+        Authorization::Decided(d) => panic!("expected a pending authorization, got {d:?}"),
+    }
+}
+
+fn decided(a: Authorization) -> marque::Decision {
+    match a {
+        Authorization::Decided(d) => d,
+        Authorization::Pending(p) => panic!("expected a decision, still pending: {p:?}"),
+    }
+}
+
 #[test]
-fn the_asynchronous_path_refuses_budgets_instead_of_skipping_them() {
-    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).max_calls(2).now(NOW)).unwrap();
+fn the_asynchronous_path_spends_budgets_after_the_nonce_in_a_host_store() {
+    // Lead (no budget) → a (2 calls): the charge is a's hop, named as delegation 2.
+    let lead = root_token().delegate(&kp(2), &DelegateParams::new("agent:lead", kp(3).public_key()).now(NOW)).unwrap();
+    let t = lead.delegate(&kp(3), &DelegateParams::new("agent:a", kp(4).public_key()).max_calls(2).now(NOW)).unwrap();
     let v = Verifier::new([kp(1).public_key()]);
-    let proof = t.sign_proof(&kp(3), &read(), Some(NOW)).unwrap();
-    let Err(e) = v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(NOW)) else { panic!("budgets must be refused") };
-    assert_eq!(e.code(), "invalid_argument");
-    // A token without budgets keeps the asynchronous path.
+    let store = MemoryCounterStore::new(100);
+    let call = |at: u64| {
+        let proof = t.sign_proof(&kp(4), &read(), Some(at)).unwrap();
+        let p = pending(v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(at)).unwrap());
+        assert!(p.claim().is_some());
+        assert!(p.spent_reply(0).is_err(), "budgets before the nonce are refused");
+        let p = pending(v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(at)).unwrap());
+        let p = pending(p.claimed(Ok(Claim::Claimed)).unwrap());
+        assert_eq!(p.charges().len(), 1);
+        assert_eq!((p.charges()[0].hop(), p.charges()[0].limit()), (1, 2));
+        assert!(p.charges()[0].key().starts_with("marque:budget:") && !p.charges()[0].key().contains("agent"));
+        let outcome = store.spend(p.charges());
+        p.spent(outcome).unwrap()
+    };
+    assert!(call(NOW).allowed);
+    assert!(call(NOW + 1).allowed);
+    let d = call(NOW + 2);
+    assert_eq!(d.code.as_deref(), Some("budget_exhausted"));
+    assert!(d.reasons[0].contains("delegation 2 (agent:a)"), "{:?}", d.reasons);
+
+    // A replayed nonce is decided before any budget: nothing to spend.
+    let proof = t.sign_proof(&kp(4), &read(), Some(NOW)).unwrap();
+    let p = pending(v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap());
+    assert_eq!(decided(p.claimed(Ok(Claim::AlreadyUsed)).unwrap()).code.as_deref(), Some("replayed_proof"));
+    // Without a proof the budgets are still pending: never skipped.
+    let p = pending(v.authorize_begin(t.to_bytes(), &read(), None, Some(NOW)).unwrap());
+    assert!(p.claim().is_none());
+    assert_eq!(p.spent_reply(1).unwrap().code.as_deref(), Some("budget_exhausted"));
+    // `finish` (the nonce-only step) refuses a call that still has budgets to spend.
+    let p = pending(v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(NOW + 3)).unwrap());
+    assert_eq!(p.finish(Ok(Claim::Claimed)).unwrap_err().code(), "invalid_argument");
+}
+
+#[test]
+fn untrustworthy_counter_store_answers_fail_closed() {
+    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(3).public_key()).max_calls(2).rate(5, 60).now(NOW)).unwrap();
+    let v = Verifier::new([kp(1).public_key()]);
+    let begin = || pending(v.authorize_begin(t.to_bytes(), &read(), None, Some(NOW)).unwrap());
+    assert_eq!(begin().charges().len(), 2, "max_calls and rate: two counters of one hop");
+    let code = |r: marque::Result<marque::Decision>| r.unwrap_err().code();
+    // Malformed answers of the script protocol: negative, past the charges.
+    assert_eq!(code(begin().spent_reply(-1)), "replay_store_unavailable");
+    assert_eq!(code(begin().spent_reply(3)), "replay_store_unavailable");
+    // An exhaustion naming a hop that has no charge (the wrong number of hops).
+    assert_eq!(code(begin().spent(Ok(Spend::Exhausted { hop: 1 }))), "replay_store_unavailable");
+    assert_eq!(begin().spent(Ok(Spend::Exhausted { hop: 0 })).unwrap().code.as_deref(), Some("budget_exhausted"), "the right hop");
+    // A store that errors or answers something that is not a counter store's answer.
+    assert_eq!(code(begin().spent(Err(marque::Error::new(marque::ErrorKind::Internal, "ECONNREFUSED")))), "replay_store_unavailable");
+    assert_eq!(code(begin().spent(Err(marque::replay::unavailable("timed out")))), "replay_store_unavailable");
+    // A store that says "spent" for a token with no budget.
     let plain = root_token();
     let proof = plain.sign_proof(&kp(2), &read(), Some(NOW)).unwrap();
-    assert!(matches!(v.authorize_begin(plain.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap(), Authorization::Pending(_)));
+    let p = pending(v.authorize_begin(plain.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap());
+    assert!(p.charges().is_empty());
+    assert_eq!(code(p.spent(Ok(Spend::Spent))), "invalid_argument", "the nonce is not claimed");
+    let p = pending(v.authorize_begin(plain.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap());
+    assert!(decided(p.claimed(Ok(Claim::Claimed)).unwrap()).allowed, "nothing left to spend: decided");
+    // Without a proof and without budgets there is nothing pending at all.
+    assert!(decided(v.authorize_begin(plain.to_bytes(), &read(), None, Some(NOW)).unwrap()).allowed);
+    // An answer to a claim that was never asked.
+    assert_eq!(begin().claimed(Ok(Claim::Claimed)).unwrap_err().code(), "invalid_argument");
 }
 
 fn deploy() -> Request {
