@@ -171,6 +171,13 @@ impl PendingClaim {
         }
     }
 
+    /// The error that ends a call whose store could not answer (rejected, timed out, answered
+    /// something else) at whichever step is next: `replay_store_unavailable` (the in-memory
+    /// stores' `limits_exceeded` passes). Consumes the pending call: nothing is allowed.
+    pub fn failed(self, error: Error) -> Error {
+        store_error(error)
+    }
+
     /// [`spent`](Self::spent) given the store's raw answer in the protocol of
     /// [`REDIS_SPEND_SCRIPT`](crate::budget::REDIS_SPEND_SCRIPT) (0: spent; `i`: the `i`-th
     /// charge, 1-based, is exhausted; anything else fails closed).

@@ -130,6 +130,11 @@ fn the_asynchronous_path_spends_budgets_after_the_nonce_in_a_host_store() {
     assert_eq!(d.code.as_deref(), Some("budget_exhausted"));
     assert!(d.reasons[0].contains("delegation 2 (agent:a)"), "{:?}", d.reasons);
 
+    // The synchronous path names the same hop (its own in-process counters).
+    let sync = |at: u64| v.authorize(t.to_bytes(), &read(), None, Some(at)).unwrap();
+    assert!(sync(NOW).allowed && sync(NOW).allowed);
+    assert!(sync(NOW).reasons[0].contains("delegation 2 (agent:a)"));
+
     // A replayed nonce is decided before any budget: nothing to spend.
     let proof = t.sign_proof(&kp(4), &read(), Some(NOW)).unwrap();
     let p = pending(v.authorize_begin(t.to_bytes(), &read(), Some(&proof), Some(NOW)).unwrap());
