@@ -82,27 +82,20 @@ export interface AsyncSigner {
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
 }
 
-/**
- * A replay store shared by several verifier processes (Redis/Valkey, a Durable Object, …), for
- * `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
- * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
- * already set. A rejection or any other value fails the call closed (`replay_store_unavailable`).
- * `key` is `marque:replay:` + 64 hex digits (no token material); `ttlMs` is the proof window plus
- * the future skew.
- */
-export interface ReplayStore {
-  claim(key: string, ttlMs: number): Promise<boolean>
-}
 
 export interface Verifier {
   /**
-   * `authorize` with the proof's nonce claimed in `store` (awaited) instead of this process's
-   * memory: give every process the same store and a proof accepted by one is `replayed_proof`
-   * at all. The claim happens only for an otherwise-allowed call; a store that rejects or
-   * answers anything but a boolean rejects with `replay_store_unavailable` (never an allow).
-   * (`authorize` and `authorizeAsync` keep the in-process replay store.)
+   * `authorize` with the call's single-use state in shared stores (awaited) instead of this
+   * process's memory: the proof's nonce claimed by `store.claim` (a proof accepted by one
+   * process is `replayed_proof` at all), then the budgets of every hop spent by `store.spend`
+   * (a fleet shares each delegation's `max_calls` / `rate`; exhausted → `budget_exhausted`
+   * naming the hop). Only for an otherwise-allowed call; a store that rejects, times out
+   * (`storeOptions.timeoutMs`, default 2000) or answers anything else rejects with
+   * `replay_store_unavailable` (never an allow); a call needing a method the store lacks is
+   * `invalid_argument`, refused before anything is claimed.
+   * (`authorize` and `authorizeAsync` keep the in-process stores.)
    */
-  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
+  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<Decision>
 }
 
 
@@ -295,6 +288,49 @@ export declare class RevocationFeed {
   start(): this
   /** Stops polling (the list in force stays loaded). */
   stop(): Promise<void>
+}
+
+/**
+ * A replay store shared by several isolates or processes (Redis/Valkey, a Durable Object, …),
+ * for `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
+ * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
+ * already set. A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). `key` is `marque:replay:` + 64 hex digits (no token material);
+ * `ttlMs` is the proof window plus the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+/** One budget counter a call spends: `key` is `marque:budget:` + 64 hex digits (no token material). */
+export interface CounterCharge {
+  readonly key: string
+  /** Most calls the counter may count. */
+  readonly limit: number
+  /** How long the store keeps a new counter, in milliseconds. */
+  readonly ttlMs: number
+}
+
+/**
+ * A budget counter store shared by several isolates or processes, for
+ * `Verifier.authorizeWithStore`. `spend(charges)` spends one call against every counter,
+ * atomically and all or nothing: it resolves 0 when each had room (each now counts one more;
+ * a new counter lives `ttlMs`), else the 1-based index of the first counter at its `limit`
+ * (nothing counted). A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). Redis/Valkey: `EVAL redisSpendScript()` with the keys, then each
+ * charge's limit and ttlMs.
+ */
+export interface CounterStore {
+  spend(charges: readonly CounterCharge[]): Promise<number>
+}
+
+/** What `authorizeWithStore` uses: a replay store, a counter store, or one object that is both. */
+export type AuthorizeStore = ReplayStore | CounterStore | (ReplayStore & CounterStore)
+
+/** Options of `authorizeWithStore` (unknown keys are refused). */
+export interface StoreOptions {
+  /** How long each store answer may take, in milliseconds (default 2000, at most 60000); later is a failure (`replay_store_unavailable`). */
+  timeoutMs?: number
 }
 // END shared types
 
@@ -579,23 +615,41 @@ export declare class McpOutcome {
 }
 
 /**
- * An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
- * (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
- * `replay_store_unavailable` (the store could not answer: fail closed).
+ * An otherwise-allowed call waiting for its single-use state (`Verifier.authorizeBegin`): the
+ * proof's nonce to claim (`key`, `ttlMs`; `null` when none is left), then the budget `charges`
+ * to spend. `claimed(ok)` takes the replay store's answer (a `Decision`, or `null` when the
+ * charges are still to spend); `spent(reply)` the counter store's (0: spent; `i`: the `i`-th
+ * charge is exhausted); `fail(reason)` throws `replay_store_unavailable` (fail closed).
  */
 export declare class PendingAuthorization {
-  /** The store key: `marque:replay:` + 64 hex digits (no token material). */
-  get key(): string
-  /** How long the store must hold the key, in milliseconds (proof window + future skew). */
-  get ttlMs(): number
   /**
-   * The decision, given the store's answer: `true` (the key was free and is now held) →
-   * allowed; `false` (already held) → denied `replayed_proof`.
+   * The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
+   * when there is no nonce (left) to claim.
+   */
+  get key(): string | null
+  /** How long the store must hold the key, in milliseconds (proof window + future skew). */
+  get ttlMs(): number | null
+  /** The budget counters to spend, in hop order, all or nothing (empty: no budget). */
+  get charges(): Array<BudgetCharge>
+  /**
+   * The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
+   * `null` when the charges are still to spend (then `spent`).
+   */
+  claimed(claimed: boolean): Decision | null
+  /**
+   * The counter store's answer, once the nonce is claimed: 0 → allowed; `i` → denied
+   * `budget_exhausted` naming the `i`-th charge's delegation; anything else (not an integer,
+   * no such charge) throws `replay_store_unavailable`.
+   */
+  spent(reply: number): Decision
+  /**
+   * The decision of a call without budgets, given the replay store's answer (`claimed`, for
+   * a call that has nothing else to spend; one with charges throws `invalid_argument`).
    */
   finish(claimed: boolean): Decision
   /**
-   * Throws `replay_store_unavailable` with `reason` (the store rejected, timed out or
-   * answered something else than a boolean): the call fails closed.
+   * Throws `replay_store_unavailable` with `reason` (a store rejected, timed out or answered
+   * something it should not): the call fails closed.
    */
   fail(reason: string): Decision
 }
@@ -863,10 +917,10 @@ export declare class Verifier {
    */
   authorizeAsync(token: TokenInput, options: AuthorizeOptions): Promise<Decision>
   /**
-   * The first half of `authorize`, for a replay store that answers asynchronously (use
-   * `authorizeWithStore`, which calls this): a `Decision` when the call is decided without a
-   * claim (denied, or allowed without a proof), else a `PendingAuthorization` — allowed if its
-   * `key` can be claimed in the store for `ttlMs`.
+   * The first half of `authorize`, for stores that answer asynchronously (use
+   * `authorizeWithStore`, which calls this): a `Decision` when the call is decided without
+   * single-use state (denied, or allowed with no proof and no budget), else a
+   * `PendingAuthorization` — allowed if its `key` can be claimed and its `charges` spent.
    */
   authorizeBegin(token: TokenInput, options: AuthorizeOptions): Decision | PendingAuthorization
   /** Verifies signatures and structure only (no request, no revocation): the trusted token. */
@@ -1071,6 +1125,16 @@ export interface AuthorizeOptions {
 
 /** The token of an `Authorization` header value `Bearer <token>`, else `null`. */
 export declare function bearerToken(authorization: string): string | null
+
+/** One budget counter a pending call must spend (`PendingAuthorization.charges`). */
+export interface BudgetCharge {
+  /** The counter key: `marque:budget:` + 64 hex digits (no token material). */
+  key: string
+  /** Most calls the counter may count. */
+  limit: number
+  /** How long the store keeps a new counter, in milliseconds. */
+  ttlMs: number
+}
 
 /** Options of `wwwAuthenticate` (RFC 6750 §3 parameters; `resourceMetadata` from RFC 9728). */
 export interface ChallengeOptions {
@@ -1532,6 +1596,14 @@ export interface RateOptions {
   /** Window length in seconds (a positive integer; at most 30 days). */
   windowSeconds: number
 }
+
+/**
+ * The Lua script of a Redis/Valkey counter store (the core's `REDIS_SPEND_SCRIPT`): `EVAL` it
+ * with the charges' keys, then each charge's limit and `ttlMs` (`limit1, ttl1, limit2, …`); it
+ * spends all or nothing, atomically on the server, and its answer is what a store's
+ * `spend(charges)` resolves (0: spent; `i`: the `i`-th charge is exhausted).
+ */
+export declare function redisSpendScript(): string
 
 /** The request a decision was made for. */
 export interface Request {

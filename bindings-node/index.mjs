@@ -29,6 +29,7 @@ export const {
   httpRefusal,
   mcpDefaultAllow,
   protectedResourceMetadata,
+  redisSpendScript,
   requestDigest,
   resourceMetadataUrl,
   wwwAuthenticate,

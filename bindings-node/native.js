@@ -862,6 +862,7 @@ module.exports.mint = nativeBinding.mint
 module.exports.mintAsync = nativeBinding.mintAsync
 module.exports.parseJwks = nativeBinding.parseJwks
 module.exports.protectedResourceMetadata = nativeBinding.protectedResourceMetadata
+module.exports.redisSpendScript = nativeBinding.redisSpendScript
 module.exports.requestDigest = nativeBinding.requestDigest
 module.exports.resourceMetadataUrl = nativeBinding.resourceMetadataUrl
 module.exports.signProof = nativeBinding.signProof

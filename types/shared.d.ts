@@ -95,3 +95,46 @@ export declare class RevocationFeed {
   /** Stops polling (the list in force stays loaded). */
   stop(): Promise<void>
 }
+
+/**
+ * A replay store shared by several isolates or processes (Redis/Valkey, a Durable Object, …),
+ * for `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
+ * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
+ * already set. A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). `key` is `marque:replay:` + 64 hex digits (no token material);
+ * `ttlMs` is the proof window plus the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+/** One budget counter a call spends: `key` is `marque:budget:` + 64 hex digits (no token material). */
+export interface CounterCharge {
+  readonly key: string
+  /** Most calls the counter may count. */
+  readonly limit: number
+  /** How long the store keeps a new counter, in milliseconds. */
+  readonly ttlMs: number
+}
+
+/**
+ * A budget counter store shared by several isolates or processes, for
+ * `Verifier.authorizeWithStore`. `spend(charges)` spends one call against every counter,
+ * atomically and all or nothing: it resolves 0 when each had room (each now counts one more;
+ * a new counter lives `ttlMs`), else the 1-based index of the first counter at its `limit`
+ * (nothing counted). A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). Redis/Valkey: `EVAL redisSpendScript()` with the keys, then each
+ * charge's limit and ttlMs.
+ */
+export interface CounterStore {
+  spend(charges: readonly CounterCharge[]): Promise<number>
+}
+
+/** What `authorizeWithStore` uses: a replay store, a counter store, or one object that is both. */
+export type AuthorizeStore = ReplayStore | CounterStore | (ReplayStore & CounterStore)
+
+/** Options of `authorizeWithStore` (unknown keys are refused). */
+export interface StoreOptions {
+  /** How long each store answer may take, in milliseconds (default 2000, at most 60000); later is a failure (`replay_store_unavailable`). */
+  timeoutMs?: number
+}

@@ -598,10 +598,10 @@ impl Verifier {
         })))
     }
 
-    /// The first half of `authorize`, for a replay store that answers asynchronously (use
-    /// `authorizeWithStore`, which calls this): a `Decision` when the call is decided without a
-    /// claim (denied, or allowed without a proof), else a `PendingAuthorization` — allowed if its
-    /// `key` can be claimed in the store for `ttlMs`.
+    /// The first half of `authorize`, for stores that answer asynchronously (use
+    /// `authorizeWithStore`, which calls this): a `Decision` when the call is decided without
+    /// single-use state (denied, or allowed with no proof and no budget), else a
+    /// `PendingAuthorization` — allowed if its `key` can be claimed and its `charges` spent.
     #[napi]
     pub fn authorize_begin(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Either<Decision, PendingAuthorization>> {
         let p = prepare(token, options)?;
@@ -622,11 +622,7 @@ impl Verifier {
         .or_throw()?;
         Ok(match step {
             marque::verify::Authorization::Decided(d) => Either::A(Decision::wrap(d)),
-            marque::verify::Authorization::Pending(p) => Either::B(PendingAuthorization {
-                key: p.claim().key().to_string(),
-                ttl_ms: p.claim().ttl_ms() as f64,
-                inner: std::sync::Mutex::new(Some(p)),
-            }),
+            marque::verify::Authorization::Pending(p) => Either::B(PendingAuthorization::new(p)),
         })
     }
 
@@ -848,49 +844,106 @@ pub struct CompactJwtOptions {
     pub ttl_seconds: f64,
 }
 
-/// An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
-/// (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
-/// `replay_store_unavailable` (the store could not answer: fail closed).
+/// One budget counter a pending call must spend (`PendingAuthorization.charges`).
+#[napi(object)]
+pub struct BudgetCharge {
+    /// The counter key: `marque:budget:` + 64 hex digits (no token material).
+    pub key: String,
+    /// Most calls the counter may count.
+    pub limit: f64,
+    /// How long the store keeps a new counter, in milliseconds.
+    pub ttl_ms: f64,
+}
+
+/// An otherwise-allowed call waiting for its single-use state (`Verifier.authorizeBegin`): the
+/// proof's nonce to claim (`key`, `ttlMs`; `null` when none is left), then the budget `charges`
+/// to spend. `claimed(ok)` takes the replay store's answer (a `Decision`, or `null` when the
+/// charges are still to spend); `spent(reply)` the counter store's (0: spent; `i`: the `i`-th
+/// charge is exhausted); `fail(reason)` throws `replay_store_unavailable` (fail closed).
 #[napi]
 pub struct PendingAuthorization {
-    key: String,
-    ttl_ms: f64,
+    charges: Vec<(String, u64, u64)>,
     inner: std::sync::Mutex<Option<marque::verify::PendingClaim>>,
 }
 
 #[napi]
 impl PendingAuthorization {
-    /// The store key: `marque:replay:` + 64 hex digits (no token material).
+    /// The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
+    /// when there is no nonce (left) to claim.
     #[napi(getter)]
-    pub fn key(&self) -> String {
-        self.key.clone()
+    pub fn key(&self) -> Option<String> {
+        self.with(|p| p.claim().map(|c| c.key().to_string()))
     }
 
     /// How long the store must hold the key, in milliseconds (proof window + future skew).
     #[napi(getter)]
-    pub fn ttl_ms(&self) -> f64 {
-        self.ttl_ms
+    pub fn ttl_ms(&self) -> Option<f64> {
+        self.with(|p| p.claim().map(|c| c.ttl_ms() as f64))
     }
 
-    /// The decision, given the store's answer: `true` (the key was free and is now held) →
-    /// allowed; `false` (already held) → denied `replayed_proof`.
+    /// The budget counters to spend, in hop order, all or nothing (empty: no budget).
+    #[napi(getter)]
+    pub fn charges(&self) -> Vec<BudgetCharge> {
+        self.charges.iter().map(|(key, limit, ttl)| BudgetCharge { key: key.clone(), limit: *limit as f64, ttl_ms: *ttl as f64 }).collect()
+    }
+
+    /// The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
+    /// `null` when the charges are still to spend (then `spent`).
+    #[napi]
+    pub fn claimed(&self, #[napi(ts_arg_type = "boolean")] claimed: Flag) -> Result<Option<Decision>> {
+        let claim = if claimed.0 { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
+        let mut slot = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let pending = slot.take().ok_or_else(|| invalid_argument("this pending authorization was already finished"))?;
+        match pending.claimed(Ok(claim)).or_throw()? {
+            marque::verify::Authorization::Decided(d) => Ok(Some(Decision::wrap(d))),
+            marque::verify::Authorization::Pending(p) => {
+                *slot = Some(p);
+                Ok(None)
+            }
+        }
+    }
+
+    /// The counter store's answer, once the nonce is claimed: 0 → allowed; `i` → denied
+    /// `budget_exhausted` naming the `i`-th charge's delegation; anything else (not an integer,
+    /// no such charge) throws `replay_store_unavailable`.
+    #[napi]
+    pub fn spent(&self, #[napi(ts_arg_type = "number")] reply: Num) -> Result<Decision> {
+        let reply = reply.0;
+        let pending = self.take()?;
+        if reply.fract() != 0.0 || !(-9_007_199_254_740_991.0..=9_007_199_254_740_991.0).contains(&reply) {
+            let e = marque::replay::unavailable(format!("the counter store answered {reply}, not a counter index"));
+            return pending.spent(Err(e)).or_throw().map(Decision::wrap);
+        }
+        pending.spent_reply(reply as i64).or_throw().map(Decision::wrap)
+    }
+
+    /// The decision of a call without budgets, given the replay store's answer (`claimed`, for
+    /// a call that has nothing else to spend; one with charges throws `invalid_argument`).
     #[napi]
     pub fn finish(&self, #[napi(ts_arg_type = "boolean")] claimed: Flag) -> Result<Decision> {
-        let claimed = claimed.0;
-        let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
+        let claim = if claimed.0 { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
         self.take()?.finish(Ok(claim)).or_throw().map(Decision::wrap)
     }
 
-    /// Throws `replay_store_unavailable` with `reason` (the store rejected, timed out or
-    /// answered something else than a boolean): the call fails closed.
+    /// Throws `replay_store_unavailable` with `reason` (a store rejected, timed out or answered
+    /// something it should not): the call fails closed.
     #[napi]
     pub fn fail(&self, #[napi(ts_arg_type = "string")] reason: Text) -> Result<Decision> {
-        let reason = reason.0;
-        self.take()?.finish(Err(marque::replay::unavailable(reason))).or_throw().map(Decision::wrap)
+        let e = self.take()?.failed(marque::replay::unavailable(reason.0));
+        Err::<marque::Decision, _>(e).or_throw().map(Decision::wrap)
     }
 }
 
 impl PendingAuthorization {
+    fn new(p: marque::verify::PendingClaim) -> Self {
+        let charges = p.charges().iter().map(|c| (c.key().to_string(), c.limit(), c.ttl_ms())).collect();
+        PendingAuthorization { charges, inner: std::sync::Mutex::new(Some(p)) }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&marque::verify::PendingClaim) -> Option<T>) -> Option<T> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).as_ref().and_then(f)
+    }
+
     fn take(&self) -> Result<marque::verify::PendingClaim> {
         self.inner
             .lock()
@@ -1118,4 +1171,13 @@ impl Decision {
     pub fn to_json_string(&self) -> String {
         self.inner.to_json()
     }
+}
+
+/// The Lua script of a Redis/Valkey counter store (the core's `REDIS_SPEND_SCRIPT`): `EVAL` it
+/// with the charges' keys, then each charge's limit and `ttlMs` (`limit1, ttl1, limit2, …`); it
+/// spends all or nothing, atomically on the server, and its answer is what a store's
+/// `spend(charges)` resolves (0: spent; `i`: the `i`-th charge is exhausted).
+#[napi]
+pub fn redis_spend_script() -> String {
+    marque::budget::REDIS_SPEND_SCRIPT.to_string()
 }

@@ -82,27 +82,20 @@ export interface AsyncSigner {
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
 }
 
-/**
- * A replay store shared by several verifier processes (Redis/Valkey, a Durable Object, …), for
- * `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
- * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
- * already set. A rejection or any other value fails the call closed (`replay_store_unavailable`).
- * `key` is `marque:replay:` + 64 hex digits (no token material); `ttlMs` is the proof window plus
- * the future skew.
- */
-export interface ReplayStore {
-  claim(key: string, ttlMs: number): Promise<boolean>
-}
 
 export interface Verifier {
   /**
-   * `authorize` with the proof's nonce claimed in `store` (awaited) instead of this process's
-   * memory: give every process the same store and a proof accepted by one is `replayed_proof`
-   * at all. The claim happens only for an otherwise-allowed call; a store that rejects or
-   * answers anything but a boolean rejects with `replay_store_unavailable` (never an allow).
-   * (`authorize` and `authorizeAsync` keep the in-process replay store.)
+   * `authorize` with the call's single-use state in shared stores (awaited) instead of this
+   * process's memory: the proof's nonce claimed by `store.claim` (a proof accepted by one
+   * process is `replayed_proof` at all), then the budgets of every hop spent by `store.spend`
+   * (a fleet shares each delegation's `max_calls` / `rate`; exhausted → `budget_exhausted`
+   * naming the hop). Only for an otherwise-allowed call; a store that rejects, times out
+   * (`storeOptions.timeoutMs`, default 2000) or answers anything else rejects with
+   * `replay_store_unavailable` (never an allow); a call needing a method the store lacks is
+   * `invalid_argument`, refused before anything is claimed.
+   * (`authorize` and `authorizeAsync` keep the in-process stores.)
    */
-  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: ReplayStore): Promise<Decision>
+  authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<Decision>
 }
 
 
@@ -295,5 +288,48 @@ export declare class RevocationFeed {
   start(): this
   /** Stops polling (the list in force stays loaded). */
   stop(): Promise<void>
+}
+
+/**
+ * A replay store shared by several isolates or processes (Redis/Valkey, a Durable Object, …),
+ * for `Verifier.authorizeWithStore`. `claim(key, ttlMs)` sets `key` only if it is absent, for
+ * `ttlMs` milliseconds, atomically, and resolves `true` when it did, `false` when `key` was
+ * already set. A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). `key` is `marque:replay:` + 64 hex digits (no token material);
+ * `ttlMs` is the proof window plus the future skew.
+ */
+export interface ReplayStore {
+  claim(key: string, ttlMs: number): Promise<boolean>
+}
+
+/** One budget counter a call spends: `key` is `marque:budget:` + 64 hex digits (no token material). */
+export interface CounterCharge {
+  readonly key: string
+  /** Most calls the counter may count. */
+  readonly limit: number
+  /** How long the store keeps a new counter, in milliseconds. */
+  readonly ttlMs: number
+}
+
+/**
+ * A budget counter store shared by several isolates or processes, for
+ * `Verifier.authorizeWithStore`. `spend(charges)` spends one call against every counter,
+ * atomically and all or nothing: it resolves 0 when each had room (each now counts one more;
+ * a new counter lives `ttlMs`), else the 1-based index of the first counter at its `limit`
+ * (nothing counted). A rejection, a timeout or any other value fails the call closed
+ * (`replay_store_unavailable`). Redis/Valkey: `EVAL redisSpendScript()` with the keys, then each
+ * charge's limit and ttlMs.
+ */
+export interface CounterStore {
+  spend(charges: readonly CounterCharge[]): Promise<number>
+}
+
+/** What `authorizeWithStore` uses: a replay store, a counter store, or one object that is both. */
+export type AuthorizeStore = ReplayStore | CounterStore | (ReplayStore & CounterStore)
+
+/** Options of `authorizeWithStore` (unknown keys are refused). */
+export interface StoreOptions {
+  /** How long each store answer may take, in milliseconds (default 2000, at most 60000); later is a failure (`replay_store_unavailable`). */
+  timeoutMs?: number
 }
 // END shared types

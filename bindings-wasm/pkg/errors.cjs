@@ -45,29 +45,86 @@ class MarqueError extends Error {
 Object.defineProperty(MarqueError.prototype, 'name', { value: 'MarqueError', writable: true, configurable: true })
 
 /**
- * Adds `Verifier.prototype.authorizeWithStore(token, options, store)`: `authorize` with the
- * proof's nonce claimed in a store shared by several isolates or processes (a Durable Object,
- * Redis, …) that answers asynchronously. The core decides everything but the claim
- * (`authorizeBegin`), the store claims, the core finishes; this only converts the store's answer
- * (`true` / `false`; a rejection or anything else is the store failing:
- * `replay_store_unavailable`, fail closed — the core's rule).
+ * Adds `Verifier.prototype.authorizeWithStore(token, options, store, storeOptions)`: `authorize`
+ * with the call's single-use state kept in stores shared by several isolates or processes (a
+ * Durable Object, Redis, …) that answer asynchronously. `store` has `claim(key, ttlMs) →
+ * Promise<boolean>` (the proof's nonce) and/or `spend(charges) → Promise<number>` (the budgets:
+ * 0 when every counter had room and now counts one more call, else the 1-based index of the
+ * first exhausted one, nothing counted — what `redisSpendScript()` answers). The core decides
+ * everything but the single-use state (`authorizeBegin`) and the order (nonce, then budgets);
+ * this only awaits the store, bounded by `storeOptions.timeoutMs` (default 2000), and converts
+ * its answer. A rejection, a timeout or any other answer is the store failing:
+ * `replay_store_unavailable`, fail closed — the core's rule. A call that needs a method the
+ * store lacks is refused (`invalid_argument`) before anything is claimed.
  */
+const STORE_OPTIONS = ['timeoutMs']
+const STORE_SHAPE = 'store must be an object with claim(key, ttlMs) → Promise<boolean> and/or spend(charges) → Promise<number>'
+
+function storeTimeout(storeOptions) {
+  if (storeOptions === undefined || storeOptions === null) return 2000
+  if (typeof storeOptions !== 'object') throw new MarqueError('invalid_argument', 'authorizeWithStore storeOptions must be an object')
+  for (const k of Object.keys(storeOptions)) {
+    if (!STORE_OPTIONS.includes(k)) throw new MarqueError('invalid_argument', `authorizeWithStore: unknown store option \`${k}\` (expected one of: ${STORE_OPTIONS.join(', ')})`)
+  }
+  const { timeoutMs = 2000 } = storeOptions
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= 60000)) {
+    throw new MarqueError('invalid_argument', 'authorizeWithStore: timeoutMs is milliseconds in (0, 60000]')
+  }
+  return timeoutMs
+}
+
+/** `{ value }` when `call()` settles within `ms`, else `{ error }` naming what went wrong. */
+async function answer(what, call, ms) {
+  let timer
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ error: `the ${what} did not answer within ${ms} ms` }), ms)
+  })
+  try {
+    const settled = Promise.resolve()
+      .then(call)
+      .then(
+        (value) => ({ value }),
+        (e) => ({ error: `the ${what} rejected: ${e instanceof Error ? e.name : typeof e}` }),
+      )
+    return await Promise.race([settled, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 function installReplayStore(Verifier, PendingAuthorization) {
   Object.defineProperty(Verifier.prototype, 'authorizeWithStore', {
-    value: async function authorizeWithStore(token, options, store) {
-      if (store === null || typeof store !== 'object' || typeof store.claim !== 'function') {
-        throw new MarqueError('invalid_argument', 'store must be an object with claim(key, ttlMs) → Promise<boolean>')
-      }
+    value: async function authorizeWithStore(token, options, store, storeOptions) {
+      if (store === null || typeof store !== 'object') throw new MarqueError('invalid_argument', STORE_SHAPE)
+      const canClaim = typeof store.claim === 'function'
+      const canSpend = typeof store.spend === 'function'
+      if (!canClaim && !canSpend) throw new MarqueError('invalid_argument', STORE_SHAPE)
+      const ms = storeTimeout(storeOptions)
       const step = this.authorizeBegin(token, options)
       if (!(step instanceof PendingAuthorization)) return step
-      let claimed
-      try {
-        claimed = await store.claim(step.key, step.ttlMs)
-      } catch (e) {
-        return step.fail(`the replay store rejected: ${e instanceof Error ? e.name : typeof e}`)
+      const charges = step.charges
+      // Refused before the nonce is claimed: nothing is used by a call that cannot complete.
+      if (step.key !== null && !canClaim) {
+        step.free?.()
+        throw new MarqueError('invalid_argument', 'this call has a proof whose nonce must be claimed: the store has no claim(key, ttlMs)')
       }
-      if (typeof claimed !== 'boolean') return step.fail(`the replay store answered ${typeof claimed}, not a boolean`)
-      return step.finish(claimed)
+      if (charges.length > 0 && !canSpend) {
+        step.free?.()
+        throw new MarqueError('invalid_argument', 'this token carries call budgets: the store has no spend(charges) (see redisSpendScript)')
+      }
+      if (step.key !== null) {
+        const { key, ttlMs } = step
+        const got = await answer('replay store', () => store.claim(key, ttlMs), ms)
+        if (got.error !== undefined) return step.fail(got.error)
+        if (typeof got.value !== 'boolean') return step.fail(`the replay store answered ${typeof got.value}, not a boolean`)
+        const decided = step.claimed(got.value)
+        if (decided !== null) return decided
+      }
+      const spend = charges.map(({ key, limit, ttlMs }) => Object.freeze({ key, limit, ttlMs }))
+      const got = await answer('counter store', () => store.spend(spend), ms)
+      if (got.error !== undefined) return step.fail(got.error)
+      if (!Number.isSafeInteger(got.value)) return step.fail(`the counter store answered ${typeof got.value === 'number' ? got.value : typeof got.value}, not a counter index`)
+      return step.spent(got.value)
     },
     writable: true,
     configurable: true,

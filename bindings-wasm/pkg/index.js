@@ -11,7 +11,7 @@ import { MarqueError, ERROR_CODES, guardClasses, installReplayStore, installRevo
 export { MarqueError, ERROR_CODES }
 // `new` and calls without it, refused the same way in both packages (errors.js `guardClasses`).
 const api = guardClasses(glue)
-export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, RevocationFeedState, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, requestDigest, errorCodes, version } = api
+export const { KeyPair, PublicKey, Token, Verifier, PendingAuthorization, RevocationList, RevocationFeedState, AuditLog, Envelope, jwtIssue, jwtVerify, parseJwks, toJwks, requestDigest, redisSpendScript, errorCodes, version } = api
 // The poller of the operator's signed revocation list (errors.js, shared with @marque/node).
 export const { RevocationFeed } = guardClasses({ RevocationFeed: installRevocationFeed(api.RevocationFeedState, api.Verifier) })
 // The door of an HTTP or MCP server (admission, MCP mapping, Bearer helpers).

@@ -42,6 +42,7 @@ module.exports = {
   signProof: glue.signProof,
   approve: glue.approve,
   requestDigest: glue.requestDigest,
+  redisSpendScript: glue.redisSpendScript,
   errorCodes: glue.errorCodes,
   version: glue.version,
   MarqueError,
