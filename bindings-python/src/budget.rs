@@ -62,18 +62,24 @@ impl CounterStore for PyCounterStore {
                     return Err(unavailable(format!("the counter store raised {what}: {detail}")));
                 }
             };
-            if out.is_instance_of::<pyo3::types::PyInt>() && !out.is_instance_of::<pyo3::types::PyBool>() {
-                if let Ok(i) = out.extract::<i64>() {
-                    return marque::budget::redis_spend_reply(charges, i);
-                }
-            }
-            if out.hasattr("__await__").unwrap_or(false) {
-                let _ = out.call_method0("close");
-                return Err(unavailable("the counter store's eval returned an awaitable; a sync store is needed"));
-            }
-            Err(unavailable(format!("the counter store's eval returned {}, not an int", type_name(&out))))
+            spend_reply(&out, "a sync store is needed").and_then(|i| marque::budget::redis_spend_reply(charges, i))
         })
     }
+}
+
+/// An `eval` answer of the core's script as its integer (`int`, not `bool`); anything else (an
+/// awaitable: `awaitable` says why it is wrong here) → `replay_store_unavailable`.
+pub fn spend_reply(out: &Bound<'_, PyAny>, awaitable: &str) -> marque::Result<i64> {
+    if out.is_instance_of::<pyo3::types::PyInt>() && !out.is_instance_of::<pyo3::types::PyBool>() {
+        if let Ok(i) = out.extract::<i64>() {
+            return Ok(i);
+        }
+    }
+    if out.hasattr("__await__").unwrap_or(false) {
+        let _ = out.call_method0("close");
+        return Err(unavailable(format!("the counter store's eval returned an awaitable; {awaitable}")));
+    }
+    Err(unavailable(format!("the counter store's eval returned {}, not an int", type_name(out))))
 }
 
 /// `counter_store=`: a `MemoryCounterStore`, or a sync Redis client (an object with `eval`).

@@ -20,6 +20,7 @@ mod jcs;
 mod jwt;
 mod keys;
 mod mcp;
+mod pending;
 mod policy;
 mod proof;
 mod replay;
@@ -45,6 +46,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<signer::CallableSigner>()?;
     m.add_class::<verify::Verifier>()?;
     m.add_class::<verify::Decision>()?;
+    m.add_class::<pending::PendingAuthorization>()?;
     m.add_function(wrap_pyfunction!(token::mint, m)?)?;
     m.add_function(wrap_pyfunction!(proof::sign_proof, m)?)?;
     m.add_function(wrap_pyfunction!(verify::parse_jwks, m)?)?;

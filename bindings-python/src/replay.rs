@@ -68,26 +68,30 @@ impl ReplayStore for PyReplayStore {
                     return Err(unavailable(format!("the replay store raised {what}: {detail}")));
                 }
             };
-            if out.is_none() {
-                return Ok(Claim::AlreadyUsed);
-            }
-            if let Ok(b) = out.cast::<pyo3::types::PyBool>() {
-                return Ok(if b.is_true() { Claim::Claimed } else { Claim::AlreadyUsed });
-            }
-            let ok = (out.is_instance_of::<PyString>() && out.eq("OK").unwrap_or(false))
-                || out.cast::<PyBytes>().map(|b| b.as_bytes() == b"OK").unwrap_or(false);
-            if ok {
-                return Ok(Claim::Claimed);
-            }
-            if out.hasattr("__await__").unwrap_or(false) {
-                // An awaitable nobody will await: close it so Python does not warn, and refuse.
-                let _ = out.call_method0("close");
-                return Err(unavailable("the replay store's set returned an awaitable; a sync store is needed"));
-            }
-            Err(unavailable(format!(
-                "the replay store's set returned {}, not True, None or False",
-                type_name(&out)
-            )))
+            claim_answer(&out, "a sync store is needed")
         })
     }
+}
+
+/// A `set(name, value, nx=True, px=…)` answer as a claim: `True` / `"OK"` / `b"OK"` → claimed;
+/// `None` / `False` → already used; anything else (an awaitable: `awaitable` says why it is
+/// wrong here) → `replay_store_unavailable`.
+pub fn claim_answer(out: &Bound<'_, PyAny>, awaitable: &str) -> marque::Result<Claim> {
+    if out.is_none() {
+        return Ok(Claim::AlreadyUsed);
+    }
+    if let Ok(b) = out.cast::<pyo3::types::PyBool>() {
+        return Ok(if b.is_true() { Claim::Claimed } else { Claim::AlreadyUsed });
+    }
+    let ok = (out.is_instance_of::<PyString>() && out.eq("OK").unwrap_or(false))
+        || out.cast::<PyBytes>().map(|b| b.as_bytes() == b"OK").unwrap_or(false);
+    if ok {
+        return Ok(Claim::Claimed);
+    }
+    if out.hasattr("__await__").unwrap_or(false) {
+        // An awaitable nobody will await: close it so Python does not warn, and refuse.
+        let _ = out.call_method0("close");
+        return Err(unavailable(format!("the replay store's set returned an awaitable; {awaitable}")));
+    }
+    Err(unavailable(format!("the replay store's set returned {}, not True, None or False", type_name(out))))
 }

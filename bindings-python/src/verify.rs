@@ -351,6 +351,58 @@ impl Verifier {
         Ok(Decision { inner: decision })
     }
 
+    /// `authorize` for asyncio, with the call's single-use state in shared `redis.asyncio`
+    /// stores: `await verifier.authorize_async(token, tool=..., resource=..., proof=...,
+    /// replay_store=client, counter_store=client)`. The proof's nonce is claimed with
+    /// `replay_store.set(key, "1", nx=True, px=ms)`, then every hop's budget is spent with
+    /// `counter_store.eval(REDIS_SPEND_SCRIPT, n, *keys_and_args)` (atomic on the server), only
+    /// for an otherwise-allowed call. Each answer may take `timeout` seconds (default 2); a store
+    /// that raises, times out or answers anything else raises `ReplayStoreUnavailable` (never an
+    /// allow). A call that needs a store not given raises `InvalidArgument` before anything is
+    /// claimed. The verifier's own stores are not used; `approval=` is not supported here.
+    #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None,
+                        replay_store = None, counter_store = None, timeout = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None, replay_store=None, counter_store=None, timeout=2.0)")]
+    #[allow(clippy::too_many_arguments)]
+    fn authorize_async<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        tool: Str,
+        resource: Str,
+        operation: Str,
+        proof: Option<Str>,
+        now: Option<&Bound<'py, PyAny>>,
+        attributes: Option<&Bound<'py, PyAny>>,
+        replay_store: Option<&Bound<'py, PyAny>>,
+        counter_store: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyAny>> {
+        use crate::pending;
+        let replay_set = pending::method(replay_store, "set", "replay_store", "a redis.asyncio.Redis client or an object with set(name, value, *, nx, px)")?;
+        let counter_eval = pending::method(counter_store, "eval", "counter_store", "a redis.asyncio.Redis client or an object with eval(script, numkeys, *keys_and_args)")?;
+        let timeout = pending::timeout(timeout)?;
+        let token = TokenInput::extract(token)?;
+        let request = request(tool.0, resource.0, operation.0, attributes)?;
+        let now = convert::now(now)?;
+        let inner = self.inner.clone();
+        let step = py.detach(move || {
+            no_panic(|| {
+                let v = match inner.read() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                let proof = proof.as_deref();
+                match &token {
+                    TokenInput::Parsed(t) => v.authorize_begin(t.to_bytes(), &request, proof, now),
+                    TokenInput::Bytes(b) => v.authorize_begin(b, &request, proof, now),
+                    TokenInput::Text(s) => v.authorize_begin_base64(s, &request, proof, now),
+                }
+            })
+        })?;
+        pending::settle(py, step, replay_set, counter_eval, timeout)
+    }
+
     /// Like `authorize`, but a denial raises the exception of its code (`NotAuthorized`,
     /// `Expired`, `Revoked`, `InvalidProof`, …) instead of returning a denied `Decision`.
     #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None, approval = None),

@@ -4,7 +4,7 @@
 import datetime
 import os
 import pathlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, Protocol, TypedDict, Union, final
 
 from typing_extensions import Self, TypeAlias
@@ -67,6 +67,35 @@ class _ReplayStoreLike(Protocol):
     ``name`` was already set."""
 
     def set(self, name: str, value: str, *, nx: bool, px: int) -> object: ...
+
+class _AsyncReplayStoreLike(Protocol):
+    """A ``redis.asyncio.Redis`` client, or any object whose ``set`` (awaitable or not) sets
+    ``name`` only if absent (``nx``), for ``px`` milliseconds, atomically, and answers True when
+    it did and None/False when ``name`` was already set."""
+
+    def set(self, name: str, value: str, *, nx: bool, px: int) -> object: ...
+
+class _AsyncCounterStoreLike(Protocol):
+    """A ``redis.asyncio.Redis`` client, or any object whose ``eval(script, numkeys,
+    *keys_and_args)`` (awaitable or not) runs ``REDIS_SPEND_SCRIPT`` atomically and answers its int."""
+
+    def eval(self, script: str, numkeys: int, *keys_and_args: str) -> object: ...
+
+@final
+class PendingAuthorization:
+    """A call decided up to its single-use state (what ``Verifier.authorize_async`` awaits)."""
+
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def ttl_ms(self) -> int | None: ...
+    @property
+    def charges(self) -> list[tuple[str, int, int]]: ...
+    @property
+    def spend_args(self) -> list[str]: ...
+    def claimed(self, answer: object) -> Decision | None: ...
+    def spent(self, answer: object) -> Decision: ...
+    def fail(self, reason: str) -> Decision: ...
 
 class _CounterStoreLike(Protocol):
     """A sync ``redis.Redis`` client, or any object whose ``eval(script, numkeys,
@@ -223,6 +252,7 @@ __all__ = [
     "MCP_DENIED_ERROR_CODE",
     "MCP_APPROVAL_META_KEY",
     "MemoryCounterStore",
+    "PendingAuthorization",
     "REDIS_SPEND_SCRIPT",
     "approve",
     "request_digest",
@@ -693,6 +723,20 @@ class Verifier:
         attributes: Mapping[str, str] | None = None,
         approval: str | None = None,
     ) -> Decision: ...
+    def authorize_async(
+        self,
+        token: _TokenLike,
+        *,
+        tool: str,
+        resource: str,
+        operation: str = "*",
+        proof: str | None = None,
+        now: _Time | None = None,
+        attributes: Mapping[str, str] | None = None,
+        replay_store: _AsyncReplayStoreLike | None = None,
+        counter_store: _AsyncCounterStoreLike | None = None,
+        timeout: int | float = 2.0,
+    ) -> Awaitable[Decision]: ...
     def authorize_or_raise(
         self,
         token: _TokenLike,
