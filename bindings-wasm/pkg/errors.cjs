@@ -104,7 +104,7 @@ function installReplayStore(Verifier, PendingAuthorization) {
       if (!(step instanceof PendingAuthorization)) return step
       const charges = step.charges
       // Refused before the nonce is claimed: nothing is used by a call that cannot complete.
-      if (step.key !== null && !canClaim) {
+      if (step.key != null && !canClaim) {
         step.free?.()
         throw new MarqueError('invalid_argument', 'this call has a proof whose nonce must be claimed: the store has no claim(key, ttlMs)')
       }
@@ -112,7 +112,7 @@ function installReplayStore(Verifier, PendingAuthorization) {
         step.free?.()
         throw new MarqueError('invalid_argument', 'this token carries call budgets: the store has no spend(charges) (see redisSpendScript)')
       }
-      if (step.key !== null) {
+      if (step.key != null) {
         const { key, ttlMs } = step
         const got = await answer('replay store', () => store.claim(key, ttlMs), ms)
         if (got.error !== undefined) return step.fail(got.error)
