@@ -322,10 +322,10 @@ impl Verifier {
         })
     }
 
-    /// The first half of `authorize`, for a replay store that answers asynchronously (use
+    /// The first half of `authorize`, for stores that answer asynchronously (use
     /// `authorizeWithStore`, which calls this): a decision object when the call is decided
-    /// without a claim (denied, or allowed without a proof), else a `PendingAuthorization` —
-    /// allowed if its `key` can be claimed in the store for `ttlMs`.
+    /// without single-use state (denied, or allowed with no proof and no budget), else a
+    /// `PendingAuthorization` — allowed if its `key` can be claimed and its `charges` spent.
     #[wasm_bindgen(js_name = authorizeBegin)]
     pub fn authorize_begin(&self, token: JsValue, options: JsValue) -> JsResult<JsValue> {
         let token = TokenArg::from_js(&token, "token")?;
@@ -411,29 +411,76 @@ impl Verifier {
     }
 }
 
-/// An otherwise-allowed call waiting for its proof's nonce to be claimed in a replay store
-/// (`Verifier.authorizeBegin`). `finish(claimed)` makes the decision once; `fail(reason)` throws
-/// `replay_store_unavailable` (the store could not answer: fail closed).
+/// An otherwise-allowed call waiting for its single-use state (`Verifier.authorizeBegin`): the
+/// proof's nonce to claim (`key`, `ttlMs`; `null` when none is left), then the budget `charges`
+/// to spend. `claimed(ok)` takes the replay store's answer (a decision, or `null` when the
+/// charges are still to spend); `spent(reply)` the counter store's (0: spent; `i`: the `i`-th
+/// charge is exhausted); `fail(reason)` throws `replay_store_unavailable` (fail closed).
 #[wasm_bindgen]
 pub struct PendingAuthorization {
     inner: Option<marque::verify::PendingClaim>,
 }
 
+/// One budget counter to spend, as `PendingAuthorization.charges` gives it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChargeJs<'a> {
+    key: &'a str,
+    limit: f64,
+    ttl_ms: f64,
+}
+
 #[wasm_bindgen]
 impl PendingAuthorization {
-    /// The store key: `marque:replay:` + 64 hex digits (no token material).
+    /// The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
+    /// when there is no nonce (left) to claim.
     #[wasm_bindgen(getter)]
-    pub fn key(&self) -> JsResult<String> {
-        Ok(self.pending()?.claim().key().to_string())
+    pub fn key(&self) -> JsResult<JsValue> {
+        Ok(self.pending()?.claim().map_or(JsValue::NULL, |c| JsValue::from_str(c.key())))
     }
 
     /// How long the store must hold the key, in milliseconds (proof window + future skew).
     #[wasm_bindgen(getter, js_name = ttlMs)]
-    pub fn ttl_ms(&self) -> JsResult<f64> {
-        Ok(self.pending()?.claim().ttl_ms() as f64)
+    pub fn ttl_ms(&self) -> JsResult<JsValue> {
+        Ok(self.pending()?.claim().map_or(JsValue::NULL, |c| JsValue::from_f64(c.ttl_ms() as f64)))
     }
 
-    /// The decision, given the store's answer: `true` → allowed; `false` → `replayed_proof`.
+    /// The budget counters to spend, in hop order, all or nothing: `[{ key, limit, ttlMs }]`
+    /// (`key`: `marque:budget:` + 64 hex digits; empty: no budget).
+    #[wasm_bindgen(getter)]
+    pub fn charges(&self) -> JsResult<JsValue> {
+        let charges: Vec<ChargeJs<'_>> =
+            self.pending()?.charges().iter().map(|c| ChargeJs { key: c.key(), limit: c.limit() as f64, ttl_ms: c.ttl_ms() as f64 }).collect();
+        to_js(&charges)
+    }
+
+    /// The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
+    /// `null` when the charges are still to spend (then `spent`).
+    pub fn claimed(&mut self, claimed: bool) -> JsResult<JsValue> {
+        let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
+        match self.take()?.claimed(Ok(claim))? {
+            marque::verify::Authorization::Decided(d) => decision_to_js(&d),
+            marque::verify::Authorization::Pending(p) => {
+                self.inner = Some(p);
+                Ok(JsValue::NULL)
+            }
+        }
+    }
+
+    /// The counter store's answer, once the nonce is claimed: 0 → allowed; `i` → denied
+    /// `budget_exhausted` naming the `i`-th charge's delegation; anything else (not an integer,
+    /// no such charge) throws `replay_store_unavailable`.
+    pub fn spent(&mut self, reply: f64) -> JsResult<JsValue> {
+        let pending = self.take()?;
+        if reply.fract() != 0.0 || !(-crate::convert::MAX_SAFE_INTEGER..=crate::convert::MAX_SAFE_INTEGER).contains(&reply) {
+            let e = marque::replay::unavailable(format!("the counter store answered {reply}, not a counter index"));
+            return decision_to_js(&pending.spent(Err(e))?);
+        }
+        decision_to_js(&pending.spent_reply(reply as i64)?)
+    }
+
+    /// The decision of a call without budgets, given the replay store's answer: `true` →
+    /// allowed; `false` → `replayed_proof` (a call with charges throws `invalid_argument`).
     pub fn finish(&mut self, claimed: bool) -> JsResult<JsValue> {
         let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
         decision_to_js(&self.take()?.finish(Ok(claim))?)
@@ -441,7 +488,7 @@ impl PendingAuthorization {
 
     /// Throws `replay_store_unavailable` with `reason`: the call fails closed.
     pub fn fail(&mut self, reason: String) -> JsResult<JsValue> {
-        decision_to_js(&self.take()?.finish(Err(marque::replay::unavailable(reason)))?)
+        Err(self.take()?.failed(marque::replay::unavailable(reason)).into())
     }
 }
 
@@ -453,4 +500,13 @@ impl PendingAuthorization {
     fn take(&mut self) -> JsResult<marque::verify::PendingClaim> {
         self.inner.take().ok_or_else(|| JsError::argument("this pending authorization was already finished"))
     }
+}
+
+/// The Lua script of a Redis/Valkey counter store (the core's `REDIS_SPEND_SCRIPT`): `EVAL` it
+/// with the charges' keys, then each charge's limit and `ttlMs` (`limit1, ttl1, limit2, …`); it
+/// spends all or nothing, atomically on the server, and its answer is what a store's
+/// `spend(charges)` resolves (0: spent; `i`: the `i`-th charge is exhausted).
+#[wasm_bindgen(js_name = redisSpendScript)]
+pub fn redis_spend_script() -> String {
+    marque::budget::REDIS_SPEND_SCRIPT.to_string()
 }
