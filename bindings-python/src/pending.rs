@@ -78,8 +78,13 @@ impl PendingAuthorization {
         Ok(Decision { inner: decision })
     }
 
-    /// Raises `ReplayStoreUnavailable` with `reason`: the call fails closed.
-    fn fail(&self, reason: String) -> Result<Decision> {
+    /// Raises `ReplayStoreUnavailable` with `reason` (any object, as text: a store's exception
+    /// message may hold anything, lone surrogates included): the call fails closed.
+    fn fail(&self, reason: &Bound<'_, PyAny>) -> Result<Decision> {
+        let reason = match reason.str() {
+            Ok(s) => s.to_string_lossy().into_owned(),
+            Err(_) => "the store failed".to_string(),
+        };
         Err(self.take()?.failed(marque::replay::unavailable(reason)).into())
     }
 }

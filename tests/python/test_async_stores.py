@@ -202,6 +202,11 @@ def test_the_async_contract_fails_closed() -> None:
                 raise ConnectionError("refused")
         down = Down()
         assert await outcome(v, t, s, replay_store=down, counter_store=down) == "replay_store_unavailable"
+        class Garbled(Memory):  # an exception message that is not valid text: still typed
+            async def set(self, name: str, value: str, *, nx: bool, px: int) -> bool | None:
+                raise ValueError("\ud800")
+        garbled = Garbled()
+        assert await outcome(v, t, s, replay_store=garbled, counter_store=garbled) == "replay_store_unavailable"
         # A needed store missing: refused before anything is claimed; a token without budgets
         # needs no counter store; without a proof no replay store.
         fresh = Memory()
