@@ -49,10 +49,10 @@ impl AuditEvent {
     #[new]
     #[pyo3(signature = (*, event_type, agent_id, action, resource, decision, timestamp = None,
         agent_key_fingerprint = Str::from(""), chain = None, principal = Str::from(""), task = None, operation = None,
-        policy_id = Str::from(""), policy_version = None, token_id = None, approval = None, attributes = None),
+        policy_id = Str::from(""), policy_version = None, token_id = None, approval = None, attributes = None, usage = None),
         text_signature = "(*, event_type, agent_id, action, resource, decision, timestamp=None, agent_key_fingerprint='', \
 chain=None, principal='', task=None, operation=None, policy_id='', policy_version=None, token_id=None, approval=None, \
-attributes=None)")]
+attributes=None, usage=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         event_type: Str,
@@ -71,6 +71,7 @@ attributes=None)")]
         token_id: Option<Str>,
         approval: Option<&Bound<'_, PyAny>>,
         attributes: Option<&Bound<'_, PyAny>>,
+        usage: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let timestamp = convert::now_or_clock(timestamp)?;
         let mut e = marque::AuditEvent::new(event_type, agent_id, action, resource, decision_from_str(&decision)?, timestamp);
@@ -88,6 +89,9 @@ attributes=None)")]
         };
         if let Some(a) = attributes.filter(|a| !a.is_none()) {
             e.attributes = convert::json_object("attributes", a)?;
+        }
+        if let Some(u) = usage.filter(|u| !u.is_none()) {
+            e.usage = Some(marque::audit::Usage::from_json(&convert::to_json_text(u)?)?);
         }
         // The core's own check (e.g. a timestamp beyond 2**53 - 1), now rather than at append.
         e.to_json()?;
@@ -197,6 +201,20 @@ attributes=None)")]
     #[getter]
     fn attributes<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
         convert::value_to_py(py, &serde_json::Value::Object(self.inner.attributes.clone()))
+    }
+
+    /// Tokens, model and cost attributed to the event (`input_tokens`, `output_tokens`,
+    /// `model`, `cost_usd_micros`: the members set), or `None`.
+    #[getter]
+    fn usage<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .usage
+            .as_ref()
+            .map(|u| {
+                let v = serde_json::to_value(u).map_err(|e| invalid_argument(e.to_string()))?;
+                convert::value_to_py(py, &v)
+            })
+            .transpose()
     }
 
     /// OpenTelemetry log-record attributes (`gen_ai.agent.id`, `gen_ai.tool.name`,

@@ -1,5 +1,6 @@
-//! `marque audit append|verify`: append signed envelopes to a JSONL audit log and verify one
-//! (kept in one file or in rotated files read in order).
+//! `marque audit append|verify|report`: append signed envelopes to a JSONL audit log, verify one
+//! (kept in one file or in rotated files read in order), and total verified logs (calls,
+//! allowed, denied by code, usage) per agent, delegation path, task, principal or resource.
 //!
 //! Also holds the small argument helpers the `jwt` subcommand shares.
 
@@ -7,12 +8,16 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 
 use marque::audit::{verify_jsonl_reader, VerifyOptions, DEFAULT_MAX_LINE_BYTES, GENESIS};
+use marque::audit_report::{report_files, AuditReport, GroupBy, Totals};
 use marque::{AuditEvent, Envelope, Error, KeyPair, PublicKey};
 
 const USAGE: &str = "usage:
   marque audit append --key FILE --log FILE --event JSON|@FILE
   marque audit verify FILE...|- --key HEX... [--head HEX]
-    (several FILEs are one log kept in rotated files, oldest first: NAME.1 NAME.2 … NAME)";
+    (several FILEs are one log kept in rotated files, oldest first: NAME.1 NAME.2 … NAME)
+  marque audit report LOG... --key HEX... [--by agent|path|task|principal|resource] [--json]
+    (each LOG is one log NAME, read with its rotated files NAME.1 NAME.2 …; every log is
+    verified first: a tampered one exits 1 with audit_chain_broken and prints no totals)";
 
 /// Runs `marque audit …`; `args` are the arguments after `audit`. Exit codes: 0 ok, 1 the log
 /// is tampered (`verify`), 2 usage or other error (one line on stderr).
@@ -21,6 +26,7 @@ pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("append") => report(append(rest)),
         Some("verify") => verify(rest),
+        Some("report") => audit_report(rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             0
@@ -101,6 +107,61 @@ fn verify(args: &[String]) -> i32 {
             }
         },
     }
+}
+
+fn audit_report(args: &[String]) -> i32 {
+    let run = || -> Result<Result<String, Error>, String> {
+        let json = args.iter().any(|a| a == "--json");
+        let rest: Vec<String> = args.iter().filter(|a| *a != "--json").cloned().collect();
+        let a = Args::parse(&rest, &["--by"], &["--key"])?;
+        if a.positionals.is_empty() {
+            return Err(format!("expected LOG...\n{USAGE}"));
+        }
+        let keys =
+            a.many("--key")?.iter().map(|k| parse_public_key(k)).collect::<Result<Vec<_>, _>>()?;
+        let by = GroupBy::parse(a.optional("--by")?.unwrap_or("agent")).map_err(show)?;
+        let mut logs = Vec::new();
+        for name in &a.positionals {
+            let path = std::path::PathBuf::from(name);
+            let mut files = marque::audit_file::rotated_files(&path).map_err(show)?;
+            files.push(path);
+            logs.push(files);
+        }
+        Ok(report_files(&logs, &keys, by).and_then(|r| if json { r.to_json() } else { Ok(report_text(&r)) }))
+    };
+    match run() {
+        Err(e) => fail(&e),
+        Ok(Ok(text)) => {
+            println!("{text}");
+            0
+        }
+        // A tampered log: exit 1 with the typed code, nothing on standard output.
+        Ok(Err(e)) if e.code() == "audit_chain_broken" => {
+            eprintln!("tampered: {}", one_line(&show(e)));
+            1
+        }
+        Ok(Err(e)) => fail(&show(e)),
+    }
+}
+
+fn report_text(r: &AuditReport) -> String {
+    let mut out = format!("by {}: {} log(s), {} entries\n", r.by.as_str(), r.logs, r.total.calls);
+    for (name, t) in &r.groups {
+        out.push_str(&format!("{name}: {}\n", totals_text(t)));
+    }
+    out.push_str(&format!("total: {}", totals_text(&r.total)));
+    out
+}
+
+fn totals_text(t: &Totals) -> String {
+    let codes: Vec<String> = t.denied_by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let denied = if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) };
+    let u = &t.usage;
+    format!(
+        "calls {}, allowed {}, denied {}{denied}, input_tokens {}, output_tokens {}, cost_usd {}.{:06}",
+        t.calls, t.allowed, t.denied, u.input_tokens, u.output_tokens,
+        u.cost_usd_micros / 1_000_000, u.cost_usd_micros % 1_000_000
+    )
 }
 
 /// The last non-blank line of a file and whether the file ends with a newline, reading

@@ -56,6 +56,9 @@ commands:
        [--attribute K=V]...) [--ttl SECS (300)]   a human approval of one exact call (single use)
   audit append --key FILE --log FILE --event JSON|@file
   audit verify FILE --key HEX... [--head HEX]   exit 0 ok, 1 tampered (index and kind), 2 error
+  audit report LOG... --key HEX... [--by agent|path|task|principal|resource] [--json]
+                                              totals (calls, allowed, denied by code, usage) of
+                                              verified logs; exit 1 if one is tampered (no totals)
   jwt issue --key FILE --claims JSON|@file [--kid K]
   jwt verify TOKEN --key HEX... [--aud A]
   demo                                        the whole delegation story, readable

@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+pub use crate::audit_usage::Usage;
 use crate::error::{sanitize, Error, ErrorKind, Result};
 use crate::jcs;
 use crate::keys::{hex_decode, hex_encode, verify_many, PublicKey, Signature};
@@ -140,6 +141,9 @@ pub struct AuditEvent {
     /// Anything else worth recording (exported to OpenTelemetry under the same names).
     #[serde(default, deserialize_with = "jcs::strict_map")]
     pub attributes: Map<String, Value>,
+    /// Tokens, model and cost attributed to the event ([`Usage`]), when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl AuditEvent {
@@ -170,6 +174,7 @@ impl AuditEvent {
             token_id: None,
             approval: None,
             attributes: Map::new(),
+            usage: None,
         }
     }
 
@@ -214,6 +219,11 @@ impl AuditEvent {
         self.approval = Some(approval);
         self
     }
+    /// Sets `usage` (checked when the event is serialized or signed).
+    pub fn usage(mut self, usage: Usage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
     /// Adds one attribute.
     pub fn attribute(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attributes.insert(name.into(), value.into());
@@ -242,6 +252,9 @@ impl AuditEvent {
                 self.timestamp
             )));
         }
+        if let Some(usage) = &self.usage {
+            usage.check()?;
+        }
         Ok(())
     }
 
@@ -255,7 +268,8 @@ impl AuditEvent {
     ///
     /// Semantic-convention names where one exists (`gen_ai.agent.id`, `gen_ai.agent.name`,
     /// `gen_ai.tool.name`, `gen_ai.operation.name` = `execute_tool` for `tool_call` events,
-    /// `enduser.id`), `marque.*` for the rest; `attributes` are passed through under their own
+    /// `enduser.id`; with [`Usage`], `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`,
+    /// `gen_ai.request.model` and `marque.usage.cost_usd_micros`), `marque.*` for the rest; `attributes` are passed through under their own
     /// names unless they collide with one of these. The event name goes in the log record's
     /// `EventName` field ([`OTEL_EVENT_NAME`]), the time in its `Timestamp`
     /// ([`otel_time_unix_nano`](Self::otel_time_unix_nano)). The table is in `docs/AUDIT.md`.
@@ -291,6 +305,9 @@ impl AuditEvent {
         }
         if let Some(approval) = &self.approval {
             put("marque.approval", Value::Object(approval.clone()));
+        }
+        if let Some(usage) = &self.usage {
+            m.extend(usage.otel_attributes());
         }
         m
     }
@@ -351,6 +368,8 @@ impl Envelope {
         event.check()?;
         // A new record's time is seconds (a millisecond timestamp is refused, not recorded).
         crate::clock::check("audit event timestamp", event.timestamp)?;
+        // A new record's usage goes in `usage` (validated), never in free-form attributes.
+        crate::audit_usage::check_attribute_names(event.attributes.keys())?;
         let public = signer.public_key();
         let event_json = event.canonical()?;
         let signer_hex = public.to_hex();
@@ -829,11 +848,26 @@ pub fn verify_jsonl_reader<R: std::io::BufRead>(
 /// (instead of seq 0 and [`GENESIS`]). Used by [`crate::audit_file`] for a rotated file.
 #[cfg(feature = "std")]
 pub(crate) fn verify_jsonl_reader_after<R: std::io::BufRead>(
+    reader: R,
+    trusted: &[PublicKey],
+    expected_head: Option<&str>,
+    anchor: Option<(u64, [u8; 32])>,
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    verify_jsonl_reader_visit(reader, trusted, expected_head, anchor, options, &mut |_| {})
+}
+
+/// [`verify_jsonl_reader_after`], handing every well-formed entry by a trusted key to `visit`
+/// as it is read. The visited entries are verified only if the report comes back ok: a caller
+/// keeps what it gathered only then (as [`crate::audit_report`] does).
+#[cfg(feature = "std")]
+pub(crate) fn verify_jsonl_reader_visit<R: std::io::BufRead>(
     mut reader: R,
     trusted: &[PublicKey],
     expected_head: Option<&str>,
     anchor: Option<(u64, [u8; 32])>,
     options: &VerifyOptions,
+    visit: &mut dyn FnMut(&Envelope),
 ) -> Result<VerifyReport> {
     use std::io::{BufRead as _, Read as _};
     let cap = options.max_line_bytes;
@@ -876,6 +910,9 @@ pub(crate) fn verify_jsonl_reader_after<R: std::io::BufRead>(
             Ok(line) => prepare(line, &known),
             Err(_) => Prepared::Malformed("entry is not UTF-8".into()),
         };
+        if let Prepared::Ready(env, _) = &prepared {
+            visit(env);
+        }
         batch.push(prepared);
         if batch.len() == CHUNK && check.feed(core::mem::take(&mut batch)) {
             return Ok(check.finish());

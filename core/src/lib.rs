@@ -68,6 +68,8 @@ pub mod audience;
 pub mod audit;
 #[cfg(feature = "std")]
 pub mod audit_file;
+pub mod audit_report;
+pub mod audit_usage;
 pub mod bearer;
 pub mod budget;
 pub mod clock;

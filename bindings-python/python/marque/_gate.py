@@ -29,6 +29,7 @@ from marque.context import _DECISION, _record, call_context
 
 if TYPE_CHECKING:
     from marque._native import _SignerLike
+    from marque.otel import OtelAuditSink
     from marque.mcp import ToolSpec
 
 #: ``_meta`` key carrying the marque token (base64url) of a call (``marque.mcp.META_TOKEN``).
@@ -69,7 +70,7 @@ def authorize_message(
     mcp_name: str | None,
     now: float | None = None,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditFile | AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> tuple[Decision | None, str | None]:
     """Decides one JSON-RPC message with the core and records the decision.

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from typing_extensions import ParamSpec
 
     from marque._native import _SignerLike
+    from marque.otel import OtelAuditSink
 
     P = ParamSpec("P")
 R = TypeVar("R")
@@ -118,12 +119,17 @@ def _invalid_argument(message: str) -> InvalidArgument:
     return err
 
 
-def _check_audit_log(audit_log: AuditFile | AuditLog | None, audit_signer: _SignerLike | None) -> None:
+def _check_audit_log(audit_log: AuditFile | AuditLog | OtelAuditSink | None, audit_signer: _SignerLike | None) -> None:
     """Raises ``InvalidArgument`` unless ``audit_log`` and ``audit_signer`` are given together."""
     if (audit_log is None) != (audit_signer is None):
         raise _invalid_argument("audit_log and audit_signer go together: the log signs each entry with the signer")
-    if audit_log is not None and not isinstance(audit_log, (AuditLog, AuditFile)):
-        raise TypeError(f"audit_log must be a marque.AuditFile or a marque.AuditLog, got {type(audit_log).__name__}")
+    from marque.otel import OtelAuditSink  # no OpenTelemetry import unless a sink is made
+
+    if audit_log is not None and not isinstance(audit_log, (AuditLog, AuditFile, OtelAuditSink)):
+        raise TypeError(
+            "audit_log must be a marque.AuditFile, a marque.AuditLog or a marque.otel.OtelAuditSink, "
+            f"got {type(audit_log).__name__}"
+        )
     if audit_signer is not None and not (
         isinstance(audit_signer, KeyPair)
         or (hasattr(audit_signer, "public_key") and callable(getattr(audit_signer, "sign", None)))
@@ -138,7 +144,7 @@ def _record(
     decision: Decision,
     *,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditFile | AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> None:
     """Appends ``decision`` to ``audit_log`` (signed by ``audit_signer``), then calls ``audit``.
@@ -159,7 +165,7 @@ def authorize_call(
     operation: str = "*",
     verifier: Verifier | None = None,
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditFile | AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> Decision:
     """Authorizes one call from the current :func:`call_context`; the body of :func:`requires`.
@@ -209,7 +215,7 @@ def requires(
     operation: str = "*",
     resource: Resource = "*",
     audit: Callable[[Decision], object] | None = None,
-    audit_log: AuditFile | AuditLog | None = None,
+    audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
     audit_signer: _SignerLike | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the function runs only if the current call context's token allows it.

@@ -37,10 +37,12 @@ from mcp.shared.exceptions import MCPError
 from marque import _gate
 from marque._native import AuditFile, AuditLog, Decision, MarqueError, Verifier
 from marque.context import _check_audit_log
+from marque.otel import TRACE_META_KEYS, trace_message
 from marque.mcp import DENIED_ERROR_CODE, META_APPROVAL, META_PROOF, META_TOKEN, ToolSpec, _server_resource, mcp_config
 
 if TYPE_CHECKING:
     from marque._native import _SignerLike
+    from marque.otel import OtelAuditSink
 
 
 class MarqueMiddleware(Middleware):
@@ -54,7 +56,7 @@ class MarqueMiddleware(Middleware):
         allow: Iterable[str] | None = None,
         resource: str | None = None,
         audit: Callable[[Decision], object] | None = None,
-        audit_log: AuditFile | AuditLog | None = None,
+        audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
         audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -84,7 +86,7 @@ class MarqueMiddleware(Middleware):
         # fastmcp moves the request's _meta to the request context: put marque's entries back.
         request_context = getattr(context.fastmcp_context, "request_context", None)
         meta = getattr(request_context, "meta", None) or {}
-        carried = {k: v for k, v in meta.items() if k in (META_TOKEN, META_PROOF, META_APPROVAL)} if isinstance(meta, Mapping) else {}
+        carried = {k: v for k, v in meta.items() if k in (META_TOKEN, META_PROOF, META_APPROVAL, *TRACE_META_KEYS)} if isinstance(meta, Mapping) else {}
         if carried:
             dumped["_meta"] = {**dumped.get("_meta", {}), **carried}
         if dumped:
@@ -92,11 +94,17 @@ class MarqueMiddleware(Middleware):
         return message
 
     async def on_message(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        message = self.message(context)
+        # With an OpenTelemetry audit sink: one span in the caller's trace (`_meta.traceparent`).
+        with trace_message(self.audit_log, message):
+            return await self._guard(context, message, call_next)
+
+    async def _guard(self, context: MiddlewareContext[Any], message: dict[str, Any], call_next: Any) -> Any:
         headers = get_http_headers(include={"authorization", "marque-proof", "mcp-method", "mcp-name"})
         now = self.clock() if self.clock is not None else None
         try:
             decision, token = _gate.authorize_message(
-                self.verifier, self.config, self.tools, self.message(context),
+                self.verifier, self.config, self.tools, message,
                 authorization=headers.get("authorization"), proof=headers.get("marque-proof"),
                 mcp_method=headers.get("mcp-method"), mcp_name=headers.get("mcp-name"), now=now,
                 audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer,

@@ -66,11 +66,13 @@ from marque._native import protected_resource_metadata as _protected_resource_me
 from marque._native import www_authenticate as _www_authenticate
 from marque import _gate
 from marque.context import _check_audit_log
+from marque.otel import trace_message
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
 
     from marque._native import _SignerLike
+    from marque.otel import OtelAuditSink
     from mcp.server.auth.settings import AuthSettings
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
@@ -488,7 +490,7 @@ class MarqueGuard:
         deny_as: Literal["error", "result"] = "error",
         error_code: int = DENIED_ERROR_CODE,
         audit: Callable[[Decision], object] | None = None,
-        audit_log: AuditFile | AuditLog | None = None,
+        audit_log: AuditFile | AuditLog | OtelAuditSink | None = None,
         audit_signer: _SignerLike | None = None,
         clock: Callable[[], float] | None = None,
         resource: str | None = None,
@@ -529,11 +531,17 @@ class MarqueGuard:
         raise MCPError(code=self.error_code, message=f"marque: {code}: {message}", data=data)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        message = self.message(ctx)
+        # With an OpenTelemetry audit sink: one span in the caller's trace (`_meta.traceparent`).
+        with trace_message(self.audit_log, message):
+            return await self._guard(ctx, message, call_next)
+
+    async def _guard(self, ctx: ServerRequestContext[Any, Any], message: dict[str, Any], call_next: CallNext) -> HandlerResult:
         request = ctx.request
         now = self.clock() if self.clock is not None else None
         try:
             decision, token = _gate.authorize_message(
-                self.verifier, self.config, self.tools, self.message(ctx),
+                self.verifier, self.config, self.tools, message,
                 authorization=_header(request, "authorization"), proof=_header(request, "marque-proof"),
                 mcp_method=_header(request, "mcp-method"), mcp_name=_header(request, "mcp-name"), now=now,
                 audit=self.audit, audit_log=self.audit_log, audit_signer=self.audit_signer,
