@@ -276,6 +276,12 @@ fn read_constraints(symbols: &Symbols<'_>, facts: &[schema::Fact], info: &mut Ho
             return Err(not_canonical(depth));
         }
     }
+    // Approval rules in the profile's form only: valid, canonical prefixes, sorted, no repeats,
+    // at most 16 — the form delegation writes; the byte comparison alone would accept any order.
+    match crate::delegate::approval_rules(&info.approval) {
+        Ok(rules) if rules == info.approval => {}
+        _ => return Err(not_canonical(depth)),
+    }
     info.budget.validate().map_err(|_| not_canonical(depth))
 }
 

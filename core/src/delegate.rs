@@ -345,7 +345,7 @@ fn narrowed_budget(claims: &Claims, asked: &crate::budget::Budget) -> Result<cra
 
 /// A delegation's approval rules in the profile's form: each a valid right (canonical prefix),
 /// sorted, without repeats; at most 16.
-fn approval_rules(rules: &[crate::policy::Right]) -> Result<Vec<crate::policy::Right>> {
+pub(crate) fn approval_rules(rules: &[crate::policy::Right]) -> Result<Vec<crate::policy::Right>> {
     if rules.len() > 16 {
         return Err(Error::invalid_argument("at most 16 approval rules per delegation"));
     }

@@ -191,7 +191,7 @@ fn template_block(block: &schema::Block) -> Option<Vec<u8>> {
             biscuit_auth::datalog::SymbolTable::new().get_symbol(i).map(str::to_string)
         }
     };
-    let [fact] = &block.facts[..] else { return None };
+    let [fact, constraints @ ..] = &block.facts[..] else { return None };
     if sym(fact.predicate.name)? != "hop" || fact.predicate.terms.len() != 2 {
         return None;
     }
@@ -204,7 +204,8 @@ fn template_block(block: &schema::Block) -> Option<Vec<u8>> {
         _ => return None,
     };
     let mut code = String::from("hop({agent}, {key});\n");
-    let mut p: Vec<(&str, Term)> = vec![("agent", Term::Str(agent)), ("key", Term::Bytes(key))];
+    let mut p: Vec<(String, Term)> = vec![("agent".into(), Term::Str(agent)), ("key".into(), Term::Bytes(key))];
+    constraint_templates(constraints, &sym, &mut code, &mut p)?;
     // Each check: its predicate, and the constant the template takes, in the profile's order.
     const ORDER: [&str; 5] = ["time", "tool", "operation", "resource", "depth"];
     let mut last = None;
@@ -241,33 +242,80 @@ fn template_block(block: &schema::Block) -> Option<Vec<u8>> {
         match (name.as_str(), constant.as_ref().and_then(|c| c.content.clone())) {
             ("time", Some(schema::term::Content::Date(d))) if !p.iter().any(|(k, _)| *k == "exp") => {
                 code.push_str("check if time($time), $time <= {exp};\n");
-                p.push(("exp", Term::Date(d)));
+                p.push((String::from("exp"), Term::Date(d)));
             }
             ("tool", Some(_)) if !p.iter().any(|(k, _)| *k == "tools") => {
                 code.push_str("check if tool($tool), {tools}.contains($tool);\n");
-                p.push(("tools", strings(constant.as_ref()?)?));
+                p.push((String::from("tools"), strings(constant.as_ref()?)?));
             }
             ("operation", Some(_)) if !p.iter().any(|(k, _)| *k == "operations") => {
                 code.push_str("check if operation($operation), {operations}.contains($operation);\n");
-                p.push(("operations", strings(constant.as_ref()?)?));
+                p.push((String::from("operations"), strings(constant.as_ref()?)?));
             }
             ("resource", _) if !p.iter().any(|(k, _)| *k == "prefix") => {
                 code.push_str("check if resource($resource), ($resource + \"/\").starts_with({prefix});\n");
-                p.push(("prefix", Term::Str(last_string?)));
+                p.push((String::from("prefix"), Term::Str(last_string?)));
             }
             ("depth", Some(schema::term::Content::Integer(d))) if !p.iter().any(|(k, _)| *k == "max_depth") => {
                 code.push_str("check if depth($depth), $depth <= {max_depth};\n");
-                p.push(("max_depth", Term::Integer(d)));
+                p.push((String::from("max_depth"), Term::Integer(d)));
             }
             _ => return None,
         }
     }
     last?;
-    let params: HashMap<String, Term> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let params: HashMap<String, Term> = p.into_iter().collect();
     let builder = BlockBuilder::new().code_with_params(code, params, HashMap::new()).ok()?;
     let mut out = Vec::new();
     builder.encode_third_party_block(&mut out).ok()?;
     Some(out)
+}
+
+/// The profile's constraint facts after `hop` (docs/PROFILE.md, "Constraints"), written in the
+/// profile's order whatever order the block has them in: `max_calls`, `rate`, then the approval
+/// rules sorted and without repeats. `None` for any other fact or shape.
+fn constraint_templates(
+    facts: &[schema::Fact],
+    sym: &dyn Fn(u64) -> Option<String>,
+    code: &mut String,
+    p: &mut Vec<(String, Term)>,
+) -> Option<()> {
+    let int = |t: &schema::Term| match t.content {
+        Some(schema::term::Content::Integer(n)) => Some(n),
+        _ => None,
+    };
+    let string = |t: &schema::Term| match t.content {
+        Some(schema::term::Content::String(i)) => sym(i),
+        _ => None,
+    };
+    let (mut max_calls, mut rate, mut rules) = (None, None, BTreeSet::new());
+    for f in facts {
+        let terms = &f.predicate.terms;
+        match (sym(f.predicate.name)?.as_str(), terms.len()) {
+            ("max_calls", 1) if max_calls.is_none() => max_calls = Some(int(&terms[0])?),
+            ("rate", 2) if rate.is_none() => rate = Some((int(&terms[0])?, int(&terms[1])?)),
+            ("needs_approval", 3) => {
+                rules.insert((string(&terms[0])?, string(&terms[1])?, string(&terms[2])?));
+            }
+            _ => return None,
+        }
+    }
+    if let Some(n) = max_calls {
+        code.push_str("max_calls({max_calls});\n");
+        p.push(("max_calls".into(), Term::Integer(n)));
+    }
+    if let Some((calls, window)) = rate {
+        code.push_str("rate({rate_calls}, {rate_window});\n");
+        p.push(("rate_calls".into(), Term::Integer(calls)));
+        p.push(("rate_window".into(), Term::Integer(window)));
+    }
+    for (i, (tool, operation, prefix)) in rules.into_iter().enumerate() {
+        code.push_str(&format!("needs_approval({{na{i}_tool}}, {{na{i}_operation}}, {{na{i}_prefix}});\n"));
+        p.push((format!("na{i}_tool"), Term::Str(tool)));
+        p.push((format!("na{i}_operation"), Term::Str(operation)));
+        p.push((format!("na{i}_prefix"), Term::Str(prefix)));
+    }
+    Some(())
 }
 
 fuzz_target!(|data: &[u8]| {

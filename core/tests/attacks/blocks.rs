@@ -104,6 +104,28 @@ pub fn cases(b: &mut Book) {
         b.authorize(&format!("blocks: a hop block signed by its holder with {what}"), &name, read(), error("invalid_token"));
     }
 
+    // Approval rules are written sorted and without repeats (docs/PROFILE.md): any other order
+    // or a repeat is refused, though rebuilding the block from its own facts would reproduce it
+    // byte for byte (found by the hop_block_datalog fuzz target's oracle).
+    let rules = honest_hop(
+        &ta,
+        &agent_a,
+        &to_c().require_approval(marque::Right::new("read_file", "read", "src/secret/")).require_approval(marque::Right::new("read_file", "read", "src/a/")),
+    );
+    let lines: Vec<&str> = rules.lines().filter(|l| !l.trim().is_empty()).collect();
+    let at: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.starts_with("needs_approval(")).map(|(i, _)| i).collect();
+    assert_eq!(at.len(), 2, "{rules}");
+    let sorted = b.token_b64("blocks/hop with two approval rules", append(&ta, &agent_a, code_block(&lines.join("\n"))));
+    b.authorize("blocks: control, a hop with two approval rules in the profile's order", &sorted, read(), allowed());
+    let mut swapped = lines.clone();
+    swapped.swap(at[0], at[1]);
+    let mut repeated = lines.clone();
+    repeated.insert(at[1], lines[at[0]]);
+    for (what, datalog) in [("its approval rules out of order", swapped.join("\n")), ("an approval rule repeated", repeated.join("\n"))] {
+        let name = b.token_b64(&format!("blocks/hop with {what}"), append(&ta, &agent_a, code_block(&datalog)));
+        b.authorize(&format!("blocks: a hop block signed by its holder with {what}"), &name, read(), error("invalid_token"));
+    }
+
     // A block-level scope (`trusting previous`) and nothing else added.
     let scoped = b.token_b64("blocks/hop with a block scope", append(&ta, &agent_a, code_block(&code).scope(Scope::Previous)));
     b.authorize("blocks: a hop block with a scope (trusting previous)", &scoped, read(), error("invalid_token"));
