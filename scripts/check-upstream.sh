@@ -47,6 +47,9 @@ nofork_check() {
     mkdir -p "$w"
     tar xzf "$REPO/target/package/marque-$version.crate" -C "$w"
     mv "$w/marque-$version" "$w/core"
+    # A .crate stores one fixed mtime for every file: without a touch, a re-run in a warm target
+    # dir sees "unchanged" sources and tests the previous run's build of the core.
+    find "$w/core" -type f -exec touch {} +
     cp "$w/core/Cargo.lock" "$w/Cargo.lock"
     local entry
     for entry in tests docs README.md bindings-python bindings-node bindings-wasm cli examples; do

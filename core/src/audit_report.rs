@@ -32,6 +32,7 @@
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+#[cfg(feature = "std")]
 use alloc::vec::Vec;
 
 use serde::Serialize;

@@ -327,6 +327,7 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("verify_agent_assertion", "key"): lambda: marque.verify_agent_assertion("AgentAssertion x", BAD),
         ("sign_agent_assertion", "agent_runtime_id"): lambda: marque.sign_agent_assertion(kp, BAD, "t"),
         ("sign_agent_assertion", "task_id"): lambda: marque.sign_agent_assertion(kp, "rt", BAD),
+        ("AuditEvent.__new__", "usage"): lambda: marque.AuditEvent(**ev, usage={"model": BAD}),
         ("AuditEvent.__new__", "approval"): lambda: marque.AuditEvent(**ev, approval={"by": BAD}),
         ("AuditEvent.__new__", "attributes"): lambda: marque.AuditEvent(**ev, attributes={BAD: 1}),
         ("AuditEvent.__new__", "chain"): lambda: marque.AuditEvent(**ev, chain=[BAD]),
