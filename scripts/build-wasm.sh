@@ -5,6 +5,9 @@
 #   scripts/build-wasm.sh                 full package -> bindings-wasm/pkg/
 #   scripts/build-wasm.sh --verify-only   verifier-only module (no keygen/mint/delegate/signProof)
 #                                         -> bindings-wasm/pkg-verify/ (measured, not published)
+#   scripts/build-wasm.sh --rego          the module with Rego policies (the core's `rego` feature,
+#                                         regorus) -> bindings-wasm/pkg-rego/ (the default module
+#                                         does not carry the interpreter; sizes in README "Sizes")
 #   scripts/build-wasm.sh --sizes         only print the sizes of what is built
 #
 # MARQUE_WASM_EXTRA_CONFIG adds cargo --config arguments for experiments, e.g.
@@ -28,8 +31,9 @@ MODE=full
 case "${1:-}" in
     "") ;;
     --verify-only) MODE=verify ;;
+    --rego) MODE=rego ;;
     --sizes) MODE=sizes ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
 esac
 
@@ -54,16 +58,22 @@ sizes() { # sizes DIR: raw and gzipped size of the .wasm and of every file the p
 if [ "$MODE" = sizes ]; then
     sizes "$PKG"
     [ -d "$REPO/bindings-wasm/pkg-verify" ] && sizes "$REPO/bindings-wasm/pkg-verify"
+    [ -d "$REPO/bindings-wasm/pkg-rego" ] && sizes "$REPO/bindings-wasm/pkg-rego"
     exit 0
 fi
 
 FEATURES=()
-if [ "$MODE" = verify ]; then
-    FEATURES=(--no-default-features)
-    PKG="$REPO/bindings-wasm/pkg-verify"
+if [ "$MODE" = verify ] || [ "$MODE" = rego ]; then
+    if [ "$MODE" = verify ]; then
+        FEATURES=(--no-default-features)
+        PKG="$REPO/bindings-wasm/pkg-verify"
+    else
+        FEATURES=(--features rego)
+        PKG="$REPO/bindings-wasm/pkg-rego"
+    fi
     mkdir -p "$PKG"
-    # The verifier-only package reuses the committed entry points.
-    for f in index.js node.js node.cjs errors.js errors.cjs edge.js package.json; do
+    # The verifier-only and Rego packages reuse the committed entry points.
+    for f in index.js index.d.ts node.js node.cjs errors.js errors.cjs edge.js edge.d.ts workerd.js package.json; do
         cp "$REPO/bindings-wasm/pkg/$f" "$PKG/$f"
     done
 fi

@@ -39,8 +39,11 @@ suite() {
 rust_tests() {
     # marque-redis: its fleet tests start their own loopback redis-server (scripts/install.sh).
     cargo test --locked -p marque -p marque-cli -p marque-redis &&
-        # Rego policies are behind a feature (regorus is large): their tests and doctests.
+        # Rego policies are behind a feature (regorus is large): their tests, doctests and the
+        # shared vectors (tests/vectors/rego.json; the CLI enables the feature, so the line above
+        # runs them too, but the core alone must pass them).
         cargo test --locked -p marque --features rego --lib rego &&
+        cargo test --locked -p marque --features rego --test rego_vectors --test constraints &&
         cargo test --locked -p marque --features rego --doc rego
 }
 rust_nostd_tests() {
@@ -100,7 +103,11 @@ node_tests() {
         node examples/demo.mjs node >/dev/null
 }
 wasm_tests() {
-    "$REPO/scripts/build-wasm.sh" && (cd bindings-wasm && npm test) && js_shared_tests wasm &&
+    # The default module (no Rego: a `rego` option is refused) and the Rego build (pkg-rego),
+    # which replays the Rego vectors.
+    "$REPO/scripts/build-wasm.sh" && "$REPO/scripts/build-wasm.sh" --rego &&
+        (cd bindings-wasm && npm test) && js_shared_tests wasm &&
+        MARQUE_JS=wasm MARQUE_WASM_PKG=pkg-rego node --test tests/js/vectors-rego.test.mjs &&
         node examples/demo.mjs wasm >/dev/null
 }
 [ -d bindings-python ] && suite "python package" python_tests

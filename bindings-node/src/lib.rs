@@ -21,6 +21,7 @@ mod keys;
 mod options;
 mod mcp;
 mod proof;
+mod rego;
 mod revocation;
 mod signer;
 mod token;

@@ -164,6 +164,12 @@ pub struct VerifierOptions {
     /// a matching call the token allows is denied `approval_required` until it carries an
     /// approval of that exact call (`approve`).
     pub approval_rules: Option<Vec<String>>,
+    /// Operator policies in Rego (OPA), checked now (a bad one throws `invalid_argument`) and
+    /// run on every call the token allows: `require_approval` → `approval_required`, `allow` →
+    /// allowed, neither → `not_authorized`; `decision.policy` names `name@version#rule`.
+    pub rego: Option<Vec<crate::rego::RegoPolicy>>,
+    /// Roles for the Rego policies' `input.agent.role`: agent path or id → role (a path wins).
+    pub roles: Option<HashMap<String, String>>,
 }
 
 /// Options of `Verifier.fromJwks` (the root keys come from the document).
@@ -192,6 +198,12 @@ pub struct JwksVerifierOptions {
     /// a matching call the token allows is denied `approval_required` until it carries an
     /// approval of that exact call (`approve`).
     pub approval_rules: Option<Vec<String>>,
+    /// Operator policies in Rego (OPA), checked now (a bad one throws `invalid_argument`) and
+    /// run on every call the token allows: `require_approval` → `approval_required`, `allow` →
+    /// allowed, neither → `not_authorized`; `decision.policy` names `name@version#rule`.
+    pub rego: Option<Vec<crate::rego::RegoPolicy>>,
+    /// Roles for the Rego policies' `input.agent.role`: agent path or id → role (a path wins).
+    pub roles: Option<HashMap<String, String>>,
 }
 
 /// A trusted root key and its root key id.
@@ -351,10 +363,14 @@ struct Settings {
     audience: Option<String>,
     approvers: Option<KeyMap>,
     approval_rules: Option<Vec<String>>,
+    rego: Option<Vec<crate::rego::RegoPolicy>>,
+    roles: Option<HashMap<String, String>>,
 }
 
 fn configure(v: &mut marque::Verifier, settings: Settings) -> Result<()> {
-    let Settings { policies, limits, require_proof, operator_keys, max_revocation_staleness, audience, approvers, approval_rules } = settings;
+    let Settings { policies, limits, require_proof, operator_keys, max_revocation_staleness, audience, approvers, approval_rules, rego, roles } =
+        settings;
+    crate::rego::apply(v, rego, roles)?;
     for (id, key) in approvers.map(|m| m.0).unwrap_or_default() {
         v.add_approver(&id, key.resolve()?).or_throw()?;
     }
@@ -429,6 +445,8 @@ impl Verifier {
                 audience: options.audience,
                 approvers: options.approvers,
                 approval_rules: options.approval_rules,
+                rego: options.rego,
+                roles: options.roles,
             },
         )?;
         Ok(Verifier { inner: Arc::new(RwLock::new(v)) })
@@ -455,6 +473,8 @@ impl Verifier {
                     audience: o.audience,
                     approvers: o.approvers,
                     approval_rules: o.approval_rules,
+                    rego: o.rego,
+                    roles: o.roles,
                 },
             )?;
         }

@@ -219,6 +219,41 @@ test('guardTools through the SDK client (in memory): every method is decided by 
   }
 })
 
+test('guardTools: a Rego policy\'s require_approval reaches the client as the approval_required tool error', async () => {
+  const { c } = scenario(Math.floor(Date.now() / 1000))
+  const alice = keys.other
+  const source = [
+    'package mcp.files',
+    'default allow = false',
+    'allow if { input.tool == "read_file"; input.agent.role == "reader" }',
+    'require_approval if { input.tool == "read_file"; startswith(input.resource.id, "src/") }',
+  ].join('\n')
+  // The role by the agent's path in the spawn tree.
+  const v = verifier({ approvers: { 'user:alice': alice.publicKey }, rego: [{ name: 'files', version: '4', source }],
+    roles: { '/root/agent_a/agent_c': 'reader' } })
+  const { server, ran } = filesServer({ verifier: v, tools: { read_file: { operation: 'read', resource_arg: 'path' } } })
+  const [a, b] = InMemoryTransport.createLinkedPair()
+  await server.connect(a)
+  const client = new Client({ name: 'c', version: '0' })
+  await client.connect(b)
+  try {
+    const call = (meta) => client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, ...meta }) })
+    const first = await call({})
+    assert.equal(first.isError, true)
+    const asked = first._meta[APPROVAL_REQUEST_META_KEY]
+    assert.deepEqual(asked.approvers, ['user:alice'])
+    assert.match(asked.reason, /rego policy files@4 requires approval/)
+    assert.equal(first._meta['marque/decision'].code, 'approval_required')
+    assert.equal(first._meta['marque/decision'].policy, 'files@4#require_approval')
+    assert.equal(ran(), 0)
+    const approval = approve(alice, { approver: 'user:alice', digest: asked.digest })
+    assert.equal((await call({ approval })).content[0].text, 'ok')
+    assert.equal(ran(), 1)
+  } finally {
+    await client.close()
+  }
+})
+
 test('guardTools: approval_required is a tool error carrying what to approve; the approval travels in _meta["marque/approval"]', async () => {
   const { c } = scenario(Math.floor(Date.now() / 1000))
   const alice = keys.other

@@ -23,6 +23,7 @@ mod mcp;
 mod pending;
 mod policy;
 mod proof;
+mod rego;
 mod replay;
 mod revocation;
 mod signer;

@@ -90,11 +90,14 @@ impl Verifier {
     }
 }
 
-/// The constructor's constraint options: `approvers`, `approval_rules`, `counter_store`.
+/// The constructor's constraint options: `approvers`, `approval_rules`, `counter_store`,
+/// `rego`, `roles`.
 struct Constraints<'a, 'py> {
     approvers: Option<&'a Bound<'py, PyAny>>,
     approval_rules: Option<&'a Bound<'py, PyAny>>,
     counter_store: Option<&'a Bound<'py, PyAny>>,
+    rego: Option<&'a Bound<'py, PyAny>>,
+    roles: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl Constraints<'_, '_> {
@@ -113,6 +116,8 @@ impl Constraints<'_, '_> {
         if let Some(store) = self.counter_store.filter(|s| !s.is_none()) {
             v.set_counter_store(crate::budget::extract(store)?);
         }
+        crate::rego::apply(v, crate::rego::specs(self.rego)?)?;
+        v.set_roles(convert::str_map("roles", self.roles)?);
         Ok(())
     }
 }
@@ -165,10 +170,16 @@ impl Verifier {
     /// by default this verifier's memory; a `MemoryCounterStore` shared by several verifiers, or
     /// a sync `redis.Redis` client (any object with `eval(script, numkeys, *keys_and_args)`) for
     /// a fleet; a store that raises makes the call raise `ReplayStoreUnavailable`.
+    /// `rego`: operator policies in Rego (OPA), a list of dicts `{"name", "version"?, "source",
+    /// "data"?}` — each checked now (a bad one raises `InvalidArgument`, an oversized one
+    /// `LimitsExceeded`) and run on every call the token allows: `require_approval` → denied
+    /// `approval_required`, `allow` → allowed, neither → denied `not_authorized`; the decision's
+    /// `policy` names `name@version#rule`. `roles`: `{agent path or id: role}`, the policies'
+    /// `input.agent.role` (a path wins over an id).
     #[new]
     #[pyo3(signature = (root_keys, *, policies = None, limits = None, require_proof = false, revocations = None,
                         operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None,
-                        approvers = None, approval_rules = None, counter_store = None))]
+                        approvers = None, approval_rules = None, counter_store = None, rego = None, roles = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         root_keys: &Bound<'_, PyAny>,
@@ -183,12 +194,14 @@ impl Verifier {
         approvers: Option<&Bound<'_, PyAny>>,
         approval_rules: Option<&Bound<'_, PyAny>>,
         counter_store: Option<&Bound<'_, PyAny>>,
+        rego: Option<&Bound<'_, PyAny>>,
+        roles: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let mut v = marque::Verifier::new([]);
         for (id, key) in parse_root_keys(root_keys)? {
             v.add_root_key(id, key);
         }
-        let constraints = Constraints { approvers, approval_rules, counter_store };
+        let constraints = Constraints { approvers, approval_rules, counter_store, rego, roles };
         Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience, constraints)
     }
 
@@ -198,7 +211,7 @@ impl Verifier {
     #[staticmethod]
     #[pyo3(signature = (jwks, *, policies = None, limits = None, require_proof = false, revocations = None,
                         operator_keys = None, max_revocation_staleness = None, replay_store = None, audience = None,
-                        approvers = None, approval_rules = None, counter_store = None))]
+                        approvers = None, approval_rules = None, counter_store = None, rego = None, roles = None))]
     #[allow(clippy::too_many_arguments)]
     fn from_jwks(
         jwks: &Bound<'_, PyAny>,
@@ -213,9 +226,11 @@ impl Verifier {
         approvers: Option<&Bound<'_, PyAny>>,
         approval_rules: Option<&Bound<'_, PyAny>>,
         counter_store: Option<&Bound<'_, PyAny>>,
+        rego: Option<&Bound<'_, PyAny>>,
+        roles: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let v = marque::Verifier::from_jwks(&convert::to_json_text(jwks)?)?;
-        let constraints = Constraints { approvers, approval_rules, counter_store };
+        let constraints = Constraints { approvers, approval_rules, counter_store, rego, roles };
         Self::configure(v, policies, limits, require_proof, revocations, operator_keys, max_revocation_staleness, replay_store, audience, constraints)
     }
 

@@ -315,6 +315,25 @@ export interface VerifierOptions {
   approvers?: Record<string, KeyInput>
   /** Calls needing a human approval (`approval_required` until approved): `tool:operation:resourcePrefix` each, e.g. `deploy:*:production/`. */
   approvalRules?: string[]
+  /**
+   * Operator policies in Rego (OPA). Only the Rego build (`scripts/build-wasm.sh --rego`,
+   * `pkg-rego`) runs them; the default module refuses this option (`invalid_argument`).
+   * `decision.policy` names `name@version#rule`.
+   */
+  rego?: RegoPolicy[]
+  /** Roles for the Rego policies' `input.agent.role`: agent path or id → role (a path wins). */
+  roles?: Record<string, string>
+}
+/** An operator policy in Rego (OPA v1 syntax): a package with an `allow` rule and optionally `require_approval`. */
+export interface RegoPolicy {
+  /** Names the policy in decisions: 1–128 of `[A-Za-z0-9-_.:/]`. */
+  name: string
+  /** Its version, likewise. */
+  version?: string
+  /** The Rego module text (at most 64 KiB). */
+  source: string
+  /** Operator data the policy reads as `data.…` (a JSON object, or its text). */
+  data?: Record<string, unknown> | string
 }
 /** `new Verifier` options without `rootKeys` (they come from the JWKS document). */
 export type JwksVerifierOptions = Omit<VerifierOptions, 'rootKeys'>

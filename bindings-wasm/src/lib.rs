@@ -36,6 +36,7 @@ pub mod keys;
 pub mod mcp;
 #[cfg(feature = "full")]
 pub mod proof;
+pub mod rego;
 pub mod revocation;
 #[cfg(feature = "full")]
 pub mod signer;

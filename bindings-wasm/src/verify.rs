@@ -221,7 +221,8 @@ pub(crate) fn decision_to_js(d: &marque::Decision) -> JsResult<JsValue> {
 #[wasm_bindgen]
 impl Verifier {
     /// `new Verifier({rootKeys, policies?, limits?, requireProof?, audience?, operatorKeys?,
-    /// maxRevocationStaleness?, approvers?, approvalRules?})`.
+    /// maxRevocationStaleness?, approvers?, approvalRules?, rego?, roles?})` (`rego`: only in
+    /// the Rego build, see `crate::rego`).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<Verifier> {
         let mut o = Options::new(&options, "verifier options")?;
@@ -299,6 +300,7 @@ fn configure(mut v: marque::Verifier, mut o: Options) -> JsResult<Verifier> {
     for rule in o.opt_strings("approvalRules")?.unwrap_or_default() {
         v.add_approval_rule(marque::Right::parse(&rule)?)?;
     }
+    crate::rego::configure(&mut v, &mut o)?;
     o.finish()?;
     Ok(Verifier { inner: v })
 }

@@ -19,6 +19,7 @@ mod args;
 mod audit;
 mod demo;
 mod jwt;
+mod rego;
 mod revoke;
 
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ commands:
        [--attribute K=V]... [--audience URI] [--proof P] [--now SECS]
        [--revocation-list FILE --operator-key HEX... [--max-staleness SECS]]
        [--approval-rule TOOL:OP:PREFIX]... [--approver ID=HEX]... [--approval A] [--redis URL]
+       [--rego FILE... [--rego-name N] [--rego-version V]] [--role AGENT=ROLE]...
                                               decision JSON; exit 0 allowed, 1 denied, 2 error
   revoke add --list FILE [--id HEX]... [--agent ID]... [--key PUBLIC_KEY]... [--principal P]... [--task T]...
   revoke sign --list FILE --key FILE (--sequence N | --previous SIGNED) [--now SECS] [--out FILE]
@@ -109,6 +111,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
             &[
                 "root-pub", "jwks", "token", "tool", "operation", "resource", "attribute", "audience", "proof", "now",
                 "revocation-list", "operator-key", "max-staleness", "approval", "approver", "approval-rule", "redis",
+                "rego", "rego-name", "rego-version", "role",
             ],
             &[],
         )?),
@@ -288,6 +291,7 @@ fn authorize(a: Args) -> Result<u8, String> {
     for rule in a.all("approval-rule") {
         verifier.add_approval_rule(Right::parse(rule).map_err(err)?).map_err(err)?;
     }
+    rego::configure(&mut verifier, &a)?;
     for k in a.all("operator-key") {
         verifier.add_operator_key(PublicKey::parse(k).map_err(err)?);
     }

@@ -500,3 +500,65 @@ fn revoke_publish_signs_the_next_list_in_place() {
     assert!(!std::path::Path::new(&format!("{served}.tmp")).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn authorize_runs_rego_policies_with_the_operators_roles() {
+    let dir = std::env::temp_dir().join(format!("marque-cli-rego-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (root_key, root_pub) = keygen(&dir, "root");
+    let (_, agent_pub) = keygen(&dir, "agent");
+    let (alice_key, alice_pub) = keygen(&dir, "alice");
+    let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:deployer", "--agent-key", &agent_pub,
+        "--principal", "user:bob", "--right", "*", "--ttl", "600", "--now", "1767225600"]);
+    assert!(o.status.success(), "{o:?}");
+    let token = stdout(&o);
+    // The users' policy, verbatim.
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/rego/agent_authz.rego");
+    let approver = format!("user:alice={alice_pub}");
+    let run = |env: &str, extra: &[&str]| {
+        let attr = format!("resource.env={env}");
+        let mut args = vec!["authorize", "--root-pub", &root_pub, "--token", &token, "--tool", "deploy", "--operation", "deploy",
+            "--resource", "svc/web", "--attribute", &attr, "--rego", policy, "--approver", &approver, "--now", "1767225600"];
+        args.extend(extra);
+        let o = marque(&args);
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        (o.status.code(), d["code"].as_str().map(str::to_string), d["policy"].as_str().map(str::to_string), o)
+    };
+    let role = ["--role", "agent:deployer=deployer", "--rego-name", "authz", "--rego-version", "3"];
+    // A deployer deploys to staging: allowed, and the decision names the rule.
+    let (code, _, policy_rule, o) = run("staging", &role);
+    assert_eq!((code, policy_rule.as_deref()), (Some(0), Some("authz@3#allow")), "{o:?}");
+    // Without the role: denied by the policy (the file's stem names it by default).
+    let (code, denial, policy_rule, o) = run("staging", &[]);
+    assert_eq!((code, denial.as_deref(), policy_rule.as_deref()), (Some(1), Some("not_authorized"), Some("agent_authz#default")), "{o:?}");
+    // Production: approval required, then allowed with alice's approval of that exact call.
+    let (code, denial, policy_rule, o) = run("production", &role);
+    assert_eq!((code, denial.as_deref(), policy_rule.as_deref()), (Some(1), Some("approval_required"), Some("authz@3#require_approval")), "{o:?}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let digest = d["approval_request"]["digest"].as_str().unwrap().to_string();
+    let o = marque(&["approve", "--key", &alice_key, "--approver", "user:alice", "--digest", &digest, "--now", "1767225600"]);
+    assert!(o.status.success(), "{o:?}");
+    let approval = stdout(&o);
+    let mut with = role.to_vec();
+    with.extend(["--approval", &approval]);
+    let (code, _, _, o) = run("production", &with);
+    assert_eq!(code, Some(0), "{o:?}");
+    // Refusals, each one line on stderr and exit 2: a policy that does not parse, a malformed
+    // --role, --rego-name with two files, a missing file.
+    let bad = dir.join("bad.rego");
+    std::fs::write(&bad, "package p\nallow if {").unwrap();
+    let bad = bad.to_str().unwrap();
+    for extra in [
+        vec!["--rego", bad],
+        vec!["--role", "deployer"],
+        vec!["--rego", policy, "--rego-name", "x"],
+        vec!["--rego", "/nonexistent/policy.rego"],
+    ] {
+        let (code, _, _, o) = run("staging", &extra);
+        assert_eq!(code, Some(2), "{extra:?}: {o:?}");
+        assert!(!o.stderr.is_empty() && o.stdout.is_empty(), "{extra:?}: {o:?}");
+    }
+    let (_, _, _, o) = run("staging", &["--rego", bad]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not parse"), "{o:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -185,8 +185,15 @@ impl RegoPolicy {
         &self.package
     }
 
-    /// Evaluates the policy on `input`.
+    /// Evaluates the policy on `input`. Fails closed (`limits_exceeded`) when there is no
+    /// clock to hold the time limit (wasm32 before `set_host_clock`).
     pub fn evaluate(&self, input: &RegoInput) -> Result<RegoVerdict> {
+        if regorus::utils::limits::monotonic_now().is_none() {
+            return Err(Error::new(
+                ErrorKind::LimitsExceeded,
+                format!("rego policy `{}`: no clock to enforce its time limit (the host sets one)", self.label()),
+            ));
+        }
         let json = serde_json::to_string(input).map_err(|_| Error::internal("rego input encoding"))?;
         let value = regorus::Value::from_json_str(&json).map_err(|_| Error::internal("rego input decoding"))?;
         let mut engine = self.engine.clone();
@@ -220,6 +227,39 @@ impl RegoPolicy {
         }
     }
 }
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod host_clock {
+    use core::time::Duration;
+    use std::sync::OnceLock;
+
+    static NOW_MILLIS: OnceLock<fn() -> f64> = OnceLock::new();
+
+    /// regorus's time source on wasm32: the host's monotonic milliseconds.
+    struct HostClock;
+
+    impl regorus::utils::limits::TimeSource for HostClock {
+        fn now(&self) -> Option<Duration> {
+            let ms = (NOW_MILLIS.get()?)();
+            (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0))
+        }
+    }
+
+    static HOST_CLOCK: HostClock = HostClock;
+
+    /// Gives the Rego time limit the host's clock: `now_millis` returns monotonic milliseconds
+    /// (a JS host's `performance.now()`). The first clock set stays; later calls do nothing.
+    /// Until one is set every evaluation fails closed (`limits_exceeded`).
+    pub fn set_host_clock(now_millis: fn() -> f64) {
+        if NOW_MILLIS.set(now_millis).is_ok() {
+            // Ours is the only registration: it cannot already be set.
+            let _ = regorus::utils::limits::set_time_source(&HOST_CLOCK);
+        }
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub use host_clock::set_host_clock;
 
 /// The acting agent, as a Rego policy sees it (`input.agent`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -99,3 +99,39 @@ def test_the_mapping_reads_the_approval_from_meta() -> None:
     assert mcp_config(TOOLS).map(message).approval == "a.b"
     message["params"]["_meta"] = {}  # type: ignore[index]
     assert mcp_config(TOOLS).map(message).approval is None
+
+
+REGO = """package mcp.deploys
+default allow = false
+allow if { input.action == "deploy"; input.agent.role == "deployer" }
+require_approval if { input.action == "deploy"; startswith(input.resource.id, "production/") }
+"""
+
+
+def test_a_rego_require_approval_reaches_the_client_as_approval_required() -> None:
+    token = marque.mint(ROOT, agent="agent:deployer", agent_key=AGENT, principal="user:bob", rights=["deploy:*:*"])
+    verifier = marque.Verifier([ROOT.public_key], approvers={"user:alice": ALICE},
+                               rego=[{"name": "deploys", "version": "2", "source": REGO}], roles={"agent:deployer": "deployer"})
+    server = MCPServer("ops", middleware=[MarqueGuard(verifier, tools=TOOLS)])
+
+    @server.tool()
+    def deploy(target: str) -> str:
+        d = marque.current_decision()
+        assert d is not None
+        return f"deployed {target} ({d.policy})"
+
+    async def main() -> None:
+        async with Client(server) as c:
+            r = await c.call_tool("deploy", {"target": "staging/web"}, meta=meta(token, arguments={"target": "staging/web"}))
+            assert r.content[0].text == "deployed staging/web (deploys@2#allow)"
+            with pytest.raises(MCPError) as e:
+                await c.call_tool("deploy", PROD, meta=meta(token))
+            d = denial(e.value)
+            assert d is not None and d["code"] == "approval_required"
+            asked = d["approval_request"]
+            assert asked["approvers"] == ["user:alice"] and "rego policy deploys@2" in asked["reason"]
+            approval = marque.approve(ALICE, approver="user:alice", digest=asked["digest"])
+            r = await c.call_tool("deploy", PROD, meta=meta(token, approval))
+            assert r.content[0].text == "deployed production/web (deploys@2#require_approval)"
+
+    asyncio.run(main())

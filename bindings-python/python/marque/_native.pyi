@@ -124,6 +124,18 @@ class _ApprovalRequest(TypedDict):
     approvers: list[str]
     reason: str
 
+class _RegoPolicyRequired(TypedDict):
+    name: str
+    source: str
+
+class _RegoPolicy(_RegoPolicyRequired, total=False):
+    """An operator policy in Rego (``Verifier(rego=[...])``): ``name``/``version`` label the
+    decision (``policy``: ``name@version#rule``), ``source`` is the module, ``data`` the operator
+    data it reads as ``data.*`` (a dict or JSON text)."""
+
+    version: str | None
+    data: Mapping[str, Any] | str | None
+
 REDIS_SPEND_SCRIPT: Final[str]
 
 @final
@@ -679,6 +691,8 @@ class Verifier:
         approvers: Mapping[str, _PublicKeyLike] | None = None,
         approval_rules: Iterable[_RightLike] | None = None,
         counter_store: Union[MemoryCounterStore, _CounterStoreLike, None] = None,
+        rego: Iterable[_RegoPolicy] | None = None,
+        roles: Mapping[str, str] | None = None,
     ) -> Self: ...
     @staticmethod
     def from_jwks(
@@ -695,6 +709,8 @@ class Verifier:
         approvers: Mapping[str, _PublicKeyLike] | None = None,
         approval_rules: Iterable[_RightLike] | None = None,
         counter_store: Union[MemoryCounterStore, _CounterStoreLike, None] = None,
+        rego: Iterable[_RegoPolicy] | None = None,
+        roles: Mapping[str, str] | None = None,
     ) -> Verifier: ...
     def set_root_keys_from_jwks(self, jwks: _JwksLike) -> None: ...
     def add_operator_key(self, key: _PublicKeyLike) -> None: ...
