@@ -458,7 +458,7 @@ export declare class Decision {
   get chain(): Array<string>
   /** Key fingerprints of the delegation chain, root first (one per agent of `chain`). */
   get chainKeyFingerprints(): Array<string>
-  /** The id of the policy that matched, if one did. */
+  /** The policy that decided, if one did: a Datalog policy's id, or a Rego policy's `name@version#rule`. */
   get policy(): string | null
   /** Readable reasons when denied. */
   get reasons(): Array<string>
@@ -1331,6 +1331,14 @@ export interface JwksVerifierOptions {
    * approval of that exact call (`approve`).
    */
   approvalRules?: Array<string>
+  /**
+   * Operator policies in Rego (OPA), checked now (a bad one throws `invalid_argument`) and
+   * run on every call the token allows: `require_approval` → `approval_required`, `allow` →
+   * allowed, neither → `not_authorized`; `decision.policy` names `name@version#rule`.
+   */
+  rego?: Array<RegoPolicy>
+  /** Roles for the Rego policies' `input.agent.role`: agent path or id → role (a path wins). */
+  roles?: Record<string, string>
 }
 
 /**
@@ -1605,6 +1613,21 @@ export interface RateOptions {
  */
 export declare function redisSpendScript(): string
 
+/**
+ * An operator policy in Rego (OPA v1 syntax): a package with an `allow` rule and optionally
+ * `require_approval`, run on every call the token allows.
+ */
+export interface RegoPolicy {
+  /** Names the policy in decisions (`name@version#rule`): 1–128 of `[A-Za-z0-9-_.:/]`. */
+  name: string
+  /** Its version, likewise (optional). */
+  version?: string
+  /** The Rego module text (at most 64 KiB). */
+  source: string
+  /** Operator data the policy reads as `data.…` (a JSON object, or its text). */
+  data?: Record<string, unknown> | string
+}
+
 /** The request a decision was made for. */
 export interface Request {
   /** Tool. */
@@ -1788,6 +1811,14 @@ export interface VerifierOptions {
    * approval of that exact call (`approve`).
    */
   approvalRules?: Array<string>
+  /**
+   * Operator policies in Rego (OPA), checked now (a bad one throws `invalid_argument`) and
+   * run on every call the token allows: `require_approval` → `approval_required`, `allow` →
+   * allowed, neither → `not_authorized`; `decision.policy` names `name@version#rule`.
+   */
+  rego?: Array<RegoPolicy>
+  /** Roles for the Rego policies' `input.agent.role`: agent path or id → role (a path wins). */
+  roles?: Record<string, string>
 }
 
 /**

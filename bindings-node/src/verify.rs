@@ -1047,7 +1047,7 @@ impl Decision {
     pub fn chain_key_fingerprints(&self) -> Vec<String> {
         self.inner.chain_key_fingerprints.clone()
     }
-    /// The id of the policy that matched, if one did.
+    /// The policy that decided, if one did: a Datalog policy's id, or a Rego policy's `name@version#rule`.
     #[napi(getter)]
     pub fn policy(&self) -> Option<String> {
         self.inner.policy.clone()

@@ -683,7 +683,8 @@ impl Decision {
     fn chain_key_fingerprints(&self) -> Vec<String> {
         self.inner.chain_key_fingerprints.clone()
     }
-    /// The id of the policy that matched (allow or deny), if one did.
+    /// The policy that decided, if one did: a Datalog policy's id (allow or deny), or a Rego
+    /// policy's `name@version#rule`.
     #[getter]
     fn policy(&self) -> Option<&str> {
         self.inner.policy.as_deref()

@@ -2,12 +2,14 @@
 //!
 //! Only conversion lives here: the core (`marque::rego`) checks each policy when it is loaded
 //! and evaluates it. The default module is built without the core's `rego` feature (the
-//! interpreter would more than double it): there a `rego` option is refused
-//! (`invalid_argument`), never ignored; the Rego build (`scripts/build-wasm.sh
-//! --rego`, package `pkg-rego`) loads the policies, and its evaluation time limit
-//! runs on the host's clock (`performance.now()`, see `clock`).
+//! interpreter is large, README "Sizes"): there a `rego` option is refused
+//! (`invalid_argument`), never ignored; the Rego build (`scripts/build-wasm.sh --rego`,
+//! package `pkg-rego`) loads the policies, and its evaluation time limit runs on the host's
+//! clock (`performance.now()`, `set_host_clock`).
 
 use wasm_bindgen::JsValue;
+#[cfg(all(feature = "rego", target_arch = "wasm32"))]
+use wasm_bindgen::prelude::wasm_bindgen;
 
 #[cfg(feature = "rego")]
 use crate::convert::json_text;
@@ -37,17 +39,23 @@ pub fn configure(v: &mut marque::Verifier, o: &mut Options) -> JsResult<()> {
 
 /// The host's monotonic milliseconds (`performance.now()`, else `Date.now()`).
 #[cfg(all(feature = "rego", target_arch = "wasm32"))]
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function monotonicMillis() { return (globalThis.performance ?? Date).now(); }")]
+#[wasm_bindgen(inline_js = "export function monotonicMillis() { return (globalThis.performance ?? Date).now(); }")]
 extern "C" {
     #[wasm_bindgen(js_name = monotonicMillis)]
     fn monotonic_millis() -> f64;
 }
 
+/// regorus has no clock of its own on wasm32: the policy time limit runs on the host's
+/// (`performance.now()`). Idempotent.
 #[cfg(feature = "rego")]
-fn load(v: &mut marque::Verifier, p: &JsValue, _i: usize) -> JsResult<()> {
-    // regorus has no clock of its own on wasm32: the policy time limit runs on the host's.
+pub fn set_host_clock() {
     #[cfg(target_arch = "wasm32")]
     marque::rego::set_host_clock(monotonic_millis);
+}
+
+#[cfg(feature = "rego")]
+fn load(v: &mut marque::Verifier, p: &JsValue, _i: usize) -> JsResult<()> {
+    set_host_clock();
     let mut po = Options::new(p, "rego policy")?;
     let name = po.string("name")?;
     let version = po.opt_string("version")?;

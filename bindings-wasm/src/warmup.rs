@@ -78,6 +78,37 @@ pub fn warm_up() -> bool {
     run("src/main.rs", NOW).as_deref() == Some("allowed")
         && run("src/lib.rs", NOW).as_deref() == Some("not_authorized")
         && run("src/main.rs", NOW + 3600).as_deref() == Some("expired")
+        && rego_warm_up()
+}
+
+/// The Rego build: the interpreter's paths (parse, evaluate `require_approval` and `allow`) are
+/// compiled the same way, under a 10 s limit, so a verifier's first policy evaluation does not
+/// pay V8's lazy compilation against the 50 ms policy time limit.
+#[cfg(feature = "rego")]
+fn rego_warm_up() -> bool {
+    use marque::rego::{RegoInput, RegoOutcome, RegoPolicy};
+    crate::rego::set_host_clock();
+    let source = include_str!("../../tests/vectors/rego/agent_authz.rego");
+    let Ok(mut policy) = RegoPolicy::new("warm-up", None, source) else {
+        return false;
+    };
+    if policy.set_time_limit(core::time::Duration::from_secs(10)).is_err() {
+        return false;
+    }
+    let outcome = |role: &str, env: &str| {
+        let mut input = RegoInput::for_request("deploy", "deploy", "svc/web", NOW);
+        input.agent.role = Some(role.to_string());
+        input.resource_attribute("env", env);
+        policy.evaluate(&input).ok().map(|v| v.outcome)
+    };
+    outcome("deployer", "production") == Some(RegoOutcome::ApprovalRequired)
+        && outcome("deployer", "staging") == Some(RegoOutcome::Allow)
+        && outcome("reviewer", "staging") == Some(RegoOutcome::Deny)
+}
+
+#[cfg(not(feature = "rego"))]
+fn rego_warm_up() -> bool {
+    true
 }
 
 #[cfg(test)]

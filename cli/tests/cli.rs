@@ -509,7 +509,7 @@ fn authorize_runs_rego_policies_with_the_operators_roles() {
     let (_, agent_pub) = keygen(&dir, "agent");
     let (alice_key, alice_pub) = keygen(&dir, "alice");
     let o = marque(&["mint", "--root-key", &root_key, "--agent", "agent:deployer", "--agent-key", &agent_pub,
-        "--principal", "user:bob", "--right", "*", "--ttl", "600", "--now", "1767225600"]);
+        "--principal", "user:bob", "--right", "deploy:deploy", "--ttl", "600", "--now", "1767225600"]);
     assert!(o.status.success(), "{o:?}");
     let token = stdout(&o);
     // The users' policy, verbatim.

@@ -111,7 +111,7 @@ fn generate() -> Value {
             case("deny: a reviewer deploys (its role is not deployer)", "reviewer", deploy("staging"), None),
             case("allow: a deployer deploys to staging", "deployer", deploy("staging"), None),
             case("approval_required: a deployer deploys to production", "deployer", prod.clone(), None),
-            case("allow: the production deploy with a valid approval of that call", "deployer", prod, Some(&approval)),
+            case("allow: the production deploy with a valid approval of that call", "deployer", prod, Some(approval.as_str())),
             case("deny: an agent without a role comments on a pull request", "stranger", comment_pr, None),
             case("deny: a role claimed in the request's attributes is not the agent's role", "stranger", forged_role, None),
         ],
