@@ -66,7 +66,7 @@ if (WITHOUT_REGO) {
     const { source: src, ...rest } = policy()
     assert.match(thrown(() => verifier([{ ...rest, sourse: src }])).message, /did you mean `source`/)
     assert.equal(thrown(() => verifier([{ name: 'x' }])).code, 'invalid_argument')
-    const team = 'package team\nallow if { input.agent.id in data.team }\n'
+    const team = 'package teams\nallow if { input.agent.id in data.team }\n'
     for (const data of [{ team: ['agent:stranger'] }, JSON.stringify({ team: ['agent:stranger'] })]) {
       const d = verifier([{ name: 'team', source: team, data }]).authorize(doc.tokens.stranger, { tool: 't', operation: 'o', resource: 'r', now: doc.now })
       assert.deepEqual([d.allowed, d.policy], [true, 'team#allow'])

@@ -75,7 +75,7 @@ def test_rego_option_shapes_are_checked() -> None:
     with pytest.raises(TypeError):
         marque.Verifier([public("root")], roles={"agent:x": 1})  # type: ignore[dict-item]
     # Operator data, read by the policy as data.*, given as a dict or JSON text.
-    src = "package team\nallow if { input.agent.id in data.team }\n"
+    src = "package teams\nallow if { input.agent.id in data.team }\n"
     for data in ({"team": ["agent:stranger"]}, json.dumps({"team": ["agent:stranger"]})):
         d = verifier([{"name": "team", "source": src, "data": data}]).authorize(
             DOC["tokens"]["stranger"], tool="t", operation="o", resource="r", now=DOC["now"]
