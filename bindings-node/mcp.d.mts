@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, AuthInfo as CoreAuthInfo, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
+import type { AuditFile, AuditLog, AuthInfo as CoreAuthInfo, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
 
 export type { ProtectedResourceMetadata } from './index.js'
 
@@ -87,7 +87,7 @@ export interface DecisionEvent {
 
 /** Where guarded calls record their decisions: a signed entry per decision (`AuditLog.appendDecision`). */
 export interface AuditSink {
-  log: AuditLog
+  log: AuditLog | AuditFile | import('./otel.mjs').OtelAuditSink
   signer: KeyPair | Signer
   /** Default `"tool_call"`. */
   eventType?: string

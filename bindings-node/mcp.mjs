@@ -18,6 +18,7 @@
 //   RFC 9728 metadata and RFC 6750 / RFC 9728 challenges, from the core.
 // - `guardTool(…)` / `authorizeToolCall(…)`: authorize one explicit request inside a handler.
 import { createRequire } from 'node:module'
+import { OtelAuditSink, traceMessage } from './otel.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -64,9 +65,9 @@ export const DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 function assertAudit(audit) {
   const signer = audit?.signer
   const isSigner = signer instanceof KeyPair || (signer !== null && typeof signer === 'object' && signer.publicKey !== undefined && typeof signer.sign === 'function')
-  const isLog = audit?.log instanceof AuditFile || audit?.log instanceof AuditLog
+  const isLog = audit?.log instanceof AuditFile || audit?.log instanceof AuditLog || audit?.log instanceof OtelAuditSink
   if (audit !== undefined && !(audit && isLog && isSigner)) {
-    throw new MarqueError('invalid_argument', 'audit must be { log: AuditFile | AuditLog, signer: KeyPair | Signer, eventType? }')
+    throw new MarqueError('invalid_argument', 'audit must be { log: AuditFile | AuditLog | OtelAuditSink, signer: KeyPair | Signer, eventType? }')
   }
 }
 
@@ -370,7 +371,9 @@ export function guardTools(server, { verifier, tools = {}, allow, resource, onDe
   }
   const config = mcpConfig({ tools, allow, resource: serverResource(verifier, resource) })
   const options = { config, tools, now, onDecision, audit }
-  const guardRequest = (method, handler) => async (request, extra) => {
+  // With an OpenTelemetry audit sink: one span per request in the caller's trace (`_meta.traceparent`).
+  const guardRequest = (method, handler) => (request, extra) => traceMessage(audit?.log, request, () => guarded(method, handler, request, extra))
+  const guarded = async (method, handler, request, extra) => {
     const { outcome, refusal } = await authorizeMcpRequest(verifier, request, extra, options)
     if (refusal) {
       if (method === 'tools/call') return deniedResult(refusal.message, refusal.decision?.toJSON())
