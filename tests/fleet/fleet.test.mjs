@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import net from 'node:net'
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
@@ -24,6 +24,7 @@ const PYTHON = join(REPO, '.venv/bin/python')
 const MARQUE = process.env.MARQUE_BIN ?? join(REPO, 'target/debug/marque')
 const POLL = 1 // seconds between revocation-list polls, on every node
 const STALENESS = 60
+const TRACE = randomBytes(16).toString('hex')
 const dir = mkdtempSync(join(tmpdir(), 'marque-fleet-'))
 const children = []
 
@@ -183,7 +184,8 @@ test('the loopback fleet: one replay store, one revocation feed, one audit trail
   for (const n of nodes) n.client = await connect(n.url)
   const made = [] // every call's outcome, as the client saw it
   const call = async (client, p, tok = token) => {
-    const r = await client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: tok, proof: p }) })
+    const traceparent = `00-${TRACE}-${randomBytes(8).toString('hex')}-01` // the caller's trace, in every call
+    const r = await client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: { ...callMeta({ token: tok, proof: p }), traceparent } })
     const outcome = outcomeOf(r)
     made.push(outcome)
     return { outcome, served: r.isError ? null : r.content[0].text.split(':')[0] }
@@ -231,7 +233,8 @@ test('the loopback fleet: one replay store, one revocation feed, one audit trail
   }
   assert.ok(lists.hits[304] > 0, `the feeds revalidate with If-None-Match (${JSON.stringify(lists.hits)})`)
 
-  // 4. Every decision reached the OTLP receiver, with agent, path, chain and principal; the signed logs hold the same.
+  // 4. Every decision reached the OTLP receiver, with agent, path, chain and principal, in the
+  //    caller's trace (`_meta.traceparent`); the signed logs hold the same entries.
   const entries = nodes.flatMap((n) => readFileSync(n.log, 'utf8').split('\n').filter(Boolean))
   const records = await until('every audit record at the OTLP receiver', () => {
     const logs = received.filter((i) => i.kind === 'log')
@@ -248,6 +251,7 @@ test('the loopback fleet: one replay store, one revocation feed, one audit trail
     assert.deepEqual(a['marque.delegation.chain'], ['agent:planner', a['gen_ai.agent.id']])
     assert.equal(a['enduser.id'], 'user:alice')
     assert.equal(r.severity_text, a['marque.decision'] === 'allow' ? 'INFO' : 'WARN')
+    assert.equal(r.trace_id, TRACE, 'the decision is in the caller\'s trace (_meta.traceparent)')
   }
 
   // 5. `marque audit report` over the four nodes' logs matches the calls the client made.

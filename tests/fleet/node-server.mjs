@@ -7,6 +7,8 @@
 import { createServer } from 'node:http'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { context } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs'
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
 import { createClient } from 'redis'
@@ -31,6 +33,9 @@ redis.on('error', () => {}) // reconnects by itself; each refused claim is the g
 await redis.connect()
 const store = { claim: async (key, ttlMs) => (await redis.set(key, '1', { NX: true, PX: ttlMs })) === 'OK' }
 
+// As the OpenTelemetry Node SDK does: the context follows awaits, so each decision's record is
+// emitted in the request's span, a child of the caller's `_meta.traceparent`.
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
 const auditKey = KeyPair.generate()
 const loggerProvider = new LoggerProvider({
   processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: env('FLEET_OTLP_URL') }), scheduledDelayMillis: 200 })],
