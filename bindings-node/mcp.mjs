@@ -356,12 +356,14 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
  * `authorizeMcpAsync` with the call's single-use state in `store` (`authorizeWithStore`: a proof's
  * nonce claimed in a store shared by every process behind a load balancer). The core maps the
  * message (`McpConfig.map`); a message that carries a token and maps to a request is authorized
- * by `authorizeWithStore`, anything else (an allow-listed method, a request without a token) by
- * `authorizeMcpAsync`, which claims nothing.
+ * by `authorizeWithStore`, anything else (an allow-listed method, a request without a token, a
+ * configuration for another server) by `authorizeMcpAsync`, which claims nothing (or refuses).
  */
 async function authorizeMcpWithStore(verifier, config, message, options, store, storeOptions) {
   const mapped = config.map(message, options)
-  if (mapped.request == null || typeof mapped.token !== 'string') return verifier.authorizeMcpAsync(config, message, options)
+  // The core's refusal of a configuration naming another server than the verifier's audience, too.
+  const otherServer = config.resource !== null && config.resource !== verifier.audience
+  if (mapped.request == null || typeof mapped.token !== 'string' || otherServer) return verifier.authorizeMcpAsync(config, message, options)
   const { tool, operation, resource } = mapped.request
   const call = {
     tool, operation, resource,

@@ -13,6 +13,7 @@ import {
   bearerChallenge,
   guardTool,
   guardTools,
+  authorizeMcpRequest,
   authorizeToolCall,
   callMeta,
   defaultResource,
@@ -395,4 +396,12 @@ test('guardTools with a shared store: a proof accepted by one server is replayed
     for (const node of [...nodes, alone]) await node.client.close()
   }
   assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), store: { set() {} } }), (e) => e.code === 'invalid_argument')
+  // authorizeMcpRequest with a store keeps the core's refusals: a configuration for another server, an approval.
+  const message = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, proof: signProof(keys.agentC, c, read) }) } }
+  const claims = store.claims
+  const elsewhere = await authorizeMcpRequest(verifier(), message, undefined, { config: new marque.McpConfig({ tools, resource: 'https://other.example/mcp' }), store })
+  assert.equal(elsewhere.refusal?.code, 'invalid_argument')
+  const approved = { ...message, params: { ...message.params, _meta: { ...message.params._meta, 'marque/approval': 'x' } } }
+  assert.equal((await authorizeMcpRequest(verifier(), approved, undefined, { config: new marque.McpConfig({ tools }), store })).refusal?.code, 'invalid_argument')
+  assert.equal(store.claims, claims)
 })
