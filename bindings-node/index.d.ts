@@ -214,6 +214,20 @@ export interface AuditEvent {
   token_id?: string
   approval?: Record<string, unknown>
   attributes: Record<string, unknown>
+  /** Tokens, model and cost attributed to the event (signed with it; `docs/AUDIT.md`). */
+  usage?: AuditUsage
+}
+
+/**
+ * Usage on an audit event: integers from 0 to 2^53 - 1, `model` 1 to 256 bytes, at least one
+ * member; exported as `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`,
+ * `gen_ai.request.model` and `marque.usage.cost_usd_micros` (millionths of a US dollar).
+ */
+export interface AuditUsage {
+  input_tokens?: number
+  output_tokens?: number
+  model?: string
+  cost_usd_micros?: number
 }
 
 /**
@@ -529,6 +543,13 @@ export declare class Envelope {
   verify(trustedKeys: Array<KeyInput>): void
   /** OpenTelemetry log attributes of the event. */
   otelAttributes(): Record<string, unknown>
+  /** OpenTelemetry `SeverityNumber` of the log record: 9 (INFO) when allowed, 13 (WARN) when denied. */
+  otelSeverityNumber(): number
+  /**
+   * The log record's `Timestamp` (the event's time, the core's `otel_time_unix_nano`), in
+   * milliseconds since the epoch (an OpenTelemetry JS `TimeInput`).
+   */
+  otelTimeMillis(): number
 }
 
 /**

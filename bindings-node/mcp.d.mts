@@ -4,7 +4,7 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditLog, AuthInfo as CoreAuthInfo, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
+import type { AuditFile, AuditLog, AuthorizeStore, StoreOptions, AuthInfo as CoreAuthInfo, Decision, Envelope, DecisionJson, KeyInput, KeyPair, MarqueError, McpConfig, McpConfigJson, McpOutcome, ProtectedResourceMetadata, Signer, TimeInput, Token, Verifier, DelegateOptions } from './index.js'
 
 export type { ProtectedResourceMetadata } from './index.js'
 
@@ -87,7 +87,7 @@ export interface DecisionEvent {
 
 /** Where guarded calls record their decisions: a signed entry per decision (`AuditLog.appendDecision`). */
 export interface AuditSink {
-  log: AuditLog
+  log: AuditLog | AuditFile | import('./otel.mjs').OtelAuditSink
   signer: KeyPair | Signer
   /** Default `"tool_call"`. */
   eventType?: string
@@ -129,7 +129,7 @@ export declare function authorizeMcpRequest(
   verifier: Verifier,
   message: object,
   extra: Partial<ToolExtra> | undefined,
-  options?: { config?: McpConfig; tools?: Record<string, McpToolSpec>; now?: TimeInput; onDecision?: (event: DecisionEvent) => void; audit?: AuditSink },
+  options?: { config?: McpConfig; tools?: Record<string, McpToolSpec>; now?: TimeInput; onDecision?: (event: DecisionEvent) => void; audit?: AuditSink; store?: AuthorizeStore; storeOptions?: StoreOptions },
 ): Promise<{ outcome: McpOutcome; refusal?: undefined } | { refusal: McpRefusal; outcome?: undefined }>
 
 /** The allowed `Decision` of the current call, inside a guarded tool handler. */
@@ -151,7 +151,9 @@ export declare function guardTool<H extends (...args: any[]) => CallToolResult |
 /** Guards every request and notification `server` handles (whenever registered) with the core's MCP mapping. */
 export declare function guardTools<S extends McpServer | object>(
   server: S,
-  options: { verifier: Verifier; tools?: Record<string, McpToolSpec>; allow?: string[]; /** The server's URI: must be the verifier's `audience`. */ resource?: string; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink },
+  options: { verifier: Verifier; tools?: Record<string, McpToolSpec>; allow?: string[]; /** The server's URI: must be the verifier's `audience`. */ resource?: string; onDecision?: (event: DecisionEvent) => void; now?: TimeInput; audit?: AuditSink
+    /** A replay (and counter) store shared by every process serving this MCP server (`authorizeWithStore`): a proof is accepted once across all of them; a store that fails or is slower than `storeOptions.timeoutMs` refuses the call (`replay_store_unavailable`). Without it, proofs are claimed in this process's memory. */
+    store?: AuthorizeStore; storeOptions?: StoreOptions },
 ): S
 
 /** Client side: the `_meta` of a `tools/call` (the token on stdio, the proof on any transport). */

@@ -18,6 +18,7 @@
 //   RFC 9728 metadata and RFC 6750 / RFC 9728 challenges, from the core.
 // - `guardTool(…)` / `authorizeToolCall(…)`: authorize one explicit request inside a handler.
 import { createRequire } from 'node:module'
+import { OtelAuditSink, traceMessage } from './otel.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -64,9 +65,9 @@ export const DENIED_ERROR_CODE = MCP_DENIED_ERROR_CODE
 function assertAudit(audit) {
   const signer = audit?.signer
   const isSigner = signer instanceof KeyPair || (signer !== null && typeof signer === 'object' && signer.publicKey !== undefined && typeof signer.sign === 'function')
-  const isLog = audit?.log instanceof AuditFile || audit?.log instanceof AuditLog
+  const isLog = audit?.log instanceof AuditFile || audit?.log instanceof AuditLog || audit?.log instanceof OtelAuditSink
   if (audit !== undefined && !(audit && isLog && isSigner)) {
-    throw new MarqueError('invalid_argument', 'audit must be { log: AuditFile | AuditLog, signer: KeyPair | Signer, eventType? }')
+    throw new MarqueError('invalid_argument', 'audit must be { log: AuditFile | AuditLog | OtelAuditSink, signer: KeyPair | Signer, eventType? }')
   }
 }
 
@@ -310,7 +311,7 @@ export function mcpConfig({ tools = {}, allow, resource } = {}) {
  * decision of an authorized request, `null` for an allow-listed one), else `{ refusal: { code,
  * message, details, decision } }`.
  */
-export async function authorizeMcpRequest(verifier, message, extra, { config = DEFAULT_CONFIG, tools = {}, now, onDecision, audit } = {}) {
+export async function authorizeMcpRequest(verifier, message, extra, { config = DEFAULT_CONFIG, tools = {}, now, onDecision, audit, store, storeOptions } = {}) {
   const params = message?.params
   const details = { method: message?.method }
   let resource
@@ -330,7 +331,9 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
       ...(resource !== undefined ? { resource } : {}),
       ...(now !== undefined ? { now } : {}),
     }
-    const outcome = await verifier.authorizeMcpAsync(config, message, options)
+    const outcome = store === undefined
+      ? await verifier.authorizeMcpAsync(config, message, options)
+      : await authorizeMcpWithStore(verifier, config, message, options, store, storeOptions)
     const decision = outcome.decision ?? null
     if (decision === null) return { outcome }
     const request = outcome.request
@@ -350,6 +353,29 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
 }
 
 /**
+ * `authorizeMcpAsync` with the call's single-use state in `store` (`authorizeWithStore`: a proof's
+ * nonce claimed in a store shared by every process behind a load balancer). The core maps the
+ * message (`McpConfig.map`); a message that carries a token and maps to a request is authorized
+ * by `authorizeWithStore`, anything else (an allow-listed method, a request without a token, a
+ * configuration for another server) by `authorizeMcpAsync`, which claims nothing (or refuses).
+ */
+async function authorizeMcpWithStore(verifier, config, message, options, store, storeOptions) {
+  const mapped = config.map(message, options)
+  // The core's refusal of a configuration naming another server than the verifier's audience, too.
+  const otherServer = config.resource !== null && config.resource !== verifier.audience
+  if (mapped.request == null || typeof mapped.token !== 'string' || otherServer) return verifier.authorizeMcpAsync(config, message, options)
+  const { tool, operation, resource } = mapped.request
+  const call = {
+    tool, operation, resource,
+    ...(typeof mapped.proof === 'string' ? { proof: mapped.proof } : {}),
+    ...(typeof mapped.approval === 'string' ? { approval: mapped.approval } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  }
+  const decision = await verifier.authorizeWithStore(mapped.token, call, store, storeOptions)
+  return { allowed: decision.allowed, method: mapped.method, request: mapped.request, decision, admission: null }
+}
+
+/**
  * Guards every message `server` (an `McpServer` or a low-level `Server`) handles, whenever its
  * handler was registered: each request and notification goes through `authorizeMcpRequest`
  * before its handler runs. A denied `tools/call` becomes a tool error result naming the reason
@@ -359,7 +385,7 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
  * this server by the verifier's `audience` (RFC 8707); `resource`, if given, must be the same
  * URI. Returns the server.
  */
-export function guardTools(server, { verifier, tools = {}, allow, resource, onDecision, now, audit } = {}) {
+export function guardTools(server, { verifier, tools = {}, allow, resource, onDecision, now, audit, store, storeOptions } = {}) {
   assertVerifier(verifier)
   assertAudit(audit)
   const low = server?.server ?? server
@@ -369,8 +395,13 @@ export function guardTools(server, { verifier, tools = {}, allow, resource, onDe
     throw new MarqueError('invalid_argument', 'guardTools expects an McpServer or Server (of @modelcontextprotocol/sdk 1.x or @modelcontextprotocol/server 2.x)')
   }
   const config = mcpConfig({ tools, allow, resource: serverResource(verifier, resource) })
-  const options = { config, tools, now, onDecision, audit }
-  const guardRequest = (method, handler) => async (request, extra) => {
+  if (store !== undefined && (store === null || typeof store !== 'object' || typeof store.claim !== 'function')) {
+    throw new MarqueError('invalid_argument', 'guardTools store must be an object with claim(key, ttlMs) → Promise<boolean> (and spend(charges) for budgets): see authorizeWithStore')
+  }
+  const options = { config, tools, now, onDecision, audit, store, storeOptions }
+  // With an OpenTelemetry audit sink: one span per request in the caller's trace (`_meta.traceparent`).
+  const guardRequest = (method, handler) => (request, extra) => traceMessage(audit?.log, request, () => guarded(method, handler, request, extra))
+  const guarded = async (method, handler, request, extra) => {
     const { outcome, refusal } = await authorizeMcpRequest(verifier, request, extra, options)
     if (refusal) {
       if (method === 'tools/call') return deniedResult(refusal.message, refusal.decision?.toJSON())

@@ -20,6 +20,7 @@ APT_PACKAGES=(
     chromium                                  # browser tests (never download a browser)
     shellcheck                                # actionlint checks the workflows' shell steps with it
     redis-server                              # the shared replay store's tests (loopback, started by each test)
+    haproxy                                   # the loopback fleet test's round-robin balancer (tests/fleet)
 )
 NPM_PROJECT_DIRS=(bindings-node bindings-wasm)
 # Wheels that tests/dist/run.sh installs with pip --no-index (the sdist's build backend), into

@@ -114,6 +114,14 @@ wasm_tests() {
 [ -d bindings-node ] && suite "node package" node_tests
 [ -d bindings-wasm ] && suite "wasm package" wasm_tests
 
+# The loopback fleet (tests/fleet/run.sh): redis-server, haproxy, three Node and one Python MCP
+# server, the revocation feed and the OTLP receiver, driven by an MCP SDK client (bounded, ~10 s;
+# uses the builds of the suites above and the CLI of the Rust suite).
+fleet_tests() {
+    MARQUE_BIN="$MARQUE_BIN" "$REPO/tests/fleet/run.sh"
+}
+[ -d bindings-node ] && [ -d bindings-python ] && suite "fleet" fleet_tests
+
 # The release artifacts (scripts/dist.sh packs the builds above into dist/), each installed from
 # its file, offline, in a fresh venv / npm project outside the repository (tests/dist/run.sh).
 dist_tests() {

@@ -142,6 +142,17 @@ impl Envelope {
     pub fn otel_attributes(&self) -> serde_json::Value {
         to_js_value(&self.inner.otel_attributes())
     }
+    /// OpenTelemetry `SeverityNumber` of the log record: 9 (INFO) when allowed, 13 (WARN) when denied.
+    #[napi]
+    pub fn otel_severity_number(&self) -> u32 {
+        u32::from(self.inner.event().otel_severity_number())
+    }
+    /// The log record's `Timestamp` (the event's time, the core's `otel_time_unix_nano`), in
+    /// milliseconds since the epoch (an OpenTelemetry JS `TimeInput`).
+    #[napi]
+    pub fn otel_time_millis(&self) -> f64 {
+        self.inner.event().otel_time_unix_nano() as f64 / 1_000_000.0
+    }
 }
 
 /// An append-only audit log in memory: one canonical JSON envelope per line (JSONL).

@@ -13,6 +13,7 @@ import {
   bearerChallenge,
   guardTool,
   guardTools,
+  authorizeMcpRequest,
   authorizeToolCall,
   callMeta,
   defaultResource,
@@ -368,4 +369,74 @@ test('defaultResource never guesses between two resource arguments', () => {
   assert.equal(defaultResource({ n: 1 }), '*')
   assert.equal(defaultResource(undefined), '*')
   assert.throws(() => defaultResource({ path: 3 }), (e) => e.code === 'invalid_request')
+})
+
+test('guardTools with a shared store: a proof accepted by one server is replayed on every other; a failing store fails closed', async () => {
+  const now = Math.floor(Date.now() / 1000)
+  const { c } = scenario(now)
+  const held = new Map()
+  let down = false
+  const store = {
+    claims: 0,
+    async claim(key, ttlMs) {
+      this.claims += 1
+      if (down) throw new Error('ECONNREFUSED')
+      if (held.has(key)) return false
+      held.set(key, ttlMs)
+      return true
+    },
+  }
+  const tools = { read_file: { operation: 'read', resource_arg: 'path' } }
+  const events = []
+  const connect = async (options) => {
+    const { server, ran } = filesServer({ verifier: verifier(), tools, onDecision: (e) => events.push(e), ...options })
+    const [a, b] = InMemoryTransport.createLinkedPair()
+    await server.connect(a)
+    const client = new Client({ name: 'c', version: '0' })
+    await client.connect(b)
+    return { client, ran }
+  }
+  const nodes = [await connect({ store }), await connect({ store }), await connect({ store, storeOptions: { timeoutMs: 500 } })]
+  const alone = await connect({})
+  const outcome = (r) => (r.isError ? (r._meta?.['marque/decision']?.code ?? /denied: ([a-z_]+)/.exec(r.content[0].text)?.[1]) : 'allowed')
+  const read = { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', now }
+  const call = (node, proof) => node.client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, proof }) })
+  try {
+    const proof = signProof(keys.agentC, c, read)
+    assert.equal(outcome(await call(nodes[0], proof)), 'allowed')
+    for (const node of nodes) assert.equal(outcome(await call(node, proof)), 'replayed_proof')
+    assert.equal(held.size, 1)
+    assert.match([...held.keys()][0], /^marque:replay:[0-9a-f]{64}$/)
+    // Control: a server keeping proofs in its own memory accepts the same proof once more.
+    assert.equal(outcome(await alone.client.callTool({ name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, proof }) })), 'allowed')
+    // Allow-listed methods and calls without a proof claim nothing; a denied call claims nothing.
+    const claims = store.claims
+    await nodes[1].client.listTools()
+    assert.equal(outcome(await call(nodes[1], undefined)), 'allowed')
+    const outside = { ...read, resource: '.env' }
+    const denied = await nodes[1].client.callTool({ name: 'read_file', arguments: { path: '.env' }, _meta: callMeta({ token: c, proof: signProof(keys.agentC, c, outside) }) })
+    assert.equal(outcome(denied), 'not_authorized')
+    assert.equal(store.claims, claims)
+    // The store down: every proof-carrying call refused with the typed code, the handler never runs; back up: accepted.
+    down = true
+    for (const node of nodes) {
+      const ran = node.ran()
+      assert.equal(outcome(await call(node, signProof(keys.agentC, c, read))), 'replay_store_unavailable')
+      assert.equal(node.ran(), ran)
+    }
+    down = false
+    for (const node of nodes) assert.equal(outcome(await call(node, signProof(keys.agentC, c, read))), 'allowed')
+    assert.ok(events.some((e) => e.error?.code === 'replay_store_unavailable'))
+  } finally {
+    for (const node of [...nodes, alone]) await node.client.close()
+  }
+  assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), store: { set() {} } }), (e) => e.code === 'invalid_argument')
+  // authorizeMcpRequest with a store keeps the core's refusals: a configuration for another server, an approval.
+  const message = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, proof: signProof(keys.agentC, c, read) }) } }
+  const claims = store.claims
+  const elsewhere = await authorizeMcpRequest(verifier(), message, undefined, { config: new marque.McpConfig({ tools, resource: 'https://other.example/mcp' }), store })
+  assert.equal(elsewhere.refusal?.code, 'invalid_argument')
+  const approved = { ...message, params: { ...message.params, _meta: { ...message.params._meta, 'marque/approval': 'x' } } }
+  assert.equal((await authorizeMcpRequest(verifier(), approved, undefined, { config: new marque.McpConfig({ tools }), store })).refusal?.code, 'invalid_argument')
+  assert.equal(store.claims, claims)
 })

@@ -813,6 +813,20 @@ export interface AuditEvent {
   token_id?: string
   approval?: Record<string, unknown>
   attributes: Record<string, unknown>
+  /** Tokens, model and cost attributed to the event (signed with it; `docs/AUDIT.md`). */
+  usage?: AuditUsage
+}
+
+/**
+ * Usage on an audit event: integers from 0 to 2^53 - 1, `model` 1 to 256 bytes, at least one
+ * member; exported as `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`,
+ * `gen_ai.request.model` and `marque.usage.cost_usd_micros` (millionths of a US dollar).
+ */
+export interface AuditUsage {
+  input_tokens?: number
+  output_tokens?: number
+  model?: string
+  cost_usd_micros?: number
 }
 
 /**

@@ -5,6 +5,7 @@ import type { CallToolRequest } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { AuditLog, KeyPair, Verifier, signProof, mint, jwtIssue, jwtVerify, type Decision, type AuditReport, type JwtClaims, type AuditEvent } from '@marque/node'
 import { guardTools, marqueTokenVerifier, callMeta, decisionOf, bearerChallenge, protectedResourceMetadata, type MarqueAuthInfo } from '@marque/node/mcp'
+import { OtelAuditSink } from '@marque/node/otel'
 
 const root = KeyPair.generate()
 const verifier = new Verifier({ rootKeys: [root.publicKey] })
@@ -40,3 +41,7 @@ const ev: AuditEvent = log.envelopes()[0].event
 const jwt: string = jwtIssue(root, { sub: 'agent:a', exp: 2_000_000_000, aud: 'https://x' }, { kid: 'k1' })
 const jc: JwtClaims = jwtVerify(jwt, { k1: root.publicKey }, { audience: 'https://x', leewaySeconds: 5 })
 export { middleware, info, challenge, meta, call, report, ev, jc }
+// The OpenTelemetry audit sink stands where the log would.
+const sink = new OtelAuditSink(new AuditLog())
+guardTools(new McpServer({ name: 'y', version: '1' }), { verifier, audit: { log: sink, signer: root } })
+const exported: number = sink.append(root, ev).otelSeverityNumber() + sink.head.length
