@@ -111,6 +111,10 @@ export interface McpToolSpec<Args = any> {
   resource_arg?: string
   /** A fixed resource, or the application's function of the arguments. */
   resource?: string | ((args: Args) => string)
+  /** Request attributes from string arguments, by attribute name (`{ 'resource.env': 'env' }`): read by operator policies (Datalog `attribute(k, v)`, Rego `input.resource.env`); missing or not a string is refused. */
+  attribute_args?: Record<string, string>
+  /** Fixed request attributes of every call (`{ 'resource.type': 'service' }`). */
+  attributes?: Record<string, string>
 }
 
 /** The core `McpConfig` of `guardTools` options. */

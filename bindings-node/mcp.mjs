@@ -292,7 +292,7 @@ export function guardTool(verifier, spec, handler) {
 
 /**
  * The core configuration of `guardTools` options: `tools[name]` is the core's tool mapping
- * (`{ tool?, operation?, resource_arg?, resource? }`), except that `resource` may be a function
+ * (`{ tool?, operation?, resource_arg?, resource?, attribute_args?, attributes? }`), except that `resource` may be a function
  * of the arguments (the application's own mapping, applied per call); `allow` the allow-list;
  * `resource` the server's URI (RFC 8707: agents bind their proofs to it).
  */

@@ -120,6 +120,10 @@ export interface McpToolConfigJson {
   resource_arg?: string
   /** A fixed resource. */
   resource?: string
+  /** Request attributes from string arguments, by attribute name (`{ 'resource.env': 'env' }`); missing or not a string is refused. */
+  attribute_args?: Record<string, string>
+  /** Fixed request attributes of every call of this tool. */
+  attributes?: Record<string, string>
 }
 
 /** An MCP configuration in the core's JSON form; unknown keys are refused. */

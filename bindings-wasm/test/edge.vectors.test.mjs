@@ -12,7 +12,7 @@ const doc = JSON.parse(readFileSync(new URL('../../tests/vectors/mcp.json', impo
 const key = (name) => marque.KeyPair.fromHex(doc.keys[name].seed_hex)
 
 function verifierOf(v = {}) {
-  const verifier = new marque.Verifier({ rootKeys: [key(doc.root).publicKey], requireProof: v.require_proof === true, ...(v.audience ? { audience: v.audience } : {}) })
+  const verifier = new marque.Verifier({ rootKeys: [key(doc.root).publicKey], requireProof: v.require_proof === true, ...(v.audience ? { audience: v.audience } : {}), ...(v.policies ? { policies: v.policies } : {}) })
   if (v.revocations) verifier.mergeRevocations(v.revocations)
   return verifier
 }

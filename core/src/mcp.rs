@@ -6,7 +6,7 @@
 //!
 //! | method | marque request (tool, operation, resource) |
 //! |---|---|
-//! | `tools/call` | the tool name (or its configured alias), its configured operation (default `*`), the resource from the argument the tool declares ([`ToolConfig`]) |
+//! | `tools/call` | the tool name (or its configured alias), its configured operation (default `*`), the resource from the argument the tool declares ([`ToolConfig`]); request attributes from the arguments it declares (`attribute_args`, e.g. `resource.env`) and its fixed ones, for operator policies (Datalog `attribute(k, v)`, Rego `input.resource.env`) |
 //! | `resources/read`, `resources/subscribe`, `resources/unsubscribe` | the method, `read` / `subscribe` / `unsubscribe`, `params.uri` |
 //! | `subscriptions/listen` (2026-07-28) | with one `params.notifications.resourceSubscriptions` URI: `resources/subscribe`, `subscribe`, that URI; with none: admitted without a rights check (list-changed notifications only); with more: refused (one request per message) |
 //! | `prompts/get` | `prompts/get`, `get`, `params.name` |
@@ -21,7 +21,8 @@
 //! `params` or `_meta`, a `tools/call` without `params.name` or with non-object `arguments`, an
 //! undeclared tool whose arguments hold more than one of `resource`, `path`, `file`, `uri`,
 //! `url` (marque does not guess which one names the resource), a declared resource argument that
-//! is missing or not a string, an `Mcp-Method` / `Mcp-Name` header that disagrees with the body,
+//! is missing or not a string, a declared attribute argument that is missing, not a string or not
+//! printable text of at most 256 bytes, an `Mcp-Method` / `Mcp-Name` header that disagrees with the body,
 //! and two different tokens or proofs (transport and `_meta`). Credentials come from the
 //! transport (the bearer token, the `Marque-Proof` header) or from `_meta["marque/token"]` /
 //! `_meta["marque/proof"]`; other `_meta` entries (trace context, protocol version) are ignored.
@@ -117,7 +118,21 @@ pub struct ToolConfig {
     /// A fixed resource for every call of this tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// Request attributes taken from the call's arguments, by attribute name: the argument
+    /// holding each value (`{"resource.env": "env"}`; a string argument, at most 256 bytes of
+    /// printable text — missing or anything else is refused, `invalid_request`). Policies read
+    /// them as `attribute(key, value)` facts, a Rego policy as `input.resource.env`; an approval's
+    /// digest covers them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attribute_args: BTreeMap<String, String>,
+    /// Fixed request attributes for every call of this tool (`{"resource.type": "pull_request"}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
+
+/// Most request attributes one tool's configuration declares (`attribute_args` and `attributes`
+/// together).
+pub const MAX_TOOL_ATTRIBUTES: usize = 16;
 
 /// What a server lets through: the allow-list and the tools' mappings, and which server it is.
 /// JSON form `{"allow": [...], "tools": {"name": ToolConfig}, "resource": "https://…"}`, all
@@ -282,6 +297,7 @@ impl McpConfig {
                     "tool {name:?} declares both resource_arg and resource; declare one"
                 )));
             }
+            t.validate_attributes(name)?;
         }
         Ok(())
     }
@@ -411,7 +427,47 @@ impl McpConfig {
                 }
             }
         };
-        Ok(Request::new(tool, operation, resource))
+        let mut request = Request::new(tool, operation, resource);
+        if let Some(cfg) = cfg {
+            request.attributes = cfg.call_attributes(name, args)?;
+        }
+        Ok(request)
+    }
+}
+
+impl ToolConfig {
+    /// The declared attributes: valid names and values, no name declared twice, at most
+    /// [`MAX_TOOL_ATTRIBUTES`].
+    fn validate_attributes(&self, tool: &str) -> Result<()> {
+        if self.attribute_args.len() + self.attributes.len() > MAX_TOOL_ATTRIBUTES {
+            return Err(Error::invalid_argument(format!("tool {tool:?} declares more than {MAX_TOOL_ATTRIBUTES} attributes")));
+        }
+        for (key, v) in self.attribute_args.iter().chain(&self.attributes) {
+            validate_name("attribute name", key)?;
+            validate_name("attribute value", v)?;
+        }
+        if let Some(key) = self.attribute_args.keys().find(|k| self.attributes.contains_key(*k)) {
+            return Err(Error::invalid_argument(format!(
+                "tool {tool:?} declares attribute {key:?} both from an argument and fixed; declare one"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The request attributes of one call: the fixed ones, and each declared argument's value
+    /// (a string a name could be: refused otherwise, never left out).
+    fn call_attributes(&self, tool: &str, args: Option<&Map<String, Value>>) -> Result<BTreeMap<String, String>> {
+        let mut out = self.attributes.clone();
+        for (key, arg) in &self.attribute_args {
+            let value = match args.and_then(|a| a.get(arg)) {
+                Some(Value::String(s)) => s,
+                _ => return Err(bad(format!("tool {tool:?} takes attribute {key:?} from argument {arg:?}, which is missing or not a string"))),
+            };
+            validate_name("attribute value", value)
+                .map_err(|e| bad(format!("tool {tool:?}: argument {arg:?} (attribute {key:?}): {}", e.message())))?;
+            out.insert(key.clone(), value.clone());
+        }
+        Ok(out)
     }
 }
 
@@ -964,5 +1020,43 @@ mod tests {
         assert_eq!(second.decision.unwrap().approval.map(|a| a.approver).as_deref(), Some("user:alice"));
         let again = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 2)).unwrap();
         assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("approval_required"));
+    }
+
+    /// The users' Rego policy (verbatim) at an MCP door: the tool's configuration gives the call
+    /// `resource.env` from an argument and a fixed `resource.type`, which the policy reads.
+    #[cfg(feature = "rego")]
+    #[test]
+    fn the_users_rego_policy_decides_on_attributes_from_arguments() {
+        use crate::rego::RegoPolicy;
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let now = 1_767_225_600;
+        let mint = MintParams::new("agent:deployer", agent.public_key(), "user:u").right(Right::new("*", "*", "*")).now(now);
+        let token = Token::mint(&root, &mint).unwrap().to_base64();
+        let mut v = Verifier::new([root.public_key()]);
+        let policy = include_str!("../../tests/vectors/rego/agent_authz.rego");
+        v.add_rego_policy(RegoPolicy::new("authz", Some("1"), policy).unwrap());
+        v.set_roles(BTreeMap::from([("agent:deployer".to_string(), "deployer".to_string())]));
+        let config = McpConfig::from_json(
+            r#"{"tools":{"deploy":{"operation":"deploy","resource_arg":"service","attribute_args":{"resource.env":"env"},"attributes":{"resource.type":"service"}}}}"#,
+        )
+        .unwrap();
+        let decide = |env: &str| {
+            let m = msg("tools/call", json!({"name": "deploy", "arguments": {"service": "web", "env": env}}));
+            v.authorize_mcp(&config, &McpCall::new(&m).token(&token), Some(now)).unwrap().decision.unwrap()
+        };
+        let staging = decide("staging");
+        assert!(staging.allowed);
+        assert_eq!(staging.policy.as_deref(), Some("authz@1#allow"));
+        let production = decide("production");
+        assert_eq!(production.code.as_deref(), Some("approval_required"));
+        assert_eq!(production.policy.as_deref(), Some("authz@1#require_approval"));
+        assert_eq!(decide("dev").code.as_deref(), Some("not_authorized"));
+        // The attributes are the request's: an approval's digest covers them.
+        let m = msg("tools/call", json!({"name": "deploy", "arguments": {"service": "web", "env": "production"}}));
+        let request = config.map(&McpCall::new(&m)).unwrap().request.unwrap();
+        assert_eq!(request.attributes.get("resource.env").map(String::as_str), Some("production"));
+        assert_eq!(request.attributes.get("resource.type").map(String::as_str), Some("service"));
     }
 }

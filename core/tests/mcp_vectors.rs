@@ -16,7 +16,8 @@
 //! {"name","op":"mcp","config":"<name in configs>","message":"<JSON-RPC text>",
 //!  "mcp_method"?: "...", "mcp_name"?: "...", "token"?: "<token name: the transport's bearer token>",
 //!  "meta_token"?: "<token name, inserted as params._meta[\"marque/token\"]>", "proof"?: "<transport proof>",
-//!  "verifier"?: {"require_proof"?: true, "audience"?: "<server URI>", "revocations"?: <RevocationSet JSON>}, "now": 1767225600,
+//!  "verifier"?: {"require_proof"?: true, "audience"?: "<server URI>", "revocations"?: <RevocationSet JSON>,
+//!  "policies"?: [{"id", "source"}]}, "now": 1767225600,
 //!  "expect": {"allowed": bool, "code": null|"...", "request": null|{"tool","operation","resource"}} | {"error": "<code>"}}
 //! {"name","op":"admit","token": "<token name>" | "raw": "<text>", "verifier"?: {"revocations"?,
 //!  "max_revocation_staleness"?, "operator"?: "<key name>", "revocation_list"?: <signed list JSON>}, "now",
@@ -31,7 +32,7 @@ use std::collections::BTreeMap;
 
 use marque::bearer::{refusal, resource_metadata_url, Challenge};
 use marque::mcp::{McpCall, McpConfig};
-use marque::{DelegateParams, KeyPair, MintParams, Request, RevocationList, RevocationSet, Right, Token, Verifier};
+use marque::{DelegateParams, KeyPair, MintParams, Policy, Request, RevocationList, RevocationSet, Right, Token, Verifier};
 use serde_json::{json, Value};
 
 const NOW: u64 = 1_767_225_600;
@@ -130,7 +131,12 @@ fn tokens(b: &mut Book) {
             .now(NOW),
     )
     .expect("mint");
-    for (n, t) in [("orchestrator", t0), ("agent_a", ta), ("agent_c", tc), ("expired", expired), ("foreign", foreign), ("for_a", for_a)] {
+    let deployer = Token::mint(
+        &key("root"),
+        &MintParams::new("agent:deployer", key("agent_a").public_key(), "user:alice").right(Right::new("deploy", "deploy", "*")).now(NOW),
+    )
+    .expect("mint");
+    for (n, t) in [("orchestrator", t0), ("agent_a", ta), ("agent_c", tc), ("expired", expired), ("foreign", foreign), ("for_a", for_a), ("deployer", deployer)] {
         b.tokens.insert(n.into(), t);
     }
     b.configs.insert("default".into(), json!({}));
@@ -140,6 +146,12 @@ fn tokens(b: &mut Book) {
             "read_file": {"operation": "read", "resource_arg": "path"},
             "write_file": {"operation": "write", "resource_arg": "path"},
             "run_tests": {"resource": "all"}}}),
+    );
+    // Request attributes from a tool's arguments (and fixed ones), for operator policies.
+    b.configs.insert(
+        "deploys".into(),
+        json!({"tools": {"deploy": {"operation": "deploy", "resource_arg": "service",
+            "attribute_args": {"resource.env": "env"}, "attributes": {"resource.type": "service"}}}}),
     );
     b.configs.insert("strict".into(), json!({"allow": ["initialize", "notifications/*"]}));
     b.configs.insert(
@@ -201,6 +213,37 @@ fn audience_cases(b: &mut Book) {
         "expires_at": NOW + 3600}}}));
     b.case(json!({"name": "admit: a token minted for another server", "op": "admit", "token": "for_a", "verifier": {"audience": "https://b.example/mcp"},
         "now": NOW, "expect": error("invalid_token")}));
+}
+
+/// Request attributes a tool's configuration takes from the call's arguments: an operator policy
+/// decides on them, and an argument that is missing, not a string or not printable text is
+/// refused (never left out, which would let a call slip past a policy that looks for it).
+fn attribute_cases(b: &mut Book) {
+    let deploy = |args: Value| tool("deploy", args);
+    let no_prod = json!({"token": "deployer", "verifier": {"policies": [
+        {"id": "no-prod", "source": "deny if attribute(\"resource.env\", \"production\");"},
+        {"id": "services-only", "source": "deny if attribute(\"resource.type\", $t), $t != \"service\";"}]}});
+    b.mcp("tools/call attributes: an argument feeds a policy (staging allowed)", "deploys", deploy(json!({"service": "web", "env": "staging"})),
+        no_prod.clone(), allowed(Some(("deploy", "deploy", "web"))));
+    b.mcp("tools/call attributes: an argument feeds a policy (production denied)", "deploys", deploy(json!({"service": "web", "env": "production"})),
+        no_prod.clone(), denied("not_authorized", ("deploy", "deploy", "web")));
+    b.mcp("tools/call attributes: a declared argument missing is refused", "deploys", deploy(json!({"service": "web"})),
+        no_prod.clone(), error("invalid_request"));
+    b.mcp("tools/call attributes: a declared argument that is not a string is refused", "deploys",
+        deploy(json!({"service": "web", "env": ["staging", "production"]})), no_prod.clone(), error("invalid_request"));
+    b.mcp("tools/call attributes: a declared argument with a control character is refused", "deploys",
+        deploy(json!({"service": "web", "env": "staging\nproduction"})), no_prod, error("invalid_request"));
+    let many: serde_json::Map<String, Value> = (0..17).map(|i| (format!("a{i}"), json!(format!("arg{i}")))).collect();
+    let too_many = json!({"tools": {"t": {"attribute_args": many}}}).to_string();
+    for (name, config, expect) in [
+        ("config: attributes from arguments and fixed", r#"{"tools":{"t":{"attribute_args":{"resource.env":"env"},"attributes":{"resource.type":"service"}}}}"#, json!({"ok": true})),
+        ("config: an attribute declared both ways", r#"{"tools":{"t":{"attribute_args":{"resource.env":"env"},"attributes":{"resource.env":"staging"}}}}"#, error("invalid_argument")),
+        ("config: more than 16 attributes", too_many.as_str(), error("invalid_argument")),
+        ("config: an empty attribute name", r#"{"tools":{"t":{"attributes":{"":"x"}}}}"#, error("invalid_argument")),
+        ("config: an attribute argument that is not a name", r#"{"tools":{"t":{"attribute_args":{"resource.env":["env"]}}}}"#, error("invalid_argument")),
+    ] {
+        b.case(json!({"name": name, "op": "config", "config": config, "expect": expect}));
+    }
 }
 
 fn mcp_cases(b: &mut Book) {
@@ -422,6 +465,7 @@ fn generate() -> Value {
     tokens(&mut b);
     mcp_cases(&mut b);
     audience_cases(&mut b);
+    attribute_cases(&mut b);
     other_cases(&mut b);
     let keys: BTreeMap<&str, Value> =
         KEYS.iter().map(|(n, _)| (*n, json!({"seed_hex": key(n).to_hex().as_str(), "public_hex": key(n).public_key().to_hex()}))).collect();
@@ -467,6 +511,9 @@ fn verifier(doc: &Value, v: &Value) -> Result<Verifier, marque::Error> {
     }
     if let Some(s) = v["max_revocation_staleness"].as_u64() {
         verifier.set_max_revocation_staleness(Some(s));
+    }
+    for p in v["policies"].as_array().into_iter().flatten() {
+        verifier.add_policy(Policy::new(p["id"].as_str().expect("policy id"), p["source"].as_str().expect("policy source")))?;
     }
     if !v["revocation_list"].is_null() {
         verifier.load_revocation_list_json(&v["revocation_list"].to_string(), Some(doc["now"].as_u64().expect("now")))?;

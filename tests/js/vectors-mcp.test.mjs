@@ -20,6 +20,7 @@ function verifierOf(v = {}) {
     audience: v.audience,
     operatorKeys: v.operator ? [key(v.operator).publicKey] : undefined,
     maxRevocationStaleness: v.max_revocation_staleness,
+    policies: v.policies,
   }))
   if (v.revocations) verifier.mergeRevocations(v.revocations)
   if (v.revocation_list) verifier.loadRevocationList(JSON.stringify(v.revocation_list), { now: doc.now })

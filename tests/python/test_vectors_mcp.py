@@ -40,6 +40,7 @@ def verifier(v: dict[str, Any] | None) -> marque.Verifier:
         audience=v.get("audience"),
         operator_keys=[keypair(v["operator"]).public_key] if "operator" in v else None,
         max_revocation_staleness=v.get("max_revocation_staleness"),
+        policies=[marque.Policy(p["id"], p["source"]) for p in v.get("policies") or []],
     )
     if v.get("revocations") is not None:
         out.merge_revocations(marque.RevocationSet.from_json(json.dumps(v["revocations"])))

@@ -98,22 +98,33 @@ class ToolSpec:
     application's own mapping). Without any of them the core's rule applies: the one argument
     among ``resource``, ``path``, ``file``, ``uri``, ``url`` (two or more present: refused,
     never guessed), else ``"*"``.
+
+    ``attribute_args`` (``{"resource.env": "env"}``) gives the call request attributes from its
+    string arguments (missing or not a string: refused), ``attributes`` fixed ones
+    (``{"resource.type": "service"}``): operator policies read them (Datalog
+    ``attribute(k, v)``, Rego ``input.resource.env``) and an approval's digest covers them.
     """
 
     operation: str = "*"
     resource: str | Callable[[Mapping[str, Any]], str] | None = None
     resource_arg: str | None = None
     tool: str | None = None
+    attribute_args: Mapping[str, str] | None = None
+    attributes: Mapping[str, str] | None = None
 
-    def config(self) -> dict[str, str]:
+    def config(self) -> dict[str, Any]:
         """This spec as a core tool configuration (a callable resource is left to the caller)."""
-        out: dict[str, str] = {"operation": self.operation}
+        out: dict[str, Any] = {"operation": self.operation}
         if self.tool is not None:
             out["tool"] = self.tool
         if self.resource_arg is not None:
             out["resource_arg"] = self.resource_arg
         if isinstance(self.resource, str):
             out["resource"] = self.resource
+        if self.attribute_args is not None:
+            out["attribute_args"] = dict(self.attribute_args)
+        if self.attributes is not None:
+            out["attributes"] = dict(self.attributes)
         return out
 
     def app_resource(self, arguments: Mapping[str, Any] | None) -> str | None:
