@@ -625,18 +625,13 @@ impl Verifier {
     #[napi]
     pub fn authorize_begin(&self, token: TokenInput, options: AuthorizeOptions) -> Result<Either<Decision, PendingAuthorization>> {
         let p = prepare(token, options)?;
-        if p.approval.is_some() {
-            return Err(invalid_argument(
-                "authorize options.approval: an approval is claimed only by the synchronous authorize (authorizeBegin and authorizeWithStore cannot)",
-            ));
-        }
         let v = read(&self.inner);
         let step = no_panic_core(|| {
-            let proof = p.proof.as_deref();
+            let (proof, approval) = (p.proof.as_deref(), p.approval.as_deref());
             match &p.token {
-                TokenInput::Parsed(t) => v.authorize_begin(t.to_bytes(), &p.request, proof, p.now),
-                TokenInput::Text(s) => v.authorize_begin_base64(s, &p.request, proof, p.now),
-                TokenInput::Bytes(b) => v.authorize_begin(b, &p.request, proof, p.now),
+                TokenInput::Parsed(t) => v.authorize_begin_with_approval(t.to_bytes(), &p.request, proof, approval, p.now),
+                TokenInput::Text(s) => v.authorize_begin_base64_with_approval(s, &p.request, proof, approval, p.now),
+                TokenInput::Bytes(b) => v.authorize_begin_with_approval(b, &p.request, proof, approval, p.now),
             }
         })
         .or_throw()?;
@@ -888,8 +883,8 @@ pub struct PendingAuthorization {
 
 #[napi]
 impl PendingAuthorization {
-    /// The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
-    /// when there is no nonce (left) to claim.
+    /// The next key to claim: the proof's nonce, then a human approval's — `marque:replay:` +
+    /// 64 hex digits (no token material); `null` when there is nothing (left) to claim.
     #[napi(getter)]
     pub fn key(&self) -> Option<String> {
         self.with(|p| p.claim().map(|c| c.key().to_string()))
@@ -907,8 +902,9 @@ impl PendingAuthorization {
         self.charges.iter().map(|(key, limit, ttl)| BudgetCharge { key: key.clone(), limit: *limit as f64, ttl_ms: *ttl as f64 }).collect()
     }
 
-    /// The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
-    /// `null` when the charges are still to spend (then `spent`).
+    /// The replay store's answer for `key`: `false` → denied (`replayed_proof` for the proof's
+    /// nonce, `approval_required` for a used approval); `true` → allowed, or `null` when the
+    /// call is still pending (`key` names the approval to claim next, or the charges are to spend).
     #[napi]
     pub fn claimed(&self, #[napi(ts_arg_type = "boolean")] claimed: Flag) -> Result<Option<Decision>> {
         let claim = if claimed.0 { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };

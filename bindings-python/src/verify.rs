@@ -374,10 +374,12 @@ impl Verifier {
     /// for an otherwise-allowed call. Each answer may take `timeout` seconds (default 2); a store
     /// that raises, times out or answers anything else raises `ReplayStoreUnavailable` (never an
     /// allow). A call that needs a store not given raises `InvalidArgument` before anything is
-    /// claimed. The verifier's own stores are not used; `approval=` is not supported here.
+    /// claimed. The verifier's own stores are not used. `approval=`: a human approval of this
+    /// exact call, claimed once in `replay_store` after the proof's nonce (a used one is denied
+    /// `approval_required`, asking for a new one).
     #[pyo3(signature = (token, *, tool, resource, operation = Str::from("*"), proof = None, now = None, attributes = None,
-                        replay_store = None, counter_store = None, timeout = None),
-        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None, replay_store=None, counter_store=None, timeout=2.0)")]
+                        replay_store = None, counter_store = None, timeout = None, approval = None),
+        text_signature = "($self, token, *, tool, resource, operation='*', proof=None, now=None, attributes=None, replay_store=None, counter_store=None, timeout=2.0, approval=None)")]
     #[allow(clippy::too_many_arguments)]
     fn authorize_async<'py>(
         &self,
@@ -392,6 +394,7 @@ impl Verifier {
         replay_store: Option<&Bound<'py, PyAny>>,
         counter_store: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
+        approval: Option<Str>,
     ) -> Result<Bound<'py, PyAny>> {
         use crate::pending;
         let replay_set = pending::method(replay_store, "set", "replay_store", "a redis.asyncio.Redis client or an object with set(name, value, *, nx, px)")?;
@@ -407,11 +410,11 @@ impl Verifier {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
-                let proof = proof.as_deref();
+                let (proof, approval) = (proof.as_deref(), approval.as_deref());
                 match &token {
-                    TokenInput::Parsed(t) => v.authorize_begin(t.to_bytes(), &request, proof, now),
-                    TokenInput::Bytes(b) => v.authorize_begin(b, &request, proof, now),
-                    TokenInput::Text(s) => v.authorize_begin_base64(s, &request, proof, now),
+                    TokenInput::Parsed(t) => v.authorize_begin_with_approval(t.to_bytes(), &request, proof, approval, now),
+                    TokenInput::Bytes(b) => v.authorize_begin_with_approval(b, &request, proof, approval, now),
+                    TokenInput::Text(s) => v.authorize_begin_base64_with_approval(s, &request, proof, approval, now),
                 }
             })
         })?;

@@ -334,18 +334,14 @@ impl Verifier {
         let mut o = Options::new(&options, "authorize options")?;
         let req = request(&mut o)?;
         let proof = o.opt_string("proof")?;
-        if o.get("approval")?.is_some() {
-            return Err(JsError::argument(
-                "authorize options.approval: an approval is claimed only by the synchronous authorize (authorizeBegin and authorizeWithStore cannot)",
-            ));
-        }
+        let approval = o.opt_string("approval")?;
         let now = o.now()?;
         o.finish()?;
-        let proof = proof.as_deref();
+        let (proof, approval) = (proof.as_deref(), approval.as_deref());
         let step = match token {
-            TokenArg::Text(s) => self.inner.authorize_begin_base64(&s, &req, proof, Some(now))?,
-            TokenArg::Bytes(b) => self.inner.authorize_begin(&b, &req, proof, Some(now))?,
-            TokenArg::Parsed(t) => self.inner.authorize_begin(t.to_bytes(), &req, proof, Some(now))?,
+            TokenArg::Text(s) => self.inner.authorize_begin_base64_with_approval(&s, &req, proof, approval, Some(now))?,
+            TokenArg::Bytes(b) => self.inner.authorize_begin_with_approval(&b, &req, proof, approval, Some(now))?,
+            TokenArg::Parsed(t) => self.inner.authorize_begin_with_approval(t.to_bytes(), &req, proof, approval, Some(now))?,
         };
         match step {
             marque::verify::Authorization::Decided(d) => decision_to_js(&d),
@@ -434,8 +430,8 @@ struct ChargeJs<'a> {
 
 #[wasm_bindgen]
 impl PendingAuthorization {
-    /// The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
-    /// when there is no nonce (left) to claim.
+    /// The next key to claim: the proof's nonce, then a human approval's — `marque:replay:` +
+    /// 64 hex digits (no token material); `null` when there is nothing (left) to claim.
     #[wasm_bindgen(getter)]
     pub fn key(&self) -> JsResult<JsValue> {
         Ok(self.pending()?.claim().map_or(JsValue::NULL, |c| JsValue::from_str(c.key())))
@@ -456,8 +452,9 @@ impl PendingAuthorization {
         to_js(&charges)
     }
 
-    /// The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
-    /// `null` when the charges are still to spend (then `spent`).
+    /// The replay store's answer for `key`: `false` → denied (`replayed_proof` for the proof's
+    /// nonce, `approval_required` for a used approval); `true` → allowed, or `null` when the
+    /// call is still pending (`key` names the approval to claim next, or the charges are to spend).
     pub fn claimed(&mut self, claimed: bool) -> JsResult<JsValue> {
         let claim = if claimed { marque::replay::Claim::Claimed } else { marque::replay::Claim::AlreadyUsed };
         match self.take()?.claimed(Ok(claim))? {

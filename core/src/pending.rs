@@ -2,10 +2,11 @@
 //! answer asynchronously.
 //!
 //! [`Verifier::authorize_begin`](crate::Verifier::authorize_begin) decides everything a call
-//! needs except what may be used only once — the proof's nonce, then (the synchronous path
-//! only) a human approval, then the budgets of every hop ([`crate::budget`]) — in that order,
+//! needs except what may be used only once — the proof's nonce, then a human approval
+//! ([`crate::approval`]), then the budgets of every hop ([`crate::budget`]) — in that order,
 //! which [`PendingClaim`] keeps: the host claims [`PendingClaim::claim`] in its replay store and
-//! hands the answer to [`PendingClaim::claimed`]; if the call is still pending it spends
+//! hands the answer to [`PendingClaim::claimed`], as long as there is a claim (the nonce, then
+//! the approval's own single-use key); if the call is still pending it spends
 //! [`PendingClaim::charges`] — hashed counter keys, each hop's limit and time to live, no token
 //! material — in its counter store (atomically, all or nothing: [`crate::budget::CounterStore`],
 //! [`crate::budget::REDIS_SPEND_SCRIPT`]) and hands that answer to [`PendingClaim::spent`]. Every
@@ -75,7 +76,11 @@ impl PendingClaim {
         PendingClaim { decision, claim, approval, charges }.next()
     }
 
-    fn next(self) -> Authorization {
+    fn next(mut self) -> Authorization {
+        // A verified approval always carries its single-use claim; one without is recorded as is.
+        if self.approval.as_ref().is_some_and(|a| a.claim.is_none()) {
+            self.decision.approval = self.approval.take();
+        }
         if self.claim.is_none() && self.approval.is_none() && self.charges.is_empty() {
             Authorization::Decided(self.decision)
         } else {
@@ -83,10 +88,11 @@ impl PendingClaim {
         }
     }
 
-    /// The proof's nonce to claim first ([`ReplayClaim::key`] for [`ReplayClaim::ttl_ms`]):
-    /// `None` when the call has no proof or its nonce was claimed.
+    /// The next single-use key to claim in the replay store ([`ReplayClaim::key`] for
+    /// [`ReplayClaim::ttl_ms`]): the proof's nonce first, then the human approval's; `None`
+    /// when there is nothing (left) to claim.
     pub fn claim(&self) -> Option<&ReplayClaim> {
-        self.claim.as_ref()
+        self.claim.as_ref().or_else(|| self.approval.as_ref().and_then(|a| a.claim.as_ref()))
     }
 
     /// The budget charges to spend once the nonce is claimed, in hop order (the order in which a
@@ -96,12 +102,14 @@ impl PendingClaim {
     }
 
     /// The replay store's answer to [`claim`](Self::claim): [`Claim::Claimed`] → decided
-    /// (allowed) or still pending (budgets to spend); [`Claim::AlreadyUsed`] → denied
-    /// `replayed_proof`; an error → `replay_store_unavailable` (`limits_exceeded` passes). An
-    /// answer when there is no nonce to claim is `invalid_argument`.
+    /// (allowed) or still pending (an approval to claim, budgets to spend);
+    /// [`Claim::AlreadyUsed`] → denied `replayed_proof` for the nonce, `approval_required`
+    /// (asking for a new approval of this call) for the approval; an error →
+    /// `replay_store_unavailable` (`limits_exceeded` passes). An answer when there is nothing
+    /// to claim is `invalid_argument`.
     pub fn claimed(mut self, outcome: Result<Claim>) -> Result<Authorization> {
         if self.claim.take().is_none() {
-            return Err(Error::invalid_argument("this pending authorization has no proof nonce to claim"));
+            return self.approval_claimed(outcome);
         }
         match outcome.map_err(store_error)? {
             Claim::Claimed => Ok(self.next()),
@@ -120,30 +128,49 @@ impl PendingClaim {
         match self.claimed(outcome)? {
             Authorization::Decided(d) => Ok(d),
             Authorization::Pending(_) => Err(Error::invalid_argument(
-                "this call carries call budgets: spend its charges (claimed, then spent) instead of finish",
+                "this call is still pending (an approval to claim, or call budgets to spend): use claimed, then spent, instead of finish",
             )),
         }
     }
 
-    /// Claims the verified approval once in `replay` (the synchronous path: the asynchronous
-    /// one takes no approval). A used approval denies `approval_required`, asking for a new one.
-    pub(crate) fn claim_approval(mut self, replay: &dyn ReplayStore) -> Result<Authorization> {
-        if let Some(mut a) = self.approval.take() {
-            let asked = a.request.take();
-            if let Some(claim) = a.claim.take() {
-                match replay.claim(&claim).map_err(store_error)? {
-                    Claim::Claimed => self.decision.approval = Some(a),
-                    Claim::AlreadyUsed => {
-                        // The caller can act on it: a new approval of this call is what it needs.
-                        let mut decision = self.decision;
-                        decision.approval_request = asked;
-                        let reason = "approval refused: it was already used".into();
-                        return Ok(Authorization::Decided(deny(decision, ErrorKind::ApprovalRequired, reason)));
-                    }
-                }
+    /// The answer for the approval's claim, once the nonce is claimed: a used approval denies
+    /// `approval_required`, asking for a new one.
+    fn approval_claimed(mut self, outcome: Result<Claim>) -> Result<Authorization> {
+        let mut a = match self.approval.take() {
+            Some(a) if a.claim.is_some() => a,
+            _ => return Err(Error::invalid_argument("this pending authorization has nothing left to claim")),
+        };
+        let asked = a.request.take();
+        a.claim = None;
+        match outcome.map_err(store_error)? {
+            Claim::Claimed => {
+                self.decision.approval = Some(a);
+                Ok(self.next())
+            }
+            Claim::AlreadyUsed => {
+                // The caller can act on it: a new approval of this call is what it needs.
+                let mut decision = self.decision;
+                decision.approval_request = asked;
+                let reason = "approval refused: it was already used".into();
+                Ok(Authorization::Decided(deny(decision, ErrorKind::ApprovalRequired, reason)))
             }
         }
-        Ok(self.next())
+    }
+
+    /// Claims what is left to claim (the approval, once the nonce is claimed) in `replay`: the
+    /// synchronous path.
+    pub(crate) fn claim_in(self, replay: &dyn ReplayStore) -> Result<Authorization> {
+        let mut step = self;
+        loop {
+            let outcome = match step.claim() {
+                Some(claim) => replay.claim(claim),
+                None => return Ok(step.next()),
+            };
+            match step.claimed(outcome)? {
+                Authorization::Pending(p) => step = p,
+                decided => return Ok(decided),
+            }
+        }
     }
 
     /// The counter store's answer to spending [`charges`](Self::charges), once the nonce is

@@ -956,17 +956,7 @@ impl Verifier {
             Authorization::Pending(p) => p,
         };
         // The order of single-use state is the pending authorization's: nonce, approval, budgets.
-        let pending = match pending.claim() {
-            Some(claim) => {
-                let outcome = self.replay.claim(claim);
-                match pending.claimed(outcome)? {
-                    Authorization::Decided(d) => return Ok(d),
-                    Authorization::Pending(p) => p,
-                }
-            }
-            None => pending,
-        };
-        let pending = match pending.claim_approval(self.replay.as_ref())? {
+        let pending = match pending.claim_in(self.replay.as_ref())? {
             Authorization::Decided(d) => return Ok(d),
             Authorization::Pending(p) => p,
         };
@@ -1006,6 +996,35 @@ impl Verifier {
     /// ```
     pub fn authorize_begin(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
         self.stage(token, request, proof, None, now)
+    }
+
+    /// [`authorize_begin`](Self::authorize_begin) with a human approval of this exact call
+    /// ([`crate::approval`]): verified now, and claimed once in the host's replay store after
+    /// the proof's nonce — [`PendingClaim::claim`] names the nonce, then the approval; a used
+    /// approval is denied `approval_required`, asking for a new one.
+    pub fn authorize_begin_with_approval(
+        &self,
+        token: &[u8],
+        request: &Request,
+        proof: Option<&str>,
+        approval: Option<&str>,
+        now: Option<u64>,
+    ) -> Result<Authorization> {
+        self.stage(token, request, proof, approval, now)
+    }
+
+    /// [`authorize_begin_with_approval`](Self::authorize_begin_with_approval) for a token given
+    /// as base64url text.
+    pub fn authorize_begin_base64_with_approval(
+        &self,
+        token: &str,
+        request: &Request,
+        proof: Option<&str>,
+        approval: Option<&str>,
+        now: Option<u64>,
+    ) -> Result<Authorization> {
+        let bytes = decode_base64(token, &self.limits)?;
+        self.stage(&bytes, request, proof, approval, now)
     }
 
     /// Everything up to the single-use state: the decision, pending the proof's nonce, the

@@ -217,6 +217,68 @@ fn a_delegation_can_require_approval_and_no_descendant_can_drop_it() {
     assert!(again.approval.is_none());
 }
 
+/// The asynchronous path takes approvals too: the host claims the proof's nonce, then the
+/// approval's own key, in its (shared) replay store, then spends the budgets. A used approval
+/// is `approval_required` asking for a new one; a replayed nonce never burns the approval.
+#[test]
+fn the_asynchronous_path_claims_an_approval_after_the_nonce() {
+    let t = root_token().delegate(&kp(2), &DelegateParams::new("agent:a", kp(4).public_key()).max_calls(5).now(NOW)).unwrap();
+    let mut v = Verifier::new([kp(1).public_key()]);
+    v.add_approver("user:alice", kp(7).public_key()).unwrap();
+    v.add_approval_rule(Right::parse("deploy:*:production/").unwrap()).unwrap();
+    let asked = v.authorize(t.to_bytes(), &deploy(), None, Some(NOW)).unwrap().approval_request.unwrap();
+    let approval = sign_approval_with_nonce(&kp(7), "user:alice", &asked.digest, NOW, 300, [5; 16]).unwrap();
+    // A host store shared by every verifier: a set of claimed keys.
+    let used = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let claim = |p: &PendingClaim| {
+        let key = p.claim().unwrap().key().to_string();
+        if used.borrow_mut().insert(key) { Claim::Claimed } else { Claim::AlreadyUsed }
+    };
+    let step = |p: PendingClaim| {
+        let answer = claim(&p);
+        p.claimed(Ok(answer))
+    };
+    let sign = |at: u64| t.sign_proof(&kp(4), &deploy(), Some(at)).unwrap();
+    let begin = |proof: &str, approval: &str, at: u64| {
+        pending(v.authorize_begin_with_approval(t.to_bytes(), &deploy(), Some(proof), Some(approval), Some(at)).unwrap())
+    };
+    let first = sign(NOW);
+    let p = begin(&first, &approval, NOW);
+    let nonce_key = p.claim().unwrap().key().to_string();
+    let p = pending(step(p).unwrap());
+    let approval_key = p.claim().expect("the approval is claimed next").key().to_string();
+    assert_ne!(nonce_key, approval_key);
+    assert!(approval_key.starts_with("marque:"), "{approval_key}");
+    let p = pending(step(p).unwrap());
+    assert!(p.claim().is_none());
+    let d = p.spent_reply(0).unwrap();
+    assert!(d.allowed, "{:?}", d.reasons);
+    assert_eq!(d.approval.as_ref().map(|a| a.approver.as_str()), Some("user:alice"));
+    // Budgets before the approval's claim are refused.
+    let p = pending(step(begin(&sign(NOW + 1), &approval, NOW + 1)).unwrap());
+    assert!(p.claim().is_some());
+    assert!(p.spent_reply(0).is_err());
+    // A second call with a fresh proof and the same approval: the approval is used.
+    let p = pending(step(begin(&sign(NOW + 2), &approval, NOW + 2)).unwrap());
+    let again = decided(step(p).unwrap());
+    assert_eq!(again.code.as_deref(), Some("approval_required"));
+    assert_eq!(again.approval_request.as_ref(), Some(&asked));
+    // A replayed nonce is decided before the approval, which it does not burn.
+    let fresh = sign_approval_with_nonce(&kp(7), "user:alice", &asked.digest, NOW, 300, [6; 16]).unwrap();
+    assert_eq!(decided(step(begin(&first, &fresh, NOW + 3)).unwrap()).code.as_deref(), Some("replayed_proof"));
+    let p = pending(step(pending(step(begin(&sign(NOW + 4), &fresh, NOW + 4)).unwrap())).unwrap());
+    assert!(p.spent_reply(0).unwrap().allowed);
+    // A store failing on the approval's claim fails closed.
+    let other = sign_approval_with_nonce(&kp(7), "user:alice", &asked.digest, NOW, 300, [7; 16]).unwrap();
+    let p = pending(step(begin(&sign(NOW + 7), &other, NOW + 7)).unwrap());
+    let err = p.claimed(Err(marque::Error::new(marque::ErrorKind::InvalidArgument, "down"))).unwrap_err();
+    assert_eq!(err.code(), "replay_store_unavailable");
+    // Without an approval the asynchronous path still asks for one.
+    let proof = t.sign_proof(&kp(4), &deploy(), Some(NOW + 8)).unwrap();
+    let d = decided(v.authorize_begin(t.to_bytes(), &deploy(), Some(&proof), Some(NOW + 8)).unwrap());
+    assert_eq!(d.code.as_deref(), Some("approval_required"));
+}
+
 #[test]
 fn operator_rules_and_bad_approvals() {
     let t = root_token();

@@ -229,3 +229,46 @@ def test_the_async_contract_fails_closed() -> None:
     for bad_store in [object(), 42]:
         with pytest.raises(TypeError):
             v.authorize_async(t, **READ, now=NOW, counter_store=bad_store)
+
+
+DEPLOY = dict(tool="deploy", operation="deploy", resource="production/web")
+
+
+def test_an_approval_is_used_once_across_async_verifiers(server: RedisServer) -> None:  # noqa: F811
+    """The asyncio path takes ``approval=``: claimed once in the shared replay store after the
+    proof's nonce, so an approval used on one verifier is ``approval_required`` on another."""
+    s = build_scenario()
+    alice = marque.KeyPair.generate()
+    token = marque.mint(s.root, agent="agent:deployer", agent_key=s.a, principal="user:bob", rights=["deploy:*:*"], now=NOW)
+
+    def verifier() -> marque.Verifier:
+        return marque.Verifier([s.root.public_key], approvers={"user:alice": alice.public_key},
+                               approval_rules=["deploy:*:production/"])
+
+    one, two = verifier(), verifier()
+
+    async def run() -> None:
+        c1, c2 = aclient(server), aclient(server)
+        try:
+            asked = await one.authorize_async(token, **DEPLOY, proof=token.sign_proof(s.a, **DEPLOY, now=NOW), now=NOW,
+                                              replay_store=c1)
+            assert asked.code == "approval_required" and asked.approval_request is not None
+            approval = marque.approve(alice, approver="user:alice", digest=asked.approval_request["digest"], now=NOW)
+            d = await one.authorize_async(token, **DEPLOY, proof=token.sign_proof(s.a, **DEPLOY, now=NOW), now=NOW,
+                                          approval=approval, replay_store=c1)
+            assert d.allowed and d.approval is not None and d.approval["approver"] == "user:alice"
+            again = await two.authorize_async(token, **DEPLOY, proof=token.sign_proof(s.a, **DEPLOY, now=NOW), now=NOW,
+                                              approval=approval, replay_store=c2)
+            assert again.code == "approval_required" and "already used" in again.reasons[0]
+            assert again.approval_request is not None and again.approval_request["digest"] == asked.approval_request["digest"]
+            # Without a replay store the approval cannot be claimed: refused before anything is used.
+            fresh = marque.approve(alice, approver="user:alice", digest=asked.approval_request["digest"], now=NOW)
+            with pytest.raises(marque.InvalidArgument):
+                await two.authorize_async(token, **DEPLOY, now=NOW, approval=fresh, counter_store=Memory())
+            d = await two.authorize_async(token, **DEPLOY, now=NOW, approval=fresh, replay_store=c2)
+            assert d.allowed
+        finally:
+            await c1.aclose()
+            await c2.aclose()
+
+    asyncio.run(run())

@@ -752,6 +752,7 @@ class Verifier:
         replay_store: _AsyncReplayStoreLike | None = None,
         counter_store: _AsyncCounterStoreLike | None = None,
         timeout: int | float = 2.0,
+        approval: str | None = None,
     ) -> Awaitable[Decision]: ...
     def authorize_or_raise(
         self,

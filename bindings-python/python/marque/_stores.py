@@ -1,7 +1,7 @@
 """The awaiting half of ``Verifier.authorize_async`` (asyncio, ``redis.asyncio`` clients).
 
 The core has decided everything but the call's single-use state and keeps its order (the
-proof's nonce, then the budgets of every hop); this only awaits each store, bounded by
+proof's nonce, then a human approval's key, then the budgets of every hop); this only awaits each store, bounded by
 ``timeout`` seconds, and hands its answer back to the core's ``PendingAuthorization``, which
 converts it (``True`` / ``None`` for the nonce's ``SET NX PX``; the script's integer for the
 budgets). A store that raises or times out fails the call closed: ``ReplayStoreUnavailable``.
@@ -41,12 +41,12 @@ async def settle(
     script: str,
     timeout: float,
 ) -> Decision:
-    """Claims the nonce, then spends the budgets, as the pending call asks."""
-    key, ttl_ms = pending.key, pending.ttl_ms
-    if key is not None:
+    """Claims the nonce, then the approval, then spends the budgets, as the pending call asks."""
+    while (key := pending.key) is not None:
+        ttl_ms = pending.ttl_ms
         if replay_set is None:
             return pending.fail("no replay store")
-        got, why = await _answer("replay store", lambda: replay_set(key, "1", nx=True, px=ttl_ms), timeout)
+        got, why = await _answer("replay store", lambda k=key, t=ttl_ms: replay_set(k, "1", nx=True, px=t), timeout)
         if why is not None:
             return pending.fail(why)
         decision = pending.claimed(got)
