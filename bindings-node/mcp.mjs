@@ -364,9 +364,11 @@ async function authorizeMcpWithStore(verifier, config, message, options, store, 
   // The core's refusal of a configuration naming another server than the verifier's audience, too.
   const otherServer = config.resource !== null && config.resource !== verifier.audience
   if (mapped.request == null || typeof mapped.token !== 'string' || otherServer) return verifier.authorizeMcpAsync(config, message, options)
-  const { tool, operation, resource } = mapped.request
+  const { tool, operation, resource, attributes } = mapped.request
   const call = {
     tool, operation, resource,
+    // The request attributes the tool's mapping gives (attribute_args, attributes): policies read them.
+    ...(attributes !== undefined ? { attributes } : {}),
     ...(typeof mapped.proof === 'string' ? { proof: mapped.proof } : {}),
     ...(typeof mapped.approval === 'string' ? { approval: mapped.approval } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),

@@ -431,12 +431,54 @@ test('guardTools with a shared store: a proof accepted by one server is replayed
     for (const node of [...nodes, alone]) await node.client.close()
   }
   assert.throws(() => guardTools(new McpServer({ name: 't', version: '0' }), { verifier: verifier(), store: { set() {} } }), (e) => e.code === 'invalid_argument')
-  // authorizeMcpRequest with a store keeps the core's refusals: a configuration for another server, an approval.
+  // authorizeMcpRequest with a store keeps the core's refusals: a configuration for another server.
   const message = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_file', arguments: { path: 'src/lib.rs' }, _meta: callMeta({ token: c, proof: signProof(keys.agentC, c, read) }) } }
   const claims = store.claims
   const elsewhere = await authorizeMcpRequest(verifier(), message, undefined, { config: new marque.McpConfig({ tools, resource: 'https://other.example/mcp' }), store })
   assert.equal(elsewhere.refusal?.code, 'invalid_argument')
-  const approved = { ...message, params: { ...message.params, _meta: { ...message.params._meta, 'marque/approval': 'x' } } }
-  assert.equal((await authorizeMcpRequest(verifier(), approved, undefined, { config: new marque.McpConfig({ tools }), store })).refusal?.code, 'invalid_argument')
   assert.equal(store.claims, claims)
+})
+
+test('authorizeMcpRequest with a shared store: an approval is used once across servers; the tool mapping\'s attributes reach the policies', async () => {
+  const now = Math.floor(Date.now() / 1000)
+  const { c } = scenario(now)
+  const alice = keys.other
+  const held = new Set()
+  const store = { async claim(key) { if (held.has(key)) return false; held.add(key); return true } }
+  const config = new marque.McpConfig({ tools: { read_file: { operation: 'read', resource_arg: 'path', attribute_args: { 'resource.env': 'env' } } } })
+  const server = () => verifier({
+    approvers: { 'user:alice': alice.publicKey },
+    approvalRules: ['read_file:*:src/'],
+    policies: [{ id: 'no-prod', source: 'deny if attribute("resource.env", "production");' }],
+  })
+  const [one, two] = [server(), server()]
+  const read = { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', now }
+  const message = (meta, env = 'staging') => ({
+    jsonrpc: '2.0', id: 1, method: 'tools/call',
+    params: { name: 'read_file', arguments: { path: 'src/lib.rs', env }, _meta: callMeta({ token: c, proof: signProof(keys.agentC, c, read), ...meta }) },
+  })
+  const decide = async (v, meta, env) => {
+    const { outcome, refusal } = await authorizeMcpRequest(v, message(meta, env), undefined, { config, store })
+    return outcome ? { code: 'allowed', decision: outcome.decision } : { code: refusal.code, decision: refusal.decision }
+  }
+  const first = await decide(one, {})
+  assert.equal(first.code, 'approval_required')
+  const digest = first.decision.approvalRequest.digest
+  // The digest covers the attribute: it is the digest of the request with resource.env.
+  assert.equal(digest, requestDigest(c, { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', attributes: { 'resource.env': 'staging' } }))
+  const approval = approve(alice, { approver: 'user:alice', digest })
+  const ok = await decide(one, { approval })
+  assert.equal(ok.code, 'allowed')
+  assert.equal(ok.decision.approval.approver, 'user:alice')
+  const again = await decide(two, { approval })
+  assert.equal(again.code, 'approval_required')
+  assert.equal(again.decision.approvalRequest.digest, digest)
+  // The attribute from the argument reaches the operator's Datalog policy on the store path too.
+  const prod = approve(alice, { approver: 'user:alice', digest: requestDigest(c, { tool: 'read_file', operation: 'read', resource: 'src/lib.rs', attributes: { 'resource.env': 'production' } }) })
+  assert.equal((await decide(two, { approval: prod }, 'production')).code, 'not_authorized')
+  // A declared attribute argument missing: refused before any store is asked.
+  const size = held.size
+  const { refusal } = await authorizeMcpRequest(one, { ...message({}), params: { ...message({}).params, arguments: { path: 'src/lib.rs' } } }, undefined, { config, store })
+  assert.equal(refusal.code, 'invalid_request')
+  assert.equal(held.size, size)
 })

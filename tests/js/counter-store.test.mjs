@@ -139,3 +139,33 @@ test(`counter store (${RUNTIME}): redisSpendScript is the core's script`, () => 
   assert.match(script, /redis\.call\('INCR', KEYS\[i\]\)/)
   assert.match(script, /PEXPIRE/)
 })
+
+test(`counter store (${RUNTIME}): authorizeWithStore claims an approval once, after the nonce, in the shared store`, async () => {
+  const alice = KeyPair.fromHex('07'.repeat(32))
+  const gated = () => new Verifier({ rootKeys: [root.publicKey], approvers: { 'user:alice': alice.publicKey }, approvalRules: ['read_file:*:src/'] })
+  const store = memoryStore()
+  const claimed = []
+  const watched = { claim: (key, ttlMs) => { claimed.push(key); return store.claim(key, ttlMs) }, spend: (c) => store.spend(c) }
+  const call = (v, approval) => v.authorizeWithStore(budgeted, { ...read, proof: signProof(worker, budgeted, read), ...(approval ? { approval } : {}) }, watched)
+  const asked = await call(gated())
+  assert.equal(asked.code, 'approval_required')
+  assert.deepEqual(claimed, [], 'a denied call claims nothing')
+  const approval = marque.approve(alice, { approver: 'user:alice', digest: asked.approvalRequest.digest, now: NOW })
+  const ok = await call(gated(), approval)
+  assert.equal(ok.allowed, true, ok.reasons?.join())
+  assert.equal(ok.approval.approver, 'user:alice')
+  assert.equal(claimed.length, 2, 'the nonce, then the approval')
+  assert.ok(claimed.every((k) => /^marque:replay:[0-9a-f]{64}$/.test(k)) && claimed[0] !== claimed[1])
+  assert.equal(store.spends.length, 1, 'then the budget')
+  // Another verifier sharing the store: the approval is used.
+  const again = await call(gated(), approval)
+  assert.equal(again.code, 'approval_required')
+  assert.match(again.reasons[0], /already used/)
+  assert.equal(again.approvalRequest.digest, asked.approvalRequest.digest)
+  assert.equal(store.spends.length, 1, 'a refused approval spends no budget')
+  // A store that fails on the approval's claim fails closed.
+  const fresh = marque.approve(alice, { approver: 'user:alice', digest: asked.approvalRequest.digest, now: NOW })
+  let n = 0
+  const flaky = { claim: async () => { n += 1; if (n > 1) throw new Error('down'); return true }, spend: async () => 0 }
+  await assert.rejects(gated().authorizeWithStore(budgeted, { ...read, proof: signProof(worker, budgeted, read), approval: fresh }, flaky), (e) => e instanceof MarqueError && e.code === 'replay_store_unavailable')
+})

@@ -258,6 +258,7 @@ def _entry_points() -> dict[tuple[str, str], Callable[[], Any]]:
         ("Verifier.authorize_async", "operation"): lambda: v.authorize_async(tok, **{**auth, "operation": BAD}),
         ("Verifier.authorize_async", "proof"): lambda: v.authorize_async(tok, **auth, proof=BAD),
         ("Verifier.authorize_async", "attributes"): lambda: v.authorize_async(tok, **auth, attributes={BAD: "v"}),
+        ("Verifier.authorize_async", "approval"): lambda: v.authorize_async(tok, **auth, approval=BAD),
         ("Verifier.authorize_or_raise", "token"): lambda: v.authorize_or_raise(BAD, **auth),
         ("Verifier.authorize_or_raise", "tool"): lambda: v.authorize_or_raise(tok, **{**auth, "tool": BAD}),
         ("Verifier.authorize_or_raise", "resource"): lambda: v.authorize_or_raise(tok, **{**auth, "resource": BAD}),

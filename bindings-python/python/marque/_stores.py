@@ -10,6 +10,7 @@ budgets). A store that raises or times out fails the call closed: ``ReplayStoreU
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -43,10 +44,9 @@ async def settle(
 ) -> Decision:
     """Claims the nonce, then the approval, then spends the budgets, as the pending call asks."""
     while (key := pending.key) is not None:
-        ttl_ms = pending.ttl_ms
         if replay_set is None:
             return pending.fail("no replay store")
-        got, why = await _answer("replay store", lambda k=key, t=ttl_ms: replay_set(k, "1", nx=True, px=t), timeout)
+        got, why = await _answer("replay store", functools.partial(replay_set, key, "1", nx=True, px=pending.ttl_ms), timeout)
         if why is not None:
             return pending.fail(why)
         decision = pending.claimed(got)
