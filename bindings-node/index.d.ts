@@ -120,6 +120,10 @@ export interface McpToolConfigJson {
   resource_arg?: string
   /** A fixed resource. */
   resource?: string
+  /** Request attributes from string arguments, by attribute name (`{ 'resource.env': 'env' }`); missing or not a string is refused. */
+  attribute_args?: Record<string, string>
+  /** Fixed request attributes of every call of this tool. */
+  attributes?: Record<string, string>
 }
 
 /** An MCP configuration in the core's JSON form; unknown keys are refused. */
@@ -644,8 +648,8 @@ export declare class McpOutcome {
  */
 export declare class PendingAuthorization {
   /**
-   * The nonce's store key: `marque:replay:` + 64 hex digits (no token material); `null`
-   * when there is no nonce (left) to claim.
+   * The next key to claim: the proof's nonce, then a human approval's — `marque:replay:` +
+   * 64 hex digits (no token material); `null` when there is nothing (left) to claim.
    */
   get key(): string | null
   /** How long the store must hold the key, in milliseconds (proof window + future skew). */
@@ -653,8 +657,9 @@ export declare class PendingAuthorization {
   /** The budget counters to spend, in hop order, all or nothing (empty: no budget). */
   get charges(): Array<BudgetCharge>
   /**
-   * The replay store's answer: `false` → denied `replayed_proof`; `true` → allowed, or
-   * `null` when the charges are still to spend (then `spent`).
+   * The replay store's answer for `key`: `false` → denied (`replayed_proof` for the proof's
+   * nonce, `approval_required` for a used approval); `true` → allowed, or `null` when the
+   * call is still pending (`key` names the approval to claim next, or the charges are to spend).
    */
   claimed(claimed: boolean): Decision | null
   /**

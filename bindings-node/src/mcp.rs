@@ -179,10 +179,17 @@ pub struct McpRequest {
     pub operation: String,
     /// Resource.
     pub resource: String,
+    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`).
+    pub attributes: std::collections::HashMap<String, String>,
 }
 
 fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
-    r.as_ref().map(|r| McpRequest { tool: r.tool.clone(), operation: r.operation.clone(), resource: r.resource.clone() })
+    r.as_ref().map(|r| McpRequest {
+        tool: r.tool.clone(),
+        operation: r.operation.clone(),
+        resource: r.resource.clone(),
+        attributes: r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    })
 }
 
 #[napi]

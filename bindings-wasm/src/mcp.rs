@@ -134,10 +134,12 @@ struct RequestJs<'a> {
     tool: &'a str,
     operation: &'a str,
     resource: &'a str,
+    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`).
+    attributes: &'a std::collections::BTreeMap<String, String>,
 }
 
 fn request_js(r: &Option<marque::Request>) -> Option<RequestJs<'_>> {
-    r.as_ref().map(|r| RequestJs { tool: &r.tool, operation: &r.operation, resource: &r.resource })
+    r.as_ref().map(|r| RequestJs { tool: &r.tool, operation: &r.operation, resource: &r.resource, attributes: &r.attributes })
 }
 
 #[wasm_bindgen]
