@@ -1526,6 +1526,8 @@ export interface McpRequest {
   operation: string
   /** Resource. */
   resource: string
+  /** The request attributes the tool's mapping gives (`attribute_args`, `attributes`). */
+  attributes: Record<string, string>
 }
 
 /**

@@ -112,7 +112,8 @@ export function installReplayStore(Verifier, PendingAuthorization) {
         step.free?.()
         throw new MarqueError('invalid_argument', 'this token carries call budgets: the store has no spend(charges) (see redisSpendScript)')
       }
-      if (step.key != null) {
+      // The proof's nonce, then a human approval's own key: each claimed once, in that order.
+      while (step.key != null) {
         const { key, ttlMs } = step
         const got = await answer('replay store', () => store.claim(key, ttlMs), ms)
         if (got.error !== undefined) return step.fail(got.error)

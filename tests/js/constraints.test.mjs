@@ -136,7 +136,7 @@ test(`constraints (${RUNTIME}): a child's budget above its parent's is attenuati
   assert.ok(child.delegate(agent, { to: 'agent:b', toKey: grandchild.publicKey, maxCalls: 1, now: NOW }))
 })
 
-test(`constraints (${RUNTIME}): the asynchronous path needs a counter store for budgets and refuses approvals`, async () => {
+test(`constraints (${RUNTIME}): the asynchronous path needs a counter store for budgets and claims an approval as a key`, async () => {
   const child = token.delegate(orch, { to: 'agent:a', toKey: agent.publicKey, maxCalls: 2, now: NOW })
   const v = new Verifier({ rootKeys: [root.publicKey] })
   // A replay store alone cannot spend budgets: refused, never an unspent allow (shared counter
@@ -147,9 +147,15 @@ test(`constraints (${RUNTIME}): the asynchronous path needs a counter store for 
   assert.equal(step.key, null)
   assert.equal(step.charges.length, 1)
   const approval = approve(alice, { approver: 'user:alice', digest: requestDigest(token, prod), now: NOW })
-  const e = thrown(() => gated().authorizeBegin(token, { ...prod, approval, now: NOW }))
-  assert.equal(e.code, 'invalid_argument')
-  assert.match(e.message, /approval/)
+  // No proof: the approval's own key is the one claim; its store's answer decides.
+  const pending = gated().authorizeBegin(token, { ...prod, approval, now: NOW })
+  assert.match(pending.key, /^marque:replay:[0-9a-f]{64}$/)
+  const used = gated().authorizeBegin(token, { ...prod, approval, now: NOW }).claimed(false)
+  assert.equal(used.code, 'approval_required')
+  assert.equal(used.approvalRequest.digest, requestDigest(token, prod))
+  const allowed = pending.claimed(true)
+  assert.equal(allowed.allowed, true)
+  assert.equal(allowed.approval.approver, 'user:alice')
   // Without an approval, the asynchronous path still denies with what to approve.
   const d = gated().authorizeBegin(token, { ...prod, now: NOW })
   assert.equal(d.code, 'approval_required')
