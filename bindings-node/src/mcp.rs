@@ -179,8 +179,9 @@ pub struct McpRequest {
     pub operation: String,
     /// Resource.
     pub resource: String,
-    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`).
-    pub attributes: std::collections::HashMap<String, String>,
+    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`); absent
+    /// when none, as in the core's JSON form.
+    pub attributes: Option<std::collections::HashMap<String, String>>,
 }
 
 fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
@@ -188,7 +189,7 @@ fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
         tool: r.tool.clone(),
         operation: r.operation.clone(),
         resource: r.resource.clone(),
-        attributes: r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        attributes: (!r.attributes.is_empty()).then(|| r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
     })
 }
 

@@ -637,8 +637,8 @@ export interface McpRequest {
   tool: string
   operation: string
   resource: string
-  /** The request attributes the tool's mapping gives (`attribute_args`, `attributes`). */
-  attributes: Record<string, string>
+  /** The request attributes the tool's mapping gives (`attribute_args`, `attributes`); absent when none. */
+  attributes?: Record<string, string>
 }
 
 /** What travels beside an MCP message. */

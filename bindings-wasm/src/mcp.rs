@@ -134,7 +134,9 @@ struct RequestJs<'a> {
     tool: &'a str,
     operation: &'a str,
     resource: &'a str,
-    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`).
+    /// The request attributes the tool's mapping gives (`attribute_args`, `attributes`); absent
+    /// when none, as in the core's JSON form.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     attributes: &'a std::collections::BTreeMap<String, String>,
 }
 
