@@ -1526,8 +1526,11 @@ export interface McpRequest {
   operation: string
   /** Resource. */
   resource: string
-  /** The request attributes the tool's mapping gives (`attribute_args`, `attributes`). */
-  attributes: Record<string, string>
+  /**
+   * The request attributes the tool's mapping gives (`attribute_args`, `attributes`); absent
+   * when none, as in the core's JSON form.
+   */
+  attributes?: Record<string, string>
 }
 
 /**

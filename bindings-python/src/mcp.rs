@@ -345,6 +345,12 @@ impl McpMapped {
     fn request(&self) -> Option<(String, String, String)> {
         triple(&self.inner.request)
     }
+    /// The request attributes the tool's mapping gave (`attribute_args`, `attributes`); empty
+    /// when none.
+    #[getter]
+    fn attributes(&self) -> std::collections::BTreeMap<String, String> {
+        self.inner.request.as_ref().map(|r| r.attributes.clone()).unwrap_or_default()
+    }
     /// The token: the transport's, else `_meta["marque/token"]`.
     #[getter]
     fn token(&self) -> Option<&str> {
@@ -381,6 +387,12 @@ impl McpOutcome {
     #[getter]
     fn request(&self) -> Option<(String, String, String)> {
         triple(&self.inner.request)
+    }
+    /// The request attributes the tool's mapping gave (`attribute_args`, `attributes`); empty
+    /// when none.
+    #[getter]
+    fn attributes(&self) -> std::collections::BTreeMap<String, String> {
+        self.inner.request.as_ref().map(|r| r.attributes.clone()).unwrap_or_default()
     }
     /// The decision on `request`, if one was taken.
     #[getter]

@@ -223,10 +223,14 @@ fn attribute_cases(b: &mut Book) {
     let no_prod = json!({"token": "deployer", "verifier": {"policies": [
         {"id": "no-prod", "source": "deny if attribute(\"resource.env\", \"production\");"},
         {"id": "services-only", "source": "deny if attribute(\"resource.type\", $t), $t != \"service\";"}]}});
+    let with_env = |mut expect: Value, env: &str| {
+        expect["request"]["attributes"] = json!({"resource.env": env, "resource.type": "service"});
+        expect
+    };
     b.mcp("tools/call attributes: an argument feeds a policy (staging allowed)", "deploys", deploy(json!({"service": "web", "env": "staging"})),
-        no_prod.clone(), allowed(Some(("deploy", "deploy", "web"))));
+        no_prod.clone(), with_env(allowed(Some(("deploy", "deploy", "web"))), "staging"));
     b.mcp("tools/call attributes: an argument feeds a policy (production denied)", "deploys", deploy(json!({"service": "web", "env": "production"})),
-        no_prod.clone(), denied("not_authorized", ("deploy", "deploy", "web")));
+        no_prod.clone(), with_env(denied("not_authorized", ("deploy", "deploy", "web")), "production"));
     b.mcp("tools/call attributes: a declared argument missing is refused", "deploys", deploy(json!({"service": "web"})),
         no_prod.clone(), error("invalid_request"));
     b.mcp("tools/call attributes: a declared argument that is not a string is refused", "deploys",
@@ -532,7 +536,13 @@ fn run(doc: &Value, case: &Value) -> Value {
             call.token = case["token"].as_str().map(|n| doc["tokens"][n].as_str().expect("token"));
             call.proof = case["proof"].as_str();
             let o = verifier(doc, &case["verifier"])?.authorize_mcp(&config, &call, case["now"].as_u64())?;
-            let request = o.request.map(|r| json!({"tool": r.tool, "operation": r.operation, "resource": r.resource}));
+            let request = o.request.map(|r| {
+                let mut j = json!({"tool": r.tool, "operation": r.operation, "resource": r.resource});
+                if !r.attributes.is_empty() {
+                    j["attributes"] = json!(r.attributes);
+                }
+                j
+            });
             Ok(json!({"allowed": o.allowed, "code": o.decision.and_then(|d| d.code), "request": request}))
         }
         "admit" => {

@@ -46,7 +46,7 @@ function run(c) {
           proof: c.proof, mcpMethod: c.mcp_method, mcpName: c.mcp_name, now: c.now,
         }))
         const r = o.request ?? null
-        return { allowed: o.allowed, code: o.decision?.code ?? null, request: r && { tool: r.tool, operation: r.operation, resource: r.resource } }
+        return { allowed: o.allowed, code: o.decision?.code ?? null, request: r && { tool: r.tool, operation: r.operation, resource: r.resource, ...(r.attributes ? { attributes: r.attributes } : {}) } }
       }
       case 'admit': {
         const a = verifierOf(c.verifier).admit(c.token !== undefined ? doc.tokens[c.token] : c.raw, { now: c.now })

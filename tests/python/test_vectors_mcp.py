@@ -71,7 +71,9 @@ def run(case: dict[str, Any]) -> dict[str, Any]:
                 mcp_name=case.get("mcp_name"),
                 now=case["now"],
             )
-            request = dict(zip(("tool", "operation", "resource"), o.request)) if o.request else None
+            request: dict[str, Any] | None = dict(zip(("tool", "operation", "resource"), o.request)) if o.request else None
+            if request is not None and o.attributes:
+                request["attributes"] = o.attributes
             return {"allowed": o.allowed, "code": o.decision.code if o.decision is not None else None, "request": request}
         if op == "admit":
             token = DOC["tokens"][case["token"]] if "token" in case else case["raw"]
