@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - the bench needs it
     sys.exit("store.py: redis-py is not installed (.venv/bin/pip install redis)")
 
 IN_FLIGHT = 16
-READ = dict(tool="read_file", operation="read", resource="src/lib.rs")
+READ: dict[str, Any] = dict(tool="read_file", operation="read", resource="src/lib.rs")
 
 
 # ---- worker: one process of a row ------------------------------------------------------------
@@ -217,6 +217,23 @@ def fmt_us(v: float) -> str:
     return f"{v:.0f} µs" if v < 1000 else f"{v / 1000:.2f} ms"
 
 
+def print_table(args: argparse.Namespace, version: str, load0: tuple[float, ...], load1: tuple[float, ...],
+                out: list[str]) -> None:
+    """The run's conditions, then the rows as a markdown table."""
+    loads = lambda l: " ".join(f"{v:.2f}" for v in l)  # noqa: E731
+    print(f"{args.calls} measured calls per process and row after {args.warmup} warm-up calls; "
+          f"{datetime.date.today()}, Python {platform.python_version()}, redis-py {redis.__version__}, "
+          f"redis-server {version}, {os.cpu_count()} cores, load average {loads(load0)} before, {loads(load1)} after.")
+    print()
+    print("| store | processes | p50 | p50 vs memory | p99 | calls/s (all processes) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for line in out:
+        print(line)
+    print()
+    print(f"p50 vs memory: the sequential rows against the sync `authorize` row, the {IN_FLIGHT}-in-flight rows "
+          f"against the dict store at {IN_FLIGHT}, same process count.")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=3000, help="measured calls per process and row")
@@ -228,7 +245,7 @@ def main() -> None:
     now = int(time.time())
     m0 = marque.mint(root, agent="agent:orchestrator", agent_key=orch.public_key, principal="user:alice",
                      rights=[{"tool": "read_file", "operation": "read"}], ttl_seconds=3600, now=now)
-    hop = dict(to="agent:reader", to_key=agent.public_key, tools=["read_file"], resource_prefix="src/", now=now)
+    hop: dict[str, Any] = dict(to="agent:reader", to_key=agent.public_key, tools=["read_file"], resource_prefix="src/", now=now)
     plain = m0.delegate(orch, **hop).to_base64()
     budgeted = m0.delegate(orch, **hop, max_calls=1_000_000).to_base64()
 
@@ -268,19 +285,7 @@ def main() -> None:
                 c.kill()
         proc.kill()
         proc.wait()
-    loads = lambda l: " ".join(f"{v:.2f}" for v in l)  # noqa: E731
-    print(f"{args.calls} measured calls per process and row after {args.warmup} warm-up calls; "
-          f"{datetime.date.today()}, Python {platform.python_version()}, redis-py {redis.__version__}, "
-          f"redis-server {version}, {os.cpu_count()} cores, load average {loads(load0)} before, {loads(load1)} after.")
-    print()
-    print("| store | processes | p50 | p50 vs memory | p99 | calls/s (all processes) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for line in out:
-        print(line)
-    print()
-    print(f"p50 vs memory: the sequential rows against the sync `authorize` row, the {IN_FLIGHT}-in-flight rows "
-          f"against the dict store at {IN_FLIGHT}, same process count.")
-
+    print_table(args, version, load0, load1, out)
 
 if __name__ == "__main__":
     try:
