@@ -1,7 +1,7 @@
 // Authorize-with-proof through a replay store: in-memory vs a loopback redis-server, one and two
 // processes (issue 17 §1). Run from bindings-node: `node bench/store.mjs` (needs `redis-server`
 // on PATH; options: `--calls=N` measured calls per process and row, default 3000; `--warmup=N`,
-// default 200). Prints a markdown table (docs/BENCH.md, "Replay store from Node").
+// default 200). Prints a markdown table (docs/BENCH.md, "Replay store from Node and Python").
 //
 // It starts its own `redis-server` on a free 127.0.0.1 port (`--save '' --appendonly no`), killed
 // on exit, on error and on Ctrl-C. Every row runs in child processes of this script (`--worker`):

@@ -13,7 +13,8 @@ start to the last end. The rows: the synchronous ``authorize`` (the process's ow
 ``await authorize_async(...)`` with an in-memory ``dict`` store; with ``replay_store=`` a ``redis.asyncio``
 client (``SET NX PX``); with a budget token and ``counter_store=`` the same client (the core's
 script, one EVAL); and 16 calls in flight per process (``asyncio`` tasks, one connection pool)
-with the dict store and with Redis. Prints a markdown table (docs/BENCH.md, "Replay store from Python").
+with the dict store and with Redis. Prints a markdown table (docs/BENCH.md, "Replay store from
+Node and Python").
 
 Not a test, but numbers from a broken path are refused: every measured call must be allowed, a
 proof used again must be ``replayed_proof`` (with Redis, also in the other process), and the
