@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark, one command: the Rust core (criterion: token work beside biscuit-auth, audit
 # log verification), then the Python, Node and Wasm packages beside their peers. Writes the
-# tables to docs/BENCH.md (and prints them). Numbers are medians on this machine; ratios compare
-# runs in the same process.
+# tables to docs/BENCH.md (and prints them), keeping every hand-written section and block.
+# Numbers are medians on this machine; ratios compare runs in the same process.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -69,6 +69,32 @@ if [ -x "$REPO/scripts/build-wasm.sh" ] && [ -f bindings-wasm/bench/bench.mjs ];
     "$REPO/scripts/build-wasm.sh" >/dev/null
     { echo; echo "## Wasm in Node (beside @biscuit-auth/biscuit-wasm)"; echo; (cd bindings-wasm && node bench/bench.mjs); } >>"$TMP"
 fi
+# Keep what was written by hand: every section whose heading this script does not write, in
+# its place, and the `<!-- hand-written … -->` blocks inside the sections it does write (after
+# the fresh tables). Nothing measured by hand is lost by running this script.
+python3 - "$OUT" "$TMP" <<'PY'
+import pathlib, re, sys
+out, tmp = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+def sections(text):
+    parts = re.split(r"(?m)^(?=## )", text)
+    return parts[0], [(p.splitlines()[0], p) for p in parts[1:]]
+new_head, new = sections(tmp.read_text())
+_, old = sections(out.read_text()) if out.exists() else ("", [])
+written = {h for h, _ in new}
+blocks = {h: re.findall(r"<!-- hand-written.*?<!-- /hand-written -->", body, re.S) for h, body in old}
+before, after, current = [], {}, None
+for h, body in old:
+    if h in written:
+        current = h
+    elif current is None:
+        before.append(body)
+    else:
+        after.setdefault(current, []).append(body)
+text = new_head + "".join(before)
+for h, body in new:
+    text += body.rstrip("\n") + "\n\n" + "".join(b + "\n\n" for b in blocks.get(h, [])) + "".join(after.get(h, []))
+tmp.write_text(text.rstrip("\n") + "\n")
+PY
 mv "$TMP" "$OUT"
 trap - EXIT
 cat "$OUT"
