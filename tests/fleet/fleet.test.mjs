@@ -275,14 +275,16 @@ async function redisDownFailsClosed({ call }, nodes, ids, redis) {
 async function revocationReachesEveryNode({ call }, nodes, ids, ops) {
   const doomedCall = (n) => call(n.client, ids.proof(ids.doomed, ids.doomedToken), ids.doomedToken)
   for (const n of nodes) assert.equal((await doomedCall(n)).outcome, 'allowed', n.name)
-  const published = Date.now()
   ops.revokeAgent('agent:doomed')
+  const published = Date.now() // the new list is served from here on
   const took = await Promise.all(nodes.map(async (n) => {
     await until(`${n.name} to enforce the revocation`, async () => (await doomedCall(n)).outcome !== 'allowed', 5_000)
     return Date.now() - published
   }))
   console.log(`fleet: revocation enforced after ${nodes.map((n, i) => `${n.name} ${took[i]} ms`).join(', ')} (poll interval ${POLL * 1000} ms)`)
-  for (const ms of took) assert.ok(ms <= POLL * 1000 + 500, `enforced within one poll interval (+ 500 ms for the fetch and the call): ${ms} ms`)
+  // One poll interval, plus the fetch and the checking call on a loaded 2-core machine (a
+  // missed poll would take a second interval: that is what this bound refuses).
+  for (const ms of took) assert.ok(ms <= POLL * 1000 + 900, `enforced within one poll interval (+ 900 ms for the fetch and the call): ${ms} ms`)
   for (const n of nodes) {
     assert.equal((await doomedCall(n)).outcome, 'revoked', n.name)
     assert.equal((await call(n.client, ids.proof())).outcome, 'allowed', `${n.name}: the other delegation is untouched`)
