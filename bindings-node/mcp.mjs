@@ -333,7 +333,7 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
     }
     const outcome = store === undefined
       ? await verifier.authorizeMcpAsync(config, message, options)
-      : await authorizeMcpWithStore(verifier, config, message, options, store, storeOptions)
+      : await verifier.authorizeMcpWithStore(config, message, options, store, storeOptions)
     const decision = outcome.decision ?? null
     if (decision === null) return { outcome }
     const request = outcome.request
@@ -350,31 +350,6 @@ export async function authorizeMcpRequest(verifier, message, extra, { config = D
     onDecision?.({ method: message?.method, tool: params?.name, operation: undefined, resource, error: e, decision: null, entry: null })
     return { refusal: { code: e.code, message: `marque: ${message?.method ?? 'message'} denied: ${e.code}: ${e.message}`, details, decision: null } }
   }
-}
-
-/**
- * `authorizeMcpAsync` with the call's single-use state in `store` (`authorizeWithStore`: a proof's
- * nonce claimed in a store shared by every process behind a load balancer). The core maps the
- * message (`McpConfig.map`); a message that carries a token and maps to a request is authorized
- * by `authorizeWithStore`, anything else (an allow-listed method, a request without a token, a
- * configuration for another server) by `authorizeMcpAsync`, which claims nothing (or refuses).
- */
-async function authorizeMcpWithStore(verifier, config, message, options, store, storeOptions) {
-  const mapped = config.map(message, options)
-  // The core's refusal of a configuration naming another server than the verifier's audience, too.
-  const otherServer = config.resource !== null && config.resource !== verifier.audience
-  if (mapped.request == null || typeof mapped.token !== 'string' || otherServer) return verifier.authorizeMcpAsync(config, message, options)
-  const { tool, operation, resource, attributes } = mapped.request
-  const call = {
-    tool, operation, resource,
-    // The request attributes the tool's mapping gives (attribute_args, attributes): policies read them.
-    ...(attributes !== undefined ? { attributes } : {}),
-    ...(typeof mapped.proof === 'string' ? { proof: mapped.proof } : {}),
-    ...(typeof mapped.approval === 'string' ? { approval: mapped.approval } : {}),
-    ...(options.now !== undefined ? { now: options.now } : {}),
-  }
-  const decision = await verifier.authorizeWithStore(mapped.token, call, store, storeOptions)
-  return { allowed: decision.allowed, method: mapped.method, request: mapped.request, decision, admission: null }
 }
 
 /**

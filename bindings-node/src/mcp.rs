@@ -184,7 +184,7 @@ pub struct McpRequest {
     pub attributes: Option<std::collections::HashMap<String, String>>,
 }
 
-fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
+pub(crate) fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
     r.as_ref().map(|r| McpRequest {
         tool: r.tool.clone(),
         operation: r.operation.clone(),
@@ -345,6 +345,27 @@ impl Verifier {
         let v = self.shared().read().unwrap_or_else(PoisonError::into_inner);
         let inner = no_panic(|| v.authorize_mcp(&config.inner, &args.call(), args.now).or_throw())?;
         Ok(McpOutcome { inner })
+    }
+
+    /// `authorizeMcp` up to the call's single-use state, for stores shared by a fleet (use
+    /// `authorizeMcpWithStore`, which calls this): an `McpOutcome` when the message is decided
+    /// without one (admitted, denied, nothing to claim), else a `PendingAuthorization` whose
+    /// `mcpMethod` / `mcpRequest` name the message.
+    #[napi(ts_return_type = "McpOutcome | PendingAuthorization")]
+    pub fn authorize_mcp_begin(
+        &self,
+        #[napi(ts_arg_type = "McpConfig")] config: Ref<McpConfig>,
+        #[napi(ts_arg_type = "object | string")] message: JsonInput,
+        options: Option<McpCallOptions>,
+    ) -> Result<Either<McpOutcome, crate::verify::PendingAuthorization>> {
+        let config = config.0;
+        let args = CallArgs::new(message, options)?;
+        let v = self.shared().read().unwrap_or_else(PoisonError::into_inner);
+        let step = no_panic(|| v.authorize_mcp_begin(&config.inner, &args.call(), args.now).or_throw())?;
+        Ok(match step {
+            marque::McpAuthorization::Decided(inner) => Either::A(McpOutcome { inner }),
+            marque::McpAuthorization::Pending(p) => Either::B(crate::verify::PendingAuthorization::for_mcp(p)),
+        })
     }
 
     /// `authorizeMcp` on the libuv thread pool; resolves to an `McpOutcome`.

@@ -879,6 +879,8 @@ pub struct BudgetCharge {
 pub struct PendingAuthorization {
     charges: Vec<(String, u64, u64)>,
     inner: std::sync::Mutex<Option<marque::verify::PendingClaim>>,
+    /// For an MCP message (`authorizeMcpBegin`): its method and the request it maps to.
+    mcp: Option<(Option<String>, marque::Request)>,
 }
 
 #[napi]
@@ -894,6 +896,18 @@ impl PendingAuthorization {
     #[napi(getter)]
     pub fn ttl_ms(&self) -> Option<f64> {
         self.with(|p| p.claim().map(|c| c.ttl_ms() as f64))
+    }
+
+    /// For `authorizeMcpBegin`: the JSON-RPC method of the message (else `null`).
+    #[napi(getter)]
+    pub fn mcp_method(&self) -> Option<String> {
+        self.mcp.as_ref().and_then(|(m, _)| m.clone())
+    }
+
+    /// For `authorizeMcpBegin`: the request the message maps to (else `null`).
+    #[napi(getter)]
+    pub fn mcp_request(&self) -> Option<crate::mcp::McpRequest> {
+        self.mcp.as_ref().and_then(|(_, r)| crate::mcp::request_of(&Some(r.clone())))
     }
 
     /// The budget counters to spend, in hop order, all or nothing (empty: no budget).
@@ -951,9 +965,14 @@ impl PendingAuthorization {
 }
 
 impl PendingAuthorization {
-    fn new(p: marque::verify::PendingClaim) -> Self {
+    pub(crate) fn new(p: marque::verify::PendingClaim) -> Self {
         let charges = p.charges().iter().map(|c| (c.key().to_string(), c.limit(), c.ttl_ms())).collect();
-        PendingAuthorization { charges, inner: std::sync::Mutex::new(Some(p)) }
+        PendingAuthorization { charges, inner: std::sync::Mutex::new(Some(p)), mcp: None }
+    }
+
+    /// A pending MCP call: `mcpMethod` and `mcpRequest` name the message.
+    pub(crate) fn for_mcp(p: marque::McpPending) -> Self {
+        PendingAuthorization { mcp: Some((p.method, p.request)), ..PendingAuthorization::new(p.pending) }
     }
 
     fn with<T>(&self, f: impl FnOnce(&marque::verify::PendingClaim) -> Option<T>) -> Option<T> {

@@ -96,6 +96,12 @@ export interface Verifier {
    * (`authorize` and `authorizeAsync` keep the in-process stores.)
    */
   authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<Decision>
+  /**
+   * `authorizeMcp` with the call's single-use state (a proof's nonce, an approval, the budgets)
+   * in `store`, shared by a fleet — what `guardTools({ store })` uses. The core maps and decides
+   * the message (`authorizeMcpBegin`); the store is asked as by `authorizeWithStore`.
+   */
+  authorizeMcpWithStore(config: McpConfig, message: object | string, options: McpCallOptions | null | undefined, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<McpOutcome | { allowed: boolean; method: string | null; request: McpRequest; decision: Decision; admission: null }>
 }
 
 

@@ -92,44 +92,75 @@ async function answer(what, call, ms) {
   }
 }
 
+/**
+ * Claims and spends what a pending call `step` asks, in `store`, in the core's order (the
+ * proof's nonce, then an approval's key, then the budgets): the decision, or the store's
+ * failure (`replay_store_unavailable`). A call that needs a method the store lacks is refused
+ * (`invalid_argument`) before anything is claimed.
+ */
+async function settle(step, store, ms) {
+  const charges = step.charges
+  // Refused before anything is claimed: nothing is used by a call that cannot complete.
+  if (step.key != null && typeof store.claim !== 'function') {
+    step.free?.()
+    throw new MarqueError('invalid_argument', 'this call has a proof or an approval to claim: the store has no claim(key, ttlMs)')
+  }
+  if (charges.length > 0 && typeof store.spend !== 'function') {
+    step.free?.()
+    throw new MarqueError('invalid_argument', 'this token carries call budgets: the store has no spend(charges) (see redisSpendScript)')
+  }
+  // The proof's nonce, then a human approval's own key: each claimed once, in that order.
+  while (step.key != null) {
+    const { key, ttlMs } = step
+    const got = await answer('replay store', () => store.claim(key, ttlMs), ms)
+    if (got.error !== undefined) return step.fail(got.error)
+    if (typeof got.value !== 'boolean') return step.fail(`the replay store answered ${typeof got.value}, not a boolean`)
+    const decided = step.claimed(got.value)
+    if (decided !== null) return decided
+  }
+  const spend = charges.map(({ key, limit, ttlMs }) => Object.freeze({ key, limit, ttlMs }))
+  const got = await answer('counter store', () => store.spend(spend), ms)
+  if (got.error !== undefined) return step.fail(got.error)
+  if (!Number.isSafeInteger(got.value)) return step.fail(`the counter store answered ${typeof got.value === 'number' ? got.value : typeof got.value}, not a counter index`)
+  return step.spent(got.value)
+}
+
+function checkStore(store) {
+  if (store === null || typeof store !== 'object') throw new MarqueError('invalid_argument', STORE_SHAPE)
+  if (typeof store.claim !== 'function' && typeof store.spend !== 'function') throw new MarqueError('invalid_argument', STORE_SHAPE)
+}
+
 export function installReplayStore(Verifier, PendingAuthorization) {
   Object.defineProperty(Verifier.prototype, 'authorizeWithStore', {
     value: async function authorizeWithStore(token, options, store, storeOptions) {
-      if (store === null || typeof store !== 'object') throw new MarqueError('invalid_argument', STORE_SHAPE)
-      const canClaim = typeof store.claim === 'function'
-      const canSpend = typeof store.spend === 'function'
-      if (!canClaim && !canSpend) throw new MarqueError('invalid_argument', STORE_SHAPE)
+      checkStore(store)
       const ms = storeTimeout(storeOptions)
       const step = this.authorizeBegin(token, options)
       if (!(step instanceof PendingAuthorization)) return step
-      const charges = step.charges
-      // Refused before the nonce is claimed: nothing is used by a call that cannot complete.
-      if (step.key != null && !canClaim) {
-        step.free?.()
-        throw new MarqueError('invalid_argument', 'this call has a proof whose nonce must be claimed: the store has no claim(key, ttlMs)')
-      }
-      if (charges.length > 0 && !canSpend) {
-        step.free?.()
-        throw new MarqueError('invalid_argument', 'this token carries call budgets: the store has no spend(charges) (see redisSpendScript)')
-      }
-      // The proof's nonce, then a human approval's own key: each claimed once, in that order.
-      while (step.key != null) {
-        const { key, ttlMs } = step
-        const got = await answer('replay store', () => store.claim(key, ttlMs), ms)
-        if (got.error !== undefined) return step.fail(got.error)
-        if (typeof got.value !== 'boolean') return step.fail(`the replay store answered ${typeof got.value}, not a boolean`)
-        const decided = step.claimed(got.value)
-        if (decided !== null) return decided
-      }
-      const spend = charges.map(({ key, limit, ttlMs }) => Object.freeze({ key, limit, ttlMs }))
-      const got = await answer('counter store', () => store.spend(spend), ms)
-      if (got.error !== undefined) return step.fail(got.error)
-      if (!Number.isSafeInteger(got.value)) return step.fail(`the counter store answered ${typeof got.value === 'number' ? got.value : typeof got.value}, not a counter index`)
-      return step.spent(got.value)
+      return settle(step, store, ms)
     },
     writable: true,
     configurable: true,
   })
+  // `authorizeMcp` with the call's single-use state in `store` (the core maps and decides the
+  // message, `authorizeMcpBegin`): an `McpOutcome`, or `{ allowed, method, request, decision,
+  // admission: null }` once the pending call is settled.
+  if (typeof Verifier.prototype.authorizeMcpBegin === 'function') {
+    Object.defineProperty(Verifier.prototype, 'authorizeMcpWithStore', {
+      value: async function authorizeMcpWithStore(config, message, options, store, storeOptions) {
+        checkStore(store)
+        const ms = storeTimeout(storeOptions)
+        const step = this.authorizeMcpBegin(config, message, options)
+        if (!(step instanceof PendingAuthorization)) return step
+        const method = step.mcpMethod
+        const request = step.mcpRequest
+        const decision = await settle(step, store, ms)
+        return { allowed: decision.allowed, method, request, decision, admission: null }
+      },
+      writable: true,
+      configurable: true,
+    })
+  }
 }
 
 /**

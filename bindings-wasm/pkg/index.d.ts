@@ -343,7 +343,7 @@ export interface AuthorizeOptions {
   operation?: string
   resource: string
   proof?: string
-  /** An approval of this exact call (`approve`); used once. Refused by `authorizeBegin` / `authorizeWithStore`. */
+  /** An approval of this exact call (`approve`); used once (with `authorizeWithStore`, claimed in its store after the proof's nonce). */
   approval?: string
   now?: TimeInput
   /** Offered to policies as `attribute(key, value)` facts. */
@@ -499,13 +499,17 @@ export declare class RevocationFeedState {
  */
 export declare class PendingAuthorization {
   private constructor()
-  /** The nonce's store key: `marque:replay:` + 64 hex digits; `null` when none is (left) to claim. */
+  /** The next key to claim (the proof's nonce, then an approval's): `marque:replay:` + 64 hex digits; `null` when none is (left) to claim. */
   readonly key: string | null
+  /** For `authorizeMcpBegin`: the message's JSON-RPC method (else `null`). */
+  readonly mcpMethod: string | null
+  /** For `authorizeMcpBegin`: the request the message maps to (else `null`). */
+  readonly mcpRequest: McpRequest | null
   /** How long the store must hold the key, in milliseconds. */
   readonly ttlMs: number | null
   /** The budget counters to spend, in hop order, all or nothing (empty: no budget). */
   readonly charges: CounterCharge[]
-  /** The replay store's answer: `false` → `replayed_proof`; `true` → allowed, or `null` when the charges are still to spend. */
+  /** The replay store's answer for `key`: `false` → `replayed_proof` (the nonce) or `approval_required` (a used approval); `true` → allowed, or `null` when still pending. */
   claimed(claimed: boolean): Decision | null
   /** The counter store's answer: 0 → allowed; `i` → `budget_exhausted` (the `i`-th charge); else throws `replay_store_unavailable`. */
   spent(reply: number): Decision
@@ -576,6 +580,14 @@ export declare class Verifier {
    * refuses, `not_authorized` for a mapped message without a token).
    */
   authorizeMcp(config: McpConfig | McpConfigJson | null | undefined, message: object | string, options?: McpCallOptions | null): McpOutcome
+  /** `authorizeMcp` up to the call's single-use state (see `authorizeMcpWithStore`): the outcome, or a pending claim naming the message. */
+  authorizeMcpBegin(config: McpConfig | McpConfigJson | null | undefined, message: object | string, options?: McpCallOptions | null): McpOutcome | PendingAuthorization
+  /**
+   * `authorizeMcp` with the call's single-use state (a proof's nonce, an approval, the budgets)
+   * in `store`, shared by a fleet — the edge's counterpart of `@marque/node`'s `guardTools({ store })`. The core maps and decides
+   * the message (`authorizeMcpBegin`); the store is asked as by `authorizeWithStore`.
+   */
+  authorizeMcpWithStore(config: McpConfig | McpConfigJson | null | undefined, message: object | string, options: McpCallOptions | null | undefined, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<McpOutcome>
   /** Revokes a block revocation id (the 128 hex digits of `token.revocationIds`); a malformed id throws `invalid_argument`. */
   revoke(revocationId: string): void
   /** Throws `invalid_argument` unless `agentId` is an agent id. */

@@ -267,23 +267,47 @@ impl Verifier {
         let config = config_arg(&config)?;
         let args = CallArgs::new(&message, &options, "authorizeMcp options")?;
         let o = self.inner.authorize_mcp(&config, &args.call(), Some(args.now))?;
-        let out = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            let _ = js_sys::Reflect::set(&out, &JsValue::from_str(k), &v);
-        };
-        set("allowed", JsValue::from_bool(o.allowed));
-        set("method", o.method.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL));
-        set("request", to_js(&request_js(&o.request))?);
-        set("decision", match &o.decision {
-            Some(d) => decision_to_js(d)?,
-            None => JsValue::NULL,
-        });
-        set("admission", match &o.admission {
-            Some(a) => admission_to_js(a)?,
-            None => JsValue::NULL,
-        });
-        Ok(out.into())
+        outcome_to_js(&o)
     }
+
+    /// `authorizeMcp` up to the call's single-use state, for stores shared by several isolates
+    /// (use `authorizeMcpWithStore`, which calls this): the outcome when the message is decided
+    /// without one (admitted, denied, nothing to claim), else a `PendingAuthorization` whose
+    /// `mcpMethod` / `mcpRequest` name the message.
+    #[wasm_bindgen(js_name = authorizeMcpBegin)]
+    pub fn authorize_mcp_begin(&self, config: JsValue, message: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let config = config_arg(&config)?;
+        let args = CallArgs::new(&message, &options, "authorizeMcpBegin options")?;
+        match self.inner.authorize_mcp_begin(&config, &args.call(), Some(args.now))? {
+            marque::McpAuthorization::Decided(o) => outcome_to_js(&o),
+            marque::McpAuthorization::Pending(p) => Ok(crate::verify::PendingAuthorization::for_mcp(p).into()),
+        }
+    }
+}
+
+/// An `McpOutcome` as JavaScript sees it: `{ allowed, method, request, decision, admission }`.
+fn outcome_to_js(o: &marque::McpOutcome) -> JsResult<JsValue> {
+    let out = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&out, &JsValue::from_str(k), &v);
+    };
+    set("allowed", JsValue::from_bool(o.allowed));
+    set("method", o.method.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL));
+    set("request", to_js(&request_js(&o.request))?);
+    set("decision", match &o.decision {
+        Some(d) => decision_to_js(d)?,
+        None => JsValue::NULL,
+    });
+    set("admission", match &o.admission {
+        Some(a) => admission_to_js(a)?,
+        None => JsValue::NULL,
+    });
+    Ok(out.into())
+}
+
+/// The request an MCP message maps to, as `PendingAuthorization.mcpRequest` gives it.
+pub(crate) fn mcp_request_to_js(r: &marque::Request) -> JsResult<JsValue> {
+    to_js(&request_js(&Some(r.clone())))
 }
 
 /// A `WWW-Authenticate: Bearer …` header value from `{realm?, error?, errorDescription?, scope?,

@@ -345,7 +345,7 @@ impl Verifier {
         };
         match step {
             marque::verify::Authorization::Decided(d) => decision_to_js(&d),
-            marque::verify::Authorization::Pending(p) => Ok(PendingAuthorization { inner: Some(p) }.into()),
+            marque::verify::Authorization::Pending(p) => Ok(PendingAuthorization { inner: Some(p), mcp: None }.into()),
         }
     }
 
@@ -417,6 +417,8 @@ impl Verifier {
 #[wasm_bindgen]
 pub struct PendingAuthorization {
     inner: Option<marque::verify::PendingClaim>,
+    /// For an MCP message (`authorizeMcpBegin`): its method and the request it maps to.
+    mcp: Option<(Option<String>, marque::Request)>,
 }
 
 /// One budget counter to spend, as `PendingAuthorization.charges` gives it.
@@ -441,6 +443,21 @@ impl PendingAuthorization {
     #[wasm_bindgen(getter, js_name = ttlMs)]
     pub fn ttl_ms(&self) -> JsResult<JsValue> {
         Ok(self.pending()?.claim().map_or(JsValue::NULL, |c| JsValue::from_f64(c.ttl_ms() as f64)))
+    }
+
+    /// For `authorizeMcpBegin`: the JSON-RPC method of the message (else `null`).
+    #[wasm_bindgen(getter, js_name = mcpMethod)]
+    pub fn mcp_method(&self) -> JsValue {
+        self.mcp.as_ref().and_then(|(m, _)| m.as_deref()).map_or(JsValue::NULL, JsValue::from_str)
+    }
+
+    /// For `authorizeMcpBegin`: the request the message maps to (else `null`).
+    #[wasm_bindgen(getter, js_name = mcpRequest)]
+    pub fn mcp_request(&self) -> JsResult<JsValue> {
+        match &self.mcp {
+            Some((_, r)) => crate::mcp::mcp_request_to_js(r),
+            None => Ok(JsValue::NULL),
+        }
     }
 
     /// The budget counters to spend, in hop order, all or nothing: `[{ key, limit, ttlMs }]`
@@ -492,6 +509,11 @@ impl PendingAuthorization {
 }
 
 impl PendingAuthorization {
+    /// A pending MCP call: `mcpMethod` and `mcpRequest` name the message.
+    pub(crate) fn for_mcp(p: marque::McpPending) -> Self {
+        PendingAuthorization { inner: Some(p.pending), mcp: Some((p.method, p.request)) }
+    }
+
     fn pending(&self) -> JsResult<&marque::verify::PendingClaim> {
         self.inner.as_ref().ok_or_else(|| JsError::argument("this pending authorization was already finished"))
     }

@@ -124,7 +124,7 @@ pub use verify::{Decision, Verifier};
 #[cfg(feature = "biscuit")]
 pub use admission::{Admission, AuthInfo};
 #[cfg(feature = "biscuit")]
-pub use mcp::McpOutcome;
+pub use mcp::{McpAuthorization, McpOutcome, McpPending};
 pub use mcp::{McpCall, McpConfig};
 
 pub use audit::{AuditDecision, AuditEvent, AuditLog, Envelope, ProblemKind, VerifyReport};

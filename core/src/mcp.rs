@@ -765,6 +765,48 @@ impl crate::verify::Verifier {
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn authorize_mcp(&self, config: &McpConfig, call: &McpCall<'_>, now: Option<u64>) -> Result<McpOutcome> {
+        match self.mcp_stage(config, call, now, true)? {
+            McpAuthorization::Decided(outcome) => Ok(outcome),
+            // The synchronous stage claims in the verifier's own stores: never pending.
+            McpAuthorization::Pending(_) => Err(Error::internal("the synchronous MCP path left a call pending")),
+        }
+    }
+
+    /// [`authorize_mcp`](Self::authorize_mcp) for a host whose stores answer asynchronously
+    /// (shared by a fleet): the message is mapped and decided up to its single-use state, which
+    /// the host claims and spends in its stores ([`McpPending::pending`], see
+    /// [`crate::pending`]); [`McpOutcome::of_call`] makes the message's outcome of the decision it
+    /// reaches. An allowed message,
+    /// a denied call or a refusal is [`McpAuthorization::Decided`].
+    ///
+    /// ```
+    /// use marque::{mcp::{McpAuthorization, McpCall, McpConfig}, replay::Claim, KeyPair, MintParams, Request, Right, Token, Verifier};
+    /// let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+    /// let now = 1_767_225_600;
+    /// let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u")
+    ///     .right(Right::new("read_file", "read", "src/")).now(now))?;
+    /// let verifier = Verifier::new([root.public_key()]);
+    /// let config = McpConfig::from_json(r#"{"tools":{"read_file":{"operation":"read","resource_arg":"path"}}}"#)?;
+    /// let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"src/a.rs"}}}"#;
+    /// let proof = token.sign_proof(&agent, &Request::new("read_file", "read", "src/a.rs"), Some(now))?;
+    /// let text = token.to_base64();
+    /// let McpAuthorization::Pending(p) = verifier.authorize_mcp_begin(&config, &McpCall::new(call).token(&text).proof(&proof), Some(now))? else {
+    ///     unreachable!()
+    /// };
+    /// // The host claims the nonce in its shared store; here, it was used already.
+    /// let decided = p.pending.claimed(Ok(Claim::AlreadyUsed))?;
+    /// let marque::verify::Authorization::Decided(d) = decided else { unreachable!() };
+    /// assert_eq!(d.code.as_deref(), Some("replayed_proof"));
+    /// # Ok::<(), marque::Error>(())
+    /// ```
+    pub fn authorize_mcp_begin(&self, config: &McpConfig, call: &McpCall<'_>, now: Option<u64>) -> Result<McpAuthorization> {
+        self.mcp_stage(config, call, now, false)
+    }
+
+    /// Both MCP paths: refuse a configuration for another server, map, then admit (allowed
+    /// methods) or authorize (mapped requests) — claiming in the verifier's stores when `sync`,
+    /// else stopping at the single-use state.
+    fn mcp_stage(&self, config: &McpConfig, call: &McpCall<'_>, now: Option<u64>, sync: bool) -> Result<McpAuthorization> {
         if let Some(resource) = &config.resource {
             if self.audience() != Some(resource) {
                 return Err(Error::invalid_argument(format!(
@@ -774,35 +816,67 @@ impl crate::verify::Verifier {
             }
         }
         let mapped = config.map(call)?;
-        match mapped.request {
-            None => {
-                let admission = match mapped.token.as_deref() {
-                    Some(t) => Some(self.admit_base64(t, now)?),
-                    None => None,
-                };
-                Ok(McpOutcome { allowed: true, method: mapped.method, request: None, decision: None, admission })
+        let Some(request) = mapped.request else {
+            let admission = match mapped.token.as_deref() {
+                Some(t) => Some(self.admit_base64(t, now)?),
+                None => None,
+            };
+            return Ok(McpAuthorization::Decided(McpOutcome { allowed: true, method: mapped.method, request: None, decision: None, admission }));
+        };
+        let token = mapped.token.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotAuthorized,
+                format!(
+                    "no marque token (send \"Authorization: Bearer <token>\" or _meta[\"{TOKEN_META_KEY}\"]) for {}",
+                    mapped.method.as_deref().unwrap_or("this message")
+                ),
+            )
+        })?;
+        let (proof, approval) = (mapped.proof.as_deref(), mapped.approval.as_deref());
+        let step = if sync {
+            crate::verify::Authorization::Decided(self.authorize_base64_with_approval(token, &request, proof, approval, now)?)
+        } else {
+            self.authorize_begin_base64_with_approval(token, &request, proof, approval, now)?
+        };
+        Ok(match step {
+            crate::verify::Authorization::Decided(decision) => {
+                McpAuthorization::Decided(McpOutcome::of_call(mapped.method, request, decision))
             }
-            Some(request) => {
-                let token = mapped.token.as_deref().ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::NotAuthorized,
-                        format!(
-                            "no marque token (send \"Authorization: Bearer <token>\" or _meta[\"{TOKEN_META_KEY}\"]) for {}",
-                            mapped.method.as_deref().unwrap_or("this message")
-                        ),
-                    )
-                })?;
-                let decision =
-                    self.authorize_base64_with_approval(token, &request, mapped.proof.as_deref(), mapped.approval.as_deref(), now)?;
-                Ok(McpOutcome {
-                    allowed: decision.allowed,
-                    method: mapped.method,
-                    request: Some(request),
-                    decision: Some(decision),
-                    admission: None,
-                })
-            }
-        }
+            crate::verify::Authorization::Pending(pending) => McpAuthorization::Pending(McpPending { method: mapped.method, request, pending }),
+        })
+    }
+}
+
+/// What [`Verifier::authorize_mcp_begin`](crate::Verifier::authorize_mcp_begin) returns.
+#[cfg(feature = "biscuit")]
+#[derive(Debug)]
+// Returned once per message and consumed at once, never stored.
+#[allow(clippy::large_enum_variant)]
+pub enum McpAuthorization {
+    /// Decided: admitted, denied, or allowed with nothing to claim or spend.
+    Decided(McpOutcome),
+    /// A mapped call, allowed if its single-use state can be claimed and spent.
+    Pending(McpPending),
+}
+
+/// A mapped MCP call waiting for its single-use state in the host's stores.
+#[cfg(feature = "biscuit")]
+#[derive(Debug)]
+pub struct McpPending {
+    /// The JSON-RPC method.
+    pub method: Option<String>,
+    /// The marque request the message maps to.
+    pub request: crate::policy::Request,
+    /// What the host claims and spends ([`crate::pending`]).
+    pub pending: crate::verify::PendingClaim,
+}
+
+#[cfg(feature = "biscuit")]
+impl McpOutcome {
+    /// The outcome of a mapped call once decided (for [`McpPending`]: its `method` and
+    /// `request`, and the decision its pending call reached).
+    pub fn of_call(method: Option<String>, request: crate::policy::Request, decision: crate::verify::Decision) -> McpOutcome {
+        McpOutcome { allowed: decision.allowed, method, request: Some(request), decision: Some(decision), admission: None }
     }
 }
 
@@ -1020,6 +1094,53 @@ mod tests {
         assert_eq!(second.decision.unwrap().approval.map(|a| a.approver).as_deref(), Some("user:alice"));
         let again = v.authorize_mcp(&config, &McpCall::new(&approved).token(&token), Some(now + 2)).unwrap();
         assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("approval_required"));
+    }
+
+    /// The asynchronous MCP path: the message is mapped and decided up to its single-use state,
+    /// which a host store shared by two verifiers claims — a proof is used once across both;
+    /// allowed methods and denials are decided at once; a configuration for another server is
+    /// refused before anything is mapped.
+    #[cfg(feature = "biscuit")]
+    #[test]
+    fn the_asynchronous_mcp_path_leaves_single_use_state_to_the_host() {
+        use crate::replay::Claim;
+        use crate::verify::Authorization;
+        use crate::{KeyPair, MintParams, Right, Token, Verifier};
+        use serde_json::json;
+        let (root, agent) = (KeyPair::from_seed(&[1; 32]), KeyPair::from_seed(&[2; 32]));
+        let now = 1_767_225_600;
+        let token = Token::mint(&root, &MintParams::new("agent:a", agent.public_key(), "user:u").right(Right::new("read_file", "read", "src/")).now(now)).unwrap();
+        let text = token.to_base64();
+        let config = McpConfig::from_json(r#"{"tools":{"read_file":{"operation":"read","resource_arg":"path","attributes":{"resource.type":"file"}}}}"#).unwrap();
+        let (one, two) = (Verifier::new([root.public_key()]), Verifier::new([root.public_key()]));
+        let read = |path: &str| msg("tools/call", json!({"name": "read_file", "arguments": {"path": path}}));
+        let proof = token.sign_proof(&agent, &Request::new("read_file", "read", "src/a.rs"), Some(now)).unwrap();
+        let mut held = alloc::collections::BTreeSet::new();
+        let mut decide = |v: &Verifier, m: &str, proof: Option<&str>| -> McpOutcome {
+            let mut call = McpCall::new(m).token(&text);
+            call.proof = proof;
+            match v.authorize_mcp_begin(&config, &call, Some(now)).unwrap() {
+                McpAuthorization::Decided(o) => o,
+                McpAuthorization::Pending(p) => {
+                    assert_eq!(p.request.attributes.get("resource.type").map(String::as_str), Some("file"));
+                    let key = p.pending.claim().unwrap().key().to_string();
+                    let answer = if held.insert(key) { Claim::Claimed } else { Claim::AlreadyUsed };
+                    let McpPending { method, request, pending } = p;
+                    let Authorization::Decided(d) = pending.claimed(Ok(answer)).unwrap() else { panic!("still pending") };
+                    McpOutcome::of_call(method, request, d)
+                }
+            }
+        };
+        let first = decide(&one, &read("src/a.rs"), Some(&proof));
+        assert!(first.allowed);
+        let again = decide(&two, &read("src/a.rs"), Some(&proof));
+        assert_eq!(again.decision.and_then(|d| d.code).as_deref(), Some("replayed_proof"));
+        // Without a proof there is nothing to claim; a denial is decided at once; so is an allowed method.
+        assert!(decide(&one, &read("src/b.rs"), None).allowed);
+        assert_eq!(decide(&one, &read(".env"), None).decision.and_then(|d| d.code).as_deref(), Some("not_authorized"));
+        assert!(decide(&one, &msg("tools/list", json!({})), None).admission.is_some());
+        let elsewhere = McpConfig::from_json(r#"{"resource":"https://other.example/mcp"}"#).unwrap();
+        assert_eq!(one.authorize_mcp_begin(&elsewhere, &McpCall::new(&read("src/a.rs")).token(&text), Some(now)).unwrap_err().code(), "invalid_argument");
     }
 
     /// The users' Rego policy (verbatim) at an MCP door: the tool's configuration gives the call
