@@ -96,6 +96,12 @@ export interface Verifier {
    * (`authorize` and `authorizeAsync` keep the in-process stores.)
    */
   authorizeWithStore(token: TokenInput, options: AuthorizeOptions, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<Decision>
+  /**
+   * `authorizeMcp` with the call's single-use state (a proof's nonce, an approval, the budgets)
+   * in `store`, shared by a fleet — what `guardTools({ store })` uses. The core maps and decides
+   * the message (`authorizeMcpBegin`); the store is asked as by `authorizeWithStore`.
+   */
+  authorizeMcpWithStore(config: McpConfig, message: object | string, options: McpCallOptions | null | undefined, store: AuthorizeStore, storeOptions?: StoreOptions): Promise<McpOutcome | { allowed: boolean; method: string | null; request: McpRequest; decision: Decision; admission: null }>
 }
 
 
@@ -654,6 +660,10 @@ export declare class PendingAuthorization {
   get key(): string | null
   /** How long the store must hold the key, in milliseconds (proof window + future skew). */
   get ttlMs(): number | null
+  /** For `authorizeMcpBegin`: the JSON-RPC method of the message (else `null`). */
+  get mcpMethod(): string | null
+  /** For `authorizeMcpBegin`: the request the message maps to (else `null`). */
+  get mcpRequest(): McpRequest | null
   /** The budget counters to spend, in hop order, all or nothing (empty: no budget). */
   get charges(): Array<BudgetCharge>
   /**
@@ -881,6 +891,13 @@ export declare class Verifier {
    * mapped message without a token.
    */
   authorizeMcp(config: McpConfig, message: object | string, options?: McpCallOptions | undefined | null): McpOutcome
+  /**
+   * `authorizeMcp` up to the call's single-use state, for stores shared by a fleet (use
+   * `authorizeMcpWithStore`, which calls this): an `McpOutcome` when the message is decided
+   * without one (admitted, denied, nothing to claim), else a `PendingAuthorization` whose
+   * `mcpMethod` / `mcpRequest` name the message.
+   */
+  authorizeMcpBegin(config: McpConfig, message: object | string, options?: McpCallOptions | undefined | null): McpOutcome | PendingAuthorization
   /** `authorizeMcp` on the libuv thread pool; resolves to an `McpOutcome`. */
   authorizeMcpAsync(config: McpConfig, message: object | string, options?: McpCallOptions | undefined | null): Promise<McpOutcome>
   /** A verifier trusting `rootKeys`. */
