@@ -966,8 +966,7 @@ impl Verifier {
 
     /// [`authorize_begin`](Self::authorize_begin) for a token given as base64url text.
     pub fn authorize_begin_base64(&self, token: &str, request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
-        let bytes = decode_base64(token, &self.limits)?;
-        self.authorize_begin(&bytes, request, proof, now)
+        self.authorize_begin_base64_with_approval(token, request, proof, None, now)
     }
 
     /// The first half of [`authorize`](Self::authorize), for a host whose stores answer
@@ -995,7 +994,7 @@ impl Verifier {
     /// # Ok::<(), marque::Error>(())
     /// ```
     pub fn authorize_begin(&self, token: &[u8], request: &Request, proof: Option<&str>, now: Option<u64>) -> Result<Authorization> {
-        self.stage(token, request, proof, None, now)
+        self.authorize_begin_with_approval(token, request, proof, None, now)
     }
 
     /// [`authorize_begin`](Self::authorize_begin) with a human approval of this exact call
@@ -1024,7 +1023,7 @@ impl Verifier {
         now: Option<u64>,
     ) -> Result<Authorization> {
         let bytes = decode_base64(token, &self.limits)?;
-        self.stage(&bytes, request, proof, approval, now)
+        self.authorize_begin_with_approval(&bytes, request, proof, approval, now)
     }
 
     /// Everything up to the single-use state: the decision, pending the proof's nonce, the
