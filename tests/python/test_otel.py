@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import pathlib
 import subprocess
 import sys
 import threading
@@ -43,19 +44,13 @@ from marque.mcp import MarqueGuard, ToolSpec, call_meta, denial  # noqa: E402
 from marque.otel import EVENT_NAME, OtelAuditSink  # noqa: E402
 from conftest import key  # noqa: E402
 
+# The OTLP decoding of tests/otlp/receiver.py (the receiver the Node tests and the fleet run).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "otlp"))
+from receiver import any_value, read_body  # noqa: E402
+
 TOOLS = {"read_file": ToolSpec(operation="read", resource_arg="path")}
 TRACE_1 = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACE_2 = "0af7651916cd43dd8448eb211c80319c"
-
-
-def any_value(v: Any) -> Any:
-    """An OTLP AnyValue as a Python value."""
-    kind = v.WhichOneof("value")
-    if kind == "array_value":
-        return [any_value(x) for x in v.array_value.values]
-    if kind == "kvlist_value":
-        return {kv.key: any_value(kv.value) for kv in v.kvlist_value.values}
-    return getattr(v, kind) if kind else None
 
 
 class Receiver:
@@ -68,7 +63,7 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = read_body(self)
                 assert self.headers["Content-Type"] == "application/x-protobuf"
                 if self.path == "/v1/logs":
                     req = ExportLogsServiceRequest.FromString(body)
