@@ -184,8 +184,8 @@ pub struct McpRequest {
     pub attributes: Option<std::collections::HashMap<String, String>>,
 }
 
-pub(crate) fn request_of(r: &Option<marque::Request>) -> Option<McpRequest> {
-    r.as_ref().map(|r| McpRequest {
+pub(crate) fn request_of(r: Option<&marque::Request>) -> Option<McpRequest> {
+    r.map(|r| McpRequest {
         tool: r.tool.clone(),
         operation: r.operation.clone(),
         resource: r.resource.clone(),
@@ -211,7 +211,7 @@ impl McpConfig {
     pub fn map(&self, #[napi(ts_arg_type = "object | string")] message: JsonInput, options: Option<McpCallOptions>) -> Result<McpMapped> {
         let args = CallArgs::new(message, options)?;
         let m = no_panic(|| self.inner.map(&args.call()).or_throw())?;
-        Ok(McpMapped { method: m.method, request: request_of(&m.request), token: m.token, proof: m.proof, approval: m.approval })
+        Ok(McpMapped { method: m.method, request: request_of(m.request.as_ref()), token: m.token, proof: m.proof, approval: m.approval })
     }
 
     /// The agent's side of `map`: the HTTP headers to send with `message` (an object or JSON
@@ -282,7 +282,7 @@ impl McpOutcome {
     /// The marque request decided, or `null` (admitted without a rights check).
     #[napi(getter)]
     pub fn request(&self) -> Option<McpRequest> {
-        request_of(&self.inner.request)
+        request_of(self.inner.request.as_ref())
     }
     /// The decision on `request`, if one was taken.
     #[napi(getter)]

@@ -907,7 +907,7 @@ impl PendingAuthorization {
     /// For `authorizeMcpBegin`: the request the message maps to (else `null`).
     #[napi(getter)]
     pub fn mcp_request(&self) -> Option<crate::mcp::McpRequest> {
-        self.mcp.as_ref().and_then(|(_, r)| crate::mcp::request_of(&Some(r.clone())))
+        crate::mcp::request_of(self.mcp.as_ref().map(|(_, r)| r))
     }
 
     /// The budget counters to spend, in hop order, all or nothing (empty: no budget).

@@ -140,8 +140,8 @@ struct RequestJs<'a> {
     attributes: &'a std::collections::BTreeMap<String, String>,
 }
 
-fn request_js(r: &Option<marque::Request>) -> Option<RequestJs<'_>> {
-    r.as_ref().map(|r| RequestJs { tool: &r.tool, operation: &r.operation, resource: &r.resource, attributes: &r.attributes })
+fn request_js(r: Option<&marque::Request>) -> Option<RequestJs<'_>> {
+    r.map(|r| RequestJs { tool: &r.tool, operation: &r.operation, resource: &r.resource, attributes: &r.attributes })
 }
 
 #[wasm_bindgen]
@@ -169,7 +169,7 @@ impl McpConfig {
         }
         to_js(&MappedJs {
             method: m.method.as_deref(),
-            request: request_js(&m.request),
+            request: request_js(m.request.as_ref()),
             token: m.token.as_deref(),
             proof: m.proof.as_deref(),
             approval: m.approval.as_deref(),
@@ -293,7 +293,7 @@ fn outcome_to_js(o: &marque::McpOutcome) -> JsResult<JsValue> {
     };
     set("allowed", JsValue::from_bool(o.allowed));
     set("method", o.method.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL));
-    set("request", to_js(&request_js(&o.request))?);
+    set("request", to_js(&request_js(o.request.as_ref()))?);
     set("decision", match &o.decision {
         Some(d) => decision_to_js(d)?,
         None => JsValue::NULL,
@@ -307,7 +307,7 @@ fn outcome_to_js(o: &marque::McpOutcome) -> JsResult<JsValue> {
 
 /// The request an MCP message maps to, as `PendingAuthorization.mcpRequest` gives it.
 pub(crate) fn mcp_request_to_js(r: &marque::Request) -> JsResult<JsValue> {
-    to_js(&request_js(&Some(r.clone())))
+    to_js(&request_js(Some(r)))
 }
 
 /// A `WWW-Authenticate: Bearer …` header value from `{realm?, error?, errorDescription?, scope?,
