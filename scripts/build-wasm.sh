@@ -8,6 +8,9 @@
 #   scripts/build-wasm.sh --rego          the module with Rego policies (the core's `rego` feature,
 #                                         regorus) -> bindings-wasm/pkg-rego/ (the default module
 #                                         does not carry the interpreter; sizes in README "Sizes")
+#   scripts/build-wasm.sh --names         the full module keeping its name section (wasm-opt -g),
+#                                         for profiling (bindings-wasm/bench/profile.mjs) and
+#                                         size-by-crate.py -> bindings-wasm/pkg-names/ (not shipped)
 #   scripts/build-wasm.sh --sizes         only print the sizes of what is built
 #
 # MARQUE_WASM_EXTRA_CONFIG adds cargo --config arguments for experiments, e.g.
@@ -32,8 +35,9 @@ case "${1:-}" in
     "") ;;
     --verify-only) MODE=verify ;;
     --rego) MODE=rego ;;
+    --names) MODE=names ;;
     --sizes) MODE=sizes ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
 esac
 
@@ -63,16 +67,18 @@ if [ "$MODE" = sizes ]; then
 fi
 
 FEATURES=()
-if [ "$MODE" = verify ] || [ "$MODE" = rego ]; then
+if [ "$MODE" = verify ] || [ "$MODE" = rego ] || [ "$MODE" = names ]; then
     if [ "$MODE" = verify ]; then
         FEATURES=(--no-default-features)
         PKG="$REPO/bindings-wasm/pkg-verify"
+    elif [ "$MODE" = names ]; then
+        PKG="$REPO/bindings-wasm/pkg-names"
     else
         FEATURES=(--features rego)
         PKG="$REPO/bindings-wasm/pkg-rego"
     fi
     mkdir -p "$PKG"
-    # The verifier-only and Rego packages reuse the committed entry points.
+    # The verifier-only, Rego and profiling packages reuse the committed entry points.
     for f in index.js index.d.ts node.js node.cjs errors.js errors.cjs edge.js edge.d.ts workerd.js package.json; do
         cp "$REPO/bindings-wasm/pkg/$f" "$PKG/$f"
     done
@@ -105,7 +111,11 @@ if ! cmp -s "$TMP/web/marque_wasm_bg.wasm" "$TMP/node/marque_wasm_bg.wasm"; then
 fi
 
 echo "== wasm-opt"
-wasm_opt "$TMP/web/marque_wasm_bg.wasm" "$TMP/opt.wasm" --strip-debug --strip-producers
+if [ "$MODE" = names ]; then
+    wasm_opt "$TMP/web/marque_wasm_bg.wasm" "$TMP/opt.wasm" -g --strip-producers
+else
+    wasm_opt "$TMP/web/marque_wasm_bg.wasm" "$TMP/opt.wasm" --strip-debug --strip-producers
+fi
 
 echo "== assemble $PKG"
 rm -rf "$PKG/snippets"

@@ -163,12 +163,17 @@ fn hostile_join_token(child_token: &Token, child: &KeyPair) -> String {
     let honest = child_token.delegate(child, &DelegateParams::new("agent:c", next.public_key()).now(NOW)).expect("delegate");
     let raw = biscuit_auth::format::schema::Biscuit::decode(honest.to_bytes()).expect("biscuit");
     let last = &raw.blocks.last().expect("hop").block;
-    let context = biscuit_auth::format::schema::Block::decode(&last[..]).expect("block").context.expect("descriptor");
+    // Profile 3 blocks carry no JSON descriptor; a context, if any, is copied as it is.
+    let context = biscuit_auth::format::schema::Block::decode(&last[..]).expect("block").context;
     let source = biscuit_auth::UnverifiedBiscuit::from(honest.to_bytes()).expect("parse").print_block_source(raw.blocks.len()).expect("source");
     let facts: String = (0..20).map(|i| format!("f({i});")).collect();
     let code = format!("{source}\n{facts} check if f($a), f($b), f($c), f($d), f($e), $a + $b + $c + $d + $e == -1;");
     let signer = biscuit_auth::PrivateKey::from_bytes(&child.to_seed()[..], biscuit_auth::Algorithm::Ed25519).expect("key");
-    let block = biscuit_auth::BlockBuilder::new().context(context).code(code).expect("datalog");
+    let block = match context {
+        Some(context) => biscuit_auth::BlockBuilder::new().context(context),
+        None => biscuit_auth::BlockBuilder::new(),
+    };
+    let block = block.code(code).expect("datalog");
     let parent = biscuit_auth::UnverifiedBiscuit::from(child_token.to_bytes()).expect("parse");
     let contents = parent.third_party_request().expect("request").create_block(&signer, block).expect("block");
     let bytes = parent.append_third_party(&contents.serialize().expect("serialize")).expect("append").to_vec().expect("bytes");
