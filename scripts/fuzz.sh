@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every cargo-fuzz target for a fixed time each (default 20 s: the CI smoke run).
+# Run every cargo-fuzz target for a fixed time each (default 20 s: the CI smoke run), one per core.
 #
 #   scripts/fuzz.sh            20 s per target
 #   scripts/fuzz.sh 600        10 minutes per target (what docs/SECURITY.md reports)
@@ -105,27 +105,64 @@ elif target == "key_import":
 PY
 }
 
+# Build every target once, then fuzz them side by side, one per core (MARQUE_FUZZ_JOBS; each
+# libFuzzer process is single-threaded): every target still gets its full time, and on two cores
+# the smoke run takes about half as long as one target after the other. Each target's output is
+# kept in its own log and printed, in order, once all have ended.
 status=0
-LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
-for t in "${TARGETS[@]}"; do
-    seed "$t"
-    echo "==> fuzz $t for ${SECONDS_PER_TARGET}s"
+JOBS="${MARQUE_FUZZ_JOBS:-$(nproc)}"
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
+for t in "${TARGETS[@]}"; do seed "$t"; done
+# `cargo fuzz build` without a name builds every target, with the flags `cargo fuzz run` uses (so
+# the runs below do not rebuild); a build failure is a failure, reported with its output.
+build_ok=1
+if [ $# -ge 2 ]; then
+    for t in "${TARGETS[@]}"; do
+        (cd fuzz && cargo +nightly fuzz build "$t") >>"$LOGS/build" 2>&1 || build_ok=0
+    done
+else
+    (cd fuzz && cargo +nightly fuzz build) >"$LOGS/build" 2>&1 || build_ok=0
+fi
+if [ "$build_ok" = 0 ]; then
+    echo "the fuzz targets did not build (last lines of the output follow)" >&2
+    tail -n 40 "$LOGS/build" >&2
+    exit 1
+fi
+fuzz_one() { # fuzz_one TARGET: runs it, its output in $LOGS/TARGET, its verdict in $LOGS/TARGET.ok
+    local t="$1"
     if (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- \
-            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1) >"$LOG" 2>&1; then
-        fuzzed=1
+            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1) >"$LOGS/$t" 2>&1; then
+        echo 1 >"$LOGS/$t.ok"
     else
-        fuzzed=0
+        echo 0 >"$LOGS/$t.ok"
     fi
-    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done|thread .* panicked)" "$LOG" || true
+}
+report() { # report TARGET: prints its stats; returns 1 on a crash or a fuzzer that did not run
+    local t="$1" log="$LOGS/$1"
+    echo "==> fuzz $t for ${SECONDS_PER_TARGET}s"
+    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done|thread .* panicked)" "$log" || true
     if [ -n "$(ls -A "fuzz/artifacts/$t" 2>/dev/null)" ]; then
         echo "crash found for $t: fuzz/artifacts/$t" >&2
-        status=1
-    elif [ "$fuzzed" = 0 ] || ! grep -q "^stat::number_of_executed_units" "$LOG"; then
+        return 1
+    elif [ "$(cat "$LOGS/$t.ok" 2>/dev/null)" != 1 ] || ! grep -q "^stat::number_of_executed_units" "$log"; then
         # A fuzzer that did not build or run is a failure, never a silent pass.
         echo "fuzzing $t did not run (last lines of its output follow)" >&2
-        tail -n 25 "$LOG" >&2
-        status=1
+        tail -n 25 "$log" >&2
+        return 1
     fi
+}
+running=0
+for t in "${TARGETS[@]}"; do
+    if [ "$running" -ge "$JOBS" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    fuzz_one "$t" &
+    running=$((running + 1))
+done
+wait
+for t in "${TARGETS[@]}"; do
+    report "$t" || status=1
 done
 exit $status

@@ -1,10 +1,12 @@
 // Fails when regenerating the committed `index.d.ts` (or the `native.js` loader) from the Rust
 // sources would change it. Builds into a temporary directory, so the package's own native
-// module is left alone; with an up-to-date release build, cargo has nothing to recompile.
+// module is left alone. It passes the arguments scripts/build-node.sh last built with
+// (.napi-build-args: the zig cross-compile target on Linux x86_64), so with an up-to-date
+// release build cargo has nothing to recompile.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
+import { delimiter, join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -12,8 +14,13 @@ const out = mkdtempSync(join(tmpdir(), 'marque-dts-'))
 try {
   const napi = join(pkg, 'node_modules', '.bin', 'napi')
   const profile = process.argv.includes('--debug') ? [] : ['--release']
-  execFileSync(napi, ['build', '--platform', ...profile, '--output-dir', out, '--js', 'native.js', '--dts', 'index.d.ts'], {
+  const argsFile = join(pkg, '.napi-build-args')
+  const buildArgs = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').split('\n').filter(Boolean) : []
+  // cargo-zigbuild and zig come from the project venv, as in scripts/build-node.sh.
+  const path = `${join(pkg, '..', '.venv', 'bin')}${delimiter}${process.env.PATH ?? ''}`
+  execFileSync(napi, ['build', '--platform', ...profile, ...buildArgs, '--output-dir', out, '--js', 'native.js', '--dts', 'index.d.ts'], {
     cwd: pkg,
+    env: { ...process.env, PATH: path },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   let stale = []
