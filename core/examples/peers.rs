@@ -18,39 +18,9 @@
 #[path = "../benches/shapes/mod.rs"]
 mod shapes;
 
-use std::time::Instant;
-
 use biscuit_auth::builder::BlockBuilder;
-use marque::{DelegateParams, Limits, Token, Verifier};
-use shapes::{kp, mint_params, NOW};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Median µs of `f` over `n` calls.
-fn time(n: usize, mut f: impl FnMut(usize)) -> f64 {
-    median(
-        (0..n)
-            .map(|i| {
-                let s = Instant::now();
-                f(i);
-                s.elapsed().as_secs_f64() * 1e6
-            })
-            .collect(),
-    )
-}
-
-fn verifier(token_cache: bool, prefix_cache: bool) -> Verifier {
-    Verifier::new([kp(1).public_key()]).with_limits(Limits {
-        verified_cache_capacity: if token_cache { 1024 } else { 0 },
-        prefix_cache_capacity: if prefix_cache { 4096 } else { 0 },
-        // A loaded machine must not turn a slow call into an error.
-        max_time_micros: 5_000_000,
-        ..Limits::default()
-    })
-}
+use marque::{DelegateParams, Token, Verifier};
+use shapes::{kp, median, mint_params, time_us as time, NOW};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -93,6 +63,7 @@ fn main() {
     ];
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); ROWS.len()];
     for _ in 0..rounds {
+        let verifier = |token_cache, prefix_cache| shapes::verifier(kp(1).public_key(), token_cache, prefix_cache);
         let cold = verifier(false, false);
         let cached = verifier(true, true);
         allowed(&cached, &three);

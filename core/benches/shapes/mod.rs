@@ -1,14 +1,15 @@
 //! The benchmark token shapes, shared by `benches/token.rs` (criterion) and
 //! `examples/peers.rs` (interleaved ratios): marque's 3-block token (an authority block with two
 //! rights and a task, two delegation hops) and the plain biscuit-auth token carrying the same
-//! facts and checks (one attenuation block per hop), with the equivalent authorizer.
+//! facts and checks (one attenuation block per hop), with the equivalent authorizer; and the
+//! timing helpers of the examples (`examples/peers.rs`, `examples/scale.rs`).
 #![allow(dead_code)] // each user takes what it needs
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use biscuit_auth::builder::BlockBuilder;
 use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit, KeyPair as BKeyPair, PrivateKey};
-use marque::{DelegateParams, KeyPair, MintParams, Request, Right, Token};
+use marque::{DelegateParams, KeyPair, Limits, MintParams, PublicKey, Request, Right, Token, Verifier};
 
 pub const NOW: u64 = 1_767_225_600;
 
@@ -87,4 +88,33 @@ pub fn biscuit_authorize(root: &BKeyPair, bytes: &[u8]) -> usize {
         .build(&token)
         .unwrap();
     a.authorize().unwrap()
+}
+
+/// A verifier for `root` with the verified-token and verified-prefix caches on or off, and no
+/// time limit a loaded machine could turn a slow call into an error with.
+pub fn verifier(root: PublicKey, token_cache: bool, prefix_cache: bool) -> Verifier {
+    Verifier::new([root]).with_limits(Limits {
+        verified_cache_capacity: if token_cache { 1024 } else { 0 },
+        prefix_cache_capacity: if prefix_cache { 4096 } else { 0 },
+        max_time_micros: 5_000_000,
+        ..Limits::default()
+    })
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Median µs of `f` over `n` calls (`f` gets the call's index).
+pub fn time_us(n: usize, mut f: impl FnMut(usize)) -> f64 {
+    median(
+        (0..n)
+            .map(|i| {
+                let s = Instant::now();
+                f(i);
+                s.elapsed().as_secs_f64() * 1e6
+            })
+            .collect(),
+    )
 }
