@@ -10,8 +10,6 @@
 #                                       marque` gets), built and tested in a workspace of its own
 #                                       with no [patch]: crates.io's biscuit-auth, feature
 #                                       `biscuit-fork` off (core/src/compat.rs's portable path)
-#   scripts/check-upstream.sh nostd     the packaged core without std (`--no-default-features`),
-#                                       its unit tests, in the same workspace
 #
 # The nofork workspace (target/nofork/) links the repository's tests/, docs/, README.md and
 # bindings (the core's tests read vectors and generated lists there) and shares target/.
@@ -90,21 +88,10 @@ nofork_check() {
     }
 }
 
-# The core without std (no biscuit-auth at all, so the packaged crate is the same code the
-# workspace builds), tested in the nofork workspace (made afresh): right after `nofork` it
-# reuses that build's dependencies, where the main workspace would build its own (a minute and
-# a half more in CI).
-nostd_check() {
-    local w="$REPO/target/nofork"
-    nofork_workspace
-    (cd "$w" && cargo test -p marque --no-default-features --lib --target-dir "$REPO/target")
-}
-
 case "${1:-all}" in
     vendor) vendor_check ;;
     nofork) nofork_check ;;
-    nostd) nostd_check ;;
     all) vendor_check && nofork_check ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
 esac
