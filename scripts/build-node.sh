@@ -33,8 +33,8 @@ if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ -z "${MARQUE_NODE_NATIVE_LI
     fi
     BUILD_ARGS=(--target x86_64-unknown-linux-gnu.2.17 --cross-compile)
 fi
-# check-dts.mjs regenerates index.d.ts with these same arguments (same target, same flags), so
-# cargo finds the build up to date instead of compiling the whole library again.
+# `check-dts.mjs --rebuild` regenerates index.d.ts with these same arguments (same target, same
+# flags), so cargo reuses this build's dependencies instead of compiling them all again.
 printf '%s\n' "${BUILD_ARGS[@]}" >"$REPO/bindings-node/.napi-build-args"
 npm run build -- "${BUILD_ARGS[@]}"
 node scripts/link-example.mjs

@@ -37,8 +37,7 @@ vendor_check() {
     python3 "$REPO/scripts/check-vendor.py" "$CRATE"
 }
 
-# The packaged core in target/nofork/ (made afresh each time).
-nofork_workspace() {
+nofork_check() {
     local w="$REPO/target/nofork" version
     version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
     # Resolves marque's dependencies against crates.io alone ([patch] is the workspace's, not
@@ -72,11 +71,6 @@ EOF
         echo "check-upstream: the packaged core names vendor/" >&2
         return 1
     fi
-}
-
-nofork_check() {
-    local w="$REPO/target/nofork"
-    nofork_workspace  # (set -e: a failure there ends the script)
     # With the `rego` feature: the core alone runs the Rego tests and vectors here (the main suite
     # runs them with the fork). The 1M-entry audit stream (minutes in a debug build) runs in the
     # main suite already; it does not touch biscuit-auth, so it is skipped here.
